@@ -1,0 +1,20 @@
+/** What a command may touch of the outside world: injected so tests run commands in-process. */
+export interface CliIo {
+  readonly stdout: NodeJS.WritableStream;
+  readonly stderr: NodeJS.WritableStream;
+  readonly env: NodeJS.ProcessEnv;
+  readonly cwd: string;
+}
+
+/** Options every command understands. */
+export interface GlobalOptions {
+  readonly json?: boolean;
+}
+
+export function writeJson(io: CliIo, value: unknown): void {
+  io.stdout.write(`${JSON.stringify(value, null, 2)}\n`);
+}
+
+export function writeLine(io: CliIo, text = ""): void {
+  io.stdout.write(text.endsWith("\n") ? text : `${text}\n`);
+}

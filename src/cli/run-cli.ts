@@ -1,0 +1,52 @@
+import { Command, CommanderError } from "commander";
+import { errorJson, exitCodeOf, userMessage } from "../errors/index.js";
+import { COMMANDS } from "./commands.js";
+import type { CliIo } from "./context.js";
+
+/**
+ * Builds the command tree and runs one invocation. Every error, whatever its source, leaves here
+ * as a readable message (or a JSON body with `--json`) and the exit code of the one error map.
+ */
+export async function runCli(argv: readonly string[], io: CliIo): Promise<number> {
+  const program = new Command("envforge")
+    .description(
+      "Define, register, inspect, build and run content-addressed ML environments.\n" +
+        "Every command takes --json for scripts and --help for examples.",
+    )
+    .version(await packageVersion(), "-V, --version")
+    .exitOverride()
+    .configureOutput({
+      writeOut: (text) => io.stdout.write(text),
+      writeErr: (text) => io.stderr.write(text),
+    })
+    .showHelpAfterError("(run with --help for usage)");
+
+  for (const register of COMMANDS) register(program, io);
+
+  const wantsJson = argv.includes("--json");
+  try {
+    await program.parseAsync([...argv], { from: "user" });
+    return 0;
+  } catch (error) {
+    if (error instanceof CommanderError) {
+      // Help and version exit through here with code 0; usage errors were already printed.
+      return error.exitCode === 0 ? 0 : 2;
+    }
+    if (wantsJson) io.stdout.write(`${JSON.stringify(errorJson(error), null, 2)}\n`);
+    else io.stderr.write(`envforge: ${userMessage(error)}\n`);
+    if (io.env.ENVFORGE_DEBUG === "1" && error instanceof Error && error.stack) {
+      io.stderr.write(`${error.stack}\n`);
+    }
+    return exitCodeOf(error);
+  }
+}
+
+async function packageVersion(): Promise<string> {
+  const { readFile } = await import("node:fs/promises");
+  const text = await readFile(new URL("../../package.json", import.meta.url), "utf8");
+  const parsed: unknown = JSON.parse(text);
+  if (typeof parsed === "object" && parsed !== null && "version" in parsed) {
+    return String(parsed.version);
+  }
+  return "0.0.0";
+}

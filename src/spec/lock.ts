@@ -1,0 +1,60 @@
+/**
+ * The resolved environment (`envforge.lock`): exactly what a build installs. Made by conda/
+ * (solving) and pip/, read by recipe/ (layers) and the installer. Pure data; the YAML form and
+ * its reading and writing live in conda/lock-file.ts.
+ */
+
+export const LOCK_VERSION = 1;
+
+export interface LockedCondaPackage {
+  readonly name: string;
+  readonly version: string;
+  readonly build: string;
+  readonly buildNumber: number;
+  /** Channel as named in the definition (`defaults`, `conda-forge`) or its URL. */
+  readonly channel: string;
+  /** `linux-64`, `noarch`, ... */
+  readonly subdir: string;
+  /** File name in the channel, e.g. `zlib-1.2.11-h7b6447c_3.tar.bz2`. */
+  readonly filename: string;
+  readonly url: string;
+  /** 64 lower-case hex digits. */
+  readonly sha256: string;
+  readonly md5?: string;
+  readonly size?: number;
+  readonly depends: readonly string[];
+  readonly constrains: readonly string[];
+  /** `python` for noarch python packages, `generic` for other noarch ones. */
+  readonly noarch?: "python" | "generic";
+}
+
+export interface LockedPipPackage {
+  readonly name: string;
+  readonly version: string;
+  readonly url: string;
+  /** 64 lower-case hex digits. */
+  readonly sha256: string;
+}
+
+export interface PlatformLock {
+  /** Conda subdir the packages were solved for, e.g. `linux-64`. */
+  readonly platform: string;
+  /** Virtual packages the solve assumed for the target (`__glibc=2.36`, ...). */
+  readonly virtualPackages: readonly string[];
+  /** Sorted by name. */
+  readonly conda: readonly LockedCondaPackage[];
+  /** Sorted by name. */
+  readonly pip: readonly LockedPipPackage[];
+}
+
+export interface Lock {
+  readonly version: typeof LOCK_VERSION;
+  /** `envforge_<32 hex>` of the definition this lock was resolved from. */
+  readonly definitionHash: string;
+  /** Channel URLs in priority order, as used for the solve. */
+  readonly channels: readonly string[];
+  /** Sorted by platform. */
+  readonly platforms: readonly PlatformLock[];
+  /** The base image's digest when it was known at resolution time (`sha256:<hex>`). */
+  readonly baseImageDigest?: string;
+}
