@@ -147,7 +147,7 @@ export interface ParseSettings {
 }
 
 export const DEFAULT_PARSE_SETTINGS: ParseSettings = {
-  defaultBaseImage: "127.0.0.1:5000/envforge/debian:bookworm",
+  defaultBaseImage: "debian:bookworm-slim",
   defaultPythonVersion: "3.10",
   defaultPlatform: "linux-64",
 };
