@@ -3,3 +3,4 @@
 # same machine only checks that each engine answers.
 set -euo pipefail
 echo "no engines needed yet"
+bash "$(dirname "$0")/postgres.sh"
