@@ -1,0 +1,63 @@
+#!/usr/bin/env bash
+# Starts the Docker engine the builder tests talk to: Debian's docker.io, without a bridge network
+# because this kind of machine allows no private-range addresses. Idempotent: an engine that
+# already answers on the socket is reused. Quiet on success (one line); on failure prints the
+# tail of its log.
+set -euo pipefail
+
+SOCK=/var/run/docker.sock
+LOG_DIR=/var/log/envforge-ci
+LOG=$LOG_DIR/docker-setup.log
+DOCKERD_LOG=$LOG_DIR/dockerd.log
+WAIT_SECONDS=${ENVFORGE_CI_DOCKER_WAIT:-60}
+
+mkdir -p "$LOG_DIR"
+: >"$LOG"
+t0=$(date +%s%N)
+
+fail() {
+  echo "docker: FAILED: $1" >&2
+  for file in "$LOG" "${2:-}"; do
+    [ -n "$file" ] && [ -s "$file" ] && { echo "--- tail of $file" >&2; tail -n 30 "$file" >&2; }
+  done
+  exit 1
+}
+
+elapsed() { awk -v a="$t0" -v b="$(date +%s%N)" 'BEGIN { printf "%.1f s", (b - a) / 1e9 }'; }
+
+engine_answers() {
+  curl -sf --max-time 2 --unix-socket "$SOCK" http://localhost/_ping >/dev/null 2>&1
+}
+
+apt_install() {
+  # Another helper or CI step may hold the dpkg lock: wait for it instead of failing. Stale
+  # package lists are refreshed once, only when an install fails.
+  local apt=(apt-get -o DPkg::Lock::Timeout=600 -y -q --no-install-recommends)
+  DEBIAN_FRONTEND=noninteractive "${apt[@]}" install "$@" >>"$LOG" 2>&1 && return 0
+  apt-get -o DPkg::Lock::Timeout=600 -q update >>"$LOG" 2>&1 || return 1
+  DEBIAN_FRONTEND=noninteractive "${apt[@]}" install "$@" >>"$LOG" 2>&1
+}
+
+if engine_answers; then
+  how="reused"
+else
+  if ! [ -x /usr/sbin/dockerd ]; then
+    apt_install docker.io || fail "apt-get install docker.io failed"
+  fi
+  # setsid: the engine must outlive this script and the shell that ran it.
+  setsid nohup /usr/sbin/dockerd --bridge=none --iptables=false --ip-forward=false \
+    >"$DOCKERD_LOG" 2>&1 </dev/null &
+  pid=$!
+  deadline=$(($(date +%s) + WAIT_SECONDS))
+  until engine_answers; do
+    kill -0 "$pid" 2>/dev/null || fail "dockerd exited during start-up" "$DOCKERD_LOG"
+    [ "$(date +%s)" -lt "$deadline" ] ||
+      fail "dockerd did not answer GET /_ping on $SOCK within ${WAIT_SECONDS} s" "$DOCKERD_LOG"
+    sleep 0.2
+  done
+  how="started pid $pid, log $DOCKERD_LOG"
+fi
+
+version=$(curl -sf --max-time 5 --unix-socket "$SOCK" http://localhost/version |
+  grep -o '"Version":"[^"]*"' | head -n 1 | cut -d '"' -f 4)
+echo "docker: engine ${version:-?} on $SOCK ($how, $(elapsed))"
