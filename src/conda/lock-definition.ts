@@ -1,0 +1,98 @@
+/**
+ * Definition → Lock: resolve the channels, load their repodata through the cache, solve the
+ * conda dependencies for each target platform with the target's virtual packages. The pip part
+ * of the lock stays empty until pip resolution exists.
+ */
+import type { Definition } from "../spec/definition.js";
+import { definitionHash } from "../spec/definition-hash.js";
+import { stripUrlCredentials } from "../spec/definition-hash.js";
+import { LOCK_VERSION } from "../spec/lock.js";
+import type { Lock, PlatformLock } from "../spec/lock.js";
+import { resolveChannels } from "./channels.js";
+import type { Channel, ChannelAllowList, ChannelConfig } from "./channels.js";
+import { loadRepodata } from "./repodata-cache.js";
+import type { Repodata, RepodataCacheOptions } from "./repodata-cache.js";
+import { solveConda } from "./solve.js";
+import { targetFromVariables, targetVirtualPackages } from "./virtual-packages.js";
+import type { TargetSystem } from "./virtual-packages.js";
+
+export interface LockDefinitionOptions extends RepodataCacheOptions {
+  readonly definition: Definition;
+  readonly channelConfig: ChannelConfig;
+  /** Folder relative local channel paths are relative to (the definition's folder). */
+  readonly baseDir: string;
+  readonly allowList?: ChannelAllowList;
+  /** Default: the definition's platform. */
+  readonly platforms?: readonly string[];
+  /** Applied over what the definition's CONDA_OVERRIDE_* variables say. */
+  readonly target?: TargetSystem;
+  /** For messages: the definition's file. */
+  readonly file?: string;
+}
+
+export async function lockDefinition(options: LockDefinitionOptions): Promise<Lock> {
+  const { definition } = options;
+  const platforms = [...new Set(options.platforms ?? [definition.platform])].sort();
+  const hash = definitionHash(definition);
+  const conda = definition.conda;
+  if (conda === undefined || definition.python.userManagedDependencies) {
+    return {
+      version: LOCK_VERSION,
+      definitionHash: hash,
+      channels: [],
+      platforms: platforms.map((platform) => emptyPlatform(platform)),
+    };
+  }
+  const channels = resolveChannels({
+    channels: conda.channels,
+    config: options.channelConfig,
+    baseDir: options.baseDir,
+    ...(options.allowList ? { allowList: options.allowList } : {}),
+    ...(options.file ? { file: options.file } : {}),
+  });
+  const target = {
+    ...targetFromVariables(conda.variables, definition.variables),
+    ...options.target,
+  };
+  const load = memoizedLoader(options);
+  const locks: PlatformLock[] = [];
+  // One platform at a time: each solve holds its repodata in WASM memory.
+  for (const platform of platforms) {
+    locks.push(
+      await solveConda({
+        specs: conda.dependencies,
+        channels,
+        platform,
+        virtualPackages: targetVirtualPackages(platform, target),
+        loadRepodata: load,
+        ...(options.file ? { file: options.file } : {}),
+      }),
+    );
+  }
+  return {
+    version: LOCK_VERSION,
+    definitionHash: hash,
+    channels: channels.map((channel) => stripUrlCredentials(channel.url)),
+    platforms: locks,
+  };
+}
+
+function emptyPlatform(platform: string): PlatformLock {
+  return { platform, virtualPackages: [], conda: [], pip: [] };
+}
+
+/** noarch is shared by every platform: load each channel subdir once per lock. */
+function memoizedLoader(
+  options: RepodataCacheOptions,
+): (channel: Channel, subdir: string) => Promise<Repodata> {
+  const loaded = new Map<string, Promise<Repodata>>();
+  return (channel, subdir) => {
+    const key = `${channel.url}\n${subdir}`;
+    let promise = loaded.get(key);
+    if (promise === undefined) {
+      promise = loadRepodata({ ...options, channel, subdir });
+      loaded.set(key, promise);
+    }
+    return promise;
+  };
+}

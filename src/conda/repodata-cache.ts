@@ -1,0 +1,189 @@
+/**
+ * repodata.json per channel and subdir, cached on disk and revalidated with ETag /
+ * If-Modified-Since, so a repeated solve moves a 304 instead of megabytes and works offline.
+ * Local-folder channels are read from disk. The bytes are kept as served: the solver reads them.
+ */
+import { createHash, randomUUID } from "node:crypto";
+import { mkdir, readFile, rename, writeFile } from "node:fs/promises";
+import { join } from "node:path";
+import { z } from "zod";
+import { ExternalError } from "../errors/index.js";
+import { stripUrlCredentials } from "../spec/definition-hash.js";
+import type { Channel } from "./channels.js";
+import { parseRepodata } from "./repodata-record.js";
+import type { RepodataIndex } from "./repodata-record.js";
+
+/**
+ * `downloaded`: fetched in full; `revalidated`: the channel answered 304; `cache`: used without
+ * asking (offline); `local`: read from a local folder; `missing`: the channel has no such subdir.
+ */
+export type RepodataSource = "downloaded" | "revalidated" | "cache" | "local" | "missing";
+
+export interface Repodata {
+  readonly channel: Channel;
+  readonly subdir: string;
+  /** `<channel>/<subdir>/repodata.json`, credentials removed (for messages and logs). */
+  readonly url: string;
+  /** The bytes as served; an empty index when the subdir is missing. */
+  readonly body: Buffer;
+  readonly index: RepodataIndex;
+  readonly source: RepodataSource;
+}
+
+export interface RepodataCacheOptions {
+  /** e.g. `$ENVFORGE_HOME/cache/repodata`. */
+  readonly cacheDir: string;
+  /** Injected for tests; default the global fetch. */
+  readonly fetch?: typeof globalThis.fetch;
+  /** Use cached repodata without asking the channel; fails for what was never cached. */
+  readonly offline?: boolean;
+  /** Per request; default 60 s. */
+  readonly timeoutMs?: number;
+}
+
+export interface LoadRepodataOptions extends RepodataCacheOptions {
+  readonly channel: Channel;
+  readonly subdir: string;
+}
+
+const cacheMeta = z.object({
+  url: z.string(),
+  etag: z.string().optional(),
+  lastModified: z.string().optional(),
+});
+type CacheMeta = z.infer<typeof cacheMeta>;
+
+export async function loadRepodata(options: LoadRepodataOptions): Promise<Repodata> {
+  const { channel, subdir } = options;
+  const fullUrl = `${channel.url}/${subdir}/repodata.json`;
+  const url = stripUrlCredentials(fullUrl);
+  const make = (body: Buffer, source: RepodataSource): Repodata => ({
+    channel,
+    subdir,
+    url,
+    body,
+    source,
+    index: parseRepodata(body, { channel: channel.name, url, subdir }),
+  });
+
+  if (channel.localPath !== undefined) {
+    const body = await readFile(join(channel.localPath, subdir, "repodata.json")).catch(
+      (error: unknown) => {
+        if (isCode(error, "ENOENT")) return undefined;
+        throw new ExternalError(`channel "${channel.name}": cannot read ${url}`, { cause: error });
+      },
+    );
+    return body === undefined ? make(emptyRepodata(subdir), "missing") : make(body, "local");
+  }
+
+  const key = createHash("sha256").update(fullUrl).digest("hex").slice(0, 32);
+  const bodyPath = join(options.cacheDir, `${key}.json`);
+  const metaPath = join(options.cacheDir, `${key}.meta.json`);
+  const cached = await readCached(bodyPath, metaPath);
+
+  if (options.offline) {
+    if (cached === undefined) {
+      throw new ExternalError(
+        `channel "${channel.name}": no cached repodata for ${subdir} (${url}) and offline mode is on`,
+      );
+    }
+    return make(cached.body, "cache");
+  }
+
+  const headers: Record<string, string> = { accept: "application/json" };
+  if (cached?.meta.etag !== undefined) headers["if-none-match"] = cached.meta.etag;
+  if (cached?.meta.lastModified !== undefined) {
+    headers["if-modified-since"] = cached.meta.lastModified;
+  }
+  const fetchImpl = options.fetch ?? globalThis.fetch;
+  let response: Response;
+  try {
+    response = await fetchImpl(fullUrl, {
+      headers,
+      signal: AbortSignal.timeout(options.timeoutMs ?? 60_000),
+    });
+  } catch (error) {
+    throw new ExternalError(
+      `channel "${channel.name}" could not be reached at ${url}: ${reason(error)}`,
+      { cause: error },
+    );
+  }
+  if (response.status === 304 && cached !== undefined) {
+    await response.body?.cancel();
+    return make(cached.body, "revalidated");
+  }
+  if (response.status === 404) {
+    await response.body?.cancel();
+    return make(emptyRepodata(subdir), "missing");
+  }
+  if (!response.ok) {
+    await response.body?.cancel();
+    throw new ExternalError(
+      `channel "${channel.name}" answered ${response.status} ${response.statusText} for ${url}`,
+    );
+  }
+  const body = Buffer.from(await response.arrayBuffer());
+  // Parse before caching: a broken body must not be served again on the next 304.
+  const repodata = make(body, "downloaded");
+  const meta: CacheMeta = {
+    url,
+    ...optional("etag", response.headers.get("etag")),
+    ...optional("lastModified", response.headers.get("last-modified")),
+  };
+  await writeCached({ cacheDir: options.cacheDir, bodyPath, metaPath, body, meta });
+  return repodata;
+}
+
+async function readCached(
+  bodyPath: string,
+  metaPath: string,
+): Promise<{ body: Buffer; meta: CacheMeta } | undefined> {
+  try {
+    const meta = cacheMeta.safeParse(JSON.parse(await readFile(metaPath, "utf8")));
+    if (!meta.success) return undefined;
+    return { body: await readFile(bodyPath), meta: meta.data };
+  } catch {
+    // A missing or damaged cache entry is only a cache miss.
+    return undefined;
+  }
+}
+
+interface WriteCachedInput {
+  readonly cacheDir: string;
+  readonly bodyPath: string;
+  readonly metaPath: string;
+  readonly body: Buffer;
+  readonly meta: CacheMeta;
+}
+
+/** Body first, then meta, each by rename: a reader never pairs new validators with old bytes. */
+async function writeCached(input: WriteCachedInput): Promise<void> {
+  await mkdir(input.cacheDir, { recursive: true });
+  const suffix = `.${randomUUID()}.tmp`;
+  await writeFile(input.metaPath + suffix, JSON.stringify(input.meta));
+  await writeFile(input.bodyPath + suffix, input.body);
+  await rename(input.bodyPath + suffix, input.bodyPath);
+  await rename(input.metaPath + suffix, input.metaPath);
+}
+
+function emptyRepodata(subdir: string): Buffer {
+  return Buffer.from(JSON.stringify({ info: { subdir }, packages: {}, "packages.conda": {} }));
+}
+
+function optional<K extends string>(key: K, value: string | null): Partial<Record<K, string>> {
+  return value === null ? {} : ({ [key]: value } as Partial<Record<K, string>>);
+}
+
+function isCode(error: unknown, code: string): boolean {
+  return error instanceof Error && "code" in error && error.code === code;
+}
+
+/** fetch hides the socket error in `cause`; the user wants `ECONNREFUSED`, not "fetch failed". */
+function reason(error: unknown): string {
+  if (error instanceof Error && error.name === "TimeoutError") return "timed out";
+  const cause = error instanceof Error ? error.cause : undefined;
+  if (cause instanceof Error) {
+    return "code" in cause && typeof cause.code === "string" ? cause.code : cause.message;
+  }
+  return error instanceof Error ? error.message : String(error);
+}

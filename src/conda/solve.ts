@@ -1,0 +1,244 @@
+/**
+ * Solving conda match specs with rattler (@conda-org/rattler, WASM) for a target platform.
+ *
+ * rattler 0.3.5 reads channels only over HTTP, refetches repodata on every solve and knows no
+ * virtual packages. So envforge loads repodata itself (cached, see repodata-cache.ts), serves
+ * exactly those bytes to rattler from memory on a loopback port for the length of one solve,
+ * passes the target's virtual packages as "locked" records (the workaround mambajs uses too),
+ * and maps every result back to its real channel and full repodata record.
+ */
+import { ExternalError, InternalError, ValidationError } from "../errors/index.js";
+import { stripUrlCredentials } from "../spec/definition-hash.js";
+import type { LockedCondaPackage, PlatformLock } from "../spec/lock.js";
+import { startChannelServer } from "./channel-server.js";
+import type { Channel } from "./channels.js";
+import type { Repodata } from "./repodata-cache.js";
+import type { RepodataRecord } from "./repodata-record.js";
+import { formatVirtualPackage, isVirtualPackageName } from "./virtual-packages.js";
+import type { VirtualPackage } from "./virtual-packages.js";
+
+export interface SolveCondaOptions {
+  /** Conda match specs, e.g. the definition's dependencies in the order written. */
+  readonly specs: readonly string[];
+  /** In priority order. */
+  readonly channels: readonly Channel[];
+  /** Conda subdir of the target, e.g. `linux-64`. */
+  readonly platform: string;
+  readonly virtualPackages: readonly VirtualPackage[];
+  /** Gives the repodata of one channel subdir (repodata-cache's loadRepodata in production). */
+  readonly loadRepodata: (channel: Channel, subdir: string) => Promise<Repodata>;
+  /** For messages: the file the specs came from. */
+  readonly file?: string;
+  /** Key of the specs in that file, for messages; default `dependencies`. */
+  readonly key?: string;
+}
+
+/** Longest solver explanation shown; the full text stays in the error's cause. */
+const MAX_EXPLANATION_LINES = 24;
+
+/** Solves `specs` for one platform; returns that platform's lock (pip left empty). */
+export async function solveConda(options: SolveCondaOptions): Promise<PlatformLock> {
+  const subdirs = options.platform === "noarch" ? ["noarch"] : [options.platform, "noarch"];
+  const repodata = await Promise.all(
+    options.channels.map((channel) =>
+      Promise.all(subdirs.map((subdir) => options.loadRepodata(channel, subdir))),
+    ),
+  );
+  for (const [i, channel] of options.channels.entries()) {
+    const loaded = repodata[i] ?? [];
+    if (loaded.every((r) => r.source === "missing")) {
+      throw new ExternalError(
+        `channel "${channel.name}" has no repodata: ${loaded.map((r) => r.url).join(" and ")} ` +
+          "were not found; check the channel URL",
+      );
+    }
+  }
+
+  const files = new Map<string, Buffer>();
+  repodata.forEach((loaded, i) => {
+    for (const r of loaded) files.set(`c${i}/${r.subdir}/repodata.json`, r.body);
+  });
+  const server = await startChannelServer({ files });
+  let solved: SolvedRecord[];
+  try {
+    const rattler = await import("@conda-org/rattler");
+    const locked = options.virtualPackages.map((pkg) => {
+      const filename = `${pkg.name}-${pkg.version}-${pkg.build}.tar.bz2`;
+      return {
+        url: `${server.url}/virtual/${options.platform}/${filename}`,
+        packageName: pkg.name,
+        version: pkg.version,
+        build: pkg.build,
+        filename,
+        subdir: options.platform,
+        depends: [],
+      };
+    });
+    const platforms = subdirs.filter((subdir) => rattler.isPlatform(subdir));
+    const result = await rattler
+      .simpleSolve(
+        [...options.specs],
+        options.channels.map((_, i) => `${server.url}/c${i}/`),
+        platforms,
+        locked,
+      )
+      .catch((error: unknown) => {
+        throw solveError(error, { ...options, mirror: server.url });
+      });
+    solved = result.map((p) => ({ url: p.url, packageName: p.packageName }));
+  } finally {
+    await server.close();
+  }
+
+  const packages: LockedCondaPackage[] = [];
+  const withoutSha256: string[] = [];
+  for (const p of solved) {
+    if (isVirtualPackageName(p.packageName)) continue;
+    const { channelIndex, subdir, filename } = parseMirrorUrl(p.url, server.url);
+    const channel = options.channels[channelIndex];
+    const loaded = repodata[channelIndex]?.find((r) => r.subdir === subdir);
+    const record = loaded?.index.record(filename);
+    if (channel === undefined || loaded === undefined || record === undefined) {
+      throw new InternalError(`solver returned ${p.url}, which no loaded repodata holds`);
+    }
+    if (record.sha256 === undefined) {
+      withoutSha256.push(`${channel.name}/${subdir}/${filename}`);
+      continue;
+    }
+    const url = packageUrl(channel, subdir, record, loaded.index.baseUrl);
+    packages.push(lockedPackage(channel, record, record.sha256, url));
+  }
+  if (withoutSha256.length > 0) {
+    throw new ExternalError(
+      `the channel's repodata gives no sha256 for ${withoutSha256.join(", ")}; envforge locks ` +
+        "every package by sha256, so pin another build or version, or use a channel whose " +
+        "repodata has sha256 for every package",
+    );
+  }
+  packages.sort((a, b) => compare(a.name, b.name) || compare(a.subdir, b.subdir));
+  return {
+    platform: options.platform,
+    virtualPackages: options.virtualPackages.map(formatVirtualPackage),
+    conda: packages,
+    pip: [],
+  };
+}
+
+interface SolvedRecord {
+  readonly url: string;
+  readonly packageName: string;
+}
+
+function lockedPackage(
+  channel: Channel,
+  record: RepodataRecord,
+  sha256: string,
+  url: string,
+): LockedCondaPackage {
+  return {
+    name: record.name,
+    version: record.version,
+    build: record.build,
+    buildNumber: record.buildNumber,
+    channel: channel.name,
+    subdir: record.subdir,
+    filename: record.filename,
+    url,
+    sha256,
+    ...(record.md5 === undefined ? {} : { md5: record.md5 }),
+    ...(record.size === undefined ? {} : { size: record.size }),
+    depends: [...record.depends],
+    constrains: [...record.constrains],
+    ...(record.noarch === undefined ? {} : { noarch: record.noarch }),
+  };
+}
+
+/** Where the package file really is: the record's own URL, the subdir's base_url, or beside it. */
+function packageUrl(
+  channel: Channel,
+  subdir: string,
+  record: RepodataRecord,
+  baseUrl: string | undefined,
+): string {
+  const subdirUrl = `${channel.url}/${subdir}/`;
+  const base = baseUrl === undefined ? subdirUrl : new URL(baseUrl, subdirUrl).href;
+  const url = record.url ?? `${ensureSlash(base)}${record.filename}`;
+  return stripUrlCredentials(url);
+}
+
+function parseMirrorUrl(
+  url: string,
+  mirror: string,
+): { channelIndex: number; subdir: string; filename: string } {
+  const match = /^\/c(\d+)\/([^/]+)\/([^/]+)$/.exec(
+    url.startsWith(mirror) ? new URL(url).pathname : "",
+  );
+  if (match === null) throw new InternalError(`solver returned an unexpected URL ${url}`);
+  return {
+    channelIndex: Number(match[1]),
+    subdir: decodeURIComponent(match[2] ?? ""),
+    filename: decodeURIComponent(match[3] ?? ""),
+  };
+}
+
+function solveError(
+  error: unknown,
+  options: SolveCondaOptions & { readonly mirror: string },
+): Error {
+  const raw = typeof error === "string" ? error : error instanceof Error ? error.message : "";
+  // Mirror URLs mean nothing to a user: name the real channel instead.
+  const text = raw
+    .replace(/https?:\/\/[^\s/]+\/c(\d+)\/?/g, (whole, index: string) => {
+      return options.mirror && whole.startsWith(options.mirror)
+        ? (options.channels[Number(index)]?.name ?? whole)
+        : whole;
+    })
+    .trim();
+  const at = { ...(options.file ? { file: options.file } : {}) };
+  const unsolvable = /^Cannot solve the request because of:\s*/.exec(text);
+  if (unsolvable) {
+    return ValidationError.single(
+      {
+        ...at,
+        key: options.key ?? "dependencies",
+        message: `cannot be solved for ${options.platform}: ${shorten(text.slice(unsolvable[0].length))}`,
+      },
+      { cause: error },
+    );
+  }
+  const badSpec = /^(?:unable to parse|failed to parse|invalid)\b[^:]*:\s*(.*)$/i.exec(text);
+  if (badSpec) {
+    const fragment = badSpec[1]?.trim() ?? "";
+    const index = options.specs.findIndex((spec) => fragment !== "" && spec.includes(fragment));
+    const key = options.key ?? "dependencies";
+    return ValidationError.single(
+      {
+        ...at,
+        key: index < 0 ? key : `${key}[${index}]`,
+        message: `not a valid conda match spec: ${text}`,
+        ...(index < 0 ? {} : { found: JSON.stringify(options.specs[index]) }),
+        allowed: 'a match spec such as "numpy>=1.2" or "python=3.10"',
+      },
+      { cause: error },
+    );
+  }
+  return new ExternalError(`the conda solver failed for ${options.platform}: ${text}`, {
+    cause: error,
+  });
+}
+
+function shorten(explanation: string): string {
+  const lines = explanation.split("\n").map((line) => line.trimEnd());
+  while (lines.length > 0 && lines[lines.length - 1] === "") lines.pop();
+  if (lines.length <= MAX_EXPLANATION_LINES) return lines.join("\n");
+  const rest = lines.length - MAX_EXPLANATION_LINES;
+  return [...lines.slice(0, MAX_EXPLANATION_LINES), `… (${rest} more lines)`].join("\n");
+}
+
+function ensureSlash(url: string): string {
+  return url.endsWith("/") ? url : `${url}/`;
+}
+
+function compare(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
+}
