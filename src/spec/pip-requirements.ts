@@ -1,0 +1,606 @@
+/**
+ * pip requirements: `requirements.txt` files (with `-r`/`-c` includes flattened) and lists of
+ * requirement lines (envforge.yaml's `pip:`, a conda file's `pip:` sub-list), checked against
+ * what an image build can reproduce: no editable installs, no local paths, http(s) only.
+ * Grammar follows pip's requirements file format:
+ * https://pip.pypa.io/en/stable/reference/requirements-file-format/
+ */
+import { posix } from "node:path";
+import { validRange } from "@renovatebot/pep440";
+import type { Requirement } from "pip-requirements-js";
+import { RequirementsSyntaxError, parsePipRequirementsLine } from "pip-requirements-js";
+import type { Location, Problem } from "../errors/index.js";
+import { ProblemCollector, ValidationError } from "../errors/index.js";
+import type { PipRequirement, PipRequirements, SourceText } from "./definition.js";
+import { normalizePipName } from "./pep503.js";
+
+export interface ParsePipRequirementsOptions {
+  /**
+   * Returns an included file (`-r`/`-c`), given its POSIX path joined to the including file's
+   * folder, or undefined when it cannot be read.
+   */
+  readonly readInclude: (path: string) => SourceText | undefined;
+}
+
+/** Where a list of requirement lines sits, for messages. */
+export interface PipLinesWhere {
+  /** The file the list is in. */
+  readonly path: string;
+  /** Line, column and key of item `index` (e.g. `dependencies[3].pip[0]`), when known. */
+  readonly locate?: (index: number) => Omit<Location, "file">;
+}
+
+export interface PipLinesResult {
+  readonly value: PipRequirements;
+  readonly problems: readonly Problem[];
+}
+
+/** Parses a requirements file and the files it includes; throws one ValidationError. */
+export function parsePipRequirements(
+  source: SourceText,
+  options: ParsePipRequirementsOptions,
+): PipRequirements {
+  const state = new State();
+  readFile(state, source, "requirement", [source.path], options);
+  state.problems.throwIfAny();
+  return state.result();
+}
+
+/** Parses requirement lines (one item each, no includes); throws one ValidationError. */
+export function pipRequirementsFromLines(
+  lines: readonly string[],
+  where: PipLinesWhere,
+): PipRequirements {
+  const { value, problems } = checkPipRequirementLines(lines, where);
+  if (problems.length > 0) throw new ValidationError(problems);
+  return value;
+}
+
+/** Like `pipRequirementsFromLines`, but returns the problems for a caller that collects more. */
+export function checkPipRequirementLines(
+  lines: readonly string[],
+  where: PipLinesWhere,
+): PipLinesResult {
+  const state = new State();
+  lines.forEach((line, index) => {
+    const text = stripComment(line).trim();
+    if (text === "") return;
+    handleLine(state, text, { file: where.path, ...where.locate?.(index) }, "requirement", {
+      include: () => "includes (-r, -c) cannot be used in a list: list the requirements instead",
+    });
+  });
+  return { value: state.result(), problems: state.problems.problems };
+}
+
+const MASK = "****";
+
+/**
+ * Masks credentials in every URL of `text`: the password of `user:password@`, or the whole user
+ * part when there is no password (a lone user part is usually a token). For messages and logs.
+ */
+export function redactUrl(text: string): string {
+  return text.replace(
+    /([a-z][a-z0-9+.-]*:\/\/)([^\s/?#]*)@/gi,
+    (_all, scheme: string, info: string) => {
+      const colon = info.indexOf(":");
+      return colon === -1 ? `${scheme}${MASK}@` : `${scheme}${info.slice(0, colon)}:${MASK}@`;
+    },
+  );
+}
+
+type Mode = "requirement" | "constraint";
+
+class State {
+  readonly problems = new ProblemCollector();
+  readonly requirements: PipRequirement[] = [];
+  readonly constraints: PipRequirement[] = [];
+  indexUrl: { readonly url: string; readonly where: string } | undefined;
+  readonly extraIndexUrls: string[] = [];
+  readonly findLinks: string[] = [];
+  pre = false;
+  /** Files already read per mode, so a file included twice (a diamond) is read once. */
+  readonly seen = new Set<string>();
+
+  result(): PipRequirements {
+    return {
+      requirements: this.requirements,
+      constraints: this.constraints,
+      ...(this.indexUrl === undefined ? {} : { indexUrl: this.indexUrl.url }),
+      extraIndexUrls: this.extraIndexUrls,
+      findLinks: this.findLinks,
+      pre: this.pre,
+    };
+  }
+}
+
+interface LineHooks {
+  /** Handles `-r`/`-c`; returns a message when includes are not allowed here. */
+  readonly include: (kind: Mode, path: string, where: Location) => string | undefined;
+}
+
+function readFile(
+  state: State,
+  source: SourceText,
+  mode: Mode,
+  stack: readonly string[],
+  options: ParsePipRequirementsOptions,
+): void {
+  state.seen.add(`${mode}:${source.path}`);
+  for (const { line, text } of logicalLines(source.text)) {
+    handleLine(state, text, { file: source.path, line }, mode, {
+      include: (kind, includePath, where) => {
+        const path = joinInclude(source.path, includePath);
+        // pip: a file included from a constraints file holds constraints too.
+        const nestedMode: Mode = mode === "constraint" ? "constraint" : kind;
+        if (stack.includes(path)) {
+          state.problems.add({
+            ...where,
+            message: `include cycle: ${[...stack, path].join(" -> ")}`,
+            allowed: "each file included once along a chain",
+          });
+          return undefined;
+        }
+        if (state.seen.has(`${nestedMode}:${path}`)) return undefined;
+        const included = options.readInclude(path);
+        if (included === undefined) {
+          state.problems.add({
+            ...where,
+            message: `cannot read included file ${JSON.stringify(path)}`,
+            found: JSON.stringify(includePath),
+          });
+          return undefined;
+        }
+        readFile(state, included, nestedMode, [...stack, path], options);
+        return undefined;
+      },
+    });
+  }
+}
+
+function joinInclude(from: string, include: string): string {
+  return posix.isAbsolute(include)
+    ? posix.normalize(include)
+    : posix.normalize(posix.join(posix.dirname(from), include));
+}
+
+// pip's COMMENT_RE: `#` at the start of a line or after whitespace.
+const COMMENT = /(^|\s+)#.*$/;
+
+function stripComment(line: string): string {
+  return line.replace(COMMENT, "");
+}
+
+/**
+ * pip's join_lines + comment stripping: a line ending in `\` continues on the next (joined
+ * without a space, as pip does); a comment line ends a continuation. Numbered by first line.
+ */
+function logicalLines(text: string): { line: number; text: string }[] {
+  const out: { line: number; text: string }[] = [];
+  let pending: string[] = [];
+  let first = 0;
+  text.split(/\r?\n/).forEach((raw, index) => {
+    const isComment = /^\s*#/.test(raw);
+    if (raw.endsWith("\\") && !isComment) {
+      if (pending.length === 0) first = index + 1;
+      pending.push(raw.slice(0, -1));
+      return;
+    }
+    const joined = pending.length > 0 ? [...pending, isComment ? "" : raw].join("") : raw;
+    const line = pending.length > 0 ? first : index + 1;
+    pending = [];
+    const content = stripComment(joined).trim();
+    if (content !== "") out.push({ line, text: content });
+  });
+  if (pending.length > 0) {
+    const content = stripComment(pending.join("")).trim();
+    if (content !== "") out.push({ line: first, text: content });
+  }
+  return out;
+}
+
+const EXAMPLE_INDEX = '"https://packages.example/simple"';
+const ALLOWED_OPTIONS =
+  "-r/--requirement, -c/--constraint, -i/--index-url, --extra-index-url, -f/--find-links, --pre, and --hash after a requirement";
+const LOCAL_PATH =
+  "local paths cannot be used: the image build cannot see your disk; publish the package to an index or put it in a build context";
+const EDITABLE = "editable installs are not reproducible in an image";
+const ALLOWED_REQUIREMENT = 'a PEP 508 requirement such as "numpy>=1.2" or a pip option';
+
+/** pip options envforge knows but cannot honour in an image build. */
+const UNSUPPORTED_OPTIONS = new Set([
+  "--no-index",
+  "--trusted-host",
+  "--no-binary",
+  "--only-binary",
+  "--prefer-binary",
+  "--require-hashes",
+  "--use-feature",
+  "--config-settings",
+  "-C",
+  "--global-option",
+  "--install-option",
+]);
+
+type OptionName =
+  | "requirement"
+  | "constraint"
+  | "index-url"
+  | "extra-index-url"
+  | "find-links"
+  | "pre"
+  | "editable"
+  | "hash";
+
+const OPTIONS: Readonly<Record<string, OptionName>> = {
+  "-r": "requirement",
+  "--requirement": "requirement",
+  "-c": "constraint",
+  "--constraint": "constraint",
+  "-i": "index-url",
+  "--index-url": "index-url",
+  "--extra-index-url": "extra-index-url",
+  "-f": "find-links",
+  "--find-links": "find-links",
+  "--pre": "pre",
+  "-e": "editable",
+  "--editable": "editable",
+  "--hash": "hash",
+};
+
+interface OptionToken {
+  readonly written: string;
+  readonly name: string;
+  readonly value?: string;
+}
+
+/** Splits an options string the way pip's shlex does, then pairs options with their values. */
+function readOptions(text: string): { options: OptionToken[]; stray: string[] } {
+  const tokens = shellWords(text);
+  const options: OptionToken[] = [];
+  const stray: string[] = [];
+  for (let index = 0; index < tokens.length; index += 1) {
+    const token = tokens[index] ?? "";
+    if (!token.startsWith("-")) {
+      stray.push(token);
+      continue;
+    }
+    const long = token.startsWith("--");
+    const split = long ? token.indexOf("=") : token.length > 2 ? 2 : -1;
+    const name = split === -1 ? token : token.slice(0, split);
+    let value = split === -1 ? undefined : token.slice(long ? split + 1 : split);
+    // An unknown option may take a value too: take the next word so it is not reported twice.
+    if (value === undefined && OPTIONS[name] !== "pre") {
+      const next = tokens[index + 1];
+      if (next !== undefined && !next.startsWith("-")) {
+        value = next;
+        index += 1;
+      }
+    }
+    options.push({ written: token, name, ...(value === undefined ? {} : { value }) });
+  }
+  return { options, stray };
+}
+
+function shellWords(text: string): string[] {
+  const words: string[] = [];
+  for (const match of text.matchAll(/"([^"]*)"|'([^']*)'|(\S+)/g)) {
+    words.push(match[1] ?? match[2] ?? match[3] ?? "");
+  }
+  return words;
+}
+
+function handleLine(
+  state: State,
+  text: string,
+  where: Location,
+  mode: Mode,
+  hooks: LineHooks,
+): void {
+  if (text.startsWith("-")) {
+    handleOptionLine(state, text, where, hooks);
+    return;
+  }
+  // pip's break_args_options: the requirement ends at the first token starting with `-`.
+  const tokens = text.split(" ");
+  const firstOption = tokens.findIndex((token) => token.startsWith("-"));
+  const requirementText = (firstOption === -1 ? tokens : tokens.slice(0, firstOption))
+    .join(" ")
+    .trim();
+  const optionText = firstOption === -1 ? "" : tokens.slice(firstOption).join(" ");
+  const hashes: string[] = [];
+  const { options, stray } = readOptions(optionText);
+  for (const word of stray) {
+    state.problems.add({
+      ...where,
+      message: "unexpected text after the requirement's options",
+      found: quote(word),
+      allowed: "--hash=<algorithm>:<hex> after a requirement",
+    });
+  }
+  for (const option of options) {
+    if (OPTIONS[option.name] !== "hash") {
+      state.problems.add({
+        ...where,
+        message: `only --hash can follow a requirement; put ${option.name} on its own line`,
+        found: quote(option.written),
+        allowed: "--hash=<algorithm>:<hex>",
+      });
+      continue;
+    }
+    const hash = checkHash(option.value, where, state.problems);
+    if (hash !== undefined) hashes.push(hash);
+  }
+  const parsed = checkRequirement(requirementText, where, mode, state.problems);
+  if (parsed === undefined) return;
+  const requirement: PipRequirement = { name: parsed, requirement: requirementText, hashes };
+  (mode === "constraint" ? state.constraints : state.requirements).push(requirement);
+}
+
+function handleOptionLine(state: State, text: string, where: Location, hooks: LineHooks): void {
+  const { options, stray } = readOptions(text);
+  for (const word of stray) {
+    state.problems.add({
+      ...where,
+      message: "unexpected text after an option",
+      found: quote(word),
+      allowed: "one value per option",
+    });
+  }
+  for (const option of options) {
+    const kind = OPTIONS[option.name];
+    const problem = (fields: Omit<Problem, keyof Location>): void =>
+      state.problems.add({ ...where, ...fields });
+    if (kind === undefined) {
+      problem({
+        message: UNSUPPORTED_OPTIONS.has(option.name)
+          ? `pip option ${option.name} is not supported by envforge`
+          : `unknown pip option ${option.name}`,
+        found: quote(option.written),
+        allowed: ALLOWED_OPTIONS,
+      });
+      continue;
+    }
+    if (kind === "editable") {
+      problem({
+        message: EDITABLE,
+        found: quote(text),
+        allowed: 'a requirement from an index, e.g. "mypkg==1.0"',
+      });
+      continue;
+    }
+    if (kind === "pre") {
+      if (option.value !== undefined) {
+        problem({
+          message: "--pre takes no value",
+          found: quote(option.written),
+          allowed: "--pre",
+        });
+      }
+      state.pre = true;
+      continue;
+    }
+    if (kind === "hash") {
+      problem({
+        message: "--hash belongs after a requirement on the same line",
+        found: quote(option.written),
+        allowed: 'e.g. "numpy==1.26.4 --hash=sha256:<64 hex>"',
+      });
+      continue;
+    }
+    if (option.value === undefined || option.value === "") {
+      problem({ message: `${option.name} needs a value`, found: quote(text) });
+      continue;
+    }
+    const value = option.value;
+    switch (kind) {
+      case "requirement":
+      case "constraint": {
+        if (/^[a-z][a-z0-9+.-]*:/i.test(value)) {
+          problem({
+            message: "an included file must be a path relative to this file, not a URL",
+            found: quote(value),
+            allowed: 'a relative path such as "requirements-base.txt"',
+          });
+          break;
+        }
+        const refused = hooks.include(kind, value, where);
+        if (refused !== undefined) problem({ message: refused, found: quote(text) });
+        break;
+      }
+      case "index-url": {
+        if (!checkIndexUrl(value, where, state.problems)) break;
+        const previous = state.indexUrl;
+        if (previous === undefined) {
+          state.indexUrl = { url: value, where: locationText(where) };
+        } else if (previous.url !== value) {
+          problem({
+            message: `a second --index-url conflicts with the first (${quote(previous.url)} at ${previous.where})`,
+            found: quote(value),
+            allowed: "one --index-url; add more indexes with --extra-index-url",
+          });
+        }
+        break;
+      }
+      case "extra-index-url":
+        if (checkIndexUrl(value, where, state.problems) && !state.extraIndexUrls.includes(value)) {
+          state.extraIndexUrls.push(value);
+        }
+        break;
+      case "find-links":
+        if (checkIndexUrl(value, where, state.problems) && !state.findLinks.includes(value)) {
+          state.findLinks.push(value);
+        }
+        break;
+    }
+  }
+}
+
+function locationText(where: Location): string {
+  return [where.file, where.line].filter((part) => part !== undefined).join(":");
+}
+
+/** Quotes a value for a message with any URL credentials masked. */
+function quote(text: string): string {
+  return JSON.stringify(redactUrl(text));
+}
+
+function isLocalPath(text: string): boolean {
+  return /^(file:|\.|\/|~|\\|[a-z]:[\\/])/i.test(text);
+}
+
+function checkIndexUrl(value: string, where: Location, problems: ProblemCollector): boolean {
+  if (isLocalPath(value)) {
+    problems.add({
+      ...where,
+      message: LOCAL_PATH,
+      found: quote(value),
+      allowed: `an http(s) URL such as ${EXAMPLE_INDEX}`,
+    });
+    return false;
+  }
+  if (!isHttpUrl(value)) {
+    problems.add({
+      ...where,
+      message: "not an http(s) URL",
+      found: quote(value),
+      allowed: `an http(s) URL such as ${EXAMPLE_INDEX}`,
+    });
+    return false;
+  }
+  return true;
+}
+
+function isHttpUrl(value: string): boolean {
+  if (!/^https?:\/\//i.test(value)) return false;
+  try {
+    new URL(value);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+const HASH_LENGTHS: Readonly<Record<string, number>> = { sha256: 64, sha384: 96, sha512: 128 };
+
+function checkHash(
+  value: string | undefined,
+  where: Location,
+  problems: ProblemCollector,
+): string | undefined {
+  const [algorithm = "", hex = ""] = (value ?? "").split(":", 2);
+  const length = HASH_LENGTHS[algorithm.toLowerCase()];
+  if (length === undefined) {
+    problems.add({
+      ...where,
+      message:
+        value === undefined
+          ? "--hash needs a value"
+          : `unsupported hash algorithm ${JSON.stringify(algorithm)}`,
+      found: JSON.stringify(value ?? "--hash"),
+      allowed: "sha256, sha384 or sha512, written as --hash=sha256:<hex>",
+    });
+    return undefined;
+  }
+  if (!new RegExp(`^[0-9a-f]{${length}}$`, "i").test(hex)) {
+    problems.add({
+      ...where,
+      message: `not a valid ${algorithm.toLowerCase()} hash`,
+      found: JSON.stringify(value),
+      allowed: `${length} hexadecimal digits`,
+    });
+    return undefined;
+  }
+  return `${algorithm.toLowerCase()}:${hex.toLowerCase()}`;
+}
+
+const ARCHIVE = /\.(whl|zip|tar\.gz|tgz|tar\.bz2|tar\.xz|tar)$/i;
+
+/** Checks one PEP 508 requirement; returns its normalised name, or undefined after a problem. */
+function checkRequirement(
+  text: string,
+  where: Location,
+  mode: Mode,
+  problems: ProblemCollector,
+): string | undefined {
+  const fail = (message: string, allowed = ALLOWED_REQUIREMENT): undefined => {
+    problems.add({ ...where, message, found: quote(text), allowed });
+    return undefined;
+  };
+  const head = text.split(/[\s;]/, 1)[0] ?? "";
+  if (/^[a-z][a-z0-9+.-]*:\/\//i.test(head)) {
+    if (/^file:/i.test(head)) return fail(LOCAL_PATH);
+    return fail(
+      'a URL needs a project name: write "name @ <url>"',
+      '"name @ https://host/path/name-1.0-py3-none-any.whl"',
+    );
+  }
+  if (!text.includes("@") && (isLocalPath(head) || /[\\/]/.test(head) || ARCHIVE.test(head))) {
+    return fail(LOCAL_PATH);
+  }
+  const direct = /^([^@]+?)\s*@\s*(\S+)(?:\s+;(.*))?$/.exec(text);
+  let syntaxText = text;
+  if (direct !== null) {
+    const [, name = "", url = "", marker] = direct;
+    if (/^file:/i.test(url) || isLocalPath(url)) return fail(LOCAL_PATH);
+    if (!isHttpUrl(url)) {
+      return fail(
+        "only http(s) URLs can be used in a direct reference",
+        '"name @ https://host/path/name-1.0-py3-none-any.whl"',
+      );
+    }
+    // pip-requirements-js does not take a marker after a URL: check the two halves apart.
+    if (marker !== undefined) {
+      if (syntaxError(`placeholder ; ${marker}`) !== undefined) {
+        return fail(`not a valid environment marker: ${JSON.stringify(marker.trim())}`);
+      }
+    }
+    syntaxText = `${name} @ ${url}`;
+  }
+  // pip-requirements-js takes `#` anywhere as a comment; pip only after whitespace (stripped
+  // already), so a `#` left here is part of an invalid name.
+  if (direct === null && text.includes("#")) {
+    return fail(
+      'not a valid requirement: "#" starts a comment only at the start of a line or after a space',
+    );
+  }
+  // pip-requirements-js lacks PEP 440 arbitrary equality (`===`); check the rest of the grammar.
+  const parsed = parseLine(syntaxText.replace(/===/g, "=="));
+  if (typeof parsed === "string") return fail(`not a valid requirement: ${parsed}`);
+  if (parsed === null || (parsed.type !== "ProjectName" && parsed.type !== "ProjectURL")) {
+    return fail("not a valid requirement");
+  }
+  if (parsed.type === "ProjectName") {
+    for (const spec of parsed.versionSpec ?? []) {
+      const written = `${spec.operator}${spec.version}`;
+      if (!syntaxText.includes("===") && !validRange(written)) {
+        return fail(`${JSON.stringify(written)} is not a valid PEP 440 version specifier`);
+      }
+    }
+  }
+  if (mode === "constraint" && (parsed.extras?.length ?? 0) > 0) {
+    return fail("a constraint cannot have extras", 'a name and versions only, e.g. "numpy<2"');
+  }
+  return normalizePipName(parsed.name);
+}
+
+type ParsedLine = Requirement | null;
+
+function parseLine(text: string): ParsedLine | string {
+  try {
+    return parsePipRequirementsLine(text);
+  } catch (error) {
+    if (error instanceof RequirementsSyntaxError) return tidySyntaxMessage(error.message);
+    throw error;
+  }
+}
+
+function syntaxError(text: string): string | undefined {
+  const parsed = parseLine(text);
+  return typeof parsed === "string" ? parsed : undefined;
+}
+
+/** "Failed to parse requirements line. Line 1, col 7: expected X" → "at column 7: expected X" */
+function tidySyntaxMessage(message: string): string {
+  const match = /col (\d+): (.*)$/s.exec(message);
+  return match === null ? message : `at column ${match[1]}: ${match[2]}`;
+}
