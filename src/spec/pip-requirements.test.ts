@@ -584,6 +584,9 @@ describe("redactUrl", () => {
     ],
     ["https://${USER}:${TOKEN}@idx.example/simple", "https://${USER}:****@idx.example/simple"],
     ["not a url", "not a url"],
+    ["https://conda.example/t/abc-123/my-channel", "https://conda.example/t/****/my-channel"],
+    ["https://conda.example/sub/t/abc/ch/linux-64", "https://conda.example/sub/t/****/ch/linux-64"],
+    ["https://conda.example/top/ch", "https://conda.example/top/ch"],
   ])("%s", (url, expected) => {
     expect(redactUrl(url)).toBe(expected);
   });

@@ -76,16 +76,16 @@ const MASK = "****";
 
 /**
  * Masks credentials in every URL of `text`: the password of `user:password@`, or the whole user
- * part when there is no password (a lone user part is usually a token). For messages and logs.
+ * part when there is no password (a lone user part is usually a token), and conda's `/t/<token>/`
+ * path tokens. For messages and logs.
  */
 export function redactUrl(text: string): string {
-  return text.replace(
-    /([a-z][a-z0-9+.-]*:\/\/)([^\s/?#]*)@/gi,
-    (_all, scheme: string, info: string) => {
+  return text
+    .replace(/([a-z][a-z0-9+.-]*:\/\/)([^\s/?#]*)@/gi, (_all, scheme: string, info: string) => {
       const colon = info.indexOf(":");
       return colon === -1 ? `${scheme}${MASK}@` : `${scheme}${info.slice(0, colon)}:${MASK}@`;
-    },
-  );
+    })
+    .replace(/([a-z][a-z0-9+.-]*:\/\/[^\s/]+(?:\/[^\s/]+)*?\/t\/)[^\s/]+/gi, `$1${MASK}`);
 }
 
 type Mode = "requirement" | "constraint";
