@@ -222,7 +222,7 @@ describe("assembleDefinition", () => {
       'envforge.yaml: apt[2]: not a Debian package name (found "Bad"; allowed: a name such as "libgomp1" or "curl=7.88.1-10+deb12u5" (lower case, digits, "+", "-", "."))',
       'envforge.yaml: apt[3]: not a Debian package name (found "x; rm -rf /"; allowed: a name such as "libgomp1" or "curl=7.88.1-10+deb12u5" (lower case, digits, "+", "-", "."))',
       'envforge.yaml: apt[4]: not a Debian package name (found "a"; allowed: a name such as "libgomp1" or "curl=7.88.1-10+deb12u5" (lower case, digits, "+", "-", "."))',
-      'envforge.yaml: variables.1BAD: not a valid environment variable name (found "1BAD"; allowed: letters, digits and _, not starting with a digit)',
+      'envforge.yaml: variables["1BAD"]: not a valid environment variable name (found "1BAD"; allowed: letters, digits and _, not starting with a digit)',
       'envforge.yaml: variables.INJECT: an environment variable value cannot contain a line break or NUL (found "a\\nRUN curl evil")',
       'envforge.yaml: platform: not a supported platform (found "win-64"; allowed: linux-64, linux-aarch64, linux-ppc64le, linux-s390x, linux-armv7l)',
     ]);

@@ -30,6 +30,7 @@ import {
   condaPackageName,
 } from "./definition-rules.js";
 import { checkImageReference } from "./image-reference.js";
+import { formatKeyPath } from "./yaml-source.js";
 
 export const DEFAULT_INTERPRETER_PATH = "python";
 
@@ -91,12 +92,12 @@ export function assembleDefinition(parts: DefinitionParts, settings: ParseSettin
   const apt = parts.apt ?? [];
   apt.forEach((name, index) => {
     const problem = checkAptPackage(name);
-    if (problem !== undefined) add(`apt[${index}]`, problem);
+    if (problem !== undefined) add(formatKeyPath(["apt", index]), problem);
   });
   const variables = parts.variables ?? {};
   for (const [name, value] of Object.entries(variables)) {
     const problem = checkVariableName(name) ?? checkVariableValue(value);
-    if (problem !== undefined) add(`variables.${name}`, problem);
+    if (problem !== undefined) add(formatKeyPath(["variables", name]), problem);
   }
   const platform = parts.platform ?? settings.defaultPlatform;
   const platformProblem = checkPlatform(platform);
