@@ -51,18 +51,24 @@ export async function startChannelServer(options: ChannelServerOptions): Promise
   const files = options.files ?? new Map<string, Buffer>();
   const requests: ServedRequest[] = [];
   const server = createServer((request, response) => {
-    serve({ request, response, root, files })
+    // Logged when the status is decided, before any body: the log keeps request order.
+    const log = (status: number): void => {
+      requests.push({
+        method: request.method ?? "GET",
+        path: request.url ?? "/",
+        status,
+        ...header(request, "if-none-match", "ifNoneMatch"),
+        ...header(request, "if-modified-since", "ifModifiedSince"),
+      });
+      if (requests.length > MAX_LOGGED) requests.shift();
+    };
+    serve({ request, response, root, files, log })
       .catch(() => 500)
       .then((status) => {
-        if (!response.headersSent) response.writeHead(status).end();
-        requests.push({
-          method: request.method ?? "GET",
-          path: request.url ?? "/",
-          status,
-          ...header(request, "if-none-match", "ifNoneMatch"),
-          ...header(request, "if-modified-since", "ifModifiedSince"),
-        });
-        if (requests.length > MAX_LOGGED) requests.shift();
+        if (!response.headersSent) {
+          log(status);
+          response.writeHead(status).end();
+        }
       });
   });
   await new Promise<void>((done, fail) => {
@@ -90,14 +96,16 @@ interface ServeInput {
   readonly response: ServerResponse;
   readonly root: string | undefined;
   readonly files: ReadonlyMap<string, Buffer>;
+  readonly log: (status: number) => void;
 }
 
 /** Answers one request; returns the status (already sent unless the caller must send it). */
-async function serve({ request, response, root, files }: ServeInput): Promise<number> {
+async function serve({ request, response, root, files, log }: ServeInput): Promise<number> {
   if (request.method !== "GET" && request.method !== "HEAD") return 405;
   const path = decodeURIComponent(new URL(request.url ?? "/", "http://loopback").pathname);
   const inMemory = files.get(path.replace(/^\/+/, ""));
   if (inMemory !== undefined) {
+    log(200);
     response.writeHead(200, {
       "content-type": contentType(path),
       "content-length": inMemory.length,
@@ -115,9 +123,11 @@ async function serve({ request, response, root, files }: ServeInput): Promise<nu
   const lastModified = new Date(Math.floor(info.mtimeMs / 1000) * 1000).toUTCString();
   const headers = { etag, "last-modified": lastModified, "content-type": contentType(path) };
   if (notModified(request, etag, info.mtimeMs)) {
+    log(304);
     response.writeHead(304, headers).end();
     return 304;
   }
+  log(200);
   response.writeHead(200, { ...headers, "content-length": info.size });
   if (request.method === "HEAD") {
     response.end();

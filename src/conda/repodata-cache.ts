@@ -90,7 +90,8 @@ export async function loadRepodata(options: LoadRepodataOptions): Promise<Repoda
     return make(cached.body, "cache");
   }
 
-  const headers: Record<string, string> = { accept: "application/json" };
+  const { target, authorization } = splitCredentials(fullUrl);
+  const headers: Record<string, string> = { accept: "application/json", ...authorization };
   if (cached?.meta.etag !== undefined) headers["if-none-match"] = cached.meta.etag;
   if (cached?.meta.lastModified !== undefined) {
     headers["if-modified-since"] = cached.meta.lastModified;
@@ -98,7 +99,7 @@ export async function loadRepodata(options: LoadRepodataOptions): Promise<Repoda
   const fetchImpl = options.fetch ?? globalThis.fetch;
   let response: Response;
   try {
-    response = await fetchImpl(fullUrl, {
+    response = await fetchImpl(target, {
       headers,
       signal: AbortSignal.timeout(options.timeoutMs ?? 60_000),
     });
@@ -164,6 +165,21 @@ async function writeCached(input: WriteCachedInput): Promise<void> {
   await writeFile(input.bodyPath + suffix, input.body);
   await rename(input.bodyPath + suffix, input.bodyPath);
   await rename(input.metaPath + suffix, input.metaPath);
+}
+
+/** fetch refuses URLs with `user:password@`; send them as HTTP Basic instead. */
+function splitCredentials(url: string): {
+  target: string;
+  authorization: Record<string, string>;
+} {
+  const parsed = new URL(url);
+  if (parsed.username === "" && parsed.password === "") return { target: url, authorization: {} };
+  const user = decodeURIComponent(parsed.username);
+  const password = decodeURIComponent(parsed.password);
+  parsed.username = "";
+  parsed.password = "";
+  const token = Buffer.from(`${user}:${password}`).toString("base64");
+  return { target: parsed.href, authorization: { authorization: `Basic ${token}` } };
 }
 
 function emptyRepodata(subdir: string): Buffer {

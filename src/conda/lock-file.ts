@@ -1,0 +1,155 @@
+/**
+ * `envforge.lock`: the Lock as YAML (docs/lock-file.md). Writing is deterministic — fixed key
+ * order, platforms and packages sorted — so the same lock is the same bytes on every machine
+ * and a diff shows exactly which packages moved.
+ */
+import { stringify } from "yaml";
+import { z } from "zod";
+import { ValidationError } from "../errors/index.js";
+import { HASH_PATTERN } from "../spec/definition-hash.js";
+import { LOCK_VERSION } from "../spec/lock.js";
+import type { Lock, LockedCondaPackage, LockedPipPackage, PlatformLock } from "../spec/lock.js";
+import { parseYamlSource, problemsFromZodIssues } from "../spec/yaml-source.js";
+
+export const LOCK_FILE_NAME = "envforge.lock";
+
+const HEADER =
+  "# envforge.lock: the resolved environment, written by `envforge lock`. Do not edit by hand.\n" +
+  "# Format: docs/lock-file.md in the envforge repository.\n";
+
+const sha256 = z.string().regex(/^[0-9a-f]{64}$/, "expected 64 lower-case hex digits");
+
+const writtenCondaPackage = z.strictObject({
+  name: z.string().min(1),
+  version: z.string().min(1),
+  build: z.string(),
+  buildNumber: z.number().int().nonnegative(),
+  channel: z.string().min(1),
+  subdir: z.string().min(1),
+  filename: z.string().min(1),
+  url: z.string().min(1),
+  sha256,
+  md5: z
+    .string()
+    .regex(/^[0-9a-f]{32}$/)
+    .optional(),
+  size: z.number().int().nonnegative().optional(),
+  noarch: z.enum(["python", "generic"]).optional(),
+  depends: z.array(z.string()),
+  constrains: z.array(z.string()),
+});
+
+const writtenPipPackage = z.strictObject({
+  name: z.string().min(1),
+  version: z.string().min(1),
+  url: z.string().min(1),
+  sha256,
+});
+
+const writtenPlatform = z.strictObject({
+  platform: z.string().min(1),
+  virtualPackages: z.array(z.string()),
+  conda: z.array(writtenCondaPackage),
+  pip: z.array(writtenPipPackage),
+});
+
+const writtenLock = z.strictObject({
+  version: z.literal(LOCK_VERSION),
+  definitionHash: z.string().regex(HASH_PATTERN, "expected envforge_ and 32 hex digits"),
+  channels: z.array(z.string()),
+  baseImageDigest: z
+    .string()
+    .regex(/^sha256:[0-9a-f]{64}$/)
+    .optional(),
+  platforms: z.array(writtenPlatform),
+});
+
+/** The lock as YAML text; byte-identical for equal locks whatever order their lists came in. */
+export function formatLockFile(lock: Lock): string {
+  const document = {
+    version: lock.version,
+    definitionHash: lock.definitionHash,
+    channels: [...lock.channels],
+    ...(lock.baseImageDigest === undefined ? {} : { baseImageDigest: lock.baseImageDigest }),
+    platforms: [...lock.platforms].sort((a, b) => compare(a.platform, b.platform)).map(platform),
+  };
+  return HEADER + stringify(document, { lineWidth: 0, indent: 2, indentSeq: true });
+}
+
+/** Parses lock text; every problem (with line, key, found, allowed) in one ValidationError. */
+export function parseLockFile(text: string, file: string = LOCK_FILE_NAME): Lock {
+  const yaml = parseYamlSource({ path: file, text });
+  const parsed = writtenLock.safeParse(yaml.value);
+  if (!parsed.success) {
+    throw new ValidationError(
+      problemsFromZodIssues(parsed.error.issues, { yaml, schema: writtenLock }),
+    );
+  }
+  const data = parsed.data;
+  return {
+    version: LOCK_VERSION,
+    definitionHash: data.definitionHash,
+    channels: data.channels,
+    ...(data.baseImageDigest === undefined ? {} : { baseImageDigest: data.baseImageDigest }),
+    platforms: data.platforms.map((p) => ({
+      platform: p.platform,
+      virtualPackages: p.virtualPackages,
+      conda: p.conda.map((c) => ({
+        name: c.name,
+        version: c.version,
+        build: c.build,
+        buildNumber: c.buildNumber,
+        channel: c.channel,
+        subdir: c.subdir,
+        filename: c.filename,
+        url: c.url,
+        sha256: c.sha256,
+        ...(c.md5 === undefined ? {} : { md5: c.md5 }),
+        ...(c.size === undefined ? {} : { size: c.size }),
+        depends: c.depends,
+        constrains: c.constrains,
+        ...(c.noarch === undefined ? {} : { noarch: c.noarch }),
+      })),
+      pip: p.pip,
+    })),
+  };
+}
+
+function platform(p: PlatformLock): Record<string, unknown> {
+  return {
+    platform: p.platform,
+    virtualPackages: [...p.virtualPackages].sort(compare),
+    conda: [...p.conda]
+      .sort((a, b) => compare(a.name, b.name) || compare(a.subdir, b.subdir))
+      .map(condaPackage),
+    pip: [...p.pip].sort((a, b) => compare(a.name, b.name)).map(pipPackage),
+  };
+}
+
+/** Key order is the file format: identity first, then where it comes from, then its needs. */
+function condaPackage(c: LockedCondaPackage): Record<string, unknown> {
+  return {
+    name: c.name,
+    version: c.version,
+    build: c.build,
+    buildNumber: c.buildNumber,
+    channel: c.channel,
+    subdir: c.subdir,
+    filename: c.filename,
+    url: c.url,
+    sha256: c.sha256,
+    ...(c.md5 === undefined ? {} : { md5: c.md5 }),
+    ...(c.size === undefined ? {} : { size: c.size }),
+    ...(c.noarch === undefined ? {} : { noarch: c.noarch }),
+    depends: [...c.depends],
+    constrains: [...c.constrains],
+  };
+}
+
+function pipPackage(p: LockedPipPackage): Record<string, unknown> {
+  return { name: p.name, version: p.version, url: p.url, sha256: p.sha256 };
+}
+
+function compare(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
+}

@@ -1,0 +1,136 @@
+import { mkdir, mkdtemp, readdir, rm, utimes, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { ExternalError } from "../errors/index.js";
+import { startChannelServer } from "./channel-server.js";
+import type { ChannelServer } from "./channel-server.js";
+import type { Channel } from "./channels.js";
+import { loadRepodata } from "./repodata-cache.js";
+
+const RECORD = {
+  name: "zlib",
+  version: "1.2.11",
+  build: "h7b6447c_3",
+  build_number: 3,
+  depends: ["libgcc-ng >=7.3.0"],
+  sha256: "a".repeat(64),
+  md5: "b".repeat(32),
+  size: 120,
+  subdir: "linux-64",
+};
+
+let work: string;
+let channelDir: string;
+let cacheDir: string;
+let server: ChannelServer;
+let channel: Channel;
+
+async function writeRepodata(packages: Record<string, unknown>): Promise<void> {
+  await mkdir(join(channelDir, "linux-64"), { recursive: true });
+  const file = join(channelDir, "linux-64", "repodata.json");
+  await writeFile(file, JSON.stringify({ info: { subdir: "linux-64" }, packages }));
+}
+
+beforeEach(async () => {
+  work = await mkdtemp(join(tmpdir(), "envforge-repodata-"));
+  channelDir = join(work, "channel");
+  cacheDir = join(work, "cache");
+  await writeRepodata({ "zlib-1.2.11-h7b6447c_3.tar.bz2": RECORD });
+  server = await startChannelServer({ root: channelDir });
+  channel = { name: "test", url: `${server.url}` };
+});
+
+afterEach(async () => {
+  await server.close();
+  await rm(work, { recursive: true, force: true });
+});
+
+describe("loadRepodata", () => {
+  it("downloads once, then revalidates with the validators the channel gave", async () => {
+    const first = await loadRepodata({ channel, subdir: "linux-64", cacheDir });
+    const second = await loadRepodata({ channel, subdir: "linux-64", cacheDir });
+    expect([first.source, second.source]).toEqual(["downloaded", "revalidated"]);
+    expect(second.body.equals(first.body)).toBe(true);
+    expect(second.index.record("zlib-1.2.11-h7b6447c_3.tar.bz2")).toEqual({
+      filename: "zlib-1.2.11-h7b6447c_3.tar.bz2",
+      name: "zlib",
+      version: "1.2.11",
+      build: "h7b6447c_3",
+      buildNumber: 3,
+      subdir: "linux-64",
+      depends: ["libgcc-ng >=7.3.0"],
+      constrains: [],
+      sha256: "a".repeat(64),
+      md5: "b".repeat(32),
+      size: 120,
+    });
+    const [download, revalidation] = server.requests;
+    expect(download?.ifNoneMatch).toBeUndefined();
+    expect(revalidation?.ifNoneMatch).toMatch(/^W\//);
+    expect(revalidation?.ifModifiedSince).toMatch(/GMT$/);
+    expect(revalidation?.status).toBe(304);
+  });
+
+  it("downloads again when the channel changed", async () => {
+    await loadRepodata({ channel, subdir: "linux-64", cacheDir });
+    await writeRepodata({});
+    const later = new Date(Date.now() + 5_000);
+    await utimes(join(channelDir, "linux-64", "repodata.json"), later, later);
+    const changed = await loadRepodata({ channel, subdir: "linux-64", cacheDir });
+    expect(changed.source).toBe("downloaded");
+    expect(changed.index.size).toBe(0);
+  });
+
+  it("works offline from the cache, and says so when nothing is cached", async () => {
+    await loadRepodata({ channel, subdir: "linux-64", cacheDir });
+    await server.close();
+    const offline = await loadRepodata({ channel, subdir: "linux-64", cacheDir, offline: true });
+    expect(offline.source).toBe("cache");
+    expect(offline.index.size).toBe(1);
+    await expect(
+      loadRepodata({ channel, subdir: "noarch", cacheDir, offline: true }),
+    ).rejects.toThrow(
+      `channel "test": no cached repodata for noarch (${server.url}/noarch/repodata.json) and offline mode is on`,
+    );
+  });
+
+  it("names the channel and URL when it cannot be reached", async () => {
+    await server.close();
+    const failure = loadRepodata({ channel, subdir: "linux-64", cacheDir });
+    await expect(failure).rejects.toBeInstanceOf(ExternalError);
+    await expect(failure).rejects.toThrow(
+      `channel "test" could not be reached at ${server.url}/linux-64/repodata.json: ECONNREFUSED`,
+    );
+  });
+
+  it("keeps credentials out of messages and the cache", async () => {
+    const secret = { name: "private", url: server.url.replace("http://", "http://me:pw@") };
+    const loaded = await loadRepodata({ channel: secret, subdir: "linux-64", cacheDir });
+    expect(loaded.url).toBe(`${server.url}/linux-64/repodata.json`);
+    const meta = (await readdir(cacheDir)).filter((name) => name.endsWith(".meta.json"));
+    expect(meta).toHaveLength(1);
+  });
+
+  it("treats a missing subdir as empty and a broken body as the channel's fault", async () => {
+    const missing = await loadRepodata({ channel, subdir: "osx-64", cacheDir });
+    expect([missing.source, missing.index.size]).toEqual(["missing", 0]);
+    await mkdir(join(channelDir, "noarch"));
+    await writeFile(join(channelDir, "noarch", "repodata.json"), "<html>");
+    await expect(loadRepodata({ channel, subdir: "noarch", cacheDir })).rejects.toThrow(
+      `channel "test" served ${server.url}/noarch/repodata.json, which is not valid JSON`,
+    );
+    // Not cached: the next attempt asks again instead of replaying the broken body.
+    expect(await readdir(cacheDir).catch(() => [])).not.toContainEqual(
+      expect.stringMatching(/noarch/),
+    );
+  });
+
+  it("reads local-folder channels from disk", async () => {
+    const local = { name: "./channel", url: `file://${channelDir}`, localPath: channelDir };
+    const loaded = await loadRepodata({ channel: local, subdir: "linux-64", cacheDir });
+    const missing = await loadRepodata({ channel: local, subdir: "noarch", cacheDir });
+    expect([loaded.source, loaded.index.size, missing.source]).toEqual(["local", 1, "missing"]);
+    expect(server.requests).toEqual([]);
+  });
+});
