@@ -142,6 +142,7 @@ const VALID: readonly (readonly [string, Expected, string])[] = [
 const INVALID: readonly (readonly [string, string, string | undefined])[] = [
   ["", "a match spec must not be empty", "numpy>=1.2"],
   ["   # only a comment", "a match spec must not be empty", "numpy>=1.2"],
+  ["numpy\nRUN rm -rf /", "a match spec must be one line: it contains a line break", "numpy>=1.2"],
   [
     "numpy>>1.2",
     'version spec ">>1.2" is not valid: ">>" is not a version operator (use ==, !=, <, <=, >, >=, ~= or =)',

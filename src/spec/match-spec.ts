@@ -160,6 +160,9 @@ function quoteIfNeeded(value: string): string {
 }
 
 function parse(text: string): MatchSpec {
+  if (/[\r\n\0]/.test(text)) {
+    throw new Invalid("a match spec must be one line: it contains a line break", "numpy>=1.2");
+  }
   const body = stripComment(text).trim();
   if (body === "") {
     throw new Invalid("a match spec must not be empty", "numpy>=1.2");
