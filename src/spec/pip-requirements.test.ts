@@ -138,6 +138,14 @@ describe("parsePipRequirements: accepted lines", () => {
       [{ name: "numpy", requirement: "numpy==1.26.4", hashes: [`sha256:${SHA256}`] }],
     ],
     [
+      "a byte order mark and CRLF line ends",
+      "\uFEFFnumpy\r\nscipy",
+      [
+        { name: "numpy", requirement: "numpy" },
+        { name: "scipy", requirement: "scipy" },
+      ],
+    ],
+    [
       "comments and blank lines",
       "# header\n\nnumpy  # why\n   \n#pandas\n",
       [{ name: "numpy", requirement: "numpy" }],
@@ -278,6 +286,20 @@ describe("parsePipRequirements: errors (pinned messages)", () => {
       "x @ https://files.example/x.whl ; nonsense",
       [
         `requirements.txt:1: not a valid environment marker: "nonsense" (found "x @ https://files.example/x.whl ; nonsense"; ${REQ_ALLOWED})`,
+      ],
+    ],
+    [
+      "an error in a continued line is reported at its first line",
+      `numpy\n\nscipy==1 \\\n  --hash=sha1:${"0".repeat(40)} \\\n  --hash=sha256:${SHA256}`,
+      [
+        `requirements.txt:3: unsupported hash algorithm "sha1" (found "sha1:${"0".repeat(40)}"; allowed: sha256, sha384 or sha512, written as --hash=sha256:<hex>)`,
+      ],
+    ],
+    [
+      "a continuation at the end of the file",
+      "numpy \\\n  --pre \\",
+      [
+        'requirements.txt:1: only --hash can follow a requirement; put --pre on its own line (found "--pre"; allowed: --hash=<algorithm>:<hex>)',
       ],
     ],
     [

@@ -178,19 +178,23 @@ function logicalLines(text: string): { line: number; text: string }[] {
   const out: { line: number; text: string }[] = [];
   let pending: string[] = [];
   let first = 0;
-  text.split(/\r?\n/).forEach((raw, index) => {
-    const isComment = /^\s*#/.test(raw);
-    if (raw.endsWith("\\") && !isComment) {
-      if (pending.length === 0) first = index + 1;
-      pending.push(raw.slice(0, -1));
-      return;
-    }
-    const joined = pending.length > 0 ? [...pending, isComment ? "" : raw].join("") : raw;
-    const line = pending.length > 0 ? first : index + 1;
-    pending = [];
-    const content = stripComment(joined).trim();
-    if (content !== "") out.push({ line, text: content });
-  });
+  // Editors on Windows often save a byte order mark; pip decodes it away too.
+  text
+    .replace(/^\uFEFF/, "")
+    .split(/\r?\n/)
+    .forEach((raw, index) => {
+      const isComment = /^\s*#/.test(raw);
+      if (raw.endsWith("\\") && !isComment) {
+        if (pending.length === 0) first = index + 1;
+        pending.push(raw.slice(0, -1));
+        return;
+      }
+      const joined = pending.length > 0 ? [...pending, isComment ? "" : raw].join("") : raw;
+      const line = pending.length > 0 ? first : index + 1;
+      pending = [];
+      const content = stripComment(joined).trim();
+      if (content !== "") out.push({ line, text: content });
+    });
   if (pending.length > 0) {
     const content = stripComment(pending.join("")).trim();
     if (content !== "") out.push({ line: first, text: content });

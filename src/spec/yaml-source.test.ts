@@ -98,6 +98,18 @@ describe("parseYamlSource", () => {
     ]);
   });
 
+  it("refuses an alias bomb as invalid YAML", () => {
+    const lines = ["a: &a [x, x, x, x, x, x, x, x, x, x]"];
+    for (const name of "bcdefghij") {
+      const previous = String.fromCharCode(name.charCodeAt(0) - 1);
+      lines.push(`${name}: &${name} [${Array(10).fill(`*${previous}`).join(", ")}]`);
+    }
+    const problems = validationProblems(() => yamlOf(lines.join("\n")));
+    expect(problems.map(formatProblem)).toEqual([
+      "env.yml: invalid YAML: Excessive alias count indicates a resource exhaustion attack",
+    ]);
+  });
+
   it("rejects a stream of several documents", () => {
     const problems = validationProblems(() => yamlOf("a: 1\n---\nb: 2\n"));
     expect(problems).toHaveLength(1);

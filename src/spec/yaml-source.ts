@@ -69,9 +69,22 @@ export function parseYamlSource(source: SourceText): YamlSource {
     const offset = offsetOf(document, path, "key");
     return offset === undefined ? undefined : position(offset);
   };
+  let value: unknown;
+  try {
+    value = document.toJS({ maxAliasCount: 100 }) ?? null;
+  } catch (error) {
+    // toJS refuses alias bombs ("billion laughs"); that is bad input, not a bug.
+    throw ValidationError.single(
+      {
+        file: source.path,
+        message: `invalid YAML: ${error instanceof Error ? error.message : String(error)}`,
+      },
+      { cause: error },
+    );
+  }
   return {
     source,
-    value: document.toJS({ maxAliasCount: 100 }) ?? null,
+    value,
     document,
     locate,
     locateValue: (path) => {
