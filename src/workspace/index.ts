@@ -1,0 +1,35 @@
+export * from "./model.js";
+export type { Clock, NewId } from "./clock.js";
+export { systemClock, randomId } from "./clock.js";
+export type { WorkspaceStore } from "./store.js";
+export * from "./environment-service.js";
+export type { RegisterEnvironmentInput, RegisterResult } from "./register-environment.js";
+export type {
+  GetEnvironmentVersionInput,
+  ListEnvironmentsInput,
+  ListVersionsInput,
+} from "./read-environments.js";
+export { DEFAULT_PAGE_SIZE } from "./read-environments.js";
+export type {
+  ArchiveInput,
+  RemoveLabelInput,
+  SetLabelInput,
+  UpdateVersionInput,
+} from "./change-environment.js";
+export { UPDATABLE_FIELDS } from "./change-environment.js";
+export type { CreatedToken, CreateTokenInput } from "./api-tokens.js";
+export type { CreateWorkspaceInput } from "./workspaces.js";
+export type {
+  CuratedCatalog,
+  CuratedEnvironment,
+  LoadCuratedDefinition,
+} from "./curated-catalog.js";
+export { CURATED_FOLDER, folderCuratedCatalog, NO_CURATED } from "./curated-catalog.js";
+export {
+  DATABASE_URL_VARIABLE,
+  openWorkspaceStore,
+  SQLITE_FILE_NAME,
+} from "./open-workspace-store.js";
+export type { OpenWorkspaceStoreOptions } from "./open-workspace-store.js";
+export { openSqliteStore } from "./sqlite-store.js";
+export { openPostgresStore } from "./postgres-store.js";

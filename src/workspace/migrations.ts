@@ -1,0 +1,125 @@
+/**
+ * The schema, as forward-only numbered migrations recorded in `schema_migrations`. Both adapters
+ * run them on open, inside a transaction that only one process at a time can hold. Never edit a
+ * migration that has shipped: add the next number. Builds and jobs get their tables in later
+ * migrations.
+ */
+import { ExternalError } from "../errors/index.js";
+import { DEFAULT_WORKSPACE } from "./model.js";
+import type { SqlConnection, SqlDialect } from "./sql-connection.js";
+import { integer } from "./sql-connection.js";
+
+export interface Migration {
+  readonly version: number;
+  readonly name: string;
+  readonly statements: (types: ColumnTypes) => readonly string[];
+}
+
+/** The only per-database differences in the schema. */
+export interface ColumnTypes {
+  /** A text column that is compared or sorted: byte order on both, never the locale's. */
+  readonly key: string;
+}
+
+export function columnTypes(dialect: SqlDialect): ColumnTypes {
+  return { key: dialect === "postgres" ? 'TEXT COLLATE "C"' : "TEXT" };
+}
+
+export const MIGRATIONS: readonly Migration[] = [
+  {
+    version: 1,
+    name: "workspaces, environments, versions, labels, api tokens",
+    statements: ({ key }) => [
+      `CREATE TABLE workspaces (
+        name ${key} PRIMARY KEY,
+        description TEXT,
+        created_at TEXT NOT NULL
+      )`,
+      `CREATE TABLE environments (
+        workspace ${key} NOT NULL REFERENCES workspaces (name),
+        name ${key} NOT NULL,
+        archived INTEGER NOT NULL DEFAULT 0 CHECK (archived IN (0, 1)),
+        created_at TEXT NOT NULL,
+        updated_at TEXT NOT NULL,
+        PRIMARY KEY (workspace, name)
+      )`,
+      `CREATE TABLE environment_versions (
+        workspace ${key} NOT NULL,
+        name ${key} NOT NULL,
+        version INTEGER NOT NULL CHECK (version > 0),
+        definition_json TEXT NOT NULL,
+        definition_hash TEXT NOT NULL,
+        source_files_json TEXT NOT NULL,
+        lock_json TEXT,
+        description TEXT,
+        tags_json TEXT NOT NULL,
+        archived INTEGER NOT NULL DEFAULT 0 CHECK (archived IN (0, 1)),
+        created_at TEXT NOT NULL,
+        updated_at TEXT NOT NULL,
+        PRIMARY KEY (workspace, name, version),
+        FOREIGN KEY (workspace, name) REFERENCES environments (workspace, name)
+      )`,
+      `CREATE TABLE environment_labels (
+        workspace ${key} NOT NULL,
+        name ${key} NOT NULL,
+        label ${key} NOT NULL,
+        version INTEGER NOT NULL,
+        updated_at TEXT NOT NULL,
+        PRIMARY KEY (workspace, name, label),
+        FOREIGN KEY (workspace, name, version)
+          REFERENCES environment_versions (workspace, name, version)
+      )`,
+      `CREATE TABLE api_tokens (
+        id ${key} PRIMARY KEY,
+        workspace ${key} NOT NULL REFERENCES workspaces (name),
+        name TEXT NOT NULL,
+        scopes_json TEXT NOT NULL,
+        token_hash TEXT NOT NULL UNIQUE,
+        created_at TEXT NOT NULL,
+        revoked_at TEXT
+      )`,
+      `CREATE INDEX api_tokens_by_workspace ON api_tokens (workspace, created_at, id)`,
+    ],
+  },
+];
+
+/**
+ * Brings the schema up to date and makes sure the default workspace exists. The caller holds an
+ * exclusive transaction (SQLite: BEGIN IMMEDIATE; PostgreSQL: an advisory lock), so two
+ * processes opening one database at once apply each migration once.
+ */
+export async function migrate(
+  connection: SqlConnection,
+  options: { readonly now: string; readonly migrations?: readonly Migration[] },
+): Promise<void> {
+  const migrations = options.migrations ?? MIGRATIONS;
+  await connection.run(
+    `CREATE TABLE IF NOT EXISTS schema_migrations (
+      version INTEGER PRIMARY KEY,
+      name TEXT NOT NULL,
+      applied_at TEXT NOT NULL
+    )`,
+  );
+  const rows = await connection.all("SELECT version FROM schema_migrations ORDER BY version");
+  const applied = new Set(rows.map((row) => integer(row, "version")));
+  const known = migrations.map((m) => m.version);
+  const newest = Math.max(0, ...applied);
+  if (newest > Math.max(0, ...known)) {
+    throw new ExternalError(
+      `the ${connection.dialect} database has schema version ${newest}, newer than this envforge knows (${Math.max(0, ...known)}); upgrade envforge to use it`,
+    );
+  }
+  const types = columnTypes(connection.dialect);
+  for (const migration of migrations) {
+    if (applied.has(migration.version)) continue;
+    for (const statement of migration.statements(types)) await connection.run(statement);
+    await connection.run(
+      "INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)",
+      [migration.version, migration.name, options.now],
+    );
+  }
+  await connection.run(
+    "INSERT INTO workspaces (name, description, created_at) VALUES (?, NULL, ?) ON CONFLICT (name) DO NOTHING",
+    [DEFAULT_WORKSPACE, options.now],
+  );
+}
