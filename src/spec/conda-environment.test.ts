@@ -181,6 +181,13 @@ describe("parseCondaEnvironment: errors (pinned messages)", () => {
       ],
     ],
     [
+      "a relative channel path",
+      "channels:\n  - ./local-channel\n",
+      [
+        `env.yml:2:5: channels[0]: a channel path must be absolute: a relative one means nothing inside the build (found "./local-channel"; ${CHANNEL_ALLOWED})`,
+      ],
+    ],
+    [
       "a bad environment name",
       "name: my env\n",
       [

@@ -276,6 +276,9 @@ function checkChannel(channel: string): ValueProblem | undefined {
     return undefined;
   }
   if (text.startsWith("/")) return undefined;
+  if (/^[.~]/.test(text)) {
+    return bad("a channel path must be absolute: a relative one means nothing inside the build");
+  }
   return CHANNEL_NAME.test(text) ? undefined : bad("not a valid channel");
 }
 

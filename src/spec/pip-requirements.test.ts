@@ -1,6 +1,7 @@
 import { readFileSync, readdirSync, statSync } from "node:fs";
 import { join, relative } from "node:path";
 import { fileURLToPath } from "node:url";
+import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { ValidationError, formatProblem } from "../errors/index.js";
 import type { SourceText } from "./definition.js";
@@ -611,5 +612,40 @@ describe("redactUrl", () => {
     ["https://conda.example/top/ch", "https://conda.example/top/ch"],
   ])("%s", (url, expected) => {
     expect(redactUrl(url)).toBe(expected);
+  });
+});
+
+describe("properties", () => {
+  const secret = fc.stringMatching(/^[A-Za-z0-9_~-]{6,20}$/);
+  const user = fc.stringMatching(/^[a-z][a-z0-9]{2,8}$/);
+
+  it("redactUrl never lets a password through, in a URL or in an error message", () => {
+    fc.assert(
+      fc.property(user, secret, (name, password) => {
+        fc.pre(!"https://idx.example/simple".includes(password) && !name.includes(password));
+        const url = `https://${name}:${password}@idx.example/simple`;
+        const messages = messagesOf(`-i https://a.example/simple\n-i ${url}\n--index-url=${url}`);
+        return (
+          !redactUrl(url).includes(password) &&
+          messages.length === 2 &&
+          messages.every((message) => !message.includes(password))
+        );
+      }),
+    );
+  });
+
+  it("a valid name with a pinned version parses to its PEP 503 name", () => {
+    const name = fc.stringMatching(/^[A-Za-z0-9]([A-Za-z0-9._-]{0,10}[A-Za-z0-9])?$/);
+    const version = fc.array(fc.nat({ max: 99 }), { minLength: 1, maxLength: 4 });
+    fc.assert(
+      fc.property(name, version, (project, parts) => {
+        const line = `${project}==${parts.join(".")}`;
+        const [requirement] = parseText(line).requirements;
+        return (
+          requirement?.requirement === line &&
+          requirement.name === project.toLowerCase().replace(/[-_.]+/g, "-")
+        );
+      }),
+    );
   });
 });

@@ -225,6 +225,53 @@ describe("problemsFromZodIssues", () => {
     expect(zodProblems(text)).toEqual(expected);
   });
 
+  it.each<[string, z.ZodType, string, string]>([
+    [
+      "an empty string",
+      z.strictObject({ v: z.string().min(1) }),
+      'v: ""\n',
+      'env.yml:1:4: v: must not be empty (found ""; allowed: at least 1 character)',
+    ],
+    [
+      "a short string",
+      z.strictObject({ v: z.string().min(3) }),
+      "v: ab\n",
+      'env.yml:1:4: v: must have at least 3 characters (found "ab"; allowed: at least 3 characters)',
+    ],
+    [
+      "a long list",
+      z.strictObject({ v: z.array(z.string()).max(1) }),
+      "v: [a, b]\n",
+      "env.yml:1:4: v: must have at most 1 item (found a list; allowed: at most 1 item)",
+    ],
+    [
+      "a fixed length",
+      z.strictObject({ v: z.string().length(2) }),
+      "v: abc\n",
+      'env.yml:1:4: v: must have exactly 2 characters (found "abc"; allowed: exactly 2 characters)',
+    ],
+    [
+      "a number above its maximum",
+      z.strictObject({ v: z.number().max(3) }),
+      "v: 5\n",
+      "env.yml:1:4: v: must be at most 3 (found 5; allowed: at most 3)",
+    ],
+    [
+      "a number not above its bound",
+      z.strictObject({ v: z.number().positive() }),
+      "v: 0\n",
+      "env.yml:1:4: v: must be more than 0 (found 0; allowed: more than 0)",
+    ],
+  ])("sizes: %s", (_label, schema, text, expected) => {
+    const yaml = yamlOf(text);
+    const result = schema.safeParse(yaml.value);
+    expect(result.success).toBe(false);
+    if (result.success) return;
+    expect(problemsFromZodIssues(result.error.issues, { yaml, schema }).map(formatProblem)).toEqual(
+      [expected],
+    );
+  });
+
   it("prefixes basePath when a sub-tree was validated", () => {
     const yaml = yamlOf("outer:\n  inner:\n    name: 5\n");
     const schema = z.strictObject({ name: z.string() });

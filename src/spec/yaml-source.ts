@@ -261,9 +261,42 @@ function problemsFromIssue(issue: z.core.$ZodIssue, context: ZodIssueContext): P
       ];
     case "invalid_union":
       return problemsFromUnion(issue, context, valueHere, at(path, true));
+    case "too_small":
+    case "too_big": {
+      const rule = sizeRule(issue);
+      if (rule === undefined) break;
+      return [{ ...at(path, true), ...rule, found: describeFound(valueHere) }];
+    }
     default:
-      return [{ ...at(path, true), message: issue.message, found: describeFound(valueHere) }];
+      break;
   }
+  return [{ ...at(path, true), message: issue.message, found: describeFound(valueHere) }];
+}
+
+/** Plain words for a size limit; undefined for limits zod's own message says better. */
+function sizeRule(
+  issue: z.core.$ZodIssue & { code: "too_small" | "too_big" },
+): { message: string; allowed: string } | undefined {
+  const small = issue.code === "too_small";
+  const limit = Number(small ? issue.minimum : issue.maximum);
+  if (issue.origin === "number" || issue.origin === "int") {
+    const bound = small
+      ? issue.inclusive === false
+        ? "more than"
+        : "at least"
+      : issue.inclusive === false
+        ? "less than"
+        : "at most";
+    return { message: `must be ${bound} ${limit}`, allowed: `${bound} ${limit}` };
+  }
+  const unit = issue.origin === "string" ? "character" : issue.origin === "array" ? "item" : "";
+  if (unit === "") return undefined;
+  const units = `${limit} ${unit}${limit === 1 ? "" : "s"}`;
+  if (small && limit === 1 && issue.exact !== true) {
+    return { message: "must not be empty", allowed: `at least ${units}` };
+  }
+  const bound = issue.exact === true ? "exactly" : small ? "at least" : "at most";
+  return { message: `must have ${bound} ${units}`, allowed: `${bound} ${units}` };
 }
 
 /**
