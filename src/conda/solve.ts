@@ -39,10 +39,18 @@ const MAX_EXPLANATION_LINES = 24;
 /** Solves `specs` for one platform; returns that platform's lock (pip left empty). */
 export async function solveConda(options: SolveCondaOptions): Promise<PlatformLock> {
   const subdirs = options.platform === "noarch" ? ["noarch"] : [options.platform, "noarch"];
-  const repodata = await Promise.all(
-    options.channels.map((channel) =>
-      Promise.all(subdirs.map((subdir) => options.loadRepodata(channel, subdir))),
+  // Settled in order, so when several channels fail the message names the first, every time.
+  const settled = await Promise.allSettled(
+    options.channels.flatMap((channel) =>
+      subdirs.map((subdir) => options.loadRepodata(channel, subdir)),
     ),
+  );
+  const loadedInOrder = settled.map((result) => {
+    if (result.status === "rejected") throw result.reason;
+    return result.value;
+  });
+  const repodata = options.channels.map((_, i) =>
+    loadedInOrder.slice(i * subdirs.length, (i + 1) * subdirs.length),
   );
   for (const [i, channel] of options.channels.entries()) {
     const loaded = repodata[i] ?? [];
@@ -201,7 +209,10 @@ function solveError(
       {
         ...at,
         key: options.key ?? "dependencies",
-        message: `cannot be solved for ${options.platform}: ${shorten(text.slice(unsolvable[0].length))}`,
+        message:
+          `cannot be solved for ${options.platform}: ` +
+          shorten(text.slice(unsolvable[0].length)) +
+          virtualPackageHints(text, options.virtualPackages),
       },
       { cause: error },
     );
@@ -227,12 +238,48 @@ function solveError(
   });
 }
 
+/**
+ * A virtual package in the explanation is about the target system, which the definition sets:
+ * say what was assumed and which variable changes it.
+ */
+function virtualPackageHints(text: string, assumed: readonly VirtualPackage[]): string {
+  const named = new Set([...text.matchAll(/\b__([a-z]+)\b/g)].map((m) => m[1] ?? ""));
+  return [...named]
+    .sort()
+    .flatMap((name) => {
+      const variable = `CONDA_OVERRIDE_${name.toUpperCase()}`;
+      const pkg = assumed.find((p) => p.name === `__${name}`);
+      if (!["cuda", "glibc", "linux", "osx", "archspec"].includes(name)) return [];
+      const now = pkg === undefined ? `no __${name}` : formatVirtualPackage(pkg);
+      return [
+        `\nhint: the target has ${now}; set ${variable} in the definition's variables to change it`,
+      ];
+    })
+    .join("");
+}
+
+/** Max alternatives kept from rattler's `a | b | c …` lists of candidate versions. */
+const MAX_ALTERNATIVES = 4;
+
 function shorten(explanation: string): string {
-  const lines = explanation.split("\n").map((line) => line.trimEnd());
+  const lines = explanation.split("\n").map((line) => shortenAlternatives(line.trimEnd()));
   while (lines.length > 0 && lines[lines.length - 1] === "") lines.pop();
   if (lines.length <= MAX_EXPLANATION_LINES) return lines.join("\n");
   const rest = lines.length - MAX_EXPLANATION_LINES;
   return [...lines.slice(0, MAX_EXPLANATION_LINES), `… (${rest} more lines)`].join("\n");
+}
+
+/**
+ * rattler lists one alternative per build (`scipy 0.19.1 | 0.19.1 | 0.19.1 would require`): a
+ * user acts on versions, so repeats go and long lists are cut.
+ */
+function shortenAlternatives(line: string): string {
+  return line.replace(/\S+(?: \| \S+)+/g, (list) => {
+    const unique = [...new Set(list.split(" | "))];
+    if (unique.length <= MAX_ALTERNATIVES) return unique.join(" | ");
+    const rest = unique.length - MAX_ALTERNATIVES;
+    return `${unique.slice(0, MAX_ALTERNATIVES).join(" | ")} | … (${rest} more)`;
+  });
 }
 
 function ensureSlash(url: string): string {

@@ -1,0 +1,148 @@
+// Solving and locking against a real channel: the 2018 `defaults` subset in ../shared/testdata,
+// served on 127.0.0.1 by envforge's own channel server.
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { startChannelServer } from "../../src/conda/channel-server.js";
+import type { ChannelServer } from "../../src/conda/channel-server.js";
+import { lockDefinition } from "../../src/conda/lock-definition.js";
+import type { LockDefinitionOptions } from "../../src/conda/lock-definition.js";
+import { formatLockFile, parseLockFile } from "../../src/conda/lock-file.js";
+import { ExternalError, ValidationError } from "../../src/errors/index.js";
+import { definitionFromConda } from "../../src/spec/assemble-definition.js";
+import { DEFAULT_PARSE_SETTINGS } from "../../src/spec/definition.js";
+import type { Definition } from "../../src/spec/definition.js";
+import { definitionHash } from "../../src/spec/definition-hash.js";
+
+const repoRoot = fileURLToPath(new URL("../..", import.meta.url));
+const channelDir = resolve(repoRoot, "../shared/testdata/repodata/defaults-2018");
+
+let server: ChannelServer;
+let cacheDir: string;
+
+beforeAll(async () => {
+  server = await startChannelServer({ root: channelDir });
+  cacheDir = await mkdtemp(join(tmpdir(), "envforge-lock-test-"));
+});
+
+afterAll(async () => {
+  await server.close();
+  await rm(cacheDir, { recursive: true, force: true });
+});
+
+function definition(dependencies: string[], channels = ["defaults"]): Definition {
+  return definitionFromConda(
+    { conda: { channels, dependencies, pip: [], variables: {} }, origin: "env.yml" },
+    DEFAULT_PARSE_SETTINGS,
+  );
+}
+
+function lock(def: Definition, extra: Partial<LockDefinitionOptions> = {}) {
+  return lockDefinition({
+    definition: def,
+    channelConfig: { urls: { defaults: server.url } },
+    baseDir: repoRoot,
+    cacheDir,
+    file: "env.yml",
+    ...extra,
+  });
+}
+
+async function failure(promise: Promise<unknown>): Promise<unknown> {
+  return promise.then(
+    () => {
+      throw new Error("expected the lock to fail");
+    },
+    (error: unknown) => error,
+  );
+}
+
+describe("lock python=3.6 numpy scipy pandas against defaults-2018", () => {
+  it("locks 26 packages, each with URL and sha256, the same bytes twice", async () => {
+    const def = definition(["python=3.6", "numpy", "scipy", "pandas"]);
+    const first = await lock(def);
+    const second = await lock(def);
+    const [linux] = first.platforms;
+
+    expect(first.definitionHash).toBe(definitionHash(def));
+    expect(first.channels).toEqual([server.url]);
+    expect(linux?.platform).toBe("linux-64");
+    expect(linux?.virtualPackages).toEqual([
+      "__archspec=1=x86_64",
+      "__glibc=2.28=0",
+      "__linux=4.18=0",
+      "__unix=0=0",
+    ]);
+    expect(linux?.conda).toHaveLength(26);
+    for (const pkg of linux?.conda ?? []) {
+      expect(pkg.url).toBe(`${server.url}/${pkg.subdir}/${pkg.filename}`);
+      expect(pkg.sha256).toMatch(/^[0-9a-f]{64}$/);
+      expect(pkg.channel).toBe("defaults");
+      expect(pkg.name.startsWith("__")).toBe(false);
+    }
+    const names = linux?.conda.map((p) => p.name) ?? [];
+    expect(names).toEqual([...names].sort());
+    expect(names).toEqual(expect.arrayContaining(["numpy", "pandas", "python", "scipy"]));
+    expect(linux?.conda.find((p) => p.name === "python")?.version).toMatch(/^3\.6\./);
+
+    const text = formatLockFile(first);
+    expect(formatLockFile(second)).toBe(text);
+    expect(formatLockFile(parseLockFile(text))).toBe(text);
+    // The second lock revalidated the cached repodata instead of downloading it again.
+    expect(server.requests.slice(-2).map((r) => r.status)).toEqual([304, 304]);
+  });
+
+  it("explains an unsolvable request in terms the user can act on", async () => {
+    const error = await failure(lock(definition(["python=3.6", "numpy=99"])));
+    expect(error).toBeInstanceOf(ValidationError);
+    expect((error as Error).message).toBe(
+      "env.yml: dependencies: cannot be solved for linux-64: No candidates were found for numpy 99.*.",
+    );
+  });
+
+  it("cuts rattler's repeated alternatives out of a conflict", async () => {
+    const error = await failure(lock(definition(["python=3.7", "scipy=0.19"])));
+    expect((error as Error).message).toBe(
+      [
+        "env.yml: dependencies: cannot be solved for linux-64: scipy 0.19.* cannot be installed because there are no viable options:",
+        "└─ scipy 0.19.1 would require",
+        "   └─ python >=3.6,<3.7.0a0, for which no candidates were found.",
+      ].join("\n"),
+    );
+  });
+
+  it("refuses to lock a package the channel gives no sha256 for", async () => {
+    const error = await failure(lock(definition(["python=3.6", "font-ttf-inconsolata=2.000"])));
+    expect(error).toBeInstanceOf(ExternalError);
+    expect((error as Error).message).toBe(
+      "the channel's repodata gives no sha256 for defaults/noarch/font-ttf-inconsolata-2.000-0.tar.bz2; " +
+        "envforge locks every package by sha256, so pin another build or version, or use a channel " +
+        "whose repodata has sha256 for every package",
+    );
+  });
+
+  it("names the channel and URL when the channel cannot be reached", async () => {
+    const gone = await startChannelServer({ root: channelDir });
+    await gone.close();
+    const error = await failure(
+      lock(definition(["python=3.6"]), { channelConfig: { urls: { defaults: gone.url } } }),
+    );
+    expect(error).toBeInstanceOf(ExternalError);
+    expect((error as Error).message).toBe(
+      `channel "defaults" could not be reached at ${gone.url}/linux-64/repodata.json: ECONNREFUSED`,
+    );
+  });
+
+  it("solves a local-folder channel and locks file:// URLs", async () => {
+    const result = await lock(definition(["python=3.6", "numpy"], [channelDir]));
+    const [linux] = result.platforms;
+    expect(result.channels).toEqual([`file://${channelDir}`]);
+    expect(linux?.conda.length).toBeGreaterThan(10);
+    for (const pkg of linux?.conda ?? []) {
+      expect(pkg.url).toBe(`file://${channelDir}/${pkg.subdir}/${pkg.filename}`);
+      expect(pkg.channel).toBe(channelDir);
+    }
+  });
+});
