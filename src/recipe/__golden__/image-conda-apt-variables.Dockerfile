@@ -1,0 +1,23 @@
+# envforge image envforge_5301abafa65457fbf5561cf205f6c9f0, definition envforge_af622e92fea10f09f25310e856ae8362
+FROM 127.0.0.1:5000/envforge/ubuntu:22.04@sha256:1111111111111111111111111111111111111111111111111111111111111111
+USER root
+RUN apt-get update \
+    && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends curl libgl1 libglib2.0-0 \
+    && rm -rf /var/lib/apt/lists/*
+# conda environment envforge_af622e92fea10f09f25310e856ae8362, linked by envforge, one layer per package group
+COPY envforge/prefix/runtime/ /opt/envforge/envs/envforge_af622e92fea10f09f25310e856ae8362/
+COPY envforge/prefix/group-2/ /opt/envforge/envs/envforge_af622e92fea10f09f25310e856ae8362/
+COPY envforge/prefix/group-3/ /opt/envforge/envs/envforge_af622e92fea10f09f25310e856ae8362/
+COPY envforge/prefix/group-7/ /opt/envforge/envs/envforge_af622e92fea10f09f25310e856ae8362/
+ENV PATH=/opt/envforge/envs/envforge_af622e92fea10f09f25310e856ae8362/bin:$PATH
+ENV CONDA_PREFIX=/opt/envforge/envs/envforge_af622e92fea10f09f25310e856ae8362
+ENV CONDA_DEFAULT_ENV=envforge_af622e92fea10f09f25310e856ae8362
+# .pyc files for conda's noarch packages (pip compiles its own); unchecked-hash pycs do not
+# depend on file times. A file that does not compile is left to Python to compile on import.
+RUN /opt/envforge/envs/envforge_af622e92fea10f09f25310e856ae8362/bin/python -m compileall -q -j 0 --invalidation-mode unchecked-hash /opt/envforge/envs/envforge_af622e92fea10f09f25310e856ae8362/lib/python3*/site-packages || true
+ENV HF_HOME="/cache/huggingface"
+ENV OMP_NUM_THREADS="4"
+LABEL "dev.envforge.definition-hash"="envforge_af622e92fea10f09f25310e856ae8362" \
+    "dev.envforge.image-hash"="envforge_5301abafa65457fbf5561cf205f6c9f0" \
+    "org.opencontainers.image.base.digest"="sha256:1111111111111111111111111111111111111111111111111111111111111111" \
+    "org.opencontainers.image.base.name"="127.0.0.1:5000/envforge/ubuntu:22.04"

@@ -1,0 +1,61 @@
+/**
+ * The conda environment.yml shown as an ingredient (Azure ML's mutated_conda_dependencies.yml):
+ * the user's file with `name:` set to the envforge name and `prefix:` dropped (envforge decides
+ * where the environment lives). The user's text is edited through the yaml Document API so that
+ * comments, key order and quoting survive; a definition without source text gets a generated
+ * file. Credentials in URLs are removed either way.
+ */
+import { Document, isMap, isScalar, parseDocument, visit } from "yaml";
+import { InternalError } from "../errors/index.js";
+import { stripUrlCredentials } from "../spec/definition-hash.js";
+import type { CondaEnvironment } from "../spec/definition.js";
+
+export function condaSpecification(conda: CondaEnvironment, environmentName: string): string {
+  const document = conda.source === undefined ? generated(conda) : parseDocument(conda.source.text);
+  if (document.errors.length > 0 || !isMap(document.contents)) {
+    // The parser read this same text before; failing here is a bug, not bad input.
+    throw new InternalError(
+      `conda specification ${conda.source?.path ?? ""} could not be read again: ${document.errors[0]?.message ?? "not a mapping"}`,
+    );
+  }
+  const map = document.contents;
+  if (map.has("name")) {
+    map.set("name", environmentName);
+  } else {
+    map.items.unshift(document.createPair("name", environmentName));
+  }
+  map.delete("prefix");
+  visit(document, {
+    Scalar(_key, node) {
+      if (typeof node.value === "string") node.value = stripUrlCredentials(node.value);
+    },
+  });
+  return document.toString({ lineWidth: 0 });
+}
+
+function generated(conda: CondaEnvironment): Document {
+  const dependencies: unknown[] = [...conda.dependencies];
+  if (conda.pip.length > 0) dependencies.push({ pip: [...conda.pip] });
+  const document = new Document({
+    channels: [...conda.channels],
+    dependencies,
+    ...(Object.keys(conda.variables).length > 0 ? { variables: { ...conda.variables } } : {}),
+  });
+  // Quote what a YAML reader would take for another type: a bare `1.10` is a number, and conda
+  // reads YAML 1.1 (PyYAML), where `yes` and `on` are booleans too.
+  visit(document, {
+    Scalar(_key, node) {
+      if (isScalar(node) && typeof node.value === "string" && needsQuotes(node.value)) {
+        node.type = "QUOTE_DOUBLE";
+      }
+    },
+  });
+  return document;
+}
+
+function needsQuotes(value: string): boolean {
+  return (
+    parseDocument(value).toJS() !== value ||
+    parseDocument(value, { version: "1.1" }).toJS() !== value
+  );
+}

@@ -1,0 +1,14 @@
+export { makeRecipe, DOCKERFILE_PATH, GENERATED_DIRECTORY } from "./make-recipe.js";
+export { pipNetrc, PIP_NETRC_SECRET } from "./pip-netrc.js";
+export { packageGroups, bucketOf, PREFIX_DIRECTORY, RUNTIME_PACKAGES } from "./package-groups.js";
+export { IMAGE_FILES_DIRECTORY } from "./dockerfile.js";
+export type {
+  BuildSecret,
+  ContextEntry,
+  ContextSource,
+  GeneratedFile,
+  PackageGroup,
+  PythonEnvironment,
+  Recipe,
+  RecipeOptions,
+} from "./recipe.js";

@@ -1,0 +1,164 @@
+/**
+ * Definition (+ lock, + base digest) → the ingredients of its image, as pure data. Every input
+ * is checked first (check-input.ts), so a recipe either exists whole or not at all.
+ */
+import { byCodeUnits } from "../spec/canonical-json.js";
+import { sha256Hex } from "../spec/definition-hash.js";
+import type { Definition } from "../spec/definition.js";
+import { condaPrefixFor, imageHash } from "../spec/image-hash.js";
+import { formatImageReference } from "../spec/image-reference.js";
+import { checkRecipeInput } from "./check-input.js";
+import { condaSpecification } from "./conda-specification.js";
+import type { DockerfileParts } from "./dockerfile.js";
+import { renderDockerfile } from "./dockerfile.js";
+import { packageGroups } from "./package-groups.js";
+import { PIP_NETRC_SECRET, needsPipNetrc } from "./pip-netrc.js";
+import { pipFiles } from "./pip-requirements-text.js";
+import type {
+  ContextEntry,
+  GeneratedFile,
+  PythonEnvironment,
+  Recipe,
+  RecipeOptions,
+} from "./recipe.js";
+import { readUserDockerfile } from "./user-dockerfile.js";
+
+export const GENERATED_DIRECTORY = "envforge";
+export const DOCKERFILE_PATH = `${GENERATED_DIRECTORY}/Dockerfile`;
+
+export function makeRecipe(definition: Definition, options: RecipeOptions): Recipe {
+  checkRecipeInput(definition, options);
+  const { definitionHash, lock } = options;
+  const image = imageHash(definitionHash, lock);
+  const environmentName = definitionHash;
+  const condaPrefix = condaPrefixFor(definitionHash);
+  const hasConda = definition.conda !== undefined && !definition.python.userManagedDependencies;
+  const python = hasConda ? `${condaPrefix}/bin/python` : definition.python.interpreterPath;
+
+  const groups = hasConda
+    ? packageGroups({ platform: definition.platform, ...(lock === undefined ? {} : { lock }) })
+    : [];
+  const pip = pipFiles({ definition, definitionHash, ...(lock === undefined ? {} : { lock }) });
+  const pipGenerated: GeneratedFile[] =
+    pip === undefined
+      ? []
+      : [
+          { path: `${GENERATED_DIRECTORY}/requirements.txt`, content: pip.requirements },
+          ...(pip.constraints === undefined
+            ? []
+            : [{ path: `${GENERATED_DIRECTORY}/constraints.txt`, content: pip.constraints }]),
+        ];
+  const secret = pip !== undefined && needsPipNetrc(definition) ? PIP_NETRC_SECRET : undefined;
+
+  const dockerfile = renderDockerfile({
+    header: [`envforge image ${image}, definition ${definitionHash}`],
+    base: baseOf(definition, options),
+    apt: [...new Set(definition.apt)].sort(byCodeUnits),
+    ...(hasConda ? { conda: { prefix: condaPrefix, environmentName, groups, python } } : {}),
+    ...(pip === undefined
+      ? {}
+      : {
+          pip: {
+            python,
+            pinned: pip.pinned,
+            files: pipGenerated.map((file) => file.path),
+            ...(secret === undefined ? {} : { secret }),
+          },
+        }),
+    variables: definition.variables,
+    labels: labelsOf(definition, options, image),
+  } satisfies DockerfileParts);
+
+  const generatedFiles: GeneratedFile[] = [
+    { path: DOCKERFILE_PATH, content: dockerfile },
+    ...pipGenerated,
+  ];
+  const context: ContextEntry[] = [
+    ...(definition.base.kind === "build"
+      ? definition.base.files.map((file) => ({
+          path: file.path,
+          size: file.size,
+          sha256: file.sha256,
+          mode: file.mode,
+          source: "user" as const,
+        }))
+      : []),
+    ...generatedFiles.map((file) => {
+      const bytes = new TextEncoder().encode(file.content);
+      return {
+        path: file.path,
+        size: bytes.length,
+        sha256: `sha256:${sha256Hex(file.content)}`,
+        mode: 0o644,
+        source: "generated" as const,
+      };
+    }),
+    ...groups.map((group) => ({ path: group.directory, source: "conda-prefix" as const })),
+  ].sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
+
+  const pythonEnvironment: PythonEnvironment = hasConda
+    ? {
+        interpreterPath: python,
+        condaEnvironmentName: environmentName,
+        condaEnvironmentPath: condaPrefix,
+      }
+    : { interpreterPath: python };
+
+  return {
+    definitionHash,
+    imageHash: image,
+    dockerfile,
+    dockerfilePath: DOCKERFILE_PATH,
+    ...(hasConda && definition.conda !== undefined
+      ? { condaSpecification: condaSpecification(definition.conda, environmentName) }
+      : {}),
+    ...(pip === undefined ? {} : { pipRequirements: pip.requirements }),
+    context,
+    generatedFiles,
+    packageGroups: groups,
+    buildSecrets: secret === undefined ? [] : [secret],
+    pythonEnvironment,
+  };
+}
+
+function baseOf(definition: Definition, options: RecipeOptions): DockerfileParts["base"] {
+  const base = definition.base;
+  if (base.kind === "image") {
+    const digest = base.image.digest ?? options.baseImageDigest ?? options.lock?.baseImageDigest;
+    return {
+      kind: "image",
+      from: formatImageReference({ ...base.image, ...(digest === undefined ? {} : { digest }) }),
+    };
+  }
+  const user = readUserDockerfile(base.dockerfile);
+  return {
+    kind: "user",
+    text: base.dockerfile,
+    escape: user.escape,
+    ...(user.finalUser === undefined ? {} : { finalUser: user.finalUser }),
+  };
+}
+
+/**
+ * Content-derived labels only: a name, version or build time would make two builds of one image
+ * hash differ. `options.labels` may add more but not replace envforge's own.
+ */
+function labelsOf(
+  definition: Definition,
+  options: RecipeOptions,
+  image: string,
+): Record<string, string> {
+  const labels: Record<string, string> = { ...options.labels };
+  const base = definition.base;
+  if (base.kind === "image") {
+    const digest = base.image.digest ?? options.baseImageDigest ?? options.lock?.baseImageDigest;
+    labels["org.opencontainers.image.base.name"] = formatImageReference({
+      ...base.image,
+      digest: undefined,
+    });
+    if (digest !== undefined) labels["org.opencontainers.image.base.digest"] = digest;
+  }
+  labels["dev.envforge.definition-hash"] = options.definitionHash;
+  labels["dev.envforge.image-hash"] = image;
+  return labels;
+}

@@ -1,0 +1,86 @@
+/**
+ * The ingredients of an image build, as pure data: what `envforge env show --dockerfile` prints,
+ * what `getImageDetails().ingredients` returns, and what a builder writes into a build context.
+ * docs/hashing.md and src/recipe/README.md describe the layout; nothing here holds a secret.
+ */
+import type { Lock, LockedCondaPackage } from "../spec/lock.js";
+
+export interface RecipeOptions {
+  /** `envforge_<32 hex>` of the definition (from `definitionHash`). */
+  readonly definitionHash: string;
+  /** The resolved environment; without it conda packages are resolved at build time. */
+  readonly lock?: Lock;
+  /** `sha256:<64 hex>` of the base image, pinned into `FROM`. Wins over `lock.baseImageDigest`. */
+  readonly baseImageDigest?: string;
+  /** Extra image labels (e.g. the envforge version). Never put a name or a time here: the same
+   * image hash must give the same image. */
+  readonly labels?: Readonly<Record<string, string>>;
+}
+
+export type ContextSource = "user" | "generated" | "conda-prefix";
+
+/** One entry of the build context. Directories end with `/` (conda prefix groups). */
+export interface ContextEntry {
+  /** POSIX path relative to the context root. */
+  readonly path: string;
+  readonly size?: number;
+  /** `sha256:<hex>`, when known before the build. */
+  readonly sha256?: string;
+  readonly mode?: number;
+  readonly source: ContextSource;
+}
+
+/** A file envforge writes into the build context before building. */
+export interface GeneratedFile {
+  /** POSIX path relative to the context root, always under `envforge/`. */
+  readonly path: string;
+  readonly content: string;
+}
+
+/**
+ * A set of conda packages that lands in one image layer: the builder links them under
+ * `envforge/prefix/<name>/` (paths relative to the prefix) and the Dockerfile COPYs that folder
+ * into the conda prefix.
+ */
+export interface PackageGroup {
+  /** `runtime`, `large-<package>`, `group-<n>`, or `all` when there is no lock. */
+  readonly name: string;
+  /** Context folder, `envforge/prefix/<name>/`. */
+  readonly directory: string;
+  /** Empty for `all` (filled when the build resolves the environment). */
+  readonly packages: readonly LockedCondaPackage[];
+}
+
+/** A BuildKit secret the Dockerfile mounts; its content is never part of the recipe. */
+export interface BuildSecret {
+  readonly id: string;
+  /** Where the RUN step mounts it. */
+  readonly target: string;
+  readonly description: string;
+}
+
+export interface PythonEnvironment {
+  readonly interpreterPath: string;
+  readonly condaEnvironmentName?: string;
+  readonly condaEnvironmentPath?: string;
+}
+
+export interface Recipe {
+  readonly definitionHash: string;
+  readonly imageHash: string;
+  readonly dockerfile: string;
+  /** Context path of the Dockerfile to build (`envforge/Dockerfile`). */
+  readonly dockerfilePath: string;
+  /** The conda environment.yml with `name:` set to the envforge name; absent without conda. */
+  readonly condaSpecification?: string;
+  /** requirements.txt as installed (options included, credentials never). */
+  readonly pipRequirements?: string;
+  /** Everything the build context holds, sorted by path. */
+  readonly context: readonly ContextEntry[];
+  readonly generatedFiles: readonly GeneratedFile[];
+  /** Conda layers in Dockerfile order; empty without a conda environment. */
+  readonly packageGroups: readonly PackageGroup[];
+  /** Secrets the Dockerfile can mount; see `pipNetrcSecret` for the content. */
+  readonly buildSecrets: readonly BuildSecret[];
+  readonly pythonEnvironment: PythonEnvironment;
+}
