@@ -475,6 +475,16 @@ describe("parsePipRequirements: includes (fixtures)", () => {
     }
   });
 
+  it("finds a cycle back to a root given as ./path", () => {
+    const files = new Map([["sub/b.txt", "-r ../requirements.txt\n"]]);
+    expect(() =>
+      parsePipRequirements(
+        { path: "./requirements.txt", text: "-r sub/b.txt\n" },
+        { readInclude: readFrom(files) },
+      ),
+    ).toThrow("sub/b.txt:1: include cycle: requirements.txt -> sub/b.txt -> requirements.txt");
+  });
+
   it("reads a file included twice (a diamond) once", () => {
     const parsed = parseText("-r a.txt\n-r b.txt\n", {
       "a.txt": "-r common.txt\nalpha\n",

@@ -41,7 +41,7 @@ export function parsePipRequirements(
   options: ParsePipRequirementsOptions,
 ): PipRequirements {
   const state = new State();
-  readFile(state, source, "requirement", [source.path], options);
+  readFile(state, source, "requirement", [posix.normalize(source.path)], options);
   state.problems.throwIfAny();
   return state.result();
 }
@@ -125,7 +125,7 @@ function readFile(
   stack: readonly string[],
   options: ParsePipRequirementsOptions,
 ): void {
-  state.seen.add(`${mode}:${source.path}`);
+  state.seen.add(`${mode}:${stack[stack.length - 1] ?? source.path}`);
   for (const { line, text } of logicalLines(source.text)) {
     handleLine(state, text, { file: source.path, line }, mode, {
       include: (kind, includePath, where) => {
