@@ -1,3 +1,7 @@
+import { readFileSync } from "node:fs";
+import { resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+import { Version, VersionSpec } from "@conda-org/rattler";
 import { describe, expect, it } from "vitest";
 import { formatMatchSpec, matchSpecName, parseMatchSpec } from "./match-spec.js";
 import type { MatchSpec } from "./match-spec.js";
@@ -16,8 +20,12 @@ const VALID: readonly (readonly [string, Expected, string])[] = [
   ["numpy=*", { name: "numpy" }, "numpy"],
   // conda's space form
   ["numpy 1.11.*", { name: "numpy", version: "1.11.*" }, "numpy=1.11"],
-  ["numpy 1.11", { name: "numpy", version: "1.11" }, "numpy 1.11"],
-  ["numpy 1.11 py36_0", { name: "numpy", version: "1.11", build: "py36_0" }, "numpy 1.11 py36_0"],
+  ["numpy 1.11", { name: "numpy", version: "==1.11" }, "numpy==1.11"],
+  [
+    "numpy 1.11 py36_0",
+    { name: "numpy", version: "==1.11", build: "py36_0" },
+    "numpy ==1.11 py36_0",
+  ],
   ["numpy * py*", { name: "numpy", build: "py*" }, "numpy * py*"],
   ["python >=3.6,<3.8", { name: "python", version: ">=3.6,<3.8" }, "python>=3.6,<3.8"],
   ["python >= 3.6 , < 3.8", { name: "python", version: ">=3.6,<3.8" }, "python>=3.6,<3.8"],
@@ -25,12 +33,12 @@ const VALID: readonly (readonly [string, Expected, string])[] = [
   ["python=3.7", { name: "python", version: "3.7.*" }, "python=3.7"],
   ["python=3.10.12", { name: "python", version: "3.10.12.*" }, "python=3.10.12"],
   ["python=3.7.*", { name: "python", version: "3.7.*" }, "python=3.7"],
-  ["numpy=1.2*", { name: "numpy", version: "1.2*" }, "numpy 1.2*"],
+  ["numpy=1.2*", { name: "numpy", version: "1.2.*" }, "numpy=1.2"],
   ["numpy==1.11.2", { name: "numpy", version: "==1.11.2" }, "numpy==1.11.2"],
   [
     "numpy=1.11.2=py36_0",
-    { name: "numpy", version: "1.11.2", build: "py36_0" },
-    "numpy 1.11.2 py36_0",
+    { name: "numpy", version: "==1.11.2", build: "py36_0" },
+    "numpy ==1.11.2 py36_0",
   ],
   [
     "numpy==1.11.2=py36_0",
@@ -44,13 +52,13 @@ const VALID: readonly (readonly [string, Expected, string])[] = [
   ],
   [
     "_libgcc_mutex=0.1=conda_forge",
-    { name: "_libgcc_mutex", version: "0.1", build: "conda_forge" },
-    "_libgcc_mutex 0.1 conda_forge",
+    { name: "_libgcc_mutex", version: "==0.1", build: "conda_forge" },
+    "_libgcc_mutex ==0.1 conda_forge",
   ],
   [
     "pytorch=2.1.0=py3.10_cuda11.8_cudnn8.7.0_0",
-    { name: "pytorch", version: "2.1.0", build: "py3.10_cuda11.8_cudnn8.7.0_0" },
-    "pytorch 2.1.0 py3.10_cuda11.8_cudnn8.7.0_0",
+    { name: "pytorch", version: "==2.1.0", build: "py3.10_cuda11.8_cudnn8.7.0_0" },
+    "pytorch ==2.1.0 py3.10_cuda11.8_cudnn8.7.0_0",
   ],
   // operators, or, and, groups
   ["numpy>=1.2", { name: "numpy", version: ">=1.2" }, "numpy>=1.2"],
@@ -60,19 +68,28 @@ const VALID: readonly (readonly [string, Expected, string])[] = [
   ["numpy!=1.2.3", { name: "numpy", version: "!=1.2.3" }, "numpy!=1.2.3"],
   ["numpy!=1.2.*", { name: "numpy", version: "!=1.2.*" }, "numpy!=1.2.*"],
   ["numpy~=1.2", { name: "numpy", version: "~=1.2" }, "numpy~=1.2"],
+  // conda ignores `.*` after `>=`, and reads `1.*.*` as `1.*` (both occur in real repodata)
+  [
+    "python-dateutil >=2.5.*",
+    { name: "python-dateutil", version: ">=2.5" },
+    "python-dateutil>=2.5",
+  ],
+  ["ncurses >=5.9*", { name: "ncurses", version: ">=5.9" }, "ncurses>=5.9"],
+  ["pytorch 1.*.*", { name: "pytorch", version: "1.*" }, "pytorch=1"],
+  ["numpy 1.2*", { name: "numpy", version: "1.2.*" }, "numpy=1.2"],
   ["numpy ~= 1.2", { name: "numpy", version: "~=1.2" }, "numpy~=1.2"],
-  ["numpy 1.2|1.4.*", { name: "numpy", version: "1.2|1.4.*" }, "numpy 1.2|1.4.*"],
+  ["numpy 1.2|1.4.*", { name: "numpy", version: "==1.2|1.4.*" }, "numpy ==1.2|1.4.*"],
   ["numpy >=1|<0.5", { name: "numpy", version: ">=1|<0.5" }, "numpy >=1|<0.5"],
   ["numpy (>=1,<2)|>3", { name: "numpy", version: "(>=1,<2)|>3" }, "numpy (>=1,<2)|>3"],
   ["openssl >=3.0.8", { name: "openssl", version: ">=3.0.8" }, "openssl>=3.0.8"],
   ["libblas=*=*mkl", { name: "libblas", build: "*mkl" }, "libblas * *mkl"],
-  ["tzdata 2023c", { name: "tzdata", version: "2023c" }, "tzdata 2023c"],
+  ["tzdata 2023c", { name: "tzdata", version: "==2023c" }, "tzdata==2023c"],
   [
     "jpeg 9e h0b41bf4_3",
-    { name: "jpeg", version: "9e", build: "h0b41bf4_3" },
-    "jpeg 9e h0b41bf4_3",
+    { name: "jpeg", version: "==9e", build: "h0b41bf4_3" },
+    "jpeg ==9e h0b41bf4_3",
   ],
-  ["pkg 2!1.0", { name: "pkg", version: "2!1.0" }, "pkg 2!1.0"],
+  ["pkg 2!1.0", { name: "pkg", version: "==2!1.0" }, "pkg==2!1.0"],
   ["pkg >=1.0+local.1", { name: "pkg", version: ">=1.0+local.1" }, "pkg>=1.0+local.1"],
   // channels and subdirs
   ["conda-forge::numpy", { name: "numpy", channel: "conda-forge" }, "conda-forge::numpy"],
@@ -84,8 +101,8 @@ const VALID: readonly (readonly [string, Expected, string])[] = [
   ["pkgs/main::numpy", { name: "numpy", channel: "pkgs/main" }, "pkgs/main::numpy"],
   [
     "http://127.0.0.1:8000/channel::numpy 1.2",
-    { name: "numpy", version: "1.2", channel: "http://127.0.0.1:8000/channel" },
-    "http://127.0.0.1:8000/channel::numpy 1.2",
+    { name: "numpy", version: "==1.2", channel: "http://127.0.0.1:8000/channel" },
+    "http://127.0.0.1:8000/channel::numpy==1.2",
   ],
   // brackets
   [
@@ -123,8 +140,8 @@ const VALID: readonly (readonly [string, Expected, string])[] = [
   // comments and package files
   [
     "numpy=1.2.3=py_0  # pinned",
-    { name: "numpy", version: "1.2.3", build: "py_0" },
-    "numpy 1.2.3 py_0",
+    { name: "numpy", version: "==1.2.3", build: "py_0" },
+    "numpy ==1.2.3 py_0",
   ],
   [
     "http://127.0.0.1:8000/linux-64/numpy-1.21.0-py39h_0.conda",
@@ -169,14 +186,19 @@ const INVALID: readonly (readonly [string, string, string | undefined])[] = [
     "numpy=1.2",
   ],
   [
-    "numpy>=1.2.*",
-    'version spec ">=1.2.*" is not valid: "*" after ">=" is not allowed; compare with the version itself',
-    "numpy>=1.2",
+    "numpy<=1.2.*",
+    'version spec "<=1.2.*" is not valid: "*" after "<=" is not allowed; compare with the version itself',
+    "numpy<=1.2",
   ],
   [
-    "numpy >=1.2.* py*",
-    'version spec ">=1.2.*" is not valid: "*" after ">=" is not allowed; compare with the version itself',
-    "numpy>=1.2 py*",
+    "numpy >1.2.* py*",
+    'version spec ">1.2.*" is not valid: "*" after ">" is not allowed; compare with the version itself',
+    "numpy>1.2 py*",
+  ],
+  [
+    "numpy ~=1.2.*",
+    'version spec "~=1.2.*" is not valid: "*" after "~=" is not allowed; compare with the version itself',
+    "numpy~=1.2",
   ],
   [
     "numpy>=",
@@ -331,6 +353,10 @@ describe("parseMatchSpec: valid specs", () => {
     expect(formatMatchSpec(result.spec)).toBe(canonical);
     // The canonical text means the same spec.
     expect(parseMatchSpec(canonical)).toEqual(result);
+    // The normalised version is one rattler accepts even in strict mode.
+    const { version } = result.spec;
+    if (version !== undefined)
+      expect(() => new VersionSpec(version, "strict").free()).not.toThrow();
   });
 });
 
@@ -356,3 +382,81 @@ describe("matchSpecName", () => {
     expect(matchSpecName(written)).toBe(name);
   });
 });
+
+// Every dependency of real packages (conda's 2018 defaults subset and a pytorch channel
+// snapshot): each must parse, its normalised version must be valid for rattler in strict mode,
+// and must match exactly the package versions rattler's lenient reading of the original matches.
+describe("parseMatchSpec against real repodata and rattler", () => {
+  const repoRoot = fileURLToPath(new URL("../..", import.meta.url));
+  const specs = new Set<string>();
+  const versions = new Map<string, Set<string>>();
+  for (const subdir of ["defaults-2018/linux-64", "defaults-2018/noarch", "pytorch/linux-64"]) {
+    const file = resolve(repoRoot, "../shared/testdata/repodata", subdir, "repodata.json");
+    const repodata: unknown = JSON.parse(readFileSync(file, "utf8"));
+    for (const record of records(repodata)) {
+      versions.set(record.name, (versions.get(record.name) ?? new Set()).add(record.version));
+      for (const spec of record.specs) specs.add(spec);
+    }
+  }
+
+  it("reads over a thousand distinct specs", () => {
+    expect(specs.size).toBeGreaterThan(1000);
+  });
+
+  it("parses all of them, with the same meaning as rattler", () => {
+    const failures: string[] = [];
+    let compared = 0;
+    for (const text of specs) {
+      const result = parseMatchSpec(text);
+      if (!result.ok) {
+        failures.push(`${text}: ${result.error.message}`);
+        continue;
+      }
+      const { name, version } = result.spec;
+      const written = text.trim().split(/\s+/)[1];
+      if (version === undefined || written === undefined) continue;
+      const mine = new VersionSpec(version, "strict");
+      const theirs = new VersionSpec(written, "lenient");
+      for (const candidate of versions.get(name) ?? []) {
+        const parsed = new Version(candidate);
+        compared += 1;
+        if (mine.matches(parsed) !== theirs.matches(parsed)) {
+          failures.push(`${text}: ${version} and ${written} differ on ${candidate}`);
+        }
+        parsed.free();
+      }
+      mine.free();
+      theirs.free();
+    }
+    expect(failures).toEqual([]);
+    expect(compared).toBeGreaterThan(5000);
+  });
+});
+
+interface RepodataRecord {
+  readonly name: string;
+  readonly version: string;
+  readonly specs: readonly string[];
+}
+
+function records(repodata: unknown): RepodataRecord[] {
+  const found: RepodataRecord[] = [];
+  for (const key of ["packages", "packages.conda"]) {
+    const table: unknown = isObject(repodata) ? repodata[key] : undefined;
+    if (!isObject(table)) continue;
+    for (const record of Object.values(table)) {
+      if (!isObject(record)) continue;
+      const { name, version, depends, constrains } = record;
+      if (typeof name !== "string" || typeof version !== "string") continue;
+      const specs = [depends, constrains].flatMap((list) =>
+        Array.isArray(list) ? list.filter((item): item is string => typeof item === "string") : [],
+      );
+      found.push({ name, version, specs });
+    }
+  }
+  return found;
+}
+
+function isObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === "object" && value !== null && !Array.isArray(value);
+}

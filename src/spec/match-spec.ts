@@ -609,30 +609,31 @@ function checkConstraint(constraint: string): string {
     if (op === "" || op === "=") return "*";
     throw new InvalidConstraint(`"${op}*" compares with no version`, constraint, "*");
   }
-  const glob = version.endsWith("*");
-  const base = version.endsWith(".*")
-    ? version.slice(0, -2)
-    : glob
-      ? version.slice(0, -1)
-      : version;
+  // conda reads `1.2*` as `1.2.*`, and `1.*.*` (found in real repodata) as `1.*`.
+  const base = version.replace(/(\.?\*)+$/, "");
+  const glob = base !== version;
   checkVersionText(base, constraint);
-  if (glob && op === "==") {
+  if (!glob) {
+    // conda: a bare version is exact; `=1.2` matches 1.2, 1.2.x, ... and prints as `1.2.*`.
+    if (op === "") return `==${version}`;
+    return op === "=" ? `${version}.*` : `${op}${version}`;
+  }
+  if (op === "" || op === "=") return `${base}.*`;
+  if (op === "!=") return `!=${base}.*`;
+  // conda drops the meaningless `.*` of `>=1.2.*` silently (it is common in real repodata).
+  if (op === ">=") return `>=${base}`;
+  if (op === "==") {
     throw new InvalidConstraint(
       `"==" means exactly one version, so it cannot end in "*"; "=${base}" means ${base}.*`,
       constraint,
       `=${base}`,
     );
   }
-  if (glob && op !== "" && op !== "=" && op !== "!=") {
-    throw new InvalidConstraint(
-      `"*" after "${op}" is not allowed; compare with the version itself`,
-      constraint,
-      `${op}${base}`,
-    );
-  }
-  // conda: `=1.2` matches 1.2, 1.2.x, ... and prints as `1.2.*`.
-  if (op === "=") return glob ? version : `${version}.*`;
-  return `${op}${version}`;
+  throw new InvalidConstraint(
+    `"*" after "${op}" is not allowed; compare with the version itself`,
+    constraint,
+    `${op}${base}`,
+  );
 }
 
 function checkVersionText(base: string, constraint: string): void {
