@@ -220,7 +220,10 @@ function appendToSource(source: SourceText, added: readonly string[]): SourceTex
   } else {
     return undefined;
   }
-  return { path: source.path, text: document.toString({ flowCollectionPadding: false }) };
+  return {
+    path: source.path,
+    text: document.toString({ flowCollectionPadding: false, lineWidth: 0 }),
+  };
 }
 
 /** What Azure's `Environment.from_conda_specification` makes. */
