@@ -1,0 +1,138 @@
+/**
+ * One package download: streamed to a file while its sha256 is computed, retried with
+ * exponential backoff when the network or the server fails, never retried (and the file removed)
+ * when the bytes are wrong. `http(s):` and `file:` URLs.
+ */
+import { createHash } from "node:crypto";
+import { createReadStream, createWriteStream } from "node:fs";
+import { rm } from "node:fs/promises";
+import { Readable, Transform } from "node:stream";
+import { pipeline } from "node:stream/promises";
+import { fileURLToPath } from "node:url";
+import { ExternalError } from "../errors/index.js";
+
+export type Fetch = typeof globalThis.fetch;
+
+export interface DownloadOptions {
+  readonly url: string;
+  /** The file to write; replaced if it exists, removed when the download fails. */
+  readonly destination: string;
+  /** 64 hex digits the bytes must hash to. */
+  readonly sha256: string;
+  /** Names the package in messages: its file name, e.g. `zlib-1.2.11-h7b6447c_3.tar.bz2`. */
+  readonly label: string;
+  readonly fetch?: Fetch;
+  /** Retries after the first attempt; default 3. */
+  readonly retries?: number;
+  /** First backoff; doubled each retry. Default 500 ms. */
+  readonly backoffMs?: number;
+  readonly sleep?: (ms: number) => Promise<void>;
+  readonly onBytes?: (received: number, total: number | undefined) => void;
+}
+
+export interface DownloadResult {
+  readonly bytes: number;
+  readonly attempts: number;
+}
+
+class TransientError extends Error {}
+
+export async function downloadVerified(options: DownloadOptions): Promise<DownloadResult> {
+  const retries = options.retries ?? 3;
+  const backoffMs = options.backoffMs ?? 500;
+  const sleep =
+    options.sleep ?? ((ms: number) => new Promise<void>((done) => setTimeout(done, ms)));
+  for (let attempt = 1; ; attempt += 1) {
+    try {
+      const bytes = await downloadOnce(options);
+      return { bytes, attempts: attempt };
+    } catch (error) {
+      await rm(options.destination, { force: true });
+      if (!(error instanceof TransientError) || attempt > retries) {
+        if (error instanceof ExternalError) throw error;
+        const tries = attempt === 1 ? "" : ` after ${attempt} attempts`;
+        throw new ExternalError(
+          `${options.label}: download from ${redactUrl(options.url)} failed${tries}: ${messageOf(error)}`,
+          { cause: error },
+        );
+      }
+      await sleep(backoffMs * 2 ** (attempt - 1));
+    }
+  }
+}
+
+async function downloadOnce(options: DownloadOptions): Promise<number> {
+  const { body, total } = await open(options);
+  const hash = createHash("sha256");
+  let received = 0;
+  const meter = new Transform({
+    transform(chunk: Buffer, _encoding, done) {
+      hash.update(chunk);
+      received += chunk.length;
+      options.onBytes?.(received, total);
+      done(null, chunk);
+    },
+  });
+  try {
+    await pipeline(body, meter, createWriteStream(options.destination));
+  } catch (error) {
+    // A connection cut mid-body is worth another try; a full disk is not, but is rare.
+    throw new TransientError(messageOf(error), { cause: error });
+  }
+  const actual = hash.digest("hex");
+  if (actual !== options.sha256.toLowerCase()) {
+    throw new ExternalError(
+      `${options.label}: sha256 mismatch (expected ${options.sha256.toLowerCase()}, got ${actual})`,
+    );
+  }
+  return received;
+}
+
+async function open(options: DownloadOptions): Promise<{ body: Readable; total?: number }> {
+  if (options.url.startsWith("file:")) {
+    return { body: createReadStream(fileURLToPath(options.url)) };
+  }
+  const fetchImpl = options.fetch ?? globalThis.fetch;
+  let response: Response;
+  try {
+    response = await fetchImpl(options.url, { redirect: "follow" });
+  } catch (error) {
+    throw new TransientError(causeText(error), { cause: error });
+  }
+  if (!response.ok || response.body === null) {
+    const text = `HTTP ${response.status}${response.statusText === "" ? "" : ` ${response.statusText}`}`;
+    await response.body?.cancel();
+    if (response.status >= 500 || response.status === 408 || response.status === 429) {
+      throw new TransientError(text);
+    }
+    throw new Error(text);
+  }
+  const length = Number(response.headers.get("content-length") ?? Number.NaN);
+  return {
+    body: Readable.fromWeb(response.body),
+    ...(Number.isFinite(length) ? { total: length } : {}),
+  };
+}
+
+/** Drops user:password and conda token segments (`/t/<token>/`) so a URL can be shown. */
+export function redactUrl(url: string): string {
+  try {
+    const parsed = new URL(url);
+    parsed.username = "";
+    parsed.password = "";
+    parsed.pathname = parsed.pathname.replace(/\/t\/[^/]+\//, "/t/***/");
+    return parsed.toString();
+  } catch {
+    return "<invalid URL>";
+  }
+}
+
+function causeText(error: unknown): string {
+  const cause =
+    error instanceof Error && error.cause instanceof Error ? `: ${error.cause.message}` : "";
+  return `${messageOf(error)}${cause}`;
+}
+
+function messageOf(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}

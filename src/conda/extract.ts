@@ -1,0 +1,237 @@
+/**
+ * Unpacks a conda package archive (`.tar.bz2`, or `.conda`: a zip holding `info-*.tar.zst` and
+ * `pkg-*.tar.zst`) into a folder, faithfully: file modes (minus group/other write and the
+ * set-id bits), symbolic links as links, hard links as links. Entries that would land outside the
+ * folder are refused, so a hostile archive cannot write anywhere else.
+ */
+import { createReadStream, createWriteStream } from "node:fs";
+import { chmod, link, mkdir, rm, symlink, writeFile } from "node:fs/promises";
+import { dirname, join } from "node:path";
+import { Transform } from "node:stream";
+import type { Readable } from "node:stream";
+import { pipeline } from "node:stream/promises";
+import { Decompress } from "fzstd";
+import * as tarStream from "tar-stream";
+import unbzip2 from "unbzip2-stream";
+import yauzl from "yauzl";
+import { ExternalError, ValidationError } from "../errors/index.js";
+
+export type ArchiveFormat = "tar.bz2" | "conda";
+
+export interface ExtractOptions {
+  readonly archivePath: string;
+  readonly format: ArchiveFormat;
+  /** A folder that does not exist yet or is empty. */
+  readonly destination: string;
+  /** Names the package in messages, e.g. `zlib-1.2.11-h7b6447c_3.tar.bz2`. */
+  readonly label: string;
+}
+
+export interface ExtractResult {
+  /** Things that were unpacked differently from what the archive asked, said plainly. */
+  readonly warnings: readonly string[];
+}
+
+/** `.conda` or `.tar.bz2` from a package file name; anything else is not a conda package. */
+export function archiveFormatOf(filename: string): ArchiveFormat {
+  if (filename.endsWith(".conda")) return "conda";
+  if (filename.endsWith(".tar.bz2")) return "tar.bz2";
+  throw ValidationError.single({
+    message: "not a conda package file name",
+    found: JSON.stringify(filename),
+    allowed: "a name ending in .conda or .tar.bz2",
+  });
+}
+
+/** Drops the archive's `.conda` / `.tar.bz2` suffix: `zlib-1.2.11-h7b6447c_3`. */
+export function distNameOf(filename: string): string {
+  return filename.replace(/\.(conda|tar\.bz2)$/, "");
+}
+
+export async function extractPackage(options: ExtractOptions): Promise<ExtractResult> {
+  await mkdir(options.destination, { recursive: true });
+  const state: TarState = {
+    root: options.destination,
+    label: options.label,
+    symlinks: new Set(),
+    written: new Set(),
+    warnings: [],
+  };
+  try {
+    if (options.format === "tar.bz2") {
+      const file = createReadStream(options.archivePath);
+      const decompressed = unbzip2();
+      file.on("error", (error) => decompressed.emit("error", error));
+      await extractTar(file.pipe(decompressed), state);
+    } else {
+      await extractConda(options.archivePath, state);
+    }
+  } catch (error) {
+    if (error instanceof ExternalError || error instanceof ValidationError) throw error;
+    throw new ExternalError(`${options.label}: cannot unpack: ${messageOf(error)}`, {
+      cause: error,
+    });
+  }
+  return { warnings: state.warnings };
+}
+
+/** tar-stream's entry (a streamx readable) as far as this file uses it. */
+type TarEntry = AsyncIterable<unknown> & { readonly header: tarStream.Header; resume(): unknown };
+
+interface TarState {
+  readonly root: string;
+  readonly label: string;
+  /** Archive paths unpacked as symbolic links: nothing may be written through them. */
+  readonly symlinks: Set<string>;
+  readonly written: Set<string>;
+  readonly warnings: string[];
+}
+
+async function extractConda(archivePath: string, state: TarState): Promise<void> {
+  const zip = await yauzl.openPromise(archivePath, { lazyEntries: true, autoClose: false });
+  try {
+    let sawInfo = false;
+    for await (const entry of zip.eachEntry()) {
+      const isInfo = /^info-.*\.tar\.zst$/.test(entry.fileName);
+      const isPkg = /^pkg-.*\.tar\.zst$/.test(entry.fileName);
+      if (!isInfo && !isPkg) continue;
+      sawInfo ||= isInfo;
+      const stream = await zip.openReadStreamPromise(entry);
+      await extractTar(stream.pipe(zstdDecompressor()), state);
+    }
+    if (!sawInfo) {
+      throw new ExternalError(`${state.label}: not a conda package: no info-*.tar.zst inside`);
+    }
+  } finally {
+    zip.close();
+  }
+}
+
+/** fzstd's streaming decoder as a Node transform. */
+function zstdDecompressor(): Transform {
+  const transform = new Transform({
+    transform(chunk: Buffer, _encoding, done) {
+      try {
+        decoder.push(chunk);
+        done();
+      } catch (error) {
+        done(toError(error));
+      }
+    },
+    flush(done) {
+      try {
+        decoder.push(new Uint8Array(0), true);
+        done();
+      } catch (error) {
+        done(toError(error));
+      }
+    },
+  });
+  const decoder = new Decompress((data) => transform.push(Buffer.from(data)));
+  return transform;
+}
+
+async function extractTar(source: Readable, state: TarState): Promise<void> {
+  const extract = tarStream.extract();
+  source.on("error", (error) => extract.destroy(error));
+  source.pipe(extract);
+  try {
+    for await (const entry of extract) {
+      await writeEntry(entry, state);
+    }
+  } finally {
+    source.destroy();
+  }
+}
+
+async function writeEntry(entry: TarEntry, state: TarState): Promise<void> {
+  const header = entry.header;
+  if (header.name.startsWith("/")) refuseUnsafe(header.name, state, "archive entry");
+  const name = normalizeEntryName(header.name);
+  if (name === "") {
+    entry.resume();
+    return;
+  }
+  refuseUnsafe(name, state, "archive entry");
+  const target = join(state.root, name);
+  if (state.written.has(name)) await rm(target, { recursive: true, force: true });
+  const type = header.type ?? "file";
+  if (type !== "directory") await mkdir(dirname(target), { recursive: true });
+
+  switch (type) {
+    case "file":
+    case "contiguous-file":
+      await pipeline(entry, createWriteStream(target, { flags: "wx" }));
+      await chmod(target, keptMode(header.mode));
+      break;
+    case "directory":
+      entry.resume();
+      await mkdir(target, { recursive: true });
+      break;
+    case "symlink": {
+      entry.resume();
+      const linkname = header.linkname ?? "";
+      if (linkname === "") {
+        // Seen in real packages: a link whose target was lost. A zero-length file is what the
+        // same package's .tar.bz2 holds, so both formats give the same prefix.
+        state.warnings.push(
+          `${state.label}: ${name} is a symbolic link with no target; written as an empty file`,
+        );
+        await writeFile(target, "", { flag: "wx" });
+      } else {
+        await symlink(linkname, target);
+        state.symlinks.add(name);
+      }
+      break;
+    }
+    case "link": {
+      entry.resume();
+      const raw = header.linkname ?? "";
+      if (raw.startsWith("/")) refuseUnsafe(raw, state, "hard link target");
+      const source = normalizeEntryName(raw);
+      refuseUnsafe(source, state, "hard link target");
+      await link(join(state.root, source), target);
+      break;
+    }
+    default:
+      entry.resume();
+      state.warnings.push(`${state.label}: ${name} is a ${type} entry; skipped`);
+      return;
+  }
+  state.written.add(name);
+}
+
+/** `./lib/x` and `lib//x` are `lib/x`; the root itself is "". */
+function normalizeEntryName(name: string): string {
+  return name
+    .split("/")
+    .filter((part) => part !== "" && part !== ".")
+    .join("/");
+}
+
+function refuseUnsafe(name: string, state: TarState, what: string): void {
+  const parts = name.split("/");
+  const escapes =
+    name.startsWith("/") || parts.includes("..") || name.includes("\\") || name.includes("\0");
+  const throughLink = parts.some(
+    (_, i) => i > 0 && state.symlinks.has(parts.slice(0, i).join("/")),
+  );
+  if (escapes || throughLink || name === "") {
+    throw new ExternalError(
+      `${state.label}: ${what} ${JSON.stringify(name)} would be written outside the package folder; refused`,
+    );
+  }
+}
+
+/** Keeps the owner's bits and read/execute for others; drops set-id, sticky and shared write. */
+function keptMode(mode: number | undefined): number {
+  return (mode ?? 0o644) & 0o755;
+}
+
+function toError(error: unknown): Error {
+  return error instanceof Error ? error : new Error(String(error));
+}
+
+function messageOf(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}

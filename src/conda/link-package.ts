@@ -1,0 +1,198 @@
+/**
+ * Puts one extracted package's files into the folder being written, each at the target path the
+ * installer planned for it (noarch python relocation and clobbers already applied): files copied
+ * (or hard-linked), symbolic links recreated, placeholders replaced by the target prefix. Never
+ * writes outside the folder: paths are checked, no existing entry is overwritten, and nothing
+ * is written through a symbolic link.
+ */
+import { createHash } from "node:crypto";
+import { constants } from "node:fs";
+import {
+  copyFile,
+  link,
+  lstat,
+  mkdir,
+  readFile,
+  readlink,
+  symlink,
+  writeFile,
+} from "node:fs/promises";
+import { join, posix } from "node:path";
+import { ExternalError } from "../errors/index.js";
+import type { FileMode, PackagePath, PathType } from "./package-files.js";
+import { replaceBinaryPlaceholder, replaceTextPlaceholder } from "./prefix-replace.js";
+
+export type LinkMode = "copy" | "hardlink";
+
+export interface PlannedPath {
+  readonly entry: PackagePath;
+  /** Where it goes, relative to the prefix. */
+  readonly target: string;
+}
+
+/** One entry of conda-meta `paths_data.paths`. */
+export interface LinkedPath {
+  readonly path: string;
+  readonly pathType: PathType;
+  readonly sha256?: string;
+  readonly sha256InPrefix?: string;
+  readonly size?: number;
+  readonly prefixPlaceholder?: string;
+  readonly fileMode?: FileMode;
+  readonly noLink?: boolean;
+}
+
+export interface LinkPackageOptions {
+  /** The extracted package. */
+  readonly sourceDir: string;
+  /** The folder being written (a staging folder that becomes the prefix). */
+  readonly root: string;
+  /** The prefix path written into files: where the environment will live when used. */
+  readonly targetPrefix: string;
+  readonly paths: readonly PlannedPath[];
+  /** `zlib-1.2.11-h7b6447c_3`, for messages. */
+  readonly label: string;
+  readonly linkMode?: LinkMode;
+  /** Folders under `root` known to be real directories; shared across packages of one install. */
+  readonly checkedDirs?: Set<string>;
+}
+
+export interface LinkPackageResult {
+  readonly linked: readonly LinkedPath[];
+  readonly warnings: readonly string[];
+}
+
+/** A relative, `/`-separated path that stays inside its root, or undefined. */
+export function safeRelativePath(path: string): string | undefined {
+  if (path === "" || path.startsWith("/") || path.includes("\\") || path.includes("\0"))
+    return undefined;
+  const normalized = posix.normalize(path);
+  if (normalized === "." || normalized === ".." || normalized.startsWith("../")) return undefined;
+  return normalized.replace(/\/$/, "");
+}
+
+export async function linkPackage(options: LinkPackageOptions): Promise<LinkPackageResult> {
+  const linked: LinkedPath[] = [];
+  const warnings: string[] = [];
+  const checkedDirs = options.checkedDirs ?? new Set<string>();
+  for (const planned of options.paths) {
+    const source = safeRelativePath(planned.entry.path);
+    const target = safeRelativePath(planned.target);
+    if (source === undefined || target === undefined) {
+      throw new ExternalError(
+        `${options.label}: path ${JSON.stringify(source === undefined ? planned.entry.path : planned.target)} escapes the prefix; refused`,
+      );
+    }
+    const destination = join(options.root, target);
+    await ensureRealDirs(options.root, posix.dirname(target), checkedDirs, options.label);
+    const result = await linkOne({ ...options, entry: planned.entry, source, target, destination });
+    if (result.warning !== undefined) warnings.push(result.warning);
+    if (result.linked !== undefined) linked.push(result.linked);
+  }
+  return { linked, warnings };
+}
+
+async function linkOne(
+  options: LinkPackageOptions & {
+    readonly entry: PackagePath;
+    readonly source: string;
+    readonly target: string;
+    readonly destination: string;
+  },
+): Promise<{ readonly linked?: LinkedPath; readonly warning?: string }> {
+  const { entry, target, destination } = options;
+  const sourcePath = join(options.sourceDir, options.source);
+  const base = {
+    path: target,
+    pathType: entry.pathType,
+    ...(entry.sha256 === undefined ? {} : { sha256: entry.sha256 }),
+    ...(entry.size === undefined ? {} : { size: entry.size }),
+    ...(entry.noLink === true ? { noLink: true } : {}),
+  };
+  if (entry.pathType === "directory") {
+    await mkdir(destination, { recursive: true });
+    return { linked: base };
+  }
+  const stats = await lstat(sourcePath).catch(() => undefined);
+  if (stats === undefined) {
+    // rattler skips a missing link too: the archive could not hold it.
+    if (entry.pathType === "softlink") {
+      return {
+        warning: `${options.label}: ${entry.path} is not in the archive; symbolic link skipped`,
+      };
+    }
+    throw new ExternalError(
+      `${options.label}: ${entry.path} is listed in info/paths.json but not in the archive`,
+    );
+  }
+  if (stats.isSymbolicLink()) {
+    const linkTarget = await readlink(sourcePath);
+    await symlink(linkTarget, destination);
+    const resolved = posix.normalize(posix.join(posix.dirname(target), linkTarget));
+    const outside = linkTarget.startsWith("/") || resolved === ".." || resolved.startsWith("../");
+    const linked = { ...base, pathType: "softlink" as const };
+    if (!outside) return { linked };
+    // Legal in conda packages (rarely), and harmless here: nothing is ever written through it.
+    return {
+      linked,
+      warning: `${options.label}: ${target} links outside the prefix, to ${linkTarget}`,
+    };
+  }
+  if (entry.prefixPlaceholder !== undefined) {
+    const data = await readFile(sourcePath);
+    const replaced =
+      entry.fileMode === "binary"
+        ? replaceBinaryPlaceholder(data, entry.prefixPlaceholder, options.targetPrefix, {
+            label: `${options.label}: ${entry.path}`,
+          })
+        : replaceTextPlaceholder(data, entry.prefixPlaceholder, options.targetPrefix);
+    await writeFile(destination, replaced, { flag: "wx", mode: stats.mode & 0o777 });
+    return {
+      linked: {
+        ...base,
+        pathType: "hardlink",
+        prefixPlaceholder: entry.prefixPlaceholder,
+        fileMode: entry.fileMode ?? "text",
+        sha256InPrefix: createHash("sha256").update(replaced).digest("hex"),
+        size: replaced.length,
+      },
+    };
+  }
+  if (options.linkMode === "hardlink" && entry.noLink !== true) {
+    await link(sourcePath, destination);
+  } else {
+    await copyFile(sourcePath, destination, constants.COPYFILE_EXCL | constants.COPYFILE_FICLONE);
+  }
+  if (entry.pathType === "softlink") {
+    // paths.json says link, the archive holds a plain file (an old packaging quirk): conda copies
+    // the file, and the record then describes the file that is on disk.
+    const bytes = await readFile(destination);
+    const sha256 = createHash("sha256").update(bytes).digest("hex");
+    return { linked: { ...base, pathType: "hardlink", sha256, size: bytes.length } };
+  }
+  return { linked: { ...base, pathType: "hardlink" } };
+}
+
+/**
+ * Creates the folders of `dir` under `root`, refusing when one of them is a symbolic link: a
+ * package must not write through a link another package made (e.g. `lib -> /etc`).
+ */
+async function ensureRealDirs(
+  root: string,
+  dir: string,
+  checked: Set<string>,
+  label: string,
+): Promise<void> {
+  if (dir === "." || dir === "" || checked.has(dir)) return;
+  await ensureRealDirs(root, posix.dirname(dir), checked, label);
+  const path = join(root, dir);
+  const stats = await lstat(path).catch(() => undefined);
+  if (stats === undefined) {
+    await mkdir(path);
+  } else if (!stats.isDirectory()) {
+    throw new ExternalError(
+      `${label}: ${dir} is ${stats.isSymbolicLink() ? "a symbolic link" : "a file"} in the prefix, so nothing can be written under it; refused`,
+    );
+  }
+  checked.add(dir);
+}

@@ -1,0 +1,231 @@
+/**
+ * The package cache shared by every build on a machine (`$ENVFORGE_HOME/cache/pkgs`), addressed
+ * by sha256: `archives/<sha256>.<ext>` holds the verified download, `extracted/<sha256>/` the
+ * unpacked package. Both appear only by an atomic rename of a finished temporary, so their
+ * existence means they are complete; a per-package file lock keeps two processes from fetching
+ * the same package at once, and an in-process map keeps one process from doing it twice.
+ */
+import { randomBytes } from "node:crypto";
+import { mkdir, readFile, rename, rm, stat, writeFile } from "node:fs/promises";
+import { join } from "node:path";
+import lockfile from "proper-lockfile";
+import { z } from "zod";
+import { ExternalError } from "../errors/index.js";
+import { downloadVerified } from "./download.js";
+import type { Fetch } from "./download.js";
+import { archiveFormatOf, extractPackage } from "./extract.js";
+
+/** What the cache needs to know of a package: a subset of LockedCondaPackage. */
+export interface PackageRef {
+  readonly name: string;
+  readonly filename: string;
+  readonly url: string;
+  readonly sha256: string;
+}
+
+export interface PackageCacheOptions {
+  /** The cache folder, e.g. `$ENVFORGE_HOME/cache/pkgs`. */
+  readonly dir: string;
+  readonly fetch?: Fetch;
+  /** Download retries after the first attempt; default 3. */
+  readonly retries?: number;
+  /** First retry delay, doubled each time; default 500 ms. */
+  readonly backoffMs?: number;
+  /** Injected so tests do not wait. */
+  readonly sleep?: (ms: number) => Promise<void>;
+  /** A lock untouched this long belongs to a dead process; default 60 s. */
+  readonly lockStaleMs?: number;
+}
+
+export interface CachedPackage {
+  readonly archivePath: string;
+  readonly extractedDir: string;
+  /** False when the package was already extracted in the cache. */
+  readonly fetched: boolean;
+  readonly warnings: readonly string[];
+}
+
+export type CacheEvent =
+  | {
+      readonly type: "download";
+      readonly name: string;
+      readonly received: number;
+      readonly total?: number;
+    }
+  | {
+      readonly type: "ready";
+      readonly name: string;
+      readonly fetched: boolean;
+      readonly bytes: number;
+    };
+
+const SHA256 = /^[0-9a-f]{64}$/;
+const WARNINGS_FILE = "info/envforge-extract-warnings.json";
+
+export class PackageCache {
+  readonly dir: string;
+  readonly #options: PackageCacheOptions;
+  readonly #inFlight = new Map<string, Promise<CachedPackage>>();
+
+  constructor(options: PackageCacheOptions) {
+    this.dir = options.dir;
+    this.#options = options;
+  }
+
+  archivePathOf(ref: PackageRef): string {
+    return join(this.dir, "archives", `${checkedSha(ref)}.${archiveFormatOf(ref.filename)}`);
+  }
+
+  extractedDirOf(ref: PackageRef): string {
+    return join(this.dir, "extracted", checkedSha(ref));
+  }
+
+  /** The package, downloaded, verified and extracted; from the cache when it is there. */
+  get(ref: PackageRef, onEvent?: (event: CacheEvent) => void): Promise<CachedPackage> {
+    const key = checkedSha(ref);
+    const running = this.#inFlight.get(key);
+    if (running !== undefined) return running;
+    const work = this.#get(ref, onEvent).finally(() => this.#inFlight.delete(key));
+    this.#inFlight.set(key, work);
+    return work;
+  }
+
+  async #get(ref: PackageRef, onEvent?: (event: CacheEvent) => void): Promise<CachedPackage> {
+    const archivePath = this.archivePathOf(ref);
+    const extractedDir = this.extractedDirOf(ref);
+    const hit = async (): Promise<CachedPackage> => {
+      onEvent?.({ type: "ready", name: ref.name, fetched: false, bytes: 0 });
+      return {
+        archivePath,
+        extractedDir,
+        fetched: false,
+        warnings: await readWarnings(extractedDir),
+      };
+    };
+    if (await exists(extractedDir)) return hit();
+    for (const sub of ["archives", "extracted", "tmp", "locks"]) {
+      await mkdir(join(this.dir, sub), { recursive: true });
+    }
+    const release = await this.#lock(ref);
+    try {
+      // Another process may have finished it while we waited for the lock.
+      if (await exists(extractedDir)) return hit();
+      let bytes = 0;
+      if (!(await exists(archivePath))) bytes = await this.#download(ref, archivePath, onEvent);
+      const warnings = await this.#extract(ref, archivePath, extractedDir);
+      onEvent?.({ type: "ready", name: ref.name, fetched: bytes > 0, bytes });
+      return { archivePath, extractedDir, fetched: bytes > 0, warnings };
+    } finally {
+      await release();
+    }
+  }
+
+  async #download(
+    ref: PackageRef,
+    archivePath: string,
+    onEvent?: (event: CacheEvent) => void,
+  ): Promise<number> {
+    const temporary = this.#temporary(ref, "part");
+    try {
+      const { bytes } = await downloadVerified({
+        url: ref.url,
+        destination: temporary,
+        sha256: ref.sha256,
+        label: ref.filename,
+        ...pick(this.#options, ["fetch", "retries", "backoffMs", "sleep"]),
+        onBytes: (received, total) =>
+          onEvent?.({
+            type: "download",
+            name: ref.name,
+            received,
+            ...(total === undefined ? {} : { total }),
+          }),
+      });
+      await rename(temporary, archivePath);
+      return bytes;
+    } finally {
+      await rm(temporary, { force: true });
+    }
+  }
+
+  async #extract(
+    ref: PackageRef,
+    archivePath: string,
+    extractedDir: string,
+  ): Promise<readonly string[]> {
+    const temporary = this.#temporary(ref, "extracting");
+    try {
+      const { warnings } = await extractPackage({
+        archivePath,
+        format: archiveFormatOf(ref.filename),
+        destination: temporary,
+        label: ref.filename,
+      });
+      // Kept with the package, so a cache hit reports what the first extraction found.
+      if (warnings.length > 0) {
+        await writeFile(join(temporary, WARNINGS_FILE), JSON.stringify(warnings));
+      }
+      await rename(temporary, extractedDir);
+      return warnings;
+    } finally {
+      await rm(temporary, { recursive: true, force: true });
+    }
+  }
+
+  #temporary(ref: PackageRef, kind: string): string {
+    return join(this.dir, "tmp", `${ref.sha256}-${randomBytes(6).toString("hex")}.${kind}`);
+  }
+
+  async #lock(ref: PackageRef): Promise<() => Promise<void>> {
+    try {
+      return await lockfile.lock(join(this.dir, "locks", ref.sha256), {
+        realpath: false,
+        stale: this.#options.lockStaleMs ?? 60_000,
+        retries: { retries: 1_000, minTimeout: 20, maxTimeout: 500, factor: 1.5 },
+      });
+    } catch (error) {
+      throw new ExternalError(`${ref.filename}: cannot lock the package cache at ${this.dir}`, {
+        cause: error,
+      });
+    }
+  }
+}
+
+function checkedSha(ref: PackageRef): string {
+  if (!SHA256.test(ref.sha256)) {
+    throw new ExternalError(
+      `${ref.filename}: the lock gives no valid sha256 (found ${JSON.stringify(ref.sha256)}), so the download cannot be verified`,
+    );
+  }
+  return ref.sha256;
+}
+
+async function readWarnings(extractedDir: string): Promise<readonly string[]> {
+  const text = await readFile(join(extractedDir, WARNINGS_FILE), "utf8").catch(() => "[]");
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch {
+    return [];
+  }
+  const parsed = z.array(z.string()).safeParse(value);
+  return parsed.success ? parsed.data : [];
+}
+
+async function exists(path: string): Promise<boolean> {
+  try {
+    await stat(path);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+function pick<T extends object, K extends keyof T>(
+  value: T,
+  keys: readonly K[],
+): Partial<Pick<T, K>> {
+  const result: Partial<Pick<T, K>> = {};
+  for (const key of keys) if (value[key] !== undefined) result[key] = value[key];
+  return result;
+}
