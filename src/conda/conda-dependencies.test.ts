@@ -1,4 +1,4 @@
-import { mkdtemp, readFile, readdir, rm, writeFile } from "node:fs/promises";
+import { mkdtemp, readFile, readdir, rm, stat, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
@@ -555,6 +555,21 @@ describe("load and save", () => {
     const path = join(folder, "missing.yml");
     await expect(CondaDependencies.load(path)).rejects.toThrow(
       new NotFoundError(`conda environment file "${path}" does not exist`),
+    );
+  });
+
+  it("save keeps the permissions of the file it replaces and remembers the path", async () => {
+    const path = join(folder, "env.yml");
+    await writeFile(path, COMMENTED, { mode: 0o600 });
+    const spec = load();
+    await spec.save(path);
+    expect((await stat(path)).mode & 0o777).toBe(0o600);
+    expect(spec.toCondaEnvironment().source?.path).toBe(path);
+  });
+
+  it("load says when the path is a folder", async () => {
+    await expect(CondaDependencies.load(folder)).rejects.toThrow(
+      `conda environment file "${folder}" is a folder (allowed: a file such as "${join(folder, "environment.yml")}")`,
     );
   });
 

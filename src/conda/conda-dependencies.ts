@@ -4,7 +4,7 @@
  * Document API), so comments, key order and quoting survive load → edit → serialize.
  */
 import { randomBytes } from "node:crypto";
-import { readFile, rename, rm, stat, writeFile } from "node:fs/promises";
+import { chmod, readFile, rename, rm, stat, writeFile } from "node:fs/promises";
 import { basename, dirname, join } from "node:path";
 import { Document, Pair, Scalar, YAMLMap, YAMLSeq, isMap, isScalar, isSeq } from "yaml";
 import type { Node } from "yaml";
@@ -47,7 +47,8 @@ const PYTHON = "python";
 
 export class CondaDependencies {
   readonly #document: Document;
-  readonly #path: string | undefined;
+  /** The file this was loaded from or last saved to. */
+  #path: string | undefined;
   readonly #layout: Layout;
 
   private constructor(document: Document, path: string | undefined, layout: Layout) {
@@ -58,9 +59,7 @@ export class CondaDependencies {
 
   /** A new specification (Azure ML's `CondaDependencies.create`, without SDK packages). */
   static create(options: CondaDependenciesCreateOptions = {}): CondaDependencies {
-    const spec = CondaDependencies.fromText("name: project_environment\n", {
-      path: "environment.yml",
-    });
+    const spec = CondaDependencies.#parse("name: project_environment\n", undefined);
     if (options.pythonVersion !== undefined) spec.setPythonVersion(options.pythonVersion);
     for (const pkg of options.condaPackages ?? []) spec.addCondaPackage(pkg);
     // Azure also adds its public index as --extra-index-url; envforge leaves the choice of
@@ -101,6 +100,15 @@ export class CondaDependencies {
         throw new NotFoundError(`conda environment file "${path}" does not exist`, {
           cause: error,
         });
+      }
+      if (isErrno(error, "EISDIR")) {
+        throw ValidationError.single(
+          {
+            message: `conda environment file "${path}" is a folder`,
+            allowed: `a file such as "${join(path, "environment.yml")}"`,
+          },
+          { cause: error },
+        );
       }
       throw error;
     }
@@ -345,7 +353,10 @@ export class CondaDependencies {
     const temporary = join(folder, `.${basename(path)}.${randomBytes(6).toString("hex")}.tmp`);
     try {
       await writeFile(temporary, this.serializeToString(), { encoding: "utf8", flag: "wx" });
+      // A replaced file keeps its permissions (chmod, unlike writeFile's mode, ignores umask).
+      if (targetStat !== undefined) await chmod(temporary, targetStat.mode & 0o7777);
       await rename(temporary, path);
+      this.#path = path;
     } catch (error) {
       await rm(temporary, { force: true });
       throw error;
