@@ -82,8 +82,10 @@ wait_for() {
   done
 }
 
-if ! [ -x /usr/bin/docker-registry ] || ! command -v htpasswd >/dev/null; then
-  apt_install docker-registry apache2-utils || fail "apt-get install docker-registry apache2-utils failed"
+# openssl: the token-auth tests make a throw-away signing certificate with it.
+if ! [ -x /usr/bin/docker-registry ] || ! command -v htpasswd >/dev/null || ! command -v openssl >/dev/null; then
+  apt_install docker-registry apache2-utils openssl ||
+    fail "apt-get install docker-registry apache2-utils openssl failed"
 fi
 
 # --- plain registry

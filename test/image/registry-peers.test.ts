@@ -1,0 +1,124 @@
+/**
+ * Registry behaviours the real loopback registries do not show: a registry that sends no
+ * Docker-Content-Digest, one whose token realm is plain HTTP off loopback, refusals, errors and
+ * silence. The peer is a small HTTP server on 127.0.0.1 answering as such registries do.
+ */
+import { createHash } from "node:crypto";
+import { createServer } from "node:http";
+import type { IncomingMessage, Server, ServerResponse } from "node:http";
+import { afterEach, describe, expect, it } from "vitest";
+import { ExternalError } from "../../src/errors/index.js";
+import { anonymousCredentials } from "../../src/image/credentials.js";
+import { HttpRegistry } from "../../src/image/http-registry.js";
+import { RegistryAuthError } from "../../src/image/registry-errors.js";
+
+type Handler = (request: IncomingMessage, response: ServerResponse) => void;
+
+const servers: Server[] = [];
+
+afterEach(async () => {
+  await Promise.all(
+    servers.splice(0).map(
+      (server) =>
+        new Promise<void>((resolve) => {
+          server.closeAllConnections();
+          server.close(() => resolve());
+        }),
+    ),
+  );
+});
+
+async function peer(handler: Handler): Promise<string> {
+  const server = createServer(handler);
+  servers.push(server);
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const address = server.address();
+  return `127.0.0.1:${typeof address === "object" && address !== null ? address.port : 0}`;
+}
+
+describe("HttpRegistry with unusual registries", () => {
+  it("hashes the manifest when the registry sends no Docker-Content-Digest", async () => {
+    const manifest = JSON.stringify({
+      schemaVersion: 2,
+      mediaType: "application/vnd.oci.image.manifest.v1+json",
+    });
+    const methods: string[] = [];
+    const registry = await peer((request, response) => {
+      methods.push(`${request.method} ${request.url}`);
+      response.writeHead(200, { "content-type": "application/vnd.oci.image.manifest.v1+json" });
+      response.end(request.method === "HEAD" ? undefined : manifest);
+    });
+    const client = new HttpRegistry({ credentials: anonymousCredentials });
+    expect(await client.manifestExists(`${registry}/a/b:1`)).toEqual({
+      exists: true,
+      digest: `sha256:${createHash("sha256").update(manifest).digest("hex")}`,
+      mediaType: "application/vnd.oci.image.manifest.v1+json",
+    });
+    expect(methods).toEqual(["HEAD /v2/a/b/manifests/1", "GET /v2/a/b/manifests/1"]);
+  });
+
+  it("sends no credentials to a token realm on plain HTTP off loopback", async () => {
+    const registry = await peer((_request, response) => {
+      response.writeHead(401, {
+        "www-authenticate": 'Bearer realm="http://realm.invalid/token",service="s"',
+      });
+      response.end();
+    });
+    const urls: string[] = [];
+    const client = new HttpRegistry({
+      credentials: {
+        description: "a test source",
+        find: () => Promise.resolve({ username: "u", password: "p4ss", source: "a test source" }),
+      },
+      fetch: (url, init) => {
+        urls.push(url);
+        return fetch(url, init);
+      },
+    });
+    const error = await client.manifestExists(`${registry}/a/b:1`).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(RegistryAuthError);
+    expect((error as Error).message).toBe(
+      `registry ${registry} sent the token realm http://realm.invalid/token, which is neither HTTPS nor loopback; envforge sends no credentials or tokens there`,
+    );
+    expect(urls).toEqual([`http://${registry}/v2/a/b/manifests/1`]);
+  });
+
+  it("reports a 403 as a refusal naming the repository", async () => {
+    const registry = await peer((_request, response) => {
+      response.writeHead(403, { "content-type": "application/json" });
+      response.end(
+        JSON.stringify({
+          errors: [{ code: "DENIED", message: "requested access to the resource is denied" }],
+        }),
+      );
+    });
+    const client = new HttpRegistry({ credentials: anonymousCredentials });
+    await expect(client.blobExists(`${registry}/a/b`, `sha256:${"1".repeat(64)}`)).rejects.toThrow(
+      new RegistryAuthError(
+        `registry ${registry} denied anonymous access to repository a/b (HEAD /v2/a/b/blobs/sha256:${"1".repeat(64)}: HTTP 403 Forbidden)`,
+        { registry, status: 403 },
+      ),
+    );
+  });
+
+  it("reports a server error with its status", async () => {
+    const registry = await peer((_request, response) => {
+      response.writeHead(503);
+      response.end();
+    });
+    const client = new HttpRegistry({ credentials: anonymousCredentials });
+    const error = await client.manifestExists(`${registry}/a/b:1`).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(ExternalError);
+    expect((error as Error).message).toBe(
+      `registry ${registry} failed HEAD /v2/a/b/manifests/1: HTTP 503 Service Unavailable`,
+    );
+  });
+
+  it("gives up on a registry that does not answer", async () => {
+    const registry = await peer(() => undefined);
+    const client = new HttpRegistry({ credentials: anonymousCredentials, timeoutMs: 200 });
+    await expect(client.manifestExists(`${registry}/a/b:1`)).rejects.toThrow(
+      `registry ${registry} could not be reached: no answer within 0.2 s`,
+    );
+  });
+});

@@ -1,0 +1,168 @@
+/**
+ * The Bearer token flow against a real docker-registry configured with `auth.token`, whose
+ * tokens come from the test's own token server (token-server.ts). The registry verifies every
+ * token's signature, issuer, audience and access, so a token flow that is wrong fails here.
+ */
+import { randomBytes } from "node:crypto";
+import { existsSync } from "node:fs";
+import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { errorJson } from "../../src/errors/index.js";
+import { dockerConfigCredentials } from "../../src/image/docker-config.js";
+import { HttpRegistry } from "../../src/image/http-registry.js";
+import type { HttpRegistryOptions } from "../../src/image/http-registry.js";
+import { RegistryAuthError } from "../../src/image/registry-errors.js";
+import {
+  dockerClient,
+  dockerProblem,
+  engineGate,
+  importTinyImage,
+  pushImage,
+  removeImage,
+} from "../support/docker.js";
+import { REGISTRY_BINARY, startRegistry, uniqueRepository } from "../support/registry.js";
+import type { StartedRegistry } from "../support/registry.js";
+import { makeSigningKey, startTokenServer } from "./token-server.js";
+import type { TokenServer } from "./token-server.js";
+
+const SERVICE = "envforge-test-registry";
+const ISSUER = "envforge-test-issuer";
+const USER = "token-user";
+const PASSWORD = `pw-${randomBytes(12).toString("hex")}`;
+
+const docker = dockerClient();
+const gate = engineGate(
+  "Docker engine and docker-registry",
+  (await dockerProblem(docker)) ??
+    (existsSync(REGISTRY_BINARY) && existsSync("/usr/bin/openssl")
+      ? undefined
+      : `${REGISTRY_BINARY} or /usr/bin/openssl is missing; run scripts/ci/engines.sh`),
+);
+
+describe.skipIf(gate.skip)("HttpRegistry with a Bearer token registry", () => {
+  const repository = uniqueRepository("token");
+  let dir = "";
+  let tokens: TokenServer | undefined;
+  let registryServer: StartedRegistry | undefined;
+  let registryAddress = "";
+  let imageId = "";
+  let pushedDigest = "";
+
+  beforeAll(async () => {
+    gate.require();
+    dir = await mkdtemp(path.join(tmpdir(), "envforge-token-auth-"));
+    const key = await makeSigningKey(dir);
+    tokens = await startTokenServer({
+      users: { [USER]: PASSWORD },
+      service: SERVICE,
+      issuer: ISSUER,
+      key,
+      tokenSeconds: 300,
+    });
+    registryServer = await startRegistry({
+      dir: path.join(dir, "registry"),
+      readyStatus: 401,
+      extraConfig: [
+        "auth:",
+        "  token:",
+        `    realm: ${tokens.realm}`,
+        `    service: ${SERVICE}`,
+        `    issuer: ${ISSUER}`,
+        `    rootcertbundle: ${key.certPath}`,
+      ].join("\n"),
+    });
+    registryAddress = registryServer.address;
+    const name = `${registryAddress}/${repository}`;
+    imageId = await importTinyImage(docker, { name, tag: "v1" });
+    pushedDigest = await pushImage(docker, {
+      name,
+      tag: "v1",
+      auth: { username: USER, password: PASSWORD, serveraddress: registryAddress },
+    });
+  });
+
+  afterAll(async () => {
+    if (imageId !== "") await removeImage(docker, imageId);
+    await registryServer?.stop();
+    await tokens?.close();
+    if (dir !== "") await rm(dir, { recursive: true, force: true });
+  });
+
+  async function clientWith(
+    name: string,
+    password: string | undefined,
+    extra: Partial<HttpRegistryOptions> = {},
+  ) {
+    const folder = path.join(dir, "config", name);
+    await mkdir(folder, { recursive: true });
+    const file = path.join(folder, "config.json");
+    const auths =
+      password === undefined
+        ? {}
+        : { [registryAddress]: { auth: Buffer.from(`${USER}:${password}`).toString("base64") } };
+    await writeFile(file, JSON.stringify({ auths }));
+    const credentials = dockerConfigCredentials({ env: { DOCKER_CONFIG: folder } });
+    return { file, registry: new HttpRegistry({ credentials, ...extra }) };
+  }
+
+  it("gets a token with the user's credentials and finds the pushed image", async () => {
+    const { registry } = await clientWith("good", PASSWORD);
+    const before = tokens?.requests.length ?? 0;
+    expect(await registry.getManifestDigest(`${registryAddress}/${repository}:v1`)).toBe(
+      pushedDigest,
+    );
+    expect(tokens?.requests.slice(before)).toEqual([
+      { service: SERVICE, scopes: [`repository:${repository}:pull`], user: USER },
+    ]);
+  });
+
+  it("reuses the token until it expires, then asks for a new one", async () => {
+    let now = Date.now();
+    const { registry } = await clientWith("reuse", PASSWORD, { now: () => now });
+    const before = tokens?.requests.length ?? 0;
+    const image = `${registryAddress}/${repository}:v1`;
+    await registry.manifestExists(image);
+    await registry.manifestExists(`${registryAddress}/${repository}:missing`);
+    expect(await registry.blobExists(`${registryAddress}/${repository}`, pushedDigest)).toBe(false);
+    expect((tokens?.requests.length ?? 0) - before).toBe(1);
+    now += 301_000;
+    expect(await registry.getManifestDigest(image)).toBe(pushedDigest);
+    expect((tokens?.requests.length ?? 0) - before).toBe(2);
+  });
+
+  it("says exists: false for a missing tag behind token auth", async () => {
+    const { registry } = await clientWith("missing", PASSWORD);
+    expect(await registry.manifestExists(`${registryAddress}/${repository}:nope`)).toEqual({
+      exists: false,
+    });
+  });
+
+  it("asks for a login when the anonymous token grants nothing", async () => {
+    const { file, registry } = await clientWith("anonymous", undefined);
+    const before = tokens?.requests.length ?? 0;
+    await expect(registry.manifestExists(`${registryAddress}/${repository}:v1`)).rejects.toThrow(
+      `registry ${registryAddress} requires a login and no credentials for it were found (looked in ${file}); run "docker login ${registryAddress}"`,
+    );
+    expect(tokens?.requests.slice(before)).toEqual([
+      { service: SERVICE, scopes: [`repository:${repository}:pull`], user: undefined },
+    ]);
+  });
+
+  it("reports a password the token server rejects, redacting what the server echoed", async () => {
+    const wrong = `wrong-${randomBytes(6).toString("hex")}`;
+    const { file, registry } = await clientWith("wrong", wrong);
+    const error = await registry
+      .manifestExists(`${registryAddress}/${repository}:v1`)
+      .catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(RegistryAuthError);
+    const message = (error as Error).message;
+    expect(message).toBe(
+      `token server ${tokens?.realm} of registry ${registryAddress} rejected the credentials of user "${USER}" from ${file} (HTTP 401 Unauthorized: UNAUTHORIZED: rejected Authorization: Basic [redacted]); check them with "docker login ${registryAddress}"`,
+    );
+    const everything = `${message}\n${JSON.stringify(errorJson(error))}\n${String((error as Error).stack)}`;
+    expect(everything).not.toContain(wrong);
+    expect(everything).not.toContain(Buffer.from(`${USER}:${wrong}`).toString("base64"));
+  });
+});
