@@ -89,7 +89,7 @@ export function checkRecipeInput(definition: Definition, options: RecipeOptions)
       add(
         "base.dockerfile",
         "ends with a line continuation, which would swallow the instructions envforge appends",
-        show(base.dockerfile.trimEnd().split("\n").pop() ?? ""),
+        show(user.lastLine ?? ""),
         "a Dockerfile whose last instruction is complete",
       );
     }

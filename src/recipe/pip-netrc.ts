@@ -6,7 +6,7 @@
  * index URLs, the image and its history never hold a password, and changing a password changes
  * neither a hash nor the Dockerfile text.
  */
-import { InternalError } from "../errors/index.js";
+import { InternalError, ValidationError } from "../errors/index.js";
 import { byCodeUnits } from "../spec/canonical-json.js";
 import type { Definition } from "../spec/definition.js";
 import type { BuildSecret } from "./recipe.js";
@@ -31,6 +31,7 @@ export function pipNetrc(definition: Definition): string | undefined {
     ...(definition.conda?.pip.filter((line) => line.startsWith("-")) ?? []),
   ];
   const machines = new Map<string, string>();
+  const conflicts = new Set<string>();
   for (const url of urls) {
     for (const match of url.matchAll(CREDENTIALS)) {
       const [userinfo = "", host = ""] = [match[1], match[2]];
@@ -38,9 +39,23 @@ export function pipNetrc(definition: Definition): string | undefined {
       const login = decode(colon < 0 ? userinfo : userinfo.slice(0, colon));
       // pip sends a lone user part (a token) with an empty password.
       const password = colon < 0 ? "" : decode(userinfo.slice(colon + 1));
-      if (!machines.has(host))
-        machines.set(host, `machine ${host} login ${token(login)} password ${token(password)}`);
+      const line = `machine ${host} login ${token(login)} password ${token(password)}`;
+      const known = machines.get(host);
+      if (known !== undefined && known !== line) conflicts.add(host);
+      machines.set(host, line);
     }
+  }
+  if (conflicts.size > 0) {
+    // netrc (and so pip) keys credentials by host name alone, without port or path.
+    throw new ValidationError(
+      [...conflicts].sort(byCodeUnits).map((host) => ({
+        key: "pip",
+        message:
+          "pip index URLs give different credentials for one host, which a build cannot pass to pip",
+        found: JSON.stringify(host),
+        allowed: "the same user and password in every URL of a host",
+      })),
+    );
   }
   if (machines.size === 0) return undefined;
   return `${[...machines.entries()]

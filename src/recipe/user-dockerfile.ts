@@ -12,6 +12,8 @@ export interface UserDockerfile {
   readonly finalUser?: string;
   /** True when the last instruction line ends with the escape character. */
   readonly endsInContinuation: boolean;
+  /** The last line that is neither blank nor a comment, for messages. */
+  readonly lastLine?: string;
 }
 
 const DIRECTIVE = /^#\s*([A-Za-z][A-Za-z0-9]*)\s*=\s*(\S.*?)\s*$/;
@@ -27,6 +29,7 @@ export function readUserDockerfile(text: string): UserDockerfile {
     escape,
     ...(finalUser === undefined ? {} : { finalUser }),
     endsInContinuation: last !== undefined && continuation.test(last),
+    ...(last === undefined ? {} : { lastLine: last }),
   };
 }
 
