@@ -1,10 +1,16 @@
 /**
  * The SQLite adapter: one better-sqlite3 connection per store, WAL so readers never wait, and
  * BEGIN IMMEDIATE for writes so registrations from several processes queue on the database's
- * write lock (busy_timeout) instead of failing. Within a process, transactions take turns on the
- * one connection through a promise queue, because a transaction spans awaits.
+ * write lock instead of racing. Within a store, transactions take turns on the one connection
+ * through a promise queue, because a transaction spans awaits.
+ *
+ * Waiting for another connection's lock is done here, asynchronously, rather than by SQLite's
+ * busy handler: that handler sleeps inside the call and so blocks the event loop, which would
+ * freeze `envforge serve` while a CLI process writes, and would stall for good when two stores in
+ * one process share a file (the holder could never reach its COMMIT).
  */
 import { mkdirSync } from "node:fs";
+import { setTimeout as sleep } from "node:timers/promises";
 import { dirname } from "node:path";
 import Database from "better-sqlite3";
 import { EnvforgeError, ExternalError } from "../errors/index.js";
@@ -19,7 +25,7 @@ export interface SqliteStoreOptions {
   /** The database file; its folder is created when missing. */
   readonly path: string;
   readonly clock: Clock;
-  /** How long a writer waits for another process's write lock (default 10 s). */
+  /** How long a transaction waits for another connection's lock (default 10 s). */
   readonly busyTimeoutMs?: number;
 }
 
@@ -27,14 +33,22 @@ export async function openSqliteStore(options: SqliteStoreOptions): Promise<Work
   const { path } = options;
   const db = guard(path, () => {
     if (path !== ":memory:") mkdirSync(dirname(path), { recursive: true });
-    const opened = new Database(path);
-    // busy_timeout first: switching to WAL needs a lock another process may hold.
-    opened.pragma(`busy_timeout = ${options.busyTimeoutMs ?? 10_000}`);
-    opened.pragma("journal_mode = WAL");
+    // A short busy wait inside SQLite covers brief locks (WAL checkpoints); longer waits are
+    // the asynchronous retries below.
+    const opened = new Database(path, { timeout: SQLITE_BUSY_WAIT_MS });
     opened.pragma("foreign_keys = ON");
     opened.pragma("synchronous = NORMAL");
     return opened;
   });
+  const waitUntil = (): number => Date.now() + (options.busyTimeoutMs ?? 10_000);
+  try {
+    // Switching to WAL needs a lock another process opening the file may hold.
+    const deadline = waitUntil();
+    await whenFree(path, deadline, () => db.pragma("journal_mode = WAL"));
+  } catch (error) {
+    db.close();
+    throw error;
+  }
 
   const statements = new Map<string, Database.Statement>();
   const prepare = (sql: string): Database.Statement => {
@@ -60,10 +74,11 @@ export async function openSqliteStore(options: SqliteStoreOptions): Promise<Work
   let tail: Promise<unknown> = Promise.resolve();
   const inTransaction = <T>(begin: string, work: (tx: StoreTx) => Promise<T>): Promise<T> => {
     const result = tail.then(async () => {
-      guard(path, () => db.exec(begin));
+      const deadline = waitUntil();
+      await whenFree(path, deadline, () => db.exec(begin));
       try {
         const value = await work(tx);
-        guard(path, () => db.exec("COMMIT"));
+        await whenFree(path, deadline, () => db.exec("COMMIT"));
         return value;
       } catch (error) {
         if (db.inTransaction) db.exec("ROLLBACK");
@@ -93,6 +108,32 @@ export async function openSqliteStore(options: SqliteStoreOptions): Promise<Work
     throw error;
   }
   return store;
+}
+
+const SQLITE_BUSY_WAIT_MS = 20;
+
+/** Runs `work`, retrying with growing pauses while another connection holds the lock. */
+async function whenFree<T>(path: string, deadline: number, work: () => T): Promise<T> {
+  for (let pause = 2; ; pause = Math.min(pause * 2, 100)) {
+    try {
+      return guard(path, work);
+    } catch (error) {
+      if (!isBusy(error) || Date.now() + pause > deadline) throw error;
+    }
+    // Jitter keeps processes that collided once from colliding again in step.
+    await sleep(pause / 2 + Math.random() * pause);
+  }
+}
+
+function isBusy(error: unknown): boolean {
+  const cause = error instanceof ExternalError ? error.cause : error;
+  return (
+    typeof cause === "object" &&
+    cause !== null &&
+    "code" in cause &&
+    typeof cause.code === "string" &&
+    cause.code.startsWith("SQLITE_BUSY")
+  );
 }
 
 function isRow(value: unknown): value is SqlRow {
