@@ -132,7 +132,13 @@ export function checkRecipeInput(definition: Definition, options: RecipeOptions)
     conda.dependencies.forEach((dependency, i) => line(`conda.dependencies[${i}]`, dependency));
     conda.pip.forEach((entry, i) => requirementText(`conda.pip[${i}]`, entry));
     for (const [key, value] of Object.entries(conda.variables)) {
-      line(`conda.variables.${key}`, key);
+      // They become ENV lines, as `conda activate` would export them.
+      pattern(
+        `conda.variables.${key}`,
+        key,
+        ENV_NAME,
+        'letters, digits and "_", not starting with a digit',
+      );
       line(`conda.variables.${key}`, value);
     }
   }

@@ -68,6 +68,7 @@ describe("makeRecipe", () => {
       name: hash,
       channels: ["conda-forge"],
       dependencies: ["python=3.11", "numpy", "pip"],
+      variables: { MALLOC_ARENA_MAX: "2", OMP_NUM_THREADS: "1" },
     });
   });
 
@@ -141,6 +142,17 @@ describe("makeRecipe", () => {
     expect(recipeOf("conda-default-image").dockerfile).toContain(
       "FROM 127.0.0.1:5000/envforge/debian:bookworm\n",
     );
+  });
+
+  it("sets the conda environment's variables as activation would, the definition's winning", () => {
+    const env = recipeOf("image-conda-apt-variables")
+      .dockerfile.split("\n")
+      .filter((l) => /^ENV [A-Z_]+="/.test(l));
+    expect(env).toEqual([
+      'ENV HF_HOME="/cache/huggingface"',
+      'ENV MALLOC_ARENA_MAX="2"',
+      'ENV OMP_NUM_THREADS="4"',
+    ]);
   });
 
   it("gives the image back to the user of the user's Dockerfile", () => {

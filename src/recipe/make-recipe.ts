@@ -65,7 +65,9 @@ export function makeRecipe(definition: Definition, options: RecipeOptions): Reci
             ...(secret === undefined ? {} : { secret }),
           },
         }),
-    variables: definition.variables,
+    // `conda activate` exports the environment's own variables; the image is always "activated"
+    // (PATH, CONDA_PREFIX), so they are set too. The definition's variables win on a clash.
+    variables: { ...(hasConda ? definition.conda?.variables : {}), ...definition.variables },
     labels: labelsOf(definition, options, image),
   } satisfies DockerfileParts);
 

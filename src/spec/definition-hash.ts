@@ -9,10 +9,10 @@ import type {
   BaseSpec,
   CondaEnvironment,
   Definition,
-  ImageReference,
   PipRequirement,
   PipRequirements,
 } from "./definition.js";
+import { formatImageReference } from "./image-reference.js";
 
 export const HASH_VERSION = 1;
 export const HASH_PREFIX = "envforge_";
@@ -98,16 +98,6 @@ export function sha256Hex(text: string): string {
   return createHash("sha256").update(text, "utf8").digest("hex");
 }
 
-/** `[registry/]repository[:tag][@digest]` */
-export function imageReferenceText(image: ImageReference): string {
-  return (
-    (image.registry === undefined ? "" : `${image.registry}/`) +
-    image.repository +
-    (image.tag === undefined ? "" : `:${image.tag}`) +
-    (image.digest === undefined ? "" : `@${image.digest}`)
-  );
-}
-
 /**
  * Removes credentials from every URL in `text`: `user:password@` after a scheme, and the
  * anaconda.org style `/t/<token>/` path segment (conda strips it the same way). Credentials
@@ -122,7 +112,7 @@ export function stripUrlCredentials(text: string): string {
 function canonicalBase(base: BaseSpec): CanonicalBase {
   switch (base.kind) {
     case "image":
-      return { kind: "image", image: imageReferenceText(base.image) };
+      return { kind: "image", image: formatImageReference(base.image) };
     case "dockerfile":
       return { kind: "dockerfile", dockerfile: base.dockerfile };
     case "build":

@@ -134,7 +134,7 @@ const imageCondaApt: Definition = {
     channels: ["conda-forge"],
     dependencies: ["python=3.11", "numpy", "pip"],
     pip: [],
-    variables: {},
+    variables: { MALLOC_ARENA_MAX: "2", OMP_NUM_THREADS: "1" },
   },
   apt: ["libgl1", "curl", "libglib2.0-0", "curl"],
   variables: { OMP_NUM_THREADS: "4", HF_HOME: "/cache/huggingface" },

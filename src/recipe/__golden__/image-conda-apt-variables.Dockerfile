@@ -1,23 +1,24 @@
-# envforge image envforge_5301abafa65457fbf5561cf205f6c9f0, definition envforge_af622e92fea10f09f25310e856ae8362
+# envforge image envforge_593185d1ad07e0eff6f685b007faec3b, definition envforge_90370029987f99d6223eeb31ebde58da
 FROM 127.0.0.1:5000/envforge/ubuntu:22.04@sha256:1111111111111111111111111111111111111111111111111111111111111111
 USER root
 RUN apt-get update \
     && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends curl libgl1 libglib2.0-0 \
     && rm -rf /var/lib/apt/lists/*
-# conda environment envforge_af622e92fea10f09f25310e856ae8362, linked by envforge, one layer per package group
-COPY envforge/prefix/runtime/ /opt/envforge/envs/envforge_af622e92fea10f09f25310e856ae8362/
-COPY envforge/prefix/group-2/ /opt/envforge/envs/envforge_af622e92fea10f09f25310e856ae8362/
-COPY envforge/prefix/group-3/ /opt/envforge/envs/envforge_af622e92fea10f09f25310e856ae8362/
-COPY envforge/prefix/group-7/ /opt/envforge/envs/envforge_af622e92fea10f09f25310e856ae8362/
-ENV PATH=/opt/envforge/envs/envforge_af622e92fea10f09f25310e856ae8362/bin:$PATH
-ENV CONDA_PREFIX=/opt/envforge/envs/envforge_af622e92fea10f09f25310e856ae8362
-ENV CONDA_DEFAULT_ENV=envforge_af622e92fea10f09f25310e856ae8362
+# conda environment envforge_90370029987f99d6223eeb31ebde58da, linked by envforge, one layer per package group
+COPY envforge/prefix/runtime/ /opt/envforge/envs/envforge_90370029987f99d6223eeb31ebde58da/
+COPY envforge/prefix/group-2/ /opt/envforge/envs/envforge_90370029987f99d6223eeb31ebde58da/
+COPY envforge/prefix/group-3/ /opt/envforge/envs/envforge_90370029987f99d6223eeb31ebde58da/
+COPY envforge/prefix/group-7/ /opt/envforge/envs/envforge_90370029987f99d6223eeb31ebde58da/
+ENV PATH=/opt/envforge/envs/envforge_90370029987f99d6223eeb31ebde58da/bin:$PATH
+ENV CONDA_PREFIX=/opt/envforge/envs/envforge_90370029987f99d6223eeb31ebde58da
+ENV CONDA_DEFAULT_ENV=envforge_90370029987f99d6223eeb31ebde58da
 # .pyc files for conda's noarch packages (pip compiles its own); unchecked-hash pycs do not
 # depend on file times. A file that does not compile is left to Python to compile on import.
-RUN /opt/envforge/envs/envforge_af622e92fea10f09f25310e856ae8362/bin/python -m compileall -q -j 0 --invalidation-mode unchecked-hash /opt/envforge/envs/envforge_af622e92fea10f09f25310e856ae8362/lib/python3*/site-packages || true
+RUN /opt/envforge/envs/envforge_90370029987f99d6223eeb31ebde58da/bin/python -m compileall -q -j 0 --invalidation-mode unchecked-hash /opt/envforge/envs/envforge_90370029987f99d6223eeb31ebde58da/lib/python3*/site-packages || true
 ENV HF_HOME="/cache/huggingface"
+ENV MALLOC_ARENA_MAX="2"
 ENV OMP_NUM_THREADS="4"
-LABEL "dev.envforge.definition-hash"="envforge_af622e92fea10f09f25310e856ae8362" \
-    "dev.envforge.image-hash"="envforge_5301abafa65457fbf5561cf205f6c9f0" \
+LABEL "dev.envforge.definition-hash"="envforge_90370029987f99d6223eeb31ebde58da" \
+    "dev.envforge.image-hash"="envforge_593185d1ad07e0eff6f685b007faec3b" \
     "org.opencontainers.image.base.digest"="sha256:1111111111111111111111111111111111111111111111111111111111111111" \
     "org.opencontainers.image.base.name"="127.0.0.1:5000/envforge/ubuntu:22.04"
