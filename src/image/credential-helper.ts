@@ -50,11 +50,11 @@ export async function runCredentialHelper(
   let parsed: z.infer<typeof HelperOutput>;
   try {
     parsed = HelperOutput.parse(JSON.parse(result.stdout));
-  } catch (error) {
-    // Never quote the output: it holds the secret when it is almost right.
+  } catch {
+    // Neither the output nor the parse error (V8 quotes the input in it): the output holds
+    // the secret when it is almost right.
     throw new ExternalError(
       `credential helper ${command} (configured in ${options.configuredIn}) printed something other than {"Username": …, "Secret": …} for ${options.server}`,
-      { cause: error instanceof z.ZodError ? undefined : error },
     );
   }
   return { username: parsed.Username, secret: parsed.Secret };

@@ -57,7 +57,7 @@ export function uniqueRepository(prefix: string): string {
   return `envforge-test/${prefix}-${randomBytes(6).toString("hex")}`;
 }
 
-/** Deletes one manifest by digest (the registries run with delete enabled). */
+/** Deletes one manifest by digest (the registries of scripts/ci run with delete enabled). */
 export async function deleteManifest(options: {
   readonly registry: string;
   readonly repository: string;
@@ -72,7 +72,8 @@ export async function deleteManifest(options: {
     },
   );
   await response.arrayBuffer();
-  if (response.status !== 202 && response.status !== 404) {
+  // 405: a registry someone else started without delete; there is nothing more to clean.
+  if (![202, 404, 405].includes(response.status)) {
     throw new Error(`DELETE manifest ${options.digest}: HTTP ${response.status}`);
   }
 }
