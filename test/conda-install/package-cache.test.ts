@@ -1,0 +1,125 @@
+import { access, readdir } from "node:fs/promises";
+import { join } from "node:path";
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { installLock } from "../../src/conda/install.js";
+import { PackageCache } from "../../src/conda/package-cache.js";
+import { addToChannel, CONDA_PACKAGES, lockOf, serveFolder, tempDirs } from "./channel-folder.js";
+import type { ServedFolder, TempDirs } from "./channel-folder.js";
+
+const ZLIB = "zlib-1.2.11-h7b6447c_3.tar.bz2";
+
+let dirs: TempDirs;
+let server: ServedFolder;
+beforeEach(async () => {
+  dirs = await tempDirs();
+  server = await serveFolder(dirs.channel);
+});
+afterEach(async () => {
+  await server.close();
+  await dirs.cleanup();
+});
+
+async function zlib() {
+  const [pkg] = await addToChannel(dirs.channel, server.url, [
+    { path: join(CONDA_PACKAGES, ZLIB), subdir: "linux-64" },
+  ]);
+  if (pkg === undefined) throw new Error("no package");
+  return pkg;
+}
+
+async function filesUnder(dir: string): Promise<string[]> {
+  const entries = await readdir(dir, { recursive: true }).catch(() => []);
+  return entries.sort();
+}
+
+describe("package cache", () => {
+  it("fails a corrupted download naming the package, leaving nothing in the cache or the prefix", async () => {
+    const pkg = await zlib();
+    const wrong = "0".repeat(64);
+    await expect(
+      installLock({
+        lock: lockOf([{ ...pkg, sha256: wrong }]),
+        prefixDir: dirs.prefix,
+        cache: new PackageCache({ dir: dirs.cache }),
+      }),
+    ).rejects.toThrow(`${ZLIB}: sha256 mismatch (expected ${wrong}, got ${pkg.sha256})`);
+    expect(server.requests).toEqual([`/linux-64/${ZLIB}`]);
+    expect(await filesUnder(join(dirs.cache, "archives"))).toEqual([]);
+    expect(await filesUnder(join(dirs.cache, "extracted"))).toEqual([]);
+    expect(await filesUnder(join(dirs.cache, "tmp"))).toEqual([]);
+    await expect(access(dirs.prefix)).rejects.toThrow();
+    expect((await readdir(dirs.root)).sort()).toEqual(["cache", "channel"]);
+  });
+
+  it("retries a failing server with doubling backoff, then installs", async () => {
+    const pkg = await zlib();
+    server.failNext(2, 503);
+    const waits: number[] = [];
+    const result = await installLock({
+      lock: lockOf([pkg]),
+      prefixDir: dirs.prefix,
+      cache: new PackageCache({ dir: dirs.cache, sleep: async (ms) => void waits.push(ms) }),
+    });
+    expect(waits).toEqual([500, 1000]);
+    expect(server.requests).toHaveLength(3);
+    expect(result.packages).toEqual([
+      { name: "zlib", version: "1.2.11", build: "h7b6447c_3", fetched: true },
+    ]);
+  });
+
+  it("gives up after the last retry, saying how often it tried", async () => {
+    const pkg = await zlib();
+    server.failNext(10, 503);
+    await expect(
+      installLock({
+        lock: lockOf([pkg]),
+        prefixDir: dirs.prefix,
+        cache: new PackageCache({ dir: dirs.cache, retries: 2, sleep: async () => undefined }),
+      }),
+    ).rejects.toThrow(
+      `${ZLIB}: download from ${server.url}/linux-64/${ZLIB} failed after 3 attempts: HTTP 503 Service Unavailable`,
+    );
+    expect(server.requests).toHaveLength(3);
+  });
+
+  it("does not retry a package the channel does not have", async () => {
+    const pkg = await zlib();
+    const missing = { ...pkg, url: `${server.url}/linux-64/missing.tar.bz2` };
+    await expect(
+      installLock({
+        lock: lockOf([missing]),
+        prefixDir: dirs.prefix,
+        cache: new PackageCache({ dir: dirs.cache, sleep: async () => undefined }),
+      }),
+    ).rejects.toThrow(
+      `${ZLIB}: download from ${server.url}/linux-64/missing.tar.bz2 failed: HTTP 404 Not Found`,
+    );
+    expect(server.requests).toHaveLength(1);
+  });
+
+  it("serves a second install from the cache without the network", async () => {
+    const pkg = await zlib();
+    const cache = new PackageCache({ dir: dirs.cache });
+    await installLock({ lock: lockOf([pkg]), prefixDir: dirs.prefix, cache });
+    const second = await installLock({
+      lock: lockOf([pkg]),
+      prefixDir: join(dirs.root, "env2"),
+      cache: new PackageCache({ dir: dirs.cache }),
+    });
+    expect(server.requests).toHaveLength(1);
+    expect(second.packages.map((p) => p.fetched)).toEqual([false]);
+    expect(await filesUnder(join(dirs.cache, "archives"))).toEqual([`${pkg.sha256}.tar.bz2`]);
+  });
+
+  it("downloads a package once when two caches on the same folder want it at once", async () => {
+    const pkg = await zlib();
+    const [a, b] = await Promise.all([
+      new PackageCache({ dir: dirs.cache }).get(pkg),
+      new PackageCache({ dir: dirs.cache }).get(pkg),
+    ]);
+    expect(server.requests).toHaveLength(1);
+    expect(a.extractedDir).toBe(b.extractedDir);
+    expect([a.fetched, b.fetched].sort()).toEqual([false, true]);
+    expect(await filesUnder(join(dirs.cache, "tmp"))).toEqual([]);
+  });
+});
