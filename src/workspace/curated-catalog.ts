@@ -1,14 +1,20 @@
 /**
- * Curated environments: definition files shipped in the package under `curated/<name>/`,
+ * Curated environments: definition files shipped in the package as `curated/<name>/envforge.yaml`,
  * listed read-only in every workspace. The reserved prefix keeps users' names clear of them.
- * Parsing is passed in (`load`), so this module needs no parser and tests can give their own
- * folder.
+ * They are self-contained (image and inline conda_file, no other files), so reading one needs
+ * only spec/'s pure parser; tests may pass their own folder or loader.
  */
-import { readdir } from "node:fs/promises";
+import { readFile, readdir } from "node:fs/promises";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { InternalError } from "../errors/index.js";
-import type { Definition } from "../spec/definition.js";
+import type { Definition, ParseSettings } from "../spec/definition.js";
+import { DEFAULT_PARSE_SETTINGS } from "../spec/definition.js";
+import {
+  definitionFromEnvforgeFile,
+  envforgeFileNeeds,
+  parseEnvforgeFile,
+} from "../spec/envforge-file.js";
 import { isReservedName } from "./validation.js";
 
 export interface CuratedEnvironment {
@@ -29,7 +35,7 @@ export interface LoadedDefinition {
   readonly sourceFiles: Readonly<Record<string, string>>;
 }
 
-/** Parses one curated definition file (the host's definition loader, in production). */
+/** Parses one curated definition file. */
 export type LoadCuratedDefinition = (file: string) => Promise<LoadedDefinition>;
 
 /** `curated/` at the package root: two levels above both src/workspace/ and dist/workspace/. */
@@ -37,6 +43,33 @@ export const CURATED_FOLDER = fileURLToPath(new URL("../../curated/", import.met
 export const CURATED_FILE_NAME = "envforge.yaml";
 
 export const NO_CURATED: CuratedCatalog = { list: async () => [] };
+
+/** The catalog shipped with envforge. */
+export function shippedCuratedCatalog(
+  options: { readonly settings?: ParseSettings } = {},
+): CuratedCatalog {
+  return folderCuratedCatalog({
+    load: selfContainedLoader(options.settings ?? DEFAULT_PARSE_SETTINGS),
+  });
+}
+
+/** Reads an envforge.yaml that needs no other file (no conda_file path, no build context). */
+export function selfContainedLoader(settings: ParseSettings): LoadCuratedDefinition {
+  return async (file) => {
+    const text = await readFile(file, "utf8");
+    const parsed = parseEnvforgeFile({ path: file, text });
+    const needs = envforgeFileNeeds(parsed);
+    if (needs.condaFile !== undefined || needs.buildContext !== undefined) {
+      throw new InternalError(
+        `curated environment ${file} refers to other files; curated files must be self-contained`,
+      );
+    }
+    return {
+      definition: definitionFromEnvforgeFile(parsed, {}, settings),
+      sourceFiles: { [CURATED_FILE_NAME]: text },
+    };
+  };
+}
 
 export function folderCuratedCatalog(options: {
   readonly load: LoadCuratedDefinition;

@@ -8,7 +8,7 @@ import type { ApiToken, EnvironmentSummary, EnvironmentVersion, Page } from "./m
 import type { Clock, NewId } from "./clock.js";
 import { randomId, systemClock } from "./clock.js";
 import type { CuratedCatalog } from "./curated-catalog.js";
-import { NO_CURATED } from "./curated-catalog.js";
+import { shippedCuratedCatalog } from "./curated-catalog.js";
 import type { WorkspaceStore } from "./store.js";
 import type { ServiceContext } from "./service-context.js";
 import type { CreateWorkspaceInput } from "./workspaces.js";
@@ -63,7 +63,7 @@ export interface EnvironmentServiceOptions {
   readonly store: WorkspaceStore;
   readonly clock?: Clock;
   readonly newId?: NewId;
-  /** Default: none (surfaces wire the shipped catalog, see curated-catalog.ts). */
+  /** Default: the catalog shipped in `curated/`, parsed with the default settings. */
   readonly curated?: CuratedCatalog;
 }
 
@@ -72,7 +72,7 @@ export function createEnvironmentService(options: EnvironmentServiceOptions): En
     store: options.store,
     clock: options.clock ?? systemClock,
     newId: options.newId ?? randomId,
-    curated: options.curated ?? NO_CURATED,
+    curated: options.curated ?? shippedCuratedCatalog(),
   };
   return {
     createWorkspace: (input) => createWorkspace(context, input),

@@ -24,7 +24,13 @@ export type {
   CuratedEnvironment,
   LoadCuratedDefinition,
 } from "./curated-catalog.js";
-export { CURATED_FOLDER, folderCuratedCatalog, NO_CURATED } from "./curated-catalog.js";
+export {
+  CURATED_FOLDER,
+  folderCuratedCatalog,
+  NO_CURATED,
+  selfContainedLoader,
+  shippedCuratedCatalog,
+} from "./curated-catalog.js";
 export {
   DATABASE_URL_VARIABLE,
   openWorkspaceStore,
