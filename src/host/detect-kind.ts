@@ -1,0 +1,54 @@
+/**
+ * Which kind of definition a file is, from its name first and its content second, the way a
+ * user would tell: `Dockerfile`, `requirements.txt`, `envforge.yaml`, a YAML mapping with conda
+ * keys or with Azure/envforge keys, lines that read like pip requirements.
+ */
+import { posix } from "node:path";
+import type { DefinitionKind, SourceText } from "../spec/definition.js";
+import { ENVFORGE_ONLY_KEYS } from "../spec/definition-schema.js";
+import { AZUREML_V1_DEFINITION_FILE } from "../spec/azureml-v1.js";
+import { ENVFORGE_FILE_NAMES } from "../spec/envforge-file.js";
+import { parseYamlSource } from "../spec/yaml-source.js";
+
+/** Keys a conda environment file may hold (conda's env spec and Azure's CondaDependencies). */
+const CONDA_KEYS = new Set(["name", "channels", "dependencies", "variables", "prefix"]);
+
+const DOCKERFILE_NAME = /^(?:base)?dockerfile$|^dockerfile\.|\.dockerfile$/i;
+
+/** A pip requirement, option or include line (comments and blank lines are skipped). */
+const REQUIREMENT_LINE =
+  /^(?:-{1,2}[a-z][\w-]*(?:[\s=].*)?|[A-Za-z0-9][A-Za-z0-9._-]*\s*(?:\[[^\]]*\])?\s*(?:[<>=!~;@].*)?|(?:https?|git\+[a-z]+):\/\/\S+)$/;
+
+export function detectFileKind(source: SourceText): DefinitionKind | undefined {
+  const name = posix.basename(source.path.replaceAll("\\", "/"));
+  if (DOCKERFILE_NAME.test(name)) return "dockerfile";
+  if (name === AZUREML_V1_DEFINITION_FILE) return "azureml-v1";
+  if ((ENVFORGE_FILE_NAMES as readonly string[]).includes(name)) return "envforge";
+  if (/\.txt$/i.test(name) || /^requirements.*\.in$/i.test(name)) return "pip";
+
+  const value = yamlValue(source);
+  if (typeof value === "object" && value !== null && !Array.isArray(value)) {
+    const keys = Object.keys(value);
+    const condaOnly = keys.every((key) => CONDA_KEYS.has(key));
+    if (condaOnly && (keys.includes("dependencies") || keys.includes("channels"))) return "conda";
+    if (condaOnly) return undefined;
+    return ENVFORGE_ONLY_KEYS.some((key) => keys.includes(key)) ? "envforge" : "azureml-v2";
+  }
+  return looksLikeRequirements(source.text) ? "pip" : undefined;
+}
+
+function yamlValue(source: SourceText): unknown {
+  try {
+    return parseYamlSource(source).value;
+  } catch {
+    return undefined;
+  }
+}
+
+function looksLikeRequirements(text: string): boolean {
+  const lines = text
+    .split(/\r?\n/)
+    .map((line) => line.replace(/(^|\s)#.*$/, "").trim())
+    .filter((line) => line !== "");
+  return lines.length > 0 && lines.every((line) => REQUIREMENT_LINE.test(line));
+}
