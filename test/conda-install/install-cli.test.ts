@@ -1,0 +1,105 @@
+import { readFile, writeFile } from "node:fs/promises";
+import { join } from "node:path";
+import { PassThrough } from "node:stream";
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { formatLockFile } from "../../src/conda/lock-file.js";
+import { runCli } from "../../src/cli/run-cli.js";
+import { addToChannel, CONDA_PACKAGES, lockOf, serveFolder, tempDirs } from "./channel-folder.js";
+import type { ServedFolder, TempDirs } from "./channel-folder.js";
+
+let dirs: TempDirs;
+let server: ServedFolder;
+beforeEach(async () => {
+  dirs = await tempDirs();
+  server = await serveFolder(dirs.channel);
+});
+afterEach(async () => {
+  await server.close();
+  await dirs.cleanup();
+});
+
+async function run(
+  args: readonly string[],
+): Promise<{ code: number; stdout: string; stderr: string }> {
+  const stdout = new PassThrough();
+  const stderr = new PassThrough();
+  let out = "";
+  let err = "";
+  stdout.on("data", (chunk: Buffer) => (out += chunk.toString()));
+  stderr.on("data", (chunk: Buffer) => (err += chunk.toString()));
+  const code = await runCli(args, {
+    stdout,
+    stderr,
+    env: { ENVFORGE_HOME: join(dirs.root, "home") },
+    cwd: dirs.root,
+  });
+  return { code, stdout: out, stderr: err };
+}
+
+async function writeLock(sha256?: string): Promise<string> {
+  const conda = await addToChannel(dirs.channel, server.url, [
+    {
+      path: join(CONDA_PACKAGES, "zlib-1.2.11-h7b6447c_3.conda"),
+      subdir: "linux-64",
+      depends: ["libgcc-ng >=7.3.0"],
+    },
+  ]);
+  const lock = lockOf(conda.map((pkg) => (sha256 === undefined ? pkg : { ...pkg, sha256 })));
+  const path = join(dirs.root, "envforge.lock");
+  await writeFile(path, formatLockFile(lock));
+  return path;
+}
+
+describe("envforge install", () => {
+  it("installs a lock file and prints a JSON summary", async () => {
+    await writeLock();
+    const result = await run([
+      "install",
+      "envforge.lock",
+      "--prefix",
+      "env",
+      "--target-prefix",
+      "/opt/envforge/envs/cli",
+      "--json",
+    ]);
+    expect(result.stderr).toBe("");
+    expect(result.code).toBe(0);
+    const summary = JSON.parse(result.stdout) as Record<string, unknown>;
+    expect(summary).toMatchObject({
+      prefix: join(dirs.root, "env"),
+      targetPrefix: "/opt/envforge/envs/cli",
+      platform: "linux-64",
+      packages: [{ name: "zlib", version: "1.2.11", build: "h7b6447c_3", fetched: true }],
+      downloaded: 1,
+      clobbers: [],
+    });
+    expect(await readFile(join(dirs.root, "env/lib/pkgconfig/zlib.pc"), "utf8")).toContain(
+      "prefix=/opt/envforge/envs/cli\n",
+    );
+
+    const again = await run(["install", "envforge.lock", "--prefix", "env2"]);
+    expect(again.code).toBe(0);
+    expect(again.stdout).toMatch(
+      new RegExp(
+        `^installed 1 packages into ${join(dirs.root, "env2")} \\(0 downloaded, 1 from the cache\\) in [0-9.]+ s\\n$`,
+      ),
+    );
+  });
+
+  it("exits 5 naming the package when a download does not match its sha256", async () => {
+    await writeLock("f".repeat(64));
+    const result = await run(["install", "envforge.lock", "--prefix", "env"]);
+    expect(result.code).toBe(5);
+    expect(result.stderr).toMatch(
+      /^envforge: zlib-1\.2\.11-h7b6447c_3\.conda: sha256 mismatch \(expected f{64}, got [0-9a-f]{64}\)\n$/,
+    );
+  });
+
+  it("exits 3 when the lock file is missing", async () => {
+    const result = await run(["install", "missing.lock", "--prefix", "env"]);
+    expect(result.code).toBe(3);
+    expect(result.stderr).toBe(
+      "envforge: missing.lock does not exist; make it with `envforge lock`\n",
+    );
+  });
+});
