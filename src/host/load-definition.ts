@@ -16,6 +16,7 @@ import {
 } from "../spec/assemble-definition.js";
 import { AZUREML_V1_DEFINITION_FILE } from "../spec/azureml-v1.js";
 import { parseCondaEnvironment } from "../spec/conda-environment.js";
+import { parsePipRequirements } from "../spec/pip-requirements.js";
 import type {
   CondaEnvironment,
   Definition,
@@ -27,7 +28,6 @@ import {
   envforgeFileNeeds,
   parseEnvforgeFile,
 } from "../spec/envforge-file.js";
-import { parsePipRequirements } from "../spec/pip-requirements.js";
 import { loadAzureMlV1Folder } from "./azureml-v1-folder.js";
 import { detectFileKind } from "./detect-kind.js";
 import { errorCode, fileError, readSourceText, readSourceTextSync } from "./file-errors.js";

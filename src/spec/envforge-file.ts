@@ -209,7 +209,10 @@ export function parseEnvforgeFile(
   if (problems.length > 0 || !checked.success) throw new ValidationError(byPosition(problems));
   const written = checked.data;
   const tags = stringMap(yaml, "tags");
-  const version = written.version === undefined ? undefined : scalarString(yaml, ["version"]);
+  const version =
+    typeof written.version === "number"
+      ? (scalarString(yaml, ["version"]) ?? String(written.version))
+      : written.version;
   const python =
     written.python === undefined
       ? undefined

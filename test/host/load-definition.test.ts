@@ -7,6 +7,7 @@ import type { Problem } from "../../src/errors/index.js";
 import { ValidationError } from "../../src/errors/index.js";
 import { detectFileKind } from "../../src/host/detect-kind.js";
 import { loadDefinition } from "../../src/host/load-definition.js";
+import { readCondaEnvironment, readPipRequirements } from "../../src/host/read-dependencies.js";
 import type { ParseSettings } from "../../src/spec/definition.js";
 
 const FIXTURES = fileURLToPath(
@@ -186,5 +187,21 @@ describe("loadDefinition: sources", () => {
         "FROM python:3.10-slim\nCOPY requirements.txt /tmp/requirements.txt\nRUN pip install -r /tmp/requirements.txt\n",
     });
     expect(definition.python.userManagedDependencies).toBe(true);
+  });
+});
+
+describe("readCondaEnvironment and readPipRequirements", () => {
+  it("read the files the SDK factories take by path", async () => {
+    const conda = await readCondaEnvironment(fixture("pytorch/environment.yml"));
+    expect(conda.channels).toEqual(["defaults", "pytorch"]);
+    const pip = await readPipRequirements(fixture("requirements/requirements.txt"));
+    expect(pip.requirements.map((requirement) => requirement.name)).toEqual(["numpy", "tqdm"]);
+  });
+
+  it("name a missing file", async () => {
+    const path = join(dir, "env.yml");
+    expect(await problemsOf(() => readCondaEnvironment(path))).toEqual([
+      `${path}: cannot read the file: no such file or folder`,
+    ]);
   });
 });
