@@ -7,11 +7,12 @@ import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startChannelServer } from "../../src/conda/channel-server.js";
 import type { ChannelServer } from "../../src/conda/channel-server.js";
+import { channelAllowList } from "../../src/conda/channels.js";
 import { lockDefinition } from "../../src/conda/lock-definition.js";
 import type { LockDefinitionOptions } from "../../src/conda/lock-definition.js";
 import { formatLockFile, parseLockFile } from "../../src/conda/lock-file.js";
 import { ExternalError, ValidationError } from "../../src/errors/index.js";
-import { definitionFromConda } from "../../src/spec/assemble-definition.js";
+import { definitionFromConda, definitionFromImage } from "../../src/spec/assemble-definition.js";
 import { DEFAULT_PARSE_SETTINGS } from "../../src/spec/definition.js";
 import type { Definition } from "../../src/spec/definition.js";
 import { definitionHash } from "../../src/spec/definition-hash.js";
@@ -144,5 +145,37 @@ describe("lock python=3.6 numpy scipy pandas against defaults-2018", () => {
       expect(pkg.url).toBe(`file://${channelDir}/${pkg.subdir}/${pkg.filename}`);
       expect(pkg.channel).toBe(channelDir);
     }
+  });
+
+  it("refuses a channel outside the workspace allow-list before fetching anything", async () => {
+    const before = server.requests.length;
+    const error = await failure(
+      lock(definition(["python=3.6"]), { allowList: channelAllowList(["conda-forge"]) }),
+    );
+    expect((error as Error).message).toBe(
+      `env.yml: channels[0]: channel "defaults" is not allowed in this workspace (found ${server.url}; allowed: conda-forge)`,
+    );
+    expect(server.requests.length).toBe(before);
+  });
+
+  it("solves each platform from its own subdir, never filling one from another", async () => {
+    // The 2018 subset has linux-64 and noarch only: linux-aarch64 must fail, naming the platform.
+    const error = await failure(
+      lock(definition(["python=3.6"]), { platforms: ["linux-aarch64", "linux-64"] }),
+    );
+    expect((error as Error).message).toBe(
+      "env.yml: dependencies: cannot be solved for linux-aarch64: No candidates were found for python 3.6.*.",
+    );
+  });
+
+  it("locks nothing for a definition without a conda environment", async () => {
+    const image = definitionFromImage({ image: "127.0.0.1:5000/base:1" }, DEFAULT_PARSE_SETTINGS);
+    const result = await lock(image);
+    expect(result).toEqual({
+      version: 1,
+      definitionHash: definitionHash(image),
+      channels: [],
+      platforms: [{ platform: "linux-64", virtualPackages: [], conda: [], pip: [] }],
+    });
   });
 });
