@@ -22,6 +22,12 @@ export interface DockerfileParts {
         readonly text: string;
         readonly escape: EscapeChar;
         readonly finalUser?: string;
+      }
+    | {
+        /** `FROM ${name}`: envforge's layers alone, on an image given as a build argument. */
+        readonly kind: "argument";
+        readonly name: string;
+        readonly finalUser?: string;
       };
   readonly apt: readonly string[];
   readonly conda?: {
@@ -43,12 +49,15 @@ export interface DockerfileParts {
 export function renderDockerfile(parts: DockerfileParts): string {
   const escape = parts.base.kind === "user" ? parts.base.escape : "\\";
   const out: string[] = [];
+  const header = parts.header.map((line) => `# ${line}`);
   if (parts.base.kind === "image") {
-    out.push(...parts.header.map((line) => `# ${line}`), `FROM ${parts.base.from}`);
+    out.push(...header, `FROM ${parts.base.from}`);
+  } else if (parts.base.kind === "argument") {
+    out.push(...header, `ARG ${parts.base.name}`, `FROM \${${parts.base.name}}`);
   } else {
     // The user's text stays first and unchanged (but for trailing blank lines), so its parser
     // directives (`# syntax=`, `# escape=`) keep working.
-    out.push(parts.base.text.trimEnd(), "", ...parts.header.map((line) => `# ${line}`));
+    out.push(parts.base.text.trimEnd(), "", ...header);
   }
 
   const runs = parts.apt.length > 0 || parts.conda !== undefined || parts.pip !== undefined;
@@ -108,7 +117,7 @@ export function renderDockerfile(parts: DockerfileParts): string {
   if (labels.length > 0) out.push(continued([`LABEL ${labels[0]}`, ...labels.slice(1)], escape));
 
   // Give the image back to the user the user's Dockerfile ended with.
-  if (runs && parts.base.kind === "user" && parts.base.finalUser !== undefined) {
+  if (runs && parts.base.kind !== "image" && parts.base.finalUser !== undefined) {
     out.push(`USER ${parts.base.finalUser}`);
   }
   return `${out.join("\n")}\n`;

@@ -1,4 +1,9 @@
-export { makeRecipe, DOCKERFILE_PATH, GENERATED_DIRECTORY } from "./make-recipe.js";
+export {
+  makeRecipe,
+  DOCKERFILE_PATH,
+  GENERATED_DIRECTORY,
+  LAYERS_BASE_ARGUMENT,
+} from "./make-recipe.js";
 export { pipNetrc, PIP_NETRC_SECRET } from "./pip-netrc.js";
 export { packageGroups, bucketOf, PREFIX_DIRECTORY, RUNTIME_PACKAGES } from "./package-groups.js";
 export { IMAGE_FILES_DIRECTORY } from "./dockerfile.js";

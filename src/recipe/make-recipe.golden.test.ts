@@ -1,4 +1,4 @@
-import { readFileSync, writeFileSync } from "node:fs";
+import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
 import { RECIPE_CASES } from "./__fixtures__/definitions.js";
 import { definitionHash } from "../spec/definition-hash.js";
@@ -19,5 +19,12 @@ describe("golden Dockerfiles", () => {
     const file = new URL(`./__golden__/${name}.Dockerfile`, import.meta.url);
     if (update) writeFileSync(file, recipe.dockerfile);
     expect(recipe.dockerfile).toBe(readFileSync(file, "utf8"));
+    const layersFile = new URL(`./__golden__/${name}.layers.Dockerfile`, import.meta.url);
+    if (recipe.layersDockerfile !== undefined) {
+      if (update) writeFileSync(layersFile, recipe.layersDockerfile);
+      expect(recipe.layersDockerfile).toBe(readFileSync(layersFile, "utf8"));
+    } else {
+      expect(existsSync(layersFile)).toBe(false);
+    }
   });
 });

@@ -25,6 +25,8 @@ import { readUserDockerfile } from "./user-dockerfile.js";
 
 export const GENERATED_DIRECTORY = "envforge";
 export const DOCKERFILE_PATH = `${GENERATED_DIRECTORY}/Dockerfile`;
+/** The build argument naming the base image of `Recipe.layersDockerfile`. */
+export const LAYERS_BASE_ARGUMENT = "ENVFORGE_BASE_IMAGE";
 
 export function makeRecipe(definition: Definition, options: RecipeOptions): Recipe {
   checkRecipeInput(definition, options);
@@ -50,9 +52,10 @@ export function makeRecipe(definition: Definition, options: RecipeOptions): Reci
         ];
   const secret = pip !== undefined && needsPipNetrc(definition) ? PIP_NETRC_SECRET : undefined;
 
-  const dockerfile = renderDockerfile({
+  const base = baseOf(definition, options);
+  const parts: DockerfileParts = {
     header: [`envforge image ${image}, definition ${definitionHash}`],
-    base: baseOf(definition, options),
+    base,
     apt: [...new Set(definition.apt)].sort(byCodeUnits),
     ...(hasConda ? { conda: { prefix: condaPrefix, environmentName, groups, python } } : {}),
     ...(pip === undefined
@@ -69,7 +72,23 @@ export function makeRecipe(definition: Definition, options: RecipeOptions): Reci
     // (PATH, CONDA_PREFIX), so they are set too. The definition's variables win on a clash.
     variables: { ...(hasConda ? definition.conda?.variables : {}), ...definition.variables },
     labels: labelsOf(definition, options, image),
-  } satisfies DockerfileParts);
+  };
+  const dockerfile = renderDockerfile(parts);
+  const layersDockerfile =
+    base.kind === "user"
+      ? renderDockerfile({
+          ...parts,
+          header: [
+            `envforge layers of image ${image}, definition ${definitionHash}`,
+            `build on the image of the user's Dockerfile: --build-arg ${LAYERS_BASE_ARGUMENT}=<its tag>`,
+          ],
+          base: {
+            kind: "argument",
+            name: LAYERS_BASE_ARGUMENT,
+            ...(base.finalUser === undefined ? {} : { finalUser: base.finalUser }),
+          },
+        })
+      : undefined;
 
   const generatedFiles: GeneratedFile[] = [
     { path: DOCKERFILE_PATH, content: dockerfile },
@@ -111,6 +130,7 @@ export function makeRecipe(definition: Definition, options: RecipeOptions): Reci
     imageHash: image,
     dockerfile,
     dockerfilePath: DOCKERFILE_PATH,
+    ...(layersDockerfile === undefined ? {} : { layersDockerfile }),
     ...(hasConda && definition.conda !== undefined
       ? { condaSpecification: condaSpecification(definition.conda, environmentName) }
       : {}),

@@ -71,6 +71,16 @@ export interface Recipe {
   readonly dockerfile: string;
   /** Context path of the Dockerfile to build (`envforge/Dockerfile`). */
   readonly dockerfilePath: string;
+  /**
+   * Dockerfile and build-context bases only: envforge's instructions alone, `FROM` the build
+   * argument LAYERS_BASE_ARGUMENT. For a build in two steps that leaves the user's context
+   * untouched: build the user's Dockerfile on the user's files, then this on a context holding
+   * only the generated files and `envforge/prefix/` (`--build-arg ENVFORGE_BASE_IMAGE=<tag>`: a
+   * tag, not an image id, since BuildKit reads `FROM` as a reference).
+   * A one-step build of `dockerfile` puts `envforge/` into the user's context, where `COPY . x`
+   * would copy it too.
+   */
+  readonly layersDockerfile?: string;
   /** The conda environment.yml with `name:` set to the envforge name; absent without conda. */
   readonly condaSpecification?: string;
   /** requirements.txt as installed (options included, credentials never). */

@@ -13,7 +13,7 @@ import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { definitionHash } from "../../src/spec/definition-hash.js";
 import type { Definition } from "../../src/spec/definition.js";
-import { makeRecipe } from "../../src/recipe/make-recipe.js";
+import { LAYERS_BASE_ARGUMENT, makeRecipe } from "../../src/recipe/make-recipe.js";
 import { pipNetrc } from "../../src/recipe/pip-netrc.js";
 import type { Recipe } from "../../src/recipe/recipe.js";
 import { dockerClient, dockerProblem, engineGate, removeImage } from "../support/docker.js";
@@ -81,6 +81,7 @@ function definitionWith(base: Definition["base"]): Definition {
 }
 
 const made: string[] = [];
+const tags: string[] = [];
 let workdir = "";
 
 beforeAll(async () => {
@@ -90,13 +91,13 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
+  for (const tag of tags) await removeImage(docker, tag);
   for (const id of made) await removeImage(docker, id);
   if (workdir !== "") await rm(workdir, { recursive: true, force: true });
 });
 
-/** Writes the context the recipe lists (with the stand-in prefix) and builds it; returns the image id. */
-async function build(name: string, definition: Definition, recipe: Recipe): Promise<string> {
-  const context = join(workdir, name);
+/** Writes the generated files and the stand-in prefix into `context`. */
+async function writeEnvforgeFiles(context: string, recipe: Recipe): Promise<void> {
   for (const file of recipe.generatedFiles) {
     await mkdir(dirname(join(context, file.path)), { recursive: true });
     await writeFile(join(context, file.path), file.content);
@@ -107,6 +108,14 @@ async function build(name: string, definition: Definition, recipe: Recipe): Prom
     await writeFile(python, FAKE_PYTHON);
     await chmod(python, 0o755);
   }
+}
+
+/** `docker build` with BuildKit; returns the image id and remembers it for clean-up. */
+async function dockerBuild(
+  context: string,
+  dockerfile: string,
+  extra: readonly string[] = [],
+): Promise<string> {
   // The CLI reads -f relative to its working directory, not to the context.
   const args = [
     "build",
@@ -114,24 +123,34 @@ async function build(name: string, definition: Definition, recipe: Recipe): Prom
     "--network",
     "host",
     "-f",
-    join(context, recipe.dockerfilePath),
+    join(context, dockerfile),
+    ...extra,
+    context,
   ];
+  const { stdout } = await run(DOCKER, args, {
+    env: { ...process.env, DOCKER_BUILDKIT: "1" },
+  }).catch((error: unknown) => {
+    const stderr = error instanceof Error && "stderr" in error ? String(error.stderr) : "";
+    throw new Error(`docker build of ${context} failed:\n${stderr}`, { cause: error });
+  });
+  const id = stdout.trim();
+  made.push(id);
+  return id;
+}
+
+/** Builds the recipe in one step, with the netrc secret when the recipe mounts one. */
+async function build(name: string, definition: Definition, recipe: Recipe): Promise<string> {
+  const context = join(workdir, name);
+  await writeEnvforgeFiles(context, recipe);
+  const secrets: string[] = [];
   const netrc = pipNetrc(definition);
   if (netrc !== undefined) {
     const secretFile = join(workdir, `${name}.netrc`);
     await writeFile(secretFile, netrc, { mode: 0o600 });
     for (const secret of recipe.buildSecrets)
-      args.push("--secret", `id=${secret.id},src=${secretFile}`);
+      secrets.push("--secret", `id=${secret.id},src=${secretFile}`);
   }
-  const { stdout } = await run(DOCKER, [...args, context], {
-    env: { ...process.env, DOCKER_BUILDKIT: "1" },
-  }).catch((error: unknown) => {
-    const stderr = (error as { stderr?: string }).stderr ?? "";
-    throw new Error(`docker build of ${name} failed:\n${stderr}`, { cause: error });
-  });
-  const id = stdout.trim();
-  made.push(id);
-  return id;
+  return dockerBuild(context, recipe.dockerfilePath, secrets);
 }
 
 async function inspect(
@@ -210,5 +229,45 @@ describe.skipIf(gate.skip)("generated Dockerfiles on the Docker engine", () => {
     expect(await shell(id, "cat /home/app/made; wc -l < /opt/envforge/calls/log")).toBe(
       "made\n2\n",
     );
+  });
+
+  it("builds a build context in two steps, so COPY . sees only the user's files", async () => {
+    const userDockerfile = `FROM ${BASE_TEXT}\nCOPY . /app/\n`;
+    const userContext = join(workdir, "two-step-user");
+    await mkdir(join(userContext, "src"), { recursive: true });
+    await writeFile(join(userContext, "Dockerfile"), userDockerfile);
+    await writeFile(join(userContext, "src/main.py"), "print('hi')\n");
+    const definition: Definition = {
+      ...definitionWith({
+        kind: "build",
+        contextPath: userContext,
+        dockerfilePath: "Dockerfile",
+        dockerfile: userDockerfile,
+        files: [],
+      }),
+      pip: undefined,
+    };
+    const recipe = makeRecipe(definition, { definitionHash: definitionHash(definition) });
+    expect(recipe.layersDockerfile).toBeDefined();
+
+    // BuildKit reads FROM as a reference, never as an image id, so the first step is tagged.
+    const userTag = `envforge-test-user-stage:${recipe.imageHash}`;
+    await dockerBuild(userContext, "Dockerfile", ["--tag", userTag]);
+    tags.push(userTag);
+    const layersContext = join(workdir, "two-step-layers");
+    await writeEnvforgeFiles(layersContext, recipe);
+    await writeFile(
+      join(layersContext, "envforge/layers.Dockerfile"),
+      recipe.layersDockerfile ?? "",
+    );
+    const id = await dockerBuild(layersContext, "envforge/layers.Dockerfile", [
+      "--build-arg",
+      `${LAYERS_BASE_ARGUMENT}=${userTag}`,
+    ]);
+
+    expect(
+      await shell(id, "cd /app && find . -type f | sort; wc -l < /opt/envforge/calls/log"),
+    ).toBe("./Dockerfile\n./src/main.py\n1\n");
+    expect((await inspect(id)).labels["dev.envforge.image-hash"]).toBe(recipe.imageHash);
   });
 });
