@@ -1,9 +1,21 @@
 import type { Command } from "commander";
 import type { CliIo } from "./context.js";
+import { registerDockerfileCommand } from "./dockerfile/dockerfile-command.js";
+import { registerHashCommand } from "./hash/hash-command.js";
+import { registerIngredientsCommand } from "./ingredients/ingredients-command.js";
 import { registerInstallCommand } from "./install/install-command.js";
+import { registerLockCommand } from "./lock/lock-command.js";
+import { registerValidateCommand } from "./validate/validate-command.js";
 
 /** Adds one command (with its subcommands) to the program. One folder per command. */
 export type RegisterCommand = (program: Command, io: CliIo) => void;
 
 /** Every command of the CLI, in the order `--help` lists them. Add one line per command. */
-export const COMMANDS: readonly RegisterCommand[] = [registerInstallCommand];
+export const COMMANDS: readonly RegisterCommand[] = [
+  registerValidateCommand,
+  registerHashCommand,
+  registerDockerfileCommand,
+  registerIngredientsCommand,
+  registerLockCommand,
+  registerInstallCommand,
+];

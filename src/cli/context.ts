@@ -18,3 +18,13 @@ export function writeJson(io: CliIo, value: unknown): void {
 export function writeLine(io: CliIo, text = ""): void {
   io.stdout.write(text.endsWith("\n") ? text : `${text}\n`);
 }
+
+/**
+ * Thrown by a command that has already told the user what failed (e.g. `validate` printed each
+ * file's problems): the CLI exits with the code of `error` without printing it again.
+ */
+export class AlreadyReported extends Error {
+  constructor(readonly error: unknown) {
+    super("already reported");
+  }
+}

@@ -1,6 +1,7 @@
 import { Command, CommanderError } from "commander";
 import { errorJson, exitCodeOf, userMessage } from "../errors/index.js";
 import { COMMANDS } from "./commands.js";
+import { AlreadyReported } from "./context.js";
 import type { CliIo } from "./context.js";
 
 /**
@@ -32,6 +33,7 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
       // Help and version exit through here with code 0; usage errors were already printed.
       return error.exitCode === 0 ? 0 : 2;
     }
+    if (error instanceof AlreadyReported) return exitCodeOf(error.error);
     if (wantsJson) io.stdout.write(`${JSON.stringify(errorJson(error), null, 2)}\n`);
     else io.stderr.write(`envforge: ${userMessage(error)}\n`);
     if (io.env.ENVFORGE_DEBUG === "1" && error instanceof Error && error.stack) {

@@ -13,6 +13,9 @@ import { parseYamlSource } from "../spec/yaml-source.js";
 /** Keys a conda environment file may hold (conda's env spec and Azure's CondaDependencies). */
 const CONDA_KEYS = new Set(["name", "channels", "dependencies", "variables", "prefix"]);
 
+/** Keys only an envforge.yaml / Azure ML v2 file has: it names its base or its conda file. */
+const ENVFORGE_BASE_KEYS = new Set(["image", "build", "conda_file"]);
+
 const DOCKERFILE_NAME = /^(?:base)?dockerfile$|^dockerfile\.|\.dockerfile$/i;
 
 /** A pip requirement, option or include line (comments and blank lines are skipped). */
@@ -30,7 +33,11 @@ export function detectFileKind(source: SourceText): DefinitionKind | undefined {
   if (typeof value === "object" && value !== null && !Array.isArray(value)) {
     const keys = Object.keys(value);
     const condaOnly = keys.every((key) => CONDA_KEYS.has(key));
-    if (condaOnly && (keys.includes("dependencies") || keys.includes("channels"))) return "conda";
+    const condaContent = keys.includes("dependencies") || keys.includes("channels");
+    // A conda file with a stray key is still a conda file: its parser then names the stray key,
+    // where reading it as envforge.yaml would report the conda keys themselves as the problem.
+    const hasBase = keys.some((key) => ENVFORGE_BASE_KEYS.has(key));
+    if (condaContent && (condaOnly || !hasBase)) return "conda";
     if (condaOnly) return undefined;
     return ENVFORGE_ONLY_KEYS.some((key) => keys.includes(key)) ? "envforge" : "azureml-v2";
   }

@@ -1,0 +1,114 @@
+import { copyFile, mkdir, mkdtemp, readdir, rename, rm, writeFile } from "node:fs/promises";
+import { basename, dirname, join } from "node:path";
+import { ValidationError } from "../errors/index.js";
+import type { Recipe } from "../recipe/index.js";
+import type { Definition } from "../spec/definition.js";
+import { errorCode, fileError } from "./file-errors.js";
+
+const CONDA_SPECIFICATION_PATH = "envforge/environment.yml";
+
+export interface WriteIngredientsOptions {
+  /** Replace a folder that already holds files. */
+  readonly force?: boolean;
+}
+
+export interface WrittenIngredients {
+  readonly folder: string;
+  /** Context paths written, sorted. */
+  readonly files: readonly string[];
+  /** Conda prefix folders a build fills from the lock (listed in ingredients.json). */
+  readonly pendingFolders: readonly string[];
+}
+
+/**
+ * Writes a recipe's build context to `folder`: the generated files (Dockerfile, conda spec, pip
+ * requirements), the user's build-context files, and `envforge/ingredients.json` listing it all.
+ * Everything is written into a temporary sibling folder first and renamed into place, so a
+ * failure never leaves a half-written folder behind.
+ */
+export async function writeIngredients(
+  recipe: Recipe,
+  definition: Definition,
+  folder: string,
+  options: WriteIngredientsOptions = {},
+): Promise<WrittenIngredients> {
+  await refuseNonEmpty(folder, options.force === true);
+  const parent = dirname(folder);
+  try {
+    await mkdir(parent, { recursive: true });
+  } catch (error) {
+    throw fileError(parent, "create the folder", error);
+  }
+  const staging = await mkdtemp(join(parent, `.${basename(folder)}.tmp-`));
+  try {
+    const written: string[] = [];
+    for (const file of recipe.generatedFiles) {
+      await writeInside(staging, file.path, file.content);
+      written.push(file.path);
+    }
+    // The build installs conda packages from the lock, not from this file; it is written so
+    // the folder shows everything the environment was made from (Azure's mutated conda yml).
+    if (recipe.condaSpecification !== undefined && !written.includes(CONDA_SPECIFICATION_PATH)) {
+      await writeInside(staging, CONDA_SPECIFICATION_PATH, recipe.condaSpecification);
+      written.push(CONDA_SPECIFICATION_PATH);
+    }
+    if (definition.base.kind === "build") {
+      for (const file of definition.base.files) {
+        const target = join(staging, file.path);
+        await mkdir(dirname(target), { recursive: true });
+        await copyFile(join(definition.base.contextPath, file.path), target);
+        written.push(file.path);
+      }
+    }
+    const pendingFolders = recipe.context
+      .filter((entry) => entry.source === "conda-prefix")
+      .map((entry) => entry.path);
+    const listing = {
+      definitionHash: recipe.definitionHash,
+      imageHash: recipe.imageHash,
+      dockerfilePath: recipe.dockerfilePath,
+      context: recipe.context,
+      packageGroups: recipe.packageGroups.map((group) => ({
+        name: group.name,
+        directory: group.directory,
+        packages: group.packages.map((p) => `${p.name}-${p.version}-${p.build}`),
+      })),
+      buildSecrets: recipe.buildSecrets,
+      pythonEnvironment: recipe.pythonEnvironment,
+    };
+    const listingPath = "envforge/ingredients.json";
+    await writeInside(staging, listingPath, `${JSON.stringify(listing, null, 2)}\n`);
+    written.push(listingPath);
+
+    if (options.force === true) await rm(folder, { recursive: true, force: true });
+    await rename(staging, folder);
+    return { folder, files: written.sort(), pendingFolders };
+  } catch (error) {
+    await rm(staging, { recursive: true, force: true });
+    if (error instanceof ValidationError) throw error;
+    throw fileError(folder, "write the ingredients", error);
+  }
+}
+
+async function writeInside(root: string, path: string, content: string): Promise<void> {
+  const target = join(root, path);
+  await mkdir(dirname(target), { recursive: true });
+  await writeFile(target, content);
+}
+
+async function refuseNonEmpty(folder: string, force: boolean): Promise<void> {
+  let entries: string[];
+  try {
+    entries = await readdir(folder);
+  } catch (error) {
+    if (errorCode(error) === "ENOENT") return;
+    throw fileError(folder, "read the folder", error);
+  }
+  if (entries.length > 0 && !force) {
+    throw ValidationError.single({
+      file: folder,
+      message: "the output folder is not empty",
+      allowed: "a new or empty folder, or --force to replace it",
+    });
+  }
+}
