@@ -90,7 +90,14 @@ function memoizedLoader(
     const key = `${channel.url}\n${subdir}`;
     let promise = loaded.get(key);
     if (promise === undefined) {
-      promise = loadRepodata({ ...options, channel, subdir });
+      promise = loadRepodata({
+        cacheDir: options.cacheDir,
+        ...(options.fetch ? { fetch: options.fetch } : {}),
+        ...(options.offline ? { offline: options.offline } : {}),
+        ...(options.timeoutMs === undefined ? {} : { timeoutMs: options.timeoutMs }),
+        channel,
+        subdir,
+      });
       loaded.set(key, promise);
     }
     return promise;

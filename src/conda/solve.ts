@@ -38,7 +38,19 @@ const MAX_EXPLANATION_LINES = 24;
 
 /** Solves `specs` for one platform; returns that platform's lock (pip left empty). */
 export async function solveConda(options: SolveCondaOptions): Promise<PlatformLock> {
-  const subdirs = options.platform === "noarch" ? ["noarch"] : [options.platform, "noarch"];
+  const rattler = await import("@conda-org/rattler");
+  if (!rattler.isPlatform(options.platform) || options.platform === "noarch") {
+    throw ValidationError.single({
+      ...(options.file ? { file: options.file } : {}),
+      key: "platform",
+      message: "not a conda platform to solve for",
+      found: options.platform,
+      allowed: rattler.platformNames
+        .filter((name) => name !== "noarch" && name !== "unknown")
+        .join(", "),
+    });
+  }
+  const subdirs = [options.platform, "noarch"];
   // Settled in order, so when several channels fail the message names the first, every time.
   const settled = await Promise.allSettled(
     options.channels.flatMap((channel) =>
@@ -69,7 +81,6 @@ export async function solveConda(options: SolveCondaOptions): Promise<PlatformLo
   const server = await startChannelServer({ files });
   let solved: SolvedRecord[];
   try {
-    const rattler = await import("@conda-org/rattler");
     const locked = options.virtualPackages.map((pkg) => {
       const filename = `${pkg.name}-${pkg.version}-${pkg.build}.tar.bz2`;
       return {
@@ -82,7 +93,7 @@ export async function solveConda(options: SolveCondaOptions): Promise<PlatformLo
         depends: [],
       };
     });
-    const platforms = subdirs.filter((subdir) => rattler.isPlatform(subdir));
+    const platforms = [options.platform, "noarch" as const];
     const result = await rattler
       .simpleSolve(
         [...options.specs],

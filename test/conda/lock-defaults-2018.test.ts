@@ -168,6 +168,14 @@ describe("lock python=3.6 numpy scipy pandas against defaults-2018", () => {
     );
   });
 
+  it("refuses a platform conda does not know", async () => {
+    const error = await failure(lock(definition(["python=3.6"]), { platforms: ["linux-65"] }));
+    expect(error).toBeInstanceOf(ValidationError);
+    expect((error as Error).message).toMatch(
+      /^env\.yml: platform: not a conda platform to solve for \(found linux-65; allowed: linux-32, linux-64, linux-aarch64, .*\)$/,
+    );
+  });
+
   it("locks nothing for a definition without a conda environment", async () => {
     const image = definitionFromImage({ image: "127.0.0.1:5000/base:1" }, DEFAULT_PARSE_SETTINGS);
     const result = await lock(image);
