@@ -4,7 +4,13 @@
  * id generator and curated catalog.
  */
 import type { TokenGrant, Workspace } from "./model.js";
-import type { ApiToken, EnvironmentSummary, EnvironmentVersion, Page } from "./model.js";
+import type {
+  ApiToken,
+  EnvironmentDetails,
+  EnvironmentSummary,
+  EnvironmentVersion,
+  Page,
+} from "./model.js";
 import type { Clock, NewId } from "./clock.js";
 import { randomId, systemClock } from "./clock.js";
 import type { CuratedCatalog } from "./curated-catalog.js";
@@ -21,6 +27,7 @@ import type {
   ListVersionsInput,
 } from "./read-environments.js";
 import {
+  getEnvironment,
   getEnvironmentVersion,
   listCurated,
   listEnvironments,
@@ -42,6 +49,10 @@ export interface EnvironmentService {
   listWorkspaces(): Promise<readonly Workspace[]>;
 
   registerEnvironment(input: RegisterEnvironmentInput): Promise<RegisterResult>;
+  getEnvironment(input: {
+    readonly workspace?: string;
+    readonly name: string;
+  }): Promise<EnvironmentDetails>;
   getEnvironmentVersion(input: GetEnvironmentVersionInput): Promise<EnvironmentVersion>;
   listEnvironments(input?: ListEnvironmentsInput): Promise<Page<EnvironmentSummary>>;
   listVersions(input: ListVersionsInput): Promise<Page<EnvironmentVersion>>;
@@ -79,6 +90,7 @@ export function createEnvironmentService(options: EnvironmentServiceOptions): En
     getWorkspace: (input) => getWorkspace(context, input),
     listWorkspaces: () => listWorkspaces(context),
     registerEnvironment: (input) => registerEnvironment(context, input),
+    getEnvironment: (input) => getEnvironment(context, input),
     getEnvironmentVersion: (input) => getEnvironmentVersion(context, input),
     listEnvironments: (input) => listEnvironments(context, input),
     listVersions: (input) => listVersions(context, input),

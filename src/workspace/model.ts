@@ -49,7 +49,15 @@ export interface EnvironmentSummary {
   /** The `latest` version; absent when every version is archived. */
   readonly latestVersion?: number;
   readonly createdAt: string;
+  /** When a version was added or the environment was archived or restored. */
   readonly updatedAt: string;
+}
+
+/** One environment with where its labels point (`latest` included when there is one). */
+export interface EnvironmentDetails extends EnvironmentSummary {
+  /** Label → version, sorted by label. */
+  readonly labels: Readonly<Record<string, number>>;
+  readonly curated: boolean;
 }
 
 export interface Page<T> {

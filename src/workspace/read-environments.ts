@@ -2,7 +2,7 @@
 import { NotFoundError } from "../errors/index.js";
 import { decodeNameCursor, decodeVersionCursor, encodeCursor } from "./cursor.js";
 import { LATEST_LABEL } from "./model.js";
-import type { EnvironmentSummary, EnvironmentVersion, Page } from "./model.js";
+import type { EnvironmentDetails, EnvironmentSummary, EnvironmentVersion, Page } from "./model.js";
 import type { ServiceContext } from "./service-context.js";
 import { newProblems, requireWorkspace, workspaceOf } from "./service-context.js";
 import type { StoreTx } from "./store.js";
@@ -13,7 +13,7 @@ import {
   isReservedName,
   LABEL_PATTERN,
 } from "./validation.js";
-import { curatedView, labelContext, versionView } from "./version-view.js";
+import { CURATED_CREATED_AT, curatedView, labelContext, versionView } from "./version-view.js";
 
 export const DEFAULT_PAGE_SIZE = 100;
 
@@ -94,6 +94,56 @@ export async function getEnvironmentVersion(
       );
     }
     return versionView(record, labels);
+  });
+}
+
+/** One environment: its state and where its labels point. */
+export async function getEnvironment(
+  context: ServiceContext,
+  input: { readonly workspace?: string; readonly name: string },
+): Promise<EnvironmentDetails> {
+  const problems = newProblems();
+  const workspace = workspaceOf(problems, input.workspace);
+  checkName(problems, input.name, { key: "name", what: "environment" });
+  problems.throwIfAny();
+  const { name } = input;
+
+  if (isReservedName(name)) {
+    const curated = (await context.curated.list()).find((c) => c.name === name);
+    if (curated === undefined) throw new NotFoundError(`curated environment "${name}" not found`);
+    return {
+      workspace,
+      name,
+      archived: false,
+      latestVersion: curated.version,
+      labels: { [LATEST_LABEL]: curated.version },
+      curated: true,
+      createdAt: CURATED_CREATED_AT,
+      updatedAt: CURATED_CREATED_AT,
+    };
+  }
+
+  return context.store.read(async (tx) => {
+    await requireWorkspace(tx, workspace);
+    const key = { workspace, name };
+    const environment = await tx.getEnvironment(key);
+    if (environment === undefined) {
+      throw new NotFoundError(`environment "${name}" not found in workspace "${workspace}"`);
+    }
+    const { labels, latestVersion } = await labelContext(tx, key);
+    const pointers = labels.map((l): [string, number] => [l.label, l.version]);
+    if (latestVersion !== undefined) pointers.push([LATEST_LABEL, latestVersion]);
+    pointers.sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+    return {
+      workspace,
+      name,
+      archived: environment.archived,
+      ...(latestVersion === undefined ? {} : { latestVersion }),
+      labels: Object.fromEntries(pointers),
+      curated: false,
+      createdAt: environment.createdAt,
+      updatedAt: environment.updatedAt,
+    };
   });
 }
 

@@ -122,6 +122,7 @@ export async function registerEnvironment(
 
     const inserted: VersionRecord = { ...record, version, archived: environment.archived };
     await tx.insertVersion(inserted);
+    await tx.touchEnvironment({ ...key, now });
     return { version: await viewWithLabels(tx, inserted), created: true };
   });
 }

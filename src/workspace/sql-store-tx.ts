@@ -105,6 +105,14 @@ export function sqlStoreTx(db: SqlConnection): StoreTx {
       );
     },
 
+    async touchEnvironment({ workspace, name, now }) {
+      await db.run("UPDATE environments SET updated_at = ? WHERE workspace = ? AND name = ?", [
+        now,
+        workspace,
+        name,
+      ]);
+    },
+
     async getVersion({ workspace, name, version }) {
       const rows = await db.all(
         `SELECT ${VERSION_COLUMNS} FROM environment_versions

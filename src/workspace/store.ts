@@ -101,6 +101,8 @@ export interface StoreTx {
   setEnvironmentArchived(
     key: EnvironmentKey & { readonly archived: boolean; readonly now: string },
   ): Promise<void>;
+  /** Records that the environment changed (a version was added). */
+  touchEnvironment(key: EnvironmentKey & { readonly now: string }): Promise<void>;
 
   getVersion(key: VersionKey): Promise<VersionRecord | undefined>;
   /** The highest-numbered version, or the highest unarchived one. */

@@ -14,11 +14,11 @@ import type { EnvironmentService } from "../../src/workspace/environment-service
 import { createEnvironmentService } from "../../src/workspace/environment-service.js";
 import type { WorkspaceStore } from "../../src/workspace/store.js";
 import type { StoreHarness } from "./fixtures.js";
-import { definitionWith, harnessKinds, openHarness } from "./fixtures.js";
+import { definitionWith, harnessKinds, openHarness, reportSkippedPostgres } from "./fixtures.js";
 import type { RegisterJob, RegisterOutcome } from "./register-worker.js";
 
 const { kinds, adminUrl, skipped } = await harnessKinds();
-if (skipped !== undefined) console.warn(`workspace concurrency: PostgreSQL skipped: ${skipped}`);
+reportSkippedPostgres("concurrent registrations", skipped);
 
 const REGISTRATIONS = 50;
 const PROCESSES = 5;

@@ -23,11 +23,12 @@ import {
   definitionWith,
   harnessKinds,
   openHarness,
+  reportSkippedPostgres,
   steppingClock,
 } from "./fixtures.js";
 
 const { kinds, adminUrl, skipped } = await harnessKinds();
-if (skipped !== undefined) console.warn(`workspace contract: PostgreSQL skipped: ${skipped}`);
+reportSkippedPostgres("workspace service", skipped);
 
 const CURATED: CuratedCatalog = {
   list: async () => [
@@ -184,6 +185,35 @@ describe.each(kinds)("workspace service on %s", (kind) => {
       expect(
         (await service.getEnvironmentVersion({ workspace, name: "pytorch", version: 1 })).labels,
       ).toEqual([]);
+    });
+
+    it("moves the environment's updatedAt when a version is added, not when one is returned", async () => {
+      const workspace = await freshWorkspace();
+      await service.registerEnvironment({
+        workspace,
+        name: "t",
+        definition: definitionWith(["x"]),
+      });
+      const first = await service.getEnvironment({ workspace, name: "t" });
+      await service.registerEnvironment({
+        workspace,
+        name: "t",
+        definition: definitionWith(["x"]),
+      });
+      expect((await service.getEnvironment({ workspace, name: "t" })).updatedAt).toBe(
+        first.updatedAt,
+      );
+      await service.registerEnvironment({
+        workspace,
+        name: "t",
+        definition: definitionWith(["y"]),
+      });
+      const second = await service.getEnvironment({ workspace, name: "t" });
+      expect(second.updatedAt > first.updatedAt).toBe(true);
+      expect(second.createdAt).toBe(first.createdAt);
+      expect(
+        await rejects(() => service.getEnvironment({ workspace, name: "none" })),
+      ).toBeInstanceOf(NotFoundError);
     });
 
     it("stores the definition, lock, source files, description and tags as given", async () => {
@@ -383,6 +413,11 @@ describe.each(kinds)("workspace service on %s", (kind) => {
         [2, ["prod"]],
         [1, []],
       ]);
+      expect(await service.getEnvironment({ workspace, name: "l" })).toMatchObject({
+        latestVersion: 3,
+        labels: { latest: 3, prod: 2, staging: 3 },
+        curated: false,
+      });
       await service.removeLabel({ workspace, name: "l", label: "prod" });
       const missing = await rejects(() =>
         service.getEnvironmentVersion({ workspace, name: "l", label: "prod" }),
@@ -550,6 +585,12 @@ describe.each(kinds)("workspace service on %s", (kind) => {
       expect(
         await service.getEnvironmentVersion({ workspace, name: "envforge-test-minimal" }),
       ).toEqual(curated[0]);
+      expect(
+        await service.getEnvironment({ workspace, name: "envforge-test-minimal" }),
+      ).toMatchObject({
+        curated: true,
+        labels: { latest: 1 },
+      });
       for (const name of ["envforge-mine", "EnvForge-Mine"]) {
         const error = await rejects(() =>
           service.registerEnvironment({ workspace, name, definition: definitionWith([]) }),

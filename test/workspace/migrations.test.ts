@@ -10,10 +10,10 @@ import { afterEach, describe, expect, it } from "vitest";
 import { ExternalError } from "../../src/errors/index.js";
 import { MIGRATIONS } from "../../src/workspace/migrations.js";
 import type { StoreHarness } from "./fixtures.js";
-import { harnessKinds, openHarness } from "./fixtures.js";
+import { harnessKinds, openHarness, reportSkippedPostgres } from "./fixtures.js";
 
 const { kinds, adminUrl, skipped } = await harnessKinds();
-if (skipped !== undefined) console.warn(`workspace migrations: PostgreSQL skipped: ${skipped}`);
+reportSkippedPostgres("migrations", skipped);
 
 describe.each(kinds)("migrations on %s", (kind) => {
   let harness: StoreHarness | undefined;
