@@ -1,24 +1,29 @@
 /**
- * The Registry port over the OCI distribution HTTP API (https://github.com/opencontainers/distribution-spec),
- * on Node's fetch. Plain HTTP for loopback registries only; anonymous, Basic and Bearer-token
- * auth with the credentials of a CredentialSource; secrets redacted from every message.
+ * The Registry port over the OCI distribution HTTP API
+ * (https://github.com/opencontainers/distribution-spec/blob/main/spec.md), on Node's fetch.
+ * Plain HTTP for loopback registries only; anonymous, Basic and Bearer-token auth with the
+ * credentials of a CredentialSource (registry-session.ts); secrets redacted from every message.
  */
 import { createHash } from "node:crypto";
-import { NotFoundError, ValidationError } from "../errors/index.js";
-import { ExternalError } from "../errors/index.js";
+import { ExternalError, NotFoundError, ValidationError } from "../errors/index.js";
 import type { ImageReference } from "../spec/definition.js";
 import { formatImageReference, parseImageReference } from "../spec/image-reference.js";
-import { parseAuthChallenge } from "./auth-challenge.js";
-import type { CredentialSource, RegistryCredentials } from "./credentials.js";
+import type { CredentialSource } from "./credentials.js";
 import { MANIFEST_ACCEPT } from "./media-types.js";
-import { secretFormsOf } from "./redact.js";
-import { authorize, noCredentialsError, rejectedError } from "./registry-auth.js";
-import type { Authorization } from "./registry-auth.js";
-import { RegistryAuthError } from "./registry-errors.js";
-import { describeResponse, discard, send } from "./registry-http.js";
 import type { FetchFunction } from "./registry-http.js";
-import { registryBaseUrl } from "./registry-url.js";
-import type { ManifestStatus, Registry, RepositoryName } from "./registry.js";
+import { discard } from "./registry-http.js";
+import { RegistrySession } from "./registry-session.js";
+import type { Target } from "./registry-session.js";
+import type {
+  BlobContent,
+  BlobUploadResult,
+  Manifest,
+  ManifestContent,
+  ManifestStatus,
+  Registry,
+  RepositoryName,
+  UploadBlobOptions,
+} from "./registry.js";
 
 export interface HttpRegistryOptions {
   readonly credentials: CredentialSource;
@@ -28,78 +33,168 @@ export interface HttpRegistryOptions {
   readonly now?: () => number;
   /** Per request; default 30 s. */
   readonly timeoutMs?: number;
-}
-
-interface Target {
-  readonly registry: string;
-  readonly repository: string;
+  /** Per blob upload; default 30 min. */
+  readonly uploadTimeoutMs?: number;
 }
 
 const DIGEST = /^sha256:[a-f0-9]{64}$/;
 
 export class HttpRegistry implements Registry {
-  readonly #credentials: CredentialSource;
+  readonly #session: RegistrySession;
   readonly #defaultRegistry: string | undefined;
-  readonly #fetch: FetchFunction;
-  readonly #now: () => number;
-  readonly #timeoutMs: number;
-  /** Per `registry scope`: the Authorization that worked last, reused until it expires. */
-  readonly #authorizations = new Map<string, Authorization>();
-  readonly #credentialsByRegistry = new Map<string, Promise<RegistryCredentials | undefined>>();
-  /** Every password form and token this client handled, removed from every message. */
-  readonly #secrets = new Set<string>();
+  readonly #uploadTimeoutMs: number;
 
   constructor(options: HttpRegistryOptions) {
-    this.#credentials = options.credentials;
+    this.#session = new RegistrySession({
+      credentials: options.credentials,
+      fetch: options.fetch ?? ((input, init) => fetch(input, init)),
+      now: options.now ?? Date.now,
+      timeoutMs: options.timeoutMs ?? 30_000,
+    });
     this.#defaultRegistry = options.defaultRegistry;
-    this.#fetch = options.fetch ?? ((input, init) => fetch(input, init));
-    this.#now = options.now ?? Date.now;
-    this.#timeoutMs = options.timeoutMs ?? 30_000;
+    this.#uploadTimeoutMs = options.uploadTimeoutMs ?? 30 * 60_000;
   }
 
   async manifestExists(image: ImageReference | string): Promise<ManifestStatus> {
-    const reference = typeof image === "string" ? parseImageReference(image) : image;
+    const reference = toReference(image);
     const target = this.#target(reference);
-    const path = `manifests/${reference.digest ?? reference.tag ?? "latest"}`;
-    const response = await this.#request(target, "HEAD", path);
+    const path = `manifests/${manifestKey(reference)}`;
+    const request = { method: "HEAD", path, actions: "pull", headers: ACCEPT } as const;
+    const response = await this.#session.request(target, request);
     if (response.status === 404) return { exists: false };
-    if (response.status !== 200) throw await this.#unexpected(target, "HEAD", path, response);
-    const mediaType = response.headers.get("content-type")?.split(";")[0]?.trim();
+    if (response.status !== 200) throw await this.#session.unexpected(target, request, response);
+    const mediaType = mediaTypeOf(response);
     const header = response.headers.get("docker-content-digest") ?? "";
     const digest =
-      reference.digest ?? (DIGEST.test(header) ? header : await this.#hashManifest(target, path));
-    return { exists: true, digest, ...(mediaType ? { mediaType } : {}) };
+      reference.digest ?? (DIGEST.test(header) ? header : (await this.getManifest(image)).digest);
+    return { exists: true, digest, ...(mediaType === undefined ? {} : { mediaType }) };
   }
 
   async getManifestDigest(image: ImageReference | string): Promise<string> {
-    const reference = typeof image === "string" ? parseImageReference(image) : image;
+    const reference = toReference(image);
     const status = await this.manifestExists(reference);
-    if (!status.exists || status.digest === undefined) {
-      const target = this.#target(reference);
-      throw new NotFoundError(
-        `image ${formatImageReference({ ...reference, registry: target.registry })} is not in registry ${target.registry}`,
-      );
-    }
+    if (!status.exists || status.digest === undefined) throw this.#notFound(reference);
     return status.digest;
   }
 
-  async blobExists(repository: RepositoryName | string, digest: string): Promise<boolean> {
-    if (!DIGEST.test(digest)) {
-      throw ValidationError.single({
-        key: "digest",
-        message: "is not a blob digest",
-        found: JSON.stringify(digest),
-        allowed: '"sha256:" and 64 lower-case hex digits',
-      });
+  async getManifest(image: ImageReference | string): Promise<Manifest> {
+    const reference = toReference(image);
+    const target = this.#target(reference);
+    const path = `manifests/${manifestKey(reference)}`;
+    const request = { method: "GET", path, actions: "pull", headers: ACCEPT } as const;
+    const response = await this.#session.request(target, request);
+    if (response.status === 404) {
+      await discard(response);
+      throw this.#notFound(reference);
     }
-    const target = this.#target(
-      typeof repository === "string" ? repositoryOf(repository) : repository,
-    );
-    const path = `blobs/${digest}`;
-    const response = await this.#request(target, "HEAD", path);
+    if (response.status !== 200) throw await this.#session.unexpected(target, request, response);
+    const bytes = new Uint8Array(await response.arrayBuffer());
+    const digest = sha256Of(bytes);
+    if (reference.digest !== undefined && reference.digest !== digest) {
+      throw new ExternalError(
+        `registry ${target.registry} served a manifest for ${reference.digest} whose bytes hash to ${digest}`,
+      );
+    }
+    return { digest, mediaType: mediaTypeOf(response) ?? "", bytes };
+  }
+
+  async blobExists(repository: RepositoryName | string, digest: string): Promise<boolean> {
+    checkDigest(digest);
+    const target = this.#target(toRepository(repository));
+    const request = { method: "HEAD", path: `blobs/${digest}`, actions: "pull" } as const;
+    const response = await this.#session.request(target, request);
     if (response.status === 404) return false;
     if (response.status === 200) return true;
-    throw await this.#unexpected(target, "HEAD", path, response);
+    throw await this.#session.unexpected(target, request, response);
+  }
+
+  async getBlob(repository: RepositoryName | string, digest: string): Promise<Uint8Array> {
+    checkDigest(digest);
+    const target = this.#target(toRepository(repository));
+    const request = { method: "GET", path: `blobs/${digest}`, actions: "pull" } as const;
+    const response = await this.#session.request(target, request);
+    if (response.status === 404) {
+      await discard(response);
+      throw new NotFoundError(
+        `blob ${digest} is not in repository ${target.repository} of registry ${target.registry}`,
+      );
+    }
+    if (response.status !== 200) throw await this.#session.unexpected(target, request, response);
+    const bytes = new Uint8Array(await response.arrayBuffer());
+    if (sha256Of(bytes) !== digest) {
+      throw new ExternalError(
+        `registry ${target.registry} served blob ${digest} with bytes that hash to ${sha256Of(bytes)}`,
+      );
+    }
+    return bytes;
+  }
+
+  async uploadBlob(
+    repository: RepositoryName | string,
+    blob: BlobContent,
+    options: UploadBlobOptions = {},
+  ): Promise<BlobUploadResult> {
+    checkDigest(blob.digest);
+    const target = this.#target(toRepository(repository));
+    const head = { method: "HEAD", path: `blobs/${blob.digest}`, actions: "pull,push" } as const;
+    const existing = await this.#session.request(target, head);
+    await discard(existing);
+    if (existing.status === 200) return "exists";
+    if (existing.status !== 404) throw await this.#session.unexpected(target, head, existing);
+
+    // Spec: POST ?mount=<digest>&from=<repo> answers 201 when mounted, 202 (an upload session)
+    // when the registry cannot mount; the session is then used for a monolithic upload.
+    const query =
+      options.mountFrom === undefined
+        ? ""
+        : `?mount=${encodeURIComponent(blob.digest)}&from=${encodeURIComponent(options.mountFrom)}`;
+    const start = { method: "POST", path: `blobs/uploads/${query}`, actions: "pull,push" } as const;
+    const started = await this.#session.request(target, start);
+    await discard(started);
+    if (started.status === 201 && options.mountFrom !== undefined) return "mounted";
+    if (started.status !== 202) throw await this.#session.unexpected(target, start, started);
+    const location = started.headers.get("location");
+    if (location === null) {
+      throw new ExternalError(`registry ${target.registry} started an upload without a Location`);
+    }
+    const url = new URL(location, this.#session.urlOf(target, "blobs/uploads/"));
+    url.searchParams.set("digest", blob.digest);
+    const put = {
+      method: "PUT",
+      path: url.href,
+      actions: "pull,push",
+      headers: { "content-type": "application/octet-stream", "content-length": String(blob.size) },
+      body: blob.open,
+      timeoutMs: this.#uploadTimeoutMs,
+    } as const;
+    const done = await this.#session.request(target, put);
+    if (done.status !== 201) throw await this.#session.unexpected(target, put, done);
+    await discard(done);
+    return "uploaded";
+  }
+
+  async putManifest(image: ImageReference | string, manifest: ManifestContent): Promise<string> {
+    const reference = toReference(image);
+    const target = this.#target(reference);
+    const digest = sha256Of(manifest.bytes);
+    const path = `manifests/${reference.tag ?? digest}`;
+    const request = {
+      method: "PUT",
+      path,
+      actions: "pull,push",
+      headers: { "content-type": manifest.mediaType },
+      body: () => manifest.bytes,
+    } as const;
+    const response = await this.#session.request(target, request);
+    if (response.status !== 201) throw await this.#session.unexpected(target, request, response);
+    await discard(response);
+    const stored = response.headers.get("docker-content-digest");
+    if (stored !== null && stored !== digest) {
+      throw new ExternalError(
+        `registry ${target.registry} stored the manifest as ${stored}, but its bytes hash to ${digest}`,
+      );
+    }
+    return digest;
   }
 
   #target(name: RepositoryName): Target {
@@ -115,118 +210,53 @@ export class HttpRegistry implements Registry {
     return { registry, repository: name.repository };
   }
 
-  /**
-   * One request with whatever auth it takes: a cached Authorization first; on 401 the challenge
-   * is answered and the request made once more. Returns any other status to the caller.
-   */
-  async #request(target: Target, method: "HEAD" | "GET", path: string): Promise<Response> {
-    const url = `${registryBaseUrl(target.registry)}/v2/${target.repository}/${path}`;
-    const scope = `repository:${target.repository}:pull`;
-    const key = `${target.registry} ${scope}`;
-    const cached = this.#authorizations.get(key);
-    const usable =
-      cached !== undefined && (cached.expiresAt === undefined || cached.expiresAt > this.#now());
-    let response = await this.#send(target, method, url, usable ? cached.header : undefined);
-    if (response.status !== 401) return response;
-    this.#authorizations.delete(key);
-
-    const challenge = parseAuthChallenge(response.headers.get("www-authenticate"));
-    await discard(response);
-    const credentials = await this.#credentialsFor(target.registry);
-    const authorization = await authorize({
-      registry: target.registry,
-      challenge,
-      scope,
-      credentials,
-      credentialSource: this.#credentials.description,
-      fetch: this.#fetch,
-      timeoutMs: this.#timeoutMs,
-      now: this.#now,
-      addSecret: (secret) => this.#secrets.add(secret),
-      secrets: this.#secrets,
-    });
-    response = await this.#send(target, method, url, authorization.header);
-    if (response.status === 401) {
-      const detail = await describeResponse(response, this.#secrets);
-      if (credentials === undefined)
-        throw noCredentialsError({ ...target, credentialSource: this.#credentials.description });
-      throw rejectedError({
-        registry: target.registry,
-        credentials,
-        by: `registry ${target.registry}`,
-        detail,
-        status: 401,
-      });
-    }
-    this.#authorizations.set(key, authorization);
-    return response;
-  }
-
-  #send(target: Target, method: string, url: string, authorization: string | undefined) {
-    const headers: Record<string, string> = { accept: MANIFEST_ACCEPT };
-    if (authorization !== undefined) headers["authorization"] = authorization;
-    return send(
-      url,
-      { method, headers },
-      { fetch: this.#fetch, timeoutMs: this.#timeoutMs, what: `registry ${target.registry}` },
+  #notFound(reference: ImageReference): NotFoundError {
+    const target = this.#target(reference);
+    return new NotFoundError(
+      `image ${formatImageReference({ ...reference, registry: target.registry })} is not in registry ${target.registry}`,
     );
-  }
-
-  #credentialsFor(registry: string): Promise<RegistryCredentials | undefined> {
-    let found = this.#credentialsByRegistry.get(registry);
-    if (found === undefined) {
-      found = this.#credentials.find(registry).then((credentials) => {
-        if (credentials !== undefined) {
-          for (const secret of secretFormsOf(credentials.username, credentials.password)) {
-            this.#secrets.add(secret);
-          }
-        }
-        return credentials;
-      });
-      this.#credentialsByRegistry.set(registry, found);
-    }
-    return found;
-  }
-
-  /** A registry that sends no Docker-Content-Digest: the digest is the sha256 of the bytes. */
-  async #hashManifest(target: Target, path: string): Promise<string> {
-    const response = await this.#request(target, "GET", path);
-    if (response.status !== 200) throw await this.#unexpected(target, "GET", path, response);
-    const bytes = Buffer.from(await response.arrayBuffer());
-    return `sha256:${createHash("sha256").update(bytes).digest("hex")}`;
-  }
-
-  async #unexpected(
-    target: Target,
-    method: string,
-    path: string,
-    response: Response,
-  ): Promise<ExternalError> {
-    const detail = await describeResponse(response, this.#secrets);
-    const request = `${method} /v2/${target.repository}/${path}`;
-    if (response.status === 403) {
-      const credentials = await this.#credentialsFor(target.registry);
-      const who =
-        credentials === undefined
-          ? "anonymous access"
-          : `user ${JSON.stringify(credentials.username)} (from ${credentials.source})`;
-      return new RegistryAuthError(
-        `registry ${target.registry} denied ${who} to repository ${target.repository} (${request}: ${detail})`,
-        { registry: target.registry, status: 403 },
-      );
-    }
-    return new ExternalError(`registry ${target.registry} failed ${request}: ${detail}`);
   }
 }
 
+const ACCEPT = { accept: MANIFEST_ACCEPT };
+
+function toReference(image: ImageReference | string): ImageReference {
+  return typeof image === "string" ? parseImageReference(image) : image;
+}
+
+/** The digest when there is one (it pins), else the tag, else `latest` as Docker does. */
+function manifestKey(reference: ImageReference): string {
+  return reference.digest ?? reference.tag ?? "latest";
+}
+
+function mediaTypeOf(response: Response): string | undefined {
+  const type = response.headers.get("content-type")?.split(";")[0]?.trim();
+  return type === undefined || type === "" ? undefined : type;
+}
+
+function sha256Of(bytes: Uint8Array): string {
+  return `sha256:${createHash("sha256").update(bytes).digest("hex")}`;
+}
+
+function checkDigest(digest: string): void {
+  if (DIGEST.test(digest)) return;
+  throw ValidationError.single({
+    key: "digest",
+    message: "is not a blob digest",
+    found: JSON.stringify(digest),
+    allowed: '"sha256:" and 64 lower-case hex digits',
+  });
+}
+
 /** `127.0.0.1:5000/envforge/debian` -> its registry and repository; no tag or digest allowed. */
-function repositoryOf(text: string): RepositoryName {
-  const reference = parseImageReference(text);
+function toRepository(repository: RepositoryName | string): RepositoryName {
+  if (typeof repository !== "string") return repository;
+  const reference = parseImageReference(repository);
   if (reference.tag !== undefined || reference.digest !== undefined) {
     throw ValidationError.single({
       key: "repository",
       message: "a repository name has no tag or digest",
-      found: JSON.stringify(text),
+      found: JSON.stringify(repository),
       allowed: "registry[:port]/repository",
     });
   }

@@ -1,4 +1,13 @@
-export type { ManifestStatus, Registry, RepositoryName } from "./registry.js";
+export type {
+  BlobContent,
+  BlobUploadResult,
+  Manifest,
+  ManifestContent,
+  ManifestStatus,
+  Registry,
+  RepositoryName,
+  UploadBlobOptions,
+} from "./registry.js";
 export { openRegistry } from "./open-registry.js";
 export type { OpenRegistryOptions } from "./open-registry.js";
 export { HttpRegistry } from "./http-registry.js";

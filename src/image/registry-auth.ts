@@ -23,7 +23,7 @@ export interface Authorization {
 export interface AuthorizeOptions {
   readonly registry: string;
   readonly challenge: AuthChallenge | undefined;
-  /** Used when the challenge names no scope, e.g. `repository:envforge/debian:pull`. */
+  /** What the token must grant, e.g. `repository:envforge/debian:pull,push`. */
   readonly scope: string;
   readonly credentials: RegistryCredentials | undefined;
   /** Where credentials were looked for, for the "no credentials" message. */
@@ -85,7 +85,9 @@ async function bearer(challenge: AuthChallenge, options: AuthorizeOptions): Prom
   }
   const service = challenge.params["service"];
   if (service !== undefined) realm.searchParams.set("service", service);
-  realm.searchParams.set("scope", challenge.params["scope"] ?? options.scope);
+  // Our scope, not the challenge's, as the Docker client does: a registry challenges a blob HEAD
+  // with `pull` only, and a token for that would be refused at the upload that follows.
+  realm.searchParams.set("scope", options.scope);
   const server = `token server ${realm.origin}${realm.pathname} of registry ${registry}`;
 
   const headers: Record<string, string> = { accept: "application/json" };

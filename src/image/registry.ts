@@ -1,6 +1,7 @@
 /**
  * The registry port: what envforge asks of an OCI distribution registry. Callers see image
- * references and digests only; the HTTP adapter (`http-registry.ts`) and its auth stay behind it.
+ * references, digests and bytes only; the HTTP adapter (`http-registry.ts`) and its auth stay
+ * behind it.
  */
 import type { ImageReference } from "../spec/definition.js";
 
@@ -18,10 +19,48 @@ export interface ManifestStatus {
   readonly mediaType?: string;
 }
 
+/** A manifest as bytes: its digest is the sha256 of exactly these bytes. */
+export interface ManifestContent {
+  readonly mediaType: string;
+  readonly bytes: Uint8Array;
+}
+
+export interface Manifest extends ManifestContent {
+  readonly digest: string;
+}
+
+export interface BlobContent {
+  /** `sha256:<64 hex>` of the bytes; the registry checks it. */
+  readonly digest: string;
+  readonly size: number;
+  /** The bytes, opened once per attempt so an upload can be sent again. */
+  readonly open: () => Uint8Array | AsyncIterable<Uint8Array>;
+}
+
+export interface UploadBlobOptions {
+  /** Another repository of the same registry that may hold the blob: mounted, not sent. */
+  readonly mountFrom?: string;
+}
+
+/** What an upload did: nothing (the repository had it), a cross-repository mount, or a send. */
+export type BlobUploadResult = "exists" | "mounted" | "uploaded";
+
 export interface Registry {
   /** HEAD of the manifest (tag or digest): whether it exists, and its digest. */
   manifestExists(image: ImageReference | string): Promise<ManifestStatus>;
   /** The manifest digest of the image; a NotFoundError when the registry does not have it. */
   getManifestDigest(image: ImageReference | string): Promise<string>;
+  /** The manifest bytes; a NotFoundError when the registry does not have it. */
+  getManifest(image: ImageReference | string): Promise<Manifest>;
   blobExists(repository: RepositoryName | string, digest: string): Promise<boolean>;
+  /** A blob's bytes (e.g. an image config), checked against the digest; for small blobs. */
+  getBlob(repository: RepositoryName | string, digest: string): Promise<Uint8Array>;
+  /** Makes the blob present in the repository, sending its bytes only when it must. */
+  uploadBlob(
+    repository: RepositoryName | string,
+    blob: BlobContent,
+    options?: UploadBlobOptions,
+  ): Promise<BlobUploadResult>;
+  /** Stores the manifest under the reference's tag (or digest); returns its digest. */
+  putManifest(image: ImageReference | string, manifest: ManifestContent): Promise<string>;
 }

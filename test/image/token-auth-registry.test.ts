@@ -3,17 +3,19 @@
  * tokens come from the test's own token server (token-server.ts). The registry verifies every
  * token's signature, issuer, audience and access, so a token flow that is wrong fails here.
  */
-import { randomBytes } from "node:crypto";
+import { createHash, randomBytes } from "node:crypto";
 import { existsSync } from "node:fs";
 import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
+import { gzipSync } from "node:zlib";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { errorJson } from "../../src/errors/index.js";
 import { dockerConfigCredentials } from "../../src/image/docker-config.js";
 import { HttpRegistry } from "../../src/image/http-registry.js";
 import type { HttpRegistryOptions } from "../../src/image/http-registry.js";
 import { RegistryAuthError } from "../../src/image/registry-errors.js";
+import type { BlobContent } from "../../src/image/registry.js";
 import {
   dockerClient,
   dockerProblem,
@@ -21,6 +23,7 @@ import {
   importTinyImage,
   pushImage,
   removeImage,
+  tarBytes,
 } from "../support/docker.js";
 import { REGISTRY_BINARY, startRegistry, uniqueRepository } from "../support/registry.js";
 import type { StartedRegistry } from "../support/registry.js";
@@ -31,6 +34,14 @@ const SERVICE = "envforge-test-registry";
 const ISSUER = "envforge-test-issuer";
 const USER = "token-user";
 const PASSWORD = `pw-${randomBytes(12).toString("hex")}`;
+
+function sha256(bytes: Uint8Array): string {
+  return `sha256:${createHash("sha256").update(bytes).digest("hex")}`;
+}
+
+function blobOf(bytes: Uint8Array): BlobContent {
+  return { digest: sha256(bytes), size: bytes.length, open: () => bytes };
+}
 
 const docker = dockerClient();
 const gate = engineGate(
@@ -147,6 +158,56 @@ describe.skipIf(gate.skip)("HttpRegistry with a Bearer token registry", () => {
     );
     expect(tokens?.requests.slice(before)).toEqual([
       { service: SERVICE, scopes: [`repository:${repository}:pull`], user: undefined },
+    ]);
+  });
+
+  it("pushes blobs and a manifest with a pull,push token", async () => {
+    const { registry } = await clientWith("push", PASSWORD);
+    const pushed = `${repository}-pushed`;
+    const name = `${registryAddress}/${pushed}`;
+    const tar = await tarBytes({ "pushed.txt": randomBytes(8).toString("hex") });
+    const layer = gzipSync(tar);
+    const config = Buffer.from(
+      JSON.stringify({
+        architecture: "amd64",
+        os: "linux",
+        rootfs: { type: "layers", diff_ids: [sha256(tar)] },
+      }),
+    );
+    const manifest = Buffer.from(
+      JSON.stringify({
+        schemaVersion: 2,
+        mediaType: "application/vnd.oci.image.manifest.v1+json",
+        config: {
+          mediaType: "application/vnd.oci.image.config.v1+json",
+          size: config.length,
+          digest: sha256(config),
+        },
+        layers: [
+          {
+            mediaType: "application/vnd.oci.image.layer.v1.tar+gzip",
+            size: layer.length,
+            digest: sha256(layer),
+          },
+        ],
+      }),
+    );
+    const before = tokens?.requests.length ?? 0;
+    expect(await registry.uploadBlob(name, blobOf(layer))).toBe("uploaded");
+    expect(await registry.uploadBlob(name, blobOf(config))).toBe("uploaded");
+    const digest = await registry.putManifest(`${name}:v1`, {
+      mediaType: "application/vnd.oci.image.manifest.v1+json",
+      bytes: manifest,
+    });
+    expect(digest).toBe(sha256(manifest));
+    expect(await registry.manifestExists(`${name}:v1`)).toEqual({
+      exists: true,
+      digest,
+      mediaType: "application/vnd.oci.image.manifest.v1+json",
+    });
+    expect(tokens?.requests.slice(before).map((request) => request.scopes)).toEqual([
+      [`repository:${pushed}:pull,push`],
+      [`repository:${pushed}:pull`],
     ]);
   });
 

@@ -68,6 +68,22 @@ export async function followProgress(
   return events;
 }
 
+/** A tar of regular files (mode 0644, mtime 0), in the order given. */
+export async function tarBytes(files: Readonly<Record<string, string>>): Promise<Buffer> {
+  const pack = tarStream.pack();
+  const chunks: Buffer[] = [];
+  pack.on("data", (chunk: unknown) => {
+    if (Buffer.isBuffer(chunk)) chunks.push(chunk);
+  });
+  const ended = new Promise<void>((resolve) => pack.on("end", () => resolve()));
+  for (const [name, content] of Object.entries(files)) {
+    pack.entry({ name, mode: 0o644, mtime: new Date(0) }, content);
+  }
+  pack.finalize();
+  await ended;
+  return Buffer.concat(chunks);
+}
+
 /**
  * Imports a one-file image (random content, so every call makes a new digest) as `name:tag`
  * and returns its image id.
@@ -76,16 +92,8 @@ export async function importTinyImage(
   docker: Docker,
   options: { readonly name: string; readonly tag: string },
 ): Promise<string> {
-  const pack = tarStream.pack();
-  const chunks: Buffer[] = [];
-  pack.on("data", (chunk: unknown) => {
-    if (Buffer.isBuffer(chunk)) chunks.push(chunk);
-  });
-  const ended = new Promise<void>((resolve) => pack.on("end", () => resolve()));
-  pack.entry({ name: "envforge-test.txt", mtime: new Date(0) }, randomBytes(16).toString("hex"));
-  pack.finalize();
-  await ended;
-  const stream = await docker.importImage(Readable.from([Buffer.concat(chunks)]), {
+  const tar = await tarBytes({ "envforge-test.txt": randomBytes(16).toString("hex") });
+  const stream = await docker.importImage(Readable.from([tar]), {
     repo: options.name,
     tag: options.tag,
   });

@@ -17,6 +17,8 @@ export const AUTH_CREDENTIALS_FILE =
   process.env["ENVFORGE_TEST_REGISTRY_CREDENTIALS"] ??
   "/var/cache/envforge-ci/registry-auth/credentials.json";
 export const REGISTRY_BINARY = "/usr/bin/docker-registry";
+/** Made and pushed by scripts/ci/base-image.sh (debootstrap minbase). */
+export const BASE_IMAGE = `${PLAIN_REGISTRY}/envforge/debian:bookworm`;
 
 const Credentials = z.object({ username: z.string().min(1), password: z.string().min(1) });
 export type TestCredentials = z.infer<typeof Credentials>;

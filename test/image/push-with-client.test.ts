@@ -1,0 +1,181 @@
+/**
+ * Pushing an image with the registry client alone (no engine): the base image's layers mounted
+ * from its repository, one new layer streamed, a new config and manifest. The real engine then
+ * pulls the result and runs it, which is the proof that what was pushed is a valid image.
+ */
+import { createHash, randomBytes } from "node:crypto";
+import { gzipSync } from "node:zlib";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { z } from "zod";
+import { anonymousCredentials } from "../../src/image/credentials.js";
+import { HttpRegistry } from "../../src/image/http-registry.js";
+import type { BlobContent } from "../../src/image/registry.js";
+import { parseImageReference } from "../../src/spec/image-reference.js";
+import {
+  dockerClient,
+  dockerProblem,
+  engineGate,
+  followProgress,
+  removeImage,
+  tarBytes,
+} from "../support/docker.js";
+import {
+  BASE_IMAGE,
+  PLAIN_REGISTRY,
+  deleteManifest,
+  registryProblem,
+  uniqueRepository,
+} from "../support/registry.js";
+
+const DockerManifest = z.object({
+  schemaVersion: z.literal(2),
+  mediaType: z.string(),
+  config: z.object({ mediaType: z.string(), size: z.number(), digest: z.string() }),
+  layers: z.array(z.object({ mediaType: z.string(), size: z.number(), digest: z.string() })),
+});
+const ImageConfig = z.looseObject({
+  rootfs: z.object({ type: z.literal("layers"), diff_ids: z.array(z.string()) }),
+  history: z.array(z.looseObject({})).optional(),
+});
+
+const registry = new HttpRegistry({ credentials: anonymousCredentials });
+const docker = dockerClient();
+const gate = engineGate(
+  "Docker engine, registry and base image",
+  (await dockerProblem(docker)) ??
+    (await registryProblem()) ??
+    ((await registry.manifestExists(BASE_IMAGE).catch(() => ({ exists: false }))).exists
+      ? undefined
+      : `${BASE_IMAGE} is not in the registry; run scripts/ci/engines.sh`),
+);
+
+function sha256(bytes: Uint8Array): string {
+  return `sha256:${createHash("sha256").update(bytes).digest("hex")}`;
+}
+
+function blobOf(bytes: Uint8Array): BlobContent {
+  return { digest: sha256(bytes), size: bytes.length, open: () => bytes };
+}
+
+describe.skipIf(gate.skip)("HttpRegistry pushing an image the engine can run", () => {
+  const repository = uniqueRepository("client-push");
+  const name = `${PLAIN_REGISTRY}/${repository}`;
+  const message = `pushed by the registry client ${randomBytes(8).toString("hex")}\n`;
+  let manifestDigest = "";
+  let pulled = false;
+
+  beforeAll(() => gate.require());
+
+  afterAll(async () => {
+    if (pulled) await removeImage(docker, `${name}:v1`);
+    if (manifestDigest !== "") {
+      await deleteManifest({ registry: PLAIN_REGISTRY, repository, digest: manifestDigest });
+    }
+  });
+
+  it("mounts base layers, streams a new one, puts the manifest, and the engine runs it", async () => {
+    const base = await registry.getManifest(BASE_IMAGE);
+    const baseManifest = DockerManifest.parse(JSON.parse(Buffer.from(base.bytes).toString()));
+    const baseRepository = parseImageReference(BASE_IMAGE).repository;
+    const baseConfig = ImageConfig.parse(
+      JSON.parse(
+        Buffer.from(
+          await registry.getBlob(`${PLAIN_REGISTRY}/${baseRepository}`, baseManifest.config.digest),
+        ).toString(),
+      ),
+    );
+
+    const tar = await tarBytes({ "envforge-native.txt": message });
+    const layer = gzipSync(tar);
+    // Streamed in small chunks, as a builder streams a big layer from disk.
+    const streamed: BlobContent = {
+      digest: sha256(layer),
+      size: layer.length,
+      open: async function* () {
+        for (let at = 0; at < layer.length; at += 64) yield layer.subarray(at, at + 64);
+      },
+    };
+    const config = Buffer.from(
+      JSON.stringify({
+        ...baseConfig,
+        config: { Cmd: ["cat", "/envforge-native.txt"] },
+        rootfs: { type: "layers", diff_ids: [...baseConfig.rootfs.diff_ids, sha256(tar)] },
+        history: [...(baseConfig.history ?? []), { created_by: "envforge registry client test" }],
+      }),
+    );
+
+    const results = [];
+    for (const baseLayer of baseManifest.layers) {
+      results.push(
+        await registry.uploadBlob(
+          name,
+          { digest: baseLayer.digest, size: baseLayer.size, open: () => new Uint8Array() },
+          { mountFrom: baseRepository },
+        ),
+      );
+    }
+    results.push(await registry.uploadBlob(name, streamed));
+    results.push(
+      await registry.uploadBlob({ registry: PLAIN_REGISTRY, repository }, blobOf(config)),
+    );
+    results.push(await registry.uploadBlob(name, streamed));
+    expect(results).toEqual([
+      ...baseManifest.layers.map(() => "mounted"),
+      "uploaded",
+      "uploaded",
+      "exists",
+    ]);
+
+    const manifest = Buffer.from(
+      JSON.stringify({
+        schemaVersion: 2,
+        mediaType: "application/vnd.docker.distribution.manifest.v2+json",
+        config: {
+          mediaType: "application/vnd.docker.container.image.v1+json",
+          size: config.length,
+          digest: sha256(config),
+        },
+        layers: [
+          ...baseManifest.layers,
+          {
+            mediaType: "application/vnd.docker.image.rootfs.diff.tar.gzip",
+            size: layer.length,
+            digest: sha256(layer),
+          },
+        ],
+      }),
+    );
+    manifestDigest = await registry.putManifest(`${name}:v1`, {
+      mediaType: "application/vnd.docker.distribution.manifest.v2+json",
+      bytes: manifest,
+    });
+    expect(manifestDigest).toBe(sha256(manifest));
+    expect(await registry.getManifestDigest(`${name}:v1`)).toBe(manifestDigest);
+
+    await followProgress(docker, await docker.pull(`${name}:v1`));
+    pulled = true;
+    const container = await docker.createContainer({
+      Image: `${name}:v1`,
+      HostConfig: { NetworkMode: "none" },
+    });
+    try {
+      await container.start();
+      expect((await container.wait()).StatusCode).toBe(0);
+      const logs = await container.logs({ stdout: true, stderr: true });
+      expect(demux(logs)).toBe(message);
+    } finally {
+      await container.remove({ force: true });
+    }
+  });
+});
+
+/** The engine's multiplexed log format (non-TTY): 8-byte frame headers before each chunk. */
+function demux(buffer: Buffer): string {
+  let text = "";
+  for (let at = 0; at + 8 <= buffer.length;) {
+    const size = buffer.readUInt32BE(at + 4);
+    text += buffer.subarray(at + 8, at + 8 + size).toString("utf8");
+    at += 8 + size;
+  }
+  return text;
+}
