@@ -54,6 +54,16 @@ export async function walkBuildContext(
   const keep = (path: string): boolean =>
     !ignored(path) || (normalizedDockerfile.ok && normalizedDockerfile.path === path);
 
+  // Like Docker, an ignored folder is not entered unless a `!` rule may bring back a file inside
+  // it, or the Dockerfile lies inside it (the Dockerfile is always needed).
+  const hasExceptions = (dockerignore?.text ?? "")
+    .split(/\r?\n/)
+    .some((line) => line.trim().startsWith("!"));
+  const skipFolder = (path: string): boolean =>
+    !hasExceptions &&
+    ignored(path) &&
+    !(normalizedDockerfile.ok && normalizedDockerfile.path.startsWith(`${path}/`));
+
   const problems: Problem[] = [];
   const found: { path: string; absolute: string }[] = [];
   const symlinks: ContextEntry[] = [];
@@ -78,9 +88,9 @@ export async function walkBuildContext(
         problems.push(problemFor(absolute, "inspect the file", error));
         continue;
       }
-      // Folders are always entered: a `!` rule may bring back a file inside an ignored folder.
-      if (info.isDirectory()) await walk(path);
-      else if (!keep(path)) continue;
+      if (info.isDirectory()) {
+        if (!skipFolder(path)) await walk(path);
+      } else if (!keep(path)) continue;
       else if (info.isFile()) found.push({ path, absolute });
       else if (info.isSymbolicLink()) {
         try {

@@ -225,6 +225,17 @@ python:
     expect(parse("image: debian\n", "azure.yml").kind).toBe("azureml-v2");
   });
 
+  it("refuses envforge keys in a file read as Azure ML v2", () => {
+    expect(() =>
+      parseEnvforgeFile(
+        { path: "azure.yml", text: "image: debian\napt: [curl]\n" },
+        { kind: "azureml-v2" },
+      ),
+    ).toThrow(
+      'azure.yml:2:6: apt: "apt" is an envforge key, not part of the Azure ML v2 environment YAML (allowed: read the file as envforge.yaml (kind envforge))',
+    );
+  });
+
   it("becomes a Definition once the conda file is read", () => {
     const file = parse(ENVFORGE, "envforge.yaml");
     const conda = {

@@ -122,6 +122,19 @@ export function parseEnvforgeFile(
     );
   }
 
+  // Read as Azure's format on request: envforge's own keys would make Azure refuse the file.
+  if (options.kind === "azureml-v2") {
+    for (const key of ENVFORGE_ONLY_KEYS) {
+      if (key in value) {
+        problems.push({
+          ...at([key], { message: "" }),
+          message: `${JSON.stringify(key)} is an envforge key, not part of the Azure ML v2 environment YAML`,
+          allowed: "read the file as envforge.yaml (kind envforge)",
+        });
+      }
+    }
+  }
+
   const hasImage = value.image !== undefined;
   const hasBuild = value.build !== undefined;
   if (hasImage === hasBuild) {

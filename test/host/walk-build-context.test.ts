@@ -89,6 +89,19 @@ describe("walkBuildContext", () => {
     ]);
   });
 
+  it("finds a Dockerfile inside an ignored folder, and lists nothing else from it", async () => {
+    await files({
+      ".dockerignore": "docker\nnode_modules\n",
+      "docker/Dockerfile": "FROM debian\n",
+      "docker/notes.txt": "",
+      "node_modules/x/index.js": "",
+      "app.py": "",
+    });
+    const walked = await walkBuildContext(context, { dockerfilePath: "docker/Dockerfile" });
+    expect(walked.dockerfile).toBe("FROM debian\n");
+    expect(walked.files.map((file) => file.path)).toEqual([".dockerignore", "app.py"]);
+  });
+
   it("finds a Dockerfile elsewhere in the context", async () => {
     await files({ "docker/gpu.Dockerfile": "FROM debian\n" });
     const walked = await walkBuildContext(context, { dockerfilePath: "./docker/gpu.Dockerfile" });
