@@ -3,7 +3,7 @@
  * `save_to_directory`). Saving is all or nothing: the files go to a temporary sibling folder
  * that is renamed into place, so an error never leaves a half-written folder behind.
  */
-import { lstat, mkdir, mkdtemp, readdir, rename, rm, writeFile } from "node:fs/promises";
+import { chmod, lstat, mkdir, mkdtemp, readdir, rename, rm, writeFile } from "node:fs/promises";
 import { basename, dirname, join, resolve } from "node:path";
 import type { Problem } from "../errors/index.js";
 import { ConflictError, ValidationError } from "../errors/index.js";
@@ -79,6 +79,8 @@ export async function saveAzureMlV1Folder(
     throw fileError(parent, "create a temporary folder", error);
   }
   try {
+    // mkdtemp makes a private (0700) folder; the saved folder is an ordinary one.
+    await chmod(temporary, 0o755);
     for (const [name, text] of Object.entries(files)) {
       await writeFile(join(temporary, name), text, { flag: "wx" });
     }

@@ -1,4 +1,4 @@
-import { cp, mkdir, mkdtemp, readdir, readFile, rm, writeFile } from "node:fs/promises";
+import { cp, mkdir, mkdtemp, readdir, readFile, rm, stat, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -46,6 +46,7 @@ describe("Azure ML v1 folders on disk", () => {
       expect(withoutSourcePaths(second)).toEqual(withoutSourcePaths(first));
       expect(definitionHash(second)).toBe(definitionHash(first));
       expect(await readdir(dir)).toEqual(["saved"]);
+      expect((await stat(saved)).mode & 0o777).toBe(0o755);
     },
   );
 
