@@ -148,7 +148,15 @@ export class HttpRegistry implements Registry {
       options.mountFrom === undefined
         ? ""
         : `?mount=${encodeURIComponent(blob.digest)}&from=${encodeURIComponent(options.mountFrom)}`;
-    const start = { method: "POST", path: `blobs/uploads/${query}`, actions: "pull,push" } as const;
+    const start = {
+      method: "POST",
+      path: `blobs/uploads/${query}`,
+      actions: "pull,push",
+      // A token registry mounts only with read access to the source granted in the token.
+      ...(options.mountFrom === undefined
+        ? {}
+        : { extraScopes: [`repository:${options.mountFrom}:pull`] }),
+    } as const;
     const started = await this.#session.request(target, start);
     await discard(started);
     if (started.status === 201 && options.mountFrom !== undefined) return "mounted";

@@ -24,7 +24,7 @@ export interface AuthorizeOptions {
   readonly registry: string;
   readonly challenge: AuthChallenge | undefined;
   /** What the token must grant, e.g. `repository:envforge/debian:pull,push`. */
-  readonly scope: string;
+  readonly scopes: readonly string[];
   readonly credentials: RegistryCredentials | undefined;
   /** Where credentials were looked for, for the "no credentials" message. */
   readonly credentialSource: string;
@@ -87,7 +87,7 @@ async function bearer(challenge: AuthChallenge, options: AuthorizeOptions): Prom
   if (service !== undefined) realm.searchParams.set("service", service);
   // Our scope, not the challenge's, as the Docker client does: a registry challenges a blob HEAD
   // with `pull` only, and a token for that would be refused at the upload that follows.
-  realm.searchParams.set("scope", options.scope);
+  for (const scope of options.scopes) realm.searchParams.append("scope", scope);
   const server = `token server ${realm.origin}${realm.pathname} of registry ${registry}`;
 
   const headers: Record<string, string> = { accept: "application/json" };

@@ -25,6 +25,8 @@ export interface RegistryRequest {
   readonly path: string;
   /** `pull` to read, `pull,push` to write. */
   readonly actions: "pull" | "pull,push";
+  /** More token scopes, e.g. `repository:<source>:pull` for a cross-repository mount. */
+  readonly extraScopes?: readonly string[];
   readonly headers?: Readonly<Record<string, string>>;
   /** Made anew for each attempt, so the request can be sent again after a challenge. */
   readonly body?: () => NonNullable<RequestInit["body"]>;
@@ -40,7 +42,7 @@ export interface RegistrySessionOptions {
 
 export class RegistrySession {
   readonly #options: RegistrySessionOptions;
-  /** Per `registry scope`: the Authorization that worked last, reused until it expires. */
+  /** Per `registry scopes`: the Authorization that worked last, reused until it expires. */
   readonly #authorizations = new Map<string, Authorization>();
   readonly #credentialsByRegistry = new Map<string, Promise<RegistryCredentials | undefined>>();
   /** Every password form and token this client handled, removed from every message. */
@@ -56,8 +58,11 @@ export class RegistrySession {
   }
 
   async request(target: Target, request: RegistryRequest): Promise<Response> {
-    const scope = `repository:${target.repository}:${request.actions}`;
-    const key = `${target.registry} ${scope}`;
+    const scopes = [
+      `repository:${target.repository}:${request.actions}`,
+      ...(request.extraScopes ?? []),
+    ];
+    const key = `${target.registry} ${scopes.join(" ")}`;
     const cached = this.#authorizations.get(key);
     const usable =
       cached !== undefined &&
@@ -72,7 +77,7 @@ export class RegistrySession {
     const authorization = await authorize({
       registry: target.registry,
       challenge,
-      scope,
+      scopes,
       credentials,
       credentialSource: this.#options.credentials.description,
       fetch: this.#options.fetch,

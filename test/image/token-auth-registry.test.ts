@@ -10,6 +10,7 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { gzipSync } from "node:zlib";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { z } from "zod";
 import { errorJson } from "../../src/errors/index.js";
 import { dockerConfigCredentials } from "../../src/image/docker-config.js";
 import { HttpRegistry } from "../../src/image/http-registry.js";
@@ -208,6 +209,27 @@ describe.skipIf(gate.skip)("HttpRegistry with a Bearer token registry", () => {
     expect(tokens?.requests.slice(before).map((request) => request.scopes)).toEqual([
       [`repository:${pushed}:pull,push`],
       [`repository:${pushed}:pull`],
+    ]);
+  });
+
+  it("mounts a blob from another repository with a token that may read it", async () => {
+    const { registry } = await clientWith("mount", PASSWORD);
+    const manifest = await registry.getManifest(`${registryAddress}/${repository}:v1`);
+    const layers = z
+      .object({ layers: z.array(z.object({ digest: z.string(), size: z.number() })).min(1) })
+      .parse(JSON.parse(Buffer.from(manifest.bytes).toString())).layers;
+    const mounted = `${repository}-mounted`;
+    const before = tokens?.requests.length ?? 0;
+    for (const layer of layers) {
+      const blob = { ...layer, open: () => new Uint8Array() };
+      expect(
+        await registry.uploadBlob(`${registryAddress}/${mounted}`, blob, { mountFrom: repository }),
+      ).toBe("mounted");
+      expect(await registry.blobExists(`${registryAddress}/${mounted}`, layer.digest)).toBe(true);
+    }
+    expect(tokens?.requests.slice(before).map((request) => request.scopes)).toContainEqual([
+      `repository:${mounted}:pull,push`,
+      `repository:${repository}:pull`,
     ]);
   });
 
