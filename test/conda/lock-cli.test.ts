@@ -2,12 +2,11 @@
 import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
-import { Writable } from "node:stream";
 import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startChannelServer } from "../../src/conda/channel-server.js";
 import type { ChannelServer } from "../../src/conda/channel-server.js";
-import { runCli } from "../../src/cli/run-cli.js";
+import { cli } from "../support/run-cli.js";
 
 const repoRoot = fileURLToPath(new URL("../..", import.meta.url));
 const channelDir = resolve(repoRoot, "../shared/testdata/repodata/defaults-2018");
@@ -36,27 +35,11 @@ afterAll(async () => {
   await rm(work, { recursive: true, force: true });
 });
 
-function sink(): { stream: Writable; text: () => string } {
-  const chunks: Buffer[] = [];
-  const stream = new Writable({
-    write(chunk: Buffer, _encoding, done) {
-      chunks.push(Buffer.from(chunk));
-      done();
-    },
-  });
-  return { stream, text: () => Buffer.concat(chunks).toString("utf8") };
-}
-
-async function envforge(args: string[], channelUrl = server.url) {
-  const stdout = sink();
-  const stderr = sink();
-  const code = await runCli(args, {
-    stdout: stdout.stream,
-    stderr: stderr.stream,
-    env: { ENVFORGE_HOME: join(work, "home"), ENVFORGE_CHANNEL_URLS: `defaults=${channelUrl}` },
+function envforge(args: string[], channelUrl = server.url) {
+  return cli(args, {
     cwd: work,
+    env: { ENVFORGE_HOME: join(work, "home"), ENVFORGE_CHANNEL_URLS: `defaults=${channelUrl}` },
   });
-  return { code, stdout: stdout.text(), stderr: stderr.text() };
 }
 
 describe("envforge lock", () => {
