@@ -6,6 +6,7 @@
 set -euo pipefail
 
 SOCK=/var/run/docker.sock
+PIDFILE=/var/run/docker.pid
 LOG_DIR=/var/log/envforge-ci
 LOG=$LOG_DIR/docker-setup.log
 DOCKERD_LOG=$LOG_DIR/dockerd.log
@@ -44,10 +45,19 @@ else
   if ! [ -x /usr/sbin/dockerd ]; then
     apt_install docker.io || fail "apt-get install docker.io failed"
   fi
-  # setsid: the engine must outlive this script and the shell that ran it.
-  setsid nohup /usr/sbin/dockerd --bridge=none --iptables=false --ip-forward=false \
-    >"$DOCKERD_LOG" 2>&1 </dev/null &
-  pid=$!
+  pid=$(cat "$PIDFILE" 2>/dev/null || true)
+  if [ -n "$pid" ] && [ "$(cat "/proc/$pid/comm" 2>/dev/null)" = dockerd ]; then
+    # An engine is still starting (or stuck): wait for it rather than start a second one.
+    how="waited for pid $pid"
+  else
+    # A pid file left by an engine that died would stop the new one from starting.
+    rm -f "$PIDFILE"
+    # setsid: the engine must outlive this script and the shell that ran it.
+    setsid nohup /usr/sbin/dockerd --bridge=none --iptables=false --ip-forward=false \
+      >"$DOCKERD_LOG" 2>&1 </dev/null &
+    pid=$!
+    how="started pid $pid, log $DOCKERD_LOG"
+  fi
   deadline=$(($(date +%s) + WAIT_SECONDS))
   until engine_answers; do
     kill -0 "$pid" 2>/dev/null || fail "dockerd exited during start-up" "$DOCKERD_LOG"
@@ -55,7 +65,6 @@ else
       fail "dockerd did not answer GET /_ping on $SOCK within ${WAIT_SECONDS} s" "$DOCKERD_LOG"
     sleep 0.2
   done
-  how="started pid $pid, log $DOCKERD_LOG"
 fi
 
 version=$(curl -sf --max-time 5 --unix-socket "$SOCK" http://localhost/version |
