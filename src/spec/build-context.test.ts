@@ -1,3 +1,4 @@
+import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { ValidationError } from "../errors/index.js";
 import type { ContextEntry } from "./build-context.js";
@@ -178,5 +179,31 @@ describe("selectContextFiles", () => {
         }),
       ),
     ).toEqual(["ctx/Dockerfile: the Dockerfile must be a regular file"]);
+  });
+});
+
+describe("context paths, by property", () => {
+  const segment = fc.constantFrom("a", "b", "..", ".", "", "c.d");
+  const path = fc.array(segment, { minLength: 1, maxLength: 6 }).map((parts) => parts.join("/"));
+  const insideOnly = (result: string): boolean =>
+    !result.startsWith("/") && !result.split("/").includes("..");
+
+  it("normalizeContextPath never accepts a path that leaves the context", () => {
+    fc.assert(
+      fc.property(path, (candidate) => {
+        const result = normalizeContextPath(candidate);
+        if (result.ok) expect(insideOnly(result.path)).toBe(true);
+      }),
+    );
+  });
+
+  it("resolveLinkTarget never resolves outside the context", () => {
+    fc.assert(
+      fc.property(path, fc.boolean(), path, (link, absolute, target) => {
+        const resolved = resolveLinkTarget(link, absolute ? `/${target}` : target);
+        if (resolved !== undefined) expect(insideOnly(resolved)).toBe(true);
+        if (absolute) expect(resolved).toBeUndefined();
+      }),
+    );
   });
 });

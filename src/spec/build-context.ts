@@ -51,7 +51,8 @@ export function normalizeContextPath(path: string): ContextPathResult {
 export function resolveLinkTarget(linkPath: string, target: string): string | undefined {
   if (target === "" || target.startsWith("/")) return undefined;
   const resolved = posix.normalize(posix.join(posix.dirname(linkPath), target));
-  if (resolved === ".." || resolved.startsWith("../")) return undefined;
+  // A link path that is itself absolute (never in a valid listing) must not resolve either.
+  if (resolved === ".." || resolved.startsWith("../") || resolved.startsWith("/")) return undefined;
   return resolved.replace(/\/+$/, "");
 }
 

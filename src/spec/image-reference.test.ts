@@ -1,3 +1,4 @@
+import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { ValidationError } from "../errors/index.js";
 import {
@@ -70,6 +71,48 @@ describe("parseImageReference", () => {
     expect((error as ValidationError).message).toBe(
       'env.yaml:3: image: not a valid image reference: repository path component "Ubuntu" is not valid ' +
         '(found "Ubuntu:20.04"; allowed: lower-case letters and digits, separated by ".", "_", "__" or "-")',
+    );
+  });
+});
+
+describe("image references, by property", () => {
+  const alnum = fc.stringMatching(/^[a-z0-9]{1,8}$/);
+  const component = fc
+    .tuple(
+      alnum,
+      fc.array(fc.tuple(fc.constantFrom(".", "_", "__", "-", "--"), alnum), { maxLength: 2 }),
+    )
+    .map(([head, rest]) => head + rest.map(([separator, part]) => separator + part).join(""));
+  const registry = fc.oneof(
+    fc.constant("localhost"),
+    fc.tuple(alnum, alnum).map(([a, b]) => `${a}.${b}`),
+    fc.tuple(alnum, fc.integer({ min: 1, max: 65535 })).map(([host, port]) => `${host}:${port}`),
+  );
+  const reference = fc
+    .record(
+      {
+        registry,
+        repository: fc
+          .array(component, { minLength: 1, maxLength: 3 })
+          .map((parts) => parts.join("/")),
+        tag: fc.stringMatching(/^\w[\w.-]{0,20}$/),
+        digest: fc.stringMatching(/^[a-f0-9]{64}$/).map((hex) => `sha256:${hex}`),
+      },
+      { requiredKeys: ["repository"] },
+    )
+    // Without a registry, a first component that looks like a host is read as one (Docker's
+    // rule), so such names are not round-trippable by design.
+    .filter((ref) => {
+      if (ref.registry !== undefined || !ref.repository.includes("/")) return true;
+      const first = ref.repository.split("/")[0] ?? "";
+      return !first.includes(".") && first !== "localhost";
+    });
+
+  it("parses what it formats", () => {
+    fc.assert(
+      fc.property(reference, (ref) => {
+        expect(parseImageReference(formatImageReference(ref))).toEqual(ref);
+      }),
     );
   });
 });
