@@ -187,7 +187,11 @@ describe("secrets", () => {
         "http://127.0.0.1:8000/t/tok-999/private",
       ],
       dependencies: ["python=3.10", "pip"],
-      pip: ["--extra-index-url http://sub:subpass-88@localhost:8081/simple", "requests"],
+      pip: [
+        "--extra-index-url http://sub:subpass-88@localhost:8081/simple",
+        "requests",
+        "private-lib @ http://wheel:wheelpass-55@wheels.localhost/private_lib-1.0-py3-none-any.whl",
+      ],
       variables: {},
       source: {
         path: "env.yml",
@@ -196,7 +200,7 @@ describe("secrets", () => {
     },
   };
   const hash = definitionHash(definition);
-  const passwords = [secret, "chanpass-77", "tok-999", "subpass-88"];
+  const passwords = [secret, "chanpass-77", "tok-999", "subpass-88", "wheelpass-55"];
 
   it.each([
     ["without a lock", undefined],
@@ -222,6 +226,7 @@ describe("secrets", () => {
       [
         "machine 127.0.0.1 login builder password s3cr3t-pa55",
         "machine localhost login sub password subpass-88",
+        "machine wheels.localhost login wheel password wheelpass-55",
         "",
       ].join("\n"),
     );

@@ -28,7 +28,10 @@ export function pipNetrc(definition: Definition): string | undefined {
     ...(definition.pip?.indexUrl === undefined ? [] : [definition.pip.indexUrl]),
     ...(definition.pip?.extraIndexUrls ?? []),
     ...(definition.pip?.findLinks ?? []),
-    ...(definition.conda?.pip.filter((line) => line.startsWith("-")) ?? []),
+    ...(definition.conda?.pip ?? []),
+    // Direct references (`name @ https://…`) fetch from their own URL.
+    ...(definition.pip?.requirements ?? []).map((r) => r.requirement),
+    ...(definition.pip?.constraints ?? []).map((r) => r.requirement),
   ];
   const machines = new Map<string, string>();
   const conflicts = new Set<string>();

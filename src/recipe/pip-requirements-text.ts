@@ -51,10 +51,9 @@ export function pipFiles(options: {
     ...subOptions,
   ].map(stripUrlCredentials);
   const constraints = pip?.constraints ?? [];
-  const requirementLines = [
-    ...subRequirements,
-    ...(pip?.requirements ?? []).map(requirementLine),
-  ].sort(byCodeUnits);
+  const requirementLines = [...subRequirements, ...(pip?.requirements ?? []).map(requirementLine)]
+    .map(stripUrlCredentials)
+    .sort(byCodeUnits);
   return {
     requirements: text([
       `# pip requirements of ${definitionHash}`,
@@ -66,7 +65,7 @@ export function pipFiles(options: {
       ? {
           constraints: text([
             `# pip constraints of ${definitionHash}`,
-            ...constraints.map(requirementLine).sort(byCodeUnits),
+            ...constraints.map(requirementLine).map(stripUrlCredentials).sort(byCodeUnits),
           ]),
         }
       : {}),

@@ -386,12 +386,18 @@ describe("definitionHash", () => {
       base: { kind: "image", image: { repository: "debian", tag: "bookworm" }, defaulted: false },
       conda: {
         channels: ["http://127.0.0.1:8000/t/tk-123/private", "http://bob:s3cret@127.0.0.1:8000/c"],
-        dependencies: ["python=3.11"],
+        dependencies: ["python=3.11", "https://erin:conda-pw@127.0.0.1:8000/pkg-1-0.conda"],
         pip: ["--extra-index-url http://alice:hunter2@127.0.0.1:8080/simple", "x"],
         variables: {},
       },
       pip: {
-        requirements: [],
+        requirements: [
+          {
+            name: "lib",
+            requirement: "lib @ https://frank:wheel-pw@127.0.0.1/lib-1-py3-none-any.whl",
+            hashes: [],
+          },
+        ],
         constraints: [],
         indexUrl: "https://carol:pa%40ss@127.0.0.1:8443/simple",
         extraIndexUrls: [],
@@ -404,7 +410,19 @@ describe("definitionHash", () => {
       python: { userManagedDependencies: false, interpreterPath: "python" },
     };
     const document = canonicalJson(canonicalDefinition(d));
-    for (const secret of ["tk-123", "s3cret", "hunter2", "pa%40ss", "bob", "alice", "carol"]) {
+    for (const secret of [
+      "tk-123",
+      "s3cret",
+      "hunter2",
+      "pa%40ss",
+      "conda-pw",
+      "wheel-pw",
+      "bob",
+      "alice",
+      "carol",
+      "erin",
+      "frank",
+    ]) {
       expect(document).not.toContain(secret);
     }
     // Same index, other credentials: same image, same hash.

@@ -139,8 +139,12 @@ function canonicalConda(conda: CondaEnvironment): CanonicalConda {
   const requirements = conda.pip.filter((line) => !line.startsWith("-"));
   return {
     channels: conda.channels.map(stripUrlCredentials),
-    dependencies: sorted(conda.dependencies),
-    pip: { requirements: sorted(requirements), options: options.map(stripUrlCredentials) },
+    // A match spec or a requirement may be a URL too (`pkg @ https://…`).
+    dependencies: sorted(conda.dependencies.map(stripUrlCredentials)),
+    pip: {
+      requirements: sorted(requirements.map(stripUrlCredentials)),
+      options: options.map(stripUrlCredentials),
+    },
     variables: plainRecord(conda.variables),
   };
 }
@@ -158,7 +162,7 @@ function canonicalPip(pip: PipRequirements): CanonicalPip {
 
 function canonicalRequirements(list: readonly PipRequirement[]): CanonicalPipRequirement[] {
   return list
-    .map((r) => ({ requirement: r.requirement, hashes: sorted(r.hashes) }))
+    .map((r) => ({ requirement: stripUrlCredentials(r.requirement), hashes: sorted(r.hashes) }))
     .sort(
       (a, b) =>
         byCodeUnits(a.requirement, b.requirement) ||
