@@ -39,3 +39,5 @@ export {
 export type { OpenWorkspaceStoreOptions } from "./open-workspace-store.js";
 export { openSqliteStore } from "./sqlite-store.js";
 export { openPostgresStore } from "./postgres-store.js";
+export { openEnvironmentService } from "./open-environment-service.js";
+export type { OpenedEnvironmentService } from "./open-environment-service.js";

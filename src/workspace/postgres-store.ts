@@ -31,6 +31,10 @@ export async function openPostgresStore(options: PostgresStoreOptions): Promise<
     connectionString: options.url,
     max: options.maxConnections ?? 10,
     application_name: "envforge",
+    // Waiting on an environment's row lock as long as SQLite waits for its write lock, and no
+    // longer; a transaction left open by a dead client is ended by the server.
+    lock_timeout: 10_000,
+    idle_in_transaction_session_timeout: 60_000,
   });
   // An idle client whose server went away emits here; without a listener Node would crash. The
   // next transaction reports the failure instead.

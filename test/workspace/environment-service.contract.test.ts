@@ -300,6 +300,45 @@ describe.each(kinds)("workspace service on %s", (kind) => {
       expect((await service.listEnvironments({ workspace })).items).toEqual([]);
     });
 
+    it("rolls back the environment row it created when the transaction fails later", async () => {
+      const workspace = await freshWorkspace();
+      const failing: WorkspaceStore = {
+        ...store,
+        write: (work) =>
+          store.write((tx) =>
+            work({
+              ...tx,
+              insertVersion: async () => {
+                throw new Error("disk full");
+              },
+            }),
+          ),
+      };
+      const broken = createEnvironmentService({ store: failing, curated: CURATED });
+      const error = await rejects(() =>
+        broken.registerEnvironment({ workspace, name: "half", definition: definitionWith([]) }),
+      );
+      expect(String(error)).toContain("disk full");
+      expect((await service.listEnvironments({ workspace, includeArchived: true })).items).toEqual(
+        [],
+      );
+    });
+
+    it("refuses to go past the highest version number", async () => {
+      const workspace = await freshWorkspace();
+      await service.registerEnvironment({
+        workspace,
+        name: "top",
+        definition: definitionWith(["x"]),
+        version: 2_147_483_647,
+      });
+      const error = await rejects(() =>
+        service.registerEnvironment({ workspace, name: "top", definition: definitionWith(["y"]) }),
+      );
+      expect(error).toBeInstanceOf(ConflictError);
+      expect(String(error)).toContain("has used the highest version number (2147483647)");
+    });
+
     it("refuses a lock of another definition and writes nothing", async () => {
       const workspace = await freshWorkspace();
       const other = definitionHash(definitionWith(["other"]));

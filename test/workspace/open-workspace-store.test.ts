@@ -4,6 +4,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { ExternalError, ValidationError } from "../../src/errors/index.js";
+import { openEnvironmentService } from "../../src/workspace/open-environment-service.js";
 import { openWorkspaceStore } from "../../src/workspace/open-workspace-store.js";
 import { createTestDatabase, probePostgres } from "../support/postgres.js";
 
@@ -21,6 +22,22 @@ describe("openWorkspaceStore", () => {
       expect(existsSync(store.location)).toBe(true);
     } finally {
       await store.close();
+    }
+  });
+
+  it("opens the service with the shipped curated environments", async () => {
+    const opened = await openEnvironmentService({ env: { ENVFORGE_HOME: join(home, "service") } });
+    try {
+      expect(opened.store.location).toBe(join(home, "service", "envforge.db"));
+      const curated = await opened.service.listCurated();
+      expect(curated.map((c) => c.name)).toContain("envforge-python-3.10-minimal");
+      const { version } = await opened.service.registerEnvironment({
+        name: "mine",
+        definition: curated[0]!.definition,
+      });
+      expect(version).toMatchObject({ workspace: "default", name: "mine", version: 1 });
+    } finally {
+      await opened.close();
     }
   });
 
