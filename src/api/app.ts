@@ -1,0 +1,139 @@
+/**
+ * The HTTP API's composition: fastify with zod validation, the access hook, problem+JSON
+ * errors, metrics, the OpenAPI document and the routes. Everything it acts on is passed in
+ * (the service, settings, a log stream), so tests build it on any store they like.
+ */
+import fastifySwagger from "@fastify/swagger";
+import Fastify from "fastify";
+import type { FastifyError } from "fastify";
+import type { ZodTypeProvider } from "fastify-type-provider-zod";
+import {
+  jsonSchemaTransform,
+  jsonSchemaTransformObject,
+  serializerCompiler,
+  validatorCompiler,
+} from "fastify-type-provider-zod";
+import { EnvforgeError } from "../errors/index.js";
+import type { ParseSettings } from "../spec/definition.js";
+import type { EnvironmentService } from "../workspace/index.js";
+import { accessHook } from "./access.js";
+import { createApiMetrics } from "./metrics.js";
+import type { RouteDeps, ZodApp } from "./route-deps.js";
+import { PROBLEM_CONTENT_TYPE, problemOf, requestProblem } from "./problem.js";
+import { registerEnvironmentRoutes } from "./routes/environment-routes.js";
+import { registerSystemRoutes } from "./routes/system-routes.js";
+import { registerTokenRoutes } from "./routes/token-routes.js";
+import { registerVersionRoutes } from "./routes/version-routes.js";
+import { registerWorkspaceRoutes } from "./routes/workspace-routes.js";
+
+/** Uploads larger than this are refused with 413 before they are parsed. */
+export const DEFAULT_BODY_LIMIT = 16 * 1024 * 1024;
+
+/** Headers that carry secrets; pino replaces them in every log line. */
+export const REDACTED_PATHS = [
+  "req.headers.authorization",
+  "req.headers.cookie",
+  'res.headers["set-cookie"]',
+];
+
+export interface ApiAppOptions {
+  readonly service: EnvironmentService;
+  /** `sqlite` or `postgres`: a label on metrics and /healthz. */
+  readonly storeKind: string;
+  /** Require API tokens. */
+  readonly auth: boolean;
+  /** How uploaded definitions are read (default base image, python, platform). */
+  readonly settings: ParseSettings;
+  /** Registry host[:port] that image names are given under. */
+  readonly registry?: string;
+  readonly bodyLimit?: number;
+  /** Where JSON log lines go; default none. */
+  readonly log?: { readonly stream: NodeJS.WritableStream; readonly level?: string };
+  /** envforge's version, shown in the OpenAPI document. */
+  readonly version?: string;
+}
+
+export async function buildApiApp(options: ApiAppOptions): Promise<ZodApp> {
+  const app: ZodApp = Fastify({
+    bodyLimit: options.bodyLimit ?? DEFAULT_BODY_LIMIT,
+    logger:
+      options.log === undefined
+        ? false
+        : {
+            level: options.log.level ?? "info",
+            stream: options.log.stream,
+            redact: { paths: REDACTED_PATHS, censor: "[redacted]" },
+          },
+  }).withTypeProvider<ZodTypeProvider>();
+
+  app.setValidatorCompiler(validatorCompiler);
+  app.setSerializerCompiler(serializerCompiler);
+
+  const metrics = createApiMetrics({ store: options.storeKind });
+  app.addHook("onRequest", accessHook({ service: options.service, auth: options.auth }));
+  app.addHook("onResponse", async (request, reply) => {
+    metrics.observeRequest({
+      method: request.method,
+      route: request.routeOptions.url ?? "unmatched",
+      status: reply.statusCode,
+      seconds: reply.elapsedTime / 1000,
+    });
+  });
+
+  app.setErrorHandler((error: FastifyError, request, reply) => {
+    const instance = request.url.split("?")[0] ?? request.url;
+    const body =
+      error instanceof EnvforgeError
+        ? problemOf(error, instance)
+        : (requestProblem(error, instance) ?? problemOf(error, instance));
+    if (body.status >= 500) request.log.error({ err: error }, "request failed");
+    return reply.code(body.status).type(PROBLEM_CONTENT_TYPE).send(body);
+  });
+  app.setNotFoundHandler((request, reply) => {
+    const instance = request.url.split("?")[0] ?? request.url;
+    return reply
+      .code(404)
+      .type(PROBLEM_CONTENT_TYPE)
+      .send({
+        type: "urn:envforge:problem:not-found",
+        title: "Not found",
+        status: 404,
+        detail: `no route ${request.method} ${instance}; /openapi.json lists them`,
+        instance,
+        error: "not-found",
+      });
+  });
+
+  await app.register(fastifySwagger, {
+    openapi: {
+      openapi: "3.0.3",
+      info: {
+        title: "envforge API",
+        description:
+          "Workspaces, environments and their versions. Errors are application/problem+json (RFC 9457). See docs/api.md.",
+        version: options.version ?? "0.0.0",
+      },
+      components: {
+        securitySchemes: { bearer: { type: "http", scheme: "bearer", bearerFormat: "efk_…" } },
+      },
+      ...(options.auth ? { security: [{ bearer: [] }] } : {}),
+    },
+    transform: jsonSchemaTransform,
+    transformObject: jsonSchemaTransformObject,
+  });
+
+  const deps: RouteDeps = {
+    service: options.service,
+    settings: options.settings,
+    metrics,
+    auth: options.auth,
+    ...(options.registry === undefined ? {} : { registry: options.registry }),
+  };
+  registerSystemRoutes(app, { ...deps, storeKind: options.storeKind });
+  registerWorkspaceRoutes(app, deps);
+  registerEnvironmentRoutes(app, deps);
+  registerVersionRoutes(app, deps);
+  registerTokenRoutes(app, deps);
+  await app.ready();
+  return app;
+}

@@ -1,0 +1,64 @@
+/**
+ * `getImageDetails()`: the image a version names and the ingredients of its build, before any
+ * build exists (ARCHITECTURE.md, Ingredients). Pure: a version in, data out. The digest and
+ * `existsInRegistry` are filled once builds exist; until then they say "not built".
+ */
+import { makeRecipe } from "../recipe/index.js";
+import type { PythonEnvironment } from "../recipe/index.js";
+import { imageName } from "../spec/image-hash.js";
+import type { Lock } from "../spec/lock.js";
+import type { EnvironmentVersion } from "../workspace/index.js";
+
+export interface ImageDetails {
+  readonly workspace: string;
+  readonly name: string;
+  readonly version: number;
+  readonly definitionHash: string;
+  readonly imageHash: string;
+  readonly image: {
+    /** `<registry>/envforge/envforge_<32 hex>` */
+    readonly name: string;
+    readonly registry: string | null;
+    readonly digest: string | null;
+  };
+  readonly existsInRegistry: boolean;
+  readonly ingredients: {
+    readonly dockerfile: string;
+    readonly condaSpecification: string | null;
+    readonly lock: Lock | null;
+    readonly pipRequirements: string | null;
+  };
+  readonly pythonEnvironment: PythonEnvironment;
+}
+
+export function imageDetailsOf(
+  version: EnvironmentVersion,
+  options: { readonly registry?: string } = {},
+): ImageDetails {
+  const recipe = makeRecipe(version.definition, {
+    definitionHash: version.definitionHash,
+    ...(version.lock === undefined ? {} : { lock: version.lock }),
+  });
+  const registry =
+    options.registry === undefined || options.registry === "" ? null : options.registry;
+  return {
+    workspace: version.workspace,
+    name: version.name,
+    version: version.version,
+    definitionHash: recipe.definitionHash,
+    imageHash: recipe.imageHash,
+    image: {
+      name: imageName({ imageHash: recipe.imageHash, ...(registry === null ? {} : { registry }) }),
+      registry,
+      digest: null,
+    },
+    existsInRegistry: false,
+    ingredients: {
+      dockerfile: recipe.dockerfile,
+      condaSpecification: recipe.condaSpecification ?? null,
+      lock: version.lock ?? null,
+      pipRequirements: recipe.pipRequirements ?? null,
+    },
+    pythonEnvironment: recipe.pythonEnvironment,
+  };
+}

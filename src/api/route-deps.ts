@@ -1,0 +1,28 @@
+/** What every route module gets: the typed app and the services it calls. */
+import type {
+  FastifyBaseLogger,
+  FastifyInstance,
+  RawReplyDefaultExpression,
+  RawRequestDefaultExpression,
+  RawServerDefault,
+} from "fastify";
+import type { ZodTypeProvider } from "fastify-type-provider-zod";
+import type { ParseSettings } from "../spec/definition.js";
+import type { EnvironmentService } from "../workspace/index.js";
+import type { ApiMetrics } from "./metrics.js";
+
+export type ZodApp = FastifyInstance<
+  RawServerDefault,
+  RawRequestDefaultExpression,
+  RawReplyDefaultExpression,
+  FastifyBaseLogger,
+  ZodTypeProvider
+>;
+
+export interface RouteDeps {
+  readonly service: EnvironmentService;
+  readonly settings: ParseSettings;
+  readonly metrics: ApiMetrics;
+  readonly registry?: string;
+  readonly auth: boolean;
+}
