@@ -17,6 +17,7 @@ import { pipFiles } from "./pip-requirements-text.js";
 import type {
   ContextEntry,
   GeneratedFile,
+  PackageGroup,
   PythonEnvironment,
   Recipe,
   RecipeOptions,
@@ -94,28 +95,7 @@ export function makeRecipe(definition: Definition, options: RecipeOptions): Reci
     { path: DOCKERFILE_PATH, content: dockerfile },
     ...pipGenerated,
   ];
-  const context: ContextEntry[] = [
-    ...(definition.base.kind === "build"
-      ? definition.base.files.map((file) => ({
-          path: file.path,
-          size: file.size,
-          sha256: file.sha256,
-          mode: file.mode,
-          source: "user" as const,
-        }))
-      : []),
-    ...generatedFiles.map((file) => {
-      const bytes = new TextEncoder().encode(file.content);
-      return {
-        path: file.path,
-        size: bytes.length,
-        sha256: `sha256:${sha256Hex(file.content)}`,
-        mode: 0o644,
-        source: "generated" as const,
-      };
-    }),
-    ...groups.map((group) => ({ path: group.directory, source: "conda-prefix" as const })),
-  ].sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
+  const context = contextOf(definition, generatedFiles, groups);
 
   const pythonEnvironment: PythonEnvironment = hasConda
     ? {
@@ -141,6 +121,33 @@ export function makeRecipe(definition: Definition, options: RecipeOptions): Reci
     buildSecrets: secret === undefined ? [] : [secret],
     pythonEnvironment,
   };
+}
+
+/** The user's files (build contexts), the generated files and the conda group folders, sorted. */
+function contextOf(
+  definition: Definition,
+  generatedFiles: readonly GeneratedFile[],
+  groups: readonly PackageGroup[],
+): ContextEntry[] {
+  return [
+    ...(definition.base.kind === "build"
+      ? definition.base.files.map((file) => ({
+          path: file.path,
+          size: file.size,
+          sha256: file.sha256,
+          mode: file.mode,
+          source: "user" as const,
+        }))
+      : []),
+    ...generatedFiles.map((file) => ({
+      path: file.path,
+      size: new TextEncoder().encode(file.content).length,
+      sha256: `sha256:${sha256Hex(file.content)}`,
+      mode: 0o644,
+      source: "generated" as const,
+    })),
+    ...groups.map((group) => ({ path: group.directory, source: "conda-prefix" as const })),
+  ].sort((a, b) => byCodeUnits(a.path, b.path));
 }
 
 function baseOf(definition: Definition, options: RecipeOptions): DockerfileParts["base"] {
