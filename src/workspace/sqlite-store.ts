@@ -81,7 +81,8 @@ export async function openSqliteStore(options: SqliteStoreOptions): Promise<Work
         await whenFree(path, deadline, () => db.exec("COMMIT"));
         return value;
       } catch (error) {
-        if (db.inTransaction) db.exec("ROLLBACK");
+        // A failed ROLLBACK must not hide why the transaction failed.
+        if (db.inTransaction) guardQuietly(() => db.exec("ROLLBACK"));
         throw error;
       }
     });
@@ -118,7 +119,13 @@ async function whenFree<T>(path: string, deadline: number, work: () => T): Promi
     try {
       return guard(path, work);
     } catch (error) {
-      if (!isBusy(error) || Date.now() + pause > deadline) throw error;
+      if (!isBusy(error)) throw error;
+      if (Date.now() + pause > deadline) {
+        throw new ExternalError(
+          `SQLite database ${path} stayed locked by another connection (another envforge process?) for longer than the wait allowed`,
+          { cause: error },
+        );
+      }
     }
     // Jitter keeps processes that collided once from colliding again in step.
     await sleep(pause / 2 + Math.random() * pause);
@@ -134,6 +141,14 @@ function isBusy(error: unknown): boolean {
     typeof cause.code === "string" &&
     cause.code.startsWith("SQLITE_BUSY")
   );
+}
+
+function guardQuietly(work: () => void): void {
+  try {
+    work();
+  } catch {
+    // The connection is closing or broken; SQLite discards the transaction either way.
+  }
 }
 
 function isRow(value: unknown): value is SqlRow {

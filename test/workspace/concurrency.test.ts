@@ -10,8 +10,10 @@ import { join } from "node:path";
 import { createInterface } from "node:readline";
 import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { ExternalError } from "../../src/errors/index.js";
 import type { EnvironmentService } from "../../src/workspace/environment-service.js";
 import { createEnvironmentService } from "../../src/workspace/environment-service.js";
+import { openSqliteStore } from "../../src/workspace/sqlite-store.js";
 import type { WorkspaceStore } from "../../src/workspace/store.js";
 import type { StoreHarness } from "./fixtures.js";
 import { definitionWith, harnessKinds, openHarness, reportSkippedPostgres } from "./fixtures.js";
@@ -105,6 +107,57 @@ describe.each(kinds)("concurrent registrations on %s", (kind) => {
     const after = await stores[0]!.read((tx) => tx.countRows());
     expect(after.versions - before.versions).toBe(1);
     expect(after.environments - before.environments).toBe(1);
+  });
+});
+
+describe("SQLite stores sharing a file in one process", () => {
+  it("take turns without blocking each other's transactions", async () => {
+    const harness = await openHarness("sqlite", undefined);
+    const stores = [await harness.open(), await harness.open(), await harness.open()];
+    try {
+      const services = stores.map((store) => createEnvironmentService({ store }));
+      const outcomes = await Promise.all(
+        Array.from({ length: 30 }, (_, i) =>
+          services[i % services.length]!.registerEnvironment({
+            name: "shared",
+            definition: definitionWith(packagesFor(i, true)),
+          }),
+        ),
+      );
+      expect(outcomes.map((o) => o.version.version).sort((a, b) => a - b)).toEqual(
+        Array.from({ length: 30 }, (_, i) => i + 1),
+      );
+    } finally {
+      for (const store of stores) await store.close();
+      await harness.dispose();
+    }
+  });
+
+  it("gives up on a lock held too long with a message that says so", async () => {
+    const harness = await openHarness("sqlite", undefined);
+    const holder = await harness.open();
+    const waiter = await openSqliteStore({
+      path: holder.location,
+      clock: () => new Date(),
+      busyTimeoutMs: 200,
+    });
+    try {
+      let release = (): void => undefined;
+      const held = holder.write(() => new Promise<void>((resolve) => (release = () => resolve())));
+      const error = await createEnvironmentService({ store: waiter })
+        .registerEnvironment({ name: "late", definition: definitionWith([]) })
+        .catch((e: unknown) => e);
+      release();
+      await held;
+      expect(error).toBeInstanceOf(ExternalError);
+      expect(String(error)).toContain(
+        "stayed locked by another connection (another envforge process?) for longer than the wait allowed",
+      );
+    } finally {
+      await waiter.close();
+      await holder.close();
+      await harness.dispose();
+    }
   });
 });
 
