@@ -5,7 +5,7 @@
  * folder are refused, so a hostile archive cannot write anywhere else.
  */
 import { createReadStream, createWriteStream } from "node:fs";
-import { chmod, link, mkdir, rm, symlink, writeFile } from "node:fs/promises";
+import { chmod, link, mkdir, open, rm, symlink, writeFile } from "node:fs/promises";
 import { dirname, join } from "node:path";
 import { Transform } from "node:stream";
 import type { Readable } from "node:stream";
@@ -55,6 +55,8 @@ export async function extractPackage(options: ExtractOptions): Promise<ExtractRe
     label: options.label,
     symlinks: new Set(),
     written: new Set(),
+    dirs: new Set(),
+    pending: [],
     warnings: [],
   };
   try {
@@ -84,6 +86,10 @@ interface TarState {
   /** Archive paths unpacked as symbolic links: nothing may be written through them. */
   readonly symlinks: Set<string>;
   readonly written: Set<string>;
+  /** Small-file writes in flight. */
+  readonly pending: Promise<void>[];
+  /** Folders already made, so each is made once. */
+  readonly dirs: Set<string>;
   readonly warnings: string[];
 }
 
@@ -139,6 +145,11 @@ async function extractTar(source: Readable, state: TarState): Promise<void> {
     for await (const entry of extract) {
       await writeEntry(entry, state);
     }
+    await settle(state);
+  } catch (error) {
+    // Let writes in flight finish before the caller removes the folder.
+    await Promise.allSettled(state.pending.splice(0));
+    throw error;
   } finally {
     source.destroy();
   }
@@ -154,19 +165,29 @@ async function writeEntry(entry: TarEntry, state: TarState): Promise<void> {
   }
   refuseUnsafe(name, state, "archive entry");
   const target = join(state.root, name);
-  if (state.written.has(name)) await rm(target, { recursive: true, force: true });
   const type = header.type ?? "file";
-  if (type !== "directory") await mkdir(dirname(target), { recursive: true });
+  const small = (type === "file" || type === "contiguous-file") && header.size <= LARGE_FILE;
+  if (!small || state.written.has(name)) await settle(state);
+  if (state.written.has(name)) await rm(target, { recursive: true, force: true });
+  if (type !== "directory") await makeDir(dirname(target), state);
 
   switch (type) {
     case "file":
     case "contiguous-file":
-      await pipeline(entry, createWriteStream(target, { flags: "wx" }));
-      await chmod(target, keptMode(header.mode));
+      if (header.size > LARGE_FILE) {
+        await pipeline(entry, createWriteStream(target, { flags: "wx" }));
+        await chmod(target, keptMode(header.mode));
+      } else {
+        const data = await readAll(entry);
+        // Small files are written concurrently (the thread pool overlaps the syscalls); any
+        // other entry first waits for them, so links and replacements see finished files.
+        state.pending.push(writeSmallFile(target, data, keptMode(header.mode)));
+        if (state.pending.length >= PENDING_WRITES) await settle(state);
+      }
       break;
     case "directory":
       entry.resume();
-      await mkdir(target, { recursive: true });
+      await makeDir(target, state);
       break;
     case "symlink": {
       entry.resume();
@@ -199,6 +220,39 @@ async function writeEntry(entry: TarEntry, state: TarState): Promise<void> {
       return;
   }
   state.written.add(name);
+}
+
+/** Files up to this size are read into memory and written with one open. */
+const LARGE_FILE = 4 * 1024 * 1024;
+
+const PENDING_WRITES = 32;
+
+async function readAll(entry: TarEntry): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of entry) if (Buffer.isBuffer(chunk)) chunks.push(chunk);
+  return Buffer.concat(chunks);
+}
+
+async function settle(state: TarState): Promise<void> {
+  const pending = state.pending.splice(0);
+  await Promise.all(pending);
+}
+
+async function writeSmallFile(target: string, data: Buffer, mode: number): Promise<void> {
+  const file = await open(target, "wx", mode);
+  try {
+    await file.writeFile(data);
+    // The process umask must not change what the package asked for.
+    await file.chmod(mode);
+  } finally {
+    await file.close();
+  }
+}
+
+async function makeDir(dir: string, state: TarState): Promise<void> {
+  if (state.dirs.has(dir)) return;
+  await mkdir(dir, { recursive: true });
+  state.dirs.add(dir);
 }
 
 /** `./lib/x` and `lib//x` are `lib/x`; the root itself is "". */

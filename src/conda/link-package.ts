@@ -18,6 +18,7 @@ import {
   writeFile,
 } from "node:fs/promises";
 import { join, posix } from "node:path";
+import pLimit from "p-limit";
 import { ExternalError } from "../errors/index.js";
 import type { FileMode, PackagePath, PathType } from "./package-files.js";
 import { replaceBinaryPlaceholder, replaceTextPlaceholder } from "./prefix-replace.js";
@@ -72,9 +73,9 @@ export function safeRelativePath(path: string): string | undefined {
 }
 
 export async function linkPackage(options: LinkPackageOptions): Promise<LinkPackageResult> {
-  const linked: LinkedPath[] = [];
-  const warnings: string[] = [];
   const checkedDirs = options.checkedDirs ?? new Set<string>();
+  const jobs: { entry: PackagePath; source: string; target: string; destination: string }[] = [];
+  const seen = new Set<string>();
   for (const planned of options.paths) {
     const source = safeRelativePath(planned.entry.path);
     const target = safeRelativePath(planned.target);
@@ -83,14 +84,24 @@ export async function linkPackage(options: LinkPackageOptions): Promise<LinkPack
         `${options.label}: path ${JSON.stringify(source === undefined ? planned.entry.path : planned.target)} escapes the prefix; refused`,
       );
     }
-    const destination = join(options.root, target);
+    if (seen.has(target)) continue;
+    seen.add(target);
+    // Folders first and in order, so the symbolic-link check sees every folder before files land.
     await ensureRealDirs(options.root, posix.dirname(target), checkedDirs, options.label);
-    const result = await linkOne({ ...options, entry: planned.entry, source, target, destination });
-    if (result.warning !== undefined) warnings.push(result.warning);
-    if (result.linked !== undefined) linked.push(result.linked);
+    jobs.push({ entry: planned.entry, source, target, destination: join(options.root, target) });
   }
-  return { linked, warnings };
+  // Every target is distinct, so the copies can overlap; results keep the package's order.
+  const limit = pLimit(PARALLEL_FILES);
+  const results = await Promise.all(
+    jobs.map((job) => limit(() => linkOne({ ...options, ...job }))),
+  );
+  return {
+    linked: results.flatMap((result) => (result.linked === undefined ? [] : [result.linked])),
+    warnings: results.flatMap((result) => (result.warning === undefined ? [] : [result.warning])),
+  };
 }
+
+const PARALLEL_FILES = 16;
 
 async function linkOne(
   options: LinkPackageOptions & {
