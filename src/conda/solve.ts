@@ -11,6 +11,7 @@ import { ExternalError, InternalError, ValidationError } from "../errors/index.j
 import { stripUrlCredentials } from "../spec/definition-hash.js";
 import type { LockedCondaPackage, PlatformLock } from "../spec/lock.js";
 import { startChannelServer } from "./channel-server.js";
+import { prepareSolverSpecs, withoutPinnedElsewhere } from "./solver-specs.js";
 import type { Channel } from "./channels.js";
 import type { Repodata } from "./repodata-cache.js";
 import type { RepodataRecord } from "./repodata-record.js";
@@ -50,6 +51,7 @@ export async function solveConda(options: SolveCondaOptions): Promise<PlatformLo
         .join(", "),
     });
   }
+  const { specs, pins } = prepareSolverSpecs(options);
   const subdirs = [options.platform, "noarch"];
   // Settled in order, so when several channels fail the message names the first, every time.
   const settled = await Promise.allSettled(
@@ -76,7 +78,9 @@ export async function solveConda(options: SolveCondaOptions): Promise<PlatformLo
 
   const files = new Map<string, Buffer>();
   repodata.forEach((loaded, i) => {
-    for (const r of loaded) files.set(`c${i}/${r.subdir}/repodata.json`, r.body);
+    for (const r of loaded) {
+      files.set(`c${i}/${r.subdir}/repodata.json`, withoutPinnedElsewhere(r.body, i, pins));
+    }
   });
   const server = await startChannelServer({ files });
   let solved: SolvedRecord[];
@@ -96,7 +100,7 @@ export async function solveConda(options: SolveCondaOptions): Promise<PlatformLo
     const platforms = [options.platform, "noarch" as const];
     const result = await rattler
       .simpleSolve(
-        [...options.specs],
+        [...specs],
         options.channels.map((_, i) => `${server.url}/c${i}/`),
         platforms,
         locked,

@@ -168,6 +168,30 @@ describe("lock python=3.6 numpy scipy pandas against defaults-2018", () => {
     );
   });
 
+  it("honours channel::name by serving that name from no other channel", async () => {
+    const mirror = await startChannelServer({ root: channelDir });
+    try {
+      const urls = { defaults: server.url, mirror: mirror.url };
+      const both = (deps: string[]) =>
+        lock(definition(deps, ["defaults", "mirror"]), { channelConfig: { urls } });
+      const channelOf = (result: Awaited<ReturnType<typeof both>>, name: string) =>
+        result.platforms[0]?.conda.find((p) => p.name === name)?.channel;
+      const plain = await both(["python=3.6", "zlib"]);
+      const pinned = await both(["python=3.6", "mirror::zlib"]);
+      expect([channelOf(plain, "zlib"), channelOf(pinned, "zlib")]).toEqual(["defaults", "mirror"]);
+      expect(channelOf(pinned, "python")).toBe("defaults");
+      expect(pinned.platforms[0]?.conda.find((p) => p.name === "zlib")?.url).toMatch(
+        new RegExp(`^${mirror.url}/linux-64/zlib-`),
+      );
+      const error = await failure(both(["python=3.6", "conda-forge::zlib"]));
+      expect((error as Error).message).toBe(
+        'env.yml: dependencies[1]: channel "conda-forge" of this dependency is not one of the definition\'s channels (found "conda-forge::zlib"; allowed: defaults, mirror)',
+      );
+    } finally {
+      await mirror.close();
+    }
+  });
+
   it("refuses a platform conda does not know", async () => {
     const error = await failure(lock(definition(["python=3.6"]), { platforms: ["linux-65"] }));
     expect(error).toBeInstanceOf(ValidationError);
