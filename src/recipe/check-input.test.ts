@@ -217,6 +217,12 @@ describe("injection is refused before a recipe exists", () => {
     expect(attempt(definition, options).message).toContain(message);
   });
 
+  it("refuses a platform no Linux image can run", () => {
+    expect(attempt({ ...base, platform: "osx-arm64" }).message).toBe(
+      'platform: is not a platform envforge builds images for (found "osx-arm64"; allowed: linux-64, linux-aarch64, linux-armv7l, linux-ppc64le, linux-s390x, linux-32)',
+    );
+  });
+
   it("reports every problem at once", () => {
     const error = attempt({ ...base, apt: ["a b"], variables: { "1X": "v\n" } });
     expect(error.problems.map((p) => p.key)).toEqual(["apt[0]", "variables.1X", "variables.1X"]);

@@ -12,6 +12,7 @@ import { normalizeContextPath } from "../spec/build-context.js";
 import { HASH_PATTERN, stripUrlCredentials } from "../spec/definition-hash.js";
 import type { Definition } from "../spec/definition.js";
 import { checkImageReference, formatImageReference } from "../spec/image-reference.js";
+import { DOCKER_PLATFORMS } from "./docker-platform.js";
 import { CONTROL_CHARACTER } from "./dockerfile-text.js";
 import { PREFIX_DIRECTORY } from "./package-groups.js";
 import type { RecipeOptions } from "./recipe.js";
@@ -118,6 +119,15 @@ export function checkRecipeInput(definition: Definition, options: RecipeOptions)
       'letters, digits and "_", not starting with a digit',
     );
     line(`variables.${key}`, value);
+  }
+  if (DOCKER_PLATFORMS[definition.platform] === undefined) {
+    const allowed = Object.keys(DOCKER_PLATFORMS).join(", ");
+    add(
+      "platform",
+      "is not a platform envforge builds images for",
+      show(definition.platform),
+      allowed,
+    );
   }
   pattern(
     "python.interpreterPath",

@@ -7,6 +7,7 @@ export {
 export { pipNetrc, PIP_NETRC_SECRET } from "./pip-netrc.js";
 export { packageGroups, bucketOf, PREFIX_DIRECTORY, RUNTIME_PACKAGES } from "./package-groups.js";
 export { IMAGE_FILES_DIRECTORY } from "./dockerfile.js";
+export { DOCKER_PLATFORMS, dockerPlatformOf } from "./docker-platform.js";
 export type {
   BuildSecret,
   ContextEntry,

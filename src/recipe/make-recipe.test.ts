@@ -135,6 +135,14 @@ describe("makeRecipe", () => {
     );
   });
 
+  it("tells the builder the base image and the Docker platform", () => {
+    expect(recipeOf("conda-pip-locked")).toMatchObject({
+      baseImage: `127.0.0.1:5000/envforge/debian:bookworm@sha256:${"1".repeat(64)}`,
+      dockerPlatform: "linux/amd64",
+    });
+    expect(recipeOf("user-dockerfile").baseImage).toBeUndefined();
+  });
+
   it("pins the base image digest from the lock or the option", () => {
     expect(recipeOf("conda-pip-locked").dockerfile).toContain(
       `FROM 127.0.0.1:5000/envforge/debian:bookworm@sha256:${"1".repeat(64)}\n`,

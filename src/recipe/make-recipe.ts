@@ -11,6 +11,7 @@ import { checkRecipeInput } from "./check-input.js";
 import { condaSpecification } from "./conda-specification.js";
 import type { DockerfileParts } from "./dockerfile.js";
 import { renderDockerfile } from "./dockerfile.js";
+import { dockerPlatformOf } from "./docker-platform.js";
 import { packageGroups } from "./package-groups.js";
 import { PIP_NETRC_SECRET, needsPipNetrc } from "./pip-netrc.js";
 import { pipFiles } from "./pip-requirements-text.js";
@@ -120,6 +121,8 @@ export function makeRecipe(definition: Definition, options: RecipeOptions): Reci
     packageGroups: groups,
     buildSecrets: secret === undefined ? [] : [secret],
     pythonEnvironment,
+    ...(base.kind === "image" ? { baseImage: base.from } : {}),
+    dockerPlatform: dockerPlatformOf(definition.platform),
   };
 }
 

@@ -93,4 +93,8 @@ export interface Recipe {
   /** Secrets the Dockerfile can mount; see `pipNetrcSecret` for the content. */
   readonly buildSecrets: readonly BuildSecret[];
   readonly pythonEnvironment: PythonEnvironment;
+  /** Image bases only: the `FROM` reference, pinned by digest when known. */
+  readonly baseImage?: string;
+  /** The Docker platform of the conda target (`linux-64` → `linux/amd64`), for the build. */
+  readonly dockerPlatform: string;
 }
