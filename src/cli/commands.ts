@@ -1,5 +1,6 @@
 import type { Command } from "commander";
 import type { CliIo } from "./context.js";
+import { registerConvertCommand } from "./convert/convert-command.js";
 import { registerDockerfileCommand } from "./dockerfile/dockerfile-command.js";
 import { registerHashCommand } from "./hash/hash-command.js";
 import { registerIngredientsCommand } from "./ingredients/ingredients-command.js";
@@ -16,6 +17,7 @@ export const COMMANDS: readonly RegisterCommand[] = [
   registerHashCommand,
   registerDockerfileCommand,
   registerIngredientsCommand,
+  registerConvertCommand,
   registerLockCommand,
   registerInstallCommand,
 ];

@@ -3,8 +3,8 @@
  * `save_to_directory`). Saving is all or nothing: the files go to a temporary sibling folder
  * that is renamed into place, so an error never leaves a half-written folder behind.
  */
-import { chmod, lstat, mkdir, mkdtemp, readdir, rename, rm, writeFile } from "node:fs/promises";
-import { basename, dirname, join, resolve } from "node:path";
+import { lstat, readdir, writeFile } from "node:fs/promises";
+import { join, resolve } from "node:path";
 import type { Problem } from "../errors/index.js";
 import { ConflictError, ValidationError } from "../errors/index.js";
 import type { AzureMlV1Loaded } from "../spec/azureml-v1.js";
@@ -17,6 +17,7 @@ import {
 } from "../spec/azureml-v1.js";
 import type { Definition, ParseSettings } from "../spec/definition.js";
 import { errorCode, fileError, readOptionalSourceText } from "./file-errors.js";
+import { writeFolder } from "./write-folder.js";
 
 const FOLDER_FILES: readonly string[] = [
   AZUREML_V1_DEFINITION_FILE,
@@ -66,45 +67,15 @@ export async function saveAzureMlV1Folder(
   const target = resolve(dir);
   const exists = await checkTarget(dir, target, options.overwrite ?? false);
 
-  const parent = dirname(target);
-  try {
-    await mkdir(parent, { recursive: true });
-  } catch (error) {
-    throw fileError(parent, "create the folder", error);
-  }
-  let temporary: string;
-  try {
-    temporary = await mkdtemp(join(parent, `.${basename(target)}.tmp-`));
-  } catch (error) {
-    throw fileError(parent, "create a temporary folder", error);
-  }
-  try {
-    // mkdtemp makes a private (0700) folder; the saved folder is an ordinary one.
-    await chmod(temporary, 0o755);
-    for (const [name, text] of Object.entries(files)) {
-      await writeFile(join(temporary, name), text, { flag: "wx" });
-    }
-    if (exists) {
-      const old = `${temporary}-old`;
-      await rename(target, old);
-      try {
-        await rename(temporary, target);
-      } catch (error) {
-        await rename(old, target);
-        throw error;
+  await writeFolder(
+    dir,
+    async (staging) => {
+      for (const [name, text] of Object.entries(files)) {
+        await writeFile(join(staging, name), text, { flag: "wx" });
       }
-      await rm(old, { recursive: true, force: true });
-    } else {
-      await rename(temporary, target);
-    }
-  } catch (error) {
-    await rm(temporary, { recursive: true, force: true });
-    const code = errorCode(error);
-    if (!exists && (code === "ENOTEMPTY" || code === "EEXIST")) {
-      throw new ConflictError(`${dir} was created by someone else while saving`, { cause: error });
-    }
-    throw fileError(dir, "save the folder", error);
-  }
+    },
+    { replace: exists },
+  );
   return { warnings };
 }
 

@@ -1,11 +1,13 @@
-import { copyFile, mkdir, mkdtemp, readdir, rename, rm, writeFile } from "node:fs/promises";
-import { basename, dirname, join } from "node:path";
+import { copyFile, mkdir, readdir, writeFile } from "node:fs/promises";
+import { dirname, join } from "node:path";
 import { ValidationError } from "../errors/index.js";
 import type { Recipe } from "../recipe/index.js";
 import type { Definition } from "../spec/definition.js";
 import { errorCode, fileError } from "./file-errors.js";
+import { writeFolder } from "./write-folder.js";
 
 const CONDA_SPECIFICATION_PATH = "envforge/environment.yml";
+const LISTING_PATH = "envforge/ingredients.json";
 
 export interface WriteIngredientsOptions {
   /** Replace a folder that already holds files. */
@@ -32,62 +34,54 @@ export async function writeIngredients(
   folder: string,
   options: WriteIngredientsOptions = {},
 ): Promise<WrittenIngredients> {
-  await refuseNonEmpty(folder, options.force === true);
-  const parent = dirname(folder);
-  try {
-    await mkdir(parent, { recursive: true });
-  } catch (error) {
-    throw fileError(parent, "create the folder", error);
-  }
-  const staging = await mkdtemp(join(parent, `.${basename(folder)}.tmp-`));
-  try {
-    const written: string[] = [];
-    for (const file of recipe.generatedFiles) {
-      await writeInside(staging, file.path, file.content);
-      written.push(file.path);
-    }
-    // The build installs conda packages from the lock, not from this file; it is written so
-    // the folder shows everything the environment was made from (Azure's mutated conda yml).
-    if (recipe.condaSpecification !== undefined && !written.includes(CONDA_SPECIFICATION_PATH)) {
-      await writeInside(staging, CONDA_SPECIFICATION_PATH, recipe.condaSpecification);
-      written.push(CONDA_SPECIFICATION_PATH);
-    }
-    if (definition.base.kind === "build") {
-      for (const file of definition.base.files) {
-        const target = join(staging, file.path);
-        await mkdir(dirname(target), { recursive: true });
-        await copyFile(join(definition.base.contextPath, file.path), target);
+  const exists = await refuseNonEmpty(folder, options.force === true);
+  const written: string[] = [];
+  const pendingFolders = recipe.context
+    .filter((entry) => entry.source === "conda-prefix")
+    .map((entry) => entry.path);
+  await writeFolder(
+    folder,
+    async (staging) => {
+      for (const file of recipe.generatedFiles) {
+        await writeInside(staging, file.path, file.content);
         written.push(file.path);
       }
-    }
-    const pendingFolders = recipe.context
-      .filter((entry) => entry.source === "conda-prefix")
-      .map((entry) => entry.path);
-    const listing = {
-      definitionHash: recipe.definitionHash,
-      imageHash: recipe.imageHash,
-      dockerfilePath: recipe.dockerfilePath,
-      context: recipe.context,
-      packageGroups: recipe.packageGroups.map((group) => ({
-        name: group.name,
-        directory: group.directory,
-        packages: group.packages.map((p) => `${p.name}-${p.version}-${p.build}`),
-      })),
-      buildSecrets: recipe.buildSecrets,
-      pythonEnvironment: recipe.pythonEnvironment,
-    };
-    const listingPath = "envforge/ingredients.json";
-    await writeInside(staging, listingPath, `${JSON.stringify(listing, null, 2)}\n`);
-    written.push(listingPath);
+      // The build installs conda packages from the lock, not from this file; it is written so
+      // the folder shows everything the environment was made from (Azure's mutated conda yml).
+      if (recipe.condaSpecification !== undefined && !written.includes(CONDA_SPECIFICATION_PATH)) {
+        await writeInside(staging, CONDA_SPECIFICATION_PATH, recipe.condaSpecification);
+        written.push(CONDA_SPECIFICATION_PATH);
+      }
+      if (definition.base.kind === "build") {
+        for (const file of definition.base.files) {
+          const target = join(staging, file.path);
+          await mkdir(dirname(target), { recursive: true });
+          await copyFile(join(definition.base.contextPath, file.path), target);
+          written.push(file.path);
+        }
+      }
+      await writeInside(staging, LISTING_PATH, `${JSON.stringify(listing(recipe), null, 2)}\n`);
+      written.push(LISTING_PATH);
+    },
+    { replace: exists },
+  );
+  return { folder, files: written.sort(), pendingFolders };
+}
 
-    if (options.force === true) await rm(folder, { recursive: true, force: true });
-    await rename(staging, folder);
-    return { folder, files: written.sort(), pendingFolders };
-  } catch (error) {
-    await rm(staging, { recursive: true, force: true });
-    if (error instanceof ValidationError) throw error;
-    throw fileError(folder, "write the ingredients", error);
-  }
+function listing(recipe: Recipe): unknown {
+  return {
+    definitionHash: recipe.definitionHash,
+    imageHash: recipe.imageHash,
+    dockerfilePath: recipe.dockerfilePath,
+    context: recipe.context,
+    packageGroups: recipe.packageGroups.map((group) => ({
+      name: group.name,
+      directory: group.directory,
+      packages: group.packages.map((p) => `${p.name}-${p.version}-${p.build}`),
+    })),
+    buildSecrets: recipe.buildSecrets,
+    pythonEnvironment: recipe.pythonEnvironment,
+  };
 }
 
 async function writeInside(root: string, path: string, content: string): Promise<void> {
@@ -96,12 +90,13 @@ async function writeInside(root: string, path: string, content: string): Promise
   await writeFile(target, content);
 }
 
-async function refuseNonEmpty(folder: string, force: boolean): Promise<void> {
+/** True when the folder exists (and may be replaced); throws when it holds files and may not. */
+async function refuseNonEmpty(folder: string, force: boolean): Promise<boolean> {
   let entries: string[];
   try {
     entries = await readdir(folder);
   } catch (error) {
-    if (errorCode(error) === "ENOENT") return;
+    if (errorCode(error) === "ENOENT") return false;
     throw fileError(folder, "read the folder", error);
   }
   if (entries.length > 0 && !force) {
@@ -111,4 +106,5 @@ async function refuseNonEmpty(folder: string, force: boolean): Promise<void> {
       allowed: "a new or empty folder, or --force to replace it",
     });
   }
+  return true;
 }

@@ -486,7 +486,7 @@ export function pipLines(pip: PipRequirements | undefined): string[] {
 }
 
 /** The conda file as written when there is one (comments kept), else made from the model. */
-function condaText(conda: CondaEnvironment, extraPip: readonly string[]): string {
+export function condaText(conda: CondaEnvironment, extraPip: readonly string[]): string {
   if (conda.source !== undefined) {
     const edited = extraPip.length === 0 ? conda.source.text : withPipLines(conda.source, extraPip);
     if (edited !== undefined) return edited;
