@@ -37,7 +37,12 @@ describe("prepareSolverSpecs", () => {
   it("reports channels the definition does not list and names pinned twice", () => {
     expect(() =>
       prepareSolverSpecs({
-        specs: ["conda-forge::numpy", "pytorch::torch", "defaults::torch"],
+        specs: [
+          "conda-forge::numpy",
+          "pytorch::torch",
+          "defaults::torch",
+          "http://127.0.0.1:9/defaults/linux-64/zlib-1.2.11-0.tar.bz2",
+        ],
         channels,
         file: "env.yml",
       }),
@@ -45,6 +50,7 @@ describe("prepareSolverSpecs", () => {
       [
         `env.yml: dependencies[0]: channel "conda-forge" of this dependency is not one of the definition's channels (found "conda-forge::numpy"; allowed: defaults, pytorch)`,
         `env.yml: dependencies[2]: torch is pinned to two channels (found "defaults::torch"; allowed: one channel per package)`,
+        `env.yml: dependencies[3]: a package URL cannot be a dependency to solve (found "http://127.0.0.1:9/defaults/linux-64/zlib-1.2.11-0.tar.bz2"; allowed: the package's name and version, with its channel in channels:)`,
       ].join("\n"),
     );
   });

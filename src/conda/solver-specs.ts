@@ -44,6 +44,16 @@ export function prepareSolverSpecs(options: PrepareSpecsOptions): SolverSpecs {
       return text;
     }
     const { spec } = parsed;
+    if (spec.extra.url !== undefined) {
+      // rattler: "direct url queries are not supported"; a lock names packages in channels.
+      problems.add({
+        ...at(index),
+        message: "a package URL cannot be a dependency to solve",
+        found: JSON.stringify(text),
+        allowed: "the package's name and version, with its channel in channels:",
+      });
+      return text;
+    }
     if (spec.channel === undefined) return text;
     const wanted = spec.channel.replace(/\/+$/, "");
     const channelIndex = options.channels.findIndex(
