@@ -101,6 +101,11 @@ export async function installLock(options: InstallOptions): Promise<InstallResul
   const python = pythonOf(platform);
 
   const warnings: string[] = [];
+  if (platform.pip.length > 0) {
+    warnings.push(
+      `the lock's ${platform.pip.length} pip packages are not installed here; the image's pip step installs them`,
+    );
+  }
   options.onEvent?.({ type: "stage", stage: "fetch" });
   const prepared = await fetchAll(platform.conda, options, warnings);
   const fetchedAt = clock();
