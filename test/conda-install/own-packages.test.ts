@@ -148,6 +148,36 @@ describe.each<TestPackageFormat>(["tar.bz2", "conda"])("a package of our own (%s
   });
 });
 
+describe("old packages without info/paths.json", () => {
+  it("reads info/files and info/has_prefix, placeholders included", async () => {
+    const built = await buildTestPackage(
+      {
+        name: "oldstyle",
+        omitPathsJson: true,
+        files: [
+          { path: "etc/old.conf", content: `root=${CONDA_PLACEHOLDER}\n` },
+          { path: "lib/libold.so", content: Buffer.from(`/old/ph/lib\0rest`) },
+        ],
+        infoFiles: {
+          files: "etc/old.conf\nlib/libold.so\n",
+          has_prefix: `etc/old.conf\n/old/ph binary lib/libold.so\n`,
+        },
+      },
+      { dir: dirs.channel, format: "tar.bz2" },
+    );
+    await installLock({
+      lock: lockOf([lockedPackageOf(built, server.url)]),
+      prefixDir: dirs.prefix,
+      targetPrefix: "/e",
+      cache: new PackageCache({ dir: dirs.cache }),
+    });
+    expect(await readFile(join(dirs.prefix, "etc/old.conf"), "utf8")).toBe("root=/e\n");
+    expect((await readFile(join(dirs.prefix, "lib/libold.so"))).toString("latin1")).toBe(
+      `/e/lib${"\0".repeat(5)}\0rest`,
+    );
+  });
+});
+
 describe("refusals", () => {
   it("refuses a package path that escapes the prefix, and leaves no prefix behind", async () => {
     const built = await buildTestPackage(
