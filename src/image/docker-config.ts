@@ -57,11 +57,14 @@ export function dockerConfigCredentials(options: DockerConfigOptions): Credentia
       });
       if (found === undefined) return undefined;
       const source = `credential helper docker-credential-${helper}`;
-      if (found.username === "<token>") throw identityTokenError(registry, source);
+      // docker-credential-helpers: the user `<token>` marks the secret as an identity token.
+      if (found.username === "<token>") {
+        return { username: found.username, password: "", identityToken: found.secret, source };
+      }
       return { username: found.username, password: found.secret, source };
     }
     const entry = entryFor(config.auths ?? {}, registry);
-    return entry === undefined ? undefined : fromAuthEntry(entry, registry, file);
+    return entry === undefined ? undefined : fromAuthEntry(entry, file);
   };
   return { description: file, find };
 }
@@ -113,9 +116,15 @@ function hostOfKey(key: string): string {
 
 function fromAuthEntry(
   [key, entry]: [string, z.infer<typeof WrittenAuthEntry>],
-  registry: string,
   file: string,
 ): RegistryCredentials | undefined {
+  if (entry.identitytoken !== undefined && entry.identitytoken !== "") {
+    // `docker login` keeps the user in `auth` with an empty password next to the token.
+    const user = entry.auth === undefined ? "" : Buffer.from(entry.auth, "base64").toString("utf8");
+    const colon = user.indexOf(":");
+    const username = (colon < 0 ? user : user.slice(0, colon)) || (entry.username ?? "<token>");
+    return { username, password: "", identityToken: entry.identitytoken, source: file };
+  }
   if (entry.auth !== undefined && entry.auth !== "") {
     const decoded = Buffer.from(entry.auth, "base64").toString("utf8");
     const colon = decoded.indexOf(":");
@@ -132,12 +141,5 @@ function fromAuthEntry(
   if (entry.username !== undefined && entry.password !== undefined) {
     return { username: entry.username, password: entry.password, source: file };
   }
-  if (entry.identitytoken !== undefined) throw identityTokenError(registry, file);
   return undefined;
-}
-
-function identityTokenError(registry: string, source: string): ExternalError {
-  return new ExternalError(
-    `the credentials for ${registry} in ${source} are an identity token (OAuth refresh token), which envforge does not support yet; log in with a user name and password or an access token`,
-  );
 }

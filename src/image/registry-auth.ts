@@ -51,6 +51,12 @@ export async function authorize(options: AuthorizeOptions): Promise<Authorizatio
   const { challenge, credentials } = options;
   if (challenge?.scheme === "basic") {
     if (credentials === undefined) throw noCredentialsError(options);
+    if (credentials.identityToken !== undefined) {
+      throw new RegistryAuthError(
+        `registry ${options.registry} asks for a user name and password, but the credentials from ${credentials.source} are an identity token, which only a token server accepts`,
+        { registry: options.registry, status: 401 },
+      );
+    }
     return { header: basicHeader(credentials) };
   }
   if (challenge?.scheme === "bearer") return bearer(challenge, options);
@@ -83,20 +89,17 @@ async function bearer(challenge: AuthChallenge, options: AuthorizeOptions): Prom
       { registry, status: 401 },
     );
   }
-  const service = challenge.params["service"];
-  if (service !== undefined) realm.searchParams.set("service", service);
-  // Our scope, not the challenge's, as the Docker client does: a registry challenges a blob HEAD
-  // with `pull` only, and a token for that would be refused at the upload that follows.
-  for (const scope of options.scopes) realm.searchParams.append("scope", scope);
   const server = `token server ${realm.origin}${realm.pathname} of registry ${registry}`;
-
-  const headers: Record<string, string> = { accept: "application/json" };
-  if (credentials !== undefined) headers["authorization"] = basicHeader(credentials);
-  const response = await send(
-    realm.href,
-    { method: "GET", headers },
-    { fetch: options.fetch, timeoutMs: options.timeoutMs, what: server },
-  );
+  const service = challenge.params["service"];
+  const request =
+    credentials?.identityToken === undefined
+      ? tokenGet(realm, service, options.scopes, credentials)
+      : tokenPost(realm, service, options.scopes, credentials.identityToken);
+  const response = await send(request.url, request.init, {
+    fetch: options.fetch,
+    timeoutMs: options.timeoutMs,
+    what: server,
+  });
   if (response.status === 401 || response.status === 403) {
     const detail = await describeResponse(response, options.secrets);
     if (credentials === undefined) throw noCredentialsError(options);
@@ -120,6 +123,58 @@ async function bearer(challenge: AuthChallenge, options: AuthorizeOptions): Prom
   };
 }
 
+interface TokenRequest {
+  readonly url: string;
+  readonly init: RequestInit;
+}
+
+/** The token flow proper: GET with Basic credentials, or none for an anonymous token. */
+function tokenGet(
+  realm: URL,
+  service: string | undefined,
+  scopes: readonly string[],
+  credentials: RegistryCredentials | undefined,
+): TokenRequest {
+  const url = new URL(realm);
+  if (service !== undefined) url.searchParams.set("service", service);
+  // Our scopes, not the challenge's, as the Docker client does: a registry challenges a blob
+  // HEAD with `pull` only, and a token for that would be refused at the upload that follows.
+  for (const scope of scopes) url.searchParams.append("scope", scope);
+  const headers: Record<string, string> = { accept: "application/json" };
+  if (credentials !== undefined) headers["authorization"] = basicHeader(credentials);
+  return { url: url.href, init: { method: "GET", headers } };
+}
+
+/**
+ * The OAuth2 flow for an identity token (https://distribution.github.io/distribution/spec/auth/oauth/):
+ * POST grant_type=refresh_token; the token goes in the form body, never in the URL.
+ */
+function tokenPost(
+  realm: URL,
+  service: string | undefined,
+  scopes: readonly string[],
+  identityToken: string,
+): TokenRequest {
+  const form = new URLSearchParams({
+    grant_type: "refresh_token",
+    refresh_token: identityToken,
+    client_id: "envforge",
+    scope: scopes.join(" "),
+  });
+  if (service !== undefined) form.set("service", service);
+  return {
+    url: realm.href,
+    init: {
+      method: "POST",
+      headers: {
+        accept: "application/json",
+        "content-type": "application/x-www-form-urlencoded",
+      },
+      body: form.toString(),
+    },
+  };
+}
+
 export function noCredentialsError(options: {
   readonly registry: string;
   readonly credentialSource: string;
@@ -138,8 +193,12 @@ export function rejectedError(options: {
   readonly status: number;
 }): RegistryAuthError {
   const { credentials } = options;
+  const what =
+    credentials.identityToken === undefined
+      ? `the credentials of user ${JSON.stringify(credentials.username)}`
+      : "the identity token";
   return new RegistryAuthError(
-    `${options.by} rejected the credentials of user ${JSON.stringify(credentials.username)} from ${credentials.source} (${options.detail}); check them with "docker login ${options.registry}"`,
+    `${options.by} rejected ${what} from ${credentials.source} (${options.detail}); check them with "docker login ${options.registry}"`,
     { registry: options.registry, status: options.status },
   );
 }

@@ -141,6 +141,7 @@ export class RegistrySession {
           for (const secret of secretFormsOf(credentials.username, credentials.password)) {
             this.secrets.add(secret);
           }
+          if (credentials.identityToken !== undefined) this.secrets.add(credentials.identityToken);
         }
         return credentials;
       });

@@ -166,6 +166,15 @@ describe.skipIf(gate.skip)("HttpRegistry on a registry with htpasswd auth", () =
     expect(everything).not.toContain(auth(credentials.username, wrong));
   });
 
+  it("explains that an identity token cannot answer a Basic challenge", async () => {
+    const { file, registry } = await dockerConfig("identity", {
+      auths: { [AUTH_REGISTRY]: { identitytoken: "refresh-me" } },
+    });
+    await expect(registry.manifestExists(image)).rejects.toThrow(
+      `registry ${AUTH_REGISTRY} asks for a user name and password, but the credentials from ${file} are an identity token, which only a token server accepts`,
+    );
+  });
+
   it("names a credential helper that is not on PATH", async () => {
     const { file, registry } = await dockerConfig("no-helper", { credsStore: "nosuch" });
     await expect(registry.manifestExists(image)).rejects.toThrow(

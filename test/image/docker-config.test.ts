@@ -6,7 +6,7 @@ import { chmod, mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { ExternalError, ValidationError } from "../../src/errors/index.js";
+import { ValidationError } from "../../src/errors/index.js";
 import { dockerConfigCredentials, dockerConfigPath } from "../../src/image/docker-config.js";
 
 const REGISTRY = "127.0.0.1:5999";
@@ -97,15 +97,28 @@ describe("dockerConfigCredentials", () => {
     expect((error as Error).message).not.toContain("no-colon-secret");
   });
 
-  it("says identity tokens are not supported yet", async () => {
+  it("reads an identity token, with the user `docker login` kept beside it", async () => {
     const { file, source } = await setup({
-      auths: { [REGISTRY]: { identitytoken: "refresh-me" } },
+      auths: {
+        [REGISTRY]: {
+          auth: Buffer.from("00000000-0000-0000-0000-000000000000:").toString("base64"),
+          identitytoken: "refresh-me",
+        },
+        "127.0.0.1:6000": { identitytoken: "refresh-too" },
+      },
     });
-    await expect(source.find(REGISTRY)).rejects.toThrow(
-      new ExternalError(
-        `the credentials for ${REGISTRY} in ${file} are an identity token (OAuth refresh token), which envforge does not support yet; log in with a user name and password or an access token`,
-      ),
-    );
+    expect(await source.find(REGISTRY)).toEqual({
+      username: "00000000-0000-0000-0000-000000000000",
+      password: "",
+      identityToken: "refresh-me",
+      source: file,
+    });
+    expect(await source.find("127.0.0.1:6000")).toEqual({
+      username: "<token>",
+      password: "",
+      identityToken: "refresh-too",
+      source: file,
+    });
   });
 
   it("passes the registry to the helper on stdin and reads its JSON answer", async () => {
@@ -153,13 +166,16 @@ describe("dockerConfigCredentials", () => {
     );
   });
 
-  it("says identity tokens from a helper are not supported yet", async () => {
+  it("reads an identity token from a helper's <token> user", async () => {
     const { source } = await setup(
       { credsStore: "tok" },
       { tok: `printf '{"Username":"<token>","Secret":"refresh"}'` },
     );
-    await expect(source.find(REGISTRY)).rejects.toThrow(
-      `the credentials for ${REGISTRY} in credential helper docker-credential-tok are an identity token`,
-    );
+    expect(await source.find(REGISTRY)).toEqual({
+      username: "<token>",
+      password: "",
+      identityToken: "refresh",
+      source: "credential helper docker-credential-tok",
+    });
   });
 });

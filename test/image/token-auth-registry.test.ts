@@ -35,6 +35,7 @@ const SERVICE = "envforge-test-registry";
 const ISSUER = "envforge-test-issuer";
 const USER = "token-user";
 const PASSWORD = `pw-${randomBytes(12).toString("hex")}`;
+const IDENTITY_TOKEN = `refresh-${randomBytes(12).toString("hex")}`;
 
 function sha256(bytes: Uint8Array): string {
   return `sha256:${createHash("sha256").update(bytes).digest("hex")}`;
@@ -68,6 +69,7 @@ describe.skipIf(gate.skip)("HttpRegistry with a Bearer token registry", () => {
     const key = await makeSigningKey(dir);
     tokens = await startTokenServer({
       users: { [USER]: PASSWORD },
+      refreshTokens: { [IDENTITY_TOKEN]: USER },
       service: SERVICE,
       issuer: ISSUER,
       key,
@@ -105,7 +107,7 @@ describe.skipIf(gate.skip)("HttpRegistry with a Bearer token registry", () => {
   async function clientWith(
     name: string,
     password: string | undefined,
-    extra: Partial<HttpRegistryOptions> = {},
+    extra: Partial<HttpRegistryOptions> & { readonly config?: unknown } = {},
   ) {
     const folder = path.join(dir, "config", name);
     await mkdir(folder, { recursive: true });
@@ -114,9 +116,10 @@ describe.skipIf(gate.skip)("HttpRegistry with a Bearer token registry", () => {
       password === undefined
         ? {}
         : { [registryAddress]: { auth: Buffer.from(`${USER}:${password}`).toString("base64") } };
-    await writeFile(file, JSON.stringify({ auths }));
+    await writeFile(file, JSON.stringify(extra.config ?? { auths }));
     const credentials = dockerConfigCredentials({ env: { DOCKER_CONFIG: folder } });
-    return { file, registry: new HttpRegistry({ credentials, ...extra }) };
+    const { config: _config, ...options } = extra;
+    return { file, registry: new HttpRegistry({ credentials, ...options }) };
   }
 
   it("gets a token with the user's credentials and finds the pushed image", async () => {
@@ -231,6 +234,64 @@ describe.skipIf(gate.skip)("HttpRegistry with a Bearer token registry", () => {
       `repository:${mounted}:pull,push`,
       `repository:${repository}:pull`,
     ]);
+  });
+
+  it("exchanges an identity token from config.json for access tokens (OAuth2 POST)", async () => {
+    const { registry } = await clientWith("identity", undefined, {
+      config: {
+        auths: {
+          [registryAddress]: {
+            auth: Buffer.from("00000000-0000-0000-0000-000000000000:").toString("base64"),
+            identitytoken: IDENTITY_TOKEN,
+          },
+        },
+      },
+    });
+    const before = tokens?.requests.length ?? 0;
+    expect(await registry.getManifestDigest(`${registryAddress}/${repository}:v1`)).toBe(
+      pushedDigest,
+    );
+    expect(tokens?.requests.slice(before)).toEqual([
+      { service: SERVICE, scopes: [`repository:${repository}:pull`], user: USER },
+    ]);
+  });
+
+  it("takes an identity token from a credential helper's <token> user", async () => {
+    const folder = path.join(dir, "config", "identity-helper");
+    await mkdir(path.join(folder, "bin"), { recursive: true });
+    await writeFile(
+      path.join(folder, "config.json"),
+      JSON.stringify({ credsStore: "envforgeidentity" }),
+    );
+    await writeFile(
+      path.join(folder, "bin", "docker-credential-envforgeidentity"),
+      `#!/bin/sh\nprintf '{"ServerURL":"%s","Username":"<token>","Secret":"${IDENTITY_TOKEN}"}' "$(cat)"\n`,
+      { mode: 0o700 },
+    );
+    const env = {
+      DOCKER_CONFIG: folder,
+      PATH: `${path.join(folder, "bin")}:${process.env["PATH"]}`,
+    };
+    const registry = new HttpRegistry({ credentials: dockerConfigCredentials({ env }) });
+    expect(await registry.getManifestDigest(`${registryAddress}/${repository}:v1`)).toBe(
+      pushedDigest,
+    );
+  });
+
+  it("reports an identity token the token server rejects, without showing it", async () => {
+    const wrong = `refresh-${randomBytes(12).toString("hex")}`;
+    const { file, registry } = await clientWith("identity-wrong", undefined, {
+      config: { auths: { [registryAddress]: { identitytoken: wrong } } },
+    });
+    const error = await registry
+      .manifestExists(`${registryAddress}/${repository}:v1`)
+      .catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(RegistryAuthError);
+    const message = (error as Error).message;
+    expect(message).toBe(
+      `token server ${tokens?.realm} of registry ${registryAddress} rejected the identity token from ${file} (HTTP 401 Unauthorized: UNAUTHORIZED: unknown refresh_token [redacted]); check them with "docker login ${registryAddress}"`,
+    );
+    expect(`${message}\n${JSON.stringify(errorJson(error))}`).not.toContain(wrong);
   });
 
   it("reports a password the token server rejects, redacting what the server echoed", async () => {

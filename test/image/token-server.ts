@@ -3,9 +3,10 @@
  * (https://distribution.github.io/distribution/spec/auth/token/ and .../auth/jwt/): GET
  * realm?service=…&scope=repository:<name>:<actions> with optional Basic credentials, answered
  * with an RS256 JWT whose x5c header carries the certificate the registry trusts
- * (`auth.token.rootcertbundle`). Known users get the actions they ask for; anonymous callers get
- * a token with no access; wrong credentials get 401. Its 401 body echoes the Authorization it
- * got, as a careless server might, so tests can prove envforge redacts what servers echo.
+ * (`auth.token.rootcertbundle`); also the OAuth2 POST with a refresh (identity) token. Known users
+ * get the actions they ask for; anonymous callers get a token with no access; wrong credentials
+ * get 401. Its 401 bodies echo the credentials they got, as a careless server might, so tests
+ * can prove envforge redacts what servers echo.
  */
 import { execFile } from "node:child_process";
 import { createPrivateKey, randomBytes, sign, X509Certificate } from "node:crypto";
@@ -63,6 +64,8 @@ export async function makeSigningKey(dir: string): Promise<SigningKey> {
 
 export async function startTokenServer(options: {
   readonly users: Readonly<Record<string, string>>;
+  /** Identity (refresh) tokens accepted by the OAuth2 POST, and the user each stands for. */
+  readonly refreshTokens?: Readonly<Record<string, string>>;
   readonly service: string;
   readonly issuer: string;
   readonly key: SigningKey;
@@ -72,26 +75,12 @@ export async function startTokenServer(options: {
   const privateKey = createPrivateKey(options.key.keyPem);
   const certDer = new X509Certificate(options.key.certPem).raw.toString("base64");
 
-  const handle = (request: IncomingMessage, response: ServerResponse) => {
-    const url = new URL(request.url ?? "/", "http://127.0.0.1");
-    if (url.pathname !== "/token") return reply(response, 404, { errors: [{ code: "NOT_FOUND" }] });
-    const authorization = request.headers.authorization;
-    let user: string | undefined;
-    if (authorization !== undefined) {
-      const decoded = authorization.startsWith("Basic ")
-        ? Buffer.from(authorization.slice(6), "base64").toString("utf8")
-        : "";
-      const colon = decoded.indexOf(":");
-      const name = decoded.slice(0, colon);
-      if (colon <= 0 || options.users[name] !== decoded.slice(colon + 1)) {
-        return reply(response, 401, {
-          errors: [{ code: "UNAUTHORIZED", message: `rejected Authorization: ${authorization}` }],
-        });
-      }
-      user = name;
-    }
-    const service = url.searchParams.get("service");
-    const scopes = url.searchParams.getAll("scope");
+  const issue = (
+    response: ServerResponse,
+    service: string | null,
+    scopes: readonly string[],
+    user: string | undefined,
+  ) => {
     requests.push({ service, scopes, user });
     if (service !== options.service) {
       return reply(response, 400, { errors: [{ code: "DENIED", message: "unknown service" }] });
@@ -118,6 +107,47 @@ export async function startTokenServer(options: {
       expires_in: options.tokenSeconds,
       issued_at: new Date(now * 1000).toISOString(),
     });
+  };
+
+  // OAuth2 (distribution spec auth/oauth): a refresh token in a form body, scopes space-separated.
+  const handlePost = async (request: IncomingMessage, response: ServerResponse) => {
+    const chunks: Buffer[] = [];
+    for await (const chunk of request) chunks.push(Buffer.from(chunk as Uint8Array));
+    const form = new URLSearchParams(Buffer.concat(chunks).toString("utf8"));
+    const refresh = form.get("refresh_token") ?? "";
+    const user = options.refreshTokens?.[refresh];
+    if (form.get("grant_type") !== "refresh_token" || user === undefined) {
+      return reply(response, 401, {
+        errors: [{ code: "UNAUTHORIZED", message: `unknown refresh_token ${refresh}` }],
+      });
+    }
+    const scopes = (form.get("scope") ?? "").split(" ").filter((scope) => scope !== "");
+    return issue(response, form.get("service"), scopes, user);
+  };
+
+  const handle = (request: IncomingMessage, response: ServerResponse) => {
+    const url = new URL(request.url ?? "/", "http://127.0.0.1");
+    if (url.pathname !== "/token") return reply(response, 404, { errors: [{ code: "NOT_FOUND" }] });
+    if (request.method === "POST") {
+      handlePost(request, response).catch(() => reply(response, 500, {}));
+      return;
+    }
+    const authorization = request.headers.authorization;
+    let user: string | undefined;
+    if (authorization !== undefined) {
+      const decoded = authorization.startsWith("Basic ")
+        ? Buffer.from(authorization.slice(6), "base64").toString("utf8")
+        : "";
+      const colon = decoded.indexOf(":");
+      const name = decoded.slice(0, colon);
+      if (colon <= 0 || options.users[name] !== decoded.slice(colon + 1)) {
+        return reply(response, 401, {
+          errors: [{ code: "UNAUTHORIZED", message: `rejected Authorization: ${authorization}` }],
+        });
+      }
+      user = name;
+    }
+    return issue(response, url.searchParams.get("service"), url.searchParams.getAll("scope"), user);
   };
 
   const server = createServer(handle);
