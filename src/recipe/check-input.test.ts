@@ -1,3 +1,4 @@
+import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { ValidationError } from "../errors/index.js";
 import { definitionHash } from "../spec/definition-hash.js";
@@ -283,5 +284,81 @@ describe("quoting keeps hostile but single-line values literal", () => {
     const definition = { ...dockerfile("# escape=`\nFROM debian\n"), variables: { V: 'a`"$\\' } };
     const recipe = makeRecipe(definition, { definitionHash: definitionHash(definition) });
     expect(recipe.dockerfile.split("\n")).toContain('ENV V="a```"`$\\"');
+  });
+});
+
+/**
+ * Reads a Dockerfile double-quoted word back as BuildKit's shell lexer does (processDoubleQuote:
+ * the escape character escapes `"`, `$` and itself; anything else is literal).
+ */
+function unquote(word: string, escape: string): string {
+  expect(word.startsWith('"') && word.endsWith('"')).toBe(true);
+  let out = "";
+  for (let i = 1; i < word.length - 1; i++) {
+    const char = word[i] ?? "";
+    const next = word[i + 1] ?? "";
+    if (char === escape && (next === '"' || next === "$" || next === escape)) {
+      out += next;
+      i++;
+    } else {
+      expect(char === '"' || char === "$").toBe(false);
+      out += char;
+    }
+  }
+  return out;
+}
+
+describe("any value either is refused or reads back literally", () => {
+  // Mostly the characters that matter to a Dockerfile, plus any Unicode at all.
+  const risky = fc.oneof(
+    fc.string({
+      unit: fc.constantFrom(
+        '"',
+        "'",
+        "$",
+        "(",
+        ")",
+        "{",
+        "\\",
+        "`",
+        "\n",
+        "\r",
+        "\t",
+        "\u0000",
+        " ",
+        "#",
+        "a",
+      ),
+      maxLength: 12,
+    }),
+    fc.string({ unit: "grapheme-composite" }),
+  );
+
+  it.each(["\\", "`"])("with escape character %s", (escape) => {
+    const user: Definition =
+      escape === "`" ? dockerfile("# escape=`\nFROM debian\n") : dockerfile("FROM debian\n");
+    const lines = (d: Definition, labels: Record<string, string>): string[] =>
+      makeRecipe(d, { definitionHash: definitionHash(d), labels }).dockerfile.split("\n");
+    const shape = lines({ ...user, variables: { V: "x" } }, { "a.b": "x" }).length;
+    fc.assert(
+      fc.property(risky, risky, (value, label) => {
+        const d: Definition = { ...user, variables: { V: value } };
+        let out: string[];
+        try {
+          out = lines(d, { "a.b": label });
+        } catch (error) {
+          expect(error).toBeInstanceOf(ValidationError);
+          return;
+        }
+        expect(out).toHaveLength(shape);
+        const env = out.find((l) => l.startsWith("ENV V="));
+        expect(unquote(env?.slice("ENV V=".length) ?? "", escape)).toBe(value);
+        // Labels sort first, so "a.b" opens the LABEL instruction, continued on the next line.
+        const labelLine = out.find((l) => l.startsWith('LABEL "a.b"='));
+        const labelWord = labelLine?.slice('LABEL "a.b"='.length).replace(/ [\\`]$/, "");
+        expect(unquote(labelWord ?? "", escape)).toBe(label);
+      }),
+      { numRuns: 300 },
+    );
   });
 });
