@@ -67,7 +67,8 @@ if ! [ -s "$TARBALL" ]; then
   mirror=$(awk '/^URIs:/ { print $2; exit }' /etc/apt/sources.list.d/debian.sources 2>/dev/null || true)
   [ -n "$mirror" ] || fail "no Debian mirror in /etc/apt/sources.list.d/debian.sources"
   rootfs=$(mktemp -d "$CACHE/rootfs.XXXXXX")
-  trap 'rm -rf "$rootfs" "$TARBALL.tmp"' EXIT
+  # A debootstrap that fails half-way can leave /proc and /sys mounted in the rootfs.
+  trap 'umount -R "$rootfs/proc" "$rootfs/sys" 2>/dev/null; rm -rf "$rootfs" "$TARBALL.tmp"' EXIT
   debootstrap --variant=minbase "$SUITE" "$rootfs" "$mirror" >>"$LOG" 2>&1 ||
     fail "debootstrap $SUITE from $mirror failed"
   step_done debootstrap
