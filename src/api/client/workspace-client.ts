@@ -1,0 +1,56 @@
+/**
+ * One interface over a workspace, whether it is in this process (the service on the local
+ * store) or behind `envforge serve` (the HTTP client). The CLI and the SDK talk only to this,
+ * so a command prints the same thing with and without `--server`.
+ */
+import type { Problem } from "../../errors/index.js";
+import type {
+  EnvironmentService,
+  GetEnvironmentVersionInput,
+  RegisterResult,
+} from "../../workspace/index.js";
+import type { ImageDetails } from "../image-details.js";
+import type { DefinitionUpload } from "../upload/upload-schema.js";
+
+export interface RegisterFilesInput {
+  readonly workspace?: string;
+  readonly name: string;
+  readonly upload: DefinitionUpload;
+  /** Where the files are, as the user names them: used in messages only. */
+  readonly displayRoot?: string;
+  readonly version?: number;
+  readonly description?: string;
+  readonly tags?: Readonly<Record<string, string>>;
+}
+
+export interface RegisterFilesResult extends RegisterResult {
+  /** Content that was accepted but ignored (Azure's inference_config, ...). */
+  readonly warnings: readonly Problem[];
+}
+
+export type ServiceCalls = Pick<
+  EnvironmentService,
+  | "createWorkspace"
+  | "getWorkspace"
+  | "listWorkspaces"
+  | "getEnvironmentVersion"
+  | "listEnvironments"
+  | "listVersions"
+  | "listCurated"
+  | "updateVersion"
+  | "setLabel"
+  | "removeLabel"
+  | "archive"
+  | "restore"
+  | "createToken"
+  | "listTokens"
+  | "revokeToken"
+>;
+
+export interface WorkspaceClient extends ServiceCalls {
+  /** `sqlite <file>`, `postgres <host/db>` or the server's URL: where the workspace lives. */
+  readonly location: string;
+  registerFiles(input: RegisterFilesInput): Promise<RegisterFilesResult>;
+  getImageDetails(input: GetEnvironmentVersionInput): Promise<ImageDetails>;
+  close(): Promise<void>;
+}
