@@ -128,4 +128,18 @@ describe("envforge lock", () => {
       `envforge: channel "defaults" could not be reached at ${gone.url}/linux-64/repodata.json: ECONNREFUSED\n`,
     ]);
   });
+
+  it("--offline locks from the repodata cache when the channel is gone", async () => {
+    const channel = await startChannelServer({ root: channelDir });
+    const online = await envforge(["lock", "env.yml", "-o", "online.lock"], channel.url);
+    await channel.close();
+    const offline = await envforge(
+      ["lock", "env.yml", "-o", "offline.lock", "--offline"],
+      channel.url,
+    );
+    expect([online.code, offline.code]).toEqual([0, 0]);
+    expect(await readFile(join(work, "offline.lock"), "utf8")).toBe(
+      await readFile(join(work, "online.lock"), "utf8"),
+    );
+  });
 });
