@@ -2,8 +2,8 @@
  * Registration, the versioning rules of ARCHITECTURE.md in one place:
  * - the same definition hash as `latest` returns `latest` (no new version);
  * - a changed definition gets the highest version + 1;
- * - an explicit version that exists with the same hash is returned, with another hash it is a
- *   conflict; one that does not exist is created with that number;
+ * - an explicit version (given, or the definition's own `version:`) that exists with the same
+ *   hash is returned, with another hash it is a conflict; one that does not exist is created;
  * - in an archived environment new versions are created archived (as Azure ML does), and the
  *   newest version, archived or not, is the one compared against.
  * Everything is checked before the transaction; the transaction holds the environment's lock
@@ -34,7 +34,10 @@ export interface RegisterEnvironmentInput {
   readonly name: string;
   /** Parsed by spec/ or host/; the service does not read files. */
   readonly definition: Definition;
-  /** Ask for this version number; without it the next one is chosen. */
+  /**
+   * Ask for this version number. Default: the definition's own `version:` (as Azure ML's
+   * register does); without either, the next number is chosen.
+   */
   readonly version?: number;
   /** Default: the definition's own description. */
   readonly description?: string;
@@ -59,7 +62,8 @@ export async function registerEnvironment(
   const problems = newProblems();
   const workspace = workspaceOf(problems, input.workspace);
   checkEnvironmentName(problems, input.name);
-  if (input.version !== undefined) checkVersionNumber(problems, input.version);
+  const requested = input.version ?? versionFromDefinition(input.definition);
+  if (requested !== undefined) checkVersionNumber(problems, requested);
   const description = input.description ?? input.definition.description;
   checkDescription(problems, description);
   const tags = input.tags ?? input.definition.tags;
@@ -74,6 +78,8 @@ export async function registerEnvironment(
     });
   }
   problems.throwIfAny();
+  // checkVersionNumber refused anything but a number above.
+  const explicit = typeof requested === "number" ? requested : undefined;
 
   const now = isoNow(context.clock);
   const { name } = input;
@@ -96,17 +102,17 @@ export async function registerEnvironment(
     const key = { workspace, name };
 
     let version: number;
-    if (input.version !== undefined) {
-      const existing = await tx.getVersion({ ...key, version: input.version });
+    if (explicit !== undefined) {
+      const existing = await tx.getVersion({ ...key, version: explicit });
       if (existing !== undefined) {
         if (existing.definitionHash === hash) {
           return { version: await viewWithLabels(tx, existing), created: false };
         }
         throw new ConflictError(
-          `environment "${name}" version ${input.version} already exists in workspace "${workspace}" with another definition (stored ${existing.definitionHash}, given ${hash})`,
+          `environment "${name}" version ${explicit} already exists in workspace "${workspace}" with another definition (stored ${existing.definitionHash}, given ${hash})`,
         );
       }
-      version = input.version;
+      version = explicit;
     } else {
       const compared = await tx.newestVersion({ ...key, includeArchived: environment.archived });
       if (compared !== undefined && compared.definitionHash === hash) {
@@ -125,4 +131,11 @@ export async function registerEnvironment(
     await tx.touchEnvironment({ ...key, now });
     return { version: await viewWithLabels(tx, inserted), created: true };
   });
+}
+
+/** The definition file's `version:`; text that is not a number is reported by the check. */
+function versionFromDefinition(definition: Definition): number | string | undefined {
+  const written = definition.version?.trim();
+  if (written === undefined || written === "") return undefined;
+  return /^[0-9]+$/.test(written) ? Number(written) : written;
 }

@@ -280,6 +280,42 @@ describe.each(kinds)("workspace service on %s", (kind) => {
       );
     });
 
+    it("takes the version written in the definition file, as Azure ML's register does", async () => {
+      const workspace = await freshWorkspace();
+      const written = { ...definitionWith(["numpy"]), version: "3" };
+      const first = await service.registerEnvironment({
+        workspace,
+        name: "w",
+        definition: written,
+      });
+      expect(first).toMatchObject({ created: true, version: { version: 3 } });
+      const conflict = await rejects(() =>
+        service.registerEnvironment({
+          workspace,
+          name: "w",
+          definition: { ...definitionWith(["scipy"]), version: "3" },
+        }),
+      );
+      expect(conflict).toBeInstanceOf(ConflictError);
+      const overridden = await service.registerEnvironment({
+        workspace,
+        name: "w",
+        definition: { ...definitionWith(["scipy"]), version: "3" },
+        version: 7,
+      });
+      expect(overridden.version.version).toBe(7);
+      const bad = await rejects(() =>
+        service.registerEnvironment({
+          workspace,
+          name: "w",
+          definition: { ...definitionWith(["pandas"]), version: "1.0.0" },
+        }),
+      );
+      expect(String(bad)).toContain(
+        'version: not a valid version number (found "1.0.0"; allowed: an integer from 1 to 2147483647)',
+      );
+    });
+
     it("reports every problem of a bad registration at once and writes nothing", async () => {
       const workspace = await freshWorkspace();
       const error = await rejects(() =>
