@@ -199,6 +199,7 @@ async function main(): Promise<void> {
     const prefixBytes = await folderBytes(join(root, "prime"));
 
     const cases: Record<string, number[]> = { cold: [], warm: [], "warm-hardlink": [] };
+    const fetchMs: Record<string, number[]> = { cold: [], warm: [], "warm-hardlink": [] };
     let counter = 0;
     const once = async (kind: string, cacheDir: string, linkMode: LinkMode): Promise<void> => {
       counter += 1;
@@ -212,6 +213,7 @@ async function main(): Promise<void> {
         linkMode,
       });
       cases[kind]?.push(performance.now() - started);
+      fetchMs[kind]?.push(result.timings.fetchMs);
       if (result.packages.length !== conda.length)
         throw new Error("not every package was installed");
       await rm(prefixDir, { recursive: true, force: true });
@@ -232,7 +234,11 @@ async function main(): Promise<void> {
       ms: Object.fromEntries(
         Object.entries(cases).map(([kind, values]) => [
           kind,
-          { median: Math.round(median(values)), min: Math.round(Math.min(...values)) },
+          {
+            median: Math.round(median(values)),
+            min: Math.round(Math.min(...values)),
+            fetchMedian: Math.round(median(fetchMs[kind] ?? [])),
+          },
         ]),
       ),
     };
@@ -243,11 +249,12 @@ async function main(): Promise<void> {
     process.stdout.write(
       `${summary.packages} packages, ${summary.archiveMiB} MiB of archives, ${summary.prefixMiB} MiB installed, ${runs} runs, Node ${process.version}\n`,
     );
-    for (const [kind, { median: m, min }] of Object.entries(summary.ms)) {
+    for (const [kind, { median: m, min, fetchMedian }] of Object.entries(summary.ms)) {
       process.stdout.write(
-        `${kind.padEnd(14)} median ${String(m).padStart(6)} ms   min ${String(min).padStart(6)} ms\n`,
+        `${kind.padEnd(14)} median ${String(m).padStart(6)} ms   min ${String(min).padStart(6)} ms   (fetch+extract median ${fetchMedian} ms)\n`,
       );
     }
+    process.stdout.write(`rerun: npx tsx bench/install.bench.ts --runs ${runs}\n`);
   } finally {
     await server.close();
     await rm(root, { recursive: true, force: true });
