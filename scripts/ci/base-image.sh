@@ -68,7 +68,7 @@ if ! [ -s "$TARBALL" ]; then
   [ -n "$mirror" ] || fail "no Debian mirror in /etc/apt/sources.list.d/debian.sources"
   rootfs=$(mktemp -d "$CACHE/rootfs.XXXXXX")
   # A debootstrap that fails half-way can leave /proc and /sys mounted in the rootfs.
-  trap 'umount -R "$rootfs/proc" "$rootfs/sys" 2>/dev/null; rm -rf "$rootfs" "$TARBALL.tmp"' EXIT
+  trap 'umount -R "$rootfs/proc" "$rootfs/sys" 2>/dev/null || true; rm -rf "$rootfs" "$TARBALL.tmp"' EXIT
   debootstrap --variant=minbase "$SUITE" "$rootfs" "$mirror" >>"$LOG" 2>&1 ||
     fail "debootstrap $SUITE from $mirror failed"
   step_done debootstrap
