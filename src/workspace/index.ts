@@ -41,3 +41,10 @@ export { openSqliteStore } from "./sqlite-store.js";
 export { openPostgresStore } from "./postgres-store.js";
 export { openEnvironmentService } from "./open-environment-service.js";
 export type { OpenedEnvironmentService } from "./open-environment-service.js";
+export {
+  LABEL_PATTERN,
+  MAX_PAGE_SIZE,
+  MAX_VERSION,
+  NAME_PATTERN,
+  isReservedName,
+} from "./validation.js";
