@@ -1,13 +1,11 @@
 import { readdir, writeFile, mkdir } from "node:fs/promises";
 import { dirname, join, relative, resolve } from "node:path";
-import { ValidationError } from "../errors/index.js";
 import type { Problem } from "../errors/index.js";
 import type { Definition } from "../spec/definition.js";
 import { envforgeFilesFromDefinition } from "../spec/envforge-file-writer.js";
 import type { EnvforgeFileFormat } from "../spec/envforge-file-writer.js";
 import { saveAzureMlV1Folder } from "./azureml-v1-folder.js";
-import { errorCode, fileError } from "./file-errors.js";
-import { writeFolder } from "./write-folder.js";
+import { checkOutputFolder, writeFolder } from "./write-folder.js";
 
 export type ConvertFormat = EnvforgeFileFormat | "azureml-v1";
 export const CONVERT_FORMATS: readonly ConvertFormat[] = ["envforge", "azureml-v1", "azureml-v2"];
@@ -44,7 +42,7 @@ export async function convertDefinition(
     format: options.format,
     ...(contextPath === undefined ? {} : { contextPath }),
   });
-  const exists = await existingFolder(options.out, options.force === true);
+  const exists = await checkOutputFolder(options.out, options.force === true);
   await writeFolder(
     options.out,
     async (staging) => {
@@ -56,22 +54,4 @@ export async function convertDefinition(
     { replace: exists },
   );
   return { files: Object.keys(files).sort(), warnings };
-}
-
-async function existingFolder(folder: string, force: boolean): Promise<boolean> {
-  let entries: string[];
-  try {
-    entries = await readdir(folder);
-  } catch (error) {
-    if (errorCode(error) === "ENOENT") return false;
-    throw fileError(folder, "read the folder", error);
-  }
-  if (entries.length > 0 && !force) {
-    throw ValidationError.single({
-      file: folder,
-      message: "the output folder is not empty",
-      allowed: "a new or empty folder, or --force to replace it",
-    });
-  }
-  return true;
 }

@@ -1,6 +1,6 @@
-import { chmod, mkdir, mkdtemp, rename, rm } from "node:fs/promises";
+import { chmod, mkdir, mkdtemp, readdir, rename, rm } from "node:fs/promises";
 import { basename, dirname, join, resolve } from "node:path";
-import { ConflictError, EnvforgeError } from "../errors/index.js";
+import { ConflictError, EnvforgeError, ValidationError } from "../errors/index.js";
 import { errorCode, fileError } from "./file-errors.js";
 
 export interface WriteFolderOptions {
@@ -59,4 +59,26 @@ export async function writeFolder(
     }
     throw fileError(dir, "write the folder", error);
   }
+}
+
+/**
+ * For commands that write a folder of output: true when the folder exists (empty, or holding
+ * files the user allowed to be replaced with `force`); throws when it holds files and may not.
+ */
+export async function checkOutputFolder(folder: string, force: boolean): Promise<boolean> {
+  let entries: string[];
+  try {
+    entries = await readdir(folder);
+  } catch (error) {
+    if (errorCode(error) === "ENOENT") return false;
+    throw fileError(folder, "read the folder", error);
+  }
+  if (entries.length > 0 && !force) {
+    throw ValidationError.single({
+      file: folder,
+      message: "the output folder is not empty",
+      allowed: "a new or empty folder, or --force to replace it",
+    });
+  }
+  return true;
 }

@@ -1,10 +1,8 @@
-import { copyFile, mkdir, readdir, writeFile } from "node:fs/promises";
+import { copyFile, mkdir, writeFile } from "node:fs/promises";
 import { dirname, join } from "node:path";
-import { ValidationError } from "../errors/index.js";
 import type { Recipe } from "../recipe/index.js";
 import type { Definition } from "../spec/definition.js";
-import { errorCode, fileError } from "./file-errors.js";
-import { writeFolder } from "./write-folder.js";
+import { checkOutputFolder, writeFolder } from "./write-folder.js";
 
 const CONDA_SPECIFICATION_PATH = "envforge/environment.yml";
 const LISTING_PATH = "envforge/ingredients.json";
@@ -34,7 +32,7 @@ export async function writeIngredients(
   folder: string,
   options: WriteIngredientsOptions = {},
 ): Promise<WrittenIngredients> {
-  const exists = await refuseNonEmpty(folder, options.force === true);
+  const exists = await checkOutputFolder(folder, options.force === true);
   const written: string[] = [];
   const pendingFolders = recipe.context
     .filter((entry) => entry.source === "conda-prefix")
@@ -88,23 +86,4 @@ async function writeInside(root: string, path: string, content: string): Promise
   const target = join(root, path);
   await mkdir(dirname(target), { recursive: true });
   await writeFile(target, content);
-}
-
-/** True when the folder exists (and may be replaced); throws when it holds files and may not. */
-async function refuseNonEmpty(folder: string, force: boolean): Promise<boolean> {
-  let entries: string[];
-  try {
-    entries = await readdir(folder);
-  } catch (error) {
-    if (errorCode(error) === "ENOENT") return false;
-    throw fileError(folder, "read the folder", error);
-  }
-  if (entries.length > 0 && !force) {
-    throw ValidationError.single({
-      file: folder,
-      message: "the output folder is not empty",
-      allowed: "a new or empty folder, or --force to replace it",
-    });
-  }
-  return true;
 }
