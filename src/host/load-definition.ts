@@ -17,6 +17,7 @@ import {
 import { AZUREML_V1_DEFINITION_FILE } from "../spec/azureml-v1.js";
 import { parseCondaEnvironment } from "../spec/conda-environment.js";
 import { parsePipRequirements } from "../spec/pip-requirements.js";
+import { parseYamlSource } from "../spec/yaml-source.js";
 import type {
   CondaEnvironment,
   Definition,
@@ -87,6 +88,8 @@ export async function loadDefinition(
   const kind = options.kind ?? detectFileKind(source);
   switch (kind) {
     case undefined:
+      // A YAML file that does not parse is best answered with where it does not parse.
+      if (/\.ya?ml$/i.test(path)) parseYamlSource(source);
       throw ValidationError.single({
         file: path,
         message: "cannot tell what kind of definition this file is",
