@@ -10,6 +10,8 @@
  * - envforge-cold: lockDefinition with an empty repodata cache: download, parse, serve to rattler
  *   from memory on loopback, solve, map back to records, sha256 check.
  * - envforge-warm: lockDefinition with the cache filled: one 304 per subdir instead of the body.
+ * - envforge-memory: as warm, with a RepodataMemory kept across locks (a long-running server):
+ *   the 304 costs neither a file read nor a JSON parse. In-process only.
  * Each is measured twice: in a warm process (medians over --runs, cases interleaved so load from
  * other processes hits all alike) and as the first solve of a fresh process (what a CLI user
  * waits for, minus Node's own start; medians over --processes).
@@ -22,12 +24,13 @@ import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
 import { startChannelServer } from "../src/conda/channel-server.js";
 import { lockDefinition } from "../src/conda/lock-definition.js";
+import { RepodataMemory } from "../src/conda/repodata-cache.js";
 import { targetVirtualPackages } from "../src/conda/virtual-packages.js";
 import { definitionFromConda } from "../src/spec/assemble-definition.js";
 import { DEFAULT_PARSE_SETTINGS } from "../src/spec/definition.js";
 
 const SPECS = ["python=3.6", "numpy", "scipy", "pandas"];
-const CASES = ["rattler-direct", "envforge-cold", "envforge-warm"] as const;
+const CASES = ["rattler-direct", "envforge-cold", "envforge-warm", "envforge-memory"] as const;
 type CaseName = (typeof CASES)[number];
 
 const args = process.argv.slice(2);
@@ -41,6 +44,8 @@ const definition = definitionFromConda(
   { conda: { channels: ["defaults"], dependencies: SPECS, pip: [], variables: {} } },
   DEFAULT_PARSE_SETTINGS,
 );
+
+const memory = new RepodataMemory();
 
 /** One case, once: returns the number of (non-virtual) packages solved. */
 async function runCase(kind: CaseName, url: string, cacheDir: string): Promise<number> {
@@ -64,6 +69,7 @@ async function runCase(kind: CaseName, url: string, cacheDir: string): Promise<n
     channelConfig: { urls: { defaults: url } },
     baseDir: repoRoot,
     cacheDir,
+    ...(kind === "envforge-memory" ? { memory } : {}),
   });
   return lock.platforms[0]?.conda.length ?? 0;
 }
@@ -99,7 +105,7 @@ for (const subdir of ["linux-64", "noarch"]) {
   );
 }
 const cacheFor = (kind: CaseName, run: number) =>
-  join(work, kind === "envforge-warm" ? "warm" : `${kind}-${run}`);
+  join(work, kind === "envforge-warm" || kind === "envforge-memory" ? "warm" : `${kind}-${run}`);
 
 async function inProcess() {
   await runCase("envforge-cold", server.url, join(work, "warm")); // warms WASM and the cache
@@ -135,7 +141,7 @@ const execFileAsync = promisify(execFile);
 async function freshProcesses() {
   const samples = new Map<CaseName, number[]>(CASES.map((kind) => [kind, []]));
   for (let run = 0; run < processes; run += 1) {
-    for (const kind of CASES) {
+    for (const kind of CASES.filter((name) => name !== "envforge-memory")) {
       const { stdout } = await execFileAsync(process.execPath, [
         ...process.execArgv,
         fileURLToPath(import.meta.url),
@@ -150,7 +156,10 @@ async function freshProcesses() {
       }
     }
   }
-  return CASES.map((kind) => ({ name: kind, medianMs: median(samples.get(kind) ?? []) }));
+  return CASES.filter((kind) => kind !== "envforge-memory").map((kind) => ({
+    name: kind,
+    medianMs: median(samples.get(kind) ?? []),
+  }));
 }
 
 const ratio = (a: number | undefined, b: number | undefined) =>
@@ -162,6 +171,9 @@ function ratios(results: readonly { name: string; medianMs: number }[]) {
     warmOverDirect: ratio(of("envforge-warm"), of("rattler-direct")),
     coldOverDirect: ratio(of("envforge-cold"), of("rattler-direct")),
     warmOverCold: ratio(of("envforge-warm"), of("envforge-cold")),
+    ...(of("envforge-memory") === undefined
+      ? {}
+      : { memoryOverDirect: ratio(of("envforge-memory"), of("rattler-direct")) }),
   };
 }
 

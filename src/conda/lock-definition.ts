@@ -95,6 +95,7 @@ function memoizedLoader(
         ...(options.fetch ? { fetch: options.fetch } : {}),
         ...(options.offline ? { offline: options.offline } : {}),
         ...(options.timeoutMs === undefined ? {} : { timeoutMs: options.timeoutMs }),
+        ...(options.memory ? { memory: options.memory } : {}),
         channel,
         subdir,
       });

@@ -1,4 +1,4 @@
-import { mkdir, mkdtemp, readdir, rm, utimes, writeFile } from "node:fs/promises";
+import { mkdir, mkdtemp, readdir, rm, unlink, utimes, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
@@ -6,7 +6,7 @@ import { ExternalError } from "../errors/index.js";
 import { startChannelServer } from "./channel-server.js";
 import type { ChannelServer } from "./channel-server.js";
 import type { Channel } from "./channels.js";
-import { loadRepodata } from "./repodata-cache.js";
+import { loadRepodata, RepodataMemory } from "./repodata-cache.js";
 
 const RECORD = {
   name: "zlib",
@@ -132,5 +132,27 @@ describe("loadRepodata", () => {
     const missing = await loadRepodata({ channel: local, subdir: "noarch", cacheDir });
     expect([loaded.source, loaded.index.size, missing.source]).toEqual(["local", 1, "missing"]);
     expect(server.requests).toEqual([]);
+  });
+
+  it("downloads again when the cached body is gone but its validators are not", async () => {
+    await loadRepodata({ channel, subdir: "linux-64", cacheDir });
+    const [body] = (await readdir(cacheDir)).filter((name) => !name.endsWith(".meta.json"));
+    await unlink(join(cacheDir, body ?? ""));
+    const again = await loadRepodata({ channel, subdir: "linux-64", cacheDir });
+    expect(again.source).toBe("downloaded");
+    expect(server.requests.map((r) => r.status)).toEqual([200, 304, 200]);
+  });
+
+  it("keeps parsed repodata in memory across loads while the validators hold", async () => {
+    const memory = new RepodataMemory();
+    const first = await loadRepodata({ channel, subdir: "linux-64", cacheDir, memory });
+    const second = await loadRepodata({ channel, subdir: "linux-64", cacheDir, memory });
+    expect(second.source).toBe("revalidated");
+    expect(second.index).toBe(first.index);
+    await writeRepodata({});
+    const later = new Date(Date.now() + 5_000);
+    await utimes(join(channelDir, "linux-64", "repodata.json"), later, later);
+    const changed = await loadRepodata({ channel, subdir: "linux-64", cacheDir, memory });
+    expect([changed.source, changed.index.size]).toEqual(["downloaded", 0]);
   });
 });

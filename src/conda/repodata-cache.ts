@@ -39,6 +39,39 @@ export interface RepodataCacheOptions {
   readonly offline?: boolean;
   /** Per request; default 60 s. */
   readonly timeoutMs?: number;
+  /** Parsed repodata kept between locks of a long-running process (the HTTP server). */
+  readonly memory?: RepodataMemory;
+}
+
+/**
+ * Parsed repodata kept in memory between locks, keyed by URL and the validators it was cached
+ * with: a 304 for the same validators then costs neither a file read nor a JSON parse.
+ */
+export class RepodataMemory {
+  readonly #entries = new Map<string, { stamp: string; body: Buffer; index: RepodataIndex }>();
+  readonly #limit: number;
+
+  /** `limit`: channel subdirs kept, least recently used dropped first. */
+  constructor(limit = 32) {
+    this.#limit = limit;
+  }
+
+  get(url: string, stamp: string): { body: Buffer; index: RepodataIndex } | undefined {
+    const entry = this.#entries.get(url);
+    if (entry === undefined || entry.stamp !== stamp) return undefined;
+    this.#entries.delete(url);
+    this.#entries.set(url, entry);
+    return entry;
+  }
+
+  set(url: string, stamp: string, body: Buffer, index: RepodataIndex): void {
+    this.#entries.delete(url);
+    this.#entries.set(url, { stamp, body, index });
+    for (const oldest of this.#entries.keys()) {
+      if (this.#entries.size <= this.#limit) break;
+      this.#entries.delete(oldest);
+    }
+  }
 }
 
 export interface LoadRepodataOptions extends RepodataCacheOptions {
@@ -79,39 +112,57 @@ export async function loadRepodata(options: LoadRepodataOptions): Promise<Repoda
   const key = createHash("sha256").update(fullUrl).digest("hex").slice(0, 32);
   const bodyPath = join(options.cacheDir, `${key}.json`);
   const metaPath = join(options.cacheDir, `${key}.meta.json`);
-  const cached = await readCached(bodyPath, metaPath);
+  const cached = await readCachedMeta(metaPath);
+  const fromCache = async (source: RepodataSource): Promise<Repodata | undefined> => {
+    if (cached === undefined) return undefined;
+    const stamp = `${cached.etag ?? ""}\n${cached.lastModified ?? ""}`;
+    const remembered = options.memory?.get(fullUrl, stamp);
+    if (remembered !== undefined) return { channel, subdir, url, source, ...remembered };
+    // A missing or damaged body is only a cache miss.
+    const body = await readFile(bodyPath).catch(() => undefined);
+    if (body === undefined) return undefined;
+    const repodata = make(body, source);
+    options.memory?.set(fullUrl, stamp, body, repodata.index);
+    return repodata;
+  };
 
   if (options.offline) {
-    if (cached === undefined) {
+    const offline = await fromCache("cache");
+    if (offline === undefined) {
       throw new ExternalError(
         `channel "${channel.name}": no cached repodata for ${subdir} (${url}) and offline mode is on`,
       );
     }
-    return make(cached.body, "cache");
+    return offline;
   }
 
   const { target, authorization } = splitCredentials(fullUrl);
-  const headers: Record<string, string> = { accept: "application/json", ...authorization };
-  if (cached?.meta.etag !== undefined) headers["if-none-match"] = cached.meta.etag;
-  if (cached?.meta.lastModified !== undefined) {
-    headers["if-modified-since"] = cached.meta.lastModified;
-  }
   const fetchImpl = options.fetch ?? globalThis.fetch;
-  let response: Response;
-  try {
-    response = await fetchImpl(target, {
-      headers,
-      signal: AbortSignal.timeout(options.timeoutMs ?? 60_000),
-    });
-  } catch (error) {
-    throw new ExternalError(
-      `channel "${channel.name}" could not be reached at ${url}: ${reason(error)}`,
-      { cause: error },
-    );
-  }
-  if (response.status === 304 && cached !== undefined) {
+  const request = async (conditional: boolean): Promise<Response> => {
+    const headers: Record<string, string> = { accept: "application/json", ...authorization };
+    if (conditional && cached?.etag !== undefined) headers["if-none-match"] = cached.etag;
+    if (conditional && cached?.lastModified !== undefined) {
+      headers["if-modified-since"] = cached.lastModified;
+    }
+    try {
+      return await fetchImpl(target, {
+        headers,
+        signal: AbortSignal.timeout(options.timeoutMs ?? 60_000),
+      });
+    } catch (error) {
+      throw new ExternalError(
+        `channel "${channel.name}" could not be reached at ${url}: ${reason(error)}`,
+        { cause: error },
+      );
+    }
+  };
+  let response = await request(true);
+  if (response.status === 304) {
     await response.body?.cancel();
-    return make(cached.body, "revalidated");
+    const revalidated = await fromCache("revalidated");
+    if (revalidated !== undefined) return revalidated;
+    // The validators outlived their body (removed by hand?): ask for the body itself.
+    response = await request(false);
   }
   if (response.status === 404) {
     await response.body?.cancel();
@@ -132,17 +183,19 @@ export async function loadRepodata(options: LoadRepodataOptions): Promise<Repoda
     ...optional("lastModified", response.headers.get("last-modified")),
   };
   await writeCached({ cacheDir: options.cacheDir, bodyPath, metaPath, body, meta });
+  options.memory?.set(
+    fullUrl,
+    `${meta.etag ?? ""}\n${meta.lastModified ?? ""}`,
+    body,
+    repodata.index,
+  );
   return repodata;
 }
 
-async function readCached(
-  bodyPath: string,
-  metaPath: string,
-): Promise<{ body: Buffer; meta: CacheMeta } | undefined> {
+async function readCachedMeta(metaPath: string): Promise<CacheMeta | undefined> {
   try {
     const meta = cacheMeta.safeParse(JSON.parse(await readFile(metaPath, "utf8")));
-    if (!meta.success) return undefined;
-    return { body: await readFile(bodyPath), meta: meta.data };
+    return meta.success ? meta.data : undefined;
   } catch {
     // A missing or damaged cache entry is only a cache miss.
     return undefined;
