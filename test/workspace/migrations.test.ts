@@ -92,6 +92,64 @@ describe.each(kinds)("migrations on %s", (kind) => {
   });
 });
 
+describe.skipIf(adminUrl === undefined)("the schema on both databases", () => {
+  it("has the same tables, columns and nullability", async () => {
+    const sqlite = await openHarness("sqlite", undefined);
+    const postgres = await openHarness("postgres", adminUrl);
+    try {
+      const a = await sqlite.open();
+      const b = await postgres.open();
+      await a.close();
+      await b.close();
+
+      const db = new Database(a.location);
+      const sqliteColumns: string[] = [];
+      try {
+        const tables = db
+          .prepare("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name")
+          .pluck()
+          .all()
+          .filter((t): t is string => typeof t === "string");
+        for (const table of tables) {
+          for (const column of db.prepare(`PRAGMA table_info(${table})`).all()) {
+            if (
+              typeof column !== "object" ||
+              column === null ||
+              !("name" in column && "notnull" in column && "pk" in column)
+            ) {
+              throw new Error(`unexpected table_info row ${JSON.stringify(column)}`);
+            }
+            const notNull = column.notnull === 1 || column.pk !== 0;
+            sqliteColumns.push(`${table}.${String(column.name)} ${notNull ? "NOT NULL" : "NULL"}`);
+          }
+        }
+      } finally {
+        db.close();
+      }
+
+      const url = new URL(adminUrl ?? "");
+      url.pathname = new URL(b.location).pathname;
+      const client = new pg.Client({ connectionString: url.toString() });
+      await client.connect();
+      const rows = await client
+        .query<Record<string, unknown>>(
+          `SELECT table_name, column_name, is_nullable FROM information_schema.columns
+           WHERE table_schema = 'public'`,
+        )
+        .finally(() => client.end());
+      const postgresColumns = rows.rows.map(
+        (r) =>
+          `${String(r.table_name)}.${String(r.column_name)} ${r.is_nullable === "YES" ? "NULL" : "NOT NULL"}`,
+      );
+      expect(postgresColumns.sort()).toEqual(sqliteColumns.sort());
+      expect(sqliteColumns.length).toBeGreaterThan(30);
+    } finally {
+      await sqlite.dispose();
+      await postgres.dispose();
+    }
+  });
+});
+
 describe("SQLite store file", () => {
   it("uses WAL so readers do not wait for writers", async () => {
     const harness = await openHarness("sqlite", undefined);
