@@ -13,7 +13,7 @@ import { z } from "zod";
 import { ExternalError } from "../errors/index.js";
 import { downloadVerified } from "./download.js";
 import type { Fetch } from "./download.js";
-import { archiveFormatOf, extractPackage } from "./extract.js";
+import { archiveFormatOf, extractPackage, findProgram } from "./extract.js";
 
 /** What the cache needs to know of a package: a subset of LockedCondaPackage. */
 export interface PackageRef {
@@ -33,6 +33,13 @@ export interface PackageCacheOptions {
   readonly backoffMs?: number;
   /** Injected so tests do not wait. */
   readonly sleep?: (ms: number) => Promise<void>;
+  /**
+   * The `bzip2` program for `.tar.bz2` packages, or null for the (slower) JavaScript decoder.
+   * Default: the first `bzip2` on `searchPath`.
+   */
+  readonly bzip2Program?: string | null;
+  /** Where to look for `bzip2`; default `process.env.PATH`. */
+  readonly searchPath?: string;
   /** A lock untouched this long belongs to a dead process; default 60 s. */
   readonly lockStaleMs?: number;
 }
@@ -66,6 +73,7 @@ export class PackageCache {
   readonly dir: string;
   readonly #options: PackageCacheOptions;
   readonly #inFlight = new Map<string, Promise<CachedPackage>>();
+  #bzip2: Promise<string | undefined> | undefined;
 
   constructor(options: PackageCacheOptions) {
     this.dir = options.dir;
@@ -155,11 +163,13 @@ export class PackageCache {
   ): Promise<readonly string[]> {
     const temporary = this.#temporary(ref, "extracting");
     try {
+      const bzip2 = await this.#bzip2Program();
       const { warnings } = await extractPackage({
         archivePath,
         format: archiveFormatOf(ref.filename),
         destination: temporary,
         label: ref.filename,
+        ...(bzip2 === undefined ? {} : { bzip2Program: bzip2 }),
       });
       // Kept with the package, so a cache hit reports what the first extraction found.
       if (warnings.length > 0) {
@@ -170,6 +180,14 @@ export class PackageCache {
     } finally {
       await rm(temporary, { recursive: true, force: true });
     }
+  }
+
+  #bzip2Program(): Promise<string | undefined> {
+    const chosen = this.#options.bzip2Program;
+    if (chosen === null) return Promise.resolve(undefined);
+    if (chosen !== undefined) return Promise.resolve(chosen);
+    this.#bzip2 ??= findProgram("bzip2", this.#options.searchPath ?? process.env.PATH);
+    return this.#bzip2;
   }
 
   #temporary(ref: PackageRef, kind: string): string {

@@ -1,0 +1,106 @@
+import { mkdtemp, readdir, readFile, readlink, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { archiveFormatOf, extractPackage, findProgram } from "./extract.js";
+
+const ZLIB = resolve(
+  import.meta.dirname,
+  "../../../shared/testdata/packages/conda/zlib-1.2.11-h7b6447c_3.tar.bz2",
+);
+const SYMLINKS = resolve(
+  import.meta.dirname,
+  "../../../shared/testdata/packages/rattler/symlink-test-1.0.0-0.conda",
+);
+
+let dir: string;
+let bzip2: string | undefined;
+beforeAll(async () => {
+  dir = await mkdtemp(join(tmpdir(), "envforge-extract-"));
+  bzip2 = await findProgram("bzip2", process.env.PATH);
+});
+afterAll(() => rm(dir, { recursive: true, force: true }));
+
+async function tree(root: string): Promise<string[]> {
+  const entries = await readdir(root, { recursive: true, withFileTypes: true });
+  const lines: string[] = [];
+  for (const entry of entries) {
+    const path = join(entry.parentPath, entry.name);
+    const name = path.slice(root.length + 1);
+    if (entry.isSymbolicLink()) lines.push(`${name} -> ${await readlink(path)}`);
+    else if (entry.isFile()) lines.push(`${name} ${(await readFile(path)).length}`);
+  }
+  return lines.sort();
+}
+
+describe("extractPackage", () => {
+  it("names formats by file name", () => {
+    expect(archiveFormatOf("a-1-0.conda")).toBe("conda");
+    expect(archiveFormatOf("a-1-0.tar.bz2")).toBe("tar.bz2");
+    expect(() => archiveFormatOf("a-1-0.zip")).toThrow(
+      'not a conda package file name (found "a-1-0.zip"; allowed: a name ending in .conda or .tar.bz2)',
+    );
+  });
+
+  it("unpacks the same tree with the bzip2 program and with the JavaScript decoder", async (context) => {
+    if (bzip2 === undefined) context.skip();
+    const viaJs = join(dir, "js");
+    const viaProgram = join(dir, "program");
+    await extractPackage({
+      archivePath: ZLIB,
+      format: "tar.bz2",
+      destination: viaJs,
+      label: "zlib",
+    });
+    await extractPackage({
+      archivePath: ZLIB,
+      format: "tar.bz2",
+      destination: viaProgram,
+      label: "zlib",
+      ...(bzip2 === undefined ? {} : { bzip2Program: bzip2 }),
+    });
+    const js = await tree(viaJs);
+    expect(js).toContain("lib/libz.so.1.2.11 133384");
+    expect(js).toContain("info/paths.json 1468");
+    expect(await tree(viaProgram)).toEqual(js);
+  });
+
+  it("keeps symbolic and hard links of a .conda", async () => {
+    const out = join(dir, "links");
+    await extractPackage({
+      archivePath: SYMLINKS,
+      format: "conda",
+      destination: out,
+      label: "symlink-test",
+    });
+    expect(await tree(out)).toEqual([
+      "info/index.json 77",
+      "lib/libhard.so 18",
+      "lib/liblink.so -> libreal.so.1",
+      "lib/libreal.so.1 18",
+    ]);
+  });
+
+  it.each([false, true])(
+    "fails on a corrupt .tar.bz2, naming it (bzip2 program: %s)",
+    async (useProgram, context) => {
+      if (useProgram && bzip2 === undefined) context.skip();
+      const broken = join(dir, `broken-${String(useProgram)}.tar.bz2`);
+      await writeFile(broken, Buffer.concat([Buffer.from("BZh91AY&SY"), Buffer.alloc(64, 7)]));
+      await expect(
+        extractPackage({
+          archivePath: broken,
+          format: "tar.bz2",
+          destination: join(dir, `broken-out-${String(useProgram)}`),
+          label: "broken-1-0.tar.bz2",
+          ...(useProgram && bzip2 !== undefined ? { bzip2Program: bzip2 } : {}),
+        }),
+      ).rejects.toThrow(/^broken-1-0\.tar\.bz2: cannot unpack: /);
+    },
+  );
+
+  it("finds programs on a search path", async () => {
+    expect(await findProgram("no-such-program-envforge", process.env.PATH)).toBeUndefined();
+    expect(await findProgram("sh", "/nonexistent:/bin:/usr/bin")).toMatch(/\/sh$/);
+  });
+});
