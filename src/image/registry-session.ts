@@ -88,12 +88,20 @@ export class RegistrySession {
     });
     response = await this.#send(target, request, authorization.header);
     if (response.status === 401) {
+      const retried = parseAuthChallenge(response.headers.get("www-authenticate"));
       const detail = await describeResponse(response, this.secrets);
       if (credentials === undefined) {
         throw noCredentialsError({
           registry: target.registry,
           credentialSource: this.#options.credentials.description,
         });
+      }
+      // The login worked but its token does not cover the repository: say so, not "wrong password".
+      if (retried?.params["error"] === "insufficient_scope") {
+        throw new RegistryAuthError(
+          `registry ${target.registry} gave user ${JSON.stringify(credentials.username)} (from ${credentials.source}) no ${request.actions} access to repository ${target.repository}: it may not exist, or the user may not use it`,
+          { registry: target.registry, status: 401 },
+        );
       }
       throw rejectedError({
         registry: target.registry,
@@ -136,18 +144,23 @@ export class RegistrySession {
   credentialsFor(registry: string): Promise<RegistryCredentials | undefined> {
     let found = this.#credentialsByRegistry.get(registry);
     if (found === undefined) {
-      found = this.#options.credentials.find(registry).then((credentials) => {
-        if (credentials !== undefined) {
-          for (const secret of secretFormsOf(credentials.username, credentials.password)) {
-            this.secrets.add(secret);
-          }
-          if (credentials.identityToken !== undefined) this.secrets.add(credentials.identityToken);
-        }
-        return credentials;
-      });
+      found = this.#lookUp(registry);
       this.#credentialsByRegistry.set(registry, found);
+      // A failed lookup (a helper missing from PATH…) is not remembered: the next call retries.
+      found.catch(() => this.#credentialsByRegistry.delete(registry));
     }
     return found;
+  }
+
+  async #lookUp(registry: string): Promise<RegistryCredentials | undefined> {
+    const credentials = await this.#options.credentials.find(registry);
+    if (credentials !== undefined) {
+      for (const secret of secretFormsOf(credentials.username, credentials.password)) {
+        this.secrets.add(secret);
+      }
+      if (credentials.identityToken !== undefined) this.secrets.add(credentials.identityToken);
+    }
+    return credentials;
   }
 
   /** The error for a status the caller did not expect: a refusal for 403, else the status. */

@@ -182,6 +182,17 @@ describe.skipIf(gate.skip)("HttpRegistry on a registry with htpasswd auth", () =
     );
   });
 
+  it("looks the credentials up again after a lookup failed", async () => {
+    const { folder, registry } = await dockerConfig("late-helper", { credsStore: "late" });
+    await expect(registry.manifestExists(image)).rejects.toThrow(
+      "credential helper docker-credential-late",
+    );
+    await writeHelper(folder, "late", {
+      [AUTH_REGISTRY]: { Username: credentials.username, Secret: credentials.password },
+    });
+    expect(await registry.getManifestDigest(image)).toBe(pushedDigest);
+  });
+
   it("reports a config.json that is not JSON without quoting it", async () => {
     const { file, registry } = await dockerConfig("broken");
     await writeFile(file, `{"auths": {"${AUTH_REGISTRY}": {"auth": "c2VjcmV0"`);

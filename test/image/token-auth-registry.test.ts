@@ -36,6 +36,7 @@ const ISSUER = "envforge-test-issuer";
 const USER = "token-user";
 const PASSWORD = `pw-${randomBytes(12).toString("hex")}`;
 const IDENTITY_TOKEN = `refresh-${randomBytes(12).toString("hex")}`;
+const DENIED = "envforge-test/denied";
 
 function sha256(bytes: Uint8Array): string {
   return `sha256:${createHash("sha256").update(bytes).digest("hex")}`;
@@ -70,6 +71,7 @@ describe.skipIf(gate.skip)("HttpRegistry with a Bearer token registry", () => {
     tokens = await startTokenServer({
       users: { [USER]: PASSWORD },
       refreshTokens: { [IDENTITY_TOKEN]: USER },
+      denied: [DENIED],
       service: SERVICE,
       issuer: ISSUER,
       key,
@@ -292,6 +294,13 @@ describe.skipIf(gate.skip)("HttpRegistry with a Bearer token registry", () => {
       `token server ${tokens?.realm} of registry ${registryAddress} rejected the identity token from ${file} (HTTP 401 Unauthorized: UNAUTHORIZED: unknown refresh_token [redacted]); check them with "docker login ${registryAddress}"`,
     );
     expect(`${message}\n${JSON.stringify(errorJson(error))}`).not.toContain(wrong);
+  });
+
+  it("tells a login that may not use the repository from a wrong password", async () => {
+    const { file, registry } = await clientWith("denied", PASSWORD);
+    await expect(registry.manifestExists(`${registryAddress}/${DENIED}:v1`)).rejects.toThrow(
+      `registry ${registryAddress} gave user "${USER}" (from ${file}) no pull access to repository ${DENIED}: it may not exist, or the user may not use it`,
+    );
   });
 
   it("reports a password the token server rejects, redacting what the server echoed", async () => {

@@ -64,6 +64,8 @@ export async function makeSigningKey(dir: string): Promise<SigningKey> {
 
 export async function startTokenServer(options: {
   readonly users: Readonly<Record<string, string>>;
+  /** Repositories no one is granted anything in, whatever they ask. */
+  readonly denied?: readonly string[];
   /** Identity (refresh) tokens accepted by the OAuth2 POST, and the user each stands for. */
   readonly refreshTokens?: Readonly<Record<string, string>>;
   readonly service: string;
@@ -86,7 +88,10 @@ export async function startTokenServer(options: {
       return reply(response, 400, { errors: [{ code: "DENIED", message: "unknown service" }] });
     }
     const now = Math.floor(Date.now() / 1000);
-    const access = user === undefined ? [] : scopes.flatMap(grantsOf);
+    const access =
+      user === undefined
+        ? []
+        : scopes.flatMap(grantsOf).filter((grant) => !options.denied?.includes(grant.name));
     const token = jwt(
       { typ: "JWT", alg: "RS256", x5c: [certDer] },
       {
