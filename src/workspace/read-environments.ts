@@ -1,5 +1,6 @@
 /** Reading: one version (by number, label or `latest`), lists with cursors, curated entries. */
 import { NotFoundError } from "../errors/index.js";
+import type { CuratedEnvironment } from "./curated-catalog.js";
 import { decodeNameCursor, decodeVersionCursor, encodeCursor } from "./cursor.js";
 import { LATEST_LABEL } from "./model.js";
 import type { EnvironmentDetails, EnvironmentSummary, EnvironmentVersion, Page } from "./model.js";
@@ -53,7 +54,7 @@ export async function getEnvironmentVersion(
   const label = input.label ?? (input.version === undefined ? LATEST_LABEL : undefined);
 
   if (isReservedName(name)) {
-    const curated = (await context.curated.list()).find((c) => c.name === name);
+    const curated = await findCurated(context, workspace, name);
     const matches =
       curated !== undefined &&
       (input.version === undefined || input.version === curated.version) &&
@@ -109,7 +110,7 @@ export async function getEnvironment(
   const { name } = input;
 
   if (isReservedName(name)) {
-    const curated = (await context.curated.list()).find((c) => c.name === name);
+    const curated = await findCurated(context, workspace, name);
     if (curated === undefined) throw new NotFoundError(`curated environment "${name}" not found`);
     return {
       workspace,
@@ -211,7 +212,7 @@ export async function listVersions(
   const { name } = input;
 
   if (isReservedName(name)) {
-    const curated = (await context.curated.list()).find((c) => c.name === name);
+    const curated = await findCurated(context, workspace, name);
     if (curated === undefined) throw new NotFoundError(`curated environment "${name}" not found`);
     const shown = beforeVersion === undefined || curated.version < beforeVersion;
     return { items: shown ? [curatedView(curated, workspace)] : [] };
@@ -244,6 +245,7 @@ export async function listCurated(
   const problems = newProblems();
   const workspace = workspaceOf(problems, input.workspace);
   problems.throwIfAny();
+  await context.store.read((tx) => requireWorkspace(tx, workspace));
   return (await context.curated.list()).map((curated) => curatedView(curated, workspace));
 }
 
@@ -254,6 +256,16 @@ export async function requireEnvironment(
   if ((await tx.getEnvironment(key)) === undefined) {
     throw new NotFoundError(`environment "${key.name}" not found in workspace "${key.workspace}"`);
   }
+}
+
+/** Curated environments appear in every workspace, but only in workspaces that exist. */
+async function findCurated(
+  context: ServiceContext,
+  workspace: string,
+  name: string,
+): Promise<CuratedEnvironment | undefined> {
+  await context.store.read((tx) => requireWorkspace(tx, workspace));
+  return (await context.curated.list()).find((c) => c.name === name);
 }
 
 function what(version: number | undefined, label: string | undefined): string {

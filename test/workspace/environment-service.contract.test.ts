@@ -666,6 +666,14 @@ describe.each(kinds)("workspace service on %s", (kind) => {
         curated: true,
         labels: { latest: 1 },
       });
+      expect(
+        await rejects(() =>
+          service.getEnvironmentVersion({ workspace: "nowhere", name: "envforge-test-minimal" }),
+        ),
+      ).toBeInstanceOf(NotFoundError);
+      expect(await rejects(() => service.listCurated({ workspace: "nowhere" }))).toBeInstanceOf(
+        NotFoundError,
+      );
       for (const name of ["envforge-mine", "EnvForge-Mine"]) {
         const error = await rejects(() =>
           service.registerEnvironment({ workspace, name, definition: definitionWith([]) }),
