@@ -44,7 +44,7 @@ const EXPIRY_MARGIN_MS = 5_000;
 const TokenResponse = z.object({
   token: z.string().optional(),
   access_token: z.string().optional(),
-  expires_in: z.number().positive().optional(),
+  expires_in: z.number().optional(),
 });
 
 export async function authorize(options: AuthorizeOptions): Promise<Authorization> {
@@ -116,7 +116,8 @@ async function bearer(challenge: AuthChallenge, options: AuthorizeOptions): Prom
     throw new ExternalError(`${server} answered without a token (expected {"token": "…"})`);
   }
   options.addSecret(token);
-  const seconds = parsed.data.expires_in ?? DEFAULT_TOKEN_SECONDS;
+  const given = parsed.data.expires_in;
+  const seconds = given !== undefined && given > 0 ? given : DEFAULT_TOKEN_SECONDS;
   return {
     header: `Bearer ${token}`,
     expiresAt: options.now() + seconds * 1000 - Math.min(EXPIRY_MARGIN_MS, seconds * 500),
