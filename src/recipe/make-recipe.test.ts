@@ -35,9 +35,9 @@ describe("makeRecipe", () => {
     const recipe = recipeOf("conda-pip-locked");
     expect(recipe.imageHash).toBe(imageHash(hash, c.lock));
     expect(recipe.pythonEnvironment).toEqual({
-      interpreterPath: `/opt/envforge/envs/${hash}/bin/python`,
+      interpreterPath: "/opt/envforge/env/bin/python",
       condaEnvironmentName: hash,
-      condaEnvironmentPath: `/opt/envforge/envs/${hash}`,
+      condaEnvironmentPath: "/opt/envforge/env",
     });
   });
 

@@ -5,7 +5,7 @@
 import { byCodeUnits } from "../spec/canonical-json.js";
 import { sha256Hex } from "../spec/definition-hash.js";
 import type { Definition } from "../spec/definition.js";
-import { condaPrefixFor, imageHash } from "../spec/image-hash.js";
+import { IMAGE_CONDA_PREFIX, imageHash } from "../spec/image-hash.js";
 import { formatImageReference } from "../spec/image-reference.js";
 import { checkRecipeInput } from "./check-input.js";
 import { condaSpecification } from "./conda-specification.js";
@@ -35,7 +35,7 @@ export function makeRecipe(definition: Definition, options: RecipeOptions): Reci
   const { definitionHash, lock } = options;
   const image = imageHash(definitionHash, lock);
   const environmentName = definitionHash;
-  const condaPrefix = condaPrefixFor(definitionHash);
+  const condaPrefix = IMAGE_CONDA_PREFIX;
   const hasConda = definition.conda !== undefined && !definition.python.userManagedDependencies;
   const python = hasConda ? `${condaPrefix}/bin/python` : definition.python.interpreterPath;
 

@@ -3,7 +3,7 @@ import { describe, expect, it } from "vitest";
 import { InternalError, ValidationError } from "../errors/index.js";
 import { canonicalJson } from "./canonical-json.js";
 import { HASH_PATTERN, sha256Hex } from "./definition-hash.js";
-import { canonicalImageDocument, condaPrefixFor, imageHash, imageName } from "./image-hash.js";
+import { canonicalImageDocument, imageHash, imageName } from "./image-hash.js";
 import type { Lock, LockedCondaPackage } from "./lock.js";
 
 const DEFINITION_HASH = "envforge_51d16ef53b41f6a415ee512d0da30b52";
@@ -107,7 +107,7 @@ describe("imageHash", () => {
   });
 });
 
-describe("imageName and condaPrefixFor", () => {
+describe("imageName", () => {
   const hash = "envforge_0123456789abcdef0123456789abcdef";
   it.each<[string | undefined, string]>([
     [undefined, `envforge/${hash}`],
@@ -120,14 +120,9 @@ describe("imageName and condaPrefixFor", () => {
     );
   });
 
-  it("puts the conda prefix under /opt/envforge/envs", () => {
-    expect(condaPrefixFor(hash)).toBe(`/opt/envforge/envs/${hash}`);
-  });
-
   it.each(["0123456789abcdef0123456789abcdef", "envforge_../../etc", "envforge_ABC"])(
     "refuses a malformed hash %s",
     (bad) => {
-      expect(() => condaPrefixFor(bad)).toThrow(InternalError);
       expect(() => imageName({ imageHash: bad })).toThrow(InternalError);
     },
   );

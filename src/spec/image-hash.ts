@@ -15,7 +15,13 @@ import {
 import type { LockedCondaPackage, LockedPipPackage, Lock, PlatformLock } from "./lock.js";
 
 /** Where conda environments live inside envforge images. */
-export const CONDA_ENVS_DIR = "/opt/envforge/envs";
+/**
+ * Where the conda environment lives in every image. One fixed path, not one per hash: conda
+ * writes its prefix into files, so a prefix that moved with each definition would change every
+ * package's layer whenever one package changed, and no layer could be reused across versions.
+ * The environment's identity is in the image's labels and name, not in this path.
+ */
+export const IMAGE_CONDA_PREFIX = "/opt/envforge/env";
 /** Repository path under the registry that every envforge image uses. */
 export const IMAGE_NAMESPACE = "envforge";
 
@@ -115,12 +121,6 @@ export function imageName(options: {
   const repository = `${IMAGE_NAMESPACE}/${options.imageHash}`;
   if (options.registry === undefined || options.registry === "") return repository;
   return `${options.registry.replace(/\/+$/, "")}/${repository}`;
-}
-
-/** `/opt/envforge/envs/envforge_<32 hex>` for a definition or image hash. */
-export function condaPrefixFor(hash: string): string {
-  checkHash(hash, "hash");
-  return `${CONDA_ENVS_DIR}/${hash}`;
 }
 
 function checkHash(hash: string, what: string): void {

@@ -7,13 +7,13 @@ RUN echo built `
 # envforge image envforge_a051d83272ffdfea36de1032b7100a19, definition envforge_39faba56521f535259e1f0cfa6f20b8c
 USER root
 # conda environment envforge_39faba56521f535259e1f0cfa6f20b8c, linked by envforge, one layer per package group
-COPY envforge/prefix/all/ /opt/envforge/envs/envforge_39faba56521f535259e1f0cfa6f20b8c/
-ENV PATH=/opt/envforge/envs/envforge_39faba56521f535259e1f0cfa6f20b8c/bin:$PATH
-ENV CONDA_PREFIX=/opt/envforge/envs/envforge_39faba56521f535259e1f0cfa6f20b8c
+COPY envforge/prefix/all/ /opt/envforge/env/
+ENV PATH=/opt/envforge/env/bin:$PATH
+ENV CONDA_PREFIX=/opt/envforge/env
 ENV CONDA_DEFAULT_ENV=envforge_39faba56521f535259e1f0cfa6f20b8c
 # .pyc files for conda's noarch packages (pip compiles its own); unchecked-hash pycs do not
 # depend on file times. A file that does not compile is left to Python to compile on import.
-RUN /opt/envforge/envs/envforge_39faba56521f535259e1f0cfa6f20b8c/bin/python -m compileall -q -j 0 --invalidation-mode unchecked-hash /opt/envforge/envs/envforge_39faba56521f535259e1f0cfa6f20b8c/lib/python3*/site-packages || true
+RUN /opt/envforge/env/bin/python -m compileall -q -j 0 --invalidation-mode unchecked-hash /opt/envforge/env/lib/python3*/site-packages || true
 ENV APP_HOME="/app"
 LABEL "dev.envforge.definition-hash"="envforge_39faba56521f535259e1f0cfa6f20b8c" `
     "dev.envforge.image-hash"="envforge_a051d83272ffdfea36de1032b7100a19"

@@ -5,16 +5,16 @@ RUN apt-get update \
     && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends curl libgl1 libglib2.0-0 \
     && rm -rf /var/lib/apt/lists/*
 # conda environment envforge_90370029987f99d6223eeb31ebde58da, linked by envforge, one layer per package group
-COPY envforge/prefix/runtime/ /opt/envforge/envs/envforge_90370029987f99d6223eeb31ebde58da/
-COPY envforge/prefix/group-2/ /opt/envforge/envs/envforge_90370029987f99d6223eeb31ebde58da/
-COPY envforge/prefix/group-3/ /opt/envforge/envs/envforge_90370029987f99d6223eeb31ebde58da/
-COPY envforge/prefix/group-7/ /opt/envforge/envs/envforge_90370029987f99d6223eeb31ebde58da/
-ENV PATH=/opt/envforge/envs/envforge_90370029987f99d6223eeb31ebde58da/bin:$PATH
-ENV CONDA_PREFIX=/opt/envforge/envs/envforge_90370029987f99d6223eeb31ebde58da
+COPY envforge/prefix/runtime/ /opt/envforge/env/
+COPY envforge/prefix/group-2/ /opt/envforge/env/
+COPY envforge/prefix/group-3/ /opt/envforge/env/
+COPY envforge/prefix/group-7/ /opt/envforge/env/
+ENV PATH=/opt/envforge/env/bin:$PATH
+ENV CONDA_PREFIX=/opt/envforge/env
 ENV CONDA_DEFAULT_ENV=envforge_90370029987f99d6223eeb31ebde58da
 # .pyc files for conda's noarch packages (pip compiles its own); unchecked-hash pycs do not
 # depend on file times. A file that does not compile is left to Python to compile on import.
-RUN /opt/envforge/envs/envforge_90370029987f99d6223eeb31ebde58da/bin/python -m compileall -q -j 0 --invalidation-mode unchecked-hash /opt/envforge/envs/envforge_90370029987f99d6223eeb31ebde58da/lib/python3*/site-packages || true
+RUN /opt/envforge/env/bin/python -m compileall -q -j 0 --invalidation-mode unchecked-hash /opt/envforge/env/lib/python3*/site-packages || true
 ENV HF_HOME="/cache/huggingface"
 ENV MALLOC_ARENA_MAX="2"
 ENV OMP_NUM_THREADS="4"

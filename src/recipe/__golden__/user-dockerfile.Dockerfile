@@ -6,13 +6,13 @@ WORKDIR /home/app
 # envforge image envforge_c9c5f50623db13dc6925bae3ee5f3997, definition envforge_fd58b29ef8b58e201383827adb35b0a4
 USER root
 # conda environment envforge_fd58b29ef8b58e201383827adb35b0a4, linked by envforge, one layer per package group
-COPY envforge/prefix/all/ /opt/envforge/envs/envforge_fd58b29ef8b58e201383827adb35b0a4/
-ENV PATH=/opt/envforge/envs/envforge_fd58b29ef8b58e201383827adb35b0a4/bin:$PATH
-ENV CONDA_PREFIX=/opt/envforge/envs/envforge_fd58b29ef8b58e201383827adb35b0a4
+COPY envforge/prefix/all/ /opt/envforge/env/
+ENV PATH=/opt/envforge/env/bin:$PATH
+ENV CONDA_PREFIX=/opt/envforge/env
 ENV CONDA_DEFAULT_ENV=envforge_fd58b29ef8b58e201383827adb35b0a4
 # .pyc files for conda's noarch packages (pip compiles its own); unchecked-hash pycs do not
 # depend on file times. A file that does not compile is left to Python to compile on import.
-RUN /opt/envforge/envs/envforge_fd58b29ef8b58e201383827adb35b0a4/bin/python -m compileall -q -j 0 --invalidation-mode unchecked-hash /opt/envforge/envs/envforge_fd58b29ef8b58e201383827adb35b0a4/lib/python3*/site-packages || true
+RUN /opt/envforge/env/bin/python -m compileall -q -j 0 --invalidation-mode unchecked-hash /opt/envforge/env/lib/python3*/site-packages || true
 LABEL "dev.envforge.definition-hash"="envforge_fd58b29ef8b58e201383827adb35b0a4" \
     "dev.envforge.image-hash"="envforge_c9c5f50623db13dc6925bae3ee5f3997"
 USER app
