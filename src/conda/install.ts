@@ -146,6 +146,7 @@ export async function installLock(options: InstallOptions): Promise<InstallResul
   try {
     await mkdir(join(staging, "conda-meta"), { recursive: true });
     const checkedDirs = new Set<string>();
+    const reflink = {};
     for (const plan of plans) {
       const renamed = moved.get(plan.item.pkg.name) ?? new Map<string, string>();
       const label = distNameOf(plan.item.pkg.filename);
@@ -160,6 +161,7 @@ export async function installLock(options: InstallOptions): Promise<InstallResul
         label,
         linkMode,
         checkedDirs,
+        reflink,
       });
       warnings.push(...result.warnings);
       const scripts = await writeEntryPoints(plan, staging, renamed);

@@ -14,6 +14,7 @@ import {
   mkdir,
   readFile,
   readlink,
+  rm,
   symlink,
   writeFile,
 } from "node:fs/promises";
@@ -56,6 +57,8 @@ export interface LinkPackageOptions {
   readonly linkMode?: LinkMode;
   /** Folders under `root` known to be real directories; shared across packages of one install. */
   readonly checkedDirs?: Set<string>;
+  /** Whether copies can be reflinks; learned on the first copy, shared like checkedDirs. */
+  readonly reflink?: { supported?: boolean };
 }
 
 export interface LinkPackageResult {
@@ -172,7 +175,7 @@ async function linkOne(
   if (options.linkMode === "hardlink" && entry.noLink !== true) {
     await link(sourcePath, destination);
   } else {
-    await copyFile(sourcePath, destination, constants.COPYFILE_EXCL | constants.COPYFILE_FICLONE);
+    await copyInto(sourcePath, destination, options.reflink ?? {});
   }
   if (entry.pathType === "softlink") {
     // paths.json says link, the archive holds a plain file (an old packaging quirk): conda copies
@@ -182,6 +185,39 @@ async function linkOne(
     return { linked: { ...base, pathType: "hardlink", sha256, size: bytes.length } };
   }
   return { linked: { ...base, pathType: "hardlink" } };
+}
+
+/**
+ * A reflink where the file system has them (btrfs, XFS), else a plain copy. Asking libuv for
+ * "reflink, else copy" on every file costs 4x on ext4, so the answer is learned once.
+ */
+async function copyInto(
+  source: string,
+  destination: string,
+  reflink: { supported?: boolean },
+): Promise<void> {
+  if (reflink.supported !== false) {
+    try {
+      await copyFile(
+        source,
+        destination,
+        constants.COPYFILE_EXCL | constants.COPYFILE_FICLONE_FORCE,
+      );
+      reflink.supported = true;
+      return;
+    } catch (error) {
+      if (reflink.supported === true || !isUnsupported(error)) throw error;
+      reflink.supported = false;
+      await rm(destination, { force: true });
+    }
+  }
+  await copyFile(source, destination, constants.COPYFILE_EXCL);
+}
+
+function isUnsupported(error: unknown): boolean {
+  const code =
+    typeof error === "object" && error !== null && "code" in error ? error.code : undefined;
+  return ["ENOTSUP", "EOPNOTSUPP", "EXDEV", "EINVAL", "ENOSYS", "ENOTTY"].includes(String(code));
 }
 
 /**
