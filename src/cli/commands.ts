@@ -1,12 +1,16 @@
 import type { Command } from "commander";
 import type { CliIo } from "./context.js";
 import { registerConvertCommand } from "./convert/convert-command.js";
+import { registerEnvCommand } from "./env/env-command.js";
 import { registerDockerfileCommand } from "./dockerfile/dockerfile-command.js";
 import { registerHashCommand } from "./hash/hash-command.js";
 import { registerIngredientsCommand } from "./ingredients/ingredients-command.js";
 import { registerInstallCommand } from "./install/install-command.js";
 import { registerLockCommand } from "./lock/lock-command.js";
+import { registerServeCommand } from "./serve/serve-command.js";
+import { registerTokenCommand } from "./token/token-command.js";
 import { registerValidateCommand } from "./validate/validate-command.js";
+import { registerWorkspaceCommand } from "./workspace/workspace-command.js";
 
 /** Adds one command (with its subcommands) to the program. One folder per command. */
 export type RegisterCommand = (program: Command, io: CliIo) => void;
@@ -20,4 +24,8 @@ export const COMMANDS: readonly RegisterCommand[] = [
   registerConvertCommand,
   registerLockCommand,
   registerInstallCommand,
+  registerEnvCommand,
+  registerWorkspaceCommand,
+  registerServeCommand,
+  registerTokenCommand,
 ];

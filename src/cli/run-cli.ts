@@ -15,6 +15,8 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
         "Every command takes --json for scripts and --help for examples.",
     )
     .version(await packageVersion(), "-V, --version")
+    // Program options only before the command, so `env show x --version 2` is the command's.
+    .enablePositionalOptions()
     .exitOverride()
     .configureOutput({
       writeOut: (text) => io.stdout.write(text),

@@ -194,9 +194,11 @@ describe.each(kinds)("API routes on %s", (kind) => {
     expect(field(answer.body, "existsInRegistry")).toBe(false);
     expect(String(field(answer.body, "ingredients", "dockerfile"))).toContain("FROM ");
     expect(String(field(answer.body, "ingredients", "condaSpecification"))).toContain("numpy");
-    expect(field(answer.body, "pythonEnvironment", "interpreterPath")).toMatch(
-      /^\/opt\/envforge\/envs\/envforge_[0-9a-f]{32}\/bin\/python$/,
-    );
+    // The interpreter is the one the Dockerfile puts on PATH.
+    const dockerfile = String(field(answer.body, "ingredients", "dockerfile"));
+    const prefix = /^ENV CONDA_PREFIX=(\S+)$/m.exec(dockerfile)?.[1];
+    expect(prefix).toBeDefined();
+    expect(field(answer.body, "pythonEnvironment", "interpreterPath")).toBe(`${prefix}/bin/python`);
     const byLabel = await request(`${envs}/pytorch/labels/latest/image-details`);
     expect(field(byLabel.body, "version")).toBe(2);
   });

@@ -3,6 +3,7 @@
  * Problem bodies become the envforge error of the same kind, so the CLI exits with the code and
  * message it would give in-process. The token goes in the Authorization header only.
  */
+import { posix } from "node:path";
 import type { z } from "zod";
 import type { Problem } from "../../errors/index.js";
 import {
@@ -138,6 +139,8 @@ export function httpWorkspaceClient(options: HttpClientOptions): WorkspaceClient
           ...(input.description === undefined ? {} : { description: input.description }),
           ...(input.tags === undefined ? {} : { tags: input.tags }),
         },
+      }).catch((error: unknown) => {
+        throw underDisplayRoot(error, input.displayRoot);
       }),
     getEnvironmentVersion: (input) => {
       if (input.version !== undefined && input.label !== undefined) {
@@ -200,6 +203,24 @@ export function httpWorkspaceClient(options: HttpClientOptions): WorkspaceClient
       ),
     close: async () => undefined,
   };
+}
+
+/**
+ * The server names uploaded files relative to the upload; the user knows them under the folder
+ * they were collected from, as an in-process registration names them.
+ */
+function underDisplayRoot(error: unknown, displayRoot: string | undefined): unknown {
+  if (!(error instanceof ValidationError) || displayRoot === undefined || displayRoot === ".") {
+    return error;
+  }
+  return new ValidationError(
+    error.problems.map((problem) =>
+      problem.file === undefined
+        ? problem
+        : { ...problem, file: posix.join(displayRoot, problem.file) },
+    ),
+    { cause: error },
+  );
 }
 
 /** The envforge error a problem body stands for. */

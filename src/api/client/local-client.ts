@@ -1,9 +1,24 @@
-/** The in-process WorkspaceClient: the service on a local store, uploads read as a server would. */
+/**
+ * The in-process WorkspaceClient: the service on a local store, uploads read as a server would.
+ * Answers go through the API's response schemas, as the HTTP client's do, so both give the same
+ * fields in the same order and a command prints the same bytes either way.
+ */
+import { z } from "zod";
 import type { ParseSettings } from "../../spec/definition.js";
 import type { EnvironmentService, WorkspaceStore } from "../../workspace/index.js";
 import { createEnvironmentService } from "../../workspace/index.js";
 import { imageDetailsOf } from "../image-details.js";
 import { loadUpload } from "../upload/load-upload.js";
+import {
+  createdTokenResponse,
+  imageDetailsResponse,
+  registerResponse,
+  summaryPageResponse,
+  tokenResponse,
+  versionPageResponse,
+  versionResponse,
+  workspaceResponse,
+} from "./response-schemas.js";
 import type { WorkspaceClient } from "./workspace-client.js";
 
 export interface LocalClientOptions {
@@ -14,26 +29,32 @@ export interface LocalClientOptions {
   readonly registry?: string;
 }
 
+const workspaces = z.array(workspaceResponse);
+const versions = z.array(versionResponse);
+const tokens = z.array(tokenResponse);
+
 export function localWorkspaceClient(options: LocalClientOptions): WorkspaceClient {
   const { store, settings } = options;
   const service = options.service ?? createEnvironmentService({ store });
   return {
     location: `${store.kind} ${store.location}`,
-    createWorkspace: (input) => service.createWorkspace(input),
-    getWorkspace: (input) => service.getWorkspace(input),
-    listWorkspaces: () => service.listWorkspaces(),
-    getEnvironmentVersion: (input) => service.getEnvironmentVersion(input),
-    listEnvironments: (input) => service.listEnvironments(input),
-    listVersions: (input) => service.listVersions(input),
-    listCurated: (input) => service.listCurated(input),
-    updateVersion: (input) => service.updateVersion(input),
-    setLabel: (input) => service.setLabel(input),
+    createWorkspace: async (input) => workspaceResponse.parse(await service.createWorkspace(input)),
+    getWorkspace: async (input) => workspaceResponse.parse(await service.getWorkspace(input)),
+    listWorkspaces: async () => workspaces.parse(await service.listWorkspaces()),
+    getEnvironmentVersion: async (input) =>
+      versionResponse.parse(await service.getEnvironmentVersion(input)),
+    listEnvironments: async (input) =>
+      summaryPageResponse.parse(await service.listEnvironments(input)),
+    listVersions: async (input) => versionPageResponse.parse(await service.listVersions(input)),
+    listCurated: async (input) => versions.parse(await service.listCurated(input)),
+    updateVersion: async (input) => versionResponse.parse(await service.updateVersion(input)),
+    setLabel: async (input) => versionResponse.parse(await service.setLabel(input)),
     removeLabel: (input) => service.removeLabel(input),
     archive: (input) => service.archive(input),
     restore: (input) => service.restore(input),
-    createToken: (input) => service.createToken(input),
-    listTokens: (input) => service.listTokens(input),
-    revokeToken: (input) => service.revokeToken(input),
+    createToken: async (input) => createdTokenResponse.parse(await service.createToken(input)),
+    listTokens: async (input) => tokens.parse(await service.listTokens(input)),
+    revokeToken: async (input) => tokenResponse.parse(await service.revokeToken(input)),
     registerFiles: async (input) => {
       const loaded = await loadUpload(input.upload, {
         settings,
@@ -48,12 +69,14 @@ export function localWorkspaceClient(options: LocalClientOptions): WorkspaceClie
         ...(input.description === undefined ? {} : { description: input.description }),
         ...(input.tags === undefined ? {} : { tags: input.tags }),
       });
-      return { ...result, warnings: loaded.warnings };
+      return registerResponse.parse({ ...result, warnings: loaded.warnings });
     },
     getImageDetails: async (input) =>
-      imageDetailsOf(
-        await service.getEnvironmentVersion(input),
-        options.registry === undefined ? {} : { registry: options.registry },
+      imageDetailsResponse.parse(
+        imageDetailsOf(
+          await service.getEnvironmentVersion(input),
+          options.registry === undefined ? {} : { registry: options.registry },
+        ),
       ),
     close: () => store.close(),
   };

@@ -1,0 +1,106 @@
+/** `envforge env list | show | versions`. */
+import { z } from "zod";
+import { ValidationError } from "../../errors/index.js";
+import type { CliIo } from "../context.js";
+import { writeJson, writeLine } from "../context.js";
+import { withClient } from "../remote/open-client.js";
+import { environmentsTable, versionLines, versionsTable } from "./format.js";
+import { selector } from "./selector.js";
+
+const clientFields = {
+  server: z.string().optional(),
+  workspace: z.string().optional(),
+  json: z.boolean().optional(),
+};
+const pageFields = {
+  includeArchived: z.boolean().optional(),
+  limit: z.string().optional(),
+  cursor: z.string().optional(),
+};
+
+export async function runList(io: CliIo, raw: unknown): Promise<void> {
+  const options = z.object({ ...clientFields, ...pageFields }).parse(raw);
+  const page = await withClient(io, options, (client) =>
+    client.listEnvironments({ ...workspaceOf(options), ...pageOf(options) }),
+  );
+  if (options.json) return writeJson(io, page);
+  writeLine(io, page.items.length === 0 ? "no environments" : environmentsTable(page.items));
+  if (page.nextCursor !== undefined) writeLine(io, `more: --cursor ${page.nextCursor}`);
+}
+
+export async function runVersions(io: CliIo, name: string, raw: unknown): Promise<void> {
+  const options = z.object({ ...clientFields, ...pageFields }).parse(raw);
+  const page = await withClient(io, options, (client) =>
+    client.listVersions({ ...workspaceOf(options), name, ...pageOf(options) }),
+  );
+  if (options.json) return writeJson(io, page);
+  writeLine(io, page.items.length === 0 ? "no versions" : versionsTable(page.items));
+  if (page.nextCursor !== undefined) writeLine(io, `more: --cursor ${page.nextCursor}`);
+}
+
+const showOptions = z.object({
+  ...clientFields,
+  version: z.string().optional(),
+  label: z.string().optional(),
+  dockerfile: z.boolean().optional(),
+  conda: z.boolean().optional(),
+  pip: z.boolean().optional(),
+  image: z.boolean().optional(),
+});
+
+export async function runShow(io: CliIo, name: string, raw: unknown): Promise<void> {
+  const options = showOptions.parse(raw);
+  const input = { ...workspaceOf(options), name, ...selector(options) };
+  const ingredient = options.dockerfile
+    ? "dockerfile"
+    : options.conda
+      ? "condaSpecification"
+      : options.pip
+        ? "pipRequirements"
+        : undefined;
+  if (ingredient === undefined && options.image !== true) {
+    const version = await withClient(io, options, (client) => client.getEnvironmentVersion(input));
+    if (options.json) return writeJson(io, version);
+    writeLine(io, versionLines(version).join("\n"));
+    return;
+  }
+  const details = await withClient(io, options, (client) => client.getImageDetails(input));
+  if (ingredient === undefined) {
+    if (options.json) return writeJson(io, details);
+    writeLine(
+      io,
+      [
+        `image:       ${details.image.name}`,
+        `image hash:  ${details.imageHash}`,
+        `built:       ${details.existsInRegistry ? "yes" : "no"}`,
+        `python:      ${details.pythonEnvironment.interpreterPath}`,
+      ].join("\n"),
+    );
+    return;
+  }
+  const text = details.ingredients[ingredient];
+  if (text === null) {
+    throw ValidationError.single({
+      key: `--${ingredient === "condaSpecification" ? "conda" : "pip"}`,
+      message: `${name} version ${details.version} has no ${ingredient === "condaSpecification" ? "conda environment" : "pip requirements"}`,
+    });
+  }
+  if (options.json) return writeJson(io, { [ingredient]: text });
+  io.stdout.write(text.endsWith("\n") ? text : `${text}\n`);
+}
+
+function workspaceOf(options: { readonly workspace?: string }): { workspace?: string } {
+  return options.workspace === undefined ? {} : { workspace: options.workspace };
+}
+
+function pageOf(options: {
+  readonly includeArchived?: boolean;
+  readonly limit?: string;
+  readonly cursor?: string;
+}): { includeArchived?: boolean; limit?: number; cursor?: string } {
+  return {
+    ...(options.includeArchived === true ? { includeArchived: true } : {}),
+    ...(options.limit === undefined ? {} : { limit: Number(options.limit) }),
+    ...(options.cursor === undefined ? {} : { cursor: options.cursor }),
+  };
+}

@@ -1,0 +1,93 @@
+/**
+ * `envforge serve`: the workspace over HTTP. Refuses a non-loopback address unless auth is on;
+ * logs JSON lines (authorization headers redacted) to stderr; stops on SIGINT or SIGTERM.
+ */
+import type { Command } from "commander";
+import { z } from "zod";
+import { startApiServer } from "../../api/serve.js";
+import { ValidationError } from "../../errors/index.js";
+import { readConfig } from "../../host/config.js";
+import { createEnvironmentService, openWorkspaceStore } from "../../workspace/index.js";
+import type { CliIo } from "../context.js";
+import { writeLine } from "../context.js";
+import { REGISTRY_VARIABLE } from "../remote/open-client.js";
+
+export const DEFAULT_PORT = 8080;
+
+const serveOptions = z.object({
+  host: z.string(),
+  port: z.string().optional(),
+  auth: z.boolean().optional(),
+  bodyLimit: z.string().optional(),
+  json: z.boolean().optional(),
+});
+
+export function registerServeCommand(program: Command, io: CliIo): void {
+  program
+    .command("serve")
+    .description("Serve the workspace store over HTTP (API under /v1, OpenAPI at /openapi.json)")
+    .option("--host <address>", "address to listen on", "127.0.0.1")
+    .option("--port <port>", `port to listen on, 0 for any free one (default ${DEFAULT_PORT})`)
+    .option("--auth", "require API tokens (default: $ENVFORGE_AUTH=1); needed off loopback")
+    .option("--body-limit <bytes>", "largest request body accepted (default 16 MiB)")
+    .option("--json", "print the listening address as JSON")
+    .addHelpText(
+      "after",
+      "\nExamples:\n  envforge serve                          # http://127.0.0.1:8080, no auth, loopback only\n  envforge token create --name admin --scope admin\n  envforge serve --host 0.0.0.0 --auth    # a team server; ENVFORGE_DATABASE_URL for PostgreSQL",
+    )
+    .action((raw: unknown) => runServe(io, serveOptions.parse(raw)));
+}
+
+async function runServe(io: CliIo, options: z.infer<typeof serveOptions>): Promise<void> {
+  const auth = options.auth === true || ["1", "true"].includes(io.env.ENVFORGE_AUTH ?? "");
+  const port = numberOption("--port", options.port ?? io.env.ENVFORGE_PORT ?? String(DEFAULT_PORT));
+  const bodyLimit =
+    options.bodyLimit === undefined ? undefined : numberOption("--body-limit", options.bodyLimit);
+  const store = await openWorkspaceStore({ env: io.env });
+  try {
+    const registry = io.env[REGISTRY_VARIABLE]?.trim();
+    const server = await startApiServer({
+      host: options.host,
+      port,
+      auth,
+      service: createEnvironmentService({ store }),
+      storeKind: store.kind,
+      settings: readConfig(io.env).parse,
+      ...(registry === undefined || registry === "" ? {} : { registry }),
+      ...(bodyLimit === undefined ? {} : { bodyLimit }),
+      log: { stream: io.stderr },
+      version: await packageVersion(),
+    });
+    // One line, so a supervisor or test can read the address as soon as it is there.
+    if (options.json) writeLine(io, JSON.stringify({ url: server.url, store: store.kind, auth }));
+    else
+      writeLine(
+        io,
+        `envforge serving ${store.kind} ${store.location} at ${server.url} (auth ${auth ? "on" : "off"})`,
+      );
+    await new Promise<void>((resolve) => {
+      process.once("SIGINT", resolve);
+      process.once("SIGTERM", resolve);
+    });
+    await server.close();
+  } finally {
+    await store.close();
+  }
+}
+
+function numberOption(key: string, text: string): number {
+  if (!/^[0-9]{1,10}$/.test(text)) {
+    throw ValidationError.single({ key, message: "not a number", found: JSON.stringify(text) });
+  }
+  return Number(text);
+}
+
+async function packageVersion(): Promise<string> {
+  const { readFile } = await import("node:fs/promises");
+  const parsed: unknown = JSON.parse(
+    await readFile(new URL("../../../package.json", import.meta.url), "utf8"),
+  );
+  return typeof parsed === "object" && parsed !== null && "version" in parsed
+    ? String(parsed.version)
+    : "0.0.0";
+}
