@@ -8,7 +8,7 @@
  * - rattler-direct: rattler's simpleSolve against the channel URL; it downloads every subdir's
  *   repodata itself on every solve (rattler 0.3.5 keeps no cache).
  * - envforge-cold: lockDefinition with an empty repodata cache: download, parse, serve to rattler
- *   from memory on loopback, solve, map back to records, sha256 check.
+ *   (on its worker thread) from memory on loopback, solve, map back to records, sha256 check.
  * - envforge-warm: lockDefinition with the cache filled: one 304 per subdir instead of the body.
  * - envforge-memory: as warm, with a RepodataMemory kept across locks (a long-running server):
  *   the 304 costs neither a file read nor a JSON parse. In-process only.
@@ -24,6 +24,8 @@ import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
 import { startChannelServer } from "../src/conda/channel-server.js";
 import { lockDefinition } from "../src/conda/lock-definition.js";
+import { workerRattlerSolver } from "../src/conda/rattler-solver.js";
+import type { RattlerSolver } from "../src/conda/rattler-solver.js";
 import { RepodataMemory } from "../src/conda/repodata-cache.js";
 import { targetVirtualPackages } from "../src/conda/virtual-packages.js";
 import { definitionFromConda } from "../src/spec/assemble-definition.js";
@@ -46,6 +48,8 @@ const definition = definitionFromConda(
 );
 
 const memory = new RepodataMemory();
+/** In a warm process the solver worker is kept, as a server keeps it; a child makes its own. */
+let sharedSolver: RattlerSolver | undefined;
 
 /** One case, once: returns the number of (non-virtual) packages solved. */
 async function runCase(kind: CaseName, url: string, cacheDir: string): Promise<number> {
@@ -70,6 +74,7 @@ async function runCase(kind: CaseName, url: string, cacheDir: string): Promise<n
     baseDir: repoRoot,
     cacheDir,
     ...(kind === "envforge-memory" ? { memory } : {}),
+    ...(sharedSolver === undefined ? {} : { solver: sharedSolver }),
   });
   return lock.platforms[0]?.conda.length ?? 0;
 }
@@ -178,7 +183,10 @@ function ratios(results: readonly { name: string; medianMs: number }[]) {
 }
 
 try {
+  sharedSolver = workerRattlerSolver();
   const warm = await inProcess();
+  await sharedSolver.close();
+  sharedSolver = undefined;
   const fresh = await freshProcesses();
   const report = {
     case: `${SPECS.join(" ")} against defaults-2018 (linux-64 + noarch, 5,643 records)`,

@@ -12,6 +12,8 @@ import { resolveChannels } from "./channels.js";
 import type { Channel, ChannelAllowList, ChannelConfig } from "./channels.js";
 import { loadRepodata } from "./repodata-cache.js";
 import type { Repodata, RepodataCacheOptions } from "./repodata-cache.js";
+import { workerRattlerSolver } from "./rattler-solver.js";
+import type { RattlerSolver } from "./rattler-solver.js";
 import { solveConda } from "./solve.js";
 import { targetFromVariables, targetVirtualPackages } from "./virtual-packages.js";
 import type { TargetSystem } from "./virtual-packages.js";
@@ -28,6 +30,11 @@ export interface LockDefinitionOptions extends RepodataCacheOptions {
   readonly target?: TargetSystem;
   /** For messages: the definition's file. */
   readonly file?: string;
+  /**
+   * rattler on a worker thread; a long-running process passes one and keeps it (the WASM load
+   * is paid once). Default: a new one for this lock, closed at its end.
+   */
+  readonly solver?: RattlerSolver;
 }
 
 export async function lockDefinition(options: LockDefinitionOptions): Promise<Lock> {
@@ -55,19 +62,25 @@ export async function lockDefinition(options: LockDefinitionOptions): Promise<Lo
     ...options.target,
   };
   const load = memoizedLoader(options);
+  const solver = options.solver ?? workerRattlerSolver();
   const locks: PlatformLock[] = [];
-  // One platform at a time: each solve holds its repodata in WASM memory.
-  for (const platform of platforms) {
-    locks.push(
-      await solveConda({
-        specs: conda.dependencies,
-        channels,
-        platform,
-        virtualPackages: targetVirtualPackages(platform, target),
-        loadRepodata: load,
-        ...(options.file ? { file: options.file } : {}),
-      }),
-    );
+  try {
+    // One platform at a time: each solve holds its repodata in WASM memory.
+    for (const platform of platforms) {
+      locks.push(
+        await solveConda({
+          specs: conda.dependencies,
+          channels,
+          platform,
+          virtualPackages: targetVirtualPackages(platform, target),
+          loadRepodata: load,
+          solver,
+          ...(options.file ? { file: options.file } : {}),
+        }),
+      );
+    }
+  } finally {
+    if (options.solver === undefined) await solver.close();
   }
   return {
     version: LOCK_VERSION,

@@ -10,7 +10,10 @@
 import { ExternalError, InternalError, ValidationError } from "../errors/index.js";
 import { stripUrlCredentials } from "../spec/definition-hash.js";
 import type { LockedCondaPackage, PlatformLock } from "../spec/lock.js";
+import { CONDA_SUBDIRS } from "../spec/match-spec.js";
 import { startChannelServer } from "./channel-server.js";
+import { RattlerFailure } from "./rattler-solver.js";
+import type { RattlerSolver } from "./rattler-solver.js";
 import { prepareSolverSpecs, withoutPinnedElsewhere } from "./solver-specs.js";
 import type { Channel } from "./channels.js";
 import type { Repodata } from "./repodata-cache.js";
@@ -28,6 +31,8 @@ export interface SolveCondaOptions {
   readonly virtualPackages: readonly VirtualPackage[];
   /** Gives the repodata of one channel subdir (repodata-cache's loadRepodata in production). */
   readonly loadRepodata: (channel: Channel, subdir: string) => Promise<Repodata>;
+  /** rattler, on a worker thread (rattler-solver.ts); owned and closed by the caller. */
+  readonly solver: RattlerSolver;
   /** For messages: the file the specs came from. */
   readonly file?: string;
   /** Key of the specs in that file, for messages; default `dependencies`. */
@@ -39,15 +44,15 @@ const MAX_EXPLANATION_LINES = 24;
 
 /** Solves `specs` for one platform; returns that platform's lock (pip left empty). */
 export async function solveConda(options: SolveCondaOptions): Promise<PlatformLock> {
-  const rattler = await import("@conda-org/rattler");
-  if (!rattler.isPlatform(options.platform) || options.platform === "noarch") {
+  if (options.platform === "noarch" || !CONDA_SUBDIRS.has(options.platform)) {
     throw ValidationError.single({
       ...(options.file ? { file: options.file } : {}),
       key: "platform",
       message: "not a conda platform to solve for",
       found: options.platform,
-      allowed: rattler.platformNames
-        .filter((name) => name !== "noarch" && name !== "unknown")
+      allowed: [...CONDA_SUBDIRS]
+        .filter((name) => name !== "noarch")
+        .sort()
         .join(", "),
     });
   }
@@ -97,14 +102,13 @@ export async function solveConda(options: SolveCondaOptions): Promise<PlatformLo
         depends: [],
       };
     });
-    const platforms = [options.platform, "noarch" as const];
-    const result = await rattler
-      .simpleSolve(
-        [...specs],
-        options.channels.map((_, i) => `${server.url}/c${i}/`),
-        platforms,
+    const result = await options.solver
+      .solve({
+        specs,
+        channels: options.channels.map((_, i) => `${server.url}/c${i}/`),
+        platforms: subdirs,
         locked,
-      )
+      })
       .catch((error: unknown) => {
         throw solveError(error, { ...options, mirror: server.url });
       });
@@ -208,6 +212,11 @@ function solveError(
   error: unknown,
   options: SolveCondaOptions & { readonly mirror: string },
 ): Error {
+  if (error instanceof RattlerFailure && error.crashed) {
+    return new ExternalError(`${error.message} while solving for ${options.platform}`, {
+      cause: error,
+    });
+  }
   const raw = typeof error === "string" ? error : error instanceof Error ? error.message : "";
   // Mirror URLs mean nothing to a user: name the real channel instead.
   const text = raw

@@ -195,8 +195,11 @@ describe("lock python=3.6 numpy scipy pandas against defaults-2018", () => {
   it("refuses a platform conda does not know", async () => {
     const error = await failure(lock(definition(["python=3.6"]), { platforms: ["linux-65"] }));
     expect(error).toBeInstanceOf(ValidationError);
-    expect((error as Error).message).toMatch(
-      /^env\.yml: platform: not a conda platform to solve for \(found linux-65; allowed: linux-32, linux-64, linux-aarch64, .*\)$/,
+    expect((error as Error).message).toBe(
+      "env.yml: platform: not a conda platform to solve for (found linux-65; allowed: " +
+        "emscripten-wasm32, freebsd-64, linux-32, linux-64, linux-aarch64, linux-armv6l, " +
+        "linux-armv7l, linux-ppc64, linux-ppc64le, linux-riscv64, linux-s390x, osx-64, osx-arm64, " +
+        "wasi-wasm32, win-32, win-64, win-arm64, zos-z)",
     );
   });
 
