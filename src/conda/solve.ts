@@ -5,7 +5,8 @@
  * virtual packages. So envforge loads repodata itself (cached, see repodata-cache.ts), serves
  * exactly those bytes to rattler from memory on a loopback port for the length of one solve,
  * passes the target's virtual packages as "locked" records (the workaround mambajs uses too),
- * and maps every result back to its real channel and full repodata record.
+ * and maps every result back to its real channel and full repodata record. rattler itself runs
+ * on a worker thread (rattler-solver.ts).
  */
 import { ExternalError, InternalError, ValidationError } from "../errors/index.js";
 import { stripUrlCredentials } from "../spec/definition-hash.js";
