@@ -30,6 +30,7 @@ import {
   workspaceResponse,
   workspacesResponse,
 } from "./response-schemas.js";
+import { definitionUpload } from "./definition-upload.js";
 import type { WorkspaceClient } from "./workspace-client.js";
 
 export interface HttpClientOptions {
@@ -142,6 +143,22 @@ export function httpWorkspaceClient(options: HttpClientOptions): WorkspaceClient
       }).catch((error: unknown) => {
         throw underDisplayRoot(error, input.displayRoot);
       }),
+    registerDefinition: async (input) => {
+      if (input.lock !== undefined) {
+        throw ValidationError.single({
+          key: "lock",
+          message: "a lock cannot be sent to a server yet; register without it and lock there",
+        });
+      }
+      return call("POST", `${env(input.workspace, input.name)}/versions`, registerResponse, {
+        body: {
+          ...(await definitionUpload(input.definition)),
+          ...(input.version === undefined ? {} : { version: input.version }),
+          ...(input.description === undefined ? {} : { description: input.description }),
+          ...(input.tags === undefined ? {} : { tags: input.tags }),
+        },
+      });
+    },
     getEnvironmentVersion: (input) => {
       if (input.version !== undefined && input.label !== undefined) {
         throw ValidationError.single({

@@ -71,6 +71,8 @@ export function localWorkspaceClient(options: LocalClientOptions): WorkspaceClie
       });
       return registerResponse.parse({ ...result, warnings: loaded.warnings });
     },
+    registerDefinition: async (input) =>
+      registerResponse.parse({ ...(await service.registerEnvironment(input)), warnings: [] }),
     getImageDetails: async (input) =>
       imageDetailsResponse.parse(
         imageDetailsOf(

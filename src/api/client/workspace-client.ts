@@ -7,6 +7,7 @@ import type { Problem } from "../../errors/index.js";
 import type {
   EnvironmentService,
   GetEnvironmentVersionInput,
+  RegisterEnvironmentInput,
   RegisterResult,
 } from "../../workspace/index.js";
 import type { ImageDetails } from "../image-details.js";
@@ -51,6 +52,11 @@ export interface WorkspaceClient extends ServiceCalls {
   /** `sqlite <file>`, `postgres <host/db>` or the server's URL: where the workspace lives. */
   readonly location: string;
   registerFiles(input: RegisterFilesInput): Promise<RegisterFilesResult>;
+  /**
+   * A Definition made in memory (SDK). In-process it is stored as given; over HTTP it is sent
+   * as the files it would be written to (envforge.yaml, ...), and a lock cannot be sent yet.
+   */
+  registerDefinition(input: RegisterEnvironmentInput): Promise<RegisterFilesResult>;
   getImageDetails(input: GetEnvironmentVersionInput): Promise<ImageDetails>;
   close(): Promise<void>;
 }

@@ -1,0 +1,40 @@
+/**
+ * A Definition made in memory (the SDK's Environment) as files a server can read: envforge.yaml
+ * and its conda file (spec/'s writer, which refuses what the format cannot hold), a lone
+ * Dockerfile as itself, or a build context collected from its folder. The server reads them
+ * back into a Definition with the same definition hash.
+ */
+import { posix } from "node:path";
+import type { Definition } from "../../spec/definition.js";
+import {
+  envforgeFilesFromDefinition,
+  WRITTEN_CONTEXT_FOLDER,
+  WRITTEN_FILE_NAMES,
+} from "../../spec/envforge-file-writer.js";
+import { collectUpload } from "../upload/collect-upload.js";
+import type { DefinitionUpload, UploadedFile } from "../upload/upload-schema.js";
+
+export async function definitionUpload(definition: Definition): Promise<DefinitionUpload> {
+  const { base } = definition;
+  const plain = definition.conda === undefined && definition.pip === undefined;
+  if (base.kind === "dockerfile" && plain && definition.apt.length === 0) {
+    // As a Dockerfile definition, not as a one-file build context: that would hash differently.
+    return { entry: "Dockerfile", files: { Dockerfile: base.dockerfile }, kind: "dockerfile" };
+  }
+  const context =
+    base.kind === "build"
+      ? await collectUpload(base.contextPath, {
+          kind: "build-context",
+          dockerfilePath: base.dockerfilePath,
+        })
+      : undefined;
+  const written = envforgeFilesFromDefinition(definition, {
+    format: "envforge",
+    ...(context === undefined ? {} : { contextPath: WRITTEN_CONTEXT_FOLDER }),
+  });
+  const files: Record<string, UploadedFile> = { ...written.files };
+  for (const [path, content] of Object.entries(context?.upload.files ?? {})) {
+    files[posix.join(WRITTEN_CONTEXT_FOLDER, path)] = content;
+  }
+  return { entry: WRITTEN_FILE_NAMES.envforge, files };
+}

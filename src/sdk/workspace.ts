@@ -1,0 +1,189 @@
+/**
+ * Azure ML's `Workspace`, envforge style: `Workspace.open()` for the local store (SQLite under
+ * ENVFORGE_HOME, or PostgreSQL with ENVFORGE_DATABASE_URL), `Workspace.connect(url, token)` for
+ * a server. Both answer with the same plain data (EnvironmentVersion, ...), so code written
+ * against one runs against the other. `Environment.register(ws)` and friends call these.
+ */
+import { httpWorkspaceClient } from "../api/client/http-client.js";
+import { localWorkspaceClient } from "../api/client/local-client.js";
+import type { WorkspaceClient } from "../api/client/workspace-client.js";
+import type { ImageDetails } from "../api/image-details.js";
+import { collectUpload } from "../api/upload/collect-upload.js";
+import type { DefinitionUpload } from "../api/upload/upload-schema.js";
+import type { Problem } from "../errors/index.js";
+import { readConfig } from "../host/config.js";
+import type { Definition } from "../spec/definition.js";
+import type { Lock } from "../spec/lock.js";
+import type { EnvironmentSummary, EnvironmentVersion, Page } from "../workspace/index.js";
+import { DEFAULT_WORKSPACE, openWorkspaceStore } from "../workspace/index.js";
+
+/** Which version: a number, a label, or (neither) `latest`. */
+export interface VersionSelector {
+  readonly version?: number;
+  readonly label?: string;
+}
+
+export interface RegisterDefinitionInput {
+  readonly name: string;
+  readonly definition: Definition;
+  readonly version?: number;
+  /** Default: the definition's own. */
+  readonly description?: string;
+  /** Default: the definition's own. */
+  readonly tags?: Readonly<Record<string, string>>;
+  /** Only in-process for now (a server resolves its own). */
+  readonly lock?: Lock;
+  /** The files the definition was read from, for display (in-process only). */
+  readonly sourceFiles?: Readonly<Record<string, string>>;
+}
+
+export interface RegisterFilesOptions {
+  readonly name: string;
+  /** A definition file or folder on this machine. */
+  readonly path: string;
+  readonly kind?: DefinitionUpload["kind"];
+  readonly dockerfilePath?: string;
+  readonly version?: number;
+  readonly description?: string;
+  readonly tags?: Readonly<Record<string, string>>;
+}
+
+export interface WorkspaceOpenOptions {
+  /** The workspace inside the store (default `default`). */
+  readonly name?: string;
+  /** Where configuration comes from (default process.env). */
+  readonly env?: NodeJS.ProcessEnv;
+}
+
+export class Workspace {
+  readonly #client: WorkspaceClient;
+  /** The workspace's name inside its store. */
+  readonly name: string;
+  /** What registration warned about last (accepted but ignored content). */
+  lastWarnings: readonly Problem[] = [];
+
+  private constructor(client: WorkspaceClient, name: string) {
+    this.#client = client;
+    this.name = name;
+  }
+
+  /** The local workspace store, as the CLI uses it without --server. */
+  static async open(options: WorkspaceOpenOptions = {}): Promise<Workspace> {
+    const env = options.env ?? process.env;
+    const store = await openWorkspaceStore({ env });
+    const registry = env.ENVFORGE_REGISTRY?.trim();
+    const client = localWorkspaceClient({
+      store,
+      settings: readConfig(env).parse,
+      ...(registry === undefined || registry === "" ? {} : { registry }),
+    });
+    return Workspace.#checked(client, options.name ?? DEFAULT_WORKSPACE);
+  }
+
+  /** A workspace on an envforge server (`envforge serve`). */
+  static async connect(
+    url: string,
+    token?: string,
+    options: { readonly name?: string; readonly fetch?: typeof fetch } = {},
+  ): Promise<Workspace> {
+    const client = httpWorkspaceClient({
+      url,
+      ...(token === undefined ? {} : { token }),
+      ...(options.fetch === undefined ? {} : { fetch: options.fetch }),
+    });
+    return Workspace.#checked(client, options.name ?? DEFAULT_WORKSPACE);
+  }
+
+  /** For callers that already hold a client (the CLI, tests). */
+  static fromClient(client: WorkspaceClient, name: string = DEFAULT_WORKSPACE): Workspace {
+    return new Workspace(client, name);
+  }
+
+  static async #checked(client: WorkspaceClient, name: string): Promise<Workspace> {
+    try {
+      await client.getWorkspace({ name });
+    } catch (error) {
+      await client.close();
+      throw error;
+    }
+    return new Workspace(client, name);
+  }
+
+  /** `sqlite <file>`, `postgres <host/db>` or the server URL. */
+  get location(): string {
+    return this.#client.location;
+  }
+
+  /** Registers a definition: a new version, or the latest one when it is unchanged. */
+  async registerDefinition(input: RegisterDefinitionInput): Promise<EnvironmentVersion> {
+    const result = await this.#client.registerDefinition({ workspace: this.name, ...input });
+    this.lastWarnings = result.warnings;
+    return result.version;
+  }
+
+  /** Registers a definition from its files, as `envforge env create --file` does. */
+  async registerFiles(options: RegisterFilesOptions): Promise<EnvironmentVersion> {
+    const { upload, displayRoot } = await collectUpload(options.path, {
+      ...(options.kind === undefined ? {} : { kind: options.kind }),
+      ...(options.dockerfilePath === undefined ? {} : { dockerfilePath: options.dockerfilePath }),
+    });
+    const result = await this.#client.registerFiles({
+      workspace: this.name,
+      name: options.name,
+      upload,
+      displayRoot,
+      ...(options.version === undefined ? {} : { version: options.version }),
+      ...(options.description === undefined ? {} : { description: options.description }),
+      ...(options.tags === undefined ? {} : { tags: options.tags }),
+    });
+    this.lastWarnings = result.warnings;
+    return result.version;
+  }
+
+  getVersion(name: string, selector: VersionSelector = {}): Promise<EnvironmentVersion> {
+    return this.#client.getEnvironmentVersion({ workspace: this.name, name, ...selector });
+  }
+
+  getImageDetails(name: string, selector: VersionSelector = {}): Promise<ImageDetails> {
+    return this.#client.getImageDetails({ workspace: this.name, name, ...selector });
+  }
+
+  /** Every environment (all pages), by name. */
+  listEnvironments(
+    options: { readonly includeArchived?: boolean } = {},
+  ): Promise<EnvironmentSummary[]> {
+    return allPages((cursor) =>
+      this.#client.listEnvironments({ workspace: this.name, ...options, ...cursor }),
+    );
+  }
+
+  /** Every version of one environment (all pages), newest first. */
+  listVersions(
+    name: string,
+    options: { readonly includeArchived?: boolean } = {},
+  ): Promise<EnvironmentVersion[]> {
+    return allPages((cursor) =>
+      this.#client.listVersions({ workspace: this.name, name, ...options, ...cursor }),
+    );
+  }
+
+  /** The curated environments that ship with envforge. */
+  async listCurated(): Promise<EnvironmentVersion[]> {
+    return [...(await this.#client.listCurated({ workspace: this.name }))];
+  }
+
+  close(): Promise<void> {
+    return this.#client.close();
+  }
+}
+
+async function allPages<T>(page: (cursor: { cursor?: string }) => Promise<Page<T>>): Promise<T[]> {
+  const items: T[] = [];
+  let cursor: string | undefined;
+  do {
+    const next = await page(cursor === undefined ? {} : { cursor });
+    items.push(...next.items);
+    cursor = next.nextCursor;
+  } while (cursor !== undefined);
+  return items;
+}
