@@ -175,7 +175,13 @@ export class PackageCache {
       if (warnings.length > 0) {
         await writeFile(join(temporary, WARNINGS_FILE), JSON.stringify(warnings));
       }
-      await rename(temporary, extractedDir);
+      try {
+        await rename(temporary, extractedDir);
+      } catch (error) {
+        // Only if another process finished the same package first (its lock had gone stale):
+        // its copy is as good as ours.
+        if (!(await exists(extractedDir))) throw error;
+      }
       return warnings;
     } finally {
       await rm(temporary, { recursive: true, force: true });
@@ -200,6 +206,9 @@ export class PackageCache {
         realpath: false,
         stale: this.#options.lockStaleMs ?? 60_000,
         retries: { retries: 1_000, minTimeout: 20, maxTimeout: 500, factor: 1.5 },
+        // The lock only saves duplicate work; the atomic renames keep the cache correct even
+        // when a starved process loses it, so losing it must not crash the process.
+        onCompromised: () => undefined,
       });
     } catch (error) {
       throw new ExternalError(`${ref.filename}: cannot lock the package cache at ${this.dir}`, {

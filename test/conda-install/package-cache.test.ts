@@ -1,12 +1,23 @@
+import { execFile } from "node:child_process";
 import { access, readdir } from "node:fs/promises";
+import { promisify } from "node:util";
+import { z } from "zod";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { installLock } from "../../src/conda/install.js";
 import { PackageCache } from "../../src/conda/package-cache.js";
-import { addToChannel, CONDA_PACKAGES, lockOf, serveFolder, tempDirs } from "./channel-folder.js";
+import {
+  addToChannel,
+  CONDA_PACKAGES,
+  lockOf,
+  REPO_ROOT,
+  serveFolder,
+  tempDirs,
+} from "./channel-folder.js";
 import type { ServedFolder, TempDirs } from "./channel-folder.js";
 
 const ZLIB = "zlib-1.2.11-h7b6447c_3.tar.bz2";
+const execFileAsync = promisify(execFile);
 
 let dirs: TempDirs;
 let server: ServedFolder;
@@ -109,6 +120,27 @@ describe("package cache", () => {
     expect(server.requests).toHaveLength(1);
     expect(second.packages.map((p) => p.fetched)).toEqual([false]);
     expect(await filesUnder(join(dirs.cache, "archives"))).toEqual([`${pkg.sha256}.tar.bz2`]);
+  });
+
+  it("downloads a package once when two processes want it at once", async () => {
+    const pkg = await zlib();
+    const worker = join(import.meta.dirname, "cache-worker.ts");
+    const run = () =>
+      execFileAsync(
+        process.execPath,
+        ["--import", "tsx", worker, dirs.cache, JSON.stringify(pkg)],
+        {
+          cwd: REPO_ROOT,
+        },
+      ).then(({ stdout }) =>
+        z.object({ fetched: z.boolean(), extractedDir: z.string() }).parse(JSON.parse(stdout)),
+      );
+    const [a, b] = await Promise.all([run(), run()]);
+    expect(server.requests).toEqual([`/linux-64/${ZLIB}`]);
+    expect(a.extractedDir).toBe(b.extractedDir);
+    expect([a.fetched, b.fetched].sort()).toEqual([false, true]);
+    expect(await filesUnder(join(dirs.cache, "tmp"))).toEqual([]);
+    expect(await filesUnder(join(dirs.cache, "locks"))).toEqual([]);
   });
 
   it("downloads a package once when two caches on the same folder want it at once", async () => {
