@@ -1,4 +1,6 @@
 import { mkdir, mkdtemp, readdir, rm, unlink, utimes, writeFile } from "node:fs/promises";
+import { createServer } from "node:http";
+import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
@@ -154,5 +156,25 @@ describe("loadRepodata", () => {
     await utimes(join(channelDir, "linux-64", "repodata.json"), later, later);
     const changed = await loadRepodata({ channel, subdir: "linux-64", cacheDir, memory });
     expect([changed.source, changed.index.size]).toEqual(["downloaded", 0]);
+  });
+
+  it("says so when a download breaks off, and caches nothing", async () => {
+    const broken = createServer((_request, response) => {
+      response.writeHead(200, { "content-length": "100000" });
+      response.write('{"packages": {');
+      setTimeout(() => response.destroy(), 20);
+    });
+    await new Promise<void>((done) => broken.listen(0, "127.0.0.1", done));
+    const { port } = broken.address() as AddressInfo;
+    try {
+      const flaky = { name: "flaky", url: `http://127.0.0.1:${port}` };
+      await expect(loadRepodata({ channel: flaky, subdir: "noarch", cacheDir })).rejects.toThrow(
+        `channel "flaky": the download of http://127.0.0.1:${port}/noarch/repodata.json broke off: UND_ERR_SOCKET`,
+      );
+      expect(await readdir(cacheDir).catch(() => [])).toEqual([]);
+    } finally {
+      broken.closeAllConnections();
+      await new Promise((done) => broken.close(done));
+    }
   });
 });

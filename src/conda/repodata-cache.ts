@@ -174,7 +174,14 @@ export async function loadRepodata(options: LoadRepodataOptions): Promise<Repoda
       `channel "${channel.name}" answered ${response.status} ${response.statusText} for ${url}`,
     );
   }
-  const body = Buffer.from(await response.arrayBuffer());
+  const body = Buffer.from(
+    await response.arrayBuffer().catch((error: unknown) => {
+      throw new ExternalError(
+        `channel "${channel.name}": the download of ${url} broke off: ${reason(error)}`,
+        { cause: error },
+      );
+    }),
+  );
   // Parse before caching: a broken body must not be served again on the next 304.
   const repodata = make(body, "downloaded");
   const meta: CacheMeta = {
