@@ -81,7 +81,7 @@ describe("extractPackage", () => {
     ]);
   });
 
-  it.each([false, true])(
+  it.for([false, true])(
     "fails on a corrupt .tar.bz2, naming it (bzip2 program: %s)",
     async (useProgram, context) => {
       if (useProgram && bzip2 === undefined) context.skip();
