@@ -14,7 +14,7 @@ import type { LockedCondaPackage, PlatformLock } from "../spec/lock.js";
 import { CONDA_SUBDIRS } from "../spec/match-spec.js";
 import { startChannelServer } from "./channel-server.js";
 import { RattlerFailure } from "./rattler-solver.js";
-import type { RattlerSolver } from "./rattler-solver.js";
+import type { RattlerLockedRecord, RattlerSolution, RattlerSolver } from "./rattler-solver.js";
 import { prepareSolverSpecs, withoutPinnedElsewhere } from "./solver-specs.js";
 import type { Channel } from "./channels.js";
 import type { Repodata } from "./repodata-cache.js";
@@ -45,20 +45,59 @@ const MAX_EXPLANATION_LINES = 24;
 
 /** Solves `specs` for one platform; returns that platform's lock (pip left empty). */
 export async function solveConda(options: SolveCondaOptions): Promise<PlatformLock> {
-  if (options.platform === "noarch" || !CONDA_SUBDIRS.has(options.platform)) {
-    throw ValidationError.single({
-      ...(options.file ? { file: options.file } : {}),
-      key: "platform",
-      message: "not a conda platform to solve for",
-      found: options.platform,
-      allowed: [...CONDA_SUBDIRS]
-        .filter((name) => name !== "noarch")
-        .sort()
-        .join(", "),
-    });
-  }
+  checkPlatform(options);
   const { specs, pins } = prepareSolverSpecs(options);
   const subdirs = [options.platform, "noarch"];
+  const repodata = await loadAll(options, subdirs);
+  const files = new Map<string, Buffer>();
+  repodata.forEach((loaded, i) => {
+    for (const r of loaded) {
+      files.set(`c${i}/${r.subdir}/repodata.json`, withoutPinnedElsewhere(r.body, i, pins));
+    }
+  });
+  const server = await startChannelServer({ files });
+  let solved: readonly RattlerSolution[];
+  try {
+    solved = await options.solver
+      .solve({
+        specs,
+        channels: options.channels.map((_, i) => `${server.url}/c${i}/`),
+        platforms: subdirs,
+        locked: lockedVirtualPackages(options, server.url),
+      })
+      .catch((error: unknown) => {
+        throw solveError(error, { ...options, mirror: server.url });
+      });
+  } finally {
+    await server.close();
+  }
+  return {
+    platform: options.platform,
+    virtualPackages: options.virtualPackages.map(formatVirtualPackage),
+    conda: lockedPackages(solved, { channels: options.channels, repodata, mirror: server.url }),
+    pip: [],
+  };
+}
+
+function checkPlatform(options: SolveCondaOptions): void {
+  if (options.platform !== "noarch" && CONDA_SUBDIRS.has(options.platform)) return;
+  throw ValidationError.single({
+    ...(options.file ? { file: options.file } : {}),
+    key: "platform",
+    message: "not a conda platform to solve for",
+    found: options.platform,
+    allowed: [...CONDA_SUBDIRS]
+      .filter((name) => name !== "noarch")
+      .sort()
+      .join(", "),
+  });
+}
+
+/** Repodata per channel (outer) and subdir (inner); a channel with none at all is an error. */
+async function loadAll(
+  options: SolveCondaOptions,
+  subdirs: readonly string[],
+): Promise<Repodata[][]> {
   // Settled in order, so when several channels fail the message names the first, every time.
   const settled = await Promise.allSettled(
     options.channels.flatMap((channel) =>
@@ -69,62 +108,52 @@ export async function solveConda(options: SolveCondaOptions): Promise<PlatformLo
     if (result.status === "rejected") throw result.reason;
     return result.value;
   });
-  const repodata = options.channels.map((_, i) =>
-    loadedInOrder.slice(i * subdirs.length, (i + 1) * subdirs.length),
-  );
-  for (const [i, channel] of options.channels.entries()) {
-    const loaded = repodata[i] ?? [];
+  return options.channels.map((channel, i) => {
+    const loaded = loadedInOrder.slice(i * subdirs.length, (i + 1) * subdirs.length);
     if (loaded.every((r) => r.source === "missing")) {
       throw new ExternalError(
         `channel "${channel.name}" has no repodata: ${loaded.map((r) => r.url).join(" and ")} ` +
           "were not found; check the channel URL",
       );
     }
-  }
-
-  const files = new Map<string, Buffer>();
-  repodata.forEach((loaded, i) => {
-    for (const r of loaded) {
-      files.set(`c${i}/${r.subdir}/repodata.json`, withoutPinnedElsewhere(r.body, i, pins));
-    }
+    return loaded;
   });
-  const server = await startChannelServer({ files });
-  let solved: SolvedRecord[];
-  try {
-    const locked = options.virtualPackages.map((pkg) => {
-      const filename = `${pkg.name}-${pkg.version}-${pkg.build}.tar.bz2`;
-      return {
-        url: `${server.url}/virtual/${options.platform}/${filename}`,
-        packageName: pkg.name,
-        version: pkg.version,
-        build: pkg.build,
-        filename,
-        subdir: options.platform,
-        depends: [],
-      };
-    });
-    const result = await options.solver
-      .solve({
-        specs,
-        channels: options.channels.map((_, i) => `${server.url}/c${i}/`),
-        platforms: subdirs,
-        locked,
-      })
-      .catch((error: unknown) => {
-        throw solveError(error, { ...options, mirror: server.url });
-      });
-    solved = result.map((p) => ({ url: p.url, packageName: p.packageName }));
-  } finally {
-    await server.close();
-  }
+}
 
+/** The target's virtual packages as records rattler takes as installed (see ts-ecosystem §2). */
+function lockedVirtualPackages(options: SolveCondaOptions, mirror: string): RattlerLockedRecord[] {
+  return options.virtualPackages.map((pkg) => {
+    const filename = `${pkg.name}-${pkg.version}-${pkg.build}.tar.bz2`;
+    return {
+      url: `${mirror}/virtual/${options.platform}/${filename}`,
+      packageName: pkg.name,
+      version: pkg.version,
+      build: pkg.build,
+      filename,
+      subdir: options.platform,
+      depends: [],
+    };
+  });
+}
+
+interface SolvedContext {
+  readonly channels: readonly Channel[];
+  readonly repodata: readonly (readonly Repodata[])[];
+  readonly mirror: string;
+}
+
+/** Each solved file looked up in the repodata it came from; virtual packages left out. */
+function lockedPackages(
+  solved: readonly RattlerSolution[],
+  context: SolvedContext,
+): LockedCondaPackage[] {
   const packages: LockedCondaPackage[] = [];
   const withoutSha256: string[] = [];
   for (const p of solved) {
     if (isVirtualPackageName(p.packageName)) continue;
-    const { channelIndex, subdir, filename } = parseMirrorUrl(p.url, server.url);
-    const channel = options.channels[channelIndex];
-    const loaded = repodata[channelIndex]?.find((r) => r.subdir === subdir);
+    const { channelIndex, subdir, filename } = parseMirrorUrl(p.url, context.mirror);
+    const channel = context.channels[channelIndex];
+    const loaded = context.repodata[channelIndex]?.find((r) => r.subdir === subdir);
     const record = loaded?.index.record(filename);
     if (channel === undefined || loaded === undefined || record === undefined) {
       throw new InternalError(`solver returned ${p.url}, which no loaded repodata holds`);
@@ -143,18 +172,7 @@ export async function solveConda(options: SolveCondaOptions): Promise<PlatformLo
         "repodata has sha256 for every package",
     );
   }
-  packages.sort((a, b) => compare(a.name, b.name) || compare(a.subdir, b.subdir));
-  return {
-    platform: options.platform,
-    virtualPackages: options.virtualPackages.map(formatVirtualPackage),
-    conda: packages,
-    pip: [],
-  };
-}
-
-interface SolvedRecord {
-  readonly url: string;
-  readonly packageName: string;
+  return packages.sort((a, b) => compare(a.name, b.name) || compare(a.subdir, b.subdir));
 }
 
 function lockedPackage(
