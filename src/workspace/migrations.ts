@@ -1,8 +1,7 @@
 /**
  * The schema, as forward-only numbered migrations recorded in `schema_migrations`. Both adapters
  * run them on open, inside a transaction that only one process at a time can hold. Never edit a
- * migration that has shipped: add the next number. Builds and jobs get their tables in later
- * migrations.
+ * migration that has shipped: add the next number.
  */
 import { ExternalError } from "../errors/index.js";
 import { DEFAULT_WORKSPACE } from "./model.js";
@@ -79,6 +78,87 @@ export const MIGRATIONS: readonly Migration[] = [
         revoked_at TEXT
       )`,
       `CREATE INDEX api_tokens_by_workspace ON api_tokens (workspace, created_at, id)`,
+    ],
+  },
+  {
+    version: 2,
+    name: "builds, build logs, jobs, job logs",
+    // Times are ISO 8601 UTC text of one width, so text order is time order (lease expiry).
+    statements: ({ key }) => [
+      `CREATE TABLE builds (
+        id ${key} PRIMARY KEY,
+        workspace ${key} NOT NULL REFERENCES workspaces (name),
+        name ${key} NOT NULL,
+        version INTEGER NOT NULL,
+        definition_hash TEXT NOT NULL,
+        image_hash ${key} NOT NULL,
+        image_name TEXT NOT NULL,
+        registry TEXT,
+        definition_json TEXT NOT NULL,
+        lock_json TEXT,
+        state ${key} NOT NULL
+          CHECK (state IN ('queued', 'running', 'succeeded', 'failed', 'canceled')),
+        attempt INTEGER NOT NULL DEFAULT 0,
+        max_attempts INTEGER NOT NULL CHECK (max_attempts > 0),
+        timeout_ms INTEGER NOT NULL CHECK (timeout_ms > 0),
+        worker_id TEXT,
+        lease_until ${key},
+        cancel_requested INTEGER NOT NULL DEFAULT 0 CHECK (cancel_requested IN (0, 1)),
+        digest TEXT,
+        cache_hit INTEGER CHECK (cache_hit IN (0, 1)),
+        reason TEXT,
+        failed_step TEXT,
+        log_chunks INTEGER NOT NULL DEFAULT 0,
+        created_at ${key} NOT NULL,
+        started_at TEXT,
+        finished_at TEXT,
+        updated_at TEXT NOT NULL
+      )`,
+      // Single flight: one queued or running build per image hash, enforced by the database.
+      `CREATE UNIQUE INDEX builds_single_flight ON builds (image_hash)
+        WHERE state IN ('queued', 'running')`,
+      `CREATE INDEX builds_by_workspace ON builds (workspace, created_at, id)`,
+      `CREATE INDEX builds_by_state ON builds (state, created_at, id)`,
+      `CREATE TABLE build_logs (
+        build_id ${key} NOT NULL REFERENCES builds (id),
+        seq INTEGER NOT NULL,
+        attempt INTEGER NOT NULL,
+        stream TEXT NOT NULL,
+        text TEXT NOT NULL,
+        created_at TEXT NOT NULL,
+        PRIMARY KEY (build_id, seq)
+      )`,
+      `CREATE TABLE jobs (
+        id ${key} PRIMARY KEY,
+        workspace ${key} NOT NULL REFERENCES workspaces (name),
+        name ${key} NOT NULL,
+        version INTEGER NOT NULL,
+        image_hash TEXT NOT NULL,
+        image_name TEXT NOT NULL,
+        build_id TEXT,
+        command_json TEXT NOT NULL,
+        env_keys_json TEXT NOT NULL,
+        working_dir TEXT,
+        network TEXT NOT NULL,
+        state ${key} NOT NULL
+          CHECK (state IN ('queued', 'running', 'succeeded', 'failed', 'canceled')),
+        exit_code INTEGER,
+        reason TEXT,
+        log_chunks INTEGER NOT NULL DEFAULT 0,
+        created_at ${key} NOT NULL,
+        started_at TEXT,
+        finished_at TEXT,
+        updated_at TEXT NOT NULL
+      )`,
+      `CREATE INDEX jobs_by_workspace ON jobs (workspace, created_at, id)`,
+      `CREATE TABLE job_logs (
+        job_id ${key} NOT NULL REFERENCES jobs (id),
+        seq INTEGER NOT NULL,
+        stream TEXT NOT NULL,
+        text TEXT NOT NULL,
+        created_at TEXT NOT NULL,
+        PRIMARY KEY (job_id, seq)
+      )`,
     ],
   },
 ];

@@ -4,6 +4,8 @@
  * row locking, is asked of the dialect.
  */
 import { InternalError } from "../errors/index.js";
+import { buildStoreTx } from "./build-store-sql.js";
+import { jobStoreTx } from "./job-store-sql.js";
 import type {
   EnvironmentKey,
   EnvironmentListRecord,
@@ -50,6 +52,8 @@ export function sqlStoreTx(db: SqlConnection): StoreTx {
   }
 
   return {
+    ...buildStoreTx(db),
+    ...jobStoreTx(db),
     async insertWorkspace(record) {
       const changed = await db.run(
         "INSERT INTO workspaces (name, description, created_at) VALUES (?, ?, ?) ON CONFLICT (name) DO NOTHING",

@@ -3,6 +3,8 @@
  * (sqlite-store.ts, postgres-store.ts) implement it; no library type crosses this boundary.
  * JSON-valued columns travel as canonical JSON text so both databases keep them byte for byte.
  */
+import type { BuildStoreTx } from "./build-store.js";
+import type { JobStoreTx } from "./job-store.js";
 
 export interface WorkspaceRecord {
   readonly name: string;
@@ -75,7 +77,7 @@ export interface RowCounts {
 }
 
 /** Operations inside one transaction. Every method sees the transaction's own writes. */
-export interface StoreTx {
+export interface StoreTx extends BuildStoreTx, JobStoreTx {
   insertWorkspace(record: WorkspaceRecord): Promise<boolean>;
   getWorkspace(name: string): Promise<WorkspaceRecord | undefined>;
   listWorkspaces(): Promise<readonly WorkspaceRecord[]>;
