@@ -9,20 +9,17 @@
  */
 import { createHash, randomBytes } from "node:crypto";
 import { mkdir, readdir, rename, rm, rmdir, writeFile } from "node:fs/promises";
-import { basename, dirname, isAbsolute, join, posix, resolve } from "node:path";
+import { basename, dirname, join, posix, resolve } from "node:path";
 import pLimit from "p-limit";
 import { ConflictError, InternalError, ValidationError } from "../errors/index.js";
-import type { Lock, LockedCondaPackage, PlatformLock } from "../spec/lock.js";
-import { CLOBBERS_DIR, resolveClobbers } from "./clobbers.js";
+import type { Lock, LockedCondaPackage } from "../spec/lock.js";
 import type { Clobber } from "./clobbers.js";
 import { historyText, prefixRecord, prefixRecordFileName, prefixRecordJson } from "./conda-meta.js";
-import { entryPointScript, parseEntryPoint } from "./entry-points.js";
 import { distNameOf } from "./extract.js";
-import { installOrder } from "./install-order.js";
+import { checkTargetPrefix, planInstall, pythonOf, selectPlatform } from "./install-plan.js";
+import type { InstallPlan, LinkScript, Plan, Prepared } from "./install-plan.js";
 import { linkPackage, safeRelativePath } from "./link-package.js";
-import type { LinkedPath, LinkMode, PlannedPath } from "./link-package.js";
-import { noarchPythonTargetPath, pythonInfoOf } from "./noarch-python.js";
-import type { PythonInfo } from "./noarch-python.js";
+import type { LinkedPath, LinkMode } from "./link-package.js";
 import type { PackageCache } from "./package-cache.js";
 import { readPackageFiles } from "./package-files.js";
 import type { PackageFiles } from "./package-files.js";
@@ -54,11 +51,7 @@ export interface InstallOptions {
   readonly clock?: () => number;
 }
 
-export interface LinkScript {
-  readonly package: string;
-  readonly path: string;
-  readonly kind: "pre-link" | "post-link" | "pre-unlink";
-}
+export type { LinkScript } from "./install-plan.js";
 
 export interface InstalledPackage {
   readonly name: string;
@@ -82,14 +75,6 @@ export interface InstallResult {
   readonly timings: { readonly fetchMs: number; readonly linkMs: number; readonly totalMs: number };
 }
 
-interface Prepared {
-  readonly pkg: LockedCondaPackage;
-  readonly files: PackageFiles;
-  readonly extractedDir: string;
-  readonly fetched: boolean;
-  readonly warnings: readonly string[];
-}
-
 export async function installLock(options: InstallOptions): Promise<InstallResult> {
   const clock = options.clock ?? (() => performance.now());
   const started = clock();
@@ -111,73 +96,17 @@ export async function installLock(options: InstallOptions): Promise<InstallResul
   const fetchedAt = clock();
 
   options.onEvent?.({ type: "stage", stage: "link" });
-  const ordered = installOrder(
-    prepared.map((item) => ({ ...item, name: item.pkg.name, depends: item.pkg.depends })),
-  );
-  const plans = ordered.map((item) => planPackage(item, python, targetPrefix));
-  const { moved, clobbers } = resolveClobbers(
-    plans.map((plan) => ({
-      name: plan.item.pkg.name,
-      paths: [
-        ...plan.paths
-          .filter((path) => path.entry.pathType !== "directory")
-          .map((path) => path.target),
-        ...plan.scripts.map((script) => script.target),
-      ],
-    })),
-  );
-  for (const clobber of clobbers) {
-    warnings.push(
-      `${clobber.path}: written by ${[clobber.winner, ...clobber.losers].join(", ")}; kept from ${clobber.winner}, the others moved to ${CLOBBERS_DIR}/<package>/${clobber.path}`,
-    );
-  }
-  const linkScripts = plans.flatMap((plan) => linkScriptsOf(plan.item));
-  for (const script of linkScripts) {
-    if (script.kind === "pre-unlink") continue;
-    warnings.push(
-      `${script.package}: ${script.kind} script ${script.path} was not run (envforge never runs link scripts)`,
-    );
-  }
+  const plan = planInstall(prepared, python, targetPrefix);
+  warnings.push(...plan.warnings);
 
   const staging = join(
     dirname(prefixDir),
     `.${basename(prefixDir)}.envforge-${randomBytes(6).toString("hex")}`,
   );
   try {
-    await mkdir(join(staging, "conda-meta"), { recursive: true });
-    const checkedDirs = new Set<string>();
-    const reflink = {};
-    for (const plan of plans) {
-      const renamed = moved.get(plan.item.pkg.name) ?? new Map<string, string>();
-      const label = distNameOf(plan.item.pkg.filename);
-      const result = await linkPackage({
-        sourceDir: plan.item.extractedDir,
-        root: staging,
-        targetPrefix,
-        paths: plan.paths.map((path) => ({
-          ...path,
-          target: renamed.get(path.target) ?? path.target,
-        })),
-        label,
-        linkMode,
-        checkedDirs,
-        reflink,
-      });
-      warnings.push(...result.warnings);
-      const scripts = await writeEntryPoints(plan, staging, renamed);
-      const record = prefixRecord({
-        pkg: plan.item.pkg,
-        index: plan.item.files.index,
-        linked: [...result.linked, ...scripts],
-        pkgsDir: posix.join(posix.dirname(posix.dirname(targetPrefix)), "pkgs"),
-        linkMode,
-      });
-      await writeFile(
-        join(staging, "conda-meta", prefixRecordFileName(plan.item.pkg)),
-        prefixRecordJson(record),
-      );
-      options.onEvent?.({ type: "linked", name: plan.item.pkg.name });
-    }
+    warnings.push(
+      ...(await linkAll({ plan, staging, targetPrefix, linkMode, onEvent: options.onEvent })),
+    );
     await writeFile(
       join(staging, "conda-meta", "history"),
       historyText({
@@ -199,15 +128,15 @@ export async function installLock(options: InstallOptions): Promise<InstallResul
     prefixDir,
     targetPrefix,
     platform: platform.platform,
-    packages: plans.map((plan) => ({
-      name: plan.item.pkg.name,
-      version: plan.item.pkg.version,
-      build: plan.item.pkg.build,
-      fetched: plan.item.fetched,
+    packages: plan.plans.map(({ item }) => ({
+      name: item.pkg.name,
+      version: item.pkg.version,
+      build: item.pkg.build,
+      fetched: item.fetched,
     })),
     ...(python === undefined ? {} : { python: python.shortVersion }),
-    clobbers,
-    linkScripts,
+    clobbers: plan.clobbers,
+    linkScripts: plan.linkScripts,
     warnings,
     timings: { fetchMs: fetchedAt - started, linkMs: done - fetchedAt, totalMs: done - started },
   };
@@ -252,56 +181,67 @@ async function fetchAll(
 function checkIdentity(pkg: LockedCondaPackage, files: PackageFiles): void {
   const { name, version, build } = files.index;
   if (name !== pkg.name || version !== pkg.version || build !== pkg.build) {
-    throw new ConflictError(
-      `${pkg.filename}: the archive is ${name}-${version}-${build}, not the ${pkg.name}-${pkg.version}-${pkg.build} the lock names`,
-    );
-  }
-}
-
-interface Plan {
-  readonly item: Prepared;
-  readonly paths: readonly PlannedPath[];
-  readonly scripts: readonly { readonly target: string; readonly text: string }[];
-}
-
-function planPackage(item: Prepared, python: PythonInfo | undefined, targetPrefix: string): Plan {
-  const label = distNameOf(item.pkg.filename);
-  const isNoarchPython = (item.pkg.noarch ?? item.files.index.noarch) === "python";
-  if (isNoarchPython && python === undefined) {
     throw ValidationError.single({
       key: "conda",
-      message: `${label} is a noarch: python package, but the lock has no python package to install it for`,
-      found: label,
-      allowed: "a lock that includes python",
+      message: `${pkg.filename}: the archive with the lock's sha256 is not the package the lock names`,
+      found: `${name}-${version}-${build}`,
+      allowed: `${pkg.name}-${pkg.version}-${pkg.build}`,
     });
   }
-  const paths = item.files.paths.map((entry) => ({
-    entry,
-    target:
-      isNoarchPython && python !== undefined
-        ? noarchPythonTargetPath(entry.path, python)
-        : entry.path,
-  }));
-  const scripts =
-    isNoarchPython && python !== undefined
-      ? item.files.entryPoints.map((text) => {
-          const entryPoint = parseEntryPoint(text, label);
-          return {
-            target: `${python.binDir}/${entryPoint.command}`,
-            text: entryPointScript({ entryPoint, targetPrefix, python }),
-          };
-        })
-      : [];
-  return { item, paths, scripts };
+}
+
+interface LinkAllInput {
+  readonly plan: InstallPlan;
+  readonly staging: string;
+  readonly targetPrefix: string;
+  readonly linkMode: LinkMode;
+  readonly onEvent: InstallOptions["onEvent"];
+}
+
+/** Every package in link order into the staging folder, with its conda-meta record. */
+async function linkAll(input: LinkAllInput): Promise<string[]> {
+  const { plan, staging, targetPrefix, linkMode } = input;
+  const warnings: string[] = [];
+  await mkdir(join(staging, "conda-meta"), { recursive: true });
+  const checkedDirs = new Set<string>();
+  const reflink = {};
+  for (const { item, paths, scripts } of plan.plans) {
+    const renamed = plan.moved.get(item.pkg.name) ?? new Map<string, string>();
+    const result = await linkPackage({
+      sourceDir: item.extractedDir,
+      root: staging,
+      targetPrefix,
+      paths: paths.map((path) => ({ ...path, target: renamed.get(path.target) ?? path.target })),
+      label: distNameOf(item.pkg.filename),
+      linkMode,
+      checkedDirs,
+      reflink,
+    });
+    warnings.push(...result.warnings);
+    const entryPoints = await writeEntryPoints(scripts, staging, renamed);
+    const record = prefixRecord({
+      pkg: item.pkg,
+      index: item.files.index,
+      linked: [...result.linked, ...entryPoints],
+      pkgsDir: posix.join(posix.dirname(posix.dirname(targetPrefix)), "pkgs"),
+      linkMode,
+    });
+    await writeFile(
+      join(staging, "conda-meta", prefixRecordFileName(item.pkg)),
+      prefixRecordJson(record),
+    );
+    input.onEvent?.({ type: "linked", name: item.pkg.name });
+  }
+  return warnings;
 }
 
 async function writeEntryPoints(
-  plan: Plan,
+  scripts: Plan["scripts"],
   root: string,
   renamed: ReadonlyMap<string, string>,
 ): Promise<LinkedPath[]> {
   const linked: LinkedPath[] = [];
-  for (const script of plan.scripts) {
+  for (const script of scripts) {
     const target = safeRelativePath(renamed.get(script.target) ?? script.target);
     if (target === undefined)
       throw new InternalError(`entry point path ${script.target} escapes the prefix`);
@@ -317,54 +257,6 @@ async function writeEntryPoints(
   return linked;
 }
 
-function linkScriptsOf(item: Prepared): LinkScript[] {
-  const name = item.pkg.name;
-  const kinds = ["pre-link", "post-link", "pre-unlink"] as const;
-  return kinds
-    .map((kind) => ({ package: name, kind, path: `bin/.${name}-${kind}.sh` }))
-    .filter((script) => item.files.paths.some((entry) => entry.path === script.path));
-}
-
-function selectPlatform(lock: Lock, wanted: string | undefined): PlatformLock {
-  const names = lock.platforms.map((platform) => platform.platform);
-  const found =
-    wanted === undefined
-      ? lock.platforms.length === 1
-        ? lock.platforms[0]
-        : undefined
-      : lock.platforms.find((platform) => platform.platform === wanted);
-  if (found === undefined) {
-    throw ValidationError.single({
-      key: "platform",
-      message:
-        wanted === undefined
-          ? "the lock has several platforms; say which one to install"
-          : "the lock has no such platform",
-      ...(wanted === undefined ? {} : { found: wanted }),
-      allowed: names.join(", ") || "(the lock has no platforms)",
-    });
-  }
-  return found;
-}
-
-function checkTargetPrefix(path: string): string {
-  const trimmed = path.length > 1 ? path.replace(/\/+$/, "") : path;
-  if (
-    !isAbsolute(trimmed) ||
-    !trimmed.startsWith("/") ||
-    /[\n\r\0]/.test(trimmed) ||
-    trimmed === "/"
-  ) {
-    throw ValidationError.single({
-      key: "target-prefix",
-      message: "the target prefix must be an absolute POSIX path, not /",
-      found: JSON.stringify(path),
-      allowed: "e.g. /opt/envforge/envs/myenv",
-    });
-  }
-  return posix.normalize(trimmed);
-}
-
 async function refuseNonEmpty(dir: string): Promise<void> {
   const entries = await readdir(dir).catch(() => undefined);
   if (entries !== undefined && entries.length > 0) {
@@ -372,9 +264,4 @@ async function refuseNonEmpty(dir: string): Promise<void> {
       `prefix ${dir} exists and is not empty; envforge install makes a new environment, so give a new or empty folder`,
     );
   }
-}
-
-function pythonOf(platform: PlatformLock): PythonInfo | undefined {
-  const python = platform.conda.find((pkg) => pkg.name === "python");
-  return python === undefined ? undefined : pythonInfoOf(python.version);
 }
