@@ -11,7 +11,7 @@ import type { Lock, PlatformLock } from "../spec/lock.js";
 import { resolveChannels } from "./channels.js";
 import type { Channel, ChannelAllowList, ChannelConfig } from "./channels.js";
 import { loadRepodata } from "./repodata-cache.js";
-import type { Repodata, RepodataCacheOptions } from "./repodata-cache.js";
+import type { Repodata, RepodataCacheOptions, RepodataSource } from "./repodata-cache.js";
 import { workerRattlerSolver } from "./rattler-solver.js";
 import type { RattlerSolver } from "./rattler-solver.js";
 import { solveConda } from "./solve.js";
@@ -35,7 +35,26 @@ export interface LockDefinitionOptions extends RepodataCacheOptions {
    * is paid once). Default: a new one for this lock, closed at its end.
    */
   readonly solver?: RattlerSolver;
+  /** Told at each stage boundary, with its duration (for progress lines and logs). */
+  readonly onEvent?: (event: LockEvent) => void;
+  /** Milliseconds, for durations; default `performance.now`. */
+  readonly now?: () => number;
 }
+
+export type LockEvent =
+  | {
+      readonly type: "repodata";
+      readonly channel: string;
+      readonly subdir: string;
+      readonly source: RepodataSource;
+      readonly ms: number;
+    }
+  | {
+      readonly type: "solved";
+      readonly platform: string;
+      readonly packages: number;
+      readonly ms: number;
+    };
 
 export async function lockDefinition(options: LockDefinitionOptions): Promise<Lock> {
   const { definition } = options;
@@ -61,23 +80,26 @@ export async function lockDefinition(options: LockDefinitionOptions): Promise<Lo
     ...targetFromVariables(conda.variables, definition.variables),
     ...options.target,
   };
-  const load = memoizedLoader(options);
+  const now = options.now ?? (() => performance.now());
+  const load = memoizedLoader(options, now);
   const solver = options.solver ?? workerRattlerSolver();
   const locks: PlatformLock[] = [];
   try {
     // One platform at a time: each solve holds its repodata in WASM memory.
     for (const platform of platforms) {
-      locks.push(
-        await solveConda({
-          specs: conda.dependencies,
-          channels,
-          platform,
-          virtualPackages: targetVirtualPackages(platform, target),
-          loadRepodata: load,
-          solver,
-          ...(options.file ? { file: options.file } : {}),
-        }),
-      );
+      const started = now();
+      const lock = await solveConda({
+        specs: conda.dependencies,
+        channels,
+        platform,
+        virtualPackages: targetVirtualPackages(platform, target),
+        loadRepodata: load,
+        solver,
+        ...(options.file ? { file: options.file } : {}),
+      });
+      const ms = Math.round(now() - started);
+      options.onEvent?.({ type: "solved", platform, packages: lock.conda.length, ms });
+      locks.push(lock);
     }
   } finally {
     if (options.solver === undefined) await solver.close();
@@ -96,13 +118,15 @@ function emptyPlatform(platform: string): PlatformLock {
 
 /** noarch is shared by every platform: load each channel subdir once per lock. */
 function memoizedLoader(
-  options: RepodataCacheOptions,
+  options: RepodataCacheOptions & Pick<LockDefinitionOptions, "onEvent">,
+  now: () => number,
 ): (channel: Channel, subdir: string) => Promise<Repodata> {
   const loaded = new Map<string, Promise<Repodata>>();
   return (channel, subdir) => {
     const key = `${channel.url}\n${subdir}`;
     let promise = loaded.get(key);
     if (promise === undefined) {
+      const started = now();
       promise = loadRepodata({
         cacheDir: options.cacheDir,
         ...(options.fetch ? { fetch: options.fetch } : {}),
@@ -111,6 +135,16 @@ function memoizedLoader(
         ...(options.memory ? { memory: options.memory } : {}),
         channel,
         subdir,
+      }).then((repodata) => {
+        const ms = Math.round(now() - started);
+        options.onEvent?.({
+          type: "repodata",
+          channel: channel.name,
+          subdir,
+          source: repodata.source,
+          ms,
+        });
+        return repodata;
       });
       loaded.set(key, promise);
     }

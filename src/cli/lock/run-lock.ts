@@ -60,6 +60,15 @@ export async function runLock(file: string, options: LockCommandOptions, io: Cli
           ...(options.platform.length > 0 ? { platforms: options.platform } : {}),
           ...(options.offline ? { offline: true } : {}),
           file,
+          // Progress on stderr, so stdout stays the result (and --json stays pure JSON).
+          onEvent: (event) => {
+            if (options.json) return;
+            io.stderr.write(
+              event.type === "repodata"
+                ? `repodata ${event.channel} ${event.subdir}: ${event.source} (${event.ms} ms)\n`
+                : `solved ${event.platform}: ${event.packages} packages (${event.ms} ms)\n`,
+            );
+          },
         })
       : await importLock(options.import, definition, options, io);
   const seconds = Math.round(performance.now() - started) / 1000;
