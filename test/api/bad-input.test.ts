@@ -160,6 +160,19 @@ describe.each(kinds)("bad input on %s", (kind) => {
     expect(await api.store.read((tx) => tx.countRows())).toEqual(before);
   });
 
+  it("refuses a body that is not JSON by its content type with 415", async () => {
+    const before = await api.store.read((tx) => tx.countRows());
+    const response = await fetch(versionsUrl(api.url, "default", "demo"), {
+      method: "POST",
+      headers: { "content-type": "application/yaml" },
+      body: "channels: [defaults]\n",
+    });
+    expect(response.status).toBe(415);
+    expect(response.headers.get("content-type")).toContain("application/problem+json");
+    expect(await response.json()).toMatchObject({ status: 415, title: "Unsupported media type" });
+    expect(await api.store.read((tx) => tx.countRows())).toEqual(before);
+  });
+
   it("lists every problem of a definition at once, with file, line and key", async () => {
     const answer = await request(versionsUrl(api.url, "default", "demo"), {
       body: {
