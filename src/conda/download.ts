@@ -5,7 +5,7 @@
  */
 import { createHash } from "node:crypto";
 import { createReadStream, createWriteStream } from "node:fs";
-import { rm } from "node:fs/promises";
+import { rm, stat } from "node:fs/promises";
 import { Readable, Transform } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import { fileURLToPath } from "node:url";
@@ -90,7 +90,10 @@ async function downloadOnce(options: DownloadOptions): Promise<number> {
 
 async function open(options: DownloadOptions): Promise<{ body: Readable; total?: number }> {
   if (options.url.startsWith("file:")) {
-    return { body: createReadStream(fileURLToPath(options.url)) };
+    // A local file that cannot be read will not appear by waiting: fail without retrying.
+    const path = fileURLToPath(options.url);
+    const file = await stat(path);
+    return { body: createReadStream(path), total: file.size };
   }
   const fetchImpl = options.fetch ?? globalThis.fetch;
   let response: Response;
