@@ -54,4 +54,20 @@ describe("workerRattlerSolver", () => {
       await solver.close();
     }
   }, 60_000);
+
+  it("answers concurrent solves on one worker, each with its own result", async () => {
+    const solver = workerRattlerSolver();
+    try {
+      const [zlib, refused, xz] = await Promise.allSettled([
+        solver.solve(request(["zlib"])),
+        solver.solve(request(["nosuchpackage"])),
+        solver.solve(request(["xz"])),
+      ]);
+      expect(zlib.status === "fulfilled" && zlib.value.map((p) => p.packageName)).toContain("zlib");
+      expect(refused.status).toBe("rejected");
+      expect(xz.status === "fulfilled" && xz.value.map((p) => p.packageName)).toContain("xz");
+    } finally {
+      await solver.close();
+    }
+  }, 60_000);
 });

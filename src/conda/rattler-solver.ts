@@ -53,7 +53,7 @@ export class RattlerFailure extends Error {
 const WORKER_SOURCE = `
 const { parentPort, workerData } = require("node:worker_threads");
 const rattler = require(workerData.rattlerPath);
-parentPort.on("message", async (request) => {
+async function solve(request) {
   try {
     const solved = await rattler.simpleSolve(
       request.specs, request.channels, request.platforms, request.locked);
@@ -65,9 +65,13 @@ parentPort.on("message", async (request) => {
     const message = typeof error === "string" ? error : String((error && error.message) || error);
     parentPort.postMessage({ id: request.id, error: message });
   }
+}
+// One solve at a time: nothing says rattler's WASM state takes two at once.
+let queue = Promise.resolve();
+parentPort.on("message", (request) => {
+  queue = queue.then(() => solve(request));
 });
 `;
-
 interface Pending {
   readonly resolve: (solved: readonly RattlerSolution[]) => void;
   readonly reject: (error: RattlerFailure) => void;
