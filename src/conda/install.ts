@@ -249,7 +249,7 @@ async function writeEntryPoints(
     await writeFile(join(root, target), script.text, { flag: "wx", mode: 0o755 });
     linked.push({
       path: target,
-      pathType: "hardlink",
+      pathType: "unix_python_entry_point",
       sha256: createHash("sha256").update(script.text).digest("hex"),
       size: Buffer.byteLength(script.text),
     });

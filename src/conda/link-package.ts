@@ -35,7 +35,8 @@ export interface PlannedPath {
 /** One entry of conda-meta `paths_data.paths`. */
 export interface LinkedPath {
   readonly path: string;
-  readonly pathType: PathType;
+  /** conda's names; entry points are `unix_python_entry_point`, as conda records them. */
+  readonly pathType: PathType | "unix_python_entry_point";
   readonly sha256?: string;
   readonly sha256InPrefix?: string;
   readonly size?: number;

@@ -138,12 +138,23 @@ describe.each<TestPackageFormat>(["tar.bz2", "conda"])("a package of our own (%s
     expect((await lstat(join(dirs.prefix, "bin/hello"))).mode & 0o111).toBe(0o111);
     const record = JSON.parse(
       await readFile(join(dirs.prefix, "conda-meta/hello-1.0.0-pyh_0.json"), "utf8"),
-    ) as { files: string[] };
+    ) as {
+      files: string[];
+      noarch: string;
+      paths_data: { paths: { _path: string; path_type: string }[] };
+    };
     expect(record.files).toEqual([
       "bin/hello",
       "bin/hello-tool",
       "lib/python3.11/site-packages/hello/__init__.py",
       "lib/python3.11/site-packages/hello/cli.py",
+    ]);
+    expect(record.noarch).toBe("python");
+    expect(record.paths_data.paths.map((p) => `${p._path} ${p.path_type}`)).toEqual([
+      "bin/hello unix_python_entry_point",
+      "bin/hello-tool hardlink",
+      "lib/python3.11/site-packages/hello/__init__.py hardlink",
+      "lib/python3.11/site-packages/hello/cli.py hardlink",
     ]);
   });
 });
