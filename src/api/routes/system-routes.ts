@@ -11,7 +11,11 @@ export function registerSystemRoutes(
     "/healthz",
     {
       config: { access },
-      schema: { summary: "Liveness and store check", response: { 200: healthSchema } },
+      schema: {
+        summary: "Liveness and store check (no token needed)",
+        security: [],
+        response: { 200: healthSchema },
+      },
     },
     async () => {
       // A read proves the store answers, not only that the process runs.
