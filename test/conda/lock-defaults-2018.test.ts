@@ -192,6 +192,32 @@ describe("lock python=3.6 numpy scipy pandas against defaults-2018", () => {
     }
   });
 
+  it("maps the pytorch channel name to its configured URL", async () => {
+    const pytorch = await startChannelServer({
+      root: resolve(repoRoot, "../shared/testdata/repodata/pytorch"),
+    });
+    try {
+      // Without the python pin assembleDefinition adds: the pytorch snapshot has no python.
+      const base = definition([]);
+      const onlyMagma: Definition = {
+        ...base,
+        conda: { channels: ["pytorch"], dependencies: ["magma-cuda118"], pip: [], variables: {} },
+      };
+      const result = await lock(onlyMagma, { channelConfig: { urls: { pytorch: pytorch.url } } });
+      expect(result.channels).toEqual([pytorch.url]);
+      expect(result.platforms[0]?.conda).toMatchObject([
+        {
+          name: "magma-cuda118",
+          channel: "pytorch",
+          url: expect.stringMatching(new RegExp(`^${pytorch.url}/linux-64/magma-cuda118-`)),
+          sha256: expect.stringMatching(/^[0-9a-f]{64}$/),
+        },
+      ]);
+    } finally {
+      await pytorch.close();
+    }
+  });
+
   it("refuses a platform conda does not know", async () => {
     const error = await failure(lock(definition(["python=3.6"]), { platforms: ["linux-65"] }));
     expect(error).toBeInstanceOf(ValidationError);
