@@ -5,6 +5,7 @@
  * serve a non-loopback address without auth.
  */
 import { readFile } from "node:fs/promises";
+import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { hashSecret } from "../../src/workspace/api-tokens.js";
 import { checkBind, isLoopbackHost, startApiServer } from "../../src/api/serve.js";
@@ -128,17 +129,13 @@ describe.each(kinds)("auth on %s", (kind) => {
       const row = rows.find((r) => r.name === key);
       expect(row?.tokenHash).toBe(hashSecret(s(key)));
     }
-    if (kind === "sqlite") {
-      // The database file (and its WAL) as bytes: the hashes are there, the secrets are not.
-      const location = api.store.location;
-      const bytes = [
-        await readFile(location),
-        await readFile(`${location}-wal`).catch(() => Buffer.alloc(0)),
-      ];
-      const all = Buffer.concat(bytes).toString("latin1");
-      expect(all).toContain(hashSecret(s("teamRead")));
-      for (const secret of Object.values(secrets)) expect(all).not.toContain(secret);
-    }
+    // Everything the database holds, as text: the hashes are there, the secrets are not.
+    const all =
+      kind === "sqlite"
+        ? await sqliteBytes(api.store.location)
+        : await postgresText(api.store.location);
+    expect(all).toContain(hashSecret(s("teamRead")));
+    for (const secret of Object.values(secrets)) expect(all).not.toContain(secret);
     const logs = api.logs();
     // The log really holds the requests made with those tokens.
     expect(logs).toContain("incoming request");
@@ -146,6 +143,39 @@ describe.each(kinds)("auth on %s", (kind) => {
     expect(logs).not.toContain("efk_");
   });
 });
+
+/** The SQLite file and its WAL as bytes. */
+async function sqliteBytes(location: string): Promise<string> {
+  const bytes = [
+    await readFile(location),
+    await readFile(`${location}-wal`).catch(() => Buffer.alloc(0)),
+  ];
+  return Buffer.concat(bytes).toString("latin1");
+}
+
+/** Every row of every table of the test database, as PostgreSQL's text form. */
+async function postgresText(location: string): Promise<string> {
+  if (adminUrl === undefined) throw new Error("no PostgreSQL");
+  const url = new URL(adminUrl);
+  url.pathname = new URL(location).pathname;
+  const client = new pg.Client({ connectionString: url.toString() });
+  await client.connect();
+  try {
+    const tables = await client.query<{ name: string }>(
+      "SELECT tablename AS name FROM pg_tables WHERE schemaname = 'public'",
+    );
+    const texts: string[] = [];
+    for (const { name } of tables.rows) {
+      const rows = await client.query<{ text: string | null }>(
+        `SELECT string_agg(t::text, E'\\n') AS text FROM "${name}" t`,
+      );
+      texts.push(rows.rows[0]?.text ?? "");
+    }
+    return texts.join("\n");
+  } finally {
+    await client.end();
+  }
+}
 
 describe("binding", () => {
   it.each([

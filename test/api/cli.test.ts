@@ -82,11 +82,11 @@ describe("the CLI, in-process and against a server", () => {
     await writeDefinitions(join(dir, "defs"));
     api = await startApiHarness({ kind: "sqlite", adminUrl: undefined });
     const local = { ENVFORGE_HOME: join(dir, "home"), ENVFORGE_REGISTRY: "127.0.0.1:5000" };
-    const server = { ENVFORGE_HOME: join(dir, "unused"), ENVFORGE_SERVER: api.url };
+    const server = { ENVFORGE_HOME: join(dir, "unused") };
     for (const argv of SESSION) {
       const args = argv.map((arg) => arg.replace("{dir}", "defs"));
       runs.local.push(await cli(args, { env: local, cwd: dir }));
-      runs.server.push(await cli(args, { env: server, cwd: dir }));
+      runs.server.push(await cli([...args, "--server", api.url], { env: server, cwd: dir }));
     }
   });
   afterAll(async () => {
@@ -135,6 +135,40 @@ describe("the CLI, in-process and against a server", () => {
     });
     expect(at(25).stdout).toMatch(/^efk_[A-Za-z0-9_-]{43}\n$/);
     expect(at(25).stderr).toContain("shown only this once");
+  });
+});
+
+describe("the CLI against a server with auth", () => {
+  let api: ApiHarness;
+  let dir: string;
+  beforeAll(async () => {
+    api = await startApiHarness({ kind: "sqlite", adminUrl: undefined, auth: true });
+    dir = await mkdtemp(join(tmpdir(), "envforge-cli-auth-"));
+    await writeFile(join(dir, "environment.yml"), "dependencies: [python=3.10, numpy]\n");
+  });
+  afterAll(async () => {
+    await api?.close();
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  it("takes the server and token from ENVFORGE_SERVER and ENVFORGE_TOKEN, and exits 6 or 7 on 401 or 403", async () => {
+    const read = (await api.service.createToken({ name: "r", scopes: ["read"] })).secret;
+    const write = (await api.service.createToken({ name: "w", scopes: ["write"] })).secret;
+    const create = ["env", "create", "-f", "environment.yml", "-n", "demo"];
+    const as = (token?: string) => ({
+      env: { ENVFORGE_SERVER: api.url, ...(token === undefined ? {} : { ENVFORGE_TOKEN: token }) },
+      cwd: dir,
+    });
+    const anonymous = await cli(["env", "list"], as());
+    expect(anonymous.code).toBe(6);
+    expect(anonymous.stderr).toContain("envforge: this server needs an API token");
+    const reader = await cli(create, as(read));
+    expect(reader.code).toBe(7);
+    expect(reader.stderr).toContain("lacks the write scope");
+    const writer = await cli(create, as(write));
+    expect(writer.code).toBe(0);
+    expect(writer.stdout).toMatch(/^registered demo version 1/);
+    expect((await cli(["env", "list", "--json"], as(read))).code).toBe(0);
   });
 });
 
