@@ -11,7 +11,13 @@ import { createHash, randomBytes } from "node:crypto";
 import { mkdir, readdir, rename, rm, rmdir, writeFile } from "node:fs/promises";
 import { basename, dirname, join, posix, resolve } from "node:path";
 import pLimit from "p-limit";
-import { ConflictError, InternalError, ValidationError } from "../errors/index.js";
+import {
+  ConflictError,
+  EnvforgeError,
+  ExternalError,
+  InternalError,
+  ValidationError,
+} from "../errors/index.js";
 import type { Lock, LockedCondaPackage } from "../spec/lock.js";
 import type { Clobber } from "./clobbers.js";
 import { historyText, prefixRecord, prefixRecordFileName, prefixRecordJson } from "./conda-meta.js";
@@ -119,8 +125,12 @@ export async function installLock(options: InstallOptions): Promise<InstallResul
     await rmdir(prefixDir).catch(() => undefined);
     await rename(staging, prefixDir);
   } catch (error) {
-    await rm(staging, { recursive: true, force: true });
-    throw error;
+    // The staging folder may never have been made (e.g. a file where its parent should be).
+    await rm(staging, { recursive: true, force: true }).catch(() => undefined);
+    if (error instanceof EnvforgeError) throw error;
+    throw new ExternalError(`cannot write the environment at ${prefixDir}: ${messageOf(error)}`, {
+      cause: error,
+    });
   }
   options.onEvent?.({ type: "stage", stage: "done" });
   const done = clock();
@@ -264,4 +274,8 @@ async function refuseNonEmpty(dir: string): Promise<void> {
       `prefix ${dir} exists and is not empty; envforge install makes a new environment, so give a new or empty folder`,
     );
   }
+}
+
+function messageOf(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
 }

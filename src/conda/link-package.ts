@@ -8,6 +8,7 @@
 import { createHash } from "node:crypto";
 import { constants } from "node:fs";
 import {
+  chmod,
   copyFile,
   link,
   lstat,
@@ -20,7 +21,7 @@ import {
 } from "node:fs/promises";
 import { join, posix } from "node:path";
 import pLimit from "p-limit";
-import { ExternalError } from "../errors/index.js";
+import { EnvforgeError, ExternalError } from "../errors/index.js";
 import type { FileMode, PackagePath, PathType } from "./package-files.js";
 import { replaceBinaryPlaceholder, replaceTextPlaceholder } from "./prefix-replace.js";
 
@@ -97,7 +98,19 @@ export async function linkPackage(options: LinkPackageOptions): Promise<LinkPack
   // Every target is distinct, so the copies can overlap; results keep the package's order.
   const limit = pLimit(PARALLEL_FILES);
   const results = await Promise.all(
-    jobs.map((job) => limit(() => linkOne({ ...options, ...job }))),
+    jobs.map((job) =>
+      limit(() =>
+        linkOne({ ...options, ...job }).catch((error: unknown) => {
+          if (error instanceof EnvforgeError) throw error;
+          throw new ExternalError(
+            `${options.label}: cannot write ${job.target}: ${messageOf(error)}`,
+            {
+              cause: error,
+            },
+          );
+        }),
+      ),
+    ),
   );
   return {
     linked: results.flatMap((result) => (result.linked === undefined ? [] : [result.linked])),
@@ -161,7 +174,9 @@ async function linkOne(
             label: `${options.label}: ${entry.path}`,
           })
         : replaceTextPlaceholder(data, entry.prefixPlaceholder, options.targetPrefix);
-    await writeFile(destination, replaced, { flag: "wx", mode: stats.mode & 0o777 });
+    await writeFile(destination, replaced, { flag: "wx" });
+    // The package's mode, whatever this process's umask.
+    await chmod(destination, stats.mode & 0o777);
     return {
       linked: {
         ...base,
@@ -243,4 +258,8 @@ async function ensureRealDirs(
     );
   }
   checked.add(dir);
+}
+
+function messageOf(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
 }

@@ -233,6 +233,28 @@ describe("refusals", () => {
     expect(await readdir(join(dirs.cache, "tmp"))).toEqual([]);
   });
 
+  it("fails as an external error, leaving nothing, when the prefix cannot be written", async () => {
+    const built = await buildTestPackage(
+      { name: "fine", files: [{ path: "a.txt", content: "a" }] },
+      { dir: dirs.channel, format: "conda" },
+    );
+    await writeFile(join(dirs.root, "blocker"), "a file where a folder should be");
+    const prefixDir = join(dirs.root, "blocker", "env");
+    await expect(
+      installLock({
+        lock: lockOf([lockedPackageOf(built, server.url)]),
+        prefixDir,
+        cache: new PackageCache({ dir: dirs.cache }),
+      }),
+    ).rejects.toMatchObject({
+      kind: "external",
+      message: expect.stringMatching(
+        new RegExp(`^cannot write the environment at ${prefixDir}: ENOTDIR`),
+      ),
+    });
+    expect((await readdir(dirs.root)).sort()).toEqual(["blocker", "cache", "channel"]);
+  });
+
   it("refuses a prefix folder that is not empty", async () => {
     await mkdir(dirs.prefix, { recursive: true });
     await writeFile(join(dirs.prefix, "keep.txt"), "mine");
