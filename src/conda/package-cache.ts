@@ -10,7 +10,7 @@ import { mkdir, readFile, rename, rm, stat, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import lockfile from "proper-lockfile";
 import { z } from "zod";
-import { ExternalError } from "../errors/index.js";
+import { EnvforgeError, ExternalError } from "../errors/index.js";
 import { downloadVerified } from "./download.js";
 import type { Fetch } from "./download.js";
 import { archiveFormatOf, extractPackage, findProgram } from "./extract.js";
@@ -93,7 +93,15 @@ export class PackageCache {
     const key = checkedSha(ref);
     const running = this.#inFlight.get(key);
     if (running !== undefined) return running;
-    const work = this.#get(ref, onEvent).finally(() => this.#inFlight.delete(key));
+    const work = this.#get(ref, onEvent)
+      .catch((error: unknown) => {
+        if (error instanceof EnvforgeError) throw error;
+        const message = error instanceof Error ? error.message : String(error);
+        throw new ExternalError(`${ref.filename}: package cache ${this.dir}: ${message}`, {
+          cause: error,
+        });
+      })
+      .finally(() => this.#inFlight.delete(key));
     this.#inFlight.set(key, work);
     return work;
   }
