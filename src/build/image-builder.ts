@@ -1,0 +1,69 @@
+/**
+ * The image builder port: what the build service asks of any builder (Docker engine today, a
+ * native OCI builder later). It names no engine library: adapters live beside it
+ * (`docker-engine-builder.ts`) and are wired in a composition root.
+ */
+import { ExternalError } from "../errors/index.js";
+import type { Definition } from "../spec/definition.js";
+import type { Lock } from "../spec/lock.js";
+
+export type BuildLogStream = "step" | "stdout" | "stderr" | "envforge";
+
+/** One line of a build's log: a Dockerfile step starting, a step's output, or envforge's own. */
+export interface BuildLogLine {
+  readonly stream: BuildLogStream;
+  readonly text: string;
+}
+
+export interface BuildRequest {
+  readonly definition: Definition;
+  readonly definitionHash: string;
+  readonly lock?: Lock;
+  /** e.g. `127.0.0.1:5000/envforge`: the image is `<registry>/envforge_<image hash>`. */
+  readonly registry: string;
+  /** Aborting cancels the engine build or push; the promise rejects with the signal's reason. */
+  readonly signal?: AbortSignal;
+  readonly onLog?: (line: BuildLogLine) => void;
+  /** Extra image labels (e.g. the envforge version); content-derived values only. */
+  readonly labels?: Readonly<Record<string, string>>;
+}
+
+export interface BuildOutcome {
+  /** `<registry>/envforge_<image hash>` (no tag: `latest` is what is pushed). */
+  readonly imageName: string;
+  /** `sha256:<64 hex>` of the manifest in the registry. */
+  readonly digest: string;
+  /** True when the registry already had the image and nothing was built. */
+  readonly cacheHit: boolean;
+  /** Layer blobs the push sent; blobs the registry had or mounted are not counted. */
+  readonly pushedBlobs: number;
+  readonly durationMs: number;
+}
+
+export interface ImageBuilder {
+  build(request: BuildRequest): Promise<BuildOutcome>;
+}
+
+/** A build that the engine ran and that failed: a Dockerfile step, the push, or the context. */
+export class BuildFailedError extends ExternalError {
+  /** The failing Dockerfile step as the engine names it, e.g. `[3/7] RUN pip install …`. */
+  readonly step?: string;
+  /** The last log lines before the failure (at most LAST_LINES). */
+  readonly lastLines: string[];
+
+  constructor(
+    message: string,
+    options: {
+      readonly step?: string;
+      readonly lastLines: readonly string[];
+      readonly cause?: unknown;
+    },
+  ) {
+    super(message, options.cause === undefined ? {} : { cause: options.cause });
+    if (options.step !== undefined) this.step = options.step;
+    this.lastLines = [...options.lastLines];
+  }
+}
+
+/** How many log lines a BuildFailedError keeps. */
+export const LAST_LINES = 20;
