@@ -1,0 +1,180 @@
+/**
+ * Build contexts as tar streams with reproducible bytes: entries sorted by path, owner 0:0,
+ * every time set to one fixed instant (SOURCE_DATE_EPOCH, default 0). BuildKit keeps a copied
+ * file's time in the layer, so a conda group whose files did not change gives a layer with the
+ * same bytes, the same digest, and nothing to push.
+ */
+import { createReadStream } from "node:fs";
+import { lstat, readdir, readlink } from "node:fs/promises";
+import { join, posix } from "node:path";
+import { Readable } from "node:stream";
+import * as tarStream from "tar-stream";
+import { ValidationError } from "../errors/index.js";
+import { byCodeUnits } from "../spec/canonical-json.js";
+import type { ContextFile } from "../spec/definition.js";
+
+export type ContextItem =
+  /** A file envforge wrote (Dockerfile, requirements.txt). */
+  | { readonly kind: "text"; readonly path: string; readonly content: string }
+  /** A folder on disk placed at `path/` with everything under it (a conda group). */
+  | { readonly kind: "tree"; readonly path: string; readonly dir: string }
+  /** The user's listed build-context files, read from `root`. */
+  | { readonly kind: "listed"; readonly root: string; readonly files: readonly ContextFile[] };
+
+interface TarItem {
+  readonly name: string;
+  readonly type: "file" | "directory" | "symlink";
+  readonly mode: number;
+  readonly text?: string;
+  readonly source?: string;
+  readonly size?: number;
+  readonly linkname?: string;
+}
+
+export interface ContextTarOptions {
+  readonly items: readonly ContextItem[];
+  /** Seconds since 1970 for every entry's time; default 0. */
+  readonly sourceDateEpoch?: number;
+}
+
+/** The listing the tar will hold, sorted; what tests and logs look at. */
+export async function contextEntries(items: readonly ContextItem[]): Promise<TarItem[]> {
+  const entries: TarItem[] = [];
+  for (const item of items) {
+    if (item.kind === "text") {
+      entries.push({ name: item.path, type: "file", mode: 0o644, text: item.content });
+    } else if (item.kind === "tree") {
+      entries.push(...(await treeEntries(item.dir, item.path.replace(/\/+$/, ""))));
+    } else {
+      entries.push(...(await listedEntries(item.root, item.files)));
+    }
+  }
+  entries.sort((a, b) => byCodeUnits(a.name, b.name));
+  for (let i = 1; i < entries.length; i += 1) {
+    if (entries[i]?.name === entries[i - 1]?.name) {
+      throw ValidationError.single({
+        key: "build context",
+        message: "two files of the build context have the same path",
+        found: entries[i]?.name ?? "",
+      });
+    }
+  }
+  return entries;
+}
+
+/** A tar stream of the items; errors while reading files end the stream with that error. */
+export function contextTar(options: ContextTarOptions): Readable {
+  const pack = tarStream.pack();
+  const mtime = new Date((options.sourceDateEpoch ?? 0) * 1000);
+  const fill = async (): Promise<void> => {
+    for (const entry of await contextEntries(options.items)) {
+      const header = {
+        name: entry.name,
+        mode: entry.mode,
+        mtime,
+        uid: 0,
+        gid: 0,
+        uname: "",
+        gname: "",
+      };
+      if (entry.type === "directory") {
+        await addEntry(pack, { ...header, type: "directory" });
+      } else if (entry.type === "symlink") {
+        await addEntry(pack, { ...header, type: "symlink", linkname: entry.linkname ?? "" });
+      } else if (entry.text !== undefined) {
+        await addEntry(pack, header, Buffer.from(entry.text, "utf8"));
+      } else if (entry.source !== undefined) {
+        await addFile(pack, { ...header, size: entry.size ?? 0 }, entry.source);
+      }
+    }
+    pack.finalize();
+  };
+  fill().catch((error: unknown) =>
+    pack.destroy(error instanceof Error ? error : new Error(String(error))),
+  );
+  return Readable.from(pack);
+}
+
+function addEntry(
+  pack: tarStream.Pack,
+  header: Partial<tarStream.Header> & Pick<tarStream.Header, "name">,
+  body?: Buffer,
+): Promise<void> {
+  return new Promise((resolve, reject) => {
+    pack.entry(header, body ?? Buffer.alloc(0), (error) => (error ? reject(error) : resolve()));
+  });
+}
+
+function addFile(
+  pack: tarStream.Pack,
+  header: Partial<tarStream.Header> & Pick<tarStream.Header, "name">,
+  source: string,
+): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const sink = pack.entry(header, (error) => (error ? reject(error) : resolve()));
+    const file = createReadStream(source);
+    file.on("error", (error) => {
+      sink.destroy(error);
+      reject(error);
+    });
+    file.pipe(sink);
+  });
+}
+
+async function treeEntries(dir: string, at: string): Promise<TarItem[]> {
+  const entries: TarItem[] = [{ name: `${at}/`, type: "directory", mode: 0o755 }];
+  const walk = async (relative: string): Promise<void> => {
+    const names = (await readdir(join(dir, relative))).sort(byCodeUnits);
+    for (const name of names) {
+      const path = relative === "" ? name : `${relative}/${name}`;
+      const full = join(dir, path);
+      const stats = await lstat(full);
+      const tarName = posix.join(at, path);
+      const mode = stats.mode & 0o777;
+      if (stats.isDirectory()) {
+        entries.push({ name: `${tarName}/`, type: "directory", mode });
+        await walk(path);
+      } else if (stats.isSymbolicLink()) {
+        entries.push({
+          name: tarName,
+          type: "symlink",
+          mode: 0o777,
+          linkname: await readlink(full),
+        });
+      } else if (stats.isFile()) {
+        entries.push({ name: tarName, type: "file", mode, source: full, size: stats.size });
+      }
+    }
+  };
+  await walk("");
+  return entries;
+}
+
+async function listedEntries(root: string, files: readonly ContextFile[]): Promise<TarItem[]> {
+  const entries: TarItem[] = [];
+  for (const file of files) {
+    if (file.linkTarget !== undefined) {
+      entries.push({ name: file.path, type: "symlink", mode: 0o777, linkname: file.linkTarget });
+      continue;
+    }
+    const full = join(root, ...file.path.split("/"));
+    const stats = await lstat(full);
+    if (!stats.isFile() || stats.size !== file.size) {
+      throw ValidationError.single({
+        file: file.path,
+        key: "build context",
+        message: "the file changed since the definition was read",
+        found: stats.isFile() ? `${stats.size} bytes` : "not a regular file",
+        allowed: `${file.size} bytes, as registered`,
+      });
+    }
+    entries.push({
+      name: file.path,
+      type: "file",
+      mode: file.mode & 0o777,
+      source: full,
+      size: file.size,
+    });
+  }
+  return entries;
+}

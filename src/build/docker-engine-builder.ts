@@ -1,0 +1,390 @@
+/**
+ * The Docker engine adapter of the ImageBuilder port: cache check in the registry, conda groups
+ * linked by envforge's installer, a BuildKit build through the Engine API (dockerode), push
+ * through the engine with the credentials of the Docker config. A user Dockerfile or build
+ * context is built first on the user's files alone, then envforge's layers on top of it
+ * (src/recipe/README.md, "The build context").
+ */
+import { randomBytes } from "node:crypto";
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import type { Readable } from "node:stream";
+import type Docker from "dockerode";
+import type { PackageCache } from "../conda/package-cache.js";
+import { EnvforgeError, ExternalError, ValidationError } from "../errors/index.js";
+import type { CredentialSource, Registry } from "../image/index.js";
+import { makeRecipe, LAYERS_BASE_ARGUMENT, pipNetrc } from "../recipe/index.js";
+import type { Recipe } from "../recipe/index.js";
+import { contextTar } from "./build-context.js";
+import type { ContextItem } from "./build-context.js";
+import { BuildkitLogDecoder } from "./buildkit-log.js";
+import { openBuildkitSession } from "./buildkit-session.js";
+import type { SessionCredentials } from "./buildkit-session.js";
+import { forEachLine, PushProgress } from "./engine-streams.js";
+import { BuildFailedError, LAST_LINES } from "./image-builder.js";
+import type { BuildLogLine, BuildOutcome, BuildRequest, ImageBuilder } from "./image-builder.js";
+import { linkPrefixGroups } from "./prefix-groups.js";
+
+export interface DockerEngineBuilderOptions {
+  readonly docker: Docker;
+  /** For the cache check (HEAD of the manifest). */
+  readonly registry: Registry;
+  /** Registry credentials for the push and for base images the build pulls. */
+  readonly credentials: CredentialSource;
+  /** Where conda packages are fetched and unpacked (`$ENVFORGE_HOME/cache/pkgs`). */
+  readonly packageCache: PackageCache;
+  /** Parent of each build's temporary folder; default the OS temp folder. */
+  readonly workDir?: string;
+  /** Time of every file in a build context (SOURCE_DATE_EPOCH); default 0. */
+  readonly sourceDateEpoch?: number;
+  /** Tag pushed; default `latest`. */
+  readonly tag?: string;
+  /** Monotonic milliseconds; default performance.now. */
+  readonly clock?: () => number;
+}
+
+const LAYERS_DOCKERFILE = "envforge/layers.Dockerfile";
+
+export class DockerEngineBuilder implements ImageBuilder {
+  readonly #options: DockerEngineBuilderOptions;
+
+  constructor(options: DockerEngineBuilderOptions) {
+    this.#options = options;
+  }
+
+  async build(request: BuildRequest): Promise<BuildOutcome> {
+    const clock = this.#options.clock ?? (() => performance.now());
+    const started = clock();
+    const recipe = makeRecipe(request.definition, {
+      definitionHash: request.definitionHash,
+      ...(request.lock === undefined ? {} : { lock: request.lock }),
+      ...(request.labels === undefined ? {} : { labels: request.labels }),
+    });
+    const repository = `${request.registry.replace(/\/+$/, "")}/${recipe.imageHash}`;
+    const tag = this.#options.tag ?? "latest";
+    const log = new LogTail(request.onLog);
+    log.envforge(`image ${repository}:${tag}`);
+
+    const existing = await this.#options.registry.manifestExists(`${repository}:${tag}`);
+    if (existing.exists && existing.digest !== undefined) {
+      log.envforge(`cache hit: the registry has ${repository}@${existing.digest}`);
+      return {
+        imageName: repository,
+        digest: existing.digest,
+        cacheHit: true,
+        pushedBlobs: 0,
+        durationMs: clock() - started,
+      };
+    }
+    const secrets = secretsOf(request, recipe);
+    refuseUnlockedConda(request, recipe);
+
+    const workDir = await mkdtemp(join(this.#options.workDir ?? tmpdir(), "envforge-build-"));
+    const userTag = `envforge-user-stage/${recipe.imageHash}:${randomBytes(6).toString("hex")}`;
+    try {
+      const trees = await this.#linkGroups(request, recipe, workDir, log);
+      const generated: ContextItem[] = recipe.generatedFiles.map((file) => ({
+        kind: "text",
+        path: file.path,
+        content: file.content,
+      }));
+      const build = { signal: request.signal, log, secrets };
+      if (recipe.layersDockerfile === undefined) {
+        await this.#engineBuild({
+          ...build,
+          items: [...generated, ...trees],
+          dockerfile: recipe.dockerfilePath,
+          tag: `${repository}:${tag}`,
+          platform: recipe.dockerPlatform,
+        });
+      } else {
+        log.envforge("building the user's Dockerfile on the user's files");
+        await this.#engineBuild({
+          ...build,
+          items: userItems(request),
+          dockerfile: userDockerfilePath(request),
+          tag: userTag,
+          platform: recipe.dockerPlatform,
+        });
+        log.envforge("adding envforge's layers");
+        await this.#engineBuild({
+          ...build,
+          items: [
+            ...generated,
+            { kind: "text", path: LAYERS_DOCKERFILE, content: recipe.layersDockerfile },
+            ...trees,
+          ],
+          dockerfile: LAYERS_DOCKERFILE,
+          tag: `${repository}:${tag}`,
+          platform: recipe.dockerPlatform,
+          buildargs: { [LAYERS_BASE_ARGUMENT]: userTag },
+        });
+      }
+      const pushed = await this.#push(repository, tag, request.signal, log);
+      return {
+        imageName: repository,
+        digest: pushed.digest,
+        cacheHit: false,
+        pushedBlobs: pushed.count,
+        durationMs: clock() - started,
+      };
+    } finally {
+      if (recipe.layersDockerfile !== undefined) await untag(this.#options.docker, userTag);
+      await rm(workDir, { recursive: true, force: true });
+    }
+  }
+
+  async #linkGroups(
+    request: BuildRequest,
+    recipe: Recipe,
+    workDir: string,
+    log: LogTail,
+  ): Promise<ContextItem[]> {
+    if (recipe.packageGroups.length === 0 || request.lock === undefined) return [];
+    const at = (this.#options.clock ?? (() => performance.now()))();
+    const linked = await linkPrefixGroups({
+      lock: request.lock,
+      platform: request.definition.platform,
+      groups: recipe.packageGroups,
+      cache: this.#options.packageCache,
+      workDir,
+    });
+    for (const warning of linked.install.warnings) log.envforge(`conda: ${warning}`);
+    const seconds = (((this.#options.clock ?? (() => performance.now()))() - at) / 1000).toFixed(1);
+    log.envforge(
+      `conda: linked ${linked.install.packages.length} packages into ${recipe.packageGroups.length} layer groups in ${seconds} s`,
+    );
+    return recipe.packageGroups.map((group) => ({
+      kind: "tree" as const,
+      path: group.directory,
+      dir: linked.folders.get(group.name) ?? join(workDir, "groups", group.name),
+    }));
+  }
+
+  async #engineBuild(options: {
+    readonly items: readonly ContextItem[];
+    readonly dockerfile: string;
+    readonly tag: string;
+    readonly platform: string;
+    readonly buildargs?: Readonly<Record<string, string>>;
+    readonly signal: AbortSignal | undefined;
+    readonly log: LogTail;
+    readonly secrets: ReadonlyMap<string, string>;
+  }): Promise<void> {
+    const { docker } = this.#options;
+    options.signal?.throwIfAborted();
+    const session = await openBuildkitSession({
+      docker,
+      secrets: options.secrets,
+      credentials: (host) => this.#sessionCredentials(host),
+    });
+    const decoder = new BuildkitLogDecoder((line) => options.log.line(line));
+    try {
+      const context = contextTar({
+        items: options.items,
+        ...(this.#options.sourceDateEpoch === undefined
+          ? {}
+          : { sourceDateEpoch: this.#options.sourceDateEpoch }),
+      });
+      const stream = await dial(docker, {
+        path: "/build?",
+        method: "POST",
+        file: context,
+        isStream: true,
+        ...(options.signal === undefined ? {} : { abortSignal: options.signal }),
+        options: {
+          version: "2",
+          session: session.id,
+          t: options.tag,
+          dockerfile: options.dockerfile,
+          networkmode: "host",
+          platform: options.platform,
+          rm: true,
+          forcerm: true,
+          ...(options.buildargs === undefined ? {} : { buildargs: options.buildargs }),
+        },
+        statusCodes: { 200: true, 400: "bad parameter", 500: "server error" },
+      });
+      await forEachLine(stream, (line) => decoder.pushLine(line));
+    } catch (error) {
+      options.signal?.throwIfAborted();
+      if (error instanceof EnvforgeError) throw error;
+      throw new BuildFailedError(`the Docker engine build failed: ${messageOf(error)}`, {
+        lastLines: options.log.tail(),
+        cause: error,
+      });
+    } finally {
+      session.close();
+    }
+    options.signal?.throwIfAborted();
+    const result = decoder.finish();
+    if (result.error !== undefined || result.imageId === undefined) {
+      const why = result.stepError ?? result.error ?? "the engine reported no image";
+      throw new BuildFailedError(
+        result.failedStep === undefined
+          ? `build failed: ${why}`
+          : `build failed at step ${result.failedStep}: ${why}`,
+        {
+          ...(result.failedStep === undefined ? {} : { step: result.failedStep }),
+          lastLines: options.log.tail(),
+        },
+      );
+    }
+    options.log.envforge(`built ${options.tag} (${result.imageId})`);
+  }
+
+  async #push(
+    repository: string,
+    tag: string,
+    signal: AbortSignal | undefined,
+    log: LogTail,
+  ): Promise<{ digest: string; count: number }> {
+    const { docker } = this.#options;
+    const host = repository.slice(0, repository.indexOf("/"));
+    const found = await this.#options.credentials.find(host);
+    const authconfig =
+      found === undefined
+        ? { serveraddress: host }
+        : found.identityToken !== undefined
+          ? { identitytoken: found.identityToken, serveraddress: host }
+          : { username: found.username, password: found.password, serveraddress: host };
+    log.envforge(
+      `pushing ${repository}:${tag}${found === undefined ? "" : ` as ${found.username || "(identity token)"} (from ${found.source})`}`,
+    );
+    const progress = new PushProgress();
+    try {
+      const stream = await docker
+        .getImage(`${repository}:${tag}`)
+        .push({ tag, authconfig, ...(signal === undefined ? {} : { abortSignal: signal }) });
+      await forEachLine(stream, (line) => progress.pushLine(line));
+    } catch (error) {
+      signal?.throwIfAborted();
+      throw new BuildFailedError(`push of ${repository}:${tag} failed: ${messageOf(error)}`, {
+        step: "push",
+        lastLines: log.tail(),
+        cause: error,
+      });
+    }
+    signal?.throwIfAborted();
+    const result = progress.result();
+    if (result.error !== undefined || result.digest === undefined) {
+      throw new BuildFailedError(
+        `push of ${repository}:${tag} failed: ${result.error ?? "the engine reported no digest"}`,
+        { step: "push", lastLines: log.tail() },
+      );
+    }
+    log.envforge(
+      `pushed ${repository}@${result.digest}: ${result.pushed.length} layers sent, ${result.reused.length} already there`,
+    );
+    return { digest: result.digest, count: result.pushed.length };
+  }
+
+  async #sessionCredentials(host: string): Promise<SessionCredentials | undefined> {
+    const found = await this.#options.credentials.find(host);
+    if (found === undefined) return undefined;
+    // BuildKit reads an empty user with a secret as an identity (refresh) token.
+    return found.identityToken !== undefined
+      ? { username: "", password: found.identityToken }
+      : { username: found.username, password: found.password };
+  }
+}
+
+/** Keeps the last lines for error reports while passing every line on. */
+class LogTail {
+  readonly #onLog: ((line: BuildLogLine) => void) | undefined;
+  readonly #lines: string[] = [];
+
+  constructor(onLog: ((line: BuildLogLine) => void) | undefined) {
+    this.#onLog = onLog;
+  }
+
+  line(line: BuildLogLine): void {
+    this.#lines.push(line.stream === "step" ? `#> ${line.text}` : line.text);
+    if (this.#lines.length > LAST_LINES) this.#lines.shift();
+    this.#onLog?.(line);
+  }
+
+  envforge(text: string): void {
+    this.line({ stream: "envforge", text });
+  }
+
+  tail(): string[] {
+    return [...this.#lines];
+  }
+}
+
+function secretsOf(request: BuildRequest, recipe: Recipe): Map<string, string> {
+  const secrets = new Map<string, string>();
+  if (recipe.buildSecrets.length === 0) return secrets;
+  const netrc = pipNetrc(request.definition);
+  for (const secret of recipe.buildSecrets) {
+    if (netrc !== undefined) secrets.set(secret.id, netrc);
+  }
+  return secrets;
+}
+
+function refuseUnlockedConda(request: BuildRequest, recipe: Recipe): void {
+  if (recipe.packageGroups.length > 0 && request.lock === undefined) {
+    // The conda layers are linked from the lock; resolving at build time would give an image
+    // whose name (image hash without a lock) does not say what it holds.
+    throw ValidationError.single({
+      key: "lock",
+      message: "a definition with conda packages is built from its lock; resolve it first",
+      found: "no lock",
+      allowed: "a lock made by `envforge lock` or at registration",
+    });
+  }
+}
+
+function userItems(request: BuildRequest): ContextItem[] {
+  const base = request.definition.base;
+  if (base.kind === "build") return [{ kind: "listed", root: base.contextPath, files: base.files }];
+  if (base.kind === "dockerfile")
+    return [{ kind: "text", path: "Dockerfile", content: base.dockerfile }];
+  return [];
+}
+
+function userDockerfilePath(request: BuildRequest): string {
+  const base = request.definition.base;
+  return base.kind === "build" ? base.dockerfilePath : "Dockerfile";
+}
+
+interface DialOptions {
+  readonly path: string;
+  readonly method: string;
+  readonly file: Readable;
+  readonly isStream: true;
+  readonly abortSignal?: AbortSignal;
+  readonly options: Record<string, unknown>;
+  readonly statusCodes: Record<number, boolean | string>;
+}
+
+function dial(docker: Docker, options: DialOptions): Promise<NodeJS.ReadableStream> {
+  return new Promise((resolve, reject) => {
+    docker.modem.dial(
+      { ...options, options: { ...options.options } },
+      (error: unknown, stream: unknown) => {
+        if (error) reject(error instanceof Error ? error : new ExternalError(String(error)));
+        else if (isReadable(stream)) resolve(stream);
+        else reject(new ExternalError("the Docker engine answered the build without a stream"));
+      },
+    );
+  });
+}
+
+function isReadable(value: unknown): value is NodeJS.ReadableStream {
+  return typeof value === "object" && value !== null && "pipe" in value && "on" in value;
+}
+
+async function untag(docker: Docker, tag: string): Promise<void> {
+  try {
+    await docker.getImage(tag).remove({ noprune: true });
+  } catch {
+    // Missing (the first build failed) is fine; anything else leaves only a local tag behind.
+  }
+}
+
+function messageOf(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}
