@@ -202,7 +202,10 @@ function failure(
     return {
       ...base,
       state: "failed",
-      reason: `step ${error.step} failed: ${error.message}`,
+      // The builder's message usually names the step already; say it once.
+      reason: error.message.includes(error.step)
+        ? error.message
+        : `step ${error.step} failed: ${error.message}`,
       failedStep: error.step,
     };
   }

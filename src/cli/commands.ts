@@ -1,5 +1,6 @@
 import type { Command } from "commander";
 import type { CliIo } from "./context.js";
+import { registerBuildCommands } from "./build/build-command.js";
 import { registerConvertCommand } from "./convert/convert-command.js";
 import { registerEnvCommand } from "./env/env-command.js";
 import { registerDockerfileCommand } from "./dockerfile/dockerfile-command.js";
@@ -10,6 +11,7 @@ import { registerLockCommand } from "./lock/lock-command.js";
 import { registerServeCommand } from "./serve/serve-command.js";
 import { registerTokenCommand } from "./token/token-command.js";
 import { registerValidateCommand } from "./validate/validate-command.js";
+import { registerWorkerCommand } from "./worker/worker-command.js";
 import { registerWorkspaceCommand } from "./workspace/workspace-command.js";
 
 /** Adds one command (with its subcommands) to the program. One folder per command. */
@@ -25,7 +27,9 @@ export const COMMANDS: readonly RegisterCommand[] = [
   registerLockCommand,
   registerInstallCommand,
   registerEnvCommand,
+  registerBuildCommands,
   registerWorkspaceCommand,
   registerServeCommand,
   registerTokenCommand,
+  registerWorkerCommand,
 ];

@@ -11,14 +11,25 @@ export interface EnvforgeConfig {
   /** `$ENVFORGE_HOME`, default `~/.local/share/envforge`: the SQLite workspace and caches. */
   readonly home: string;
   readonly parse: ParseSettings;
+  /** `$ENVFORGE_REGISTRY`: where builds push, e.g. `127.0.0.1:5000/envforge`. */
+  readonly registry?: string;
+  /** `$ENVFORGE_BUILDER` (default `docker`). */
+  readonly builder: string;
+  /** `$DOCKER_HOST`; absent: the local socket. */
+  readonly dockerHost?: string;
 }
 
 export function readConfig(env: NodeJS.ProcessEnv = process.env): EnvforgeConfig {
   const home =
     nonEmpty(env.ENVFORGE_HOME) ??
     join(nonEmpty(env.XDG_DATA_HOME) ?? join(homedir(), ".local", "share"), "envforge");
+  const registry = nonEmpty(env.ENVFORGE_REGISTRY);
+  const dockerHost = nonEmpty(env.DOCKER_HOST);
   return {
     home,
+    ...(registry === undefined ? {} : { registry }),
+    builder: nonEmpty(env.ENVFORGE_BUILDER) ?? "docker",
+    ...(dockerHost === undefined ? {} : { dockerHost }),
     parse: {
       defaultBaseImage:
         nonEmpty(env.ENVFORGE_BASE_IMAGE) ?? DEFAULT_PARSE_SETTINGS.defaultBaseImage,

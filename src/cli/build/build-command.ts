@@ -1,0 +1,62 @@
+/**
+ * `envforge env build` (a subcommand of the `env` group, added here so the build code stays in
+ * one folder) and `envforge build list | show | logs | cancel`.
+ */
+import type { Command } from "commander";
+import type { CliIo } from "../context.js";
+import { runBuildCancel, runBuildList, runBuildLogs, runBuildShow } from "./build-commands.js";
+import { runEnvBuild } from "./run-env-build.js";
+
+export function registerBuildCommands(program: Command, io: CliIo): void {
+  const env =
+    program.commands.find((command) => command.name() === "env") ??
+    program.command("env").description("Register environments and build their images");
+  withWorkspace(
+    env
+      .command("build")
+      .description(
+        "Build (or join the build under way of) a version's image and follow its log; exits non-zero when it fails",
+      )
+      .argument("<environment>", "NAME, NAME@VERSION or NAME:LABEL (default: latest)")
+      .option("--registry <registry>", "push to this registry (default: $ENVFORGE_REGISTRY)")
+      .option("--timeout <seconds>", "fail the build after this long (default 3600)")
+      .option("--no-follow", "queue the build and return at once"),
+  )
+    .addHelpText(
+      "after",
+      "\nExamples:\n  envforge env build pytorch\n  envforge env build pytorch@3 --registry 127.0.0.1:5000/envforge --json",
+    )
+    .action((reference: string, options: unknown) => runEnvBuild(io, reference, options));
+
+  const build = program.command("build").description("Builds: list, show, logs, cancel");
+  withWorkspace(
+    build
+      .command("list")
+      .description("Builds of the workspace, newest first")
+      .option("--name <name>", "only builds of this environment")
+      .option("--limit <n>", "page size (default 100)")
+      .option("--cursor <cursor>", "continue after a previous page"),
+  ).action((options: unknown) => runBuildList(io, options));
+  withWorkspace(build.command("show").description("One build").argument("<id>", "build id")).action(
+    (id: string, options: unknown) => runBuildShow(io, id, options),
+  );
+  withWorkspace(
+    build
+      .command("logs")
+      .description("A build's log")
+      .argument("<id>", "build id")
+      .option("-f, --follow", "keep printing until the build ends"),
+  ).action((id: string, options: unknown) => runBuildLogs(io, id, options));
+  withWorkspace(
+    build
+      .command("cancel")
+      .description("Cancel a queued build, or ask a running build's worker to stop")
+      .argument("<id>", "build id"),
+  ).action((id: string, options: unknown) => runBuildCancel(io, id, options));
+}
+
+function withWorkspace(command: Command): Command {
+  return command
+    .option("-w, --workspace <name>", "the workspace (default: default)")
+    .option("--json", "print JSON for scripts");
+}

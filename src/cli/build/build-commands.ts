@@ -1,0 +1,90 @@
+/** `envforge build list | show | logs | cancel`: builds by id. */
+import { z } from "zod";
+import type { CliIo } from "../context.js";
+import { writeJson, writeLine } from "../context.js";
+import { buildLines, buildsTable, printEvents, writeChunk } from "./build-format.js";
+import { openBuilds } from "./open-builds.js";
+
+const Common = z.object({ workspace: z.string().optional(), json: z.boolean().optional() });
+
+export async function runBuildList(io: CliIo, raw: unknown): Promise<void> {
+  const options = Common.extend({
+    name: z.string().optional(),
+    limit: z.string().optional(),
+    cursor: z.string().optional(),
+  }).parse(raw);
+  const page = await withBuilds(io, (opened) =>
+    opened.builds.listBuilds({
+      ...(options.workspace === undefined ? {} : { workspace: options.workspace }),
+      ...(options.name === undefined ? {} : { name: options.name }),
+      ...(options.limit === undefined ? {} : { limit: Number(options.limit) }),
+      ...(options.cursor === undefined ? {} : { cursor: options.cursor }),
+    }),
+  );
+  if (options.json === true) return writeJson(io, page);
+  writeLine(io, page.items.length === 0 ? "no builds" : buildsTable(page.items));
+  if (page.nextCursor !== undefined) writeLine(io, `more: --cursor ${page.nextCursor}`);
+}
+
+export async function runBuildShow(io: CliIo, id: string, raw: unknown): Promise<void> {
+  const options = Common.parse(raw);
+  const build = await withBuilds(io, (opened) =>
+    opened.builds.getBuild({ id, ...workspaceOf(options) }),
+  );
+  if (options.json === true) writeJson(io, build);
+  else writeLine(io, buildLines(build));
+}
+
+export async function runBuildCancel(io: CliIo, id: string, raw: unknown): Promise<void> {
+  const options = Common.parse(raw);
+  const build = await withBuilds(io, (opened) =>
+    opened.builds.cancelBuild({ id, ...workspaceOf(options) }),
+  );
+  if (options.json === true) return writeJson(io, build);
+  writeLine(
+    io,
+    build.state === "canceled"
+      ? `build ${id} canceled`
+      : build.cancelRequested
+        ? `build ${id} is ${build.state}; its worker was asked to stop`
+        : `build ${id} already ${build.state}`,
+  );
+}
+
+export async function runBuildLogs(io: CliIo, id: string, raw: unknown): Promise<void> {
+  const options = Common.extend({ follow: z.boolean().optional() }).parse(raw);
+  await withBuilds(io, async (opened) => {
+    if (options.follow === true) {
+      await printEvents(io, opened.builds.followBuild({ id, ...workspaceOf(options) }), {
+        json: false,
+      });
+      return;
+    }
+    let afterSeq = 0;
+    for (;;) {
+      const chunks = await opened.builds.readBuildLog({ id, afterSeq, ...workspaceOf(options) });
+      for (const chunk of chunks) writeChunk(io, chunk, io.stdout);
+      const last = chunks.at(-1);
+      if (last === undefined) return;
+      afterSeq = last.seq;
+    }
+  });
+}
+
+async function withBuilds<T>(
+  io: CliIo,
+  work: (opened: Awaited<ReturnType<typeof openBuilds>>) => Promise<T>,
+): Promise<T> {
+  const opened = await openBuilds(io);
+  try {
+    return await work(opened);
+  } finally {
+    await opened.close();
+  }
+}
+
+function workspaceOf(options: { readonly workspace?: string | undefined }): {
+  readonly workspace?: string;
+} {
+  return options.workspace === undefined ? {} : { workspace: options.workspace };
+}

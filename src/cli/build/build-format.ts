@@ -1,0 +1,62 @@
+/** How builds and their logs look in a terminal. */
+import type { Build, BuildEvent, LogChunk } from "../../workspace/build-api.js";
+import type { CliIo } from "../context.js";
+import { formatTable } from "../remote/table.js";
+
+export function buildLines(build: Build): string {
+  const rows: [string, string | number | boolean | null][] = [
+    ["id", build.id],
+    ["environment", `${build.name}@${build.version} (workspace ${build.workspace})`],
+    ["state", build.state],
+    ["image", build.image.name],
+    ["digest", build.image.digest],
+    ["cache hit", build.cacheHit],
+    ["attempt", `${build.attempt} of ${build.maxAttempts}`],
+    ["reason", build.reason],
+    ["created", build.createdAt],
+    ["started", build.startedAt],
+    ["finished", build.finishedAt],
+    ["duration", build.durationMs === null ? null : `${(build.durationMs / 1000).toFixed(1)} s`],
+  ];
+  return rows
+    .filter(([, value]) => value !== null)
+    .map(([key, value]) => `${`${key}:`.padEnd(13)}${String(value)}`)
+    .join("\n");
+}
+
+export function buildsTable(builds: readonly Build[]): string {
+  return formatTable(
+    ["ID", "ENVIRONMENT", "STATE", "CREATED", "IMAGE"],
+    builds.map((b) => [b.id, `${b.name}@${b.version}`, b.state, b.createdAt, b.image.name]),
+  );
+}
+
+/** A log chunk as the terminal shows it: errors to stderr, the rest to `out`. */
+export function writeChunk(io: CliIo, chunk: LogChunk, out: NodeJS.WritableStream): void {
+  if (chunk.stream === "stderr") io.stderr.write(chunk.text);
+  else if (chunk.stream === "envforge") out.write(prefixLines(chunk.text, "envforge: "));
+  else out.write(chunk.text);
+}
+
+/** Prints a followed build's events; returns its final state. */
+export async function printEvents(
+  io: CliIo,
+  events: AsyncIterable<BuildEvent>,
+  options: { readonly json: boolean },
+): Promise<Build | undefined> {
+  // With --json, stdout carries only the final JSON; the log goes to stderr.
+  const out = options.json ? io.stderr : io.stdout;
+  let last: Build | undefined;
+  for await (const event of events) {
+    if (event.kind === "log") writeChunk(io, event.chunk, out);
+    else last = event.build;
+  }
+  return last;
+}
+
+function prefixLines(text: string, prefix: string): string {
+  return text
+    .split("\n")
+    .map((line, i, all) => (i === all.length - 1 && line === "" ? "" : `${prefix}${line}`))
+    .join("\n");
+}

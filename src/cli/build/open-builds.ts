@@ -1,0 +1,115 @@
+/**
+ * The CLI's composition root for builds: settings (flags > environment > config file), the
+ * store, the build service, the queue (pg-boss on PostgreSQL, in-process on SQLite) and the
+ * Docker engine builder.
+ */
+import { mkdirSync } from "node:fs";
+import { homedir } from "node:os";
+import { join } from "node:path";
+import { DockerEngineBuilder } from "../../build/docker-engine-builder.js";
+import type { ImageBuilder } from "../../build/image-builder.js";
+import type { BuildQueue } from "../../build/queue/build-queue.js";
+import { inProcessQueue } from "../../build/queue/in-process-queue.js";
+import { openPgBossQueue } from "../../build/queue/pg-boss-queue.js";
+import { PackageCache } from "../../conda/package-cache.js";
+import { ValidationError } from "../../errors/index.js";
+import { envWithConfigFile, readConfigFile } from "../../host/config-file.js";
+import { readConfig } from "../../host/config.js";
+import { dockerConfigCredentials, openRegistry } from "../../image/index.js";
+import { dockerFromHost } from "../../jobs/docker-endpoint.js";
+import type { BuildService } from "../../workspace/build-api.js";
+import { createBuildService } from "../../workspace/build-api.js";
+import type { EnvironmentService, WorkspaceStore } from "../../workspace/index.js";
+import {
+  createEnvironmentService,
+  DATABASE_URL_VARIABLE,
+  openWorkspaceStore,
+  shippedCuratedCatalog,
+} from "../../workspace/index.js";
+import type { CliIo } from "../context.js";
+
+export interface OpenedBuilds {
+  /** The environment with the config file folded in. */
+  readonly env: NodeJS.ProcessEnv;
+  readonly store: WorkspaceStore;
+  readonly environments: EnvironmentService;
+  readonly builds: BuildService;
+  readonly queue: BuildQueue;
+  close(): Promise<void>;
+}
+
+/** The process environment with the config file's settings where no variable is set. */
+export async function configuredEnv(io: CliIo): Promise<NodeJS.ProcessEnv> {
+  return envWithConfigFile(io.env, await readConfigFile(io.env));
+}
+
+export async function openBuilds(io: CliIo): Promise<OpenedBuilds> {
+  const env = await configuredEnv(io);
+  const store = await openWorkspaceStore({ env });
+  try {
+    const environments = createEnvironmentService({
+      store,
+      curated: shippedCuratedCatalog({ settings: readConfig(env).parse }),
+    });
+    const builds = createBuildService({ store, versions: environments });
+    const url = env[DATABASE_URL_VARIABLE]?.trim();
+    const queue =
+      store.kind === "postgres" && url !== undefined
+        ? await openPgBossQueue({ url })
+        : inProcessQueue();
+    return {
+      env,
+      store,
+      environments,
+      builds,
+      queue,
+      close: async () => {
+        await queue.close();
+        await store.close();
+      },
+    };
+  } catch (error) {
+    await store.close();
+    throw error;
+  }
+}
+
+/** The builder the settings name (only `docker` so far). */
+export function openImageBuilder(env: NodeJS.ProcessEnv): ImageBuilder {
+  const config = readConfig(env);
+  if (config.builder !== "docker") {
+    throw ValidationError.single({
+      key: "ENVFORGE_BUILDER",
+      message: "unknown image builder",
+      found: JSON.stringify(config.builder),
+      allowed: "docker",
+    });
+  }
+  mkdirSync(buildWorkDir(config.home), { recursive: true });
+  return new DockerEngineBuilder({
+    docker: dockerFromHost(config.dockerHost),
+    registry: openRegistry({ env }),
+    credentials: dockerConfigCredentials({ env, homedir: homedir() }),
+    packageCache: new PackageCache({ dir: join(config.home, "cache", "pkgs") }),
+    workDir: buildWorkDir(config.home),
+  });
+}
+
+/** Where builds keep their temporary contexts (what `envforge gc` cleans). */
+export function buildWorkDir(home: string): string {
+  return join(home, "build-contexts");
+}
+
+/** The registry to push to: --registry, else the configured one; required to build. */
+export function registryOf(env: NodeJS.ProcessEnv, flag: string | undefined): string {
+  const registry = flag?.trim() || readConfig(env).registry;
+  if (registry === undefined || registry === "") {
+    throw ValidationError.single({
+      key: "registry",
+      message: "no registry to push images to",
+      allowed:
+        "--registry HOST[:PORT]/PATH, ENVFORGE_REGISTRY, or registry: in the config file (e.g. 127.0.0.1:5000/envforge)",
+    });
+  }
+  return registry;
+}

@@ -1,0 +1,66 @@
+/**
+ * `envforge worker`: take builds from the workspace until stopped (Ctrl-C / SIGTERM). Run as
+ * many as you like, on as many machines, against one PostgreSQL workspace; each builds on its
+ * own Docker engine (DOCKER_HOST). On SQLite it serves the builds of this machine.
+ */
+import type { Command } from "commander";
+import { z } from "zod";
+import { startWorkerHost } from "../../build/worker-host.js";
+import type { CliIo } from "../context.js";
+import { openBuilds, openImageBuilder } from "../build/open-builds.js";
+import { secondsOption } from "../build/run-env-build.js";
+
+const Options = z.object({
+  concurrency: z.string().optional(),
+  lease: z.string().optional(),
+  poll: z.string().optional(),
+  id: z.string().optional(),
+});
+
+export function registerWorkerCommand(program: Command, io: CliIo): void {
+  program
+    .command("worker")
+    .description("Take queued builds and build them on this machine's Docker engine, until stopped")
+    .option("--concurrency <n>", "builds at once (default 1)")
+    .option("--lease <seconds>", "how long a build stays ours without renewal (default 30)")
+    .option("--poll <seconds>", "how often to look for work and dead workers (default 2)")
+    .option("--id <id>", "this worker's name in build records (default host-pid-random)")
+    .addHelpText(
+      "after",
+      "\nExamples:\n  ENVFORGE_DATABASE_URL=postgres://… envforge worker --concurrency 2",
+    )
+    .action((options: unknown) => runWorker(io, options));
+}
+
+async function runWorker(io: CliIo, raw: unknown): Promise<void> {
+  const options = Options.parse(raw);
+  const leaseMs = secondsOption(options.lease, "--lease");
+  const pollMs = secondsOption(options.poll, "--poll");
+  const concurrency = options.concurrency === undefined ? 1 : Number(options.concurrency);
+  const opened = await openBuilds(io);
+  const stop = new AbortController();
+  const onSignal = (): void => stop.abort();
+  process.once("SIGINT", onSignal);
+  process.once("SIGTERM", onSignal);
+  try {
+    const host = await startWorkerHost({
+      store: opened.store,
+      queue: opened.queue,
+      builder: openImageBuilder(opened.env),
+      signal: stop.signal,
+      concurrency: Number.isSafeInteger(concurrency) && concurrency > 0 ? concurrency : 1,
+      ...(options.id === undefined ? {} : { workerId: options.id }),
+      ...(leaseMs === undefined ? {} : { leaseMs }),
+      ...(pollMs === undefined ? {} : { pollMs }),
+      report: (line) => io.stderr.write(`${line}\n`),
+    });
+    io.stderr.write(
+      `envforge worker: ${host.workers.map((w) => w.workerId).join(", ")} on ${opened.store.kind} ${opened.store.location} (queue: ${opened.queue.kind}); Ctrl-C stops after the current build\n`,
+    );
+    await host.done;
+  } finally {
+    process.off("SIGINT", onSignal);
+    process.off("SIGTERM", onSignal);
+    await opened.close();
+  }
+}

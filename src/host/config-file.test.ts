@@ -1,0 +1,73 @@
+import { describe, expect, it } from "vitest";
+import { ValidationError } from "../errors/index.js";
+import type { ConfigFile } from "./config-file.js";
+import { envWithConfigFile, mask, parseConfigFile, resolveSettings } from "./config-file.js";
+
+const file: ConfigFile = {
+  path: "config.yaml",
+  exists: true,
+  values: { registry: "127.0.0.1:5000/from-file", builder: "docker", token: "efk_secret" },
+};
+
+describe("config file", () => {
+  it("reads known keys and refuses unknown ones with their line", () => {
+    expect(
+      parseConfigFile({
+        path: "c.yaml",
+        text: "registry: 127.0.0.1:5000/x\ndockerHost: unix:///d.sock\n",
+      }),
+    ).toEqual({ registry: "127.0.0.1:5000/x", dockerHost: "unix:///d.sock" });
+    expect(parseConfigFile({ path: "c.yaml", text: "" })).toEqual({});
+    let error: unknown;
+    try {
+      parseConfigFile({ path: "c.yaml", text: "registry: a\nregistery: b\n" });
+    } catch (e) {
+      error = e;
+    }
+    if (!(error instanceof ValidationError)) throw new Error("expected a ValidationError");
+    expect(error.problems[0]).toMatchObject({
+      file: "c.yaml",
+      line: 2,
+      key: "registery",
+      message: 'unknown key "registery"',
+    });
+  });
+
+  it.each([
+    ["flag wins", { ENVFORGE_REGISTRY: "env/x" }, { registry: "flag/x" }, "flag/x", "flag"],
+    ["environment beats the file", { ENVFORGE_REGISTRY: "env/x" }, {}, "env/x", "environment"],
+    ["the file beats nothing", {}, {}, "127.0.0.1:5000/from-file", "config file"],
+    [
+      "blank variables do not count",
+      { ENVFORGE_REGISTRY: " " },
+      {},
+      "127.0.0.1:5000/from-file",
+      "config file",
+    ],
+  ])("precedence: %s", (_, env, flags, value, source) => {
+    const registry = resolveSettings({ env, file, flags }).find((s) => s.key === "registry");
+    expect(registry).toMatchObject({ value, source });
+  });
+
+  it("masks secrets and fills defaults", () => {
+    const settings = resolveSettings({
+      env: { ENVFORGE_DATABASE_URL: "postgres://u:hunter2@127.0.0.1:5432/db" },
+      file,
+    });
+    const byKey = Object.fromEntries(settings.map((s) => [s.key, s]));
+    expect(byKey.databaseUrl?.value).toBe("postgres://u:***@127.0.0.1:5432/db");
+    expect(byKey.token).toMatchObject({ value: "***", source: "config file" });
+    expect(byKey.dockerHost).toMatchObject({ source: "default" });
+    expect(byKey.server).toMatchObject({ value: null, source: "unset" });
+    expect(JSON.stringify(settings)).not.toContain("hunter2");
+    expect(JSON.stringify(settings)).not.toContain("efk_secret");
+    expect(mask("not a url", "password-in-url")).toBe("***");
+  });
+
+  it("folds the file into the environment without overriding variables", () => {
+    const env = envWithConfigFile({ ENVFORGE_REGISTRY: "env/x" }, file);
+    expect(env.ENVFORGE_REGISTRY).toBe("env/x");
+    expect(env.ENVFORGE_BUILDER).toBe("docker");
+    expect(env.ENVFORGE_TOKEN).toBe("efk_secret");
+  });
+});

@@ -1,0 +1,187 @@
+/**
+ * envforge's settings from three places, in this order: command-line flags, environment
+ * variables, the config file (`$ENVFORGE_CONFIG`, default `$XDG_CONFIG_HOME/envforge/config.yaml`).
+ * The file holds the same settings as the variables, under camelCase keys; unknown keys are
+ * errors. `envWithConfigFile` folds the file into an environment, so every reader of a variable
+ * (the store, the parser settings, the builder) sees one answer.
+ */
+import { homedir } from "node:os";
+import { join } from "node:path";
+import { z } from "zod";
+import { ValidationError } from "../errors/index.js";
+import { DEFAULT_PARSE_SETTINGS } from "../spec/definition.js";
+import type { SourceText } from "../spec/definition.js";
+import { problemsFromZodIssues, parseYamlSource } from "../spec/yaml-source.js";
+import { readOptionalSourceText } from "./file-errors.js";
+
+export const CONFIG_FILE_VARIABLE = "ENVFORGE_CONFIG";
+
+export type SettingSource = "flag" | "environment" | "config file" | "default" | "unset";
+
+interface SettingSpec {
+  /** Key in the config file. */
+  readonly key: string;
+  readonly variable: string;
+  readonly description: string;
+  /** Masked by `config show`. */
+  readonly secret: "none" | "password-in-url" | "whole";
+  readonly fallback?: (env: NodeJS.ProcessEnv) => string;
+}
+
+/** Every setting, in the order `config show` prints them. */
+export const SETTINGS: readonly SettingSpec[] = [
+  {
+    key: "home",
+    variable: "ENVFORGE_HOME",
+    description: "the local workspace (SQLite) and caches",
+    secret: "none",
+    fallback: (env) =>
+      join(nonEmpty(env.XDG_DATA_HOME) ?? join(homedir(), ".local", "share"), "envforge"),
+  },
+  {
+    key: "databaseUrl",
+    variable: "ENVFORGE_DATABASE_URL",
+    description: "PostgreSQL workspace (else SQLite under home)",
+    secret: "password-in-url",
+  },
+  {
+    key: "registry",
+    variable: "ENVFORGE_REGISTRY",
+    description: "where images are pushed, e.g. 127.0.0.1:5000/envforge",
+    secret: "none",
+  },
+  {
+    key: "baseImage",
+    variable: "ENVFORGE_BASE_IMAGE",
+    description: "base image of definitions that name none",
+    secret: "none",
+    fallback: () => DEFAULT_PARSE_SETTINGS.defaultBaseImage,
+  },
+  {
+    key: "builder",
+    variable: "ENVFORGE_BUILDER",
+    description: "image builder: docker",
+    secret: "none",
+    fallback: () => "docker",
+  },
+  {
+    key: "dockerHost",
+    variable: "DOCKER_HOST",
+    description: "Docker engine endpoint",
+    secret: "none",
+    fallback: () => "unix:///var/run/docker.sock",
+  },
+  {
+    key: "server",
+    variable: "ENVFORGE_SERVER",
+    description: "an envforge server to talk to instead of the local workspace",
+    secret: "none",
+  },
+  { key: "token", variable: "ENVFORGE_TOKEN", description: "API token", secret: "whole" },
+];
+
+const ConfigFileSchema = z.strictObject(
+  Object.fromEntries(SETTINGS.map((s) => [s.key, z.string().min(1).optional()])),
+);
+
+export interface ConfigFile {
+  readonly path: string;
+  readonly exists: boolean;
+  /** Config-file key → value. */
+  readonly values: Readonly<Record<string, string>>;
+}
+
+export function configFilePath(env: NodeJS.ProcessEnv): string {
+  return (
+    nonEmpty(env[CONFIG_FILE_VARIABLE]) ??
+    join(nonEmpty(env.XDG_CONFIG_HOME) ?? join(homedir(), ".config"), "envforge", "config.yaml")
+  );
+}
+
+/** Pure: the file's text to its values, or one ValidationError listing every problem. */
+export function parseConfigFile(source: SourceText): Readonly<Record<string, string>> {
+  const yaml = parseYamlSource(source);
+  if (yaml.value === null) return {};
+  const parsed = ConfigFileSchema.safeParse(yaml.value);
+  if (!parsed.success) {
+    throw new ValidationError(
+      problemsFromZodIssues(parsed.error.issues, { yaml, schema: ConfigFileSchema }),
+    );
+  }
+  const values: Record<string, string> = {};
+  for (const [key, value] of Object.entries(parsed.data)) {
+    if (typeof value === "string") values[key] = value;
+  }
+  return values;
+}
+
+export async function readConfigFile(env: NodeJS.ProcessEnv): Promise<ConfigFile> {
+  const path = configFilePath(env);
+  const source = await readOptionalSourceText(path);
+  if (source === undefined) return { path, exists: false, values: {} };
+  return { path, exists: true, values: parseConfigFile(source) };
+}
+
+/** The environment with the file's settings filled in where the environment has none. */
+export function envWithConfigFile(env: NodeJS.ProcessEnv, file: ConfigFile): NodeJS.ProcessEnv {
+  const out: NodeJS.ProcessEnv = { ...env };
+  for (const setting of SETTINGS) {
+    const value = file.values[setting.key];
+    if (value !== undefined && nonEmpty(env[setting.variable]) === undefined) {
+      out[setting.variable] = value;
+    }
+  }
+  return out;
+}
+
+export interface ResolvedSetting {
+  readonly key: string;
+  readonly variable: string;
+  readonly description: string;
+  /** Masked when secret. */
+  readonly value: string | null;
+  readonly source: SettingSource;
+}
+
+/** Each setting with where its value came from: flag > environment > config file > default. */
+export function resolveSettings(options: {
+  readonly env: NodeJS.ProcessEnv;
+  readonly file: ConfigFile;
+  /** Config-file key → value given on the command line. */
+  readonly flags?: Readonly<Record<string, string | undefined>>;
+}): ResolvedSetting[] {
+  return SETTINGS.map((setting) => {
+    const candidates: [SettingSource, string | undefined][] = [
+      ["flag", nonEmpty(options.flags?.[setting.key])],
+      ["environment", nonEmpty(options.env[setting.variable])],
+      ["config file", options.file.values[setting.key]],
+      ["default", setting.fallback?.(options.env)],
+    ];
+    const found = candidates.find(([, value]) => value !== undefined);
+    const [source, value] = found ?? ["unset", undefined];
+    return {
+      key: setting.key,
+      variable: setting.variable,
+      description: setting.description,
+      value: value === undefined ? null : mask(value, setting.secret),
+      source,
+    };
+  });
+}
+
+/** `postgres://user:***@host/db`; a whole secret becomes `***`. */
+export function mask(value: string, secret: SettingSpec["secret"]): string {
+  if (secret === "none") return value;
+  if (secret === "whole") return "***";
+  try {
+    const url = new URL(value);
+    if (url.password !== "") url.password = "***";
+    return url.toString();
+  } catch {
+    return "***";
+  }
+}
+
+function nonEmpty(value: string | undefined): string | undefined {
+  return value === undefined || value.trim() === "" ? undefined : value.trim();
+}

@@ -1,0 +1,102 @@
+/**
+ * `envforge env build` on the real Docker engine and registry, SQLite workspace (this process
+ * is the worker): a build that succeeds and pushes, the same image again as a cache hit, a failing
+ * RUN step that exits 5 with a reason naming the step, and `build logs` / `build list`.
+ */
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { randomBytes } from "node:crypto";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { z } from "zod";
+import { dockerClient, dockerProblem, engineGate, removeImage } from "../support/docker.js";
+import { BASE_IMAGE, PLAIN_REGISTRY, registryProblem } from "../support/registry.js";
+import { cli } from "../support/run-cli.js";
+
+const BuiltImage = z.looseObject({
+  id: z.string(),
+  state: z.string(),
+  image: z.object({ name: z.string(), digest: z.string() }),
+});
+
+const docker = dockerClient();
+const gate = engineGate(
+  "Docker engine and registry",
+  (await dockerProblem(docker)) ?? (await registryProblem()),
+);
+
+describe.skipIf(gate.skip)("envforge env build on the Docker engine", () => {
+  let dir: string;
+  let env: NodeJS.ProcessEnv;
+  const images: string[] = [];
+
+  beforeAll(() => {
+    gate.require();
+    dir = mkdtempSync(join(tmpdir(), "envforge-cli-build-"));
+    env = {
+      ENVFORGE_HOME: join(dir, "home"),
+      ENVFORGE_CONFIG: join(dir, "config.yaml"),
+      HOME: dir,
+    };
+    // The registry comes from the config file: flags > environment > file.
+    writeFileSync(
+      join(dir, "config.yaml"),
+      `registry: ${PLAIN_REGISTRY}/envforge-test/cli-${randomBytes(4).toString("hex")}\n`,
+    );
+  });
+  afterAll(async () => {
+    for (const image of images) await removeImage(docker, image);
+    if (dir !== undefined) rmSync(dir, { recursive: true, force: true });
+  });
+
+  function dockerfile(name: string, run: string): string {
+    const path = join(dir, `${name}.Dockerfile`);
+    writeFileSync(path, `FROM ${BASE_IMAGE}\nRUN ${run}\n`);
+    return path;
+  }
+
+  it("builds and pushes, then finds the image again as a cache hit", async () => {
+    const file = dockerfile("ok", `echo envforge-${randomBytes(4).toString("hex")} > /hello.txt`);
+    expect((await cli(["env", "create", "-f", file, "-n", "hello"], { env })).code).toBe(0);
+    const first = await cli(["env", "build", "hello", "--json"], { env });
+    expect(first.code, first.stderr).toBe(0);
+    const build = BuiltImage.parse(JSON.parse(first.stdout));
+    expect(build).toMatchObject({ state: "succeeded", cacheHit: false, attempt: 1 });
+    const { image, id } = build;
+    images.push(`${image.name}:latest`);
+    expect(image.digest).toMatch(/^sha256:[0-9a-f]{64}$/);
+    expect(first.stderr).toContain("RUN echo envforge-");
+
+    const second = await cli(["env", "build", "hello@1", "--json"], { env });
+    expect(second.code).toBe(0);
+    expect(JSON.parse(second.stdout)).toMatchObject({
+      state: "succeeded",
+      cacheHit: true,
+      image: { digest: image.digest },
+    });
+
+    const logs = await cli(["build", "logs", id], { env });
+    expect(logs.stdout).toContain(`envforge: build succeeded: ${image.digest}`);
+    const list = await cli(["build", "list"], { env });
+    expect(list.stdout.split("\n").filter((line) => line.includes("hello@1"))).toHaveLength(2);
+  });
+
+  it("fails with exit 5 and a reason that names the failing step", async () => {
+    const file = dockerfile("bad", "echo about-to-fail && exit 3");
+    expect((await cli(["env", "create", "-f", file, "-n", "bad"], { env })).code).toBe(0);
+    const result = await cli(["env", "build", "bad"], { env });
+    expect(result.code).toBe(5);
+    expect(result.stdout).toContain("state:       failed");
+    expect(result.stderr).toMatch(
+      /envforge: build \S+ failed: build failed at step \[2\/2\] RUN echo about-to-fail && exit 3: .*exit code: 3/,
+    );
+  });
+
+  it("refuses to build without a registry, naming where to set one", async () => {
+    const result = await cli(["env", "build", "hello"], {
+      env: { ...env, ENVFORGE_CONFIG: join(dir, "missing.yaml") },
+    });
+    expect(result.code).toBe(2);
+    expect(result.stderr).toContain("registry: no registry to push images to");
+  });
+});
