@@ -110,7 +110,7 @@ export async function buildApiApp(options: ApiAppOptions): Promise<ZodApp> {
       info: {
         title: "envforge API",
         description:
-          "Workspaces, environments and their versions. Errors are application/problem+json (RFC 9457). See docs/api.md.",
+          "Workspaces, environments and their versions. Errors are application/problem+json (RFC 9457): 400 for a request this route does not take, 422 for invalid content, 413 for a body over the limit (16 MiB by default). See docs/api.md.",
         version: options.version ?? "0.0.0",
       },
       components: {

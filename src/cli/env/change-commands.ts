@@ -4,7 +4,7 @@ import { ValidationError } from "../../errors/index.js";
 import type { CliIo } from "../context.js";
 import { writeJson, writeLine } from "../context.js";
 import { withClient } from "../remote/open-client.js";
-import { parseTags } from "../remote/table.js";
+import { parseTags } from "../remote/option-values.js";
 import { versionLines } from "./format.js";
 import { versionOption } from "./selector.js";
 

@@ -5,7 +5,7 @@
 import type { Command } from "commander";
 import type { CliIo } from "../context.js";
 import { addClientOptions } from "../remote/open-client.js";
-import { collect } from "../remote/table.js";
+import { collect } from "../remote/option-values.js";
 import { runArchive, runLabel, runUpdate } from "./change-commands.js";
 import { runCreate } from "./create-command.js";
 import { runList, runShow, runVersions } from "./read-commands.js";

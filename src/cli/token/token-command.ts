@@ -10,7 +10,8 @@ import type { TokenScope } from "../../workspace/index.js";
 import type { CliIo } from "../context.js";
 import { writeJson, writeLine } from "../context.js";
 import { addClientOptions, withClient } from "../remote/open-client.js";
-import { collect, formatTable } from "../remote/table.js";
+import { collect } from "../remote/option-values.js";
+import { formatTable } from "../remote/table.js";
 
 const clientFields = {
   server: z.string().optional(),
