@@ -75,7 +75,10 @@ export interface Harness {
   cleanup(): Promise<void>;
 }
 
-export async function openHarness(env = process.env): Promise<Harness> {
+export async function openHarness(
+  env: Readonly<Record<string, string | undefined>> = process.env,
+  options: { readonly authorization?: string } = {},
+): Promise<Harness> {
   const workDir = await mkdtemp(join(tmpdir(), "envforge-build-test-"));
   const builder = new DockerEngineBuilder({
     docker,
@@ -97,7 +100,12 @@ export async function openHarness(env = process.env): Promise<Harness> {
       for (const outcome of outcomes) {
         await removeImage(docker, `${outcome.imageName}:latest`);
         const [registry = "", ...path] = outcome.imageName.split("/");
-        await deleteManifest({ registry, repository: path.join("/"), digest: outcome.digest });
+        await deleteManifest({
+          registry,
+          repository: path.join("/"),
+          digest: outcome.digest,
+          ...(options.authorization === undefined ? {} : { authorization: options.authorization }),
+        });
       }
       await rm(workDir, { recursive: true, force: true });
     },

@@ -1,0 +1,170 @@
+/**
+ * User Dockerfiles and build contexts on the real engine: built in two steps so the user's
+ * `COPY . x` sees only the user's files, a failing RUN is a BuildFailedError naming its step
+ * with the output before it, a cancelled build stops, and a push to the htpasswd registry uses
+ * the Docker config's credentials without showing them.
+ */
+import { mkdir, writeFile } from "node:fs/promises";
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { BuildFailedError } from "../../src/build/image-builder.js";
+import { definitionHash } from "../../src/spec/definition-hash.js";
+import type { ContextFile, Definition } from "../../src/spec/definition.js";
+import { sha256Of } from "../support/conda-packages.js";
+import {
+  AUTH_REGISTRY,
+  BASE_IMAGE,
+  basicAuthorization,
+  readAuthRegistryCredentials,
+} from "../support/registry.js";
+import { gate, imageDefinition, logCollector, openHarness, shell } from "./harness.js";
+import type { Harness } from "./harness.js";
+
+let harness: Harness;
+
+beforeAll(async () => {
+  if (gate.skip) return;
+  gate.require();
+  harness = await openHarness();
+});
+
+afterAll(async () => {
+  await harness?.cleanup();
+});
+
+async function buildContext(files: Readonly<Record<string, string>>): Promise<Definition["base"]> {
+  const root = join(harness.workDir, `context-${Object.keys(files).length}`);
+  const listed: ContextFile[] = [];
+  for (const [path, content] of Object.entries(files).sort(([a], [b]) => (a < b ? -1 : 1))) {
+    await mkdir(join(root, path, ".."), { recursive: true });
+    await writeFile(join(root, path), content);
+    listed.push({
+      path,
+      size: Buffer.byteLength(content),
+      sha256: `sha256:${sha256Of(content)}`,
+      mode: 0o644,
+    });
+  }
+  return {
+    kind: "build",
+    contextPath: root,
+    dockerfilePath: "Dockerfile",
+    dockerfile: files["Dockerfile"] ?? "",
+    files: listed,
+  };
+}
+
+describe.skipIf(gate.skip)("Dockerfile and build-context definitions on the Docker engine", () => {
+  it("builds the user's context first, so COPY . sees only the user's files", async () => {
+    const dockerfile = `FROM ${BASE_IMAGE}\nCOPY . /app/\n`;
+    const definition = imageDefinition({
+      base: await buildContext({ Dockerfile: dockerfile, "src/main.py": "print('hi')\n" }),
+      variables: { GREETING: 'say "hi" $(not run)' },
+    });
+    const outcome = harness.track(
+      await harness.builder.build({
+        definition,
+        definitionHash: definitionHash(definition),
+        registry: harness.registry,
+      }),
+    );
+    expect(
+      await shell(
+        `${outcome.imageName}:latest`,
+        'cd /app && find . -type f | sort; echo "$GREETING"',
+      ),
+    ).toBe(`./Dockerfile\n./src/main.py\nsay "hi" $(not run)\n`);
+  });
+
+  it("fails with the failing step and the output before it", async () => {
+    const definition = imageDefinition({
+      base: {
+        kind: "dockerfile",
+        dockerfile: `FROM ${BASE_IMAGE}\nRUN echo before-the-failure && echo to-stderr >&2 && exit 3\n`,
+      },
+    });
+    const log = logCollector();
+    const failure = await harness.builder
+      .build({
+        definition,
+        definitionHash: definitionHash(definition),
+        registry: harness.registry,
+        onLog: log.onLog,
+      })
+      .then(
+        () => undefined,
+        (error: unknown) => error,
+      );
+    expect(failure).toBeInstanceOf(BuildFailedError);
+    const error = failure as BuildFailedError;
+    expect(error.step).toBe("[2/2] RUN echo before-the-failure && echo to-stderr >&2 && exit 3");
+    expect(error.message).toMatch(
+      /^build failed at step \[2\/2\] RUN echo before-the-failure && echo to-stderr >&2 && exit 3: .*exit code: 3$/,
+    );
+    expect(error.lastLines).toContain("before-the-failure");
+    expect(error.lastLines.length).toBeLessThanOrEqual(20);
+    // RUN output arrives decoded and on its own stream, not as base64.
+    expect(log.lines).toContainEqual({ stream: "stdout", text: "before-the-failure" });
+    expect(log.lines).toContainEqual({ stream: "stderr", text: "to-stderr" });
+  });
+
+  it("stops a build when its signal aborts", async () => {
+    const definition = imageDefinition({
+      base: { kind: "dockerfile", dockerfile: `FROM ${BASE_IMAGE}\nRUN sleep 30\n` },
+    });
+    const controller = new AbortController();
+    const started = performance.now();
+    const build = harness.builder.build({
+      definition,
+      definitionHash: definitionHash(definition),
+      registry: harness.registry,
+      signal: controller.signal,
+      onLog: (line) => {
+        if (line.text.includes("RUN sleep 30")) controller.abort(new Error("canceled by test"));
+      },
+    });
+    await expect(build).rejects.toThrow("canceled by test");
+    expect(performance.now() - started).toBeLessThan(15_000);
+  });
+
+  it("pushes to a registry that needs a login with the Docker config's credentials, never logging them", async () => {
+    const credentials = await readAuthRegistryCredentials();
+    const configDir = join(harness.workDir, "docker-config");
+    await mkdir(configDir, { recursive: true });
+    const auth = Buffer.from(`${credentials.username}:${credentials.password}`).toString("base64");
+    await writeFile(
+      join(configDir, "config.json"),
+      JSON.stringify({ auths: { [AUTH_REGISTRY]: { auth } } }),
+    );
+    const authHarness = await openHarness(
+      { ...process.env, DOCKER_CONFIG: configDir },
+      { authorization: basicAuthorization(credentials) },
+    );
+    try {
+      const definition = imageDefinition({ variables: { AUTH_TEST: harness.registry } });
+      const log = logCollector();
+      const outcome = authHarness.track(
+        await authHarness.builder.build({
+          definition,
+          definitionHash: definitionHash(definition),
+          registry: `${AUTH_REGISTRY}/envforge-test/auth`,
+          onLog: log.onLog,
+        }),
+      );
+      expect(outcome.digest).toMatch(/^sha256:/);
+      const text = JSON.stringify(log.lines);
+      expect(text).toContain(`as ${credentials.username}`);
+      expect(text).not.toContain(credentials.password);
+      expect(text).not.toContain(auth);
+      // The same build again is a cache hit: the HEAD used the same credentials.
+      const again = await authHarness.builder.build({
+        definition,
+        definitionHash: definitionHash(definition),
+        registry: `${AUTH_REGISTRY}/envforge-test/auth`,
+      });
+      expect(again).toMatchObject({ cacheHit: true, digest: outcome.digest });
+    } finally {
+      await authHarness.cleanup();
+    }
+  });
+});
