@@ -34,6 +34,7 @@ const SESSION: readonly (readonly string[])[] = [
   ["env", "create", "--file", "{dir}/envs/envforge.yaml", "--name", "with-conda-file"],
   ["env", "list"],
   ["env", "list", "--json"],
+  ["env", "list", "--curated"],
   ["env", "versions", "pytorch"],
   ["env", "show", "pytorch"],
   ["env", "show", "pytorch", "--version", "1", "--json"],
@@ -80,7 +81,7 @@ describe("the CLI, in-process and against a server", () => {
   beforeAll(async () => {
     dir = await mkdtemp(join(tmpdir(), "envforge-cli-"));
     await writeDefinitions(join(dir, "defs"));
-    api = await startApiHarness({ kind: "sqlite", adminUrl: undefined });
+    api = await startApiHarness({ kind: "sqlite", adminUrl: undefined, curated: true });
     const local = { ENVFORGE_HOME: join(dir, "home"), ENVFORGE_REGISTRY: "127.0.0.1:5000" };
     const server = { ENVFORGE_HOME: join(dir, "unused") };
     for (const argv of SESSION) {
@@ -117,24 +118,25 @@ describe("the CLI, in-process and against a server", () => {
     expect(at(1).stdout).toMatch(/^unchanged: pytorch version 1 already has this definition/);
     expect(JSON.parse(at(2).stdout)).toMatchObject({ created: true, version: { version: 2 } });
     expect(at(4).stdout).toMatch(/^NAME +LATEST +ARCHIVED +UPDATED\npytorch +2 +no/);
-    expect(at(9).stdout).toMatch(/^# envforge image envforge_[0-9a-f]{32}/);
-    expect(at(10).stdout).toContain("- numpy");
-    expect(at(13).stdout).toContain("labels:      prod");
-    expect(at(19)).toMatchObject({ code: 3 });
-    expect(at(19).stderr).toBe(
+    expect(at(6).stdout).toMatch(/^NAME +VERSION +DESCRIPTION\nenvforge-/);
+    expect(at(10).stdout).toMatch(/^# envforge image envforge_[0-9a-f]{32}/);
+    expect(at(11).stdout).toContain("- numpy");
+    expect(at(14).stdout).toContain("labels:      prod");
+    expect(at(20)).toMatchObject({ code: 3 });
+    expect(at(20).stderr).toBe(
       'envforge: environment "pytorch" in workspace "default" has no label "prod"\n',
     );
-    expect(at(20).code).toBe(3);
-    expect(JSON.parse(at(20).stdout)).toMatchObject({ error: "not-found" });
-    expect(at(21).code).toBe(2);
-    expect(at(21).stderr).toContain("defs/broken.yml:2:5: dependencies[0]: not a valid match spec");
+    expect(at(21).code).toBe(3);
+    expect(JSON.parse(at(21).stdout)).toMatchObject({ error: "not-found" });
     expect(at(22).code).toBe(2);
-    expect(JSON.parse(at(22).stdout)).toMatchObject({
+    expect(at(22).stderr).toContain("defs/broken.yml:2:5: dependencies[0]: not a valid match spec");
+    expect(at(23).code).toBe(2);
+    expect(JSON.parse(at(23).stdout)).toMatchObject({
       error: "validation",
       problems: [{ file: "defs/broken.yml", line: 2, key: "dependencies[0]" }],
     });
-    expect(at(25).stdout).toMatch(/^efk_[A-Za-z0-9_-]{43}\n$/);
-    expect(at(25).stderr).toContain("shown only this once");
+    expect(at(26).stdout).toMatch(/^efk_[A-Za-z0-9_-]{43}\n$/);
+    expect(at(26).stderr).toContain("shown only this once");
   });
 });
 

@@ -46,6 +46,19 @@ describe.each(kinds)("API routes on %s", (kind) => {
     expect(field(second.body, "version", "version")).toBe(2);
   });
 
+  it("answers 409 for an explicit version that exists with another definition", async () => {
+    const before = await api.store.read((tx) => tx.countRows());
+    const answer = await request(versionsUrl(api.url, "default", "pytorch"), {
+      body: { ...condaUpload(["pandas"]), version: 1 },
+    });
+    expect(answer.status).toBe(409);
+    expect(field(answer.body, "error")).toBe("conflict");
+    expect(String(field(answer.body, "detail"))).toContain(
+      'environment "pytorch" version 1 already exists in workspace "default" with another definition',
+    );
+    expect(await api.store.read((tx) => tx.countRows())).toEqual(before);
+  });
+
   it("reads pip includes, conda files and build contexts from the upload", async () => {
     const pip = await request(versionsUrl(api.url, "default", "pip-env"), {
       body: {

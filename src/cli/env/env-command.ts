@@ -41,6 +41,7 @@ export function registerEnvCommand(program: Command, io: CliIo): void {
       .command("list")
       .description("List environments with their latest version")
       .option("--include-archived", "also list archived environments")
+      .option("--curated", "list the curated environments that ship with envforge instead")
       .option("--limit <n>", "page size (default 100)")
       .option("--cursor <cursor>", "continue after a previous page"),
   ).action((options: unknown) => runList(io, options));

@@ -67,3 +67,10 @@ export function versionsTable(items: readonly EnvironmentVersion[]): string {
     ]),
   );
 }
+
+export function curatedTable(items: readonly EnvironmentVersion[]): string {
+  return formatTable(
+    ["NAME", "VERSION", "DESCRIPTION"],
+    items.map((item) => [item.name, String(item.version), item.description ?? ""]),
+  );
+}

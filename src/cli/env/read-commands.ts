@@ -4,7 +4,7 @@ import { ValidationError } from "../../errors/index.js";
 import type { CliIo } from "../context.js";
 import { writeJson, writeLine } from "../context.js";
 import { withClient } from "../remote/open-client.js";
-import { environmentsTable, versionLines, versionsTable } from "./format.js";
+import { curatedTable, environmentsTable, versionLines, versionsTable } from "./format.js";
 import { selector } from "./selector.js";
 
 const clientFields = {
@@ -19,7 +19,17 @@ const pageFields = {
 };
 
 export async function runList(io: CliIo, raw: unknown): Promise<void> {
-  const options = z.object({ ...clientFields, ...pageFields }).parse(raw);
+  const options = z
+    .object({ ...clientFields, ...pageFields, curated: z.boolean().optional() })
+    .parse(raw);
+  if (options.curated === true) {
+    const items = await withClient(io, options, (client) =>
+      client.listCurated(workspaceOf(options)),
+    );
+    if (options.json) return writeJson(io, { items });
+    writeLine(io, items.length === 0 ? "no curated environments" : curatedTable(items));
+    return;
+  }
   const page = await withClient(io, options, (client) =>
     client.listEnvironments({ ...workspaceOf(options), ...pageOf(options) }),
   );
