@@ -10,6 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { hashSecret } from "../../src/workspace/api-tokens.js";
 import { checkBind, isLoopbackHost, startApiServer } from "../../src/api/serve.js";
 import { DEFAULT_PARSE_SETTINGS } from "../../src/spec/definition.js";
+import { createEnvironmentService, openSqliteStore } from "../../src/workspace/index.js";
 import { harnessKinds } from "../workspace/fixtures.js";
 import type { ApiHarness } from "./harness.js";
 import { condaUpload, field, request, startApiHarness, versionsUrl } from "./harness.js";
@@ -194,16 +195,20 @@ describe("binding", () => {
     expect(() => checkBind({ host: "0.0.0.0", auth: false })).toThrow(
       "refusing to serve a non-loopback address without auth",
     );
-    await expect(
-      startApiServer({
-        host: "0.0.0.0",
-        port: 0,
-        auth: false,
-        storeKind: "sqlite",
-        settings: DEFAULT_PARSE_SETTINGS,
-        // Never reached: the check comes first.
-        service: undefined as never,
-      }),
-    ).rejects.toThrow("--host: refusing to serve a non-loopback address without auth");
+    const store = await openSqliteStore({ path: ":memory:", clock: () => new Date() });
+    try {
+      await expect(
+        startApiServer({
+          host: "0.0.0.0",
+          port: 0,
+          auth: false,
+          storeKind: store.kind,
+          settings: DEFAULT_PARSE_SETTINGS,
+          service: createEnvironmentService({ store }),
+        }),
+      ).rejects.toThrow("--host: refusing to serve a non-loopback address without auth");
+    } finally {
+      await store.close();
+    }
   });
 });
