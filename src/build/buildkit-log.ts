@@ -59,7 +59,7 @@ function vertexOf(vertex: WireValue[]): TraceVertex {
 // The engine's progress events; other keys (status, progressDetail, …) are ignored.
 const EngineEvent = z.looseObject({
   id: z.string().optional(),
-  aux: z.unknown(),
+  aux: z.unknown().optional(),
   error: z.string().optional(),
   stream: z.string().optional(),
 });

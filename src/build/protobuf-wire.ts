@@ -64,12 +64,16 @@ export function messagesOf(fields: readonly WireValue[], field: number): WireVal
   );
 }
 
-/** A message of length-delimited fields (strings and bytes), in the order given. */
+/** A message of fields in the order given: numbers as varints, strings and bytes as is. */
 export function writeFields(
-  fields: readonly { readonly field: number; readonly value: string | Buffer }[],
+  fields: readonly { readonly field: number; readonly value: string | Buffer | number }[],
 ): Buffer {
   const parts: Buffer[] = [];
   for (const { field, value } of fields) {
+    if (typeof value === "number") {
+      parts.push(varintBytes(field * 8), varintBytes(value));
+      continue;
+    }
     const bytes = typeof value === "string" ? Buffer.from(value, "utf8") : value;
     parts.push(varintBytes(field * 8 + 2), varintBytes(bytes.length), bytes);
   }
