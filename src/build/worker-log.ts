@@ -10,7 +10,10 @@ export interface LogSink {
 }
 
 export interface BufferedLog {
+  /** One line; a newline is added when it has none. */
   push(line: BuildLogLine): void;
+  /** Output as it came (a job's stdout): kept byte for byte, partial lines included. */
+  write(chunk: BuildLogLine): void;
   /** Writes what is buffered and waits for every earlier write. */
   flush(): Promise<void>;
   close(): Promise<void>;
@@ -38,16 +41,20 @@ export function bufferedLog(sink: LogSink, options: { readonly flushMs: number }
     }
     return chain;
   };
+  const write = (chunk: BuildLogLine): void => {
+    pending.push(chunk);
+    size += chunk.text.length;
+    if (size >= MAX_CHUNK) void drain();
+  };
   const timer = setInterval(() => void drain(), options.flushMs);
   timer.unref();
 
   return {
     push(line) {
       const text = line.text.endsWith("\n") ? line.text : `${line.text}\n`;
-      pending.push({ stream: line.stream, text });
-      size += text.length;
-      if (size >= MAX_CHUNK) void drain();
+      write({ stream: line.stream, text });
     },
+    write,
     flush: drain,
     async close() {
       clearInterval(timer);

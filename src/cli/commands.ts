@@ -1,6 +1,7 @@
 import type { Command } from "commander";
 import type { CliIo } from "./context.js";
 import { registerBuildCommands } from "./build/build-command.js";
+import { registerConfigCommand } from "./config/config-command.js";
 import { registerConvertCommand } from "./convert/convert-command.js";
 import { registerEnvCommand } from "./env/env-command.js";
 import { registerDockerfileCommand } from "./dockerfile/dockerfile-command.js";
@@ -8,6 +9,7 @@ import { registerHashCommand } from "./hash/hash-command.js";
 import { registerIngredientsCommand } from "./ingredients/ingredients-command.js";
 import { registerInstallCommand } from "./install/install-command.js";
 import { registerLockCommand } from "./lock/lock-command.js";
+import { registerRunCommand } from "./run/run-command.js";
 import { registerServeCommand } from "./serve/serve-command.js";
 import { registerTokenCommand } from "./token/token-command.js";
 import { registerValidateCommand } from "./validate/validate-command.js";
@@ -32,4 +34,6 @@ export const COMMANDS: readonly RegisterCommand[] = [
   registerServeCommand,
   registerTokenCommand,
   registerWorkerCommand,
+  registerRunCommand,
+  registerConfigCommand,
 ];

@@ -28,3 +28,13 @@ export class AlreadyReported extends Error {
     super("already reported");
   }
 }
+
+/**
+ * Thrown by a command whose exit code is not an error's (`envforge run` exits with its job's
+ * code): the CLI exits with `code` and prints nothing more.
+ */
+export class CommandExit extends Error {
+  constructor(readonly code: number) {
+    super(`exit ${code}`);
+  }
+}

@@ -1,7 +1,7 @@
 import { Command, CommanderError } from "commander";
 import { errorJson, exitCodeOf, userMessage } from "../errors/index.js";
 import { COMMANDS } from "./commands.js";
-import { AlreadyReported } from "./context.js";
+import { AlreadyReported, CommandExit } from "./context.js";
 import type { CliIo } from "./context.js";
 
 /**
@@ -36,6 +36,7 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
       return error.exitCode === 0 ? 0 : 2;
     }
     if (error instanceof AlreadyReported) return exitCodeOf(error.error);
+    if (error instanceof CommandExit) return error.code;
     if (wantsJson) io.stdout.write(`${JSON.stringify(errorJson(error), null, 2)}\n`);
     else io.stderr.write(`envforge: ${userMessage(error)}\n`);
     if (io.env.ENVFORGE_DEBUG === "1" && error instanceof Error && error.stack) {

@@ -1,0 +1,144 @@
+/**
+ * Jobs on a Docker engine (dockerode): create the container from the image, attach before
+ * start so no output is lost, demultiplex stdout and stderr, wait for the exit code, remove
+ * the container. Network `none` unless asked; the working folder is a bind mount.
+ */
+import { PassThrough } from "node:stream";
+import { StringDecoder } from "node:string_decoder";
+import type Docker from "dockerode";
+import { ExternalError } from "../errors/index.js";
+import type { JobRunner, JobRunRequest, JobRunResult } from "./job-runner.js";
+
+export class DockerJobRunner implements JobRunner {
+  readonly #docker: Docker;
+  readonly #now: () => number;
+
+  constructor(options: { readonly docker: Docker; readonly now?: () => number }) {
+    this.#docker = options.docker;
+    this.#now = options.now ?? (() => performance.now());
+  }
+
+  async run(request: JobRunRequest): Promise<JobRunResult> {
+    const docker = this.#docker;
+    await this.#ensureImage(request.image);
+    const started = this.#now();
+    let container: Docker.Container;
+    try {
+      container = await docker.createContainer({
+        Image: request.image,
+        Cmd: [...request.command],
+        Env: Object.entries(request.env).map(([key, value]) => `${key}=${value}`),
+        ...(request.workingDir === undefined ? {} : { WorkingDir: request.workingDir }),
+        Labels: { ...request.labels },
+        Tty: false,
+        AttachStdout: true,
+        AttachStderr: true,
+        HostConfig: {
+          NetworkMode: request.network,
+          Binds: request.mounts.map(
+            (m) => `${m.source}:${m.target}${m.readOnly === true ? ":ro" : ""}`,
+          ),
+        },
+      });
+    } catch (error) {
+      throw engineError(`cannot create a container from ${request.image}`, error);
+    }
+    const onAbort = (): void => {
+      void container.kill().catch(() => undefined);
+    };
+    try {
+      const stream = await container.attach({ stream: true, stdout: true, stderr: true });
+      const ended = new Promise<void>((resolve) => {
+        stream.on("end", () => resolve());
+        stream.on("close", () => resolve());
+      });
+      const out = textStream("stdout", request);
+      const err = textStream("stderr", request);
+      docker.modem.demuxStream(stream, out.sink, err.sink);
+      request.signal?.addEventListener("abort", onAbort);
+      await container.start();
+      if (request.signal?.aborted === true) onAbort();
+      const waited: unknown = await container.wait();
+      await Promise.race([ended, new Promise((resolve) => setTimeout(resolve, 2000))]);
+      out.flush();
+      err.flush();
+      if (request.signal?.aborted === true) {
+        throw request.signal.reason instanceof Error
+          ? request.signal.reason
+          : new ExternalError("the job was stopped");
+      }
+      return { exitCode: statusCodeOf(waited), durationMs: this.#now() - started };
+    } catch (error) {
+      if (request.signal?.aborted === true) throw error;
+      throw engineError(`the job's container failed`, error);
+    } finally {
+      request.signal?.removeEventListener("abort", onAbort);
+      await container.remove({ force: true }).catch(() => undefined);
+    }
+  }
+
+  async #ensureImage(image: string): Promise<void> {
+    try {
+      await this.#docker.getImage(image).inspect();
+      return;
+    } catch (error) {
+      if (!(
+        typeof error === "object" &&
+        error !== null &&
+        "statusCode" in error &&
+        error.statusCode === 404
+      )) {
+        throw engineError(`cannot inspect ${image}`, error);
+      }
+    }
+    try {
+      const stream = await this.#docker.pull(image);
+      await new Promise<void>((resolve, reject) => {
+        this.#docker.modem.followProgress(stream, (error: Error | null, events: unknown[]) => {
+          const failed = events.find(
+            (e) =>
+              typeof e === "object" && e !== null && "error" in e && typeof e.error === "string",
+          );
+          if (error !== null) reject(error);
+          else if (failed !== undefined) reject(new Error(JSON.stringify(failed)));
+          else resolve();
+        });
+      });
+    } catch (error) {
+      throw engineError(`cannot pull ${image}`, error);
+    }
+  }
+}
+
+function textStream(
+  stream: "stdout" | "stderr",
+  request: JobRunRequest,
+): { readonly sink: PassThrough; flush(): void } {
+  const sink = new PassThrough();
+  // A multi-byte character may be split across frames.
+  const decoder = new StringDecoder("utf8");
+  sink.on("data", (chunk: Buffer) => {
+    const text = decoder.write(chunk);
+    if (text !== "") request.onOutput({ stream, text });
+  });
+  return {
+    sink,
+    flush: () => {
+      const rest = decoder.end();
+      if (rest !== "") request.onOutput({ stream, text: rest });
+    },
+  };
+}
+
+function statusCodeOf(waited: unknown): number {
+  if (typeof waited === "object" && waited !== null && "StatusCode" in waited) {
+    const code = waited.StatusCode;
+    if (typeof code === "number") return code;
+  }
+  throw new ExternalError(`the engine gave no exit code: ${JSON.stringify(waited)}`);
+}
+
+function engineError(what: string, error: unknown): ExternalError {
+  const message = error instanceof Error ? error.message : String(error);
+  return new ExternalError(`Docker engine: ${what}: ${message}`, { cause: error });
+}

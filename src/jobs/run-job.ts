@@ -1,0 +1,56 @@
+/**
+ * One job from record to end: mark it running, run it, store its output in chunks while passing
+ * it on live, and record the exit code (succeeded only on 0), or why it could not run.
+ */
+import { bufferedLog } from "../build/worker-log.js";
+import type { Job, JobService } from "../workspace/build-api.js";
+import type { JobRunner, JobRunRequest } from "./job-runner.js";
+
+export interface RunJobOptions {
+  readonly jobs: JobService;
+  readonly runner: JobRunner;
+  readonly job: Job;
+  readonly request: Omit<JobRunRequest, "onOutput" | "command" | "network">;
+  /** Live output (the CLI's terminal); the store gets it too. */
+  readonly onOutput?: JobRunRequest["onOutput"];
+  readonly logFlushMs?: number;
+}
+
+export async function runJob(options: RunJobOptions): Promise<Job> {
+  const { jobs, runner, job } = options;
+  const log = bufferedLog(
+    { write: (chunk) => jobs.appendJobLog({ id: job.id, stream: chunk.stream, text: chunk.text }) },
+    { flushMs: options.logFlushMs ?? 250 },
+  );
+  await jobs.startJob({ id: job.id });
+  let end: Parameters<JobService["finishJob"]>[0];
+  try {
+    const result = await runner.run({
+      ...options.request,
+      command: job.command,
+      network: job.network,
+      labels: { "dev.envforge.job-id": job.id, ...options.request.labels },
+      onOutput: (chunk) => {
+        options.onOutput?.(chunk);
+        log.write(chunk);
+      },
+    });
+    end = {
+      id: job.id,
+      state: result.exitCode === 0 ? "succeeded" : "failed",
+      exitCode: result.exitCode,
+      reason: result.exitCode === 0 ? null : `exited with code ${result.exitCode}`,
+    };
+  } catch (error) {
+    const message = error instanceof Error ? error.message : String(error);
+    end = {
+      id: job.id,
+      state: options.request.signal?.aborted === true ? "canceled" : "failed",
+      exitCode: null,
+      reason: message,
+    };
+    log.push({ stream: "envforge", text: `job ${end.state}: ${message}` });
+  }
+  await log.close();
+  return jobs.finishJob(end);
+}
