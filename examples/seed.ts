@@ -1,13 +1,15 @@
-// The seed flow of ARCHITECTURE.md, on the parts that need no engine: define an environment from
-// a conda spec, edit it, and look at exactly what its image will be made of.
+// The seed flow of ARCHITECTURE.md: define an environment from a conda spec, register it in the
+// workspace (SQLite under $ENVFORGE_HOME by default), and look at exactly what its image is made of.
 // Run: npx tsx examples/seed.ts
-import { Environment } from "../src/sdk/index.js";
+import { Environment, Workspace } from "../src/sdk/index.js";
 
+const ws = await Workspace.open();
 const env = Environment.fromCondaSpecification("pytorch", "examples/pytorch/environment.yml");
-env.python.condaDependencies.addPipPackage("tqdm>=4");
+await env.register(ws);
+console.log(`registered ${env.name} version ${env.version}`);
 
-const recipe = env.getRecipe();
-console.log(`definition hash: ${recipe.definitionHash}`);
-console.log(recipe.dockerfile);
-console.log(recipe.condaSpecification);
+const details = await env.getImageDetails(ws);
+console.log(`image: ${details.image.name}`);
+console.log(details.ingredients.dockerfile);
 console.log(env.python.condaDependencies.serializeToString());
+await ws.close();

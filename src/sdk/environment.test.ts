@@ -5,6 +5,7 @@ import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { ValidationError } from "../errors/index.js";
 import { definitionHash } from "../spec/definition-hash.js";
 import { Environment } from "./environment.js";
+import { Workspace } from "./workspace.js";
 
 const seed = resolve(import.meta.dirname, "../../examples/pytorch/environment.yml");
 
@@ -94,5 +95,35 @@ describe("Azure ML v1 folders", () => {
     expect(loaded.name).toBe("pytorch");
     expect(loaded.environmentVariables).toEqual({ OMP_NUM_THREADS: "4" });
     expect(loaded.definitionHash()).toBe(env.definitionHash());
+  });
+});
+
+describe("Environment in a workspace", () => {
+  it("registers, gives image details, and is found again by get and list", async () => {
+    const ws = await Workspace.open({ env: { ENVFORGE_HOME: join(dir, "home") } });
+    try {
+      const env = Environment.fromCondaSpecification("pytorch", seed);
+      await env.register(ws);
+      expect(env.version).toBe("1");
+      await Environment.fromCondaSpecification("pytorch", seed).register(ws);
+      expect((await ws.listVersions("pytorch")).map((v) => v.version)).toEqual([1]);
+
+      const details = await env.getImageDetails(ws);
+      expect(details.ingredients.dockerfile).toBe(env.getRecipe().dockerfile);
+      expect(details.image.name).toMatch(/envforge\/envforge_[0-9a-f]{32}$/);
+
+      env.python.condaDependencies.addCondaPackage("numpy");
+      await env.register(ws);
+      expect(env.version).toBe("2");
+      const got = await Environment.get(ws, "pytorch", { version: 1 });
+      expect(got.python.condaDependencies.condaPackages).toEqual([
+        "python=3.7",
+        "pytorch",
+        "torchvision",
+      ]);
+      expect([...(await Environment.list(ws)).keys()]).toEqual(["pytorch"]);
+    } finally {
+      await ws.close();
+    }
   });
 });

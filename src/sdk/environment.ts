@@ -28,6 +28,8 @@ import type {
 } from "../spec/definition.js";
 import { formatImageReference } from "../spec/image-reference.js";
 import type { Lock } from "../spec/lock.js";
+import type { ImageDetails } from "../api/image-details.js";
+import type { VersionSelector, Workspace } from "./workspace.js";
 import { parsePipRequirements } from "../spec/pip-requirements.js";
 
 /**
@@ -128,6 +130,8 @@ export class Environment {
   readonly python: PythonSection;
   readonly docker: DockerSection;
   readonly #kind: DefinitionKind;
+  /** The version number a workspace gave this environment (register, get). */
+  #assignedVersion: string | undefined;
 
   private constructor(
     name: string,
@@ -248,6 +252,71 @@ export class Environment {
     options: { readonly overwrite?: boolean } = {},
   ): Promise<void> {
     await saveAzureMlV1Folder(this.toDefinition(), path, { overwrite: options.overwrite === true });
+  }
+
+  /**
+   * Azure's `env.register(workspace)`: registers this environment under its name. The same
+   * content as the latest version returns that version; changed content becomes latest + 1.
+   * `version` is set to the number the workspace gave.
+   */
+  async register(workspace: Workspace): Promise<this> {
+    // A number the workspace gave is not a request: edited content then gets the next one.
+    const requested =
+      this.version === undefined ||
+      this.version === this.#assignedVersion ||
+      !/^\d+$/.test(this.version)
+        ? undefined
+        : Number(this.version);
+    // The workspace reads a definition's own version as a request too; ours is in `requested`.
+    const { version: _version, ...definition } = this.toDefinition();
+    const registered = await workspace.registerDefinition({
+      name: this.name,
+      definition,
+      ...(requested === undefined ? {} : { version: requested }),
+    });
+    this.version = String(registered.version);
+    this.#assignedVersion = this.version;
+    return this;
+  }
+
+  /**
+   * Azure's `get_image_details(workspace)`: the image name, registry, whether it exists, and the
+   * ingredients (Dockerfile, conda spec, lock, pip requirements) of this environment's version.
+   */
+  getImageDetails(workspace: Workspace): Promise<ImageDetails> {
+    return workspace.getImageDetails(this.name, this.#selector());
+  }
+
+  /** Azure's `Environment.get(workspace, name, version=None, label=None)`. */
+  static async get(
+    workspace: Workspace,
+    name: string,
+    selector: VersionSelector = {},
+  ): Promise<Environment> {
+    const stored = await workspace.getVersion(name, selector);
+    const env = Environment.fromDefinition(stored.definition, stored.name);
+    env.version = String(stored.version);
+    env.#assignedVersion = env.version;
+    env.description = stored.description;
+    env.tags = { ...stored.tags };
+    return env;
+  }
+
+  /** Azure's `Environment.list(workspace)`: the latest version of each environment, by name. */
+  static async list(workspace: Workspace): Promise<Map<string, Environment>> {
+    const summaries = await workspace.listEnvironments();
+    const entries = await Promise.all(
+      summaries.map(
+        async (summary) => [summary.name, await Environment.get(workspace, summary.name)] as const,
+      ),
+    );
+    return new Map(entries);
+  }
+
+  #selector(): VersionSelector {
+    return this.version !== undefined && /^\d+$/.test(this.version)
+      ? { version: Number(this.version) }
+      : {};
   }
 
   /** The readonly definition this environment stands for; every rule is checked here. */

@@ -1,4 +1,7 @@
 export { Environment, DockerSection } from "./environment.js";
+export { Workspace } from "./workspace.js";
+export type { VersionSelector, WorkspaceOpenOptions } from "./workspace.js";
+export type { ImageDetails } from "../api/image-details.js";
 export type { PythonSection, DependencyFiles, RecipeRequest } from "./environment.js";
 export { CondaDependencies } from "../conda/conda-dependencies.js";
 export type { Definition, ParseSettings } from "../spec/definition.js";
