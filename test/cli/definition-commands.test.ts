@@ -21,9 +21,8 @@ describe("envforge dockerfile", () => {
     expect(result.code).toBe(0);
     expect(result.stderr).toBe("");
     expect(result.stdout).toMatch(/^FROM debian:bookworm-slim$/m);
-    expect(result.stdout).toMatch(
-      /^ENV CONDA_PREFIX=\/opt\/envforge\/envs\/envforge_[0-9a-f]{32}$/m,
-    );
+    expect(result.stdout).toMatch(/^ENV CONDA_PREFIX=\/opt\/envforge\/env$/m);
+    expect(result.stdout).toMatch(/^ENV CONDA_DEFAULT_ENV=envforge_[0-9a-f]{32}$/m);
   });
 
   it("uses the configured default base image", async () => {
