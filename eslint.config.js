@@ -3,7 +3,16 @@ import tseslint from "typescript-eslint";
 import globals from "globals";
 
 export default tseslint.config(
-  { ignores: ["dist/**", "dist-check/**", "node_modules/**", "coverage/**", "web/dist/**"] },
+  {
+    ignores: [
+      "dist/**",
+      "dist-check/**",
+      "node_modules/**",
+      "coverage/**",
+      "web/dist/**",
+      ".envforge-test/**",
+    ],
+  },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {
