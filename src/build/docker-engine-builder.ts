@@ -84,6 +84,7 @@ export class DockerEngineBuilder implements ImageBuilder {
     const userTag = `envforge-user-stage/${recipe.imageHash}:${randomBytes(6).toString("hex")}`;
     try {
       const trees = await this.#linkGroups(request, recipe, workDir, log);
+      request.signal?.throwIfAborted();
       const generated: ContextItem[] = recipe.generatedFiles.map((file) => ({
         kind: "text",
         path: file.path,
