@@ -8,7 +8,7 @@ import { InternalError } from "../errors/index.js";
 import { canonicalJson } from "../spec/canonical-json.js";
 import type { Definition } from "../spec/definition.js";
 import type { Lock } from "../spec/lock.js";
-import { LOCK_VERSION } from "../spec/lock.js";
+import { isDefinitionShape, isLockShape, isRecord } from "../spec/model-shape.js";
 import { TOKEN_SCOPES } from "./model.js";
 import type { TokenScope } from "./model.js";
 import { isTokenScope } from "./validation.js";
@@ -20,14 +20,14 @@ export function encodeJson(value: unknown): string {
 
 export function decodeDefinition(text: string): Definition {
   const value = parse(text, "definition");
-  if (!isDefinition(value)) throw damaged("definition");
+  if (!isDefinitionShape(value)) throw damaged("definition");
   return value;
 }
 
 export function decodeLock(text: string | null): Lock | undefined {
   if (text === null) return undefined;
   const value = parse(text, "lock");
-  if (!isLock(value)) throw damaged("lock");
+  if (!isLockShape(value)) throw damaged("lock");
   return value;
 }
 
@@ -66,46 +66,6 @@ function parse(text: string, column: string): unknown {
   } catch (error) {
     throw damaged(column, error);
   }
-}
-
-function isRecord(value: unknown): value is Record<string, unknown> {
-  return typeof value === "object" && value !== null && !Array.isArray(value);
-}
-
-const DEFINITION_KINDS = new Set([
-  "conda",
-  "pip",
-  "image",
-  "dockerfile",
-  "build-context",
-  "azureml-v1",
-  "azureml-v2",
-  "envforge",
-]);
-
-function isDefinition(value: unknown): value is Definition {
-  return (
-    isRecord(value) &&
-    typeof value.kind === "string" &&
-    DEFINITION_KINDS.has(value.kind) &&
-    isRecord(value.base) &&
-    typeof value.base.kind === "string" &&
-    isRecord(value.tags) &&
-    Array.isArray(value.apt) &&
-    isRecord(value.variables) &&
-    typeof value.platform === "string" &&
-    isRecord(value.python)
-  );
-}
-
-function isLock(value: unknown): value is Lock {
-  return (
-    isRecord(value) &&
-    value.version === LOCK_VERSION &&
-    typeof value.definitionHash === "string" &&
-    Array.isArray(value.channels) &&
-    Array.isArray(value.platforms)
-  );
 }
 
 function damaged(column: string, cause?: unknown): InternalError {

@@ -6,7 +6,7 @@
 import { z } from "zod";
 import type { Definition } from "../../spec/definition.js";
 import type { Lock } from "../../spec/lock.js";
-import { LOCK_VERSION } from "../../spec/lock.js";
+import { isDefinitionShape, isLockShape } from "../../spec/model-shape.js";
 import {
   apiTokenSchema,
   createdTokenSchema,
@@ -19,36 +19,8 @@ import {
   workspaceSchema,
 } from "../schemas.js";
 
-function isRecord(value: unknown): value is Record<string, unknown> {
-  return typeof value === "object" && value !== null && !Array.isArray(value);
-}
-
-function isDefinition(value: unknown): value is Definition {
-  return (
-    isRecord(value) &&
-    typeof value.kind === "string" &&
-    isRecord(value.base) &&
-    typeof value.base.kind === "string" &&
-    isRecord(value.tags) &&
-    Array.isArray(value.apt) &&
-    isRecord(value.variables) &&
-    typeof value.platform === "string" &&
-    isRecord(value.python)
-  );
-}
-
-function isLock(value: unknown): value is Lock {
-  return (
-    isRecord(value) &&
-    value.version === LOCK_VERSION &&
-    typeof value.definitionHash === "string" &&
-    Array.isArray(value.channels) &&
-    Array.isArray(value.platforms)
-  );
-}
-
-const definitionShape = z.custom<Definition>(isDefinition, "not an envforge Definition");
-const lockShape = z.custom<Lock>(isLock, "not an envforge Lock");
+const definitionShape = z.custom<Definition>(isDefinitionShape, "not an envforge Definition");
+const lockShape = z.custom<Lock>(isLockShape, "not an envforge Lock");
 
 export const versionResponse = environmentVersionSchema.extend({
   definition: definitionShape,
