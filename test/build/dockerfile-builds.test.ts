@@ -108,6 +108,21 @@ describe.skipIf(gate.skip)("Dockerfile and build-context definitions on the Dock
     expect(log.lines).toContainEqual({ stream: "stderr", text: "to-stderr" });
   });
 
+  it("refuses a conda definition without a lock before anything is built", async () => {
+    const definition = imageDefinition({
+      conda: { channels: ["conda-forge"], dependencies: ["zlib"], pip: [], variables: {} },
+    });
+    await expect(
+      harness.builder.build({
+        definition,
+        definitionHash: definitionHash(definition),
+        registry: harness.registry,
+      }),
+    ).rejects.toThrow(
+      'lock: a definition with conda packages is built from its lock; resolve it first (found no lock; allowed: a lock made by `envforge lock` or at registration)',
+    );
+  });
+
   it("stops a build when its signal aborts", async () => {
     const definition = imageDefinition({
       base: { kind: "dockerfile", dockerfile: `FROM ${BASE_IMAGE}\nRUN sleep 30\n` },
