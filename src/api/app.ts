@@ -21,6 +21,9 @@ import { createApiMetrics } from "./metrics.js";
 import type { RouteDeps, ZodApp } from "./route-deps.js";
 import { PROBLEM_CONTENT_TYPE, problemOf, requestProblem } from "./problem.js";
 import { registerEnvironmentRoutes } from "./routes/environment-routes.js";
+import type { BuildRouteOptions } from "./routes/builds-routes.js";
+import { registerBuildRoutes } from "./routes/builds-routes.js";
+import { registerJobRoutes } from "./routes/jobs-routes.js";
 import { registerSystemRoutes } from "./routes/system-routes.js";
 import { registerTokenRoutes } from "./routes/token-routes.js";
 import { registerVersionRoutes } from "./routes/version-routes.js";
@@ -51,6 +54,8 @@ export interface ApiAppOptions {
   readonly log?: { readonly stream: NodeJS.WritableStream; readonly level?: string };
   /** envforge's version, shown in the OpenAPI document. */
   readonly version?: string;
+  /** Builds and jobs (their routes are offered when given). */
+  readonly builds?: BuildRouteOptions;
 }
 
 export async function buildApiApp(options: ApiAppOptions): Promise<ZodApp> {
@@ -134,6 +139,8 @@ export async function buildApiApp(options: ApiAppOptions): Promise<ZodApp> {
   registerEnvironmentRoutes(app, deps);
   registerVersionRoutes(app, deps);
   registerTokenRoutes(app, deps);
+  if (options.builds !== undefined) registerBuildRoutes(app, { ...deps, ...options.builds });
+  if (options.builds !== undefined) registerJobRoutes(app, { ...deps, ...options.builds });
   await app.ready();
   return app;
 }

@@ -10,6 +10,8 @@ export interface RunJobOptions {
   readonly jobs: JobService;
   readonly runner: JobRunner;
   readonly job: Job;
+  /** The build that made the image, when the job was created before it was known. */
+  readonly buildId?: string;
   readonly request: Omit<JobRunRequest, "onOutput" | "command" | "network">;
   /** Live output (the CLI's terminal); the store gets it too. */
   readonly onOutput?: JobRunRequest["onOutput"];
@@ -22,7 +24,11 @@ export async function runJob(options: RunJobOptions): Promise<Job> {
     { write: (chunk) => jobs.appendJobLog({ id: job.id, stream: chunk.stream, text: chunk.text }) },
     { flushMs: options.logFlushMs ?? 250 },
   );
-  await jobs.startJob({ id: job.id });
+  await jobs.startJob({
+    id: job.id,
+    imageName: options.request.image,
+    ...(options.buildId === undefined ? {} : { buildId: options.buildId }),
+  });
   let end: Parameters<JobService["finishJob"]>[0];
   try {
     const result = await runner.run({

@@ -38,7 +38,11 @@ export type JobEvent =
 
 export interface JobService {
   createJob(input: CreateJobInput): Promise<Job>;
-  startJob(input: { readonly id: string }): Promise<void>;
+  startJob(input: {
+    readonly id: string;
+    readonly imageName?: string;
+    readonly buildId?: string;
+  }): Promise<void>;
   finishJob(input: {
     readonly id: string;
     readonly state: "succeeded" | "failed" | "canceled";
@@ -171,9 +175,9 @@ export function createJobService(options: {
       });
       return jobView(record);
     },
-    async startJob({ id }) {
+    async startJob(input) {
       const now = isoNow(clock);
-      await store.write((tx) => tx.startJob({ id, now }));
+      await store.write((tx) => tx.startJob({ ...input, now }));
     },
     async finishJob({ id, state, exitCode, reason }) {
       const now = isoNow(clock);

@@ -59,11 +59,12 @@ export function jobStoreTx(db: SqlConnection): JobStoreTx {
       );
       return rows.map(jobOf);
     },
-    async startJob({ id, now }) {
+    async startJob({ id, now, imageName, buildId }) {
       const changed = await db.run(
-        `UPDATE jobs SET state = 'running', started_at = ?, updated_at = ?
+        `UPDATE jobs SET state = 'running', started_at = ?, updated_at = ?,
+           image_name = COALESCE(?, image_name), build_id = COALESCE(?, build_id)
          WHERE id = ? AND state = 'queued'`,
-        [now, now, id],
+        [now, now, imageName ?? null, buildId ?? null, id],
       );
       return changed === 1;
     },

@@ -36,7 +36,13 @@ export interface JobStoreTx {
     readonly before?: { readonly createdAt: string; readonly id: string };
     readonly limit: number;
   }): Promise<readonly JobRecord[]>;
-  startJob(key: { readonly id: string; readonly now: string }): Promise<boolean>;
+  /** Running; the image and build are recorded when they were not known at creation. */
+  startJob(key: {
+    readonly id: string;
+    readonly now: string;
+    readonly imageName?: string;
+    readonly buildId?: string;
+  }): Promise<boolean>;
   finishJob(key: {
     readonly id: string;
     readonly state: "succeeded" | "failed" | "canceled";
