@@ -12,9 +12,12 @@ import { collectUpload } from "../api/upload/collect-upload.js";
 import type { DefinitionUpload } from "../api/upload/upload-schema.js";
 import type { Problem } from "../errors/index.js";
 import { readConfig } from "../host/config.js";
-import type { Definition } from "../spec/definition.js";
-import type { Lock } from "../spec/lock.js";
-import type { EnvironmentSummary, EnvironmentVersion, Page } from "../workspace/index.js";
+import type {
+  EnvironmentSummary,
+  EnvironmentVersion,
+  Page,
+  RegisterEnvironmentInput,
+} from "../workspace/index.js";
 import { DEFAULT_WORKSPACE, openWorkspaceStore } from "../workspace/index.js";
 
 /** Which version: a number, a label, or (neither) `latest`. */
@@ -23,19 +26,11 @@ export interface VersionSelector {
   readonly label?: string;
 }
 
-export interface RegisterDefinitionInput {
-  readonly name: string;
-  readonly definition: Definition;
-  readonly version?: number;
-  /** Default: the definition's own. */
-  readonly description?: string;
-  /** Default: the definition's own. */
-  readonly tags?: Readonly<Record<string, string>>;
-  /** Only in-process for now (a server resolves its own). */
-  readonly lock?: Lock;
-  /** The files the definition was read from, for display (in-process only). */
-  readonly sourceFiles?: Readonly<Record<string, string>>;
-}
+/**
+ * What `registerDefinition` takes: the service's registration input, in this workspace. Over
+ * HTTP the lock is refused (a server resolves its own) and the source files are not sent.
+ */
+export type RegisterDefinitionInput = Omit<RegisterEnvironmentInput, "workspace">;
 
 export interface RegisterFilesOptions {
   readonly name: string;
