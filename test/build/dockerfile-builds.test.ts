@@ -17,7 +17,7 @@ import {
   basicAuthorization,
   readAuthRegistryCredentials,
 } from "../support/registry.js";
-import { gate, imageDefinition, logCollector, openHarness, shell } from "./harness.js";
+import { gate, imageDefinition, logCollector, openHarness, run, shell } from "./harness.js";
 import type { Harness } from "./harness.js";
 
 let harness: Harness;
@@ -119,7 +119,7 @@ describe.skipIf(gate.skip)("Dockerfile and build-context definitions on the Dock
         registry: harness.registry,
       }),
     ).rejects.toThrow(
-      'lock: a definition with conda packages is built from its lock; resolve it first (found no lock; allowed: a lock made by `envforge lock` or at registration)',
+      "lock: a definition with conda packages is built from its lock; resolve it first (found no lock; allowed: a lock made by `envforge lock` or at registration)",
     );
   });
 
@@ -140,6 +140,15 @@ describe.skipIf(gate.skip)("Dockerfile and build-context definitions on the Dock
     });
     await expect(build).rejects.toThrow("canceled by test");
     expect(performance.now() - started).toBeLessThan(15_000);
+    // The engine ends the RUN when its client goes away: its process leaves the host soon after.
+    const deadline = performance.now() + 10_000;
+    let running = true;
+    while (running && performance.now() < deadline) {
+      const { stdout } = await run("ps", ["-eo", "args"]);
+      running = stdout.split("\n").some((line) => line.trim() === "sleep 30");
+      if (running) await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+    expect(running).toBe(false);
   });
 
   it("pushes to a registry that needs a login with the Docker config's credentials, never logging them", async () => {
