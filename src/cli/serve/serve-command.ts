@@ -10,6 +10,7 @@ import { readConfig } from "../../host/config.js";
 import { createEnvironmentService, openWorkspaceStore } from "../../workspace/index.js";
 import type { CliIo } from "../context.js";
 import { writeLine } from "../context.js";
+import { openServerBuilds } from "../build/server-builds.js";
 import { REGISTRY_VARIABLE } from "../remote/open-client.js";
 
 export const DEFAULT_PORT = 8080;
@@ -46,11 +47,19 @@ async function runServe(io: CliIo, options: z.infer<typeof serveOptions>): Promi
   const store = await openWorkspaceStore({ env: io.env });
   try {
     const registry = io.env[REGISTRY_VARIABLE]?.trim();
+    const service = createEnvironmentService({ store });
+    const builds = await openServerBuilds({
+      env: io.env,
+      store,
+      service,
+      report: (line) => io.stderr.write(`${line}\n`),
+    });
     const server = await startApiServer({
       host: options.host,
       port,
       auth,
-      service: createEnvironmentService({ store }),
+      service,
+      builds: builds.routes,
       storeKind: store.kind,
       settings: readConfig(io.env).parse,
       ...(registry === undefined || registry === "" ? {} : { registry }),
@@ -70,6 +79,7 @@ async function runServe(io: CliIo, options: z.infer<typeof serveOptions>): Promi
       process.once("SIGTERM", resolve);
     });
     await server.close();
+    await builds.close();
   } finally {
     await store.close();
   }

@@ -1,0 +1,59 @@
+/**
+ * What `envforge serve` needs for its build and job routes: the services, the queue, a job
+ * runner on this machine's engine, and on SQLite the in-process worker (there is no other).
+ */
+import type { BuildRouteOptions } from "../../api/routes/builds-routes.js";
+import type { BuildQueue } from "../../build/queue/build-queue.js";
+import { inProcessQueue } from "../../build/queue/in-process-queue.js";
+import { openPgBossQueue } from "../../build/queue/pg-boss-queue.js";
+import { startWorkerHost } from "../../build/worker-host.js";
+import { readConfig } from "../../host/config.js";
+import { dockerFromHost } from "../../jobs/docker-endpoint.js";
+import { DockerJobRunner } from "../../jobs/docker-job-runner.js";
+import { createBuildService, createJobService } from "../../workspace/build-api.js";
+import type { EnvironmentService, WorkspaceStore } from "../../workspace/index.js";
+import { DATABASE_URL_VARIABLE } from "../../workspace/index.js";
+import { openImageBuilder } from "./open-builds.js";
+
+export interface ServerBuilds {
+  readonly routes: BuildRouteOptions;
+  close(): Promise<void>;
+}
+
+export async function openServerBuilds(options: {
+  readonly env: NodeJS.ProcessEnv;
+  readonly store: WorkspaceStore;
+  readonly service: EnvironmentService;
+  readonly report: (line: string) => void;
+}): Promise<ServerBuilds> {
+  const { env, store, service } = options;
+  const url = env[DATABASE_URL_VARIABLE]?.trim();
+  const queue: BuildQueue =
+    store.kind === "postgres" && url !== undefined
+      ? await openPgBossQueue({ url })
+      : inProcessQueue();
+  const stop = new AbortController();
+  const worker =
+    store.kind === "sqlite"
+      ? await startWorkerHost({
+          store,
+          queue,
+          builder: openImageBuilder(env),
+          signal: stop.signal,
+          report: options.report,
+        })
+      : undefined;
+  return {
+    routes: {
+      builds: createBuildService({ store, versions: service }),
+      jobs: createJobService({ store }),
+      queue,
+      jobRunner: new DockerJobRunner({ docker: dockerFromHost(readConfig(env).dockerHost) }),
+    },
+    close: async () => {
+      stop.abort();
+      await worker?.done;
+      await queue.close();
+    },
+  };
+}
