@@ -22,7 +22,7 @@ import type { RouteDeps, ZodApp } from "./route-deps.js";
 import { PROBLEM_CONTENT_TYPE, problemOf, requestProblem } from "./problem.js";
 import { registerEnvironmentRoutes } from "./routes/environment-routes.js";
 import type { BuildRouteOptions } from "./routes/builds-routes.js";
-import { registerBuildRoutes } from "./routes/builds-routes.js";
+import { builtImageFinder, registerBuildRoutes } from "./routes/builds-routes.js";
 import { registerJobRoutes } from "./routes/jobs-routes.js";
 import { registerSystemRoutes } from "./routes/system-routes.js";
 import { registerTokenRoutes } from "./routes/token-routes.js";
@@ -133,6 +133,7 @@ export async function buildApiApp(options: ApiAppOptions): Promise<ZodApp> {
     metrics,
     auth: options.auth,
     ...(options.registry === undefined ? {} : { registry: options.registry }),
+    ...(options.builds === undefined ? {} : { findBuiltImage: builtImageFinder(options.builds) }),
   };
   registerSystemRoutes(app, { ...deps, storeKind: options.storeKind });
   registerWorkspaceRoutes(app, deps);

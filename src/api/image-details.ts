@@ -62,3 +62,29 @@ export function imageDetailsOf(
     pythonEnvironment: recipe.pythonEnvironment,
   };
 }
+
+/** What the newest succeeded build of an image recorded about it. */
+export interface BuiltImage {
+  readonly name: string;
+  readonly registry: string | null;
+  readonly digest: string | null;
+}
+
+export type FindBuiltImage = (imageHash: string) => Promise<BuiltImage | undefined>;
+
+/**
+ * imageDetailsOf, completed by the image's newest succeeded build: the name, registry and digest
+ * it pushed, and existsInRegistry (a succeeded build ends with the push).
+ */
+export async function imageDetailsWithBuild(
+  version: EnvironmentVersion,
+  options: { readonly registry?: string; readonly findBuiltImage?: FindBuiltImage },
+): Promise<ImageDetails> {
+  const details = imageDetailsOf(
+    version,
+    options.registry === undefined ? {} : { registry: options.registry },
+  );
+  const built = await options.findBuiltImage?.(details.imageHash);
+  if (built === undefined || built.digest === null) return details;
+  return { ...details, image: { ...built }, existsInRegistry: true };
+}

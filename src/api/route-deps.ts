@@ -9,6 +9,7 @@ import type {
 import type { ZodTypeProvider } from "fastify-type-provider-zod";
 import type { ParseSettings } from "../spec/definition.js";
 import type { EnvironmentService } from "../workspace/index.js";
+import type { FindBuiltImage } from "./image-details.js";
 import type { ApiMetrics } from "./metrics.js";
 
 export type ZodApp = FastifyInstance<
@@ -25,4 +26,6 @@ export interface RouteDeps {
   readonly metrics: ApiMetrics;
   readonly registry?: string;
   readonly auth: boolean;
+  /** What builds recorded about an image (digest, existsInRegistry in image details). */
+  readonly findBuiltImage?: FindBuiltImage;
 }

@@ -159,6 +159,27 @@ describe.each(kinds)("build and job routes on %s", (kind) => {
     expect(field(listed.body, "items")).toHaveLength(1);
     const done = await call("GET", `${base}/builds/${String(id)}`);
     expect(field(field(done.body, "image"), "digest")).toMatch(/^sha256:/);
+
+    // Image details now say what the build pushed.
+    const details = await call("GET", `${base}/environments/api-env/versions/1/image-details`);
+    expect(field(details.body, "image")).toEqual(field(done.body, "image"));
+    expect(field(details.body, "existsInRegistry")).toBe(true);
+    const byLabel = await call("GET", `${base}/environments/api-env/labels/latest/image-details`);
+    expect(field(byLabel.body, "existsInRegistry")).toBe(true);
+  });
+
+  it("reports an image nobody built as not in the registry", async () => {
+    await service.registerEnvironment({
+      name: "never-built",
+      definition: definitionWith([`never-${kind}`]),
+      sourceFiles: {},
+    });
+    const details = await call(
+      "GET",
+      "/v1/workspaces/default/environments/never-built/versions/1/image-details",
+    );
+    expect(field(field(details.body, "image"), "digest")).toBeNull();
+    expect(field(details.body, "existsInRegistry")).toBe(false);
   });
 
   it("answers problems for unknown builds and bad requests", async () => {

@@ -75,6 +75,9 @@ describe.skipIf(gate.skip)("envforge env build on the Docker engine", () => {
       image: { digest: image.digest },
     });
 
+    const details = await cli(["env", "show", "hello", "--image", "--json"], { env });
+    expect(JSON.parse(details.stdout)).toMatchObject({ image, existsInRegistry: true });
+
     const logs = await cli(["build", "logs", id], { env });
     expect(logs.stdout).toContain(`envforge: build succeeded: ${image.digest}`);
     const list = await cli(["build", "list"], { env });

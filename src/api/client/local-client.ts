@@ -7,7 +7,8 @@ import { z } from "zod";
 import type { ParseSettings } from "../../spec/definition.js";
 import type { EnvironmentService, WorkspaceStore } from "../../workspace/index.js";
 import { createEnvironmentService } from "../../workspace/index.js";
-import { imageDetailsOf } from "../image-details.js";
+import { createBuildService } from "../../workspace/build-api.js";
+import { imageDetailsWithBuild } from "../image-details.js";
 import { loadUpload } from "../upload/load-upload.js";
 import {
   createdTokenResponse,
@@ -36,6 +37,7 @@ const tokens = z.array(tokenResponse);
 export function localWorkspaceClient(options: LocalClientOptions): WorkspaceClient {
   const { store, settings } = options;
   const service = options.service ?? createEnvironmentService({ store });
+  const builds = createBuildService({ store, versions: service });
   return {
     location: `${store.kind} ${store.location}`,
     createWorkspace: async (input) => workspaceResponse.parse(await service.createWorkspace(input)),
@@ -75,10 +77,10 @@ export function localWorkspaceClient(options: LocalClientOptions): WorkspaceClie
       registerResponse.parse({ ...(await service.registerEnvironment(input)), warnings: [] }),
     getImageDetails: async (input) =>
       imageDetailsResponse.parse(
-        imageDetailsOf(
-          await service.getEnvironmentVersion(input),
-          options.registry === undefined ? {} : { registry: options.registry },
-        ),
+        await imageDetailsWithBuild(await service.getEnvironmentVersion(input), {
+          ...(options.registry === undefined ? {} : { registry: options.registry }),
+          findBuiltImage: async (hash) => (await builds.builtImage(hash))?.image,
+        }),
       ),
     close: () => store.close(),
   };

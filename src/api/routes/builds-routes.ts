@@ -7,6 +7,7 @@ import { ValidationError } from "../../errors/index.js";
 import type { BuildQueue } from "../../build/queue/build-queue.js";
 import type { BuildService, JobService } from "../../workspace/build-api.js";
 import type { JobRunner } from "../../jobs/job-runner.js";
+import type { FindBuiltImage } from "../image-details.js";
 import type { RouteDeps, ZodApp } from "../route-deps.js";
 import { environmentParams } from "../schemas.js";
 import {
@@ -19,6 +20,11 @@ import {
   pageOf,
 } from "./builds-schemas.js";
 import { resumeAfter, sendEvents } from "./builds-sse.js";
+
+/** Image details report what the newest succeeded build pushed. */
+export function builtImageFinder(options: BuildRouteOptions): FindBuiltImage {
+  return async (imageHash) => (await options.builds.builtImage(imageHash))?.image;
+}
 
 export interface BuildRouteOptions {
   readonly builds: BuildService;

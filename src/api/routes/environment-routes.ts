@@ -1,7 +1,7 @@
 /** Environments as a whole: list, curated list, labels, archive and restore. */
 import { z } from "zod";
 import type { RouteDeps, ZodApp } from "../route-deps.js";
-import { imageDetailsOf } from "../image-details.js";
+import { imageDetailsWithBuild } from "../image-details.js";
 import {
   environmentParams,
   environmentSummarySchema,
@@ -89,10 +89,7 @@ export function registerEnvironmentRoutes(app: ZodApp, deps: RouteDeps): void {
     async (request) => {
       const { workspace, name, label } = request.params;
       const version = await service.getEnvironmentVersion({ workspace, name, label });
-      return imageDetailsOf(
-        version,
-        deps.registry === undefined ? {} : { registry: deps.registry },
-      );
+      return imageDetailsWithBuild(version, deps);
     },
   );
 

@@ -1,6 +1,6 @@
 /** Versions of one environment: list, register from uploaded files, show, change, archive. */
 import type { RouteDeps, ZodApp } from "../route-deps.js";
-import { imageDetailsOf } from "../image-details.js";
+import { imageDetailsWithBuild } from "../image-details.js";
 import {
   environmentParams,
   environmentVersionSchema,
@@ -134,10 +134,7 @@ export function registerVersionRoutes(app: ZodApp, deps: RouteDeps): void {
         name,
         version: versionNumber(request.params.version),
       });
-      return imageDetailsOf(
-        version,
-        deps.registry === undefined ? {} : { registry: deps.registry },
-      );
+      return imageDetailsWithBuild(version, deps);
     },
   );
 
