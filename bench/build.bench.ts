@@ -20,6 +20,7 @@ import { cp, mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
+import { z } from "zod";
 import { DockerEngineBuilder } from "../src/build/docker-engine-builder.js";
 import { installLock } from "../src/conda/install.js";
 import { PackageCache } from "../src/conda/package-cache.js";
@@ -42,6 +43,8 @@ const asJson = args.includes("--json");
 const DEVCONTAINER = join(import.meta.dirname, "../node_modules/.bin/devcontainer");
 
 type Case =
+  | "envforge-one-changed"
+  | "docker-one-changed"
   | "envforge-cold"
   | "envforge-warm"
   | "docker-cold"
@@ -75,18 +78,71 @@ async function timed<T>(body: () => Promise<T>): Promise<{ ms: number; value: T 
   return { ms: performance.now() - started, value };
 }
 
+/** Layers `docker push` sent (not those the registry had or mounted). */
+const pushedLayers = new Map<string, number>();
+
 /** `docker push`; returns the digest it printed. */
 async function push(image: string): Promise<string | undefined> {
   const { stdout } = await run(DOCKER, ["push", image], { maxBuffer: 1 << 26 });
+  pushedLayers.set(image, stdout.split("\n").filter((line) => /: Pushed\s*$/.test(line)).length);
   return /digest: (sha256:[0-9a-f]{64})/.exec(stdout)?.[1];
 }
 
-async function dockerBuildPush(context: string, image: string): Promise<void> {
+async function dockerBuildPush(context: string, image: string): Promise<string> {
   await run(DOCKER, ["build", "--quiet", "--network", "host", "-t", image, context], {
     env: { ...env, DOCKER_BUILDKIT: "1" },
   });
-  made.push({ image, ...withDigest(await push(image)) });
+  const digest = await push(image);
+  made.push({ image, ...withDigest(digest) });
+  return digest ?? "";
 }
+
+const ManifestLayers = z.object({
+  layers: z.array(z.object({ digest: z.string(), size: z.number() })),
+});
+
+async function layersOf(image: string, digest: string): Promise<Map<string, number>> {
+  const [registry = "", ...path] = image.replace(/:[^:/]+$/, "").split("/");
+  const response = await fetch(`http://${registry}/v2/${path.join("/")}/manifests/${digest}`, {
+    headers: { accept: "application/vnd.docker.distribution.manifest.v2+json" },
+  });
+  const manifest = ManifestLayers.parse(await response.json());
+  return new Map(manifest.layers.map((layer) => [layer.digest, layer.size]));
+}
+
+/** Compressed bytes of the layers `after` has and `before` has not: what its push sent. */
+async function newLayerBytes(
+  before: { image: string; digest: string },
+  after: { image: string; digest: string },
+): Promise<number> {
+  const old = await layersOf(before.image, before.digest);
+  let bytes = 0;
+  for (const [digest, size] of await layersOf(after.image, after.digest)) {
+    if (!old.has(digest)) bytes += size;
+  }
+  return bytes;
+}
+
+/** xorshift32 bytes: incompressible, and the same on every run. */
+function noise(size: number, seed: number): Buffer {
+  const out = Buffer.alloc(size);
+  let x = seed;
+  for (let i = 0; i < size; i += 4) {
+    x ^= x << 13;
+    x ^= x >>> 17;
+    x ^= x << 5;
+    out.writeUInt32LE(x >>> 0, i);
+  }
+  return out;
+}
+const BIG_MIB = 8;
+const BIG_PACKAGE = {
+  name: "seed-big",
+  noarch: "generic" as const,
+  files: [{ path: "share/seed-big/weights.bin", content: noise(BIG_MIB << 20, 2463534242) }],
+};
+const pushCounts: { envforge: number[]; docker: number[] } = { envforge: [], docker: [] };
+const sentBytes: { envforge: number[]; docker: number[] } = { envforge: [], docker: [] };
 
 async function devcontainerBuildPush(context: string, image: string): Promise<void> {
   await run(
@@ -102,8 +158,8 @@ function withDigest(digest: string | undefined): { digest?: string } {
 }
 
 /** A build context for the hand-written Dockerfile: the linked prefix plus a file naming it. */
-async function handwrittenContext(prefix: string, name: string): Promise<string> {
-  const context = join(work, name);
+async function handwrittenContext(prefix: string, name: string, variant = ""): Promise<string> {
+  const context = join(work, `${name}${variant}`);
   await cp(prefix, join(context, "env"), { recursive: true, verbatimSymlinks: true });
   await mkdir(join(context, "env/share/bench"), { recursive: true });
   await writeFile(join(context, "env/share/bench/context.txt"), `${name}\n`);
@@ -119,9 +175,9 @@ async function handwrittenContext(prefix: string, name: string): Promise<string>
 try {
   for (let i = 0; i < runs; i += 1) {
     const id = randomBytes(4).toString("hex");
-    const channel = await startSeedChannel({ nonce: id });
+    const channel = await startSeedChannel({ nonce: id, extra: [BIG_PACKAGE] });
     try {
-      const definition: Definition = {
+      const definitionOf = (alpha: string): Definition => ({
         kind: "envforge",
         tags: {},
         base: {
@@ -131,7 +187,7 @@ try {
         },
         conda: {
           channels: [channel.url],
-          dependencies: ["zlib", "envforge-hello", "seed-alpha=1.0.0"],
+          dependencies: ["zlib", "envforge-hello", "seed-big", `seed-alpha=${alpha}`],
           pip: [],
           variables: {},
         },
@@ -139,9 +195,19 @@ try {
         variables: {},
         platform: "linux-64",
         python: { userManagedDependencies: false, interpreterPath: "python" },
+      });
+      const requestOf = (alpha: string) => {
+        const definition = definitionOf(alpha);
+        const hash = definitionHash(definition);
+        return {
+          definition,
+          definitionHash: hash,
+          lock: channel.lock(hash, ["zlib", "envforge-hello", "seed-big", `seed-alpha=${alpha}`]),
+          registry: `${PLAIN_REGISTRY}/envforge-bench/${id}`,
+        };
       };
-      const hash = definitionHash(definition);
-      const lock = channel.lock(hash, ["zlib", "envforge-hello", "seed-alpha=1.0.0"]);
+      const request = requestOf("1.0.0");
+      const { lock } = request;
       const builder = new DockerEngineBuilder({
         docker,
         registry: openRegistry({ env }),
@@ -149,12 +215,6 @@ try {
         packageCache: new PackageCache({ dir: join(work, `pkgs-${id}`) }),
         workDir: work,
       });
-      const request = {
-        definition,
-        definitionHash: hash,
-        lock,
-        registry: `${PLAIN_REGISTRY}/envforge-bench/${id}`,
-      };
       const cold = await timed(() => builder.build(request));
       made.push({ image: `${cold.value.imageName}:latest`, digest: cold.value.digest });
       record("envforge-cold", cold.ms);
@@ -175,8 +235,43 @@ try {
       record("link-beforehand", linked.ms);
       const dockerContext = await handwrittenContext(prefix, `docker-${id}`);
       const dockerImage = `${PLAIN_REGISTRY}/envforge-bench/docker-${id}:latest`;
-      record("docker-cold", (await timed(() => dockerBuildPush(dockerContext, dockerImage))).ms);
+      const dockerCold = await timed(() => dockerBuildPush(dockerContext, dockerImage));
+      record("docker-cold", dockerCold.ms);
       record("docker-warm", (await timed(() => dockerBuildPush(dockerContext, dockerImage))).ms);
+      // One package changed (seed-alpha 1 → 2): envforge sends that package's layer, the
+      // hand-written Dockerfile's single COPY layer is sent whole again.
+      const changed = requestOf("2.0.0");
+      const envforgeChanged = await timed(() => builder.build(changed));
+      made.push({
+        image: `${envforgeChanged.value.imageName}:latest`,
+        digest: envforgeChanged.value.digest,
+      });
+      record("envforge-one-changed", envforgeChanged.ms);
+      pushCounts.envforge.push(envforgeChanged.value.pushedBlobs);
+      const changedPrefix = join(work, `prefix-changed-${id}`);
+      await installLock({
+        lock: changed.lock,
+        prefixDir: changedPrefix,
+        targetPrefix: IMAGE_CONDA_PREFIX,
+        cache: new PackageCache({ dir: join(work, `pkgs-handwritten-${id}`) }),
+      });
+      const changedContext = await handwrittenContext(changedPrefix, `docker-${id}`, "changed");
+      const dockerChanged = await timed(() => dockerBuildPush(changedContext, dockerImage));
+      record("docker-one-changed", dockerChanged.ms);
+      pushCounts.docker.push(pushedLayers.get(dockerImage) ?? 0);
+      sentBytes.envforge.push(
+        await newLayerBytes(
+          { image: cold.value.imageName, digest: cold.value.digest },
+          { image: envforgeChanged.value.imageName, digest: envforgeChanged.value.digest },
+        ),
+      );
+      sentBytes.docker.push(
+        await newLayerBytes(
+          { image: dockerImage, digest: dockerCold.value },
+          { image: dockerImage, digest: dockerChanged.value },
+        ),
+      );
+
       if (devcontainerWorks) {
         const dcContext = await handwrittenContext(prefix, `devcontainer-${id}`);
         const dcImage = `${PLAIN_REGISTRY}/envforge-bench/devcontainer-${id}:latest`;
@@ -238,6 +333,7 @@ const ratios = {
       ? undefined
       : Math.round((median(times.get("envforge-cold") ?? []) / linkPlusDocker) * 100) / 100,
   "envforge-warm / docker-warm": ratio("envforge-warm", "docker-warm"),
+  "envforge-one-changed / docker-one-changed": ratio("envforge-one-changed", "docker-one-changed"),
   "envforge-cold / devcontainer-cold": ratio("envforge-cold", "devcontainer-cold"),
   "envforge-warm / devcontainer-warm": ratio("envforge-warm", "devcontainer-warm"),
 };
@@ -254,6 +350,10 @@ if (asJson) {
   for (const [name, value] of Object.entries(ratios)) {
     if (value !== undefined) process.stdout.write(`${name.padEnd(34)} ${value}\n`);
   }
+  process.stdout.write(
+    `one changed package, layers sent: envforge ${pushCounts.envforge.join(", ")}; docker ${pushCounts.docker.join(", ")}\n` +
+      `one changed package, compressed bytes sent: envforge ${sentBytes.envforge.join(", ")}; docker ${sentBytes.docker.join(", ")} (its single COPY layer holds the ${BIG_MIB} MiB package too)\n`,
+  );
   if (!devcontainerWorks) process.stdout.write("devcontainer: not installed or does not run\n");
 }
 process.stdout.write(`rerun: npx tsx bench/build.bench.ts --runs ${runs}\n`);

@@ -49,6 +49,9 @@ export async function linkPrefixGroups(options: LinkGroupsOptions): Promise<Link
     prefixDir: prefix,
     targetPrefix: IMAGE_CONDA_PREFIX,
     cache: options.cache,
+    // The prefix is only read (into the context tar) and then removed: hard links from the
+    // package cache save copying every file; files with placeholders are still written anew.
+    linkMode: "hardlink",
     now: () => new Date(0),
   });
   const folders = new Map<string, string>();

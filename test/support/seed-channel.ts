@@ -16,7 +16,7 @@ import {
   lockedPackageOf,
   sha256Of,
 } from "./conda-packages.js";
-import type { BuiltTestPackage } from "./conda-packages.js";
+import type { BuiltTestPackage, TestPackageSpec } from "./conda-packages.js";
 
 export const REPO_ROOT = resolve(import.meta.dirname, "../..");
 export const TESTDATA = resolve(REPO_ROOT, "../shared/testdata");
@@ -41,6 +41,8 @@ export interface SeedChannelOptions {
    * seen, so a test can count exactly what a push sends.
    */
   readonly nonce?: string;
+  /** More packages for the channel (e.g. a large one for benchmarks), as `.tar.bz2`. */
+  readonly extra?: readonly TestPackageSpec[];
 }
 
 export async function startSeedChannel(options: SeedChannelOptions = {}): Promise<SeedChannel> {
@@ -81,6 +83,7 @@ export async function startSeedChannel(options: SeedChannelOptions = {}): Promis
         ],
       });
     }
+    for (const spec of options.extra ?? []) await make(spec);
     await mkdir(join(dir, "linux-64"), { recursive: true });
     await copyFile(join(TESTDATA, "packages/conda", ZLIB), join(dir, "linux-64", ZLIB));
     const zlibBytes = await readFile(join(dir, "linux-64", ZLIB));
