@@ -5,6 +5,7 @@ import { registerConfigCommand } from "./config/config-command.js";
 import { registerConvertCommand } from "./convert/convert-command.js";
 import { registerEnvCommand } from "./env/env-command.js";
 import { registerDockerfileCommand } from "./dockerfile/dockerfile-command.js";
+import { registerGcCommand } from "./gc/gc-command.js";
 import { registerHashCommand } from "./hash/hash-command.js";
 import { registerIngredientsCommand } from "./ingredients/ingredients-command.js";
 import { registerInstallCommand } from "./install/install-command.js";
@@ -36,4 +37,5 @@ export const COMMANDS: readonly RegisterCommand[] = [
   registerWorkerCommand,
   registerRunCommand,
   registerConfigCommand,
+  registerGcCommand,
 ];

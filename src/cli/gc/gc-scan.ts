@@ -1,0 +1,110 @@
+/**
+ * What `envforge gc` looks at: the build-context folder, the package cache, the engine's envforge
+ * images under the configured registry, and the image hashes every version points to.
+ */
+import { lstat, readdir, stat } from "node:fs/promises";
+import { join } from "node:path";
+import type Docker from "dockerode";
+import { imageHash } from "../../spec/image-hash.js";
+import type { EnvironmentService } from "../../workspace/index.js";
+import type { CacheEntry, ContextFolder, LocalImage } from "./gc-plan.js";
+
+export const IMAGE_HASH_LABEL = "dev.envforge.image-hash";
+
+export async function scanContexts(dir: string): Promise<ContextFolder[]> {
+  const names = await readdir(dir).catch(() => []);
+  const folders: ContextFolder[] = [];
+  for (const name of names.sort()) {
+    const info = await lstat(join(dir, name)).catch(() => undefined);
+    if (info !== undefined) folders.push({ path: join(dir, name), modifiedMs: info.mtimeMs });
+  }
+  return folders;
+}
+
+/** The package cache's layout (conda/package-cache.ts): archives/<sha>.<ext>, extracted/<sha>/. */
+export async function scanCache(dir: string): Promise<CacheEntry[]> {
+  const entries = new Map<string, { bytes: number; lastUsedMs: number }>();
+  const note = (key: string, bytes: number, usedMs: number): void => {
+    const seen = entries.get(key) ?? { bytes: 0, lastUsedMs: 0 };
+    entries.set(key, { bytes: seen.bytes + bytes, lastUsedMs: Math.max(seen.lastUsedMs, usedMs) });
+  };
+  for (const name of await readdir(join(dir, "archives")).catch(() => [])) {
+    const info = await stat(join(dir, "archives", name)).catch(() => undefined);
+    const key = name.split(".")[0] ?? name;
+    if (info !== undefined) note(key, info.size, Math.max(info.mtimeMs, info.atimeMs));
+  }
+  for (const name of await readdir(join(dir, "extracted")).catch(() => [])) {
+    const usage = await treeUsage(join(dir, "extracted", name));
+    note(name, usage.bytes, usage.lastUsedMs);
+  }
+  const locks = new Set(
+    (await readdir(join(dir, "locks")).catch(() => [])).map((n) => n.replace(/\.lock$/, "")),
+  );
+  return [...entries.entries()]
+    .map(([key, e]) => ({ key, ...e, locked: locks.has(key) }))
+    .sort((a, b) => (a.key < b.key ? -1 : 1));
+}
+
+async function treeUsage(path: string): Promise<{ bytes: number; lastUsedMs: number }> {
+  const info = await lstat(path).catch(() => undefined);
+  if (info === undefined) return { bytes: 0, lastUsedMs: 0 };
+  let bytes = info.isDirectory() ? 0 : info.size;
+  let lastUsedMs = Math.max(info.mtimeMs, info.atimeMs);
+  if (info.isDirectory()) {
+    for (const name of await readdir(path).catch(() => [])) {
+      const child = await treeUsage(join(path, name));
+      bytes += child.bytes;
+      lastUsedMs = Math.max(lastUsedMs, child.lastUsedMs);
+    }
+  }
+  return { bytes, lastUsedMs };
+}
+
+/** envforge images (by label) with a tag under `registry/`: the ones this workspace made. */
+export async function scanImages(docker: Docker, registry: string): Promise<LocalImage[]> {
+  const prefix = `${registry.replace(/\/+$/, "")}/`;
+  const images = await docker.listImages({ filters: { label: [IMAGE_HASH_LABEL] } });
+  return images
+    .filter((image) => (image.RepoTags ?? []).some((tag) => tag.startsWith(prefix)))
+    .map((image) => ({
+      id: image.Id,
+      imageHash: image.Labels?.[IMAGE_HASH_LABEL] ?? "",
+      createdMs: image.Created * 1000,
+    }))
+    .filter((image) => image.imageHash !== "")
+    .sort((a, b) => (a.id < b.id ? -1 : 1));
+}
+
+/** Image hashes of every version of every workspace, archived ones and curated ones included. */
+export async function pointedImageHashes(service: EnvironmentService): Promise<Set<string>> {
+  const hashes = new Set<string>();
+  const add = (v: { definitionHash: string; lock?: Parameters<typeof imageHash>[1] }): void => {
+    hashes.add(imageHash(v.definitionHash, v.lock));
+  };
+  for (const workspace of await service.listWorkspaces()) {
+    for (const curated of await service.listCurated({ workspace: workspace.name })) add(curated);
+    let cursor: string | undefined;
+    do {
+      const page = await service.listEnvironments({
+        workspace: workspace.name,
+        includeArchived: true,
+        ...(cursor === undefined ? {} : { cursor }),
+      });
+      for (const environment of page.items) {
+        let versionCursor: string | undefined;
+        do {
+          const versions = await service.listVersions({
+            workspace: workspace.name,
+            name: environment.name,
+            includeArchived: true,
+            ...(versionCursor === undefined ? {} : { cursor: versionCursor }),
+          });
+          versions.items.forEach(add);
+          versionCursor = versions.nextCursor;
+        } while (versionCursor !== undefined);
+      }
+      cursor = page.nextCursor;
+    } while (cursor !== undefined);
+  }
+  return hashes;
+}
