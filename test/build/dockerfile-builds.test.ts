@@ -17,7 +17,8 @@ import {
   basicAuthorization,
   readAuthRegistryCredentials,
 } from "../support/registry.js";
-import { gate, imageDefinition, logCollector, openHarness, run, shell } from "./harness.js";
+import { removeImage } from "../support/docker.js";
+import { docker, gate, imageDefinition, logCollector, openHarness, run, shell } from "./harness.js";
 import type { Harness } from "./harness.js";
 
 let harness: Harness;
@@ -187,6 +188,43 @@ describe.skipIf(gate.skip)("Dockerfile and build-context definitions on the Dock
         registry: `${AUTH_REGISTRY}/envforge-test/auth`,
       });
       expect(again).toMatchObject({ cacheHit: true, digest: outcome.digest });
+
+      // An image in that registry as a base: BuildKit asks envforge's session for the host's
+      // credentials when it resolves FROM. The engine's local copy goes first, so it must.
+      await removeImage(docker, `${outcome.imageName}:latest`);
+      const [, ...path] = outcome.imageName.split("/");
+      const onAuthBase = imageDefinition({
+        base: {
+          kind: "image",
+          image: { registry: AUTH_REGISTRY, repository: path.join("/"), tag: "latest" },
+          defaulted: false,
+        },
+        variables: { ON_AUTH_BASE: "1" },
+      });
+      const anonymous = await harness.builder
+        .build({
+          definition: onAuthBase,
+          definitionHash: definitionHash(onAuthBase),
+          registry: harness.registry,
+        })
+        .then(
+          () => undefined,
+          (error: unknown) => error,
+        );
+      expect(anonymous).toBeInstanceOf(BuildFailedError);
+      const step = `[internal] load metadata for ${AUTH_REGISTRY}/${path.join("/")}:latest`;
+      expect((anonymous as BuildFailedError).step).toBe(step);
+      expect((anonymous as BuildFailedError).message).toBe(
+        `build failed at step ${step}: pulling from host ${AUTH_REGISTRY} failed with status code [manifests latest]: 401 Unauthorized`,
+      );
+      const onBase = harness.track(
+        await authHarness.builder.build({
+          definition: onAuthBase,
+          definitionHash: definitionHash(onAuthBase),
+          registry: harness.registry,
+        }),
+      );
+      expect(await shell(`${onBase.imageName}:latest`, "echo $ON_AUTH_BASE")).toBe("1\n");
     } finally {
       await authHarness.cleanup();
     }
