@@ -58,7 +58,8 @@ const record = (name: Case, ms: number): void => {
 };
 
 const docker = dockerClient();
-const made: { image: string; digest?: string }[] = [];
+/** What the bench made: removed at the end by image id (a re-used tag leaves the old image). */
+const made: { image: string; id?: string; digest?: string }[] = [];
 const work = await mkdtemp(join(tmpdir(), "envforge-build-bench-"));
 const env = process.env;
 const devcontainerWorks = await run(DEVCONTAINER, ["--version"]).then(
@@ -89,11 +90,13 @@ async function push(image: string): Promise<string | undefined> {
 }
 
 async function dockerBuildPush(context: string, image: string): Promise<string> {
-  await run(DOCKER, ["build", "--quiet", "--network", "host", "-t", image, context], {
-    env: { ...env, DOCKER_BUILDKIT: "1" },
-  });
+  const { stdout } = await run(
+    DOCKER,
+    ["build", "--quiet", "--network", "host", "-t", image, context],
+    { env: { ...env, DOCKER_BUILDKIT: "1" } },
+  );
   const digest = await push(image);
-  made.push({ image, ...withDigest(digest) });
+  made.push({ image, id: stdout.trim(), ...withDigest(digest) });
   return digest ?? "";
 }
 
@@ -150,7 +153,8 @@ async function devcontainerBuildPush(context: string, image: string): Promise<vo
     ["build", "--workspace-folder", context, "--docker-path", DOCKER, "--image-name", image],
     { maxBuffer: 1 << 26 },
   );
-  made.push({ image, ...withDigest(await push(image)) });
+  const id = (await docker.getImage(image).inspect()).Id;
+  made.push({ image, id, ...withDigest(await push(image)) });
 }
 
 function withDigest(digest: string | undefined): { digest?: string } {
@@ -291,8 +295,10 @@ try {
 } finally {
   const seen = new Set<string>();
   for (const item of made) {
-    if (!seen.has(item.image)) await removeImage(docker, item.image);
-    seen.add(item.image);
+    for (const name of [item.image, item.id]) {
+      if (name !== undefined && !seen.has(name)) await removeImage(docker, name);
+      if (name !== undefined) seen.add(name);
+    }
     if (item.digest !== undefined) {
       const [registry = "", ...rest] = item.image.replace(/:[^:/]+$/, "").split("/");
       await deleteManifest({ registry, repository: rest.join("/"), digest: item.digest });
