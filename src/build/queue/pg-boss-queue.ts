@@ -16,6 +16,11 @@ export interface PgBossQueueOptions {
   /** How often an idle listener asks for jobs (default 1 s; pg-boss's minimum is 0.5 s). */
   readonly pollingIntervalSeconds?: number;
   readonly onError?: (error: Error) => void;
+  /**
+   * Workers and servers keep the queue's tables tidy (pg-boss maintenance); a short-lived
+   * command that only queues does not need to (default true).
+   */
+  readonly maintain?: boolean;
 }
 
 export async function openPgBossQueue(options: PgBossQueueOptions): Promise<BuildQueue> {
@@ -26,6 +31,7 @@ export async function openPgBossQueue(options: PgBossQueueOptions): Promise<Buil
     application_name: "envforge-queue",
     // No cron schedules; envforge's own sweeper handles builds whose worker died.
     schedule: false,
+    supervise: options.maintain ?? true,
   });
   boss.on("error", (error) => options.onError?.(error));
   try {

@@ -43,7 +43,10 @@ export async function configuredEnv(io: CliIo): Promise<NodeJS.ProcessEnv> {
   return envWithConfigFile(io.env, await readConfigFile(io.env));
 }
 
-export async function openBuilds(io: CliIo): Promise<OpenedBuilds> {
+export async function openBuilds(
+  io: CliIo,
+  options: { readonly maintainQueue?: boolean } = {},
+): Promise<OpenedBuilds> {
   const env = await configuredEnv(io);
   const store = await openWorkspaceStore({ env });
   try {
@@ -55,7 +58,7 @@ export async function openBuilds(io: CliIo): Promise<OpenedBuilds> {
     const url = env[DATABASE_URL_VARIABLE]?.trim();
     const queue =
       store.kind === "postgres" && url !== undefined
-        ? await openPgBossQueue({ url })
+        ? await openPgBossQueue({ url, maintain: options.maintainQueue ?? false })
         : inProcessQueue();
     return {
       env,

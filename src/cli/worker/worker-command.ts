@@ -37,7 +37,7 @@ async function runWorker(io: CliIo, raw: unknown): Promise<void> {
   const leaseMs = secondsOption(options.lease, "--lease");
   const pollMs = secondsOption(options.poll, "--poll");
   const concurrency = options.concurrency === undefined ? 1 : Number(options.concurrency);
-  const opened = await openBuilds(io);
+  const opened = await openBuilds(io, { maintainQueue: true });
   const stop = new AbortController();
   const onSignal = (): void => stop.abort();
   process.once("SIGINT", onSignal);
