@@ -35,6 +35,8 @@ export interface DockerfileParts {
     readonly environmentName: string;
     readonly groups: readonly PackageGroup[];
     readonly python: string;
+    /** False when the lock shows the environment has no python: there is nothing to compile. */
+    readonly compile: boolean;
   };
   readonly pip?: {
     readonly python: string;
@@ -88,10 +90,14 @@ export function renderDockerfile(parts: DockerfileParts): string {
       `ENV PATH=${conda.prefix}/bin:$PATH`,
       `ENV CONDA_PREFIX=${conda.prefix}`,
       `ENV CONDA_DEFAULT_ENV=${conda.environmentName}`,
-      "# .pyc files for conda's noarch packages (pip compiles its own); unchecked-hash pycs do not",
-      "# depend on file times. A file that does not compile is left to Python to compile on import.",
-      `RUN ${conda.python} -m compileall -q -j 0 --invalidation-mode unchecked-hash ${conda.prefix}/lib/python3*/site-packages || true`,
     );
+    if (conda.compile) {
+      out.push(
+        "# .pyc files for conda's noarch packages (pip compiles its own); unchecked-hash pycs do not",
+        "# depend on file times. A file that does not compile is left to Python to compile on import.",
+        `RUN ${conda.python} -m compileall -q -j 0 --invalidation-mode unchecked-hash ${conda.prefix}/lib/python3*/site-packages || true`,
+      );
+    }
   }
 
   const pip = parts.pip;

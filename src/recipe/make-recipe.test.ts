@@ -277,3 +277,25 @@ describe("secrets", () => {
     expect(pipNetrc(plain)).toBeUndefined();
   });
 });
+
+describe("byte compilation", () => {
+  const { definition } = caseNamed("conda-default-image");
+  const hash = definitionHash(definition);
+
+  it("compiles when the lock has python, or when there is no lock yet", () => {
+    const withPython = lockFor(definition, { conda: ["python", "openssl"], pip: ["requests"] });
+    for (const lock of [withPython, undefined]) {
+      const recipe = makeRecipe(definition, {
+        definitionHash: hash,
+        ...(lock === undefined ? {} : { lock }),
+      });
+      expect(recipe.dockerfile).toMatch(/^RUN \S+\/bin\/python -m compileall /m);
+    }
+  });
+
+  it("adds no compile step when the lock shows there is no python", () => {
+    const lock = lockFor(definition, { conda: ["openssl", "ca-certificates"], pip: ["requests"] });
+    const recipe = makeRecipe(definition, { definitionHash: hash, lock });
+    expect(recipe.dockerfile).not.toContain("compileall");
+  });
+});

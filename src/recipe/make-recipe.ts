@@ -4,6 +4,7 @@
  */
 import { byCodeUnits } from "../spec/canonical-json.js";
 import { sha256Hex } from "../spec/definition-hash.js";
+import type { Lock } from "../spec/lock.js";
 import type { Definition } from "../spec/definition.js";
 import { IMAGE_CONDA_PREFIX, imageHash } from "../spec/image-hash.js";
 import { formatImageReference } from "../spec/image-reference.js";
@@ -59,7 +60,19 @@ export function makeRecipe(definition: Definition, options: RecipeOptions): Reci
     header: [`envforge image ${image}, definition ${definitionHash}`],
     base,
     apt: [...new Set(definition.apt)].sort(byCodeUnits),
-    ...(hasConda ? { conda: { prefix: condaPrefix, environmentName, groups, python } } : {}),
+    ...(hasConda
+      ? {
+          conda: {
+            prefix: condaPrefix,
+            environmentName,
+            groups,
+            python,
+            // A RUN with nothing to do still adds a layer (stamped /etc files), so skip it when
+            // the lock shows there is no python; without a lock it cannot be known yet.
+            compile: lock === undefined || lockHasPython(lock, definition.platform),
+          },
+        }
+      : {}),
     ...(pip === undefined
       ? {}
       : {
@@ -193,4 +206,9 @@ function labelsOf(
   labels["dev.envforge.definition-hash"] = options.definitionHash;
   labels["dev.envforge.image-hash"] = image;
   return labels;
+}
+
+function lockHasPython(lock: Lock, platform: string): boolean {
+  const packages = lock.platforms.find((p) => p.platform === platform)?.conda ?? [];
+  return packages.some((p) => p.name === "python");
 }
