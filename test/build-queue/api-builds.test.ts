@@ -25,6 +25,7 @@ import {
   reportSkippedPostgres,
 } from "../workspace/fixtures.js";
 import { fileBuilder } from "./file-builder.js";
+import { cli } from "../support/run-cli.js";
 import { processJobRunner } from "./process-job-runner.js";
 
 const { kinds, adminUrl, skipped } = await harnessKinds();
@@ -166,6 +167,38 @@ describe.each(kinds)("build and job routes on %s", (kind) => {
     expect(field(details.body, "existsInRegistry")).toBe(true);
     const byLabel = await call("GET", `${base}/environments/api-env/labels/latest/image-details`);
     expect(field(byLabel.body, "existsInRegistry")).toBe(true);
+  });
+
+  it("lets the CLI build and follow over HTTP (--server), printing what it prints locally", async () => {
+    await service.registerEnvironment({
+      name: "remote-env",
+      definition: definitionWith([`remote-${kind}`]),
+      sourceFiles: {},
+    });
+    const env = { ENVFORGE_CONFIG: join(dir, "none.yaml"), HOME: dir };
+    const built = await cli(["env", "build", "remote-env", "--server", server.url, "--json"], {
+      env,
+    });
+    expect(built.code, built.stderr).toBe(0);
+    const build: unknown = JSON.parse(built.stdout);
+    expect(build).toMatchObject({ name: "remote-env", state: "succeeded", attempt: 1 });
+    expect(built.stderr).toContain("queued build");
+    expect(built.stderr).toContain("[3/3] RUN step 3");
+    const id = String(field(build, "id"));
+
+    const logs = await cli(["build", "logs", id, "--server", server.url], { env });
+    expect(logs.stdout).toContain("envforge: build succeeded: sha256:");
+    const shown = await cli(["build", "show", id, "--server", server.url], { env });
+    expect(shown.stdout).toContain("state:       succeeded");
+    const missing = await cli(["build", "show", "nope", "--server", server.url], { env });
+    expect(missing.code).toBe(3);
+    expect(missing.stderr).toBe('envforge: build "nope" not found in workspace "default"\n');
+    const withRegistry = await cli(
+      ["env", "build", "remote-env", "--server", server.url, "--registry", "x/y"],
+      { env },
+    );
+    expect(withRegistry.code).toBe(2);
+    expect(withRegistry.stderr).toContain("--registry: a server pushes to its own registry");
   });
 
   it("reports an image nobody built as not in the registry", async () => {

@@ -57,6 +57,10 @@ export function registerBuildCommands(program: Command, io: CliIo): void {
 
 function withWorkspace(command: Command): Command {
   return command
+    .option(
+      "--server <url>",
+      "talk to an envforge server (default: $ENVFORGE_SERVER; token from $ENVFORGE_TOKEN)",
+    )
     .option("-w, --workspace <name>", "the workspace (default: default)")
     .option("--json", "print JSON for scripts");
 }

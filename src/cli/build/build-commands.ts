@@ -1,11 +1,16 @@
-/** `envforge build list | show | logs | cancel`: builds by id. */
+/** `envforge build list | show | logs | cancel`: builds by id, locally or on a server. */
 import { z } from "zod";
 import type { CliIo } from "../context.js";
 import { writeJson, writeLine } from "../context.js";
 import { buildLines, buildsTable, printEvents, writeChunk } from "./build-format.js";
-import { openBuilds } from "./open-builds.js";
+import type { BuildsClient } from "./builds-client.js";
+import { openBuildsClient } from "./open-builds-client.js";
 
-const Common = z.object({ workspace: z.string().optional(), json: z.boolean().optional() });
+const Common = z.object({
+  workspace: z.string().optional(),
+  server: z.string().optional(),
+  json: z.boolean().optional(),
+});
 
 export async function runBuildList(io: CliIo, raw: unknown): Promise<void> {
   const options = Common.extend({
@@ -13,9 +18,9 @@ export async function runBuildList(io: CliIo, raw: unknown): Promise<void> {
     limit: z.string().optional(),
     cursor: z.string().optional(),
   }).parse(raw);
-  const page = await withBuilds(io, (opened) =>
-    opened.builds.listBuilds({
-      ...(options.workspace === undefined ? {} : { workspace: options.workspace }),
+  const page = await withBuilds(io, options, (client) =>
+    client.listBuilds({
+      ...workspaceOf(options),
       ...(options.name === undefined ? {} : { name: options.name }),
       ...(options.limit === undefined ? {} : { limit: Number(options.limit) }),
       ...(options.cursor === undefined ? {} : { cursor: options.cursor }),
@@ -28,8 +33,8 @@ export async function runBuildList(io: CliIo, raw: unknown): Promise<void> {
 
 export async function runBuildShow(io: CliIo, id: string, raw: unknown): Promise<void> {
   const options = Common.parse(raw);
-  const build = await withBuilds(io, (opened) =>
-    opened.builds.getBuild({ id, ...workspaceOf(options) }),
+  const build = await withBuilds(io, options, (client) =>
+    client.getBuild({ id, ...workspaceOf(options) }),
   );
   if (options.json === true) writeJson(io, build);
   else writeLine(io, buildLines(build));
@@ -37,8 +42,8 @@ export async function runBuildShow(io: CliIo, id: string, raw: unknown): Promise
 
 export async function runBuildCancel(io: CliIo, id: string, raw: unknown): Promise<void> {
   const options = Common.parse(raw);
-  const build = await withBuilds(io, (opened) =>
-    opened.builds.cancelBuild({ id, ...workspaceOf(options) }),
+  const build = await withBuilds(io, options, (client) =>
+    client.cancelBuild({ id, ...workspaceOf(options) }),
   );
   if (options.json === true) return writeJson(io, build);
   writeLine(
@@ -53,16 +58,14 @@ export async function runBuildCancel(io: CliIo, id: string, raw: unknown): Promi
 
 export async function runBuildLogs(io: CliIo, id: string, raw: unknown): Promise<void> {
   const options = Common.extend({ follow: z.boolean().optional() }).parse(raw);
-  await withBuilds(io, async (opened) => {
+  await withBuilds(io, options, async (client) => {
     if (options.follow === true) {
-      await printEvents(io, opened.builds.followBuild({ id, ...workspaceOf(options) }), {
-        json: false,
-      });
+      await printEvents(io, client.followBuild({ id, ...workspaceOf(options) }), { json: false });
       return;
     }
     let afterSeq = 0;
     for (;;) {
-      const chunks = await opened.builds.readBuildLog({ id, afterSeq, ...workspaceOf(options) });
+      const chunks = await client.readBuildLog({ id, afterSeq, ...workspaceOf(options) });
       for (const chunk of chunks) writeChunk(io, chunk, io.stdout);
       const last = chunks.at(-1);
       if (last === undefined) return;
@@ -73,13 +76,17 @@ export async function runBuildLogs(io: CliIo, id: string, raw: unknown): Promise
 
 async function withBuilds<T>(
   io: CliIo,
-  work: (opened: Awaited<ReturnType<typeof openBuilds>>) => Promise<T>,
+  options: { readonly server?: string | undefined },
+  work: (client: BuildsClient) => Promise<T>,
 ): Promise<T> {
-  const opened = await openBuilds(io);
+  const client = await openBuildsClient(
+    io,
+    options.server === undefined ? {} : { server: options.server },
+  );
   try {
-    return await work(opened);
+    return await work(client);
   } finally {
-    await opened.close();
+    await client.close();
   }
 }
 

@@ -1,22 +1,24 @@
 /**
  * `envforge env build NAME[@VERSION|:LABEL]`: request a build (or join the one under way for the
  * same image) and follow its log to the end. On SQLite this process is the worker; on
- * PostgreSQL `envforge worker` processes take it from the queue.
+ * PostgreSQL `envforge worker` processes take it from the queue; with `--server` the server's
+ * workers do, and the log arrives as Server-Sent Events.
  */
 import { z } from "zod";
-import { createBuildWorker } from "../../build/worker.js";
 import { ExternalError, ValidationError } from "../../errors/index.js";
 import type { Build } from "../../workspace/build-api.js";
-import { createBuildLeases } from "../../workspace/build-api.js";
 import type { CliIo } from "../context.js";
 import { writeJson, writeLine } from "../context.js";
 import { buildLines, printEvents } from "./build-format.js";
+import type { BuildsClient } from "./builds-client.js";
 import { parseEnvironmentRef } from "./environment-ref.js";
+import type { LocalBuildsClient } from "./open-builds-client.js";
+import { localBuildsClient, openBuildsClient } from "./open-builds-client.js";
 import type { OpenedBuilds } from "./open-builds.js";
-import { openBuilds, openImageBuilder, registryOf } from "./open-builds.js";
 
 const Options = z.object({
   workspace: z.string().optional(),
+  server: z.string().optional(),
   registry: z.string().optional(),
   timeout: z.string().optional(),
   follow: z.boolean().optional(),
@@ -27,12 +29,14 @@ export async function runEnvBuild(io: CliIo, reference: string, raw: unknown): P
   const options = Options.parse(raw);
   const ref = parseEnvironmentRef(reference);
   const timeoutMs = secondsOption(options.timeout, "--timeout");
-  const opened = await openBuilds(io);
+  const client = await openBuildsClient(io, {
+    ...(options.server === undefined ? {} : { server: options.server }),
+    ...(options.registry === undefined ? {} : { registry: options.registry }),
+  });
   try {
-    const build = await buildImage(io, opened, {
+    const build = await buildWith(io, client, {
       ...ref,
       ...(options.workspace === undefined ? {} : { workspace: options.workspace }),
-      registry: registryOf(opened.env, options.registry),
       ...(timeoutMs === undefined ? {} : { timeoutMs }),
       follow: options.follow !== false,
       json: options.json === true,
@@ -45,7 +49,7 @@ export async function runEnvBuild(io: CliIo, reference: string, raw: unknown): P
       );
     }
   } finally {
-    await opened.close();
+    await client.close();
   }
 }
 
@@ -54,53 +58,44 @@ export interface BuildImageInput {
   readonly name: string;
   readonly version?: number;
   readonly label?: string;
-  readonly registry: string;
   readonly timeoutMs?: number;
   readonly follow: boolean;
+  /** Log to stderr (stdout is for JSON or a job's output). */
   readonly json: boolean;
 }
 
-/** Requests the build and, when following, runs or waits for it; returns the last state seen. */
-export async function buildImage(
+/** For `envforge run`: build with the local workspace it already opened. */
+export function buildImage(
   io: CliIo,
   opened: OpenedBuilds,
+  input: BuildImageInput & { readonly registry?: string },
+): Promise<Build> {
+  const { registry, ...rest } = input;
+  return buildWith(io, localBuildsClient(io, opened, registry), rest);
+}
+
+/** Requests the build and, when following, runs or waits for it; returns the last state seen. */
+async function buildWith(
+  io: CliIo,
+  client: BuildsClient & Partial<LocalBuildsClient>,
   input: BuildImageInput,
 ): Promise<Build> {
-  const { builds, store, queue } = opened;
-  const leases = createBuildLeases({ store });
-  // SQLite has no standing workers: a build whose process died is taken up by the next command.
-  if (store.kind === "sqlite") await leases.expireLeases();
   const { follow, json, ...request } = input;
-  const { build, created } = await builds.requestBuild(request);
-  if (created) await queue.notify(build.id);
+  const { build, created } = await client.requestBuild(request);
   io.stderr.write(
     `${created ? "queued" : "joined"} build ${build.id}: ${build.name}@${build.version} as ${build.image.name}\n`,
   );
   if (!follow) return build;
-
-  const events = builds.followBuild({
-    ...(input.workspace === undefined ? {} : { workspace: input.workspace }),
+  const key = {
     id: build.id,
-  });
-  let working: Promise<unknown> = Promise.resolve();
-  if (store.kind === "sqlite") {
-    const worker = createBuildWorker({
-      leases,
-      builder: openImageBuilder(opened.env),
-      report: (line) => io.stderr.write(`${line}\n`),
-    });
-    working = worker.runOnce(build.id);
-  } else if (build.state === "queued") {
+    ...(input.workspace === undefined ? {} : { workspace: input.workspace }),
+  };
+  const working = client.buildsHere === true ? client.runHere?.(build.id) : undefined;
+  if (client.buildsHere !== true && build.state === "queued") {
     io.stderr.write("waiting for a worker to take it (start one with `envforge worker`)\n");
   }
-  const [final] = await Promise.all([printEvents(io, events, { json }), working]);
-  return (
-    final ??
-    (await builds.getBuild({
-      id: build.id,
-      ...(input.workspace === undefined ? {} : { workspace: input.workspace }),
-    }))
-  );
+  const [final] = await Promise.all([printEvents(io, client.followBuild(key), { json }), working]);
+  return final ?? (await client.getBuild(key));
 }
 
 export function secondsOption(text: string | undefined, key: string): number | undefined {

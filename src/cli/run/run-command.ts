@@ -17,7 +17,7 @@ import type { CliIo } from "../context.js";
 import { CommandExit } from "../context.js";
 import { collect } from "../remote/option-values.js";
 import { parseEnvironmentRef } from "../build/environment-ref.js";
-import { openBuilds, registryOf } from "../build/open-builds.js";
+import { openBuilds } from "../build/open-builds.js";
 import { buildImage } from "../build/run-env-build.js";
 import { parseEnvOptions, parseMountOptions, WORKING_FOLDER_TARGET } from "./run-options.js";
 
@@ -85,7 +85,7 @@ async function runRun(
         ...workspace,
         name: version.name,
         version: version.version,
-        registry: registryOf(opened.env, options.registry),
+        ...(options.registry === undefined ? {} : { registry: options.registry }),
         follow: true,
         // The build log goes to stderr: stdout is the job's.
         json: true,
