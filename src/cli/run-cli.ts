@@ -1,5 +1,6 @@
 import { Command, CommanderError } from "commander";
 import { errorJson, exitCodeOf, userMessage } from "../errors/index.js";
+import { envWithConfigFile, readConfigFile } from "../host/config-file.js";
 import { COMMANDS } from "./commands.js";
 import { AlreadyReported, CommandExit } from "./context.js";
 import type { CliIo } from "./context.js";
@@ -24,10 +25,13 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
     })
     .showHelpAfterError("(run with --help for usage)");
 
-  for (const register of COMMANDS) register(program, io);
+  // Every command sees the config file's settings where no variable is set (flags win in each).
+  const configured = await withConfigFile(io);
+  for (const register of COMMANDS) register(program, configured.io);
 
   const wantsJson = argv.includes("--json");
   try {
+    if (configured.problem !== undefined) throw configured.problem;
     await program.parseAsync([...argv], { from: "user" });
     return 0;
   } catch (error) {
@@ -54,4 +58,15 @@ async function packageVersion(): Promise<string> {
     return String(parsed.version);
   }
   return "0.0.0";
+}
+
+/** A config file that cannot be read or parsed fails the command (exit 2), not the process. */
+async function withConfigFile(
+  io: CliIo,
+): Promise<{ readonly io: CliIo; readonly problem?: unknown }> {
+  try {
+    return { io: { ...io, env: envWithConfigFile(io.env, await readConfigFile(io.env)) } };
+  } catch (problem) {
+    return { io, problem };
+  }
 }

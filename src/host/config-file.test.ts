@@ -69,5 +69,10 @@ describe("config file", () => {
     expect(env.ENVFORGE_REGISTRY).toBe("env/x");
     expect(env.ENVFORGE_BUILDER).toBe("docker");
     expect(env.ENVFORGE_TOKEN).toBe("efk_secret");
+    // Folded values still show as the file's, and folding again changes nothing.
+    expect(envWithConfigFile(env, file)).toEqual(env);
+    const shown = resolveSettings({ env, file });
+    expect(shown.find((s) => s.key === "builder")?.source).toBe("config file");
+    expect(shown.find((s) => s.key === "registry")?.source).toBe("environment");
   });
 });

@@ -94,7 +94,11 @@ export interface ConfigFile {
 export function configFilePath(env: NodeJS.ProcessEnv): string {
   return (
     nonEmpty(env[CONFIG_FILE_VARIABLE]) ??
-    join(nonEmpty(env.XDG_CONFIG_HOME) ?? join(homedir(), ".config"), "envforge", "config.yaml")
+    join(
+      nonEmpty(env.XDG_CONFIG_HOME) ?? join(nonEmpty(env.HOME) ?? homedir(), ".config"),
+      "envforge",
+      "config.yaml",
+    )
   );
 }
 
@@ -122,16 +126,29 @@ export async function readConfigFile(env: NodeJS.ProcessEnv): Promise<ConfigFile
   return { path, exists: true, values: parseConfigFile(source) };
 }
 
+/**
+ * Names the variables envWithConfigFile filled in, so `config show` still says they came from
+ * the file (and folding twice changes nothing).
+ */
+export const FILLED_FROM_FILE_VARIABLE = "ENVFORGE_FILLED_FROM_CONFIG_FILE";
+
 /** The environment with the file's settings filled in where the environment has none. */
 export function envWithConfigFile(env: NodeJS.ProcessEnv, file: ConfigFile): NodeJS.ProcessEnv {
   const out: NodeJS.ProcessEnv = { ...env };
+  const filled = new Set(filledFromFile(env));
   for (const setting of SETTINGS) {
     const value = file.values[setting.key];
     if (value !== undefined && nonEmpty(env[setting.variable]) === undefined) {
       out[setting.variable] = value;
+      filled.add(setting.variable);
     }
   }
+  if (filled.size > 0) out[FILLED_FROM_FILE_VARIABLE] = [...filled].sort().join(",");
   return out;
+}
+
+function filledFromFile(env: NodeJS.ProcessEnv): string[] {
+  return (env[FILLED_FROM_FILE_VARIABLE] ?? "").split(",").filter((name) => name !== "");
 }
 
 export interface ResolvedSetting {
@@ -150,10 +167,12 @@ export function resolveSettings(options: {
   /** Config-file key → value given on the command line. */
   readonly flags?: Readonly<Record<string, string | undefined>>;
 }): ResolvedSetting[] {
+  const filled = new Set(filledFromFile(options.env));
   return SETTINGS.map((setting) => {
+    const fromEnv = filled.has(setting.variable) ? undefined : options.env[setting.variable];
     const candidates: [SettingSource, string | undefined][] = [
       ["flag", nonEmpty(options.flags?.[setting.key])],
-      ["environment", nonEmpty(options.env[setting.variable])],
+      ["environment", nonEmpty(fromEnv)],
       ["config file", options.file.values[setting.key]],
       ["default", setting.fallback?.(options.env)],
     ];

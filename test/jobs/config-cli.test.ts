@@ -1,0 +1,89 @@
+/**
+ * Settings through the CLI: flag > environment > config file > default, secrets masked by
+ * `config show`, the file's settings used by every command (here: the default base image of
+ * `env create`), and a bad file refused with its line.
+ */
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { z } from "zod";
+import { cli } from "../support/run-cli.js";
+
+const Shown = z.object({
+  configFile: z.object({ path: z.string(), exists: z.boolean() }),
+  settings: z.array(
+    z.object({ key: z.string(), value: z.string().nullable(), source: z.string() }),
+  ),
+});
+
+describe("envforge config", () => {
+  let dir: string;
+  let env: NodeJS.ProcessEnv;
+
+  beforeAll(() => {
+    dir = mkdtempSync(join(tmpdir(), "envforge-config-"));
+    writeFileSync(
+      join(dir, "config.yaml"),
+      [
+        "registry: 127.0.0.1:5000/from-file",
+        "baseImage: 127.0.0.1:5000/envforge/debian:bookworm",
+        "dockerHost: unix:///from/file.sock",
+        "token: efk_from_file_secret",
+        "",
+      ].join("\n"),
+    );
+    env = {
+      HOME: dir,
+      ENVFORGE_HOME: join(dir, "home"),
+      ENVFORGE_CONFIG: join(dir, "config.yaml"),
+      DOCKER_HOST: "unix:///from/env.sock",
+      ENVFORGE_DATABASE_URL: "postgres://u:hunter2@127.0.0.1:1/db",
+    };
+  });
+  afterAll(() => {
+    if (dir !== undefined) rmSync(dir, { recursive: true, force: true });
+  });
+
+  it("shows each setting with where it came from, secrets masked", async () => {
+    const result = await cli(["config", "show", "--registry", "127.0.0.1:5000/flag", "--json"], {
+      env,
+    });
+    expect(result.code, result.stderr).toBe(0);
+    expect(result.stdout).not.toContain("hunter2");
+    expect(result.stdout).not.toContain("efk_from_file_secret");
+    const shown = Shown.parse(JSON.parse(result.stdout));
+    expect(shown.configFile).toEqual({ path: join(dir, "config.yaml"), exists: true });
+    const by = Object.fromEntries(shown.settings.map((s) => [s.key, [s.value, s.source]]));
+    expect(by).toMatchObject({
+      registry: ["127.0.0.1:5000/flag", "flag"],
+      dockerHost: ["unix:///from/env.sock", "environment"],
+      baseImage: ["127.0.0.1:5000/envforge/debian:bookworm", "config file"],
+      builder: ["docker", "default"],
+      token: ["***", "config file"],
+      databaseUrl: ["postgres://u:***@127.0.0.1:1/db", "environment"],
+    });
+  });
+
+  it("gives every command the file's settings", async () => {
+    writeFileSync(join(dir, "environment.yml"), "dependencies:\n  - python=3.10\n");
+    const local = { ...env, ENVFORGE_DATABASE_URL: "" };
+    const created = await cli(["env", "create", "-f", join(dir, "environment.yml"), "-n", "cfg"], {
+      env: local,
+    });
+    expect(created.code, created.stderr).toBe(0);
+    const shown = await cli(["env", "show", "cfg", "--dockerfile"], { env: local });
+    expect(shown.stdout).toMatch(/^FROM 127\.0\.0\.1:5000\/envforge\/debian:bookworm/m);
+  });
+
+  it("refuses a config file with an unknown key, naming the line", async () => {
+    writeFileSync(join(dir, "bad.yaml"), "registry: x\nregistery: y\n");
+    const result = await cli(["config", "show"], {
+      env: { ...env, ENVFORGE_CONFIG: join(dir, "bad.yaml") },
+    });
+    expect(result.code).toBe(2);
+    expect(result.stderr).toBe(
+      `envforge: ${join(dir, "bad.yaml")}:2:1: registery: unknown key "registery" (allowed: baseImage, builder, databaseUrl, dockerHost, home, registry, server, token)\n`,
+    );
+  });
+});
