@@ -11,6 +11,9 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { z } from "zod";
 import { dockerClient, dockerProblem, engineGate, removeImage } from "../support/docker.js";
 import { BASE_IMAGE, PLAIN_REGISTRY, registryProblem } from "../support/registry.js";
+import { createBuildLeases, createBuildService } from "../../src/workspace/build-api.js";
+import { createEnvironmentService, NO_CURATED } from "../../src/workspace/index.js";
+import { openSqliteStore } from "../../src/workspace/sqlite-store.js";
 import { cli } from "../support/run-cli.js";
 
 const BuiltImage = z.looseObject({
@@ -29,6 +32,7 @@ describe.skipIf(gate.skip)("envforge env build on the Docker engine", () => {
   let dir: string;
   let env: NodeJS.ProcessEnv;
   const images: string[] = [];
+  const registry = `${PLAIN_REGISTRY}/envforge-test/cli-${randomBytes(4).toString("hex")}`;
 
   beforeAll(() => {
     gate.require();
@@ -39,10 +43,7 @@ describe.skipIf(gate.skip)("envforge env build on the Docker engine", () => {
       HOME: dir,
     };
     // The registry comes from the config file: flags > environment > file.
-    writeFileSync(
-      join(dir, "config.yaml"),
-      `registry: ${PLAIN_REGISTRY}/envforge-test/cli-${randomBytes(4).toString("hex")}\n`,
-    );
+    writeFileSync(join(dir, "config.yaml"), `registry: ${registry}\n`);
   });
   afterAll(async () => {
     for (const image of images) await removeImage(docker, image);
@@ -93,6 +94,36 @@ describe.skipIf(gate.skip)("envforge env build on the Docker engine", () => {
     expect(result.stderr).toMatch(
       /envforge: build \S+ failed: build failed at step \[2\/2\] RUN echo about-to-fail && exit 3: .*exit code: 3/,
     );
+  });
+
+  it("takes over a build whose process died, once its lease runs out", async () => {
+    const file = dockerfile("orphan", `echo orphan-${randomBytes(4).toString("hex")} > /o.txt`);
+    expect((await cli(["env", "create", "-f", file, "-n", "orphan"], { env })).code).toBe(0);
+    // A process that queued and claimed the build, then died: its lease is never renewed.
+    const store = await openSqliteStore({
+      path: join(dir, "home", "envforge.db"),
+      clock: () => new Date(),
+    });
+    let id: string;
+    try {
+      const environments = createEnvironmentService({ store, curated: NO_CURATED });
+      const builds = createBuildService({ store, versions: environments });
+      id = (await builds.requestBuild({ name: "orphan", registry })).build.id;
+      const claimed = await createBuildLeases({ store }).claim({
+        workerId: "dead-process",
+        leaseMs: 800,
+        id,
+      });
+      expect(claimed?.build.attempt).toBe(1);
+    } finally {
+      await store.close();
+    }
+    const result = await cli(["env", "build", "orphan", "--json"], { env });
+    expect(result.code, result.stderr).toBe(0);
+    expect(result.stderr).toContain(`joined build ${id}`);
+    const build = BuiltImage.parse(JSON.parse(result.stdout));
+    expect(build).toMatchObject({ id, state: "succeeded", attempt: 2 });
+    images.push(`${build.image.name}:latest`);
   });
 
   it("refuses to build without a registry, naming where to set one", async () => {

@@ -4,12 +4,16 @@
  */
 import { createBuildWorker } from "../../build/worker.js";
 import { ValidationError } from "../../errors/index.js";
-import { createBuildLeases } from "../../workspace/build-api.js";
+import { setTimeout as sleep } from "node:timers/promises";
+import { createBuildLeases, isFinished } from "../../workspace/build-api.js";
 import type { CliIo } from "../context.js";
 import type { BuildsClient } from "./builds-client.js";
 import { httpBuildsClient } from "./http-builds-client.js";
 import type { OpenedBuilds } from "./open-builds.js";
 import { configuredEnv, openBuilds, openImageBuilder, registryOf } from "./open-builds.js";
+
+/** How often a follower on SQLite checks whether the build's holder died. */
+const TAKE_OVER_POLL_MS = 1000;
 
 export interface LocalBuildsClient extends BuildsClient {
   /** Runs the build in this process when it has no other worker (SQLite). */
@@ -75,7 +79,15 @@ export function localBuildsClient(
         builder: openImageBuilder(opened.env),
         report: (line) => io.stderr.write(`${line}\n`),
       });
-      return worker.runOnce(id);
+      // Another process may hold it; if that process dies, its lease runs out and we take over.
+      for (;;) {
+        const ran = await worker.runOnce(id);
+        if (ran !== undefined) return ran;
+        const record = await store.read((tx) => tx.getBuild(id));
+        if (record === undefined || isFinished(record.state)) return undefined;
+        await sleep(TAKE_OVER_POLL_MS);
+        await leases.expireLeases();
+      }
     },
     close: () => opened.close(),
   };
