@@ -10,6 +10,7 @@ import { registerHashCommand } from "./hash/hash-command.js";
 import { registerIngredientsCommand } from "./ingredients/ingredients-command.js";
 import { registerInstallCommand } from "./install/install-command.js";
 import { registerLockCommand } from "./lock/lock-command.js";
+import { registerJobCommand } from "./run/job-command.js";
 import { registerRunCommand } from "./run/run-command.js";
 import { registerServeCommand } from "./serve/serve-command.js";
 import { registerTokenCommand } from "./token/token-command.js";
@@ -36,6 +37,7 @@ export const COMMANDS: readonly RegisterCommand[] = [
   registerTokenCommand,
   registerWorkerCommand,
   registerRunCommand,
+  registerJobCommand,
   registerConfigCommand,
   registerGcCommand,
 ];

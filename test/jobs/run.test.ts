@@ -99,6 +99,21 @@ describe.skipIf(gate.skip)("envforge run on the Docker engine", () => {
     }
   });
 
+  it("lists, shows and prints the output of kept jobs", async () => {
+    const list = await cli(["job", "list"], { env });
+    expect(list.code).toBe(0);
+    const id = /^(\S+)\s+runner@1\s+failed\s+7\s/m.exec(list.stdout)?.[1];
+    expect(id, list.stdout).toBeDefined();
+    const shown = await cli(["job", "show", id ?? ""], { env });
+    expect(shown.stdout).toContain("exit code:   7");
+    expect(shown.stdout).toContain("variables:   SEED");
+    const logs = await cli(["job", "logs", id ?? ""], { env });
+    expect(logs.stdout).toBe(`image-${marker}\nfrom the working folder\nsecret-${marker}\nlo\n`);
+    expect(logs.stderr).toBe("oops\n");
+    const missing = await cli(["job", "show", "nope"], { env });
+    expect(missing.code).toBe(3);
+  });
+
   it("reuses the built image, and gives the host's network only when asked", async () => {
     const result = await cli(
       ["run", "runner:latest", "--network", "host", "--", "sh", "-c", "ls /sys/class/net | wc -l"],

@@ -1,0 +1,128 @@
+/** `envforge job list | show | logs`: the jobs `envforge run` kept, in the local workspace. */
+import type { Command } from "commander";
+import { z } from "zod";
+import type { Job } from "../../workspace/build-api.js";
+import { createJobService } from "../../workspace/build-api.js";
+import { openWorkspaceStore } from "../../workspace/index.js";
+import type { CliIo } from "../context.js";
+import { writeJson, writeLine } from "../context.js";
+import { formatTable } from "../remote/table.js";
+
+const Common = z.object({ workspace: z.string().optional(), json: z.boolean().optional() });
+
+export function registerJobCommand(program: Command, io: CliIo): void {
+  const job = program.command("job").description("Jobs run with `envforge run`: list, show, logs");
+  common(
+    job
+      .command("list")
+      .description("Jobs, newest first")
+      .option("--limit <n>", "page size (default 100)")
+      .option("--cursor <cursor>", "continue after a previous page"),
+  ).action((raw: unknown) => runJobList(io, raw));
+  common(job.command("show").description("One job").argument("<id>", "job id")).action(
+    (id: string, raw: unknown) => runJobShow(io, id, raw),
+  );
+  common(
+    job.command("logs").description("A job's output (stderr to stderr)").argument("<id>", "job id"),
+  ).action((id: string, raw: unknown) => runJobLogs(io, id, raw));
+}
+
+function common(command: Command): Command {
+  return command
+    .option("-w, --workspace <name>", "the workspace (default: default)")
+    .option("--json", "print JSON for scripts");
+}
+
+async function runJobList(io: CliIo, raw: unknown): Promise<void> {
+  const options = Common.extend({
+    limit: z.string().optional(),
+    cursor: z.string().optional(),
+  }).parse(raw);
+  const page = await withJobs(io, (jobs) =>
+    jobs.listJobs({
+      ...workspaceOf(options),
+      ...(options.limit === undefined ? {} : { limit: Number(options.limit) }),
+      ...(options.cursor === undefined ? {} : { cursor: options.cursor }),
+    }),
+  );
+  if (options.json === true) return writeJson(io, page);
+  writeLine(
+    io,
+    page.items.length === 0
+      ? "no jobs"
+      : formatTable(
+          ["ID", "ENVIRONMENT", "STATE", "EXIT", "CREATED", "COMMAND"],
+          page.items.map((j) => [
+            j.id,
+            `${j.name}@${j.version}`,
+            j.state,
+            j.exitCode === null ? "-" : String(j.exitCode),
+            j.createdAt,
+            j.command.join(" "),
+          ]),
+        ),
+  );
+  if (page.nextCursor !== undefined) writeLine(io, `more: --cursor ${page.nextCursor}`);
+}
+
+async function runJobShow(io: CliIo, id: string, raw: unknown): Promise<void> {
+  const options = Common.parse(raw);
+  const job = await withJobs(io, (jobs) => jobs.getJob({ id, ...workspaceOf(options) }));
+  if (options.json === true) return writeJson(io, job);
+  writeLine(io, jobLines(job));
+}
+
+async function runJobLogs(io: CliIo, id: string, raw: unknown): Promise<void> {
+  const options = Common.parse(raw);
+  await withJobs(io, async (jobs) => {
+    let afterSeq = 0;
+    for (;;) {
+      const chunks = await jobs.readJobLog({ id, afterSeq, ...workspaceOf(options) });
+      for (const chunk of chunks)
+        (chunk.stream === "stderr" ? io.stderr : io.stdout).write(chunk.text);
+      const last = chunks.at(-1);
+      if (last === undefined) return;
+      afterSeq = last.seq;
+    }
+  });
+}
+
+function jobLines(job: Job): string {
+  const rows: [string, string | number | null][] = [
+    ["id", job.id],
+    ["environment", `${job.name}@${job.version} (workspace ${job.workspace})`],
+    ["command", job.command.join(" ")],
+    ["image", job.imageName],
+    ["state", job.state],
+    ["exit code", job.exitCode],
+    ["reason", job.reason],
+    ["network", job.network],
+    ["variables", job.envKeys.length === 0 ? null : job.envKeys.join(", ")],
+    ["folder", job.workingDir],
+    ["created", job.createdAt],
+    ["started", job.startedAt],
+    ["finished", job.finishedAt],
+  ];
+  return rows
+    .filter(([, value]) => value !== null)
+    .map(([key, value]) => `${`${key}:`.padEnd(13)}${String(value)}`)
+    .join("\n");
+}
+
+async function withJobs<T>(
+  io: CliIo,
+  work: (jobs: ReturnType<typeof createJobService>) => Promise<T>,
+): Promise<T> {
+  const store = await openWorkspaceStore({ env: io.env });
+  try {
+    return await work(createJobService({ store }));
+  } finally {
+    await store.close();
+  }
+}
+
+function workspaceOf(options: { readonly workspace?: string | undefined }): {
+  readonly workspace?: string;
+} {
+  return options.workspace === undefined ? {} : { workspace: options.workspace };
+}
