@@ -5,7 +5,7 @@
  */
 import { makeRecipe } from "../recipe/index.js";
 import type { PythonEnvironment } from "../recipe/index.js";
-import { imageName } from "../spec/image-hash.js";
+import { imageName, registryHostOf } from "../spec/image-hash.js";
 import type { Lock } from "../spec/lock.js";
 import type { EnvironmentVersion } from "../workspace/index.js";
 
@@ -16,7 +16,7 @@ export interface ImageDetails {
   readonly definitionHash: string;
   readonly imageHash: string;
   readonly image: {
-    /** `<registry>/envforge/envforge_<32 hex>` */
+    /** `<registry>/envforge_<32 hex>`, e.g. `127.0.0.1:5000/envforge/envforge_<32 hex>` */
     readonly name: string;
     readonly registry: string | null;
     readonly digest: string | null;
@@ -49,7 +49,7 @@ export function imageDetailsOf(
     imageHash: recipe.imageHash,
     image: {
       name: imageName({ imageHash: recipe.imageHash, ...(registry === null ? {} : { registry }) }),
-      registry,
+      registry: registry === null ? null : registryHostOf(registry),
       digest: null,
     },
     existsInRegistry: false,

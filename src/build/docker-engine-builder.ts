@@ -14,6 +14,7 @@ import type Docker from "dockerode";
 import type { PackageCache } from "../conda/package-cache.js";
 import { EnvforgeError, ExternalError, ValidationError } from "../errors/index.js";
 import type { CredentialSource, Registry } from "../image/index.js";
+import { imageName } from "../spec/image-hash.js";
 import { makeRecipe, LAYERS_BASE_ARGUMENT, pipNetrc } from "../recipe/index.js";
 import type { Recipe } from "../recipe/index.js";
 import { contextTar } from "./build-context.js";
@@ -61,7 +62,7 @@ export class DockerEngineBuilder implements ImageBuilder {
       ...(request.lock === undefined ? {} : { lock: request.lock }),
       ...(request.labels === undefined ? {} : { labels: request.labels }),
     });
-    const repository = `${request.registry.replace(/\/+$/, "")}/${recipe.imageHash}`;
+    const repository = imageName({ registry: request.registry, imageHash: recipe.imageHash });
     const tag = this.#options.tag ?? "latest";
     const log = new LogTail(request.onLog);
     log.envforge(`image ${repository}:${tag}`);

@@ -111,9 +111,10 @@ describe("imageName", () => {
   const hash = "envforge_0123456789abcdef0123456789abcdef";
   it.each<[string | undefined, string]>([
     [undefined, `envforge/${hash}`],
-    ["127.0.0.1:5000", `127.0.0.1:5000/envforge/${hash}`],
-    ["127.0.0.1:5000/", `127.0.0.1:5000/envforge/${hash}`],
-    ["127.0.0.1:5000/team", `127.0.0.1:5000/team/envforge/${hash}`],
+    ["127.0.0.1:5000/envforge", `127.0.0.1:5000/envforge/${hash}`],
+    ["127.0.0.1:5000/envforge/", `127.0.0.1:5000/envforge/${hash}`],
+    ["127.0.0.1:5000/team/ml", `127.0.0.1:5000/team/ml/${hash}`],
+    ["127.0.0.1:5000", `127.0.0.1:5000/${hash}`],
   ])("names the image for registry %s", (registry, expected) => {
     expect(imageName({ ...(registry === undefined ? {} : { registry }), imageHash: hash })).toBe(
       expected,

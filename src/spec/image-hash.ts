@@ -112,15 +112,26 @@ function canonicalPipPackage(p: LockedPipPackage): unknown {
   return { name: p.name, version: p.version, url: stripUrlCredentials(p.url), sha256: p.sha256 };
 }
 
-/** `<registry>/envforge/envforge_<32 hex>`, or `envforge/envforge_<32 hex>` without a registry. */
+/**
+ * The image's repository: `<registry>/envforge_<32 hex>`, where `registry` is the repository
+ * prefix images are pushed under (`ENVFORGE_REGISTRY`, e.g. `127.0.0.1:5000/envforge`), or
+ * `envforge/envforge_<32 hex>` on a local engine without a registry. Builder, build records and
+ * image details all name images through this one function.
+ */
 export function imageName(options: {
   readonly registry?: string;
   readonly imageHash: string;
 }): string {
   checkHash(options.imageHash, "image hash");
-  const repository = `${IMAGE_NAMESPACE}/${options.imageHash}`;
-  if (options.registry === undefined || options.registry === "") return repository;
-  return `${options.registry.replace(/\/+$/, "")}/${repository}`;
+  const prefix = options.registry?.replace(/\/+$/, "") ?? "";
+  return prefix === ""
+    ? `${IMAGE_NAMESPACE}/${options.imageHash}`
+    : `${prefix}/${options.imageHash}`;
+}
+
+/** The registry host of a repository prefix: `127.0.0.1:5000` of `127.0.0.1:5000/envforge`. */
+export function registryHostOf(registry: string): string {
+  return registry.split("/")[0] ?? registry;
 }
 
 function checkHash(hash: string, what: string): void {

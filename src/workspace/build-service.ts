@@ -138,11 +138,7 @@ export function createBuildService(options: BuildServiceOptions): BuildService {
         version: version.version,
         definitionHash: version.definitionHash,
         imageHash: hash,
-        // As the builder names it: the registry setting already holds the repository path.
-        imageName:
-          registry === null
-            ? imageName({ imageHash: hash })
-            : `${registry.replace(/\/+$/, "")}/${hash}`,
+        imageName: imageName({ imageHash: hash, ...(registry === null ? {} : { registry }) }),
         registry,
         definitionJson: encodeJson(version.definition),
         lockJson: version.lock === undefined ? null : encodeJson(version.lock),

@@ -49,7 +49,7 @@ export async function startApiHarness(options: {
     storeKind: store.kind,
     auth: options.auth ?? false,
     settings: DEFAULT_PARSE_SETTINGS,
-    registry: "127.0.0.1:5000",
+    registry: "127.0.0.1:5000/envforge",
     log: { stream, level: "info" },
     ...(options.bodyLimit === undefined ? {} : { bodyLimit: options.bodyLimit }),
   });
