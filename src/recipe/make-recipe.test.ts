@@ -297,5 +297,8 @@ describe("byte compilation", () => {
     const lock = lockFor(definition, { conda: ["openssl", "ca-certificates"], pip: ["requests"] });
     const recipe = makeRecipe(definition, { definitionHash: hash, lock });
     expect(recipe.dockerfile).not.toContain("compileall");
+    // pip then installs with the image's own interpreter.
+    expect(recipe.dockerfile).toMatch(/^RUN python -m pip install /m);
+    expect(recipe.pythonEnvironment.interpreterPath).toBe("python");
   });
 });

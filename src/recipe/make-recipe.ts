@@ -38,7 +38,11 @@ export function makeRecipe(definition: Definition, options: RecipeOptions): Reci
   const environmentName = definitionHash;
   const condaPrefix = IMAGE_CONDA_PREFIX;
   const hasConda = definition.conda !== undefined && !definition.python.userManagedDependencies;
-  const python = hasConda ? `${condaPrefix}/bin/python` : definition.python.interpreterPath;
+  // The conda env's python, unless its lock shows it has none (a conda env of C libraries and
+  // tools on an image with its own Python): then pip and jobs use the image's interpreter.
+  const condaHasPython =
+    hasConda && (lock === undefined || lockHasPython(lock, definition.platform));
+  const python = condaHasPython ? `${condaPrefix}/bin/python` : definition.python.interpreterPath;
 
   const groups = hasConda
     ? packageGroups({ platform: definition.platform, ...(lock === undefined ? {} : { lock }) })
@@ -69,7 +73,7 @@ export function makeRecipe(definition: Definition, options: RecipeOptions): Reci
             python,
             // A RUN with nothing to do still adds a layer (stamped /etc files), so skip it when
             // the lock shows there is no python; without a lock it cannot be known yet.
-            compile: lock === undefined || lockHasPython(lock, definition.platform),
+            compile: condaHasPython,
           },
         }
       : {}),
