@@ -82,7 +82,10 @@ describe("the CLI, in-process and against a server", () => {
     dir = await mkdtemp(join(tmpdir(), "envforge-cli-"));
     await writeDefinitions(join(dir, "defs"));
     api = await startApiHarness({ kind: "sqlite", adminUrl: undefined, curated: true });
-    const local = { ENVFORGE_HOME: join(dir, "home"), ENVFORGE_REGISTRY: "127.0.0.1:5000/envforge" };
+    const local = {
+      ENVFORGE_HOME: join(dir, "home"),
+      ENVFORGE_REGISTRY: "127.0.0.1:5000/envforge",
+    };
     const server = { ENVFORGE_HOME: join(dir, "unused") };
     for (const argv of SESSION) {
       const args = argv.map((arg) => arg.replace("{dir}", "defs"));
