@@ -15,6 +15,7 @@ import type { Clock, NewId } from "./clock.js";
 import { randomId, systemClock } from "./clock.js";
 import type { CuratedCatalog } from "./curated-catalog.js";
 import { shippedCuratedCatalog } from "./curated-catalog.js";
+import type { ResolveLock } from "./lock-resolver.js";
 import type { WorkspaceStore } from "./store.js";
 import type { ServiceContext } from "./service-context.js";
 import type { CreateWorkspaceInput } from "./workspaces.js";
@@ -76,6 +77,11 @@ export interface EnvironmentServiceOptions {
   readonly newId?: NewId;
   /** Default: the catalog shipped in `curated/`, parsed with the default settings. */
   readonly curated?: CuratedCatalog;
+  /**
+   * Resolves the lock of a conda definition at registration (channel-lock-resolver.ts in the
+   * composition roots). Without it a version is stored with the lock it was given, or none.
+   */
+  readonly resolveLock?: ResolveLock;
 }
 
 export function createEnvironmentService(options: EnvironmentServiceOptions): EnvironmentService {
@@ -84,6 +90,7 @@ export function createEnvironmentService(options: EnvironmentServiceOptions): En
     clock: options.clock ?? systemClock,
     newId: options.newId ?? randomId,
     curated: options.curated ?? shippedCuratedCatalog(),
+    ...(options.resolveLock === undefined ? {} : { resolveLock: options.resolveLock }),
   };
   return {
     createWorkspace: (input) => createWorkspace(context, input),

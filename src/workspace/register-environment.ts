@@ -6,18 +6,25 @@
  *   hash is returned, with another hash it is a conflict; one that does not exist is created;
  * - in an archived environment new versions are created archived (as Azure ML does), and the
  *   newest version, archived or not, is the one compared against.
+ * - a conda definition registered without a lock gets one from the injected resolver; the lock
+ *   is derived from the definition hash, so it never makes a new version: a version stored
+ *   without one is given it, and one that has one is returned as it is (no solve at all).
+ *   Channels that cannot be reached leave the version without a lock and a warning; a spec
+ *   that cannot be solved fails before anything is written.
  * Everything is checked before the transaction; the transaction holds the environment's lock
  * from the first read to the insert, so concurrent registrations cannot pick one number twice.
  */
-import { ConflictError } from "../errors/index.js";
+import { ConflictError, InternalError } from "../errors/index.js";
+import type { Problem } from "../errors/index.js";
 import type { Definition } from "../spec/definition.js";
 import { definitionHash } from "../spec/definition-hash.js";
 import type { Lock } from "../spec/lock.js";
 import { isoNow } from "./clock.js";
+import { needsCondaLock, unlockedWarning } from "./lock-resolver.js";
 import type { EnvironmentVersion } from "./model.js";
 import type { ServiceContext } from "./service-context.js";
 import { newProblems, requireWorkspace, workspaceOf } from "./service-context.js";
-import type { VersionRecord } from "./store.js";
+import type { StoreTx, VersionRecord } from "./store.js";
 import { encodeJson } from "./stored-values.js";
 import {
   checkDescription,
@@ -53,6 +60,8 @@ export interface RegisterResult {
   readonly version: EnvironmentVersion;
   /** False when an existing version with this definition was returned. */
   readonly created: boolean;
+  /** Why the version has no lock although it needs one (the channels could not be reached). */
+  readonly warnings?: readonly Problem[];
 }
 
 export async function registerEnvironment(
@@ -81,19 +90,37 @@ export async function registerEnvironment(
   // checkVersionNumber refused anything but a number above.
   const explicit = typeof requested === "number" ? requested : undefined;
 
-  const now = isoNow(context.clock);
   const { name } = input;
+  const { lock, warnings } = await lockOf(context, input, {
+    workspace,
+    name,
+    hash,
+    ...(explicit === undefined ? {} : { explicit }),
+  });
+  const now = isoNow(context.clock);
   const record = {
     workspace,
     name,
     definitionJson: encodeJson(input.definition),
     definitionHash: hash,
     sourceFilesJson: encodeJson(input.sourceFiles ?? {}),
-    lockJson: input.lock === undefined ? null : encodeJson(input.lock),
+    lockJson: lock === undefined ? null : encodeJson(lock),
     description: description ?? null,
     tagsJson: encodeJson(tags),
     createdAt: now,
     updatedAt: now,
+  };
+
+  const done = (result: RegisterResult): RegisterResult =>
+    warnings.length === 0 ? result : { ...result, warnings };
+  /** An existing version of this definition, given the lock when it was stored without one. */
+  const same = async (tx: StoreTx, existing: VersionRecord): Promise<RegisterResult> => {
+    if (existing.lockJson !== null || lock === undefined) {
+      return done({ version: await viewWithLabels(tx, existing), created: false });
+    }
+    const locked = { ...existing, lockJson: encodeJson(lock), updatedAt: now };
+    await tx.setVersionLock({ ...locked, now });
+    return { version: await viewWithLabels(tx, locked), created: false };
   };
 
   return context.store.write(async (tx) => {
@@ -105,9 +132,7 @@ export async function registerEnvironment(
     if (explicit !== undefined) {
       const existing = await tx.getVersion({ ...key, version: explicit });
       if (existing !== undefined) {
-        if (existing.definitionHash === hash) {
-          return { version: await viewWithLabels(tx, existing), created: false };
-        }
+        if (existing.definitionHash === hash) return same(tx, existing);
         throw new ConflictError(
           `environment "${name}" version ${explicit} already exists in workspace "${workspace}" with another definition (stored ${existing.definitionHash}, given ${hash})`,
         );
@@ -115,9 +140,7 @@ export async function registerEnvironment(
       version = explicit;
     } else {
       const compared = await tx.newestVersion({ ...key, includeArchived: environment.archived });
-      if (compared !== undefined && compared.definitionHash === hash) {
-        return { version: await viewWithLabels(tx, compared), created: false };
-      }
+      if (compared !== undefined && compared.definitionHash === hash) return same(tx, compared);
       version = (await tx.maxVersionNumber(key)) + 1;
       if (version > MAX_VERSION) {
         throw new ConflictError(
@@ -129,8 +152,54 @@ export async function registerEnvironment(
     const inserted: VersionRecord = { ...record, version, archived: environment.archived };
     await tx.insertVersion(inserted);
     await tx.touchEnvironment({ ...key, now });
-    return { version: await viewWithLabels(tx, inserted), created: true };
+    return done({ version: await viewWithLabels(tx, inserted), created: true });
   });
+}
+
+interface Target {
+  readonly workspace: string;
+  readonly name: string;
+  readonly hash: string;
+  readonly explicit?: number;
+}
+
+/**
+ * The lock to store: the one given, else the resolver's when the definition needs one and the
+ * version this registration would return has none. Runs before the transaction: a solve takes
+ * seconds, and the store must not be held meanwhile.
+ */
+async function lockOf(
+  context: ServiceContext,
+  input: RegisterEnvironmentInput,
+  target: Target,
+): Promise<{ readonly lock?: Lock; readonly warnings: readonly Problem[] }> {
+  if (input.lock !== undefined) return { lock: input.lock, warnings: [] };
+  const resolve = context.resolveLock;
+  if (resolve === undefined || !needsCondaLock(input.definition)) return { warnings: [] };
+  const existing = await context.store.read((tx) => sameVersion(tx, target));
+  if (existing !== undefined && existing.lockJson !== null) return { warnings: [] };
+  const resolution = await resolve(input.definition, target.hash);
+  if (resolution.kind === "unavailable") {
+    return { warnings: [unlockedWarning(resolution.reason)] };
+  }
+  if (resolution.lock.definitionHash !== target.hash) {
+    throw new InternalError(
+      `the lock resolver returned a lock of ${resolution.lock.definitionHash} for ${target.hash}`,
+    );
+  }
+  return { lock: resolution.lock, warnings: [] };
+}
+
+/** The version registering `target` would return, read without locking anything. */
+async function sameVersion(tx: StoreTx, target: Target): Promise<VersionRecord | undefined> {
+  const key = { workspace: target.workspace, name: target.name };
+  const environment = await tx.getEnvironment(key);
+  if (environment === undefined) return undefined;
+  const found =
+    target.explicit === undefined
+      ? await tx.newestVersion({ ...key, includeArchived: environment.archived })
+      : await tx.getVersion({ ...key, version: target.explicit });
+  return found?.definitionHash === target.hash ? found : undefined;
 }
 
 /** The definition file's `version:`; text that is not a number is reported by the check. */

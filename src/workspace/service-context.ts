@@ -1,7 +1,8 @@
-/** What every service function gets: the store and the injected clock, ids and curated catalog. */
+/** What every service function gets: the store, the injected clock, ids, curated catalog and lock resolver. */
 import { NotFoundError, ProblemCollector } from "../errors/index.js";
 import type { Clock, NewId } from "./clock.js";
 import type { CuratedCatalog } from "./curated-catalog.js";
+import type { ResolveLock } from "./lock-resolver.js";
 import { DEFAULT_WORKSPACE } from "./model.js";
 import type { StoreTx, WorkspaceRecord, WorkspaceStore } from "./store.js";
 import { checkName } from "./validation.js";
@@ -11,6 +12,8 @@ export interface ServiceContext {
   readonly clock: Clock;
   readonly newId: NewId;
   readonly curated: CuratedCatalog;
+  /** Resolves a conda definition's lock at registration; without it, versions are stored as given. */
+  readonly resolveLock?: ResolveLock;
 }
 
 export async function requireWorkspace(tx: StoreTx, name: string): Promise<WorkspaceRecord> {

@@ -169,6 +169,13 @@ export function sqlStoreTx(db: SqlConnection): StoreTx {
         [description, tagsJson, archived ? 1 : 0, now, workspace, name, version],
       );
     },
+    async setVersionLock({ workspace, name, version, lockJson, now }) {
+      await db.run(
+        `UPDATE environment_versions SET lock_json = ?, updated_at = ?
+         WHERE workspace = ? AND name = ? AND version = ? AND lock_json IS NULL`,
+        [lockJson, now, workspace, name, version],
+      );
+    },
     async setAllVersionsArchived({ workspace, name, archived, now }) {
       await db.run(
         `UPDATE environment_versions SET archived = ?, updated_at = ?

@@ -122,6 +122,10 @@ export interface StoreTx extends BuildStoreTx, JobStoreTx {
       readonly now: string;
     },
   ): Promise<void>;
+  /** Gives a version stored without a lock the lock of its definition (nothing else changes). */
+  setVersionLock(
+    key: VersionKey & { readonly lockJson: string; readonly now: string },
+  ): Promise<void>;
   setAllVersionsArchived(
     key: EnvironmentKey & { readonly archived: boolean; readonly now: string },
   ): Promise<void>;

@@ -8,6 +8,7 @@ import type { RunningApiServer } from "../../src/api/serve.js";
 import { startApiServer } from "../../src/api/serve.js";
 import type { EnvironmentService, WorkspaceStore } from "../../src/workspace/index.js";
 import { createEnvironmentService, NO_CURATED } from "../../src/workspace/index.js";
+import { channelLockResolver } from "../../src/workspace/channel-lock-resolver.js";
 import type { StoreHarness } from "../workspace/fixtures.js";
 import { openHarness } from "../workspace/fixtures.js";
 
@@ -31,8 +32,11 @@ export async function startApiHarness(options: {
 }): Promise<ApiHarness> {
   const harness: StoreHarness = await openHarness(options.kind, options.adminUrl);
   const store = await harness.open({ clock: () => new Date() });
+  // As `envforge serve` does; no channel is configured here, so conda versions get no lock.
+  const locks = channelLockResolver({ env: {} });
   const service = createEnvironmentService({
     store,
+    resolveLock: locks.resolveLock,
     ...(options.curated === true ? {} : { curated: NO_CURATED }),
   });
   let logged = "";
@@ -62,6 +66,7 @@ export async function startApiHarness(options: {
     logs: () => logged,
     close: async () => {
       await server.close();
+      await locks.close();
       await store.close();
       await harness.dispose();
     },

@@ -132,8 +132,16 @@ export function httpWorkspaceClient(options: HttpClientOptions): WorkspaceClient
     createWorkspace: (input) => call("POST", "/v1/workspaces", workspaceResponse, { body: input }),
     getWorkspace: (input) => call("GET", ws(input.name), workspaceResponse),
     listWorkspaces: async () => (await call("GET", "/v1/workspaces", workspacesResponse)).items,
-    registerFiles: (input) =>
-      call("POST", `${env(input.workspace, input.name)}/versions`, registerResponse, {
+    registerFiles: async (input) => {
+      if (input.lock !== undefined) {
+        throw ValidationError.single({
+          key: "--lock",
+          message:
+            "a lock cannot be sent to a server yet; the server resolves the lock from its own channels",
+          allowed: "envforge env create without --lock when --server or ENVFORGE_SERVER is set",
+        });
+      }
+      return call("POST", `${env(input.workspace, input.name)}/versions`, registerResponse, {
         body: {
           ...input.upload,
           ...(input.version === undefined ? {} : { version: input.version }),
@@ -142,7 +150,8 @@ export function httpWorkspaceClient(options: HttpClientOptions): WorkspaceClient
         },
       }).catch((error: unknown) => {
         throw underDisplayRoot(error, input.displayRoot);
-      }),
+      });
+    },
     registerDefinition: async (input) => {
       if (input.lock !== undefined) {
         throw ValidationError.single({

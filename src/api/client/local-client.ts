@@ -6,6 +6,7 @@
 import { z } from "zod";
 import type { ParseSettings } from "../../spec/definition.js";
 import type { EnvironmentService, WorkspaceStore } from "../../workspace/index.js";
+import type { ResolveLock } from "../../workspace/lock-resolver.js";
 import { createEnvironmentService } from "../../workspace/index.js";
 import { createBuildService } from "../../workspace/build-api.js";
 import { imageDetailsWithBuild } from "../image-details.js";
@@ -28,6 +29,11 @@ export interface LocalClientOptions {
   /** Default: a service on `store` with the shipped curated catalog. */
   readonly service?: EnvironmentService;
   readonly registry?: string;
+  /**
+   * Resolves conda locks at registration (channel-lock-resolver.ts), for the default service;
+   * its `close` runs when the client closes, so the solver's thread ends with the command.
+   */
+  readonly lockResolver?: { readonly resolveLock: ResolveLock; close(): Promise<void> };
 }
 
 const workspaces = z.array(workspaceResponse);
@@ -36,7 +42,13 @@ const tokens = z.array(tokenResponse);
 
 export function localWorkspaceClient(options: LocalClientOptions): WorkspaceClient {
   const { store, settings } = options;
-  const service = options.service ?? createEnvironmentService({ store });
+  const { lockResolver } = options;
+  const service =
+    options.service ??
+    createEnvironmentService({
+      store,
+      ...(lockResolver === undefined ? {} : { resolveLock: lockResolver.resolveLock }),
+    });
   const builds = createBuildService({ store, versions: service });
   return {
     location: `${store.kind} ${store.location}`,
@@ -70,11 +82,17 @@ export function localWorkspaceClient(options: LocalClientOptions): WorkspaceClie
         ...(input.version === undefined ? {} : { version: input.version }),
         ...(input.description === undefined ? {} : { description: input.description }),
         ...(input.tags === undefined ? {} : { tags: input.tags }),
+        ...(input.lock === undefined ? {} : { lock: input.lock }),
       });
-      return registerResponse.parse({ ...result, warnings: loaded.warnings });
+      return registerResponse.parse({
+        ...result,
+        warnings: [...loaded.warnings, ...(result.warnings ?? [])],
+      });
     },
-    registerDefinition: async (input) =>
-      registerResponse.parse({ ...(await service.registerEnvironment(input)), warnings: [] }),
+    registerDefinition: async (input) => {
+      const result = await service.registerEnvironment(input);
+      return registerResponse.parse({ ...result, warnings: result.warnings ?? [] });
+    },
     getImageDetails: async (input) =>
       imageDetailsResponse.parse(
         await imageDetailsWithBuild(await service.getEnvironmentVersion(input), {
@@ -82,6 +100,12 @@ export function localWorkspaceClient(options: LocalClientOptions): WorkspaceClie
           findBuiltImage: async (hash) => (await builds.builtImage(hash))?.image,
         }),
       ),
-    close: () => store.close(),
+    close: async () => {
+      try {
+        await lockResolver?.close();
+      } finally {
+        await store.close();
+      }
+    },
   };
 }

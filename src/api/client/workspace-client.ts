@@ -10,6 +10,7 @@ import type {
   RegisterEnvironmentInput,
   RegisterResult,
 } from "../../workspace/index.js";
+import type { Lock } from "../../spec/lock.js";
 import type { ImageDetails } from "../image-details.js";
 import type { DefinitionUpload } from "../upload/upload-schema.js";
 
@@ -22,6 +23,8 @@ export interface RegisterFilesInput {
   readonly version?: number;
   readonly description?: string;
   readonly tags?: Readonly<Record<string, string>>;
+  /** A lock made by `envforge lock` for this definition; without it the workspace resolves one. */
+  readonly lock?: Lock;
 }
 
 export interface RegisterFilesResult extends RegisterResult {

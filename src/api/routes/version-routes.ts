@@ -71,7 +71,9 @@ export function registerVersionRoutes(app: ZodApp, deps: RouteDeps): void {
         ...(tags === undefined ? {} : { tags }),
       });
       deps.metrics.countRegistration(result.created);
-      return reply.code(result.created ? 201 : 200).send({ ...result, warnings: loaded.warnings });
+      return reply
+        .code(result.created ? 201 : 200)
+        .send({ ...result, warnings: [...loaded.warnings, ...(result.warnings ?? [])] });
     },
   );
 

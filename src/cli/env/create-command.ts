@@ -1,8 +1,16 @@
-/** `envforge env create`: files from disk → the workspace (in-process or on a server). */
+/**
+ * `envforge env create`: files from disk → the workspace (in-process or on a server). A conda
+ * definition is locked there (or with --lock FILE); without a lock it is still registered, and
+ * the warning says what the build will need.
+ */
+import { readFile } from "node:fs/promises";
+import { resolve } from "node:path";
 import { z } from "zod";
 import { collectUpload } from "../../api/upload/collect-upload.js";
 import { UPLOAD_KINDS } from "../../api/upload/upload-schema.js";
-import { formatProblem, ValidationError } from "../../errors/index.js";
+import { parseLockFile } from "../../conda/lock-file.js";
+import { formatProblem, NotFoundError, ValidationError } from "../../errors/index.js";
+import type { Lock } from "../../spec/lock.js";
 import type { CliIo } from "../context.js";
 import { writeJson, writeLine } from "../context.js";
 import { withClient } from "../remote/open-client.js";
@@ -17,6 +25,7 @@ const createOptions = z.object({
   tag: z.array(z.string()),
   kind: z.string().optional(),
   dockerfilePath: z.string().optional(),
+  lock: z.string().optional(),
   server: z.string().optional(),
   workspace: z.string().optional(),
   json: z.boolean().optional(),
@@ -26,6 +35,7 @@ export async function runCreate(io: CliIo, raw: unknown): Promise<void> {
   const options = createOptions.parse(raw);
   const kind = options.kind === undefined ? undefined : uploadKind(options.kind);
   const version = versionOption(options.version);
+  const lock = options.lock === undefined ? undefined : await readLock(io, options.lock);
   const { upload, displayRoot } = await collectUpload(options.file, {
     cwd: io.cwd,
     ...(kind === undefined ? {} : { kind }),
@@ -40,6 +50,7 @@ export async function runCreate(io: CliIo, raw: unknown): Promise<void> {
       ...(version === undefined ? {} : { version }),
       ...(options.description === undefined ? {} : { description: options.description }),
       ...(options.tag.length === 0 ? {} : { tags: parseTags(options.tag) }),
+      ...(lock === undefined ? {} : { lock }),
     }),
   );
   if (options.json) {
@@ -54,6 +65,19 @@ export async function runCreate(io: CliIo, raw: unknown): Promise<void> {
       ? `registered ${registered.name} version ${registered.version} (${registered.definitionHash}) in workspace ${registered.workspace}`
       : `unchanged: ${registered.name} version ${registered.version} already has this definition (${registered.definitionHash})`,
   );
+  for (const platform of registered.lock?.platforms ?? []) {
+    if (platform.conda.length === 0) continue;
+    writeLine(io, `  locked ${platform.platform}: ${platform.conda.length} conda packages`);
+  }
+}
+
+async function readLock(io: CliIo, path: string): Promise<Lock> {
+  const text = await readFile(resolve(io.cwd, path), "utf8").catch((error: unknown) => {
+    throw new NotFoundError(`--lock: ${path} cannot be read; make it with \`envforge lock FILE\``, {
+      cause: error,
+    });
+  });
+  return parseLockFile(text, path);
 }
 
 function uploadKind(kind: string): (typeof UPLOAD_KINDS)[number] {

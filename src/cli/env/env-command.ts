@@ -28,11 +28,15 @@ export function registerEnvCommand(program: Command, io: CliIo): void {
       .option("-d, --description <text>", "description of the version")
       .option("-t, --tag <key=value>", "tag, repeatable", collect, [])
       .option("--kind <kind>", "read the file as this kind instead of detecting it")
-      .option("--dockerfile-path <path>", "for a build context: its Dockerfile"),
+      .option("--dockerfile-path <path>", "for a build context: its Dockerfile")
+      .option(
+        "--lock <file>",
+        "store this lock (made by `envforge lock`) instead of resolving one from the channels",
+      ),
   )
     .addHelpText(
       "after",
-      "\nExamples:\n  envforge env create --file environment.yml --name pytorch\n  envforge env create -f ./context -n web --tag team=vision --server http://127.0.0.1:8080",
+      "\nExamples:\n  envforge env create --file environment.yml --name pytorch\n  envforge env create --file environment.yml --name pytorch --lock envforge.lock\n  envforge env create -f ./context -n web --tag team=vision --server http://127.0.0.1:8080",
     )
     .action((options: unknown) => runCreate(io, options));
 

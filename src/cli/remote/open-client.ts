@@ -9,6 +9,7 @@ import { localWorkspaceClient } from "../../api/client/local-client.js";
 import type { WorkspaceClient } from "../../api/client/workspace-client.js";
 import { ValidationError } from "../../errors/index.js";
 import { readConfig } from "../../host/config.js";
+import { channelLockResolver } from "../../workspace/channel-lock-resolver.js";
 import { openWorkspaceStore } from "../../workspace/index.js";
 import type { CliIo } from "../context.js";
 
@@ -52,6 +53,8 @@ export async function openClient(io: CliIo, options: ClientOptions): Promise<Wor
   return localWorkspaceClient({
     store,
     settings: readConfig(io.env).parse,
+    // Started lazily: only a registration of a conda definition starts the solver's thread.
+    lockResolver: channelLockResolver({ env: io.env }),
     ...(registry === undefined ? {} : { registry }),
   });
 }

@@ -7,6 +7,7 @@ import { z } from "zod";
 import { startApiServer } from "../../api/serve.js";
 import { ValidationError } from "../../errors/index.js";
 import { readConfig } from "../../host/config.js";
+import { channelLockResolver } from "../../workspace/channel-lock-resolver.js";
 import { createEnvironmentService, openWorkspaceStore } from "../../workspace/index.js";
 import type { CliIo } from "../context.js";
 import { writeLine } from "../context.js";
@@ -45,9 +46,11 @@ async function runServe(io: CliIo, options: z.infer<typeof serveOptions>): Promi
   const bodyLimit =
     options.bodyLimit === undefined ? undefined : numberOption("--body-limit", options.bodyLimit);
   const store = await openWorkspaceStore({ env: io.env });
+  // One solver and parsed repodata kept for the server's life: registrations lock on the server.
+  const locks = channelLockResolver({ env: io.env, keepRepodata: true });
   try {
     const registry = io.env[REGISTRY_VARIABLE]?.trim();
-    const service = createEnvironmentService({ store });
+    const service = createEnvironmentService({ store, resolveLock: locks.resolveLock });
     const builds = await openServerBuilds({
       env: io.env,
       store,
@@ -81,6 +84,7 @@ async function runServe(io: CliIo, options: z.infer<typeof serveOptions>): Promi
     await server.close();
     await builds.close();
   } finally {
+    await locks.close();
     await store.close();
   }
 }
