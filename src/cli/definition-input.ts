@@ -4,18 +4,11 @@ import { ValidationError, formatProblem } from "../errors/index.js";
 import type { Problem } from "../errors/index.js";
 import { readConfig } from "../host/config.js";
 import { loadDefinition } from "../host/load-definition.js";
+import { FILE_DEFINITION_KINDS } from "../spec/definition.js";
 import type { Definition, DefinitionKind } from "../spec/definition.js";
 import type { CliIo } from "./context.js";
 
-export const KIND_CHOICES: readonly DefinitionKind[] = [
-  "conda",
-  "pip",
-  "dockerfile",
-  "build-context",
-  "azureml-v1",
-  "azureml-v2",
-  "envforge",
-];
+export const KIND_CHOICES: readonly DefinitionKind[] = FILE_DEFINITION_KINDS;
 
 /** The options every command that reads a definition file shares. */
 export function addDefinitionOptions(command: Command): Command {

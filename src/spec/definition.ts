@@ -16,6 +16,23 @@ export type DefinitionKind =
   | "azureml-v2"
   | "envforge";
 
+/** Every kind, for checks of stored and uploaded data. */
+export const DEFINITION_KINDS = [
+  "conda",
+  "pip",
+  "image",
+  "dockerfile",
+  "build-context",
+  "azureml-v1",
+  "azureml-v2",
+  "envforge",
+] as const satisfies readonly DefinitionKind[];
+
+/** The kinds that are read from a file or folder (an image is given as a reference). */
+export const FILE_DEFINITION_KINDS = DEFINITION_KINDS.filter(
+  (kind): kind is Exclude<DefinitionKind, "image"> => kind !== "image",
+);
+
 /** A parsed image reference: `[registry/]repository[:tag][@digest]`. */
 export interface ImageReference {
   /** Registry host[:port], e.g. `127.0.0.1:5000`; absent for Docker Hub short names. */

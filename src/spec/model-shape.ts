@@ -3,20 +3,12 @@
  * server's answer). They are not validation of user input — parsers do that — only a guard
  * that what comes back is the model and not something damaged, so nothing is cast blindly.
  */
-import type { Definition, DefinitionKind } from "./definition.js";
+import type { Definition } from "./definition.js";
+import { DEFINITION_KINDS } from "./definition.js";
 import type { Lock } from "./lock.js";
 import { LOCK_VERSION } from "./lock.js";
 
-const DEFINITION_KINDS: ReadonlySet<string> = new Set<DefinitionKind>([
-  "conda",
-  "pip",
-  "image",
-  "dockerfile",
-  "build-context",
-  "azureml-v1",
-  "azureml-v2",
-  "envforge",
-]);
+const KINDS: ReadonlySet<string> = new Set(DEFINITION_KINDS);
 
 export function isRecord(value: unknown): value is Record<string, unknown> {
   return typeof value === "object" && value !== null && !Array.isArray(value);
@@ -26,7 +18,7 @@ export function isDefinitionShape(value: unknown): value is Definition {
   return (
     isRecord(value) &&
     typeof value.kind === "string" &&
-    DEFINITION_KINDS.has(value.kind) &&
+    KINDS.has(value.kind) &&
     isRecord(value.base) &&
     typeof value.base.kind === "string" &&
     isRecord(value.tags) &&

@@ -1,5 +1,5 @@
 /** Page cursors for builds and jobs: the creation time and id of the last item, opaque. */
-import { ValidationError } from "../errors/index.js";
+import { invalidCursor } from "./cursor.js";
 
 export interface TimeCursor {
   readonly createdAt: string;
@@ -18,7 +18,7 @@ export function decodeTimeCursor(cursor: string | undefined): TimeCursor | undef
   try {
     parsed = JSON.parse(Buffer.from(cursor, "base64url").toString("utf8"));
   } catch (error) {
-    throw invalid(cursor, error);
+    throw invalidCursor(cursor, error);
   }
   if (
     typeof parsed === "object" &&
@@ -30,17 +30,5 @@ export function decodeTimeCursor(cursor: string | undefined): TimeCursor | undef
   ) {
     return { createdAt: parsed.t, id: parsed.i };
   }
-  throw invalid(cursor);
-}
-
-function invalid(cursor: string, cause?: unknown): ValidationError {
-  return ValidationError.single(
-    {
-      key: "cursor",
-      message: "not a cursor this list returned",
-      found: JSON.stringify(cursor),
-      allowed: "the nextCursor of the previous page",
-    },
-    { cause },
-  );
+  throw invalidCursor(cursor);
 }

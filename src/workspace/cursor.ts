@@ -11,7 +11,7 @@ export function encodeCursor(after: string | number): string {
 export function decodeNameCursor(cursor: string | undefined): string | undefined {
   const after = decode(cursor);
   if (after === undefined || typeof after === "string") return after;
-  throw invalid(cursor);
+  throw invalidCursor(cursor);
 }
 
 export function decodeVersionCursor(cursor: string | undefined): number | undefined {
@@ -19,7 +19,7 @@ export function decodeVersionCursor(cursor: string | undefined): number | undefi
   if (after === undefined || (typeof after === "number" && Number.isSafeInteger(after))) {
     return after;
   }
-  throw invalid(cursor);
+  throw invalidCursor(cursor);
 }
 
 function decode(cursor: string | undefined): unknown {
@@ -28,13 +28,15 @@ function decode(cursor: string | undefined): unknown {
   try {
     parsed = JSON.parse(Buffer.from(cursor, "base64url").toString("utf8"));
   } catch (error) {
-    throw invalid(cursor, error);
+    throw invalidCursor(cursor, error);
   }
-  if (typeof parsed !== "object" || parsed === null || !("after" in parsed)) throw invalid(cursor);
+  if (typeof parsed !== "object" || parsed === null || !("after" in parsed))
+    throw invalidCursor(cursor);
   return parsed.after;
 }
 
-function invalid(cursor: string | undefined, cause?: unknown): ValidationError {
+/** The error for a cursor a list did not hand out (shared by every paged list). */
+export function invalidCursor(cursor: string | undefined, cause?: unknown): ValidationError {
   return ValidationError.single(
     {
       key: "cursor",

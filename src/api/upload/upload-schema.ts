@@ -5,18 +5,10 @@
  * `-r` includes, build context) by paths relative to the entry, as it does on disk.
  */
 import { z } from "zod";
-import type { DefinitionKind } from "../../spec/definition.js";
+import { FILE_DEFINITION_KINDS } from "../../spec/definition.js";
 
 /** Kinds a file upload can hold (an image reference is not a file). */
-export const UPLOAD_KINDS = [
-  "conda",
-  "pip",
-  "dockerfile",
-  "build-context",
-  "azureml-v1",
-  "azureml-v2",
-  "envforge",
-] as const satisfies readonly DefinitionKind[];
+export const UPLOAD_KINDS = FILE_DEFINITION_KINDS;
 
 export const MAX_UPLOAD_FILES = 10_000;
 export const MAX_UPLOAD_PATH_LENGTH = 1024;
