@@ -117,6 +117,13 @@ export const createdTokenSchema = z.object({
   secret: z.string().describe("efk_…: shown here once, never again"),
 });
 
+/** An image by name, registry host and digest; shared by image details and builds. */
+export const imageSchema = z.object({
+  name: z.string(),
+  registry: z.string().nullable(),
+  digest: z.string().nullable().describe("sha256:…; null until the image is built"),
+});
+
 export const imageDetailsSchema = z
   .object({
     workspace: z.string(),
@@ -124,11 +131,7 @@ export const imageDetailsSchema = z
     version: z.number().int(),
     definitionHash: z.string(),
     imageHash: z.string(),
-    image: z.object({
-      name: z.string(),
-      registry: z.string().nullable(),
-      digest: z.string().nullable().describe("null until the image is built"),
-    }),
+    image: imageSchema,
     existsInRegistry: z.boolean(),
     ingredients: z.object({
       dockerfile: z.string(),

@@ -1,6 +1,7 @@
 /** Request and response shapes of the build and job routes (published in /openapi.json). */
 import { z } from "zod";
 import { BUILD_STATES, LOG_STREAMS } from "../../workspace/build-api.js";
+import { imageSchema } from "../schemas.js";
 
 export const buildSchema = z
   .object({
@@ -10,11 +11,7 @@ export const buildSchema = z
     version: z.number().int(),
     definitionHash: z.string(),
     imageHash: z.string(),
-    image: z.object({
-      name: z.string(),
-      registry: z.string().nullable(),
-      digest: z.string().nullable().describe("sha256:… once the build succeeded"),
-    }),
+    image: imageSchema,
     state: z.enum(BUILD_STATES),
     attempt: z.number().int(),
     maxAttempts: z.number().int(),
