@@ -2,7 +2,8 @@
  * The lock resolver the composition roots inject into the service: the configured channels
  * (ENVFORGE_CHANNEL_URLS / ENVFORGE_CHANNEL_ALIAS), repodata cached under
  * $ENVFORGE_HOME/cache/repodata, and one rattler solver kept for the resolver's life (a server
- * pays the WASM load once). Channels that are not configured, not reachable or local folders
+ * pays the WASM load once), and pip's exact pins looked up on their index (pip/lock-pip.ts).
+ * Channels that are not configured, not reachable or local folders
  * (a registration carries files, not the user's disk) make the resolution `unavailable`; an
  * unsolvable spec stays a ValidationError.
  */
@@ -14,6 +15,7 @@ import { workerRattlerSolver } from "../conda/rattler-solver.js";
 import type { RattlerSolver } from "../conda/rattler-solver.js";
 import { ExternalError, ValidationError } from "../errors/index.js";
 import { readConfig } from "../host/config.js";
+import { lockPip } from "../pip/lock-pip.js";
 import type { Definition } from "../spec/definition.js";
 import type { LockResolution, ResolveLock } from "./lock-resolver.js";
 
@@ -71,7 +73,20 @@ export function channelLockResolver(options: ChannelLockResolverOptions): Channe
         ...(memory === undefined ? {} : { memory }),
         ...(options.fetch === undefined ? {} : { fetch: options.fetch }),
       });
-      return { kind: "locked", lock };
+      const pip = await lockPip({
+        definition,
+        timeoutMs: options.timeoutMs ?? 30_000,
+        ...(options.fetch === undefined ? {} : { fetch: options.fetch }),
+      });
+      if (pip.kind === "unavailable") return unavailable(pip.reason);
+      if (pip.pip.length === 0) return { kind: "locked", lock };
+      return {
+        kind: "locked",
+        lock: {
+          ...lock,
+          platforms: lock.platforms.map((platform) => ({ ...platform, pip: pip.pip })),
+        },
+      };
     } catch (error) {
       if (error instanceof ExternalError) return unavailable(error.message);
       throw error;
