@@ -8,7 +8,9 @@
  *   bash scripts/ci/engines.sh && npm ci && npm run seed-flow
  */
 import { PassThrough } from "node:stream";
+import { z } from "zod";
 import { runCli } from "../src/cli/run-cli.js";
+import { dockerClient, removeImage } from "../test/support/docker.js";
 import {
   dockerProblem,
   pipIndexProblem,
@@ -17,6 +19,7 @@ import {
 } from "./support/seed-flow-setup.js";
 
 const NAME = "seed";
+const ImageShown = z.looseObject({ image: z.looseObject({ name: z.string() }) });
 /** The env's own bin/ script (from the conda package), then pip's wheel in the image's python. */
 const JOB = 'envforge-hello && python3 -c "import wheel; print(wheel.__version__)"';
 
@@ -78,6 +81,33 @@ try {
   // Last, so the flow ends with what the job printed in the environment.
   stage(`done in ${seconds} s; the job's output (exit code 0):`);
   process.stdout.write(Buffer.concat(chunks));
+  await removeLocalImage(env, cwd);
 } finally {
   await setup.close();
+}
+
+/**
+ * The image stays in the registry; the local copy goes, since the temporary workspace that
+ * names it is removed too and every run makes a new image (its channel has a new port).
+ */
+async function removeLocalImage(env: NodeJS.ProcessEnv, cwd: string): Promise<void> {
+  const shown = new PassThrough();
+  const chunks: Buffer[] = [];
+  shown.on("data", (chunk: Buffer) => chunks.push(chunk));
+  const code = await runCli(["env", "show", NAME, "--image", "--json"], {
+    stdout: shown,
+    stderr: new PassThrough(),
+    env,
+    cwd,
+  });
+  if (code !== 0) return;
+  const parsed = ImageShown.safeParse(JSON.parse(Buffer.concat(chunks).toString("utf8")));
+  if (!parsed.success) return;
+  const docker = dockerClient();
+  const id = await docker
+    .getImage(`${parsed.data.image.name}:latest`)
+    .inspect()
+    .then((image) => image.Id)
+    .catch(() => undefined);
+  if (id !== undefined) await removeImage(docker, id);
 }
