@@ -10,6 +10,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { z } from "zod";
+import { startApiHarness } from "../api/harness.js";
 import { freePort } from "../support/registry.js";
 import { cli } from "../support/run-cli.js";
 import { startSeedChannel } from "../support/seed-channel.js";
@@ -133,5 +134,37 @@ describe("envforge env create resolves the lock at registration", () => {
     expect(refused.code).toBe(2);
     expect(refused.stderr).toContain("lock: the lock was resolved from another definition");
     expect((await cli(["env", "show", "other"], { env, cwd: dir })).code).toBe(3);
+  });
+
+  it("locks on the server too, and refuses a --lock it cannot send", async () => {
+    const api = await startApiHarness({ kind: "sqlite", adminUrl: undefined });
+    try {
+      const file = await condaFile("remote", channel.url, ["envforge-hello"]);
+      const remote = { HOME: dir, ENVFORGE_HOME: join(dir, "unused") };
+      const run = await cli(
+        ["env", "create", "-f", file, "-n", "remote", "--json", "--server", api.url],
+        {
+          env: remote,
+          cwd: dir,
+        },
+      );
+      expect(run.code, run.stderr).toBe(0);
+      const registered = Registered.parse(JSON.parse(run.stdout));
+      expect(registered).toMatchObject({ created: true, warnings: [] });
+      expect(lockedNames(registered)).toEqual(["envforge-hello", "python"]);
+
+      const lockFile = join(dir, "remote.lock");
+      expect((await cli(["lock", file, "-o", lockFile], { env, cwd: dir })).code).toBe(0);
+      const refused = await cli(
+        ["env", "create", "-f", file, "-n", "remote", "--lock", lockFile, "--server", api.url],
+        { env: remote, cwd: dir },
+      );
+      expect(refused.code).toBe(2);
+      expect(refused.stderr).toContain(
+        "--lock: a lock cannot be sent to a server yet; the server resolves the lock from its own channels",
+      );
+    } finally {
+      await api.close();
+    }
   });
 });
