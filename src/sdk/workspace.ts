@@ -6,6 +6,7 @@
  */
 import { httpWorkspaceClient } from "../api/client/http-client.js";
 import { localWorkspaceClient } from "../api/client/local-client.js";
+import { channelLockResolver } from "../workspace/channel-lock-resolver.js";
 import type { WorkspaceClient } from "../api/client/workspace-client.js";
 import type { ImageDetails } from "../api/image-details.js";
 import { collectUpload } from "../api/upload/collect-upload.js";
@@ -70,6 +71,8 @@ export class Workspace {
     const client = localWorkspaceClient({
       store,
       settings: readConfig(env).parse,
+      // As the CLI: a conda definition is locked at registration when its channels answer.
+      lockResolver: channelLockResolver({ env }),
       ...(registry === undefined || registry === "" ? {} : { registry }),
     });
     return Workspace.#checked(client, options.name ?? DEFAULT_WORKSPACE);
