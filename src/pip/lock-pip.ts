@@ -7,7 +7,8 @@
  */
 import { stripUrlCredentials } from "../spec/definition-hash.js";
 import type { Definition } from "../spec/definition.js";
-import type { LockedPipPackage } from "../spec/lock.js";
+import type { Lock, LockedPipPackage } from "../spec/lock.js";
+import { normalizePipName } from "../spec/pep503.js";
 
 export type PipLockResult =
   | { readonly kind: "locked"; readonly pip: readonly LockedPipPackage[] }
@@ -23,11 +24,6 @@ export interface LockPipOptions {
 
 const EXACT_PIN = /^([A-Za-z0-9](?:[A-Za-z0-9._-]*[A-Za-z0-9])?)\s*===?\s*([A-Za-z0-9.+!_-]+)$/;
 const PURE_TAGS = new Set(["py3-none-any", "py2.py3-none-any"]);
-
-/** PEP 503 name normalisation. */
-export function normalizeProjectName(name: string): string {
-  return name.toLowerCase().replace(/[-_.]+/g, "-");
-}
 
 /** The requirement lines and index URLs a definition gives pip (envforge `pip:` and conda's). */
 export function pipInputs(definition: Definition): {
@@ -69,7 +65,7 @@ export async function lockPip(options: LockPipOptions): Promise<PipLockResult> {
         `pip requirement ${JSON.stringify(requirement)} is not an exact pin (name==version); only those are locked at registration so far`,
       );
     }
-    pins.push({ name: normalizeProjectName(match[1]), version: match[2] });
+    pins.push({ name: normalizePipName(match[1]), version: match[2] });
   }
   const locked: LockedPipPackage[] = [];
   for (const pin of pins) {
@@ -116,7 +112,7 @@ async function findWheel(
     for (const link of links(html)) {
       const wheel = /^(.+?)-([^-]+)-((?:[^-]+)-(?:[^-]+)-(?:[^-]+))\.whl$/.exec(link.file);
       if (wheel?.[1] === undefined || wheel[2] === undefined || wheel[3] === undefined) continue;
-      if (normalizeProjectName(wheel[1]) !== pin.name || wheel[2] !== pin.version) continue;
+      if (normalizePipName(wheel[1]) !== pin.name || wheel[2] !== pin.version) continue;
       if (!PURE_TAGS.has(wheel[3])) continue;
       const url = new URL(link.href, target);
       const sha256 = /(?:^|&)sha256=([0-9a-f]{64})(?:&|$)/.exec(url.hash.slice(1))?.[1];
@@ -169,4 +165,10 @@ function withoutCredentials(url: string): {
 
 function unavailable(reason: string): PipLockResult {
   return { kind: "unavailable", reason };
+}
+
+/** The lock with its pip part filled in, on every platform (pip wheels here are pure Python). */
+export function withLockedPip(lock: Lock, pip: readonly LockedPipPackage[]): Lock {
+  if (pip.length === 0) return lock;
+  return { ...lock, platforms: lock.platforms.map((platform) => ({ ...platform, pip })) };
 }

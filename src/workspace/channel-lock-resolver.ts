@@ -15,7 +15,7 @@ import { workerRattlerSolver } from "../conda/rattler-solver.js";
 import type { RattlerSolver } from "../conda/rattler-solver.js";
 import { ExternalError, ValidationError } from "../errors/index.js";
 import { readConfig } from "../host/config.js";
-import { lockPip } from "../pip/lock-pip.js";
+import { lockPip, withLockedPip } from "../pip/lock-pip.js";
 import type { Definition } from "../spec/definition.js";
 import type { LockResolution, ResolveLock } from "./lock-resolver.js";
 
@@ -79,14 +79,7 @@ export function channelLockResolver(options: ChannelLockResolverOptions): Channe
         ...(options.fetch === undefined ? {} : { fetch: options.fetch }),
       });
       if (pip.kind === "unavailable") return unavailable(pip.reason);
-      if (pip.pip.length === 0) return { kind: "locked", lock };
-      return {
-        kind: "locked",
-        lock: {
-          ...lock,
-          platforms: lock.platforms.map((platform) => ({ ...platform, pip: pip.pip })),
-        },
-      };
+      return { kind: "locked", lock: withLockedPip(lock, pip.pip) };
     } catch (error) {
       if (error instanceof ExternalError) return unavailable(error.message);
       throw error;

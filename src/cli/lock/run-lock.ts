@@ -9,6 +9,7 @@ import { lockDefinition } from "../../conda/lock-definition.js";
 import { formatLockFile, LOCK_FILE_NAME, parseLockFile } from "../../conda/lock-file.js";
 import { NotFoundError, ValidationError } from "../../errors/index.js";
 import { readConfig } from "../../host/config.js";
+import { lockPip, withLockedPip } from "../../pip/lock-pip.js";
 import type { Definition } from "../../spec/definition.js";
 import { definitionHash, stripUrlCredentials } from "../../spec/definition-hash.js";
 import type { Lock } from "../../spec/lock.js";
@@ -50,7 +51,7 @@ export async function runLock(file: string, options: LockCommandOptions, io: Cli
   }
 
   const started = performance.now();
-  const lock =
+  const condaLock =
     options.import === undefined
       ? await lockDefinition({
           definition,
@@ -71,6 +72,7 @@ export async function runLock(file: string, options: LockCommandOptions, io: Cli
           },
         })
       : await importLock(options.import, definition, options, io);
+  const lock = await withPip(condaLock, definition, options, io);
   const seconds = Math.round(performance.now() - started) / 1000;
 
   if (options.export === "explicit") {
@@ -193,4 +195,23 @@ async function writeAtomically(path: string, text: string): Promise<void> {
   } finally {
     await rm(temporary, { force: true });
   }
+}
+
+/**
+ * Adds the pip part (exact pins from their index). What cannot be locked is said, not hidden:
+ * the lock is still written for its conda part, and a build from it will ask for the pip part.
+ */
+async function withPip(
+  lock: Lock,
+  definition: Definition,
+  options: LockCommandOptions,
+  io: CliIo,
+): Promise<Lock> {
+  if (options.offline) return lock;
+  const pip = await lockPip({ definition });
+  if (pip.kind === "unavailable") {
+    io.stderr.write(`warning: pip requirements not locked: ${pip.reason}\n`);
+    return lock;
+  }
+  return withLockedPip(lock, pip.pip);
 }
