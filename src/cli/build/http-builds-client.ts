@@ -95,7 +95,7 @@ export function httpBuildsClient(options: {
           `${ws(input.workspace)}/builds/${encodeURIComponent(input.id)}`,
         )
       ).value,
-    async listBuilds(input) {
+    async listBuilds(input = {}) {
       const query = new URLSearchParams();
       if (input.name !== undefined) query.set("name", input.name);
       if (input.limit !== undefined) query.set("limit", String(input.limit));
