@@ -8,6 +8,7 @@ import type { PythonEnvironment } from "../recipe/index.js";
 import { imageName, registryHostOf } from "../spec/image-hash.js";
 import type { Lock } from "../spec/lock.js";
 import type { EnvironmentVersion } from "../workspace/index.js";
+import type { Build } from "../workspace/build-api.js";
 
 export interface ImageDetails {
   readonly workspace: string;
@@ -15,12 +16,8 @@ export interface ImageDetails {
   readonly version: number;
   readonly definitionHash: string;
   readonly imageHash: string;
-  readonly image: {
-    /** `<registry>/envforge_<32 hex>`, e.g. `127.0.0.1:5000/envforge/envforge_<32 hex>` */
-    readonly name: string;
-    readonly registry: string | null;
-    readonly digest: string | null;
-  };
+  /** `<registry>/envforge_<32 hex>`, its registry host, and the digest once built. */
+  readonly image: Build["image"];
   readonly existsInRegistry: boolean;
   readonly ingredients: {
     readonly dockerfile: string;
