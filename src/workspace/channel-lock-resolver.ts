@@ -14,6 +14,8 @@ import { RepodataMemory } from "../conda/repodata-cache.js";
 import { workerRattlerSolver } from "../conda/rattler-solver.js";
 import type { RattlerSolver } from "../conda/rattler-solver.js";
 import { ExternalError, ValidationError } from "../errors/index.js";
+import { openRegistry } from "../image/index.js";
+import type { Registry } from "../image/index.js";
 import { readConfig } from "../host/config.js";
 import { lockPip, withLockedPip } from "../pip/lock-pip.js";
 import type { Definition } from "../spec/definition.js";
@@ -40,6 +42,7 @@ export function channelLockResolver(options: ChannelLockResolverOptions): Channe
   const channelConfig = channelConfigFromEnv(options.env);
   const cacheDir = join(readConfig(options.env).home, "cache", "repodata");
   const memory = options.keepRepodata === true ? new RepodataMemory() : undefined;
+  const registry = openRegistry({ env: options.env, timeoutMs: options.timeoutMs ?? 30_000 });
   let solver: RattlerSolver | undefined;
   let closed = false;
 
@@ -79,7 +82,14 @@ export function channelLockResolver(options: ChannelLockResolverOptions): Channe
         ...(options.fetch === undefined ? {} : { fetch: options.fetch }),
       });
       if (pip.kind === "unavailable") return unavailable(pip.reason);
-      return { kind: "locked", lock: withLockedPip(lock, pip.pip) };
+      const baseImageDigest = await pinnedBase(definition, registry);
+      return {
+        kind: "locked",
+        lock: {
+          ...withLockedPip(lock, pip.pip),
+          ...(baseImageDigest === undefined ? {} : { baseImageDigest }),
+        },
+      };
     } catch (error) {
       if (error instanceof ExternalError) return unavailable(error.message);
       throw error;
@@ -99,4 +109,23 @@ export function channelLockResolver(options: ChannelLockResolverOptions): Channe
 
 function unavailable(reason: string): LockResolution {
   return { kind: "unavailable", reason };
+}
+
+/**
+ * The base image's digest, so the lock (and with it the image hash) names the exact base and a
+ * build pins `FROM …@sha256:`: a tag that moves later gives a new image, never a stale cache hit.
+ * Best effort: an image on a registry envforge cannot reach (or a short Docker Hub name, with no
+ * registry to ask here) stays unpinned, as the base of a Dockerfile always is.
+ */
+async function pinnedBase(definition: Definition, registry: Registry): Promise<string | undefined> {
+  const { base } = definition;
+  if (base.kind !== "image" || base.image.registry === undefined) return undefined;
+  if (base.image.digest !== undefined) return base.image.digest;
+  try {
+    const status = await registry.manifestExists(base.image);
+    return status.exists ? status.digest : undefined;
+  } catch (error) {
+    if (error instanceof ExternalError) return undefined;
+    throw error;
+  }
 }
