@@ -100,7 +100,7 @@ export function sha256Hex(text: string): string {
 
 /**
  * Removes credentials from every URL in `text`: `user:password@` after a scheme, and the
- * anaconda.org style `/t/<token>/` path segment (conda strips it the same way). Credentials
+ * hosted-channel style `/t/<token>/` path segment (conda strips it the same way). Credentials
  * choose who may read an index, not what it serves, so they never change the image.
  */
 export function stripUrlCredentials(text: string): string {

@@ -1,7 +1,8 @@
 /**
  * Container image references, `[registry[:port]/]repository[:tag][@digest]`, with the grammar of
  * Docker's distribution/reference (https://github.com/distribution/reference/blob/main/reference.go).
- * Kept as written (no `docker.io/library/` expansion) so that format(parse(x)) === x.
+ * Kept as written (a short name is not expanded to the default registry's `library/` path) so
+ * that format(parse(x)) === x.
  */
 import type { Location } from "../errors/index.js";
 import { ValidationError } from "../errors/index.js";
