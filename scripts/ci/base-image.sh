@@ -5,10 +5,10 @@
 # first. Idempotent and quick on a rerun: nothing is done when the registry has the tag, and
 # debootstrap is skipped when the tarball is cached. Quiet on success (one line with timings).
 set -euo pipefail
+. "$(dirname "$0")/lib.sh"
+ci_start base-image base-image.log
 
 CACHE=${ENVFORGE_CI_CACHE:-/var/cache/envforge-ci}
-LOG_DIR=/var/log/envforge-ci
-LOG=$LOG_DIR/base-image.log
 REGISTRY=127.0.0.1:5000
 REPOSITORY=envforge/debian
 TAG=bookworm
@@ -19,31 +19,9 @@ TARBALL=$CACHE/debian-$SUITE-minbase.tar
 DOCKER=/usr/bin/docker
 MANIFEST_TYPES="application/vnd.oci.image.manifest.v1+json,application/vnd.oci.image.index.v1+json,application/vnd.docker.distribution.manifest.v2+json,application/vnd.docker.distribution.manifest.list.v2+json"
 
-mkdir -p "$LOG_DIR" "$CACHE"
-: >"$LOG"
-t0=$(date +%s%N)
+mkdir -p "$CACHE"
 t_step=$t0
 timings=()
-
-fail() {
-  echo "base-image: FAILED: $1" >&2
-  [ -s "$LOG" ] && { echo "--- tail of $LOG" >&2; tail -n 30 "$LOG" >&2; }
-  exit 1
-}
-
-seconds_since() { awk -v a="$1" -v b="$(date +%s%N)" 'BEGIN { printf "%.1f s", (b - a) / 1e9 }'; }
-
-step_done() {
-  timings+=("$1 $(seconds_since "$t_step")")
-  t_step=$(date +%s%N)
-}
-
-apt_install() {
-  local apt=(apt-get -o DPkg::Lock::Timeout=600 -y -q --no-install-recommends)
-  DEBIAN_FRONTEND=noninteractive "${apt[@]}" install "$@" >>"$LOG" 2>&1 && return 0
-  apt-get -o DPkg::Lock::Timeout=600 -q update >>"$LOG" 2>&1 || return 1
-  DEBIAN_FRONTEND=noninteractive "${apt[@]}" install "$@" >>"$LOG" 2>&1
-}
 
 # Digest of the tag in the registry, empty when the registry does not have it.
 registry_digest() {

@@ -4,39 +4,16 @@
 # already answers on the socket is reused. Quiet on success (one line); on failure prints the
 # tail of its log.
 set -euo pipefail
+. "$(dirname "$0")/lib.sh"
+ci_start docker docker-setup.log
 
 SOCK=/var/run/docker.sock
 PIDFILE=/var/run/docker.pid
-LOG_DIR=/var/log/envforge-ci
-LOG=$LOG_DIR/docker-setup.log
 DOCKERD_LOG=$LOG_DIR/dockerd.log
 WAIT_SECONDS=${ENVFORGE_CI_DOCKER_WAIT:-60}
 
-mkdir -p "$LOG_DIR"
-: >"$LOG"
-t0=$(date +%s%N)
-
-fail() {
-  echo "docker: FAILED: $1" >&2
-  for file in "$LOG" "${2:-}"; do
-    [ -n "$file" ] && [ -s "$file" ] && { echo "--- tail of $file" >&2; tail -n 30 "$file" >&2; }
-  done
-  exit 1
-}
-
-elapsed() { awk -v a="$t0" -v b="$(date +%s%N)" 'BEGIN { printf "%.1f s", (b - a) / 1e9 }'; }
-
 engine_answers() {
   curl -sf --max-time 2 --unix-socket "$SOCK" http://localhost/_ping >/dev/null 2>&1
-}
-
-apt_install() {
-  # Another helper or CI step may hold the dpkg lock: wait for it instead of failing. Stale
-  # package lists are refreshed once, only when an install fails.
-  local apt=(apt-get -o DPkg::Lock::Timeout=600 -y -q --no-install-recommends)
-  DEBIAN_FRONTEND=noninteractive "${apt[@]}" install "$@" >>"$LOG" 2>&1 && return 0
-  apt-get -o DPkg::Lock::Timeout=600 -q update >>"$LOG" 2>&1 || return 1
-  DEBIAN_FRONTEND=noninteractive "${apt[@]}" install "$@" >>"$LOG" 2>&1
 }
 
 if engine_answers; then

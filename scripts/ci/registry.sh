@@ -7,36 +7,16 @@
 # where the tests read them. Idempotent: a registry that already answers correctly is reused,
 # whoever started it. Quiet on success (one line); on failure prints the tail of the logs.
 set -euo pipefail
+. "$(dirname "$0")/lib.sh"
+ci_start registry registry-setup.log
 
 CACHE=${ENVFORGE_CI_CACHE:-/var/cache/envforge-ci}
-LOG_DIR=/var/log/envforge-ci
-LOG=$LOG_DIR/registry-setup.log
 PLAIN_ADDR=127.0.0.1:5000
 AUTH_ADDR=127.0.0.1:5001
 AUTH_DIR=$CACHE/registry-auth
 CREDENTIALS=$AUTH_DIR/credentials.json
 WAIT_SECONDS=${ENVFORGE_CI_REGISTRY_WAIT:-30}
-
-mkdir -p "$LOG_DIR" "$CACHE"
-: >"$LOG"
-t0=$(date +%s%N)
-
-fail() {
-  echo "registry: FAILED: $1" >&2
-  for file in "$LOG" "${2:-}"; do
-    [ -n "$file" ] && [ -s "$file" ] && { echo "--- tail of $file" >&2; tail -n 30 "$file" >&2; }
-  done
-  exit 1
-}
-
-elapsed() { awk -v a="$t0" -v b="$(date +%s%N)" 'BEGIN { printf "%.1f s", (b - a) / 1e9 }'; }
-
-apt_install() {
-  local apt=(apt-get -o DPkg::Lock::Timeout=600 -y -q --no-install-recommends)
-  DEBIAN_FRONTEND=noninteractive "${apt[@]}" install "$@" >>"$LOG" 2>&1 && return 0
-  apt-get -o DPkg::Lock::Timeout=600 -q update >>"$LOG" 2>&1 || return 1
-  DEBIAN_FRONTEND=noninteractive "${apt[@]}" install "$@" >>"$LOG" 2>&1
-}
+mkdir -p "$CACHE"
 
 # Status of GET /v2/ on ADDR, with the test user's credentials when a second argument is given.
 # The password goes to curl on stdin, never on its command line (visible to every process).
