@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
-import { ValidationError } from "../errors/index.js";
 import { channelAllowList, channelConfigFromEnv, resolveChannels } from "./channels.js";
 import type { ChannelConfig } from "./channels.js";
+import { problemsOf } from "../../test/support/problems.js";
 
 const config: ChannelConfig = {
   urls: { defaults: "http://127.0.0.1:9001/defaults", pytorch: "http://127.0.0.1:9001/pt/" },
@@ -14,16 +14,6 @@ function resolveOne(name: string, options: Partial<ChannelConfig> = {}) {
     baseDir: "/srv/envs",
   });
   return channel;
-}
-
-function problemsOf(run: () => unknown): string[] {
-  try {
-    run();
-  } catch (error) {
-    if (error instanceof ValidationError) return error.message.split("\n");
-    throw error;
-  }
-  throw new Error("expected a ValidationError");
 }
 
 describe("resolveChannels", () => {

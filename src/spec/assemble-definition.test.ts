@@ -1,5 +1,4 @@
 import { describe, expect, it } from "vitest";
-import { ValidationError } from "../errors/index.js";
 import {
   assembleDefinition,
   definitionFromBuildContext,
@@ -9,6 +8,7 @@ import {
   definitionFromPip,
 } from "./assemble-definition.js";
 import type { CondaEnvironment, ParseSettings, PipRequirements } from "./definition.js";
+import { problemsOf } from "../../test/support/problems.js";
 
 const SETTINGS: ParseSettings = {
   defaultBaseImage: "127.0.0.1:5000/envforge/debian:bookworm",
@@ -58,16 +58,6 @@ const PIP: PipRequirements = {
   findLinks: [],
   pre: false,
 };
-
-function problemsOf(run: () => unknown): string[] {
-  try {
-    run();
-  } catch (error) {
-    if (error instanceof ValidationError) return error.message.split("\n");
-    throw error;
-  }
-  throw new Error("expected a ValidationError");
-}
 
 describe("definitionFromConda", () => {
   it("keeps a conda spec that names python and puts it on the default base image", () => {

@@ -1,7 +1,6 @@
 import { readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
-import { ValidationError } from "../errors/index.js";
 import { definitionFromConda, definitionFromPip } from "./assemble-definition.js";
 import {
   AZUREML_V1_CONDA_FILE,
@@ -14,6 +13,7 @@ import type { AzureMlV1Files } from "./azureml-v1.js";
 import { parseCondaEnvironment } from "./conda-environment.js";
 import type { ParseSettings } from "./definition.js";
 import { definitionHash } from "./definition-hash.js";
+import { problemsOf } from "../../test/support/problems.js";
 
 const SETTINGS: ParseSettings = {
   defaultBaseImage: "127.0.0.1:5000/envforge/debian:bookworm",
@@ -38,16 +38,6 @@ function environmentWith(patch: Record<string, unknown>): AzureMlV1Files {
   return {
     environment: { path: "azureml_environment.json", text: JSON.stringify(json, null, 4) },
   };
-}
-
-function problemsOf(run: () => unknown): string[] {
-  try {
-    run();
-  } catch (error) {
-    if (error instanceof ValidationError) return error.message.split("\n");
-    throw error;
-  }
-  throw new Error("expected a ValidationError");
 }
 
 describe("definitionFromAzureMlV1", () => {

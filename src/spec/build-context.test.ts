@@ -1,6 +1,5 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { ValidationError } from "../errors/index.js";
 import type { ContextEntry } from "./build-context.js";
 import {
   dockerignoreMatcher,
@@ -8,6 +7,7 @@ import {
   resolveLinkTarget,
   selectContextFiles,
 } from "./build-context.js";
+import { problemsOf } from "../../test/support/problems.js";
 
 function file(path: string, extra: Partial<ContextEntry> = {}): ContextEntry {
   return { path, type: "file", size: 1, sha256: `sha256:${path.length}`, mode: 0o644, ...extra };
@@ -22,16 +22,6 @@ function link(path: string, linkTarget: string): ContextEntry {
     mode: 0o777,
     linkTarget,
   };
-}
-
-function problemsOf(run: () => unknown): string[] {
-  try {
-    run();
-  } catch (error) {
-    if (error instanceof ValidationError) return error.message.split("\n");
-    throw error;
-  }
-  throw new Error("expected a ValidationError");
 }
 
 describe("normalizeContextPath", () => {
