@@ -25,6 +25,12 @@ seconds_since() { awk -v a="$1" -v b="$(date +%s%N)" 'BEGIN { printf "%.1f s", (
 
 elapsed() { seconds_since "$t0"; }
 
+# step_done NAME: appends "NAME <seconds since the last step>" to the caller's timings array.
+step_done() {
+  timings+=("$1 $(seconds_since "${t_step:-$t0}")")
+  t_step=$(date +%s%N)
+}
+
 apt_install() {
   # Another CI step may hold the dpkg lock: wait for it instead of failing. Stale package lists
   # are refreshed once, only when an install fails.
