@@ -14,6 +14,7 @@ import { dockerClient, removeImage } from "../test/support/docker.js";
 import {
   dockerProblem,
   pipIndexProblem,
+  PLAIN_REGISTRY,
   prepareSeedFlow,
   registryProblem,
 } from "./support/seed-flow-setup.js";
@@ -55,7 +56,7 @@ if (problem !== undefined) {
   process.stderr.write(`seed-flow: ${problem}\n`);
   process.exit(1);
 }
-process.stderr.write("Docker engine, registry 127.0.0.1:5000 and Debian's wheels are there\n");
+process.stderr.write(`Docker engine, registry ${PLAIN_REGISTRY} and Debian's wheels are there\n`);
 
 stage("loopback channel, pip index and python base image");
 const setup = await prepareSeedFlow({ report: (line) => process.stderr.write(`${line}\n`) });

@@ -22,6 +22,7 @@ import type { SeedChannel } from "../../test/support/seed-channel.js";
 export { pipIndexProblem } from "../../test/support/pip-index.js";
 export { dockerProblem } from "../../test/support/docker.js";
 export { PLAIN_REGISTRY, registryProblem } from "../../test/support/registry.js";
+import { PLAIN_REGISTRY } from "../../test/support/registry.js";
 
 /** The image's interpreter (Debian bookworm: 3.11.2); the shims hand every call to it. */
 const IMAGE_PYTHON = "/usr/bin/python3";
@@ -65,7 +66,7 @@ export interface SeedFlowSetup {
 }
 
 export interface SeedFlowOptions {
-  /** Images go to `<registry>/envforge_<image hash>`; default `127.0.0.1:5000/envforge`. */
+  /** Images go to `<registry>/envforge_<image hash>`; default `<PLAIN_REGISTRY>/envforge`. */
   readonly registry?: string;
   /** Told what is being prepared (the python image's first build takes about a minute). */
   readonly report?: (line: string) => void;
@@ -120,7 +121,7 @@ export async function prepareSeedFlow(options: SeedFlowOptions = {}): Promise<Se
     const env: NodeJS.ProcessEnv = {
       ENVFORGE_HOME: join(dir, "home"),
       ENVFORGE_CONFIG: join(dir, "no-config.yaml"),
-      ENVFORGE_REGISTRY: options.registry ?? "127.0.0.1:5000/envforge",
+      ENVFORGE_REGISTRY: options.registry ?? `${PLAIN_REGISTRY}/envforge`,
       HOME: dir,
       PATH: process.env["PATH"] ?? "/usr/bin:/bin",
     };

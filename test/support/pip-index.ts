@@ -7,8 +7,9 @@ import { createHash } from "node:crypto";
 import { readFile, readdir } from "node:fs/promises";
 import { createServer } from "node:http";
 import { join } from "node:path";
+import { CI_CACHE } from "./registry.js";
 
-export const WHEELS_DIR = process.env["ENVFORGE_TEST_WHEELS"] ?? "/var/cache/envforge-ci/wheels";
+export const WHEELS_DIR = process.env["ENVFORGE_TEST_WHEELS"] ?? join(CI_CACHE, "wheels");
 
 export interface PipIndex {
   /** `http://127.0.0.1:<port>/simple` (without credentials). */

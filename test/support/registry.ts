@@ -10,12 +10,15 @@ import { createServer } from "node:net";
 import path from "node:path";
 import { z } from "zod";
 
-export const PLAIN_REGISTRY = "127.0.0.1:5000";
-export const AUTH_REGISTRY = "127.0.0.1:5001";
+/** scripts/ci/cold-check.sh points these at scratch registries; everything else uses the defaults. */
+export const PLAIN_REGISTRY = process.env["ENVFORGE_CI_REGISTRY"] ?? "127.0.0.1:5000";
+export const AUTH_REGISTRY = process.env["ENVFORGE_CI_AUTH_REGISTRY"] ?? "127.0.0.1:5001";
+/** The engine scripts' cache folder (scripts/ci/*.sh: ENVFORGE_CI_CACHE). */
+export const CI_CACHE = process.env["ENVFORGE_CI_CACHE"] ?? "/var/cache/envforge-ci";
 /** Written by scripts/ci/registry.sh, readable by root only. */
 export const AUTH_CREDENTIALS_FILE =
   process.env["ENVFORGE_TEST_REGISTRY_CREDENTIALS"] ??
-  "/var/cache/envforge-ci/registry-auth/credentials.json";
+  path.join(CI_CACHE, "registry-auth/credentials.json");
 export const REGISTRY_BINARY = "/usr/bin/docker-registry";
 /** Made and pushed by scripts/ci/base-image.sh (debootstrap minbase). */
 export const BASE_IMAGE = `${PLAIN_REGISTRY}/envforge/debian:bookworm`;

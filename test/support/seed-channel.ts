@@ -1,6 +1,7 @@
 /**
- * A conda channel on 127.0.0.1 for build tests: the real zlib-1.2.11 (linux-64, from
- * ../shared/testdata) and small python-less packages made here: `envforge-hello`, a shell
+ * A conda channel on 127.0.0.1 for build tests and the seed flow: the real zlib-1.2.11 (linux-64,
+ * shipped in test/fixtures/conda so the seed flow needs nothing beside the repository) and small
+ * python-less packages made here: `envforge-hello`, a shell
  * script in bin/ whose text holds the prefix placeholder (so the image proves it was linked for
  * its own prefix), and `seed-alpha` in two versions (a data file) to change one package at a time.
  */
@@ -20,6 +21,8 @@ import type { BuiltTestPackage, TestPackageSpec } from "./conda-packages.js";
 
 export const REPO_ROOT = resolve(import.meta.dirname, "../..");
 export const TESTDATA = resolve(REPO_ROOT, "../shared/testdata");
+/** Small real packages that ship with the repository (see its README). */
+export const FIXTURE_PACKAGES = resolve(REPO_ROOT, "test/fixtures/conda");
 const ZLIB = "zlib-1.2.11-h7b6447c_3.tar.bz2";
 
 /** Text of bin/envforge-hello before linking; the placeholder becomes the image's prefix. */
@@ -85,7 +88,7 @@ export async function startSeedChannel(options: SeedChannelOptions = {}): Promis
     }
     for (const spec of options.extra ?? []) await make(spec);
     await mkdir(join(dir, "linux-64"), { recursive: true });
-    await copyFile(join(TESTDATA, "packages/conda", ZLIB), join(dir, "linux-64", ZLIB));
+    await copyFile(join(FIXTURE_PACKAGES, ZLIB), join(dir, "linux-64", ZLIB));
     const zlibBytes = await readFile(join(dir, "linux-64", ZLIB));
     const zlib: LockedCondaPackage = {
       name: "zlib",
