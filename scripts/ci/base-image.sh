@@ -9,7 +9,7 @@ set -euo pipefail
 ci_start base-image base-image.log
 
 CACHE=${ENVFORGE_CI_CACHE:-/var/cache/envforge-ci}
-REGISTRY=127.0.0.1:5000
+REGISTRY=${ENVFORGE_CI_REGISTRY:-127.0.0.1:5000}
 REPOSITORY=envforge/debian
 TAG=bookworm
 IMAGE=$REGISTRY/$REPOSITORY:$TAG

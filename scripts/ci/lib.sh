@@ -1,8 +1,11 @@
 # Shared by the engine scripts (sourced, not run): one log per script under $LOG_DIR, a FAILED
 # line with the log's tail, timings, and apt installs that wait for the dpkg lock.
 # Use: `. "$(dirname "$0")/lib.sh"; ci_start NAME LOG_FILE_NAME`.
+# The folders and addresses come from the environment, so cold-check.sh can run the same scripts
+# against a scratch cache and scratch registries: ENVFORGE_CI_CACHE, ENVFORGE_CI_LOG_DIR,
+# ENVFORGE_CI_REGISTRY (plain, 127.0.0.1:5000) and ENVFORGE_CI_AUTH_REGISTRY (127.0.0.1:5001).
 
-LOG_DIR=/var/log/envforge-ci
+LOG_DIR=${ENVFORGE_CI_LOG_DIR:-/var/log/envforge-ci}
 
 ci_start() {
   CI_NAME=$1

@@ -11,8 +11,8 @@ set -euo pipefail
 ci_start registry registry-setup.log
 
 CACHE=${ENVFORGE_CI_CACHE:-/var/cache/envforge-ci}
-PLAIN_ADDR=127.0.0.1:5000
-AUTH_ADDR=127.0.0.1:5001
+PLAIN_ADDR=${ENVFORGE_CI_REGISTRY:-127.0.0.1:5000}
+AUTH_ADDR=${ENVFORGE_CI_AUTH_REGISTRY:-127.0.0.1:5001}
 AUTH_DIR=$CACHE/registry-auth
 CREDENTIALS=$AUTH_DIR/credentials.json
 WAIT_SECONDS=${ENVFORGE_CI_REGISTRY_WAIT:-30}
@@ -31,7 +31,8 @@ v2_status() {
 
 json_field() { sed -n "s/.*\"$2\": *\"\([^\"]*\)\".*/\1/p" "$1" | head -n 1; }
 
-# start NAME ADDR CONFIG_EXTRA: writes DIR/config.yml and runs docker-registry in the background.
+# start NAME ADDR CONFIG_EXTRA: writes DIR/config.yml and runs docker-registry in the background,
+# its pid in DIR/pid (cold-check.sh stops its scratch registries by it).
 start_registry() {
   local name=$1 addr=$2 extra=$3 dir=$CACHE/$1
   mkdir -p "$dir/data"
@@ -49,6 +50,7 @@ http:
 $extra
 EOF
   setsid nohup /usr/bin/docker-registry serve "$dir/config.yml" >"$LOG_DIR/$name.log" 2>&1 </dev/null &
+  echo $! >"$dir/pid"
   echo $!
 }
 
