@@ -34,7 +34,11 @@ export async function pipIndexProblem(): Promise<string | undefined> {
 }
 
 export async function startPipIndex(
-  options: { readonly login?: { readonly user: string; readonly password: string } } = {},
+  options: {
+    readonly login?: { readonly user: string; readonly password: string };
+    /** Default 0: any free port. */
+    readonly port?: number;
+  } = {},
 ): Promise<PipIndex> {
   const wheels = new Map<string, { file: string; bytes: Buffer; sha256: string }[]>();
   for (const file of (await readdir(WHEELS_DIR)).filter((name) => name.endsWith(".whl")).sort()) {
@@ -85,7 +89,10 @@ export async function startPipIndex(
     else answer(404, "not found");
   });
   // 0.0.0.0 is not needed: builds use host networking, so the build reaches 127.0.0.1.
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  await new Promise<void>((resolve, reject) => {
+    server.once("error", reject);
+    server.listen(options.port ?? 0, "127.0.0.1", resolve);
+  });
   const address = server.address();
   const port = typeof address === "object" && address !== null ? address.port : 0;
   return {

@@ -46,11 +46,16 @@ export interface SeedChannelOptions {
   readonly nonce?: string;
   /** More packages for the channel (e.g. a large one for benchmarks), as `.tar.bz2`. */
   readonly extra?: readonly TestPackageSpec[];
+  /** Default 0: any free port. */
+  readonly port?: number;
 }
 
 export async function startSeedChannel(options: SeedChannelOptions = {}): Promise<SeedChannel> {
   const dir = await mkdtemp(join(tmpdir(), "envforge-seed-channel-"));
-  const server = await startChannelServer({ root: dir });
+  const server = await startChannelServer({
+    root: dir,
+    ...(options.port === undefined ? {} : { port: options.port }),
+  });
   try {
     const built: BuiltTestPackage[] = [];
     const packages = new Map<string, LockedCondaPackage>();
