@@ -116,23 +116,29 @@ describe("contextTar", () => {
     expect(entries.find((e) => e.name.endsWith("bin/tool"))?.body).toBe("#!/bin/sh\necho hi\n");
   });
 
-  it("reads the user's listed files and refuses one that changed since it was listed", async () => {
-    const user = join(root, "user");
-    await mkdir(user, { recursive: true });
-    await writeFile(join(user, "Dockerfile"), "FROM x\n");
-    const listed = (size: number): ContextItem => ({
+  it("writes the user's listed files from their verified bytes, never from a folder", async () => {
+    const listed = (content: ReadonlyMap<string, Uint8Array>): ContextItem => ({
       kind: "listed",
-      root: user,
-      files: [{ path: "Dockerfile", size, sha256: "sha256:00", mode: 0o644 }],
+      files: [
+        { path: "Dockerfile", size: 7, sha256: "sha256:00", mode: 0o755 },
+        { path: "link", size: 10, sha256: "sha256:01", mode: 0o777, linkTarget: "Dockerfile" },
+      ],
+      content,
     });
-    expect((await entriesOf(await bytesOf([listed(7)]))).map((e) => e.body)).toEqual(["FROM x\n"]);
-    const error = await bytesOf([listed(3)]).then(
+    const entries = await entriesOf(
+      await bytesOf([listed(new Map([["Dockerfile", Buffer.from("FROM x\n")]]))]),
+    );
+    expect(entries.map((e) => [e.name, e.type, e.mode.toString(8), e.body])).toEqual([
+      ["Dockerfile", "file", "755", "FROM x\n"],
+      ["link", "symlink", "777", ""],
+    ]);
+    const error = await bytesOf([listed(new Map())]).then(
       () => undefined,
       (e: unknown) => e,
     );
     expect(error).toBeInstanceOf(ValidationError);
     expect((error as ValidationError).message).toBe(
-      "Dockerfile: build context: the file changed since the definition was read (found 7 bytes; allowed: 3 bytes, as registered)",
+      "Dockerfile: build context: the file's verified content was not given to the build",
     );
   });
 

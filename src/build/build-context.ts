@@ -18,14 +18,22 @@ export type ContextItem =
   | { readonly kind: "text"; readonly path: string; readonly content: string }
   /** A folder on disk placed at `path/` with everything under it (a conda group). */
   | { readonly kind: "tree"; readonly path: string; readonly dir: string }
-  /** The user's listed build-context files, read from `root`. */
-  | { readonly kind: "listed"; readonly root: string; readonly files: readonly ContextFile[] };
+  /**
+   * The user's listed build-context files with their bytes by path, already verified against
+   * the listing (context-files.ts): a build never reads them from a folder.
+   */
+  | {
+      readonly kind: "listed";
+      readonly files: readonly ContextFile[];
+      readonly content: ReadonlyMap<string, Uint8Array>;
+    };
 
 interface TarItem {
   readonly name: string;
   readonly type: "file" | "directory" | "symlink";
   readonly mode: number;
   readonly text?: string;
+  readonly data?: Uint8Array;
   readonly source?: string;
   readonly size?: number;
   readonly linkname?: string;
@@ -46,7 +54,7 @@ export async function contextEntries(items: readonly ContextItem[]): Promise<Tar
     } else if (item.kind === "tree") {
       entries.push(...(await treeEntries(item.dir, item.path.replace(/\/+$/, ""))));
     } else {
-      entries.push(...(await listedEntries(item.root, item.files)));
+      entries.push(...listedEntries(item.files, item.content));
     }
   }
   entries.sort((a, b) => byCodeUnits(a.name, b.name));
@@ -83,6 +91,12 @@ export function contextTar(options: ContextTarOptions): Readable {
         await addEntry(pack, { ...header, type: "symlink", linkname: entry.linkname ?? "" });
       } else if (entry.text !== undefined) {
         await addEntry(pack, header, Buffer.from(entry.text, "utf8"));
+      } else if (entry.data !== undefined) {
+        await addEntry(
+          pack,
+          header,
+          Buffer.from(entry.data.buffer, entry.data.byteOffset, entry.data.byteLength),
+        );
       } else if (entry.source !== undefined) {
         await addFile(pack, { ...header, size: entry.size ?? 0 }, entry.source);
       }
@@ -150,31 +164,25 @@ async function treeEntries(dir: string, at: string): Promise<TarItem[]> {
   return entries;
 }
 
-async function listedEntries(root: string, files: readonly ContextFile[]): Promise<TarItem[]> {
+function listedEntries(
+  files: readonly ContextFile[],
+  content: ReadonlyMap<string, Uint8Array>,
+): TarItem[] {
   const entries: TarItem[] = [];
   for (const file of files) {
     if (file.linkTarget !== undefined) {
       entries.push({ name: file.path, type: "symlink", mode: 0o777, linkname: file.linkTarget });
       continue;
     }
-    const full = join(root, ...file.path.split("/"));
-    const stats = await lstat(full);
-    if (!stats.isFile() || stats.size !== file.size) {
+    const data = content.get(file.path);
+    if (data === undefined) {
       throw ValidationError.single({
         file: file.path,
         key: "build context",
-        message: "the file changed since the definition was read",
-        found: stats.isFile() ? `${stats.size} bytes` : "not a regular file",
-        allowed: `${file.size} bytes, as registered`,
+        message: "the file's verified content was not given to the build",
       });
     }
-    entries.push({
-      name: file.path,
-      type: "file",
-      mode: file.mode & 0o777,
-      source: full,
-      size: file.size,
-    });
+    entries.push({ name: file.path, type: "file", mode: file.mode & 0o777, data });
   }
   return entries;
 }

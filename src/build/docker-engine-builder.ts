@@ -19,6 +19,7 @@ import { makeRecipe, LAYERS_BASE_ARGUMENT, pipNetrc } from "../recipe/index.js";
 import type { Recipe } from "../recipe/index.js";
 import { contextTar } from "./build-context.js";
 import type { ContextItem } from "./build-context.js";
+import { verifiedContextFiles } from "./context-files.js";
 import { BuildkitLogDecoder } from "./buildkit-log.js";
 import { openBuildkitSession } from "./buildkit-session.js";
 import type { SessionCredentials } from "./buildkit-session.js";
@@ -104,7 +105,7 @@ export class DockerEngineBuilder implements ImageBuilder {
         log.envforge("building the user's Dockerfile on the user's files");
         await this.#engineBuild({
           ...build,
-          items: userItems(request),
+          items: await userItems(request),
           dockerfile: userDockerfilePath(request),
           tag: userTag,
           platform: recipe.dockerPlatform,
@@ -339,9 +340,14 @@ function refuseUnlockedConda(request: BuildRequest, recipe: Recipe): void {
   }
 }
 
-function userItems(request: BuildRequest): ContextItem[] {
+async function userItems(request: BuildRequest): Promise<ContextItem[]> {
   const base = request.definition.base;
-  if (base.kind === "build") return [{ kind: "listed", root: base.contextPath, files: base.files }];
+  if (base.kind === "build") {
+    // From the workspace's content store, verified by sha256: never base.contextPath, which
+    // names a folder on the machine that registered the definition.
+    const content = await verifiedContextFiles(base.files, request.contextContent);
+    return [{ kind: "listed", files: base.files, content }];
+  }
   if (base.kind === "dockerfile")
     return [{ kind: "text", path: "Dockerfile", content: base.dockerfile }];
   return [];

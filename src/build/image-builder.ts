@@ -15,10 +15,18 @@ export interface BuildLogLine {
   readonly text: string;
 }
 
+/** Where a build reads a build context's files: the workspace's content store, never a folder. */
+export interface ContextContentSource {
+  /** The stored bytes of `sha256:<hex>`, not yet verified; undefined when none are stored. */
+  read(sha256: string): Promise<Uint8Array | undefined>;
+}
+
 export interface BuildRequest {
   readonly definition: Definition;
   readonly definitionHash: string;
   readonly lock?: Lock;
+  /** A build-context definition's files; each is verified against its sha256 before use. */
+  readonly contextContent?: ContextContentSource;
   /** e.g. `127.0.0.1:5000/envforge`: the image is `<registry>/envforge_<image hash>`. */
   readonly registry: string;
   /** Aborting cancels the engine build or push; the promise rejects with the signal's reason. */

@@ -103,6 +103,8 @@ export function createBuildWorker(options: BuildWorkerOptions): BuildWorker {
         definition: claimed.definition,
         definitionHash: build.definitionHash,
         ...(claimed.lock === undefined ? {} : { lock: claimed.lock }),
+        // Build contexts come from the store this worker shares, on whichever machine it runs.
+        contextContent: { read: (sha256) => leases.readContextContent(sha256) },
         registry: build.image.registry,
         signal: stop.signal,
         onLog: (line) => log.push(line),

@@ -42,6 +42,8 @@ export interface BuildLeases {
   /** Re-queues (or fails, after the last attempt) builds whose worker stopped renewing. */
   expireLeases(): Promise<readonly Build[]>;
   queuedIds(limit: number): Promise<readonly string[]>;
+  /** A build context file's stored bytes by `sha256:<hex>` (the builder verifies them). */
+  readContextContent(sha256: string): Promise<Uint8Array | undefined>;
 }
 
 export function createBuildLeases(options: {
@@ -136,6 +138,9 @@ export function createBuildLeases(options: {
     },
     queuedIds(limit) {
       return store.read((tx) => tx.queuedBuildIds(limit));
+    },
+    readContextContent(sha256) {
+      return store.read((tx) => tx.getContextContent(sha256));
     },
   };
 }

@@ -4,6 +4,7 @@ export { systemClock, randomId } from "./clock.js";
 export type { WorkspaceStore } from "./store.js";
 export * from "./environment-service.js";
 export type { RegisterEnvironmentInput, RegisterResult } from "./register-environment.js";
+export type { ContextContent } from "./context-content.js";
 export type {
   GetEnvironmentVersionInput,
   ListEnvironmentsInput,

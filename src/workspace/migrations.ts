@@ -18,10 +18,14 @@ export interface Migration {
 export interface ColumnTypes {
   /** A text column that is compared or sorted: byte order on both, never the locale's. */
   readonly key: string;
+  /** Raw bytes. */
+  readonly bytes: string;
 }
 
 export function columnTypes(dialect: SqlDialect): ColumnTypes {
-  return { key: dialect === "postgres" ? 'TEXT COLLATE "C"' : "TEXT" };
+  return dialect === "postgres"
+    ? { key: 'TEXT COLLATE "C"', bytes: "BYTEA" }
+    : { key: "TEXT", bytes: "BLOB" };
 }
 
 export const MIGRATIONS: readonly Migration[] = [
@@ -158,6 +162,20 @@ export const MIGRATIONS: readonly Migration[] = [
         text TEXT NOT NULL,
         created_at TEXT NOT NULL,
         PRIMARY KEY (job_id, seq)
+      )`,
+    ],
+  },
+  {
+    version: 3,
+    name: "build context content, addressed by sha256",
+    // Shared by every workspace and version: the key is the content's own hash, so a file that
+    // many contexts hold is stored once, and a row is never changed after it is written.
+    statements: ({ key, bytes }) => [
+      `CREATE TABLE context_content (
+        sha256 ${key} PRIMARY KEY,
+        size INTEGER NOT NULL CHECK (size >= 0),
+        content ${bytes} NOT NULL,
+        created_at TEXT NOT NULL
       )`,
     ],
   },

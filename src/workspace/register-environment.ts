@@ -20,6 +20,8 @@ import type { Definition } from "../spec/definition.js";
 import { definitionHash } from "../spec/definition-hash.js";
 import type { Lock } from "../spec/lock.js";
 import { isoNow } from "./clock.js";
+import type { ContextContent } from "./context-content.js";
+import { planContextContent, storeContextContent } from "./context-content.js";
 import { needsCondaLock, unlockedWarning } from "./lock-resolver.js";
 import type { EnvironmentVersion } from "./model.js";
 import type { ServiceContext } from "./service-context.js";
@@ -54,6 +56,11 @@ export interface RegisterEnvironmentInput {
   readonly lock?: Lock;
   /** The files the definition was read from (path → text), kept for display. */
   readonly sourceFiles?: Readonly<Record<string, string>>;
+  /**
+   * A build context's file bytes by `sha256:<hex>`, checked against the definition's listing and
+   * stored with the version. Files left out must be stored in the workspace already.
+   */
+  readonly contextContent?: ContextContent;
 }
 
 export interface RegisterResult {
@@ -87,6 +94,7 @@ export async function registerEnvironment(
     });
   }
   problems.throwIfAny();
+  const contextPlan = planContextContent(input.definition, input.contextContent);
   // checkVersionNumber refused anything but a number above.
   const explicit = typeof requested === "number" ? requested : undefined;
 
@@ -126,6 +134,9 @@ export async function registerEnvironment(
   return context.store.write(async (tx) => {
     await requireWorkspace(tx, workspace);
     const environment = await tx.lockEnvironment({ workspace, name, create: true, now });
+    // Also when an existing version is returned: a version stored before contexts were kept as
+    // content gets its files once it is registered again from its folder.
+    await storeContextContent(tx, contextPlan, now);
     const key = { workspace, name };
 
     let version: number;

@@ -6,7 +6,8 @@
 import { InternalError } from "../errors/index.js";
 
 export type SqlDialect = "sqlite" | "postgres";
-export type SqlValue = string | number | null;
+/** Bytes travel as BLOB (SQLite) and BYTEA (PostgreSQL); both drivers take and give Buffers. */
+export type SqlValue = string | number | null | Uint8Array;
 export type SqlRow = Readonly<Record<string, unknown>>;
 
 export interface SqlConnection {
@@ -44,6 +45,12 @@ export function integer(row: SqlRow, column: string): number {
 export function integerOrNull(row: SqlRow, column: string): number | null {
   const value = row[column];
   return value === null || value === undefined ? null : integer(row, column);
+}
+
+export function bytes(row: SqlRow, column: string): Uint8Array {
+  const value = row[column];
+  if (!(value instanceof Uint8Array)) throw badColumn(column, typeof value, "bytes");
+  return value;
 }
 
 /** Flags are stored as 0/1 in both databases (SQLite has no boolean, one schema for both). */

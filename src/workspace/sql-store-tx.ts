@@ -5,6 +5,7 @@
  */
 import { InternalError } from "../errors/index.js";
 import { buildStoreTx } from "./build-store-sql.js";
+import { contextContentStoreTx } from "./context-content-sql.js";
 import { jobStoreTx } from "./job-store-sql.js";
 import type {
   EnvironmentKey,
@@ -54,6 +55,7 @@ export function sqlStoreTx(db: SqlConnection): StoreTx {
   return {
     ...buildStoreTx(db),
     ...jobStoreTx(db),
+    ...contextContentStoreTx(db),
     async insertWorkspace(record) {
       const changed = await db.run(
         "INSERT INTO workspaces (name, description, created_at) VALUES (?, ?, ?) ON CONFLICT (name) DO NOTHING",

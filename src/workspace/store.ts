@@ -4,6 +4,7 @@
  * JSON-valued columns travel as canonical JSON text so both databases keep them byte for byte.
  */
 import type { BuildStoreTx } from "./build-store.js";
+import type { ContextContentStoreTx } from "./context-content-store.js";
 import type { JobStoreTx } from "./job-store.js";
 
 export interface WorkspaceRecord {
@@ -77,7 +78,7 @@ export interface RowCounts {
 }
 
 /** Operations inside one transaction. Every method sees the transaction's own writes. */
-export interface StoreTx extends BuildStoreTx, JobStoreTx {
+export interface StoreTx extends BuildStoreTx, JobStoreTx, ContextContentStoreTx {
   insertWorkspace(record: WorkspaceRecord): Promise<boolean>;
   getWorkspace(name: string): Promise<WorkspaceRecord | undefined>;
   listWorkspaces(): Promise<readonly WorkspaceRecord[]>;

@@ -8,6 +8,7 @@ import { mkdir, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { BuildFailedError } from "../../src/build/image-builder.js";
+import type { ContextContentSource } from "../../src/build/image-builder.js";
 import { definitionHash } from "../../src/spec/definition-hash.js";
 import type { ContextFile, Definition } from "../../src/spec/definition.js";
 import { sha256Of } from "../support/conda-packages.js";
@@ -33,39 +34,46 @@ afterAll(async () => {
   await harness?.cleanup();
 });
 
-async function buildContext(files: Readonly<Record<string, string>>): Promise<Definition["base"]> {
-  const root = join(harness.workDir, `context-${Object.keys(files).length}`);
+/**
+ * A build-context definition whose files exist only as content (as the workspace keeps them):
+ * its contextPath names a folder that does not exist, so a build that read it would fail.
+ */
+function buildContext(files: Readonly<Record<string, string>>): {
+  readonly base: Definition["base"];
+  readonly contextContent: ContextContentSource;
+} {
   const listed: ContextFile[] = [];
-  for (const [path, content] of Object.entries(files).sort(([a], [b]) => (a < b ? -1 : 1))) {
-    await mkdir(join(root, path, ".."), { recursive: true });
-    await writeFile(join(root, path), content);
-    listed.push({
-      path,
-      size: Buffer.byteLength(content),
-      sha256: `sha256:${sha256Of(content)}`,
-      mode: 0o644,
-    });
+  const content = new Map<string, Uint8Array>();
+  for (const [path, text] of Object.entries(files).sort(([a], [b]) => (a < b ? -1 : 1))) {
+    const sha256 = `sha256:${sha256Of(text)}`;
+    listed.push({ path, size: Buffer.byteLength(text), sha256, mode: 0o644 });
+    content.set(sha256, Buffer.from(text));
   }
   return {
-    kind: "build",
-    contextPath: root,
-    dockerfilePath: "Dockerfile",
-    dockerfile: files["Dockerfile"] ?? "",
-    files: listed,
+    base: {
+      kind: "build",
+      contextPath: join(harness.workDir, "no-such-folder"),
+      dockerfilePath: "Dockerfile",
+      dockerfile: files["Dockerfile"] ?? "",
+      files: listed,
+    },
+    contextContent: { read: (sha256) => Promise.resolve(content.get(sha256)) },
   };
 }
 
 describe.skipIf(gate.skip)("Dockerfile and build-context definitions on the Docker engine", () => {
   it("builds the user's context first, so COPY . sees only the user's files", async () => {
     const dockerfile = `FROM ${BASE_IMAGE}\nCOPY . /app/\n`;
+    const context = buildContext({ Dockerfile: dockerfile, "src/main.py": "print('hi')\n" });
     const definition = imageDefinition({
-      base: await buildContext({ Dockerfile: dockerfile, "src/main.py": "print('hi')\n" }),
+      base: context.base,
       variables: { GREETING: 'say "hi" $(not run)' },
     });
     const outcome = harness.track(
       await harness.builder.build({
         definition,
         definitionHash: definitionHash(definition),
+        contextContent: context.contextContent,
         registry: harness.registry,
       }),
     );
@@ -75,6 +83,46 @@ describe.skipIf(gate.skip)("Dockerfile and build-context definitions on the Dock
         'cd /app && find . -type f | sort; echo "$GREETING"',
       ),
     ).toBe(`./Dockerfile\n./src/main.py\nsay "hi" $(not run)\n`);
+  });
+
+  it("refuses a context file whose stored bytes differ from the registered sha256, naming only the file", async () => {
+    const dockerfile = `FROM ${BASE_IMAGE}\nCOPY . /app/\n`;
+    const context = buildContext({ Dockerfile: dockerfile, "data.txt": "registered\n" });
+    const definition = imageDefinition({ base: context.base });
+    // An impostor of the same size under the registered hash: a size check would let it through.
+    const impostor: ContextContentSource = {
+      read: async (sha256) => {
+        const bytes = await context.contextContent.read(sha256);
+        return bytes?.toString() === "registered\n" ? Buffer.from("impostor!!\n") : bytes;
+      },
+    };
+    const error = await harness.builder
+      .build({
+        definition,
+        definitionHash: definitionHash(definition),
+        contextContent: impostor,
+        registry: harness.registry,
+      })
+      .then(
+        () => undefined,
+        (e: unknown) => e,
+      );
+    expect(error).toBeInstanceOf(BuildFailedError);
+    const listed = context.base.kind === "build" ? context.base.files : [];
+    const registered = listed.find((file) => file.path === "data.txt")?.sha256 ?? "";
+    expect((error as BuildFailedError).message).toBe(
+      `build context file "data.txt" does not match the sha256 it was registered with (${registered}); the workspace's copy was changed, so nothing was built`,
+    );
+
+    const missing = await harness.builder
+      .build({ definition, definitionHash: definitionHash(definition), registry: harness.registry })
+      .then(
+        () => undefined,
+        (e: unknown) => e,
+      );
+    expect((missing as BuildFailedError).message).toBe(
+      `build context file "Dockerfile" is not in the workspace's content store; register the definition again from its folder`,
+    );
   });
 
   it("fails with the failing step and the output before it", async () => {

@@ -10,6 +10,7 @@ import type { ResolveLock } from "../../workspace/lock-resolver.js";
 import { createEnvironmentService } from "../../workspace/index.js";
 import { createBuildService } from "../../workspace/build-api.js";
 import { imageDetailsWithBuild } from "../image-details.js";
+import { readContextContent } from "../../host/read-context-content.js";
 import { loadUpload } from "../upload/load-upload.js";
 import {
   createdTokenResponse,
@@ -79,6 +80,7 @@ export function localWorkspaceClient(options: LocalClientOptions): WorkspaceClie
         name: input.name,
         definition: loaded.definition,
         sourceFiles: loaded.sourceFiles,
+        contextContent: loaded.contextContent,
         ...(input.version === undefined ? {} : { version: input.version }),
         ...(input.description === undefined ? {} : { description: input.description }),
         ...(input.tags === undefined ? {} : { tags: input.tags }),
@@ -90,7 +92,12 @@ export function localWorkspaceClient(options: LocalClientOptions): WorkspaceClie
       });
     },
     registerDefinition: async (input) => {
-      const result = await service.registerEnvironment(input);
+      // A build context made in memory (SDK) is stored from its folder, as an upload would be.
+      const result = await service.registerEnvironment(
+        input.contextContent === undefined
+          ? { ...input, contextContent: await readContextContent(input.definition) }
+          : input,
+      );
       return registerResponse.parse({ ...result, warnings: result.warnings ?? [] });
     },
     getImageDetails: async (input) =>

@@ -66,6 +66,7 @@ export function registerVersionRoutes(app: ZodApp, deps: RouteDeps): void {
         name: request.params.name,
         definition: loaded.definition,
         sourceFiles: loaded.sourceFiles,
+        contextContent: loaded.contextContent,
         ...(version === undefined ? {} : { version }),
         ...(description === undefined ? {} : { description }),
         ...(tags === undefined ? {} : { tags }),

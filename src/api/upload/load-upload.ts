@@ -10,6 +10,7 @@ import { dirname, join, posix, relative, sep } from "node:path";
 import type { Problem } from "../../errors/index.js";
 import { EnvforgeError, ExternalError, ValidationError } from "../../errors/index.js";
 import { loadDefinition } from "../../host/load-definition.js";
+import { readContextContent } from "../../host/read-context-content.js";
 import type { Definition, ParseSettings } from "../../spec/definition.js";
 import { checkUpload } from "./check-upload.js";
 import type { DefinitionUpload } from "./upload-schema.js";
@@ -20,6 +21,8 @@ export interface LoadedUpload {
   readonly sourceFiles: Readonly<Record<string, string>>;
   /** Accepted-but-ignored content the loader reported. */
   readonly warnings: readonly Problem[];
+  /** A build context's file bytes by sha256, to be stored with the version. */
+  readonly contextContent: ReadonlyMap<string, Uint8Array>;
 }
 
 export interface LoadUploadOptions {
@@ -49,11 +52,14 @@ export async function loadUpload(
       ...(upload.dockerfilePath === undefined ? {} : { dockerfilePath: upload.dockerfilePath }),
       onWarning: (warning) => warnings.push(relocateProblem(warning, show)),
     });
+    // Read before the folder goes: the uploaded bytes are what the workspace keeps and builds.
+    const contextContent = await readContextContent(definition);
     const relocated = relocateDefinition(definition, stored);
     return {
       definition: relocated,
       sourceFiles: sourceFilesOf(upload, relocated),
       warnings,
+      contextContent,
     };
   } catch (error) {
     throw relocateError(error, root, show);
