@@ -5,6 +5,7 @@
  */
 import { z } from "zod";
 import { TOKEN_SCOPES } from "../workspace/index.js";
+import { LOCK_PARTS } from "../workspace/lock-resolver.js";
 import { definitionUploadSchema } from "./upload/upload-schema.js";
 
 export const workspaceParams = z.object({ workspace: z.string() });
@@ -74,14 +75,37 @@ export const registerBody = definitionUploadSchema
     version: z.number().int().optional().describe("ask for this version number"),
     description: z.string().optional(),
     tags: z.record(z.string(), z.string()).optional(),
+    requireLock: z
+      .boolean()
+      .optional()
+      .describe("refuse (422, nothing written) rather than register without a lock"),
   })
   .meta({ id: "RegisterRequest" });
+
+export const registrationLockSchema = z
+  .object({
+    state: z
+      .enum(["locked", "unlocked", "not-needed"])
+      .describe("unlocked: the version needs a lock and has none; build will need one"),
+    filled: z
+      .boolean()
+      .describe("true when this registration gave an existing version its missing lock"),
+    problems: z
+      .array(z.object({ part: z.enum(LOCK_PARTS), reason: z.string() }))
+      .readonly()
+      .describe("per part, why it was not locked (or, when locked, not pinned)"),
+  })
+  .meta({ id: "RegistrationLock" });
 
 export const registerResultSchema = z
   .object({
     created: z.boolean().describe("false when an existing version had this definition"),
     version: environmentVersionSchema,
-    warnings: z.array(z.unknown()).readonly().describe("accepted but ignored content"),
+    lock: registrationLockSchema,
+    warnings: z
+      .array(z.unknown())
+      .readonly()
+      .describe("accepted but ignored content, and each lock problem with what to do about it"),
   })
   .meta({ id: "RegisterResult" });
 
@@ -117,11 +141,30 @@ export const createdTokenSchema = z.object({
   secret: z.string().describe("efk_…: shown here once, never again"),
 });
 
-/** An image by name, registry host and digest; shared by image details and builds. */
+/**
+ * An image by name, registry host, where it is kept, and its registry digest or local image id;
+ * shared by image details and builds.
+ */
 export const imageSchema = z.object({
   name: z.string(),
   registry: z.string().nullable(),
-  digest: z.string().nullable().describe("sha256:…; null until the image is built"),
+  location: z
+    .enum(["registry", "local-engine"])
+    .describe(
+      "registry: pushed to `registry`; local-engine: no registry, kept in the Docker engine of the machine that built it",
+    ),
+  digest: z
+    .string()
+    .nullable()
+    .describe(
+      "sha256:… of the manifest in the registry; null until pushed, and in the local engine",
+    ),
+  id: z
+    .string()
+    .nullable()
+    .describe(
+      "sha256:… image id in the local engine; null until built there, and for registry images",
+    ),
 });
 
 export const imageDetailsSchema = z

@@ -1,9 +1,10 @@
 /**
  * The Docker engine adapter of the ImageBuilder port: cache check in the registry, conda groups
  * linked by envforge's installer, a BuildKit build through the Engine API (dockerode), push
- * through the engine with the credentials of the Docker config. A user Dockerfile or build
- * context is built first on the user's files alone, then envforge's layers on top of it
- * (src/recipe/README.md, "The build context").
+ * through the engine with the credentials of the Docker config. With no registry the image stays
+ * in the engine under its hash name, and the cache check asks the engine instead. A user
+ * Dockerfile or build context is built first on the user's files alone, then envforge's layers on
+ * top of it (src/recipe/README.md, "The build context").
  */
 import { randomBytes } from "node:crypto";
 import { mkdtemp, rm } from "node:fs/promises";
@@ -14,7 +15,8 @@ import type Docker from "dockerode";
 import type { PackageCache } from "../conda/package-cache.js";
 import { EnvforgeError, ExternalError, ValidationError } from "../errors/index.js";
 import type { CredentialSource, Registry } from "../image/index.js";
-import { imageName } from "../spec/image-hash.js";
+import { z } from "zod";
+import { IMAGE_HASH_LABEL, imageName } from "../spec/image-hash.js";
 import { makeRecipe, LAYERS_BASE_ARGUMENT, pipNetrc } from "../recipe/index.js";
 import type { Recipe } from "../recipe/index.js";
 import { contextTar } from "./build-context.js";
@@ -63,17 +65,25 @@ export class DockerEngineBuilder implements ImageBuilder {
       ...(request.lock === undefined ? {} : { lock: request.lock }),
       ...(request.labels === undefined ? {} : { labels: request.labels }),
     });
-    const repository = imageName({ registry: request.registry, imageHash: recipe.imageHash });
+    const registry = nonEmpty(request.registry);
+    const repository = imageName({
+      imageHash: recipe.imageHash,
+      ...(registry === undefined ? {} : { registry }),
+    });
     const tag = this.#options.tag ?? "latest";
     const log = new LogTail(request.onLog);
-    log.envforge(`image ${repository}:${tag}`);
+    log.envforge(
+      `image ${repository}:${tag}${registry === undefined ? " (no registry: kept in the local Docker engine)" : ""}`,
+    );
 
-    const existing = await this.#options.registry.manifestExists(`${repository}:${tag}`);
-    if (existing.exists && existing.digest !== undefined) {
-      log.envforge(`cache hit: the registry has ${repository}@${existing.digest}`);
+    const existing =
+      registry === undefined
+        ? await this.#inLocalEngine(`${repository}:${tag}`, recipe.imageHash, log)
+        : await this.#inRegistry(`${repository}:${tag}`, log);
+    if (existing !== undefined) {
       return {
         imageName: repository,
-        digest: existing.digest,
+        digest: existing,
         cacheHit: true,
         pushedBlobs: 0,
         durationMs: clock() - started,
@@ -93,8 +103,9 @@ export class DockerEngineBuilder implements ImageBuilder {
         content: file.content,
       }));
       const build = { signal: request.signal, log, secrets };
+      let imageId: string;
       if (recipe.layersDockerfile === undefined) {
-        await this.#engineBuild({
+        imageId = await this.#engineBuild({
           ...build,
           items: [...generated, ...trees],
           dockerfile: recipe.dockerfilePath,
@@ -111,7 +122,7 @@ export class DockerEngineBuilder implements ImageBuilder {
           platform: recipe.dockerPlatform,
         });
         log.envforge("adding envforge's layers");
-        await this.#engineBuild({
+        imageId = await this.#engineBuild({
           ...build,
           items: [
             ...generated,
@@ -123,6 +134,18 @@ export class DockerEngineBuilder implements ImageBuilder {
           platform: recipe.dockerPlatform,
           buildargs: { [LAYERS_BASE_ARGUMENT]: userTag },
         });
+      }
+      if (registry === undefined) {
+        log.envforge(
+          `kept ${repository}:${tag} (${imageId}) in the local engine; no registry, no push`,
+        );
+        return {
+          imageName: repository,
+          digest: imageId,
+          cacheHit: false,
+          pushedBlobs: 0,
+          durationMs: clock() - started,
+        };
       }
       const pushed = await this.#push(repository, tag, request.signal, log);
       return {
@@ -174,7 +197,7 @@ export class DockerEngineBuilder implements ImageBuilder {
     readonly signal: AbortSignal | undefined;
     readonly log: LogTail;
     readonly secrets: ReadonlyMap<string, string>;
-  }): Promise<void> {
+  }): Promise<string> {
     const { docker } = this.#options;
     options.signal?.throwIfAborted();
     const session = await openBuildkitSession({
@@ -235,6 +258,49 @@ export class DockerEngineBuilder implements ImageBuilder {
       );
     }
     options.log.envforge(`built ${options.tag} (${result.imageId})`);
+    return result.imageId;
+  }
+
+  /** The registry's manifest digest of the image, if it has it (the cache check with a registry). */
+  async #inRegistry(reference: string, log: LogTail): Promise<string | undefined> {
+    const existing = await this.#options.registry.manifestExists(reference);
+    if (!existing.exists || existing.digest === undefined) return undefined;
+    log.envforge(
+      `cache hit: the registry has ${reference.replace(/:[^:/]*$/, "")}@${existing.digest}`,
+    );
+    return existing.digest;
+  }
+
+  /**
+   * The local engine's image id of the image, when it has it under its name with the label of
+   * this image hash (the cache check without a registry). A name that carries another label was
+   * tagged by someone else: it is built again, which moves the name to the right image.
+   */
+  async #inLocalEngine(
+    reference: string,
+    imageHash: string,
+    log: LogTail,
+  ): Promise<string | undefined> {
+    let inspected: unknown;
+    try {
+      inspected = await this.#options.docker.getImage(reference).inspect();
+    } catch (error) {
+      if (statusCodeOf(error) === 404) return undefined;
+      throw new ExternalError(
+        `the Docker engine could not inspect ${reference}: ${messageOf(error)}`,
+        { cause: error },
+      );
+    }
+    const image = InspectedImage.safeParse(inspected);
+    const label = image.success ? image.data.Config?.Labels?.[IMAGE_HASH_LABEL] : undefined;
+    if (!image.success || label !== imageHash) {
+      log.envforge(
+        `${reference} is in the local engine with ${label === undefined ? `no ${IMAGE_HASH_LABEL} label` : `${IMAGE_HASH_LABEL}=${label}`}; building it again`,
+      );
+      return undefined;
+    }
+    log.envforge(`cache hit: the local engine has ${reference} (${image.data.Id})`);
+    return image.data.Id;
   }
 
   async #push(
@@ -391,6 +457,23 @@ async function untag(docker: Docker, tag: string): Promise<void> {
   } catch {
     // Missing (the first build failed) is fine; anything else leaves only a local tag behind.
   }
+}
+
+/** What the engine answers to an image inspect: only the fields the cache check reads. */
+const InspectedImage = z.object({
+  Id: z.string().regex(/^sha256:[0-9a-f]{64}$/),
+  Config: z.object({ Labels: z.record(z.string(), z.string()).nullish() }).nullish(),
+});
+
+function statusCodeOf(error: unknown): unknown {
+  return typeof error === "object" && error !== null && "statusCode" in error
+    ? error.statusCode
+    : undefined;
+}
+
+function nonEmpty(value: string | undefined): string | undefined {
+  const trimmed = value?.trim();
+  return trimmed === undefined || trimmed === "" ? undefined : trimmed;
 }
 
 function messageOf(error: unknown): string {

@@ -27,8 +27,12 @@ export interface BuildRequest {
   readonly lock?: Lock;
   /** A build-context definition's files; each is verified against its sha256 before use. */
   readonly contextContent?: ContextContentSource;
-  /** e.g. `127.0.0.1:5000/envforge`: the image is `<registry>/envforge_<image hash>`. */
-  readonly registry: string;
+  /**
+   * e.g. `127.0.0.1:5000/envforge`: the image is `<registry>/envforge_<image hash>`, pushed there.
+   * Absent: no registry; the image is `envforge/envforge_<image hash>` and stays in the engine
+   * that built it (one machine, docs/builds.md).
+   */
+  readonly registry?: string;
   /** Aborting cancels the engine build or push; the promise rejects with the signal's reason. */
   readonly signal?: AbortSignal;
   readonly onLog?: (line: BuildLogLine) => void;
@@ -37,11 +41,15 @@ export interface BuildRequest {
 }
 
 export interface BuildOutcome {
-  /** `<registry>/envforge_<image hash>` (no tag: `latest` is what is pushed). */
+  /** `<registry>/envforge_<image hash>` (no tag: `latest` is what is pushed or kept). */
   readonly imageName: string;
-  /** `sha256:<64 hex>` of the manifest in the registry. */
+  /**
+   * `sha256:<64 hex>` that pins the image where it is kept: with a registry, the digest of the
+   * manifest pushed; without one, the local engine's image id (the digest of its config), since
+   * an image that was never pushed has no manifest digest.
+   */
   readonly digest: string;
-  /** True when the registry already had the image and nothing was built. */
+  /** True when the registry (or, without one, the local engine) had the image already. */
   readonly cacheHit: boolean;
   /** Layer blobs the push sent; blobs the registry had or mounted are not counted. */
   readonly pushedBlobs: number;

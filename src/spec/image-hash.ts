@@ -24,6 +24,8 @@ import type { LockedCondaPackage, LockedPipPackage, Lock, PlatformLock } from ".
 export const IMAGE_CONDA_PREFIX = "/opt/envforge/env";
 /** Repository path under the registry that every envforge image uses. */
 export const IMAGE_NAMESPACE = "envforge";
+/** The image label that carries the image hash (the local engine's cache check reads it). */
+export const IMAGE_HASH_LABEL = "dev.envforge.image-hash";
 
 /**
  * `envforge_<first 32 hex of sha256(canonicalJson({hashVersion, definitionHash, lock}))>`.
@@ -115,8 +117,9 @@ function canonicalPipPackage(p: LockedPipPackage): unknown {
 /**
  * The image's repository: `<registry>/envforge_<32 hex>`, where `registry` is the repository
  * prefix images are pushed under (`ENVFORGE_REGISTRY`, e.g. `127.0.0.1:5000/envforge`), or
- * `envforge/envforge_<32 hex>` on a local engine without a registry. Builder, build records and
- * image details all name images through this one function.
+ * `envforge/envforge_<32 hex>` on a local engine without a registry (tagged `latest` there and
+ * never pushed). Builder, build records and image details all name images through this one
+ * function.
  */
 export function imageName(options: {
   readonly registry?: string;
