@@ -88,16 +88,50 @@ describe("resolveChannels", () => {
 });
 
 describe("channelConfigFromEnv", () => {
-  it("reads name=url pairs and the alias", () => {
+  it("reads name=url pairs, the alias and the default channels", () => {
     expect(
       channelConfigFromEnv({
         ENVFORGE_CHANNEL_URLS: "defaults=http://127.0.0.1:1/d/, pytorch=http://127.0.0.1:1/p",
         ENVFORGE_CHANNEL_ALIAS: "http://127.0.0.1:1/conda/",
+        ENVFORGE_DEFAULT_CHANNELS: "http://127.0.0.1:1/main/ http://127.0.0.1:1/r",
       }),
     ).toEqual({
       urls: { defaults: "http://127.0.0.1:1/d", pytorch: "http://127.0.0.1:1/p" },
       channelAlias: "http://127.0.0.1:1/conda",
+      defaultChannels: ["http://127.0.0.1:1/main", "http://127.0.0.1:1/r"],
     });
-    expect(channelConfigFromEnv({})).toEqual({ urls: {} });
+  });
+
+  // Pure mapping only: nothing here is fetched.
+  it("falls back to conda's own channel alias and default channels", () => {
+    const config = channelConfigFromEnv({});
+    const resolve = (channels: string[]) =>
+      resolveChannels({ channels, config, baseDir: "/" }).map(({ name, url }) => ({ name, url }));
+    expect(resolve(["defaults"])).toEqual([
+      { name: "defaults", url: "https://repo.anaconda.com/pkgs/main" },
+      { name: "defaults", url: "https://repo.anaconda.com/pkgs/r" },
+    ]);
+    // No channels written means `defaults`, as in conda.
+    expect(resolve([])).toEqual(resolve(["defaults"]));
+    expect(resolve(["conda-forge", "pytorch/label/nightly"])).toEqual([
+      { name: "conda-forge", url: "https://conda.anaconda.org/conda-forge" },
+      { name: "pytorch/label/nightly", url: "https://conda.anaconda.org/pytorch/label/nightly" },
+    ]);
+  });
+
+  it("lets ENVFORGE_CHANNEL_URLS win over the alias and defaults for its names", () => {
+    const config = channelConfigFromEnv({
+      ENVFORGE_CHANNEL_URLS: "defaults=http://127.0.0.1:9/d conda-forge=http://127.0.0.1:9/cf",
+    });
+    const urls = resolveChannels({
+      channels: ["defaults", "conda-forge", "bioconda"],
+      config,
+      baseDir: "/",
+    }).map((channel) => channel.url);
+    expect(urls).toEqual([
+      "http://127.0.0.1:9/d",
+      "http://127.0.0.1:9/cf",
+      "https://conda.anaconda.org/bioconda",
+    ]);
   });
 });

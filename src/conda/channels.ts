@@ -1,11 +1,13 @@
 /**
  * Conda channels: what a definition writes (`defaults`, `conda-forge`, `http://…/channel`,
- * `./local-channel`) turned into base URLs. Names map to URLs through configuration only, so no
- * public host is ever assumed; a workspace may restrict channels with an allow-list.
+ * `./local-channel`) turned into base URLs. Names map to URLs through the configuration
+ * (host/config.ts, where conda's own defaults are written once); `defaults` may stand for several
+ * URLs. A workspace may restrict channels with an allow-list.
  */
 import { isAbsolute, resolve } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import { ProblemCollector } from "../errors/index.js";
+import { channelSettings } from "../host/config.js";
 import type { Problem } from "../errors/index.js";
 import { stripUrlCredentials } from "../spec/definition-hash.js";
 
@@ -24,6 +26,8 @@ export interface ChannelConfig {
   readonly urls: Readonly<Record<string, string>>;
   /** conda's `channel_alias`: any other bare name `n` becomes `<channelAlias>/<n>`. */
   readonly channelAlias?: string;
+  /** What `defaults` expands to, in order, unless `urls.defaults` names one URL for it. */
+  readonly defaultChannels?: readonly string[];
 }
 
 /**
@@ -39,18 +43,12 @@ export interface ChannelAllowList {
 const NODEFAULTS = "nodefaults";
 
 /**
- * Reads `ENVFORGE_CHANNEL_URLS` (`name=url` pairs separated by commas or whitespace) and
- * `ENVFORGE_CHANNEL_ALIAS` (a base URL for every other bare name).
+ * The configured mapping: `ENVFORGE_CHANNEL_URLS` (`name=url` pairs), `ENVFORGE_CHANNEL_ALIAS`
+ * (a base URL for every other bare name) and `ENVFORGE_DEFAULT_CHANNELS` (what `defaults` is),
+ * each with conda's own default when unset.
  */
 export function channelConfigFromEnv(env: NodeJS.ProcessEnv): ChannelConfig {
-  const urls: Record<string, string> = {};
-  for (const pair of (env.ENVFORGE_CHANNEL_URLS ?? "").split(/[\s,]+/)) {
-    const at = pair.indexOf("=");
-    if (at <= 0) continue;
-    urls[pair.slice(0, at)] = trimSlashes(pair.slice(at + 1));
-  }
-  const alias = env.ENVFORGE_CHANNEL_ALIAS?.trim();
-  return alias ? { urls, channelAlias: trimSlashes(alias) } : { urls };
+  return channelSettings(env);
 }
 
 /** An allow-list of channel names and URL prefixes (`https://mirror.example/conda/`). */
@@ -92,17 +90,19 @@ export function resolveChannels(options: ResolveChannelsOptions): readonly Chann
       problems.add({ ...result, key, ...(options.file ? { file: options.file } : {}) });
       return;
     }
-    if (options.allowList && !options.allowList.allows(result)) {
-      problems.add({
-        ...(options.file ? { file: options.file } : {}),
-        key,
-        message: `channel "${result.name}" is not allowed in this workspace`,
-        found: result.url,
-        allowed: options.allowList.description,
-      });
-      return;
+    for (const channel of result) {
+      if (options.allowList && !options.allowList.allows(channel)) {
+        problems.add({
+          ...(options.file ? { file: options.file } : {}),
+          key,
+          message: `channel "${channel.name}" is not allowed in this workspace`,
+          found: channel.url,
+          allowed: options.allowList.description,
+        });
+        continue;
+      }
+      if (!resolved.some((known) => known.url === channel.url)) resolved.push(channel);
     }
-    if (!resolved.some((channel) => channel.url === result.url)) resolved.push(result);
   });
   if (problems.ok && resolved.length === 0) {
     problems.add({
@@ -120,17 +120,17 @@ export function resolveChannels(options: ResolveChannelsOptions): readonly Chann
 function resolveChannel(
   name: string,
   options: Pick<ResolveChannelsOptions, "config" | "baseDir">,
-): Channel | Problem {
+): readonly Channel[] | Problem {
   if (/^https?:\/\//i.test(name)) {
     if (!URL.canParse(name)) return invalid(name);
-    return { name: stripUrlCredentials(trimSlashes(name)), url: trimSlashes(name) };
+    return [{ name: stripUrlCredentials(trimSlashes(name)), url: trimSlashes(name) }];
   }
   if (/^file:\/\//i.test(name)) {
     if (!URL.canParse(name)) return invalid(name);
-    return localChannel(name, fileURLToPath(name));
+    return [localChannel(name, fileURLToPath(name))];
   }
   if (isAbsolute(name) || name.startsWith("./") || name.startsWith("../") || name === ".") {
-    return localChannel(name, resolve(options.baseDir, name));
+    return [localChannel(name, resolve(options.baseDir, name))];
   }
   if (/^[a-z][a-z0-9+.-]*:\/\//i.test(name)) {
     return {
@@ -141,9 +141,13 @@ function resolveChannel(
   }
   if (!/^[A-Za-z0-9_.-]+(\/[A-Za-z0-9_.-]+)*$/.test(name)) return invalid(name);
   const configured = options.config.urls[name];
-  if (configured !== undefined) return { name, url: trimSlashes(configured) };
+  if (configured !== undefined) return [{ name, url: trimSlashes(configured) }];
+  const defaults = options.config.defaultChannels ?? [];
+  if (name === "defaults" && defaults.length > 0) {
+    return defaults.map((url) => ({ name, url: trimSlashes(url) }));
+  }
   if (options.config.channelAlias !== undefined) {
-    return { name, url: `${options.config.channelAlias}/${name}` };
+    return [{ name, url: `${trimSlashes(options.config.channelAlias)}/${name}` }];
   }
   return {
     message: `channel "${name}" has no configured URL`,

@@ -2,6 +2,7 @@ import { describe, expect, it } from "vitest";
 import { ValidationError } from "../errors/index.js";
 import type { ConfigFile } from "./config-file.js";
 import { envWithConfigFile, mask, parseConfigFile, resolveSettings } from "./config-file.js";
+import { readConfig } from "./config.js";
 
 const file: ConfigFile = {
   path: "config.yaml",
@@ -74,5 +75,66 @@ describe("config file", () => {
     const shown = resolveSettings({ env, file });
     expect(shown.find((s) => s.key === "builder")?.source).toBe("config file");
     expect(shown.find((s) => s.key === "registry")?.source).toBe("environment");
+  });
+});
+
+describe("conda and pip defaults", () => {
+  const none: ConfigFile = { path: "none.yaml", exists: false, values: {} };
+
+  it("are conda's channel alias and default channels and pip's index, shown as defaults", () => {
+    const byKey = Object.fromEntries(
+      resolveSettings({ env: {}, file: none }).map((s) => [s.key, s]),
+    );
+    expect(byKey.channelAlias).toMatchObject({
+      variable: "ENVFORGE_CHANNEL_ALIAS",
+      value: "https://conda.anaconda.org",
+      source: "default",
+    });
+    expect(byKey.defaultChannels).toMatchObject({
+      variable: "ENVFORGE_DEFAULT_CHANNELS",
+      value: "https://repo.anaconda.com/pkgs/main,https://repo.anaconda.com/pkgs/r",
+      source: "default",
+    });
+    expect(byKey.pipIndexUrl).toMatchObject({
+      variable: "ENVFORGE_PIP_INDEX_URL",
+      value: "https://pypi.org/simple",
+      source: "default",
+    });
+    expect(byKey.channelUrls).toMatchObject({ value: null, source: "unset" });
+    const config = readConfig({});
+    expect(config.pipIndexUrl).toBe("https://pypi.org/simple");
+    expect(config.channels).toEqual({
+      urls: {},
+      channelAlias: "https://conda.anaconda.org",
+      defaultChannels: ["https://repo.anaconda.com/pkgs/main", "https://repo.anaconda.com/pkgs/r"],
+    });
+  });
+
+  it("give way to the environment and the config file, and hide passwords in URLs", () => {
+    const file: ConfigFile = {
+      path: "c.yaml",
+      exists: true,
+      values: {
+        pipIndexUrl: "http://127.0.0.1:9/file-simple",
+        channelAlias: "http://127.0.0.1:9/f",
+      },
+    };
+    const env = {
+      ENVFORGE_CHANNEL_ALIAS: "http://127.0.0.1:9/env",
+      ENVFORGE_CHANNEL_URLS: "a=http://u:hunter2@127.0.0.1:9/a,b=http://127.0.0.1:9/b",
+    };
+    const byKey = Object.fromEntries(resolveSettings({ env, file }).map((s) => [s.key, s]));
+    expect(byKey.channelAlias).toMatchObject({
+      value: "http://127.0.0.1:9/env",
+      source: "environment",
+    });
+    expect(byKey.pipIndexUrl).toMatchObject({
+      value: "http://127.0.0.1:9/file-simple",
+      source: "config file",
+    });
+    expect(byKey.channelUrls?.value).toBe("a=http://u:***@127.0.0.1:9/a,b=http://127.0.0.1:9/b");
+    const folded = readConfig(envWithConfigFile(env, file));
+    expect(folded.pipIndexUrl).toBe("http://127.0.0.1:9/file-simple");
+    expect(folded.channels.channelAlias).toBe("http://127.0.0.1:9/env");
   });
 });

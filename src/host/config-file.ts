@@ -12,6 +12,7 @@ import { ValidationError } from "../errors/index.js";
 import { DEFAULT_PARSE_SETTINGS } from "../spec/definition.js";
 import type { SourceText } from "../spec/definition.js";
 import { problemsFromZodIssues, parseYamlSource } from "../spec/yaml-source.js";
+import { DEFAULT_CHANNEL_ALIAS, DEFAULT_CHANNELS, DEFAULT_PIP_INDEX_URL } from "./config.js";
 import { readOptionalSourceText } from "./file-errors.js";
 
 export const CONFIG_FILE_VARIABLE = "ENVFORGE_CONFIG";
@@ -24,7 +25,7 @@ interface SettingSpec {
   readonly variable: string;
   readonly description: string;
   /** Masked by `config show`. */
-  readonly secret: "none" | "password-in-url" | "whole";
+  readonly secret: "none" | "password-in-url" | "passwords-in-urls" | "whole";
   readonly fallback?: (env: NodeJS.ProcessEnv) => string;
 }
 
@@ -70,6 +71,33 @@ export const SETTINGS: readonly SettingSpec[] = [
     description: "Docker engine endpoint",
     secret: "none",
     fallback: () => "unix:///var/run/docker.sock",
+  },
+  {
+    key: "channelAlias",
+    variable: "ENVFORGE_CHANNEL_ALIAS",
+    description: "conda's channel alias: a bare channel name n is <alias>/n",
+    secret: "password-in-url",
+    fallback: () => DEFAULT_CHANNEL_ALIAS,
+  },
+  {
+    key: "defaultChannels",
+    variable: "ENVFORGE_DEFAULT_CHANNELS",
+    description: "what the channel `defaults` means: URLs in order",
+    secret: "passwords-in-urls",
+    fallback: () => DEFAULT_CHANNELS.join(","),
+  },
+  {
+    key: "channelUrls",
+    variable: "ENVFORGE_CHANNEL_URLS",
+    description: "name=url pairs that win over the alias and defaults",
+    secret: "passwords-in-urls",
+  },
+  {
+    key: "pipIndexUrl",
+    variable: "ENVFORGE_PIP_INDEX_URL",
+    description: "pip's index for definitions that name no --index-url",
+    secret: "password-in-url",
+    fallback: () => DEFAULT_PIP_INDEX_URL,
   },
   {
     key: "server",
@@ -192,9 +220,15 @@ export function resolveSettings(options: {
 export function mask(value: string, secret: SettingSpec["secret"]): string {
   if (secret === "none") return value;
   if (secret === "whole") return "***";
+  if (secret === "passwords-in-urls") {
+    // `a=http://u:p@h/x,b=…` or `http://…,http://…`: each URL masked, the separators kept.
+    return value.replace(/[a-z][a-z0-9+.-]*:\/\/[^\s,]+/gi, (url) => mask(url, "password-in-url"));
+  }
   try {
     const url = new URL(value);
-    if (url.password !== "") url.password = "***";
+    // Unchanged without a password: URL would add a trailing slash to a bare origin.
+    if (url.password === "") return value;
+    url.password = "***";
     return url.toString();
   } catch {
     return "***";

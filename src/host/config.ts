@@ -4,6 +4,29 @@ import { DEFAULT_PARSE_SETTINGS } from "../spec/definition.js";
 import type { ParseSettings } from "../spec/definition.js";
 
 /**
+ * conda's `channel_alias`: a bare channel name `n` means `<alias>/n`, as conda, mamba and pixi
+ * read `conda-forge`.
+ */
+export const DEFAULT_CHANNEL_ALIAS = "https://conda.anaconda.org";
+/** conda's `default_channels` on linux and macOS: what the channel `defaults` means, in order. */
+export const DEFAULT_CHANNELS: readonly string[] = [
+  "https://repo.anaconda.com/pkgs/main",
+  "https://repo.anaconda.com/pkgs/r",
+];
+/** pip's default index, used when a definition names no `--index-url`. */
+export const DEFAULT_PIP_INDEX_URL = "https://pypi.org/simple";
+
+/** How channel names become URLs (conda/channels.ts reads it as its ChannelConfig). */
+export interface ChannelSettings {
+  /** `$ENVFORGE_CHANNEL_URLS` (`name=url` pairs): wins over the alias and `defaults`. */
+  readonly urls: Readonly<Record<string, string>>;
+  /** `$ENVFORGE_CHANNEL_ALIAS`, default DEFAULT_CHANNEL_ALIAS. */
+  readonly channelAlias: string;
+  /** `$ENVFORGE_DEFAULT_CHANNELS` (URLs, in order), default DEFAULT_CHANNELS. */
+  readonly defaultChannels: readonly string[];
+}
+
+/**
  * Configuration read from the environment (flags override it at the surfaces). Only the values
  * the current commands need; each comes with its variable so `config show` can explain it.
  */
@@ -17,6 +40,9 @@ export interface EnvforgeConfig {
   readonly builder: string;
   /** `$DOCKER_HOST`; absent: the local socket. */
   readonly dockerHost?: string;
+  readonly channels: ChannelSettings;
+  /** `$ENVFORGE_PIP_INDEX_URL`, default DEFAULT_PIP_INDEX_URL: pip's index when a definition names none. */
+  readonly pipIndexUrl: string;
 }
 
 export function readConfig(env: NodeJS.ProcessEnv = process.env): EnvforgeConfig {
@@ -30,6 +56,10 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env): EnvforgeConfig
     ...(registry === undefined ? {} : { registry }),
     builder: nonEmpty(env.ENVFORGE_BUILDER) ?? "docker",
     ...(dockerHost === undefined ? {} : { dockerHost }),
+    channels: channelSettings(env),
+    pipIndexUrl: withoutTrailingSlash(
+      nonEmpty(env.ENVFORGE_PIP_INDEX_URL) ?? DEFAULT_PIP_INDEX_URL,
+    ),
     parse: {
       defaultBaseImage:
         nonEmpty(env.ENVFORGE_BASE_IMAGE) ?? DEFAULT_PARSE_SETTINGS.defaultBaseImage,
@@ -38,6 +68,33 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env): EnvforgeConfig
       defaultPlatform: nonEmpty(env.ENVFORGE_PLATFORM) ?? DEFAULT_PARSE_SETTINGS.defaultPlatform,
     },
   };
+}
+
+/** The channel settings alone (the lock resolvers need no more). */
+export function channelSettings(env: NodeJS.ProcessEnv): ChannelSettings {
+  const urls: Record<string, string> = {};
+  for (const pair of listSetting(env.ENVFORGE_CHANNEL_URLS)) {
+    const at = pair.indexOf("=");
+    if (at <= 0) continue;
+    urls[pair.slice(0, at)] = withoutTrailingSlash(pair.slice(at + 1));
+  }
+  const defaults = listSetting(env.ENVFORGE_DEFAULT_CHANNELS).map(withoutTrailingSlash);
+  return {
+    urls,
+    channelAlias: withoutTrailingSlash(
+      nonEmpty(env.ENVFORGE_CHANNEL_ALIAS) ?? DEFAULT_CHANNEL_ALIAS,
+    ),
+    defaultChannels: defaults.length > 0 ? defaults : DEFAULT_CHANNELS,
+  };
+}
+
+/** Entries separated by commas or whitespace. */
+function listSetting(value: string | undefined): string[] {
+  return (value ?? "").split(/[\s,]+/).filter((entry) => entry !== "");
+}
+
+function withoutTrailingSlash(url: string): string {
+  return url.trim().replace(/\/+$/, "");
 }
 
 function nonEmpty(value: string | undefined): string | undefined {

@@ -77,12 +77,26 @@ describe("lockPip", () => {
     });
   });
 
+  it("uses the default index when the definition names none, the definition's own first", async () => {
+    const fromDefault = await lockPip({
+      definition: definition(["wheel==0.38.4"]),
+      defaultIndexUrl: index.url,
+    });
+    expect(fromDefault).toMatchObject({ kind: "locked", pip: [{ name: "wheel" }] });
+    // The definition's --index-url wins: the default (a closed loopback port) is never asked.
+    const own = await lockPip({
+      definition: definition(["wheel==0.38.4"], index.url),
+      defaultIndexUrl: "http://127.0.0.1:9/simple",
+    });
+    expect(own).toMatchObject({ kind: "locked", pip: [{ name: "wheel" }] });
+  });
+
   it.each<[string, readonly string[], string | undefined, string]>([
     [
       "no index",
       ["wheel==0.38.4"],
       undefined,
-      "the pip requirements name no --index-url to lock them from",
+      "the pip requirements name no --index-url and no default index is set",
     ],
     [
       "a range",

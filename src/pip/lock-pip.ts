@@ -3,7 +3,9 @@
  * requirement an exact pin (`name==version`, no extras or markers) and a pure-Python wheel of it
  * on a PEP 503 index, with its sha256 in the link. The build installs these with --no-deps, so
  * a pin whose wheel needs other projects must list them too. Anything else is `unavailable` (with
- * the reason) until pip resolution exists; nothing here ever guesses a public index.
+ * the reason) until pip resolution exists. A definition that names no --index-url uses the
+ * configured default index (host/config.ts: ENVFORGE_PIP_INDEX_URL, else pip's own), which the
+ * caller passes in.
  */
 import { stripUrlCredentials } from "../spec/definition-hash.js";
 import type { Definition } from "../spec/definition.js";
@@ -16,6 +18,11 @@ export type PipLockResult =
 
 export interface LockPipOptions {
   readonly definition: Definition;
+  /**
+   * pip's index when the definition names no --index-url (extra indexes are searched after it,
+   * as pip does). Without it such requirements are `unavailable`.
+   */
+  readonly defaultIndexUrl?: string;
   /** Injected for tests; default the global fetch. */
   readonly fetch?: typeof globalThis.fetch;
   /** Per request; default 30 s. */
@@ -25,8 +32,14 @@ export interface LockPipOptions {
 const EXACT_PIN = /^([A-Za-z0-9](?:[A-Za-z0-9._-]*[A-Za-z0-9])?)\s*===?\s*([A-Za-z0-9.+!_-]+)$/;
 const PURE_TAGS = new Set(["py3-none-any", "py2.py3-none-any"]);
 
-/** The requirement lines and index URLs a definition gives pip (envforge `pip:` and conda's). */
-export function pipInputs(definition: Definition): {
+/**
+ * The requirement lines and index URLs a definition gives pip (envforge `pip:` and conda's);
+ * `defaultIndexUrl` stands in for a missing --index-url.
+ */
+export function pipInputs(
+  definition: Definition,
+  defaultIndexUrl?: string,
+): {
   readonly requirements: readonly string[];
   readonly indexes: readonly string[];
 } {
@@ -37,7 +50,7 @@ export function pipInputs(definition: Definition): {
       return match?.[1] === undefined ? [] : [match[1]];
     });
   const pip = definition.pip;
-  const index = pip?.indexUrl ?? option("--index-url")[0] ?? option("-i")[0];
+  const index = pip?.indexUrl ?? option("--index-url")[0] ?? option("-i")[0] ?? defaultIndexUrl;
   return {
     requirements: [
       ...sub.filter((line) => !line.trim().startsWith("-")).map((line) => line.trim()),
@@ -52,10 +65,10 @@ export function pipInputs(definition: Definition): {
 }
 
 export async function lockPip(options: LockPipOptions): Promise<PipLockResult> {
-  const { requirements, indexes } = pipInputs(options.definition);
+  const { requirements, indexes } = pipInputs(options.definition, options.defaultIndexUrl);
   if (requirements.length === 0) return { kind: "locked", pip: [] };
   if (indexes.length === 0) {
-    return unavailable("the pip requirements name no --index-url to lock them from");
+    return unavailable("the pip requirements name no --index-url and no default index is set");
   }
   const pins: { name: string; version: string }[] = [];
   for (const requirement of requirements) {

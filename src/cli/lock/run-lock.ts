@@ -208,7 +208,7 @@ async function withPip(
   io: CliIo,
 ): Promise<Lock> {
   if (options.offline) return lock;
-  const pip = await lockPip({ definition });
+  const pip = await lockPip({ definition, defaultIndexUrl: readConfig(io.env).pipIndexUrl });
   if (pip.kind === "unavailable") {
     io.stderr.write(`warning: pip requirements not locked: ${pip.reason}\n`);
     return lock;
