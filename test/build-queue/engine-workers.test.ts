@@ -8,13 +8,15 @@
 import type { ChildProcessWithoutNullStreams } from "node:child_process";
 import { spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
-import { mkdtempSync, rmSync } from "node:fs";
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { BuildQueue } from "../../src/build/queue/build-queue.js";
 import { openPgBossQueue } from "../../src/build/queue/pg-boss-queue.js";
+import { collectUpload } from "../../src/api/upload/collect-upload.js";
+import { loadUpload } from "../../src/api/upload/load-upload.js";
 import { DEFAULT_PARSE_SETTINGS } from "../../src/spec/definition.js";
 import { assembleDefinition } from "../../src/spec/assemble-definition.js";
 import type { BuildService } from "../../src/workspace/build-api.js";
@@ -26,6 +28,7 @@ import { dockerClient, dockerProblem, engineGate, removeImage } from "../support
 import type { TestDatabase } from "../support/postgres.js";
 import { createTestDatabase, probePostgres } from "../support/postgres.js";
 import { BASE_IMAGE, PLAIN_REGISTRY, registryProblem } from "../support/registry.js";
+import { DOCKER_CLI, run } from "../build/harness.js";
 
 const MAIN = fileURLToPath(new URL("../../src/cli/main.ts", import.meta.url));
 const docker = dockerClient();
@@ -155,6 +158,45 @@ describe.skipIf(gate.skip)("envforge worker processes on the real engine", () =>
     expect(head.status).toBe(200);
     expect(head.headers.get("docker-content-digest")).toBe(done.image.digest);
   }, 120_000);
+
+  it("builds an uploaded build context from the shared store, not from any folder", async () => {
+    const marker = randomBytes(4).toString("hex");
+    const folder = join(dir, "uploaded-context");
+    mkdirSync(folder);
+    writeFileSync(join(folder, "Dockerfile"), `FROM ${BASE_IMAGE}\nCOPY . /ctx/\n`);
+    writeFileSync(join(folder, "note.txt"), `from the store ${marker}\n`);
+    // As `envforge serve` receives it: the files travel in the upload, the folder stays behind.
+    const { upload } = await collectUpload("uploaded-context", { cwd: dir });
+    const loaded = await loadUpload(upload, { settings: DEFAULT_PARSE_SETTINGS });
+    await environments.registerEnvironment({
+      name: "uploaded",
+      definition: loaded.definition,
+      sourceFiles: loaded.sourceFiles,
+      contextContent: loaded.contextContent,
+    });
+    rmSync(folder, { recursive: true, force: true });
+
+    await startWorker("worker-context");
+    const { build } = await builds.requestBuild({ name: "uploaded", registry });
+    await queue.notify(build.id);
+    await waitFor(async () => {
+      const state = (await builds.getBuild({ id: build.id })).state;
+      return state === "succeeded" || state === "failed";
+    }, 60_000);
+    const done = await builds.getBuild({ id: build.id });
+    expect(done.state, `${done.reason ?? ""}\n${await logOf(build.id)}`).toBe("succeeded");
+    images.push(`${done.image.name}:latest`);
+    const { stdout } = await run(DOCKER_CLI, [
+      "run",
+      "--rm",
+      "--network",
+      "none",
+      `${done.image.name}:latest`,
+      "cat",
+      "/ctx/note.txt",
+    ]);
+    expect(stdout).toBe(`from the store ${marker}\n`);
+  }, 90_000);
 
   it("fails a build whose RUN step fails, with a reason naming the step", async () => {
     await register(
