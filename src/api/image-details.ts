@@ -1,7 +1,8 @@
 /**
  * `getImageDetails()`: the image a version names and the ingredients of its build, before any
- * build exists (ARCHITECTURE.md, Ingredients). Pure: a version in, data out. The digest and
- * `existsInRegistry` are filled once builds exist; until then they say "not built".
+ * build exists (ARCHITECTURE.md, Ingredients). Pure: a version in, data out. The digest (or the
+ * local image id) and `existsInRegistry` are filled once builds exist; until then they say "not
+ * built".
  */
 import { makeRecipe } from "../recipe/index.js";
 import type { PythonEnvironment } from "../recipe/index.js";
@@ -16,7 +17,10 @@ export interface ImageDetails {
   readonly version: number;
   readonly definitionHash: string;
   readonly imageHash: string;
-  /** `<registry>/envforge_<32 hex>`, its registry host, and the digest once built. */
+  /**
+   * `<registry>/envforge_<32 hex>` (or `envforge/envforge_<32 hex>` with no registry), its
+   * registry host, where it is kept, and once built the registry digest or the local image id.
+   */
   readonly image: Build["image"];
   readonly existsInRegistry: boolean;
   readonly ingredients: {
@@ -47,7 +51,10 @@ export function imageDetailsOf(
     image: {
       name: imageName({ imageHash: recipe.imageHash, ...(registry === null ? {} : { registry }) }),
       registry: registry === null ? null : registryHostOf(registry),
+      // Where a build made now would keep it.
+      location: registry === null ? "local-engine" : "registry",
       digest: null,
+      id: null,
     },
     existsInRegistry: false,
     ingredients: {
@@ -61,17 +68,14 @@ export function imageDetailsOf(
 }
 
 /** What the newest succeeded build of an image recorded about it. */
-export interface BuiltImage {
-  readonly name: string;
-  readonly registry: string | null;
-  readonly digest: string | null;
-}
+export type BuiltImage = Build["image"];
 
 export type FindBuiltImage = (imageHash: string) => Promise<BuiltImage | undefined>;
 
 /**
- * imageDetailsOf, completed by the image's newest succeeded build: the name, registry and digest
- * it pushed, and existsInRegistry (a succeeded build ends with the push).
+ * imageDetailsOf, completed by the image's newest succeeded build: where it kept the image (the
+ * registry with its digest, or the local engine with its image id), and existsInRegistry (a
+ * succeeded build with a registry ends with the push; a local one never pushes).
  */
 export async function imageDetailsWithBuild(
   version: EnvironmentVersion,
@@ -82,6 +86,10 @@ export async function imageDetailsWithBuild(
     options.registry === undefined ? {} : { registry: options.registry },
   );
   const built = await options.findBuiltImage?.(details.imageHash);
-  if (built === undefined || built.digest === null) return details;
+  if (built === undefined) return details;
+  if (built.location === "local-engine") {
+    return built.id === null ? details : { ...details, image: { ...built } };
+  }
+  if (built.digest === null) return details;
   return { ...details, image: { ...built }, existsInRegistry: true };
 }

@@ -7,7 +7,6 @@
 import { hostname } from "node:os";
 import { setTimeout as sleep } from "node:timers/promises";
 import { randomUUID } from "node:crypto";
-import { ValidationError } from "../errors/index.js";
 import type { Build, BuildLeases, ClaimedBuild } from "../workspace/build-api.js";
 import type { ImageBuilder } from "./image-builder.js";
 import { BuildFailedError } from "./image-builder.js";
@@ -92,20 +91,15 @@ export function createBuildWorker(options: BuildWorkerOptions): BuildWorker {
 
     let end: Parameters<BuildLeases["finish"]>[0];
     try {
-      if (build.image.registry === null) {
-        throw ValidationError.single({
-          key: "registry",
-          message: "the build has no registry to push to",
-          allowed: "set ENVFORGE_REGISTRY (e.g. 127.0.0.1:5000/envforge) and build again",
-        });
-      }
       const outcome = await builder.build({
         definition: claimed.definition,
         definitionHash: build.definitionHash,
         ...(claimed.lock === undefined ? {} : { lock: claimed.lock }),
         // Build contexts come from the store this worker shares, on whichever machine it runs.
         contextContent: { read: (sha256) => leases.readContextContent(sha256) },
-        registry: build.image.registry,
+        // No registry: the image stays in this worker's engine (requests allow that only where
+        // this worker is the one that runs the jobs, see build-service.ts).
+        ...(build.image.registry === null ? {} : { registry: build.image.registry }),
         signal: stop.signal,
         onLog: (line) => log.push(line),
       });

@@ -20,7 +20,7 @@ export class DockerJobRunner implements JobRunner {
 
   async run(request: JobRunRequest): Promise<JobRunResult> {
     const docker = this.#docker;
-    await this.#ensureImage(request.image);
+    await this.#ensureImage(request.image, request.pull ?? true);
     const started = this.#now();
     let container: Docker.Container;
     try {
@@ -77,19 +77,16 @@ export class DockerJobRunner implements JobRunner {
     }
   }
 
-  async #ensureImage(image: string): Promise<void> {
-    try {
-      await this.#docker.getImage(image).inspect();
-      return;
-    } catch (error) {
-      if (!(
-        typeof error === "object" &&
-        error !== null &&
-        "statusCode" in error &&
-        error.statusCode === 404
-      )) {
-        throw engineError(`cannot inspect ${image}`, error);
-      }
+  hasImage(image: string): Promise<boolean> {
+    return hasImage(this.#docker, image);
+  }
+
+  async #ensureImage(image: string, pull: boolean): Promise<void> {
+    if (await hasImage(this.#docker, image)) return;
+    if (!pull) {
+      throw new ExternalError(
+        `Docker engine: ${image} is not in this engine, and it was never pushed to a registry (it was built with none); build it again with \`envforge env build\``,
+      );
     }
     try {
       const stream = await this.#docker.pull(image);
@@ -107,6 +104,19 @@ export class DockerJobRunner implements JobRunner {
     } catch (error) {
       throw engineError(`cannot pull ${image}`, error);
     }
+  }
+}
+
+/** Whether the engine has the image (by name, reference or id). */
+async function hasImage(docker: Docker, image: string): Promise<boolean> {
+  try {
+    await docker.getImage(image).inspect();
+    return true;
+  } catch (error) {
+    if (typeof error === "object" && error !== null && "statusCode" in error) {
+      if (error.statusCode === 404) return false;
+    }
+    throw engineError(`cannot inspect ${image}`, error);
   }
 }
 

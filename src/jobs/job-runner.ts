@@ -7,8 +7,14 @@ export interface JobMount {
 }
 
 export interface JobRunRequest {
-  /** `<name>@<digest>` or `<name>:<tag>`; pulled when the engine lacks it. */
+  /** `<name>@<digest>`, `<name>:<tag>` or a local image id; pulled when the engine lacks it. */
   readonly image: string;
+  /**
+   * False for an image that exists only in this engine (built with no registry): when it is
+   * missing the job fails saying so, instead of asking a registry that never had it.
+   * Default true.
+   */
+  readonly pull?: boolean;
   readonly command: readonly string[];
   readonly env: Readonly<Record<string, string>>;
   readonly mounts: readonly JobMount[];
@@ -31,4 +37,9 @@ export interface JobRunResult {
 
 export interface JobRunner {
   run(request: JobRunRequest): Promise<JobRunResult>;
+  /**
+   * Whether the engine has the image (by name, reference or id). Runners that cannot tell leave
+   * it out, and images kept only in a local engine are then taken to be there.
+   */
+  hasImage?(image: string): Promise<boolean>;
 }

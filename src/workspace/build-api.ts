@@ -1,5 +1,5 @@
 /** What the build and job modules (workers, runners, surfaces) import from the workspace. */
-export type { Build, Job, LogChunk } from "./build-model.js";
+export type { Build, BuiltImageRef, ImageLocation, Job, LogChunk } from "./build-model.js";
 export { isFinished } from "./build-model.js";
 export type { BuildState, LogStream } from "./build-store.js";
 export { BUILD_STATES, LOG_STREAMS } from "./build-store.js";

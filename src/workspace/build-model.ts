@@ -2,6 +2,24 @@
 import type { BuildState, LogStream } from "./build-store.js";
 import type { JobState } from "./job-store.js";
 
+/**
+ * Where a build keeps its image: pushed to a registry, or, with no registry, kept in the local
+ * Docker engine of the machine that built it.
+ */
+export type ImageLocation = "registry" | "local-engine";
+
+/** An envforge image as a build names it. */
+export interface BuiltImageRef {
+  /** `<registry>/envforge_<image hash>`, or `envforge/envforge_<image hash>` with no registry. */
+  readonly name: string;
+  readonly registry: string | null;
+  readonly location: ImageLocation;
+  /** `sha256:…` of the manifest in the registry once pushed; null in the local engine. */
+  readonly digest: string | null;
+  /** The local engine's image id (`sha256:…`) once built there; null for registry images. */
+  readonly id: string | null;
+}
+
 export interface Build {
   readonly id: string;
   readonly workspace: string;
@@ -9,12 +27,7 @@ export interface Build {
   readonly version: number;
   readonly definitionHash: string;
   readonly imageHash: string;
-  readonly image: {
-    readonly name: string;
-    readonly registry: string | null;
-    /** `sha256:…` once the build succeeded. */
-    readonly digest: string | null;
-  };
+  readonly image: BuiltImageRef;
   readonly state: BuildState;
   readonly attempt: number;
   readonly maxAttempts: number;

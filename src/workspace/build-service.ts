@@ -5,7 +5,7 @@
  * image while one is under way gets that build back.
  */
 import { setTimeout as sleep } from "node:timers/promises";
-import { NotFoundError } from "../errors/index.js";
+import { NotFoundError, ValidationError } from "../errors/index.js";
 import { imageHash as imageHashOf, imageName } from "../spec/image-hash.js";
 import type { Build, LogChunk } from "./build-model.js";
 import { isFinished } from "./build-model.js";
@@ -36,7 +36,12 @@ export interface RequestBuildInput {
   readonly name: string;
   readonly version?: number;
   readonly label?: string;
-  /** host[:port][/path] the image is pushed under; none: a local image name. */
+  /**
+   * host[:port][/path] the image is pushed under. None: the image is kept in the local Docker
+   * engine of the worker that builds it, which only a SQLite workspace allows (its worker is
+   * this machine); a PostgreSQL workspace's workers are a fleet that shares images through a
+   * registry.
+   */
   readonly registry?: string;
   readonly timeoutMs?: number;
 }
@@ -130,6 +135,7 @@ export function createBuildService(options: BuildServiceOptions): BuildService {
       const hash = imageHashOf(version.definitionHash, version.lock);
       const registry =
         input.registry === undefined || input.registry.trim() === "" ? null : input.registry;
+      if (registry === null && store.kind === "postgres") refuseLocalImageOnFleet();
       const now = isoNow(clock);
       const record: BuildRecord = {
         id: newId(),
@@ -288,4 +294,17 @@ export function createBuildService(options: BuildServiceOptions): BuildService {
   }
 
   return service;
+}
+
+function refuseLocalImageOnFleet(): never {
+  // Any worker of the fleet may take the build, and any other may run the job: an image kept in
+  // one worker's engine would be missing everywhere else.
+  throw ValidationError.single({
+    key: "registry",
+    message:
+      "a PostgreSQL workspace's builds are taken by workers on any machine, which share images only through a registry",
+    found: "no registry",
+    allowed:
+      "set ENVFORGE_REGISTRY (e.g. 127.0.0.1:5000/envforge) where builds are requested (the server, or the CLI with --registry), or use a SQLite workspace to keep images in the local Docker engine",
+  });
 }

@@ -31,6 +31,10 @@ export interface BuildRecord {
   readonly workerId: string | null;
   readonly leaseUntil: string | null;
   readonly cancelRequested: boolean;
+  /**
+   * Once succeeded: the manifest digest in `registry`, or, when `registry` is null, the image id
+   * in the local engine that built it (an image never pushed has no manifest digest).
+   */
   readonly digest: string | null;
   readonly cacheHit: boolean | null;
   readonly reason: string | null;

@@ -11,7 +11,7 @@ export function buildView(r: BuildRecord): Build {
     version: r.version,
     definitionHash: r.definitionHash,
     imageHash: r.imageHash,
-    image: { name: r.imageName, registry: r.registry, digest: r.digest },
+    image: imageOf(r),
     state: r.state,
     attempt: r.attempt,
     maxAttempts: r.maxAttempts,
@@ -25,6 +25,21 @@ export function buildView(r: BuildRecord): Build {
     startedAt: r.startedAt,
     finishedAt: r.finishedAt,
     durationMs: durationOf(r.startedAt, r.finishedAt),
+  };
+}
+
+/**
+ * The record's `digest` column holds what pins the image where it is kept: the manifest digest
+ * in a registry, or the image id in the local engine when the build had no registry.
+ */
+function imageOf(r: BuildRecord): Build["image"] {
+  const local = r.registry === null;
+  return {
+    name: r.imageName,
+    registry: r.registry,
+    location: local ? "local-engine" : "registry",
+    digest: local ? null : r.digest,
+    id: local ? r.digest : null,
   };
 }
 

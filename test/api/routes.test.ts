@@ -202,7 +202,9 @@ describe.each(kinds)("API routes on %s", (kind) => {
     expect(field(answer.body, "image")).toEqual({
       name: `127.0.0.1:5000/envforge/${imageHash}`,
       registry: "127.0.0.1:5000",
+      location: "registry",
       digest: null,
+      id: null,
     });
     expect(field(answer.body, "existsInRegistry")).toBe(false);
     expect(String(field(answer.body, "ingredients", "dockerfile"))).toContain("FROM ");

@@ -3,7 +3,6 @@
  * the same image), list, show, cancel, the log as JSON pages or followed live as Server-Sent
  * Events. The same BuildService as the CLI's, so both say the same.
  */
-import { ValidationError } from "../../errors/index.js";
 import type { BuildQueue } from "../../build/queue/build-queue.js";
 import type { BuildService, JobService } from "../../workspace/build-api.js";
 import type { JobRunner } from "../../jobs/job-runner.js";
@@ -21,7 +20,7 @@ import {
 } from "./builds-schemas.js";
 import { resumeAfter, sendEvents } from "./builds-sse.js";
 
-/** Image details report what the newest succeeded build pushed. */
+/** Image details report where the newest succeeded build kept the image. */
 export function builtImageFinder(options: BuildRouteOptions): FindBuiltImage {
   return async (imageHash) => (await options.builds.builtImage(imageHash))?.image;
 }
@@ -54,18 +53,13 @@ export function registerBuildRoutes(app: ZodApp, deps: RouteDeps & BuildRouteOpt
       },
     },
     async (request, reply) => {
-      if (deps.registry === undefined || deps.registry === "") {
-        throw ValidationError.single({
-          key: "registry",
-          message: "this server has no registry to push images to",
-          allowed: "start it with ENVFORGE_REGISTRY set (e.g. 127.0.0.1:5000/envforge)",
-        });
-      }
       const { version, label, timeoutSeconds } = request.body;
+      // No registry: the server's own engine keeps the image (refused on PostgreSQL, whose
+      // workers share images only through a registry).
       const { build, created } = await builds.requestBuild({
         workspace: request.params.workspace,
         name: request.params.name,
-        registry: deps.registry,
+        ...(deps.registry === undefined || deps.registry === "" ? {} : { registry: deps.registry }),
         ...(version === undefined ? {} : { version }),
         ...(label === undefined ? {} : { label }),
         ...(timeoutSeconds === undefined ? {} : { timeoutMs: Math.round(timeoutSeconds * 1000) }),

@@ -4,8 +4,9 @@
  * or followed live as Server-Sent Events. No working folder is mounted: the caller's files are
  * not on the server.
  */
-import { imageHash } from "../../spec/image-hash.js";
+import { imageHash, imageName } from "../../spec/image-hash.js";
 import type { Build, Job } from "../../workspace/build-api.js";
+import { jobImageOf, usableHere } from "../../jobs/job-image.js";
 import { runJob } from "../../jobs/run-job.js";
 import type { RouteDeps, ZodApp } from "../route-deps.js";
 import { environmentParams } from "../schemas.js";
@@ -27,6 +28,8 @@ const WRITE = { scope: "write", workspaceParam: true } as const;
 export function registerJobRoutes(app: ZodApp, deps: RouteDeps & BuildRouteOptions): void {
   const { jobs, builds, service } = deps;
   const runner = deps.jobRunner;
+  // None: images stay in this server's engine (the build service refuses that on PostgreSQL).
+  const registry = deps.registry === undefined || deps.registry === "" ? undefined : deps.registry;
 
   if (runner !== undefined) {
     app.post(
@@ -51,14 +54,21 @@ export function registerJobRoutes(app: ZodApp, deps: RouteDeps & BuildRouteOptio
           ...(label === undefined ? {} : { label }),
         });
         const hash = imageHash(found.definitionHash, found.lock);
-        const built = await builds.builtImage(hash);
+        const recorded = await builds.builtImage(hash);
+        // An image kept in a local engine that no longer has it is built again.
+        const built =
+          recorded !== undefined && (await usableHere(runner, recorded.image))
+            ? recorded
+            : undefined;
         const job = await jobs.createJob({
           workspace,
           name: found.name,
           version: found.version,
           imageHash: hash,
           imageName:
-            built === undefined ? `${deps.registry ?? "(no registry)"}/${hash}` : imageRef(built),
+            built === undefined
+              ? imageName({ imageHash: hash, ...(registry === undefined ? {} : { registry }) })
+              : jobImageOf(built.image).image,
           ...(built === undefined ? {} : { buildId: built.id }),
           command,
           envKeys: Object.keys(env),
@@ -81,20 +91,11 @@ export function registerJobRoutes(app: ZodApp, deps: RouteDeps & BuildRouteOptio
     const { job } = input;
     let built = input.built;
     if (built === undefined) {
-      if (deps.registry === undefined) {
-        await jobs.finishJob({
-          id: job.id,
-          state: "failed",
-          exitCode: null,
-          reason: "the image was never built and this server has no registry to build it for",
-        });
-        return;
-      }
       const { build, created } = await builds.requestBuild({
         workspace: job.workspace,
         name: job.name,
         version: job.version,
-        registry: deps.registry,
+        ...(registry === undefined ? {} : { registry }),
       });
       if (created) await deps.queue?.notify(build.id);
       let last: Build | undefined;
@@ -118,7 +119,7 @@ export function registerJobRoutes(app: ZodApp, deps: RouteDeps & BuildRouteOptio
       runner,
       job,
       buildId: built.id,
-      request: { image: imageRef(built), env: input.env, mounts: [] },
+      request: { ...jobImageOf(built.image), env: input.env, mounts: [] },
     });
   }
 
@@ -191,10 +192,4 @@ export function registerJobRoutes(app: ZodApp, deps: RouteDeps & BuildRouteOptio
       });
     },
   );
-}
-
-function imageRef(build: Build): string {
-  return build.image.digest === null
-    ? `${build.image.name}:latest`
-    : `${build.image.name}@${build.image.digest}`;
 }

@@ -18,7 +18,10 @@ export function registerBuildCommands(program: Command, io: CliIo): void {
         "Build (or join the build under way of) a version's image and follow its log; exits non-zero when it fails",
       )
       .argument("<environment>", "NAME, NAME@VERSION or NAME:LABEL (default: latest)")
-      .option("--registry <registry>", "push to this registry (default: $ENVFORGE_REGISTRY)")
+      .option(
+        "--registry <registry>",
+        "push to this registry (default: $ENVFORGE_REGISTRY; none: keep the image in the local Docker engine)",
+      )
       .option("--timeout <seconds>", "fail the build after this long (default 3600)")
       .option("--no-follow", "queue the build and return at once"),
   )

@@ -9,7 +9,9 @@ export function buildLines(build: Build): string {
     ["environment", `${build.name}@${build.version} (workspace ${build.workspace})`],
     ["state", build.state],
     ["image", build.image.name],
+    ["kept in", imageWhere(build.image)],
     ["digest", build.image.digest],
+    ["image id", build.image.id],
     ["cache hit", build.cacheHit],
     ["attempt", `${build.attempt} of ${build.maxAttempts}`],
     ["reason", build.reason],
@@ -22,6 +24,13 @@ export function buildLines(build: Build): string {
     .filter(([, value]) => value !== null)
     .map(([key, value]) => `${`${key}:`.padEnd(13)}${String(value)}`)
     .join("\n");
+}
+
+/** Where an image is kept, in plain words (env show --image says it the same way). */
+export function imageWhere(image: Build["image"]): string {
+  return image.location === "local-engine"
+    ? "the local Docker engine (no registry)"
+    : `the registry ${image.registry ?? ""}`.trimEnd();
 }
 
 export function buildsTable(builds: readonly Build[]): string {

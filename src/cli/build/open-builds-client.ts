@@ -63,7 +63,10 @@ export function localBuildsClient(
       const registry = registryOf(opened.env, registryFlag);
       // SQLite has no standing workers: a build whose process died is taken up by the next one.
       if (store.kind === "sqlite") await leases.expireLeases();
-      const result = await builds.requestBuild({ ...input, registry });
+      const result = await builds.requestBuild({
+        ...input,
+        ...(registry === undefined ? {} : { registry }),
+      });
       if (result.created) await queue.notify(result.build.id);
       return result;
     },

@@ -103,16 +103,11 @@ export function buildWorkDir(home: string): string {
   return join(home, "build-contexts");
 }
 
-/** The registry to push to: --registry, else the configured one; required to build. */
-export function registryOf(env: NodeJS.ProcessEnv, flag: string | undefined): string {
-  const registry = flag?.trim() || readConfig(env).registry;
-  if (registry === undefined || registry === "") {
-    throw ValidationError.single({
-      key: "registry",
-      message: "no registry to push images to",
-      allowed:
-        "--registry HOST[:PORT]/PATH, ENVFORGE_REGISTRY, or registry: in the config file (e.g. 127.0.0.1:5000/envforge)",
-    });
-  }
-  return registry;
+/**
+ * The registry to push to: --registry, else the configured one. None: images stay in the local
+ * Docker engine (a SQLite workspace only; the build service refuses it on PostgreSQL).
+ */
+export function registryOf(env: NodeJS.ProcessEnv, flag: string | undefined): string | undefined {
+  const registry = flag?.trim() || readConfig(env).registry?.trim();
+  return registry === undefined || registry === "" ? undefined : registry;
 }

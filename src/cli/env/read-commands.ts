@@ -82,7 +82,8 @@ export async function runShow(io: CliIo, name: string, raw: unknown): Promise<vo
       [
         `image:       ${details.image.name}`,
         `image hash:  ${details.imageHash}`,
-        `built:       ${details.existsInRegistry ? "yes" : "no"}`,
+        `built:       ${details.existsInRegistry || details.image.id !== null ? "yes" : "no"}`,
+        `kept in:     ${keptIn(details.image)}`,
         `python:      ${details.pythonEnvironment.interpreterPath}`,
       ].join("\n"),
     );
@@ -97,6 +98,24 @@ export async function runShow(io: CliIo, name: string, raw: unknown): Promise<vo
   }
   if (options.json) return writeJson(io, { [ingredient]: text });
   io.stdout.write(text.endsWith("\n") ? text : `${text}\n`);
+}
+
+/** Where the image is, or would be once built, in plain words. */
+function keptIn(image: {
+  readonly location: "registry" | "local-engine";
+  readonly registry: string | null;
+  readonly digest: string | null;
+  readonly id: string | null;
+}): string {
+  if (image.location === "local-engine") {
+    return image.id === null
+      ? "not built yet; a build keeps it in the local Docker engine (no registry is set)"
+      : `the local Docker engine, image id ${image.id} (no registry: never pushed)`;
+  }
+  const registry = image.registry ?? "its registry";
+  return image.digest === null
+    ? `not built yet; a build pushes it to ${registry}`
+    : `the registry ${registry}, digest ${image.digest}`;
 }
 
 function workspaceOf(options: { readonly workspace?: string }): { workspace?: string } {

@@ -9,6 +9,7 @@ import { z } from "zod";
 import { ExternalError, ValidationError } from "../../errors/index.js";
 import { dockerFromHost } from "../../jobs/docker-endpoint.js";
 import { DockerJobRunner } from "../../jobs/docker-job-runner.js";
+import { jobImageOf, usableHere } from "../../jobs/job-image.js";
 import { runJob } from "../../jobs/run-job.js";
 import { readConfig } from "../../host/config.js";
 import { imageHash } from "../../spec/image-hash.js";
@@ -43,7 +44,10 @@ export function registerRunCommand(program: Command, io: CliIo): void {
     .option("--mount <source:target[:ro]>", "extra bind mount, repeatable", collect, [])
     .option("--no-workdir", `do not mount the working folder at ${WORKING_FOLDER_TARGET}`)
     .option("--network <mode>", "none (default) or host")
-    .option("--registry <registry>", "where a build pushes (default: $ENVFORGE_REGISTRY)")
+    .option(
+      "--registry <registry>",
+      "where a build pushes (default: $ENVFORGE_REGISTRY; none: the image stays in the local Docker engine)",
+    )
     .addHelpText(
       "after",
       "\nExamples:\n  envforge run pytorch -- python train.py\n  envforge run pytorch:prod --env SEED=1 --network host -- python fetch.py",
@@ -79,7 +83,16 @@ async function runRun(
   try {
     const version = await opened.environments.getEnvironmentVersion({ ...workspace, ...ref });
     const hash = imageHash(version.definitionHash, version.lock);
+    const runner = new DockerJobRunner({
+      docker: dockerFromHost(readConfig(opened.env).dockerHost),
+    });
     let built = await opened.builds.builtImage(hash);
+    if (built !== undefined && !(await usableHere(runner, built.image))) {
+      io.stderr.write(
+        `${built.image.name} (${built.image.id ?? "no image id"}) is no longer in the local Docker engine; building it again\n`,
+      );
+      built = undefined;
+    }
     if (built === undefined) {
       const build = await buildImage(io, opened, {
         ...workspace,
@@ -97,10 +110,7 @@ async function runRun(
       }
       built = build;
     }
-    const image =
-      built.image.digest === null
-        ? `${built.image.name}:latest`
-        : `${built.image.name}@${built.image.digest}`;
+    const { image, pull } = jobImageOf(built.image);
     const jobs = createJobService({ store: opened.store });
     const job = await jobs.createJob({
       ...workspace,
@@ -118,10 +128,11 @@ async function runRun(
     process.once("SIGINT", onSignal);
     const done = await runJob({
       jobs,
-      runner: new DockerJobRunner({ docker: dockerFromHost(readConfig(opened.env).dockerHost) }),
+      runner,
       job,
       request: {
         image,
+        pull,
         env,
         mounts: [
           ...(options.workdir === false ? [] : [{ source: io.cwd, target: WORKING_FOLDER_TARGET }]),
