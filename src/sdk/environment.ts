@@ -28,6 +28,7 @@ import type {
 } from "../spec/definition.js";
 import { formatImageReference } from "../spec/image-reference.js";
 import type { Lock } from "../spec/lock.js";
+import type { RegistrationLock } from "../workspace/lock-resolver.js";
 import type { ImageDetails } from "../api/image-details.js";
 import type { VersionSelector, Workspace } from "./workspace.js";
 import { parsePipRequirements } from "../spec/pip-requirements.js";
@@ -132,6 +133,11 @@ export class Environment {
   readonly #kind: DefinitionKind;
   /** The version number a workspace gave this environment (register, get). */
   #assignedVersion: string | undefined;
+  /**
+   * After `register`: whether the version has its lock, and per part why not (`unlocked`
+   * versions also raise a warning through the workspace's warning sink).
+   */
+  lock: RegistrationLock | undefined = undefined;
 
   private constructor(
     name: string,
@@ -259,7 +265,13 @@ export class Environment {
    * content as the latest version returns that version; changed content becomes latest + 1.
    * `version` is set to the number the workspace gave.
    */
-  async register(workspace: Workspace): Promise<this> {
+  async register(
+    workspace: Workspace,
+    options: {
+      /** Refuse (ValidationError, nothing written) rather than register without a lock. */
+      readonly requireLock?: boolean;
+    } = {},
+  ): Promise<this> {
     // A number the workspace gave is not a request: edited content then gets the next one.
     const requested =
       this.version === undefined ||
@@ -273,9 +285,11 @@ export class Environment {
       name: this.name,
       definition,
       ...(requested === undefined ? {} : { version: requested }),
+      ...(options.requireLock === undefined ? {} : { requireLock: options.requireLock }),
     });
     this.version = String(registered.version);
     this.#assignedVersion = this.version;
+    this.lock = workspace.lastLock;
     return this;
   }
 

@@ -7,11 +7,12 @@
 import { httpWorkspaceClient } from "../api/client/http-client.js";
 import { localWorkspaceClient } from "../api/client/local-client.js";
 import { channelLockResolver } from "../workspace/channel-lock-resolver.js";
-import type { WorkspaceClient } from "../api/client/workspace-client.js";
+import type { RegisterFilesResult, WorkspaceClient } from "../api/client/workspace-client.js";
 import type { ImageDetails } from "../api/image-details.js";
 import { collectUpload } from "../api/upload/collect-upload.js";
 import type { DefinitionUpload } from "../api/upload/upload-schema.js";
 import type { Problem } from "../errors/index.js";
+import { formatProblem } from "../errors/index.js";
 import { readConfig } from "../host/config.js";
 import type {
   EnvironmentSummary,
@@ -20,6 +21,7 @@ import type {
   RegisterEnvironmentInput,
 } from "../workspace/index.js";
 import { DEFAULT_WORKSPACE, openWorkspaceStore } from "../workspace/index.js";
+import type { RegistrationLock } from "../workspace/lock-resolver.js";
 
 /** Which version: a number, a label, or (neither) `latest`. */
 export interface VersionSelector {
@@ -42,25 +44,42 @@ export interface RegisterFilesOptions {
   readonly version?: number;
   readonly description?: string;
   readonly tags?: Readonly<Record<string, string>>;
+  /** Refuse (ValidationError, nothing written) rather than register without a lock. */
+  readonly requireLock?: boolean;
 }
+
+/**
+ * What the SDK does with a registration's warnings (a version left without its lock, content
+ * accepted but ignored). Default: Node's process warnings (`process.emitWarning`, code
+ * ENVFORGE_REGISTER), which print on stderr unless the program listens for them.
+ */
+export type WarningSink = (warning: Problem) => void;
 
 export interface WorkspaceOpenOptions {
   /** The workspace inside the store (default `default`). */
   readonly name?: string;
   /** Where configuration comes from (default process.env). */
   readonly env?: NodeJS.ProcessEnv;
+  readonly onWarning?: WarningSink;
 }
+
+const emitWarning: WarningSink = (warning) =>
+  process.emitWarning(formatProblem(warning), { code: "ENVFORGE_REGISTER" });
 
 export class Workspace {
   readonly #client: WorkspaceClient;
   /** The workspace's name inside its store. */
   readonly name: string;
-  /** What registration warned about last (accepted but ignored content). */
+  readonly #onWarning: WarningSink;
+  /** What registration warned about last (accepted but ignored content, lock problems). */
   lastWarnings: readonly Problem[] = [];
+  /** The lock of the version registered last: locked, or unlocked with the reason per part. */
+  lastLock: RegistrationLock | undefined = undefined;
 
-  private constructor(client: WorkspaceClient, name: string) {
+  private constructor(client: WorkspaceClient, name: string, onWarning: WarningSink) {
     this.#client = client;
     this.name = name;
+    this.#onWarning = onWarning;
   }
 
   /** The local workspace store, as the CLI uses it without --server. */
@@ -75,36 +94,48 @@ export class Workspace {
       lockResolver: channelLockResolver({ env }),
       ...(registry === undefined || registry === "" ? {} : { registry }),
     });
-    return Workspace.#checked(client, options.name ?? DEFAULT_WORKSPACE);
+    return Workspace.#checked(client, options.name ?? DEFAULT_WORKSPACE, options.onWarning);
   }
 
   /** A workspace on an envforge server (`envforge serve`). */
   static async connect(
     url: string,
     token?: string,
-    options: { readonly name?: string; readonly fetch?: typeof fetch } = {},
+    options: {
+      readonly name?: string;
+      readonly fetch?: typeof fetch;
+      readonly onWarning?: WarningSink;
+    } = {},
   ): Promise<Workspace> {
     const client = httpWorkspaceClient({
       url,
       ...(token === undefined ? {} : { token }),
       ...(options.fetch === undefined ? {} : { fetch: options.fetch }),
     });
-    return Workspace.#checked(client, options.name ?? DEFAULT_WORKSPACE);
+    return Workspace.#checked(client, options.name ?? DEFAULT_WORKSPACE, options.onWarning);
   }
 
   /** For callers that already hold a client (the CLI, tests). */
-  static fromClient(client: WorkspaceClient, name: string = DEFAULT_WORKSPACE): Workspace {
-    return new Workspace(client, name);
+  static fromClient(
+    client: WorkspaceClient,
+    name: string = DEFAULT_WORKSPACE,
+    onWarning: WarningSink = emitWarning,
+  ): Workspace {
+    return new Workspace(client, name, onWarning);
   }
 
-  static async #checked(client: WorkspaceClient, name: string): Promise<Workspace> {
+  static async #checked(
+    client: WorkspaceClient,
+    name: string,
+    onWarning: WarningSink = emitWarning,
+  ): Promise<Workspace> {
     try {
       await client.getWorkspace({ name });
     } catch (error) {
       await client.close();
       throw error;
     }
-    return new Workspace(client, name);
+    return new Workspace(client, name, onWarning);
   }
 
   /** `sqlite <file>`, `postgres <host/db>` or the server URL. */
@@ -115,8 +146,7 @@ export class Workspace {
   /** Registers a definition: a new version, or the latest one when it is unchanged. */
   async registerDefinition(input: RegisterDefinitionInput): Promise<EnvironmentVersion> {
     const result = await this.#client.registerDefinition({ workspace: this.name, ...input });
-    this.lastWarnings = result.warnings;
-    return result.version;
+    return this.#registered(result);
   }
 
   /** Registers a definition from its files, as `envforge env create --file` does. */
@@ -133,8 +163,16 @@ export class Workspace {
       ...(options.version === undefined ? {} : { version: options.version }),
       ...(options.description === undefined ? {} : { description: options.description }),
       ...(options.tags === undefined ? {} : { tags: options.tags }),
+      ...(options.requireLock === undefined ? {} : { requireLock: options.requireLock }),
     });
+    return this.#registered(result);
+  }
+
+  /** Keeps what a registration said and tells its warnings: nothing is left unlocked silently. */
+  #registered(result: RegisterFilesResult): EnvironmentVersion {
     this.lastWarnings = result.warnings;
+    this.lastLock = result.lock;
+    for (const warning of result.warnings) this.#onWarning(warning);
     return result.version;
   }
 

@@ -1,11 +1,13 @@
 /**
  * The lock resolver the composition roots inject into the service: the configured channels
- * (ENVFORGE_CHANNEL_URLS / ENVFORGE_CHANNEL_ALIAS), repodata cached under
- * $ENVFORGE_HOME/cache/repodata, and one rattler solver kept for the resolver's life (a server
- * pays the WASM load once), and pip's exact pins looked up on their index (pip/lock-pip.ts).
- * Channels that are not configured, not reachable or local folders
- * (a registration carries files, not the user's disk) make the resolution `unavailable`; an
- * unsolvable spec stays a ValidationError.
+ * (host/config.ts: ENVFORGE_CHANNEL_URLS, ENVFORGE_CHANNEL_ALIAS, ENVFORGE_DEFAULT_CHANNELS, with
+ * conda's defaults), repodata cached under $ENVFORGE_HOME/cache/repodata, and one rattler solver
+ * kept for the resolver's life (a server pays the WASM load once), pip's exact pins looked up on
+ * their index (pip/lock-pip.ts; ENVFORGE_PIP_INDEX_URL when the definition names none), and the
+ * base image's digest. Each part is resolved on its own, so every reason is told at once:
+ * channels that are not reachable or local folders (a registration carries files, not the
+ * user's disk), or pip requirements that cannot be locked, make the resolution `unavailable`;
+ * an unsolvable spec stays a ValidationError.
  */
 import { join } from "node:path";
 import { channelConfigFromEnv, resolveChannels } from "../conda/channels.js";
@@ -19,7 +21,8 @@ import type { Registry } from "../image/index.js";
 import { readConfig } from "../host/config.js";
 import { lockPip, withLockedPip } from "../pip/lock-pip.js";
 import type { Definition } from "../spec/definition.js";
-import type { LockResolution, ResolveLock } from "./lock-resolver.js";
+import type { Lock } from "../spec/lock.js";
+import type { LockProblem, LockResolution, ResolveLock } from "./lock-resolver.js";
 
 export interface ChannelLockResolverOptions {
   /** The settings (channel URLs, ENVFORGE_HOME); config-file values already folded in. */
@@ -40,33 +43,34 @@ export interface ChannelLockResolver {
 
 export function channelLockResolver(options: ChannelLockResolverOptions): ChannelLockResolver {
   const channelConfig = channelConfigFromEnv(options.env);
-  const cacheDir = join(readConfig(options.env).home, "cache", "repodata");
+  const config = readConfig(options.env);
+  const cacheDir = join(config.home, "cache", "repodata");
   const memory = options.keepRepodata === true ? new RepodataMemory() : undefined;
   const registry = openRegistry({ env: options.env, timeoutMs: options.timeoutMs ?? 30_000 });
   let solver: RattlerSolver | undefined;
   let closed = false;
 
-  const resolveLock = async (definition: Definition): Promise<LockResolution> => {
+  const condaLock = async (definition: Definition): Promise<Lock | LockProblem> => {
     const channels = definition.conda?.channels ?? [];
     try {
       // Relative local channel paths have no folder to be relative to here: a neutral root.
       const resolved = resolveChannels({ channels, config: channelConfig, baseDir: "/" });
       const local = resolved.filter((channel) => channel.localPath !== undefined);
       if (local.length > 0) {
-        return unavailable(
+        return condaProblem(
           `local channel folders are not read at registration (${local.map((c) => c.name).join(", ")})`,
         );
       }
     } catch (error) {
       if (error instanceof ValidationError) {
-        return unavailable(error.problems.map((problem) => problem.message).join("; "));
+        return condaProblem(error.problems.map((problem) => problem.message).join("; "));
       }
       throw error;
     }
-    if (closed) return unavailable("the lock resolver was closed");
+    if (closed) return condaProblem("the lock resolver was closed");
     solver ??= workerRattlerSolver();
     try {
-      const lock = await lockDefinition({
+      return await lockDefinition({
         definition,
         channelConfig,
         baseDir: "/",
@@ -76,24 +80,39 @@ export function channelLockResolver(options: ChannelLockResolverOptions): Channe
         ...(memory === undefined ? {} : { memory }),
         ...(options.fetch === undefined ? {} : { fetch: options.fetch }),
       });
-      const pip = await lockPip({
-        definition,
-        timeoutMs: options.timeoutMs ?? 30_000,
-        ...(options.fetch === undefined ? {} : { fetch: options.fetch }),
-      });
-      if (pip.kind === "unavailable") return unavailable(pip.reason);
-      const baseImageDigest = await pinnedBase(definition, registry);
-      return {
-        kind: "locked",
-        lock: {
-          ...withLockedPip(lock, pip.pip),
-          ...(baseImageDigest === undefined ? {} : { baseImageDigest }),
-        },
-      };
     } catch (error) {
-      if (error instanceof ExternalError) return unavailable(error.message);
+      if (error instanceof ExternalError) return condaProblem(error.message);
       throw error;
     }
+  };
+
+  const resolveLock = async (definition: Definition): Promise<LockResolution> => {
+    // Independent sources, asked together: one answer names every part that failed.
+    const [conda, pip, base] = await Promise.all([
+      condaLock(definition),
+      lockPip({
+        definition,
+        defaultIndexUrl: config.pipIndexUrl,
+        timeoutMs: options.timeoutMs ?? 30_000,
+        ...(options.fetch === undefined ? {} : { fetch: options.fetch }),
+      }),
+      pinnedBase(definition, registry),
+    ]);
+    const problems: LockProblem[] = [];
+    if ("part" in conda) problems.push(conda);
+    if (pip.kind === "unavailable") problems.push({ part: "pip", reason: pip.reason });
+    if ("part" in conda || pip.kind === "unavailable") return { kind: "unavailable", problems };
+    const baseProblems: LockProblem[] =
+      typeof base === "string" || base === undefined ? [] : [base];
+    const baseImageDigest = typeof base === "string" ? base : undefined;
+    return {
+      kind: "locked",
+      lock: {
+        ...withLockedPip(conda, pip.pip),
+        ...(baseImageDigest === undefined ? {} : { baseImageDigest }),
+      },
+      ...(baseProblems.length === 0 ? {} : { problems: baseProblems }),
+    };
   };
 
   return {
@@ -107,25 +126,33 @@ export function channelLockResolver(options: ChannelLockResolverOptions): Channe
   };
 }
 
-function unavailable(reason: string): LockResolution {
-  return { kind: "unavailable", reason };
+function condaProblem(reason: string): LockProblem {
+  return { part: "conda", reason };
 }
 
 /**
  * The base image's digest, so the lock (and with it the image hash) names the exact base and a
  * build pins `FROM …@sha256:`: a tag that moves later gives a new image, never a stale cache hit.
- * Best effort: an image on a registry envforge cannot reach (or a short Docker Hub name, with no
- * registry to ask here) stays unpinned, as the base of a Dockerfile always is.
+ * Best effort: an image on a registry envforge cannot reach, or that its registry does not have,
+ * stays unpinned (the problem says why), as the base of a Dockerfile always is; a short Docker
+ * Hub name has no registry to ask here and is used by its tag without a problem.
  */
-async function pinnedBase(definition: Definition, registry: Registry): Promise<string | undefined> {
+async function pinnedBase(
+  definition: Definition,
+  registry: Registry,
+): Promise<string | LockProblem | undefined> {
   const { base } = definition;
   if (base.kind !== "image" || base.image.registry === undefined) return undefined;
   if (base.image.digest !== undefined) return base.image.digest;
+  const shown = `${base.image.registry}/${base.image.repository}:${base.image.tag ?? "latest"}`;
   try {
     const status = await registry.manifestExists(base.image);
-    return status.exists ? status.digest : undefined;
+    if (status.exists) return status.digest;
+    return { part: "base-image", reason: `base image ${shown} is not in its registry` };
   } catch (error) {
-    if (error instanceof ExternalError) return undefined;
+    if (error instanceof ExternalError) {
+      return { part: "base-image", reason: `base image ${shown}: ${error.message}` };
+    }
     throw error;
   }
 }

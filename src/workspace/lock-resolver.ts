@@ -6,32 +6,78 @@ import type { Problem } from "../errors/index.js";
 import type { Definition } from "../spec/definition.js";
 import type { Lock } from "../spec/lock.js";
 
+/** The parts of a lock, each resolved from its own source. */
+export const LOCK_PARTS = ["conda", "pip", "base-image"] as const;
+export type LockPart = (typeof LOCK_PARTS)[number];
+
+/** Why one part of the lock could not be made. */
+export interface LockProblem {
+  readonly part: LockPart;
+  readonly reason: string;
+}
+
 /**
- * `locked`: the lock of the definition. `unavailable`: the channels could not be reached (or are
- * not configured here); registration goes on without a lock and tells the user why.
- * A spec that cannot be solved is not a resolution: the resolver throws a ValidationError.
+ * `locked`: the lock of the definition; `problems` names what it could not pin and did not need
+ * to (a base image whose registry did not answer is then used by its tag). `unavailable`: a part
+ * that the lock needs could not be resolved (a channel or index not reachable, a requirement that
+ * cannot be locked yet), one problem per such part; registration goes on without a lock, unless
+ * it requires one. A spec that cannot be solved is not a resolution: the resolver throws a
+ * ValidationError.
  */
 export type LockResolution =
-  | { readonly kind: "locked"; readonly lock: Lock }
-  | { readonly kind: "unavailable"; readonly reason: string };
+  | {
+      readonly kind: "locked";
+      readonly lock: Lock;
+      readonly problems?: readonly LockProblem[];
+    }
+  | { readonly kind: "unavailable"; readonly problems: readonly LockProblem[] };
 
 export type ResolveLock = (
   definition: Definition,
   definitionHash: string,
 ) => Promise<LockResolution>;
 
+/**
+ * What a registration says about the version's lock. `locked`: the version has one;
+ * `unlocked`: it needs one and has none (problems say why, per part); `not-needed`: there is
+ * no conda environment to lock (a plain image, a Dockerfile, user-managed Python).
+ */
+export interface RegistrationLock {
+  readonly state: "locked" | "unlocked" | "not-needed";
+  /** True when this registration gave an existing version the lock it was stored without. */
+  readonly filled: boolean;
+  readonly problems: readonly LockProblem[];
+}
+
 /** Whether registering this definition needs a conda lock at all. */
 export function needsCondaLock(definition: Definition): boolean {
   return definition.conda !== undefined && !definition.python.userManagedDependencies;
 }
 
-/** What the user is told when a conda definition was registered without its lock. */
-export function unlockedWarning(reason: string): Problem {
+const AGAIN = "and run `envforge env create` again";
+const ELSEWHERE =
+  "or run `envforge lock FILE` where they are reachable and `envforge env create --lock envforge.lock`";
+
+/** What to do about each part, so the advice fits the part that failed. */
+const ADVICE: Readonly<Record<LockPart, string>> = {
+  conda:
+    "make the channels reachable (ENVFORGE_CHANNEL_URLS name=url, ENVFORGE_CHANNEL_ALIAS, " +
+    `ENVFORGE_DEFAULT_CHANNELS, or a URL in the definition) ${AGAIN}, ${ELSEWHERE}`,
+  pip:
+    "pin each pip requirement exactly (name==version) with a pure-Python wheel and its sha256 on " +
+    "a reachable index (the definition's --index-url, else ENVFORGE_PIP_INDEX_URL) " +
+    `${AGAIN}, ${ELSEWHERE}`,
+  "base-image":
+    "push the base image to a registry envforge can reach, or pin it by digest in the definition " +
+    `(image@sha256:…), ${AGAIN}`,
+};
+
+/** What the user is told about one part of a lock that was not made. */
+export function unlockedWarning(problem: LockProblem, locked: boolean): Problem {
   return {
-    key: "lock",
-    message:
-      `registered without a lock: ${reason}; \`envforge env build\` will need one: ` +
-      "make the channels reachable (ENVFORGE_CHANNEL_URLS) and run `envforge env create` again, " +
-      "or run `envforge lock FILE` where they are and `envforge env create --lock envforge.lock`",
+    key: `lock.${problem.part}`,
+    message: locked
+      ? `not pinned: ${problem.reason}; builds use it by its tag until it is: ${ADVICE[problem.part]}`
+      : `registered without a lock: ${problem.reason}; \`envforge env build\` will need one: ${ADVICE[problem.part]}`,
   };
 }

@@ -9,12 +9,14 @@
  * - a conda definition registered without a lock gets one from the injected resolver; the lock
  *   is derived from the definition hash, so it never makes a new version: a version stored
  *   without one is given it, and one that has one is returned as it is (no solve at all).
- *   Channels that cannot be reached leave the version without a lock and a warning; a spec
- *   that cannot be solved fails before anything is written.
+ *   A part that cannot be locked (channels or a pip index out of reach, ...) leaves the version
+ *   without a lock, with a warning per part, and registering it again retries; with
+ *   `requireLock` that registration is refused instead. A spec that cannot be solved fails
+ *   before anything is written.
  * Everything is checked before the transaction; the transaction holds the environment's lock
  * from the first read to the insert, so concurrent registrations cannot pick one number twice.
  */
-import { ConflictError, InternalError } from "../errors/index.js";
+import { ConflictError, InternalError, ValidationError } from "../errors/index.js";
 import type { Problem } from "../errors/index.js";
 import type { Definition } from "../spec/definition.js";
 import { definitionHash } from "../spec/definition-hash.js";
@@ -23,6 +25,7 @@ import { isoNow } from "./clock.js";
 import type { ContextContent } from "./context-content.js";
 import { planContextContent, storeContextContent } from "./context-content.js";
 import { needsCondaLock, unlockedWarning } from "./lock-resolver.js";
+import type { LockProblem, LockResolution, RegistrationLock } from "./lock-resolver.js";
 import type { EnvironmentVersion } from "./model.js";
 import type { ServiceContext } from "./service-context.js";
 import { newProblems, requireWorkspace, workspaceOf } from "./service-context.js";
@@ -56,6 +59,8 @@ export interface RegisterEnvironmentInput {
   readonly lock?: Lock;
   /** The files the definition was read from (path → text), kept for display. */
   readonly sourceFiles?: Readonly<Record<string, string>>;
+  /** Refuse (ValidationError, nothing written) rather than store a version without its lock. */
+  readonly requireLock?: boolean;
   /**
    * A build context's file bytes by `sha256:<hex>`, checked against the definition's listing and
    * stored with the version. Files left out must be stored in the workspace already.
@@ -67,7 +72,9 @@ export interface RegisterResult {
   readonly version: EnvironmentVersion;
   /** False when an existing version with this definition was returned. */
   readonly created: boolean;
-  /** Why the version has no lock although it needs one (the channels could not be reached). */
+  /** Whether the version has its lock, and per part why not. */
+  readonly lock: RegistrationLock;
+  /** The lock problems as the user is told them, one per part, with what to do about each. */
   readonly warnings?: readonly Problem[];
 }
 
@@ -99,12 +106,13 @@ export async function registerEnvironment(
   const explicit = typeof requested === "number" ? requested : undefined;
 
   const { name } = input;
-  const { lock, warnings } = await lockOf(context, input, {
+  const { lock, problems: lockProblems } = await lockOf(context, input, {
     workspace,
     name,
     hash,
     ...(explicit === undefined ? {} : { explicit }),
   });
+  const needed = lock !== undefined || needsCondaLock(input.definition);
   const now = isoNow(context.clock);
   const record = {
     workspace,
@@ -119,16 +127,32 @@ export async function registerEnvironment(
     updatedAt: now,
   };
 
-  const done = (result: RegisterResult): RegisterResult =>
-    warnings.length === 0 ? result : { ...result, warnings };
+  /** The answer for the version as stored, its lock told as it is now. */
+  const done = async (
+    tx: StoreTx,
+    stored: VersionRecord,
+    result: { readonly created: boolean; readonly filled: boolean },
+  ): Promise<RegisterResult> => {
+    const locked = stored.lockJson !== null;
+    const state = locked ? "locked" : needed ? "unlocked" : "not-needed";
+    // Kept when locked only for what the lock left unpinned (a base image).
+    const problems = state === "unlocked" || (locked && lock !== undefined) ? lockProblems : [];
+    const warnings = problems.map((problem) => unlockedWarning(problem, locked));
+    return {
+      version: await viewWithLabels(tx, stored),
+      created: result.created,
+      lock: { state, filled: result.filled, problems },
+      ...(warnings.length === 0 ? {} : { warnings }),
+    };
+  };
   /** An existing version of this definition, given the lock when it was stored without one. */
   const same = async (tx: StoreTx, existing: VersionRecord): Promise<RegisterResult> => {
     if (existing.lockJson !== null || lock === undefined) {
-      return done({ version: await viewWithLabels(tx, existing), created: false });
+      return done(tx, existing, { created: false, filled: false });
     }
     const locked = { ...existing, lockJson: encodeJson(lock), updatedAt: now };
     await tx.setVersionLock({ ...locked, now });
-    return { version: await viewWithLabels(tx, locked), created: false };
+    return done(tx, locked, { created: false, filled: true });
   };
 
   return context.store.write(async (tx) => {
@@ -163,7 +187,7 @@ export async function registerEnvironment(
     const inserted: VersionRecord = { ...record, version, archived: environment.archived };
     await tx.insertVersion(inserted);
     await tx.touchEnvironment({ ...key, now });
-    return done({ version: await viewWithLabels(tx, inserted), created: true });
+    return done(tx, inserted, { created: true, filled: false });
   });
 }
 
@@ -176,29 +200,49 @@ interface Target {
 
 /**
  * The lock to store: the one given, else the resolver's when the definition needs one and the
- * version this registration would return has none. Runs before the transaction: a solve takes
- * seconds, and the store must not be held meanwhile.
+ * version this registration would return has none, with the problems of the parts that could
+ * not be locked. Runs before the transaction: a solve takes seconds, and the store must not be
+ * held meanwhile. With `requireLock`, a version that would be left without its lock is refused
+ * here, before anything is written.
  */
 async function lockOf(
   context: ServiceContext,
   input: RegisterEnvironmentInput,
   target: Target,
-): Promise<{ readonly lock?: Lock; readonly warnings: readonly Problem[] }> {
-  if (input.lock !== undefined) return { lock: input.lock, warnings: [] };
-  const resolve = context.resolveLock;
-  if (resolve === undefined || !needsCondaLock(input.definition)) return { warnings: [] };
+): Promise<{ readonly lock?: Lock; readonly problems: readonly LockProblem[] }> {
+  if (input.lock !== undefined) return { lock: input.lock, problems: [] };
+  if (!needsCondaLock(input.definition)) return { problems: [] };
   const existing = await context.store.read((tx) => sameVersion(tx, target));
-  if (existing !== undefined && existing.lockJson !== null) return { warnings: [] };
-  const resolution = await resolve(input.definition, target.hash);
+  if (existing !== undefined && existing.lockJson !== null) return { problems: [] };
+  const resolve = context.resolveLock;
+  const resolution: LockResolution =
+    resolve === undefined
+      ? {
+          kind: "unavailable",
+          problems: [{ part: "conda", reason: "this workspace resolves no locks at registration" }],
+        }
+      : await resolve(input.definition, target.hash);
   if (resolution.kind === "unavailable") {
-    return { warnings: [unlockedWarning(resolution.reason)] };
+    if (input.requireLock === true) throw lockRequired(resolution.problems);
+    return { problems: resolution.problems };
   }
   if (resolution.lock.definitionHash !== target.hash) {
     throw new InternalError(
       `the lock resolver returned a lock of ${resolution.lock.definitionHash} for ${target.hash}`,
     );
   }
-  return { lock: resolution.lock, warnings: [] };
+  return { lock: resolution.lock, problems: resolution.problems ?? [] };
+}
+
+/** The refusal of a registration that requires a lock: every part that could not be locked. */
+function lockRequired(problems: readonly LockProblem[]): ValidationError {
+  return new ValidationError(
+    problems.map((problem) => ({
+      key: `lock.${problem.part}`,
+      message: `a lock is required and the ${problem.part} part cannot be locked: ${problem.reason}`,
+      allowed: "a definition whose every part locks, or registration without requireLock",
+    })),
+  );
 }
 
 /** The version registering `target` would return, read without locking anything. */

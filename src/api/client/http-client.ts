@@ -147,6 +147,7 @@ export function httpWorkspaceClient(options: HttpClientOptions): WorkspaceClient
           ...(input.version === undefined ? {} : { version: input.version }),
           ...(input.description === undefined ? {} : { description: input.description }),
           ...(input.tags === undefined ? {} : { tags: input.tags }),
+          ...(input.requireLock === undefined ? {} : { requireLock: input.requireLock }),
         },
       }).catch((error: unknown) => {
         throw underDisplayRoot(error, input.displayRoot);
@@ -165,6 +166,7 @@ export function httpWorkspaceClient(options: HttpClientOptions): WorkspaceClient
           ...(input.version === undefined ? {} : { version: input.version }),
           ...(input.description === undefined ? {} : { description: input.description }),
           ...(input.tags === undefined ? {} : { tags: input.tags }),
+          ...(input.requireLock === undefined ? {} : { requireLock: input.requireLock }),
         },
       });
     },

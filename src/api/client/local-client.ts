@@ -85,6 +85,7 @@ export function localWorkspaceClient(options: LocalClientOptions): WorkspaceClie
         ...(input.description === undefined ? {} : { description: input.description }),
         ...(input.tags === undefined ? {} : { tags: input.tags }),
         ...(input.lock === undefined ? {} : { lock: input.lock }),
+        ...(input.requireLock === undefined ? {} : { requireLock: input.requireLock }),
       });
       return registerResponse.parse({
         ...result,

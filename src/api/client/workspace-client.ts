@@ -25,10 +25,12 @@ export interface RegisterFilesInput {
   readonly tags?: Readonly<Record<string, string>>;
   /** A lock made by `envforge lock` for this definition; without it the workspace resolves one. */
   readonly lock?: Lock;
+  /** Refuse rather than register without a lock (`--require-lock`). */
+  readonly requireLock?: boolean;
 }
 
 export interface RegisterFilesResult extends RegisterResult {
-  /** Content that was accepted but ignored (Azure's inference_config, ...). */
+  /** Content that was accepted but ignored (Azure's inference_config, ...), and lock problems. */
   readonly warnings: readonly Problem[];
 }
 

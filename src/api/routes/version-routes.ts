@@ -59,7 +59,7 @@ export function registerVersionRoutes(app: ZodApp, deps: RouteDeps): void {
       },
     },
     async (request, reply) => {
-      const { version, description, tags, ...upload } = request.body;
+      const { version, description, tags, requireLock, ...upload } = request.body;
       const loaded = await loadUpload(upload, { settings: deps.settings });
       const result = await service.registerEnvironment({
         workspace: request.params.workspace,
@@ -70,6 +70,7 @@ export function registerVersionRoutes(app: ZodApp, deps: RouteDeps): void {
         ...(version === undefined ? {} : { version }),
         ...(description === undefined ? {} : { description }),
         ...(tags === undefined ? {} : { tags }),
+        ...(requireLock === undefined ? {} : { requireLock }),
       });
       deps.metrics.countRegistration(result.created);
       return reply

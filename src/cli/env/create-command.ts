@@ -1,7 +1,8 @@
 /**
  * `envforge env create`: files from disk → the workspace (in-process or on a server). A conda
- * definition is locked there (or with --lock FILE); without a lock it is still registered, and
- * the warning says what the build will need.
+ * definition is locked there (or with --lock FILE); without a lock it is still registered, with
+ * a warning per part that could not be locked saying what the build will need, unless
+ * --require-lock refuses it. The same definition again retries a missing lock.
  */
 import { readFile } from "node:fs/promises";
 import { resolve } from "node:path";
@@ -26,6 +27,7 @@ const createOptions = z.object({
   kind: z.string().optional(),
   dockerfilePath: z.string().optional(),
   lock: z.string().optional(),
+  requireLock: z.boolean().optional(),
   server: z.string().optional(),
   workspace: z.string().optional(),
   json: z.boolean().optional(),
@@ -51,6 +53,7 @@ export async function runCreate(io: CliIo, raw: unknown): Promise<void> {
       ...(options.description === undefined ? {} : { description: options.description }),
       ...(options.tag.length === 0 ? {} : { tags: parseTags(options.tag) }),
       ...(lock === undefined ? {} : { lock }),
+      ...(options.requireLock === true ? { requireLock: true } : {}),
     }),
   );
   if (options.json) {
@@ -63,8 +66,14 @@ export async function runCreate(io: CliIo, raw: unknown): Promise<void> {
     io,
     result.created
       ? `registered ${registered.name} version ${registered.version} (${registered.definitionHash}) in workspace ${registered.workspace}`
-      : `unchanged: ${registered.name} version ${registered.version} already has this definition (${registered.definitionHash})`,
+      : result.lock.filled
+        ? `locked: ${registered.name} version ${registered.version} had this definition without a lock and now has its lock (${registered.definitionHash})`
+        : `unchanged: ${registered.name} version ${registered.version} already has this definition (${registered.definitionHash})`,
   );
+  if (result.lock.state === "unlocked") {
+    const parts = result.lock.problems.map((problem) => problem.part).join(", ");
+    writeLine(io, `  not locked (${parts}): see the warnings above; run this again to retry`);
+  }
   for (const platform of registered.lock?.platforms ?? []) {
     if (platform.conda.length === 0) continue;
     writeLine(io, `  locked ${platform.platform}: ${platform.conda.length} conda packages`);

@@ -32,6 +32,10 @@ export function registerEnvCommand(program: Command, io: CliIo): void {
       .option(
         "--lock <file>",
         "store this lock (made by `envforge lock`) instead of resolving one from the channels",
+      )
+      .option(
+        "--require-lock",
+        "refuse (exit 2, nothing written) rather than register without a lock",
       ),
   )
     .addHelpText(
