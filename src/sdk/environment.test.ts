@@ -6,6 +6,7 @@ import { ValidationError } from "../errors/index.js";
 import { definitionHash } from "../spec/definition-hash.js";
 import { Environment } from "./environment.js";
 import { Workspace } from "./workspace.js";
+import { withLoopbackDefaults } from "../../test/support/loopback-defaults.js";
 
 const seed = resolve(import.meta.dirname, "../../examples/pytorch/environment.yml");
 
@@ -100,7 +101,9 @@ describe("Azure ML v1 folders", () => {
 
 describe("Environment in a workspace", () => {
   it("registers, gives image details, and is found again by get and list", async () => {
-    const ws = await Workspace.open({ env: { ENVFORGE_HOME: join(dir, "home") } });
+    const ws = await Workspace.open({
+      env: withLoopbackDefaults({ ENVFORGE_HOME: join(dir, "home") }),
+    });
     try {
       const env = Environment.fromCondaSpecification("pytorch", seed);
       await env.register(ws);

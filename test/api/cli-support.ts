@@ -1,6 +1,7 @@
 /** Runs the CLI in-process with string buffers, as a user would run `envforge …`. */
 import { Writable } from "node:stream";
 import { runCli } from "../../src/cli/run-cli.js";
+import { withLoopbackDefaults } from "../support/loopback-defaults.js";
 
 export interface CliRun {
   readonly code: number;
@@ -30,7 +31,8 @@ export async function cli(
   const code = await runCli(argv, {
     stdout: stdout.stream,
     stderr: stderr.stream,
-    env: options.env,
+    // Channel and index defaults at a closed loopback port unless the test sets them.
+    env: withLoopbackDefaults(options.env),
     cwd: options.cwd,
   });
   return { code, stdout: stdout.text(), stderr: stderr.text() };

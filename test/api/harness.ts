@@ -9,6 +9,7 @@ import { startApiServer } from "../../src/api/serve.js";
 import type { EnvironmentService, WorkspaceStore } from "../../src/workspace/index.js";
 import { createEnvironmentService, NO_CURATED } from "../../src/workspace/index.js";
 import { channelLockResolver } from "../../src/workspace/channel-lock-resolver.js";
+import { withLoopbackDefaults } from "../support/loopback-defaults.js";
 import type { StoreHarness } from "../workspace/fixtures.js";
 import { openHarness } from "../workspace/fixtures.js";
 
@@ -29,11 +30,14 @@ export async function startApiHarness(options: {
   readonly auth?: boolean;
   readonly bodyLimit?: number;
   readonly curated?: boolean;
+  /** Channel and index settings of the server's lock resolver, over the loopback defaults. */
+  readonly env?: NodeJS.ProcessEnv;
 }): Promise<ApiHarness> {
   const harness: StoreHarness = await openHarness(options.kind, options.adminUrl);
   const store = await harness.open({ clock: () => new Date() });
-  // As `envforge serve` does; no channel is configured here, so conda versions get no lock.
-  const locks = channelLockResolver({ env: {} });
+  // As `envforge serve` does. Unless the test maps them, channel names and pip's index go to a
+  // closed loopback port, so conda versions get no lock (and no public host is ever asked).
+  const locks = channelLockResolver({ env: withLoopbackDefaults(options.env) });
   const service = createEnvironmentService({
     store,
     resolveLock: locks.resolveLock,

@@ -8,7 +8,9 @@ import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { UnauthorizedError, ValidationError } from "../../src/errors/index.js";
+import { NotFoundError, UnauthorizedError, ValidationError } from "../../src/errors/index.js";
+import type { Problem } from "../../src/errors/index.js";
+import { Environment } from "../../src/sdk/environment.js";
 import { loadDefinition } from "../../src/host/load-definition.js";
 import { Workspace } from "../../src/sdk/workspace.js";
 import {
@@ -21,6 +23,7 @@ import { DEFAULT_PARSE_SETTINGS } from "../../src/spec/definition.js";
 import { definitionHash } from "../../src/spec/definition-hash.js";
 import type { ApiHarness } from "./harness.js";
 import { startApiHarness } from "./harness.js";
+import { CLOSED_LOOPBACK, withLoopbackDefaults } from "../support/loopback-defaults.js";
 
 function conda(packages: readonly string[]): Definition {
   const text = `channels: [defaults]\ndependencies: [python=3.10, ${packages.join(", ")}]\n`;
@@ -41,7 +44,9 @@ describe("Workspace.open and Workspace.connect", () => {
     dir = await mkdtemp(join(tmpdir(), "envforge-sdk-ws-"));
     api = await startApiHarness({ kind: "sqlite", adminUrl: undefined, auth: true });
     const { secret } = await api.service.createToken({ name: "sdk", scopes: ["write"] });
-    local = await Workspace.open({ env: { ENVFORGE_HOME: join(dir, "home") } });
+    local = await Workspace.open({
+      env: withLoopbackDefaults({ ENVFORGE_HOME: join(dir, "home") }),
+    });
     remote = await Workspace.connect(api.url, secret);
     const context = join(dir, "context");
     await mkdir(context);
@@ -124,5 +129,38 @@ describe("Workspace.open and Workspace.connect", () => {
         },
       }),
     ).rejects.toThrow(ValidationError);
+  });
+
+  it("never registers without a lock silently, and refuses one with requireLock", async () => {
+    const file = join(dir, "unlocked.yml");
+    await writeFile(file, "channels: [defaults]\ndependencies: [python=3.10, zlib]\n");
+    const told: Problem[] = [];
+    const home = join(dir, "home-unlocked");
+    const ws = await Workspace.open({
+      env: withLoopbackDefaults({ ENVFORGE_HOME: home }),
+      onWarning: (warning) => told.push(warning),
+    });
+    try {
+      const env = await Environment.fromCondaSpecification("unlocked", file).register(ws);
+      expect(env.version).toBe("1");
+      expect(env.lock).toMatchObject({ state: "unlocked", filled: false });
+      expect(env.lock?.problems.map((problem) => problem.part)).toEqual(["conda"]);
+      expect(told.map((warning) => warning.key)).toEqual(["lock.conda"]);
+      expect(told[0]?.message).toContain(
+        `registered without a lock: channel "defaults" could not be reached at ${CLOSED_LOOPBACK}/defaults/`,
+      );
+      expect(ws.lastLock?.state).toBe("unlocked");
+
+      const strict = Environment.fromCondaSpecification("strict", file);
+      await expect(strict.register(ws, { requireLock: true })).rejects.toThrow(ValidationError);
+      await expect(ws.getVersion("strict")).rejects.toThrow(NotFoundError);
+    } finally {
+      await ws.close();
+    }
+    // Over HTTP too: the server refuses (422) and the SDK raises the same error.
+    await expect(
+      remote.registerDefinition({ name: "strict", definition: conda(["zlib"]), requireLock: true }),
+    ).rejects.toThrow(ValidationError);
+    await expect(remote.getVersion("strict")).rejects.toThrow(NotFoundError);
   });
 });

@@ -1,5 +1,6 @@
 import { PassThrough } from "node:stream";
 import { runCli } from "../../src/cli/run-cli.js";
+import { withLoopbackDefaults } from "./loopback-defaults.js";
 
 export interface CliResult {
   readonly code: number;
@@ -7,7 +8,10 @@ export interface CliResult {
   readonly stderr: string;
 }
 
-/** Runs the CLI in-process, as a user would from `cwd`, and collects what it printed. */
+/**
+ * Runs the CLI in-process, as a user would from `cwd`, and collects what it printed. Channel and
+ * index defaults point at a closed loopback port unless `env` sets them.
+ */
 export async function cli(
   args: readonly string[],
   options: { readonly cwd?: string; readonly env?: NodeJS.ProcessEnv } = {},
@@ -17,7 +21,7 @@ export async function cli(
   const code = await runCli(args, {
     stdout: stdout.stream,
     stderr: stderr.stream,
-    env: { ...options.env },
+    env: withLoopbackDefaults(options.env),
     cwd: options.cwd ?? process.cwd(),
   });
   return { code, stdout: stdout.text(), stderr: stderr.text() };
