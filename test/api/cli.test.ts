@@ -4,6 +4,7 @@
  * times, ids and secrets. Plus `envforge serve` as a real process, and its refusal off loopback.
  */
 import { spawn } from "node:child_process";
+import { LOOPBACK_DEFAULTS } from "../support/loopback-defaults.js";
 import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -210,7 +211,7 @@ describe("envforge serve", () => {
       ],
       {
         cwd: REPO,
-        env: { ...process.env, ENVFORGE_HOME: home },
+        env: { ...process.env, ...LOOPBACK_DEFAULTS, ENVFORGE_HOME: home },
         stdio: ["ignore", "pipe", "pipe"],
       },
     );

@@ -5,6 +5,7 @@
  * the HTTP API of `envforge serve` on the same workspace, and the SQLite store's files.
  */
 import { spawn } from "node:child_process";
+import { LOOPBACK_DEFAULTS } from "../support/loopback-defaults.js";
 import type { ChildProcess } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync, mkdirSync } from "node:fs";
@@ -102,7 +103,7 @@ describe.skipIf(gate.skip)("a registry that needs a login", () => {
     server = spawn(
       join(repo, "node_modules/.bin/tsx"),
       [join(repo, "src/cli/main.ts"), "serve", "--port", String(port)],
-      { env: { ...process.env, ...env }, stdio: ["ignore", "pipe", "pipe"] },
+      { env: { ...process.env, ...LOOPBACK_DEFAULTS, ...env }, stdio: ["ignore", "pipe", "pipe"] },
     );
     server.stdout?.on("data", (chunk: Buffer) => seen.push(chunk.toString()));
     server.stderr?.on("data", (chunk: Buffer) => seen.push(chunk.toString()));

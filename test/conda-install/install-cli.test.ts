@@ -4,6 +4,7 @@ import { PassThrough } from "node:stream";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { formatLockFile } from "../../src/conda/lock-file.js";
 import { runCli } from "../../src/cli/run-cli.js";
+import { withLoopbackDefaults } from "../support/loopback-defaults.js";
 import { addToChannel, CONDA_PACKAGES, lockOf, serveFolder, tempDirs } from "./channel-folder.js";
 import type { ServedFolder, TempDirs } from "./channel-folder.js";
 
@@ -30,7 +31,7 @@ async function run(
   const code = await runCli(args, {
     stdout,
     stderr,
-    env: { ENVFORGE_HOME: join(dirs.root, "home") },
+    env: withLoopbackDefaults({ ENVFORGE_HOME: join(dirs.root, "home") }),
     cwd: dirs.root,
   });
   return { code, stdout: out, stderr: err };

@@ -83,7 +83,7 @@ describe("envforge config", () => {
     });
     expect(result.code).toBe(2);
     expect(result.stderr).toBe(
-      `envforge: ${join(dir, "bad.yaml")}:2:1: registery: unknown key "registery" (allowed: baseImage, builder, databaseUrl, dockerHost, home, registry, server, token)\n`,
+      `envforge: ${join(dir, "bad.yaml")}:2:1: registery: unknown key "registery" (allowed: baseImage, builder, channelAlias, channelUrls, databaseUrl, defaultChannels, dockerHost, home, pipIndexUrl, registry, server, token)\n`,
     );
   });
 });

@@ -70,10 +70,6 @@ export async function runCreate(io: CliIo, raw: unknown): Promise<void> {
         ? `locked: ${registered.name} version ${registered.version} had this definition without a lock and now has its lock (${registered.definitionHash})`
         : `unchanged: ${registered.name} version ${registered.version} already has this definition (${registered.definitionHash})`,
   );
-  if (result.lock.state === "unlocked") {
-    const parts = result.lock.problems.map((problem) => problem.part).join(", ");
-    writeLine(io, `  not locked (${parts}): see the warnings above; run this again to retry`);
-  }
   for (const platform of registered.lock?.platforms ?? []) {
     if (platform.conda.length === 0) continue;
     writeLine(io, `  locked ${platform.platform}: ${platform.conda.length} conda packages`);
