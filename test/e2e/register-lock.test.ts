@@ -259,6 +259,24 @@ describe("envforge env create resolves the lock at registration", () => {
     }
   });
 
+  it("keeps the lock when only the base image cannot be pinned, and says so for that part", async () => {
+    const file = await condaFile("unpinned", channel.url, ["envforge-hello"]);
+    // A base image on a registry that does not answer (a closed loopback port).
+    const run = await create(["-f", file, "-n", "unpinned", "--require-lock"], {
+      ...env,
+      ENVFORGE_BASE_IMAGE: "127.0.0.1:9/envforge/none:1",
+    });
+    expect(run.code, run.stderr).toBe(0);
+    expect(run.result?.lock.state).toBe("locked");
+    expect(run.result?.lock.problems.map((problem) => problem.part)).toEqual(["base-image"]);
+    expect(run.result?.lock.problems[0]?.reason).toContain(
+      "base image 127.0.0.1:9/envforge/none:1",
+    );
+    expect(run.result?.warnings.map((warning) => warning.key)).toEqual(["lock.base-image"]);
+    expect(run.result?.warnings[0]?.message).toContain("not pinned:");
+    expect(lockedNames(run.result)).toEqual(["envforge-hello", "python"]);
+  });
+
   it("refuses an unsolvable spec with exit 2 and writes nothing", async () => {
     const file = await condaFile("broken", channel.url, ["zlib=9.9"]);
     const run = await cli(["env", "create", "-f", file, "-n", "broken"], { env, cwd: dir });
