@@ -101,7 +101,14 @@ describe("conda and pip defaults", () => {
       source: "default",
     });
     expect(byKey.channelUrls).toMatchObject({ value: null, source: "unset" });
+    // No registry by default: one machine needs none, and config show says what that means.
+    expect(byKey.registry).toMatchObject({
+      value: null,
+      source: "unset",
+      whenUnset: "images stay in the local Docker engine, never pushed",
+    });
     const config = readConfig({});
+    expect(config.registry).toBeUndefined();
     expect(config.pipIndexUrl).toBe("https://pypi.org/simple");
     expect(config.channels).toEqual({
       urls: {},

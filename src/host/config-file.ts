@@ -27,6 +27,8 @@ interface SettingSpec {
   /** Masked by `config show`. */
   readonly secret: "none" | "password-in-url" | "passwords-in-urls" | "whole";
   readonly fallback?: (env: NodeJS.ProcessEnv) => string;
+  /** For a setting with no default: what leaving it unset means, shown by `config show`. */
+  readonly whenUnset?: string;
 }
 
 /** Every setting, in the order `config show` prints them. */
@@ -44,12 +46,14 @@ export const SETTINGS: readonly SettingSpec[] = [
     variable: "ENVFORGE_DATABASE_URL",
     description: "PostgreSQL workspace (else SQLite under home)",
     secret: "password-in-url",
+    whenUnset: "a SQLite workspace under home",
   },
   {
     key: "registry",
     variable: "ENVFORGE_REGISTRY",
     description: "where images are pushed, e.g. 127.0.0.1:5000/envforge",
     secret: "none",
+    whenUnset: "images stay in the local Docker engine, never pushed",
   },
   {
     key: "baseImage",
@@ -91,6 +95,7 @@ export const SETTINGS: readonly SettingSpec[] = [
     variable: "ENVFORGE_CHANNEL_URLS",
     description: "name=url pairs that win over the alias and defaults",
     secret: "passwords-in-urls",
+    whenUnset: "every name through the alias and defaults",
   },
   {
     key: "pipIndexUrl",
@@ -104,6 +109,7 @@ export const SETTINGS: readonly SettingSpec[] = [
     variable: "ENVFORGE_SERVER",
     description: "an envforge server to talk to instead of the local workspace",
     secret: "none",
+    whenUnset: "the local workspace",
   },
   { key: "token", variable: "ENVFORGE_TOKEN", description: "API token", secret: "whole" },
 ];
@@ -186,6 +192,8 @@ export interface ResolvedSetting {
   /** Masked when secret. */
   readonly value: string | null;
   readonly source: SettingSource;
+  /** With no value: what that means (`images stay in the local Docker engine, …`), else null. */
+  readonly whenUnset: string | null;
 }
 
 /** Each setting with where its value came from: flag > environment > config file > default. */
@@ -212,6 +220,7 @@ export function resolveSettings(options: {
       description: setting.description,
       value: value === undefined ? null : mask(value, setting.secret),
       source,
+      whenUnset: value === undefined ? (setting.whenUnset ?? null) : null,
     };
   });
 }

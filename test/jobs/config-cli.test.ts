@@ -65,6 +65,39 @@ describe("envforge config", () => {
     });
   });
 
+  it("names conda's and pip's public defaults and the local engine when nothing is set", async () => {
+    // Empty values count as unset, so the harness's loopback stand-ins give way to the defaults;
+    // config show only prints them, it reaches nothing.
+    const bare = {
+      HOME: dir,
+      ENVFORGE_HOME: join(dir, "home"),
+      ENVFORGE_CONFIG: join(dir, "none.yaml"),
+      ENVFORGE_CHANNEL_ALIAS: "",
+      ENVFORGE_DEFAULT_CHANNELS: "",
+      ENVFORGE_PIP_INDEX_URL: "",
+    };
+    const result = await cli(["config", "show"], { env: bare });
+    expect(result.code, result.stderr).toBe(0);
+    const rows = result.stdout.split("\n").map((line) => line.split(/\s{2,}/));
+    const row = (key: string) => rows.find((cells) => cells[0] === key);
+    expect(row("channelAlias")).toEqual([
+      "channelAlias",
+      "https://conda.anaconda.org",
+      "default",
+      "ENVFORGE_CHANNEL_ALIAS",
+    ]);
+    expect(row("defaultChannels")?.[1]).toBe(
+      "https://repo.anaconda.com/pkgs/main,https://repo.anaconda.com/pkgs/r",
+    );
+    expect(row("pipIndexUrl")?.[1]).toBe("https://pypi.org/simple");
+    expect(row("registry")).toEqual([
+      "registry",
+      "- (images stay in the local Docker engine, never pushed)",
+      "unset",
+      "ENVFORGE_REGISTRY",
+    ]);
+  });
+
   it("gives every command the file's settings", async () => {
     writeFileSync(join(dir, "environment.yml"), "dependencies:\n  - python=3.10\n");
     const local = { ...env, ENVFORGE_DATABASE_URL: "" };

@@ -46,7 +46,12 @@ async function runConfigShow(io: CliIo, raw: unknown): Promise<void> {
     io,
     formatTable(
       ["SETTING", "VALUE", "FROM", "VARIABLE"],
-      settings.map((s) => [s.key, s.value ?? "-", s.source, s.variable]),
+      settings.map((s) => [
+        s.key,
+        s.value ?? (s.whenUnset === null ? "-" : `- (${s.whenUnset})`),
+        s.source,
+        s.variable,
+      ]),
     ),
   );
 }
