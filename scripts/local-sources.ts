@@ -49,15 +49,12 @@ function say(line: string): void {
 }
 
 if (values.stop) {
-  const pid = Number((await readFile(PID_FILE, "utf8").catch(() => "")).trim());
-  if (pid > 0) {
-    try {
-      process.kill(pid);
-      say(`local-sources: stopped pid ${pid}`);
-    } catch {
-      say(`local-sources: pid ${pid} was not running`);
-    }
-  } else say("local-sources: nothing to stop");
+  const pid = await runningPid();
+  if (pid === undefined) say("local-sources: nothing to stop");
+  else {
+    process.kill(pid);
+    say(`local-sources: stopped pid ${pid}`);
+  }
   await rm(PID_FILE, { force: true });
   process.exit(0);
 }
@@ -69,6 +66,18 @@ if (problem !== undefined) {
 }
 
 if (values.detach) {
+  const running = await runningPid();
+  if (running !== undefined) {
+    say(`local-sources: already serving in the background (pid ${running})`);
+    printSettings();
+    process.exit(0);
+  }
+  if ((await listening(channelUrl)) || (await listening(indexUrl))) {
+    say(
+      `local-sources: something else answers on port ${channelPort} or ${indexPort}; stop it or pass --channel-port/--index-port`,
+    );
+    process.exit(1);
+  }
   // The image first, in the foreground: it can take a minute on a new machine, and a failure
   // belongs on this terminal, not in a log.
   await ensureBaseImage();
@@ -110,6 +119,29 @@ function printSettings(): void {
   say(`  ENVFORGE_CHANNEL_URLS=conda-forge=${channelUrl}`);
   say(`  ENVFORGE_PIP_INDEX_URL=${indexUrl}`);
   say(`  ENVFORGE_BASE_IMAGE=${baseImage}`);
+}
+
+/** The background server's pid, when its file names a live process. */
+async function runningPid(): Promise<number | undefined> {
+  const pid = Number((await readFile(PID_FILE, "utf8").catch(() => "")).trim());
+  if (!(pid > 0)) return undefined;
+  try {
+    process.kill(pid, 0);
+    return pid;
+  } catch {
+    return undefined;
+  }
+}
+
+/** True when anything answers HTTP at `url`, whatever the status. */
+async function listening(url: string): Promise<boolean> {
+  try {
+    const response = await fetch(url, { signal: AbortSignal.timeout(1000) });
+    await response.arrayBuffer();
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 async function answers(url: string): Promise<boolean> {

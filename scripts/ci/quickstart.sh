@@ -41,6 +41,7 @@ expect() {
 }
 expect '^registered hello version 1' "the first env create"
 expect '^unchanged: hello version 1' "the second env create"
+expect "^  locked linux-64: " "the lock at registration"
 expect 'cache hit' "the second env build"
 expect '^0\.38\.4$' "the job's output"
 echo "quickstart: passed ($(elapsed)); the job printed $(grep -E '^0\.38\.4$' "$LOG" | head -n 1)"
