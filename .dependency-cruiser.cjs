@@ -1,11 +1,11 @@
 // The layering of ARCHITECTURE.md, enforced: every module may import only modules of its own
-// layer or of lower ones, and the pure core (spec/, recipe/) may not touch I/O at all.
+// layer or of lower ones, and the pure core (definition/, recipe/) may not touch I/O at all.
 const layers = [
   ["errors"],
-  ["spec"],
+  ["definition"],
   ["recipe"],
   ["host", "image", "conda", "pip"],
-  ["workspace", "build", "jobs"],
+  ["workspace", "builders", "jobs"],
   ["cli", "api", "sdk", "web"],
 ];
 
@@ -25,9 +25,9 @@ module.exports = {
     ...forbidden,
     {
       name: "pure-core-no-io",
-      comment: "spec/ and recipe/ are pure: read files at the edges and pass the content in",
+      comment: "definition/ and recipe/ are pure: read files at the edges and pass the content in",
       severity: "error",
-      from: { path: "^src/(spec|recipe)/", pathNot: "\\.test\\.ts$" },
+      from: { path: "^src/(definition|recipe)/", pathNot: "\\.test\\.ts$" },
       to: {
         dependencyTypes: ["core"],
         path: "^(node:)?(fs|fs/promises|child_process|net|http|https|http2|dgram|os|process|worker_threads|cluster)$",

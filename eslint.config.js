@@ -40,7 +40,7 @@ export default tseslint.config(
     rules: { "no-restricted-syntax": "off" },
   },
   {
-    files: ["src/spec/**/*.ts", "src/recipe/**/*.ts"],
+    files: ["src/definition/**/*.ts", "src/recipe/**/*.ts"],
     ignores: ["**/*.test.ts"],
     rules: {
       "no-restricted-syntax": [

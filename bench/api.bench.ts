@@ -15,7 +15,7 @@ import { join } from "node:path";
 import autocannon from "autocannon";
 import type { Result } from "autocannon";
 import { startApiServer } from "../src/api/serve.js";
-import { DEFAULT_PARSE_SETTINGS } from "../src/spec/definition.js";
+import { DEFAULT_PARSE_SETTINGS } from "../src/definition/definition.js";
 import type { WorkspaceStore } from "../src/workspace/index.js";
 import {
   createEnvironmentService,

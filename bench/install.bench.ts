@@ -23,7 +23,7 @@ import { startChannelServer } from "../src/conda/channel-server.js";
 import { installLock } from "../src/conda/install.js";
 import type { LinkMode } from "../src/conda/link-package.js";
 import { PackageCache } from "../src/conda/package-cache.js";
-import type { Lock, LockedCondaPackage } from "../src/spec/lock.js";
+import type { Lock, LockedCondaPackage } from "../src/definition/lock.js";
 import {
   buildTestPackage,
   CONDA_PLACEHOLDER,

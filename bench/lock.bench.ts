@@ -28,8 +28,8 @@ import { workerRattlerSolver } from "../src/conda/rattler-solver.js";
 import type { RattlerSolver } from "../src/conda/rattler-solver.js";
 import { RepodataMemory } from "../src/conda/repodata-cache.js";
 import { targetVirtualPackages } from "../src/conda/virtual-packages.js";
-import { definitionFromConda } from "../src/spec/assemble-definition.js";
-import { DEFAULT_PARSE_SETTINGS } from "../src/spec/definition.js";
+import { definitionFromConda } from "../src/definition/assemble-definition.js";
+import { DEFAULT_PARSE_SETTINGS } from "../src/definition/definition.js";
 
 const SPECS = ["python=3.6", "numpy", "scipy", "pandas"];
 const CASES = ["rattler-direct", "envforge-cold", "envforge-warm", "envforge-memory"] as const;

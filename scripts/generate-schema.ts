@@ -1,12 +1,12 @@
 /**
  * Writes schema/envforge.schema.json from the zod schema of envforge.yaml. Run it after changing
- * src/spec/definition-schema.ts: `npx tsx scripts/generate-schema.ts`. A test fails while the
+ * src/definition/definition-schema.ts: `npx tsx scripts/generate-schema.ts`. A test fails while the
  * committed file is stale.
  */
 import { mkdir, writeFile } from "node:fs/promises";
 import { dirname, resolve } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
-import { envforgeFileJsonSchema } from "../src/spec/definition-schema.js";
+import { envforgeFileJsonSchema } from "../src/definition/definition-schema.js";
 
 export const SCHEMA_FILE = resolve(
   dirname(fileURLToPath(import.meta.url)),

@@ -14,7 +14,7 @@ import {
   validatorCompiler,
 } from "fastify-type-provider-zod";
 import { EnvforgeError } from "../errors/index.js";
-import type { ParseSettings } from "../spec/definition.js";
+import type { ParseSettings } from "../definition/definition.js";
 import type { EnvironmentService } from "../workspace/index.js";
 import { accessHook } from "./access.js";
 import { createApiMetrics } from "./metrics.js";

@@ -7,7 +7,7 @@ import type {
   RawServerDefault,
 } from "fastify";
 import type { ZodTypeProvider } from "fastify-type-provider-zod";
-import type { ParseSettings } from "../spec/definition.js";
+import type { ParseSettings } from "../definition/definition.js";
 import type { EnvironmentService } from "../workspace/index.js";
 import type { FindBuiltImage } from "./image-details.js";
 import type { ApiMetrics } from "./metrics.js";

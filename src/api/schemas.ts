@@ -1,7 +1,7 @@
 /**
  * The request and response shapes of the HTTP API, as zod schemas: fastify validates requests
  * with them and @fastify/swagger publishes them in /openapi.json. Definitions and locks are the
- * spec/ models, passed through as JSON (docs/api.md links their description).
+ * definition/ models, passed through as JSON (docs/api.md links their description).
  */
 import { z } from "zod";
 import { TOKEN_SCOPES } from "../workspace/index.js";
@@ -41,10 +41,10 @@ export const environmentVersionSchema = z
     workspace: z.string(),
     name: z.string(),
     version: z.number().int(),
-    definition: z.unknown().describe("the Definition model (src/spec/definition.ts)"),
+    definition: z.unknown().describe("the Definition model (src/definition/definition.ts)"),
     definitionHash: z.string().describe("envforge_<32 hex>"),
     sourceFiles: z.record(z.string(), z.string()).describe("path → text, for display"),
-    lock: z.unknown().optional().describe("the Lock model (src/spec/lock.ts), when resolved"),
+    lock: z.unknown().optional().describe("the Lock model (src/definition/lock.ts), when resolved"),
     description: z.string().optional(),
     tags: z.record(z.string(), z.string()),
     labels: z.array(z.string()).readonly(),

@@ -4,8 +4,8 @@ import { ValidationError, formatProblem } from "../errors/index.js";
 import type { Problem } from "../errors/index.js";
 import { readConfig } from "../host/config.js";
 import { loadDefinition } from "../host/load-definition.js";
-import { FILE_DEFINITION_KINDS } from "../spec/definition.js";
-import type { Definition, DefinitionKind } from "../spec/definition.js";
+import { FILE_DEFINITION_KINDS } from "../definition/definition.js";
+import type { Definition, DefinitionKind } from "../definition/definition.js";
 import type { CliIo } from "./context.js";
 
 export const KIND_CHOICES: readonly DefinitionKind[] = FILE_DEFINITION_KINDS;

@@ -9,7 +9,7 @@ import { fileURLToPath, pathToFileURL } from "node:url";
 import { ProblemCollector } from "../errors/index.js";
 import { channelSettings } from "../host/config.js";
 import type { Problem } from "../errors/index.js";
-import { stripUrlCredentials } from "../spec/definition-hash.js";
+import { stripUrlCredentials } from "../definition/definition-hash.js";
 
 export interface Channel {
   /** As written in the definition, e.g. `defaults`, `conda-forge`, `http://h/ch`, `./ch`. */

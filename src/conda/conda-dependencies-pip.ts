@@ -5,7 +5,7 @@
  * the list to one and runs `pip install -r` on it.
  */
 import { parsePipRequirementsLine } from "pip-requirements-js";
-import { normalizePipName } from "../spec/pep503.js";
+import { normalizePipName } from "../definition/pep503.js";
 
 export type PipEntryCheck =
   | { readonly ok: true; readonly kind: "requirement" | "option"; readonly name?: string }

@@ -5,9 +5,9 @@
  */
 import { z } from "zod";
 import type { Problem } from "../errors/index.js";
-import { parseMatchSpec } from "../spec/match-spec.js";
-import type { YamlSource } from "../spec/yaml-source.js";
-import { formatKeyPath, problemsFromZodIssues } from "../spec/yaml-source.js";
+import { parseMatchSpec } from "../definition/match-spec.js";
+import type { YamlSource } from "../definition/yaml-source.js";
+import { formatKeyPath, problemsFromZodIssues } from "../definition/yaml-source.js";
 import { checkPipEntry } from "./conda-dependencies-pip.js";
 
 /** The top-level keys of a conda environment file, in the order envforge writes them. */

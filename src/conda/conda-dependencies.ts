@@ -11,9 +11,9 @@ import { Document, Pair, Scalar, YAMLMap, YAMLSeq, isMap, isScalar, isSeq } from
 import type { Node } from "yaml";
 import type { Problem } from "../errors/index.js";
 import { NotFoundError, ValidationError } from "../errors/index.js";
-import type { CondaEnvironment } from "../spec/definition.js";
-import { parseMatchSpec } from "../spec/match-spec.js";
-import { parseYamlSource } from "../spec/yaml-source.js";
+import type { CondaEnvironment } from "../definition/definition.js";
+import { parseMatchSpec } from "../definition/match-spec.js";
+import { parseYamlSource } from "../definition/yaml-source.js";
 import { isPipOption, pipEntryName, pipOptionKey } from "./conda-dependencies-pip.js";
 import {
   CONDA_FILE_KEYS,

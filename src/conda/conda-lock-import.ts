@@ -6,10 +6,15 @@
  */
 import { z } from "zod";
 import { ProblemCollector, ValidationError } from "../errors/index.js";
-import { stripUrlCredentials } from "../spec/definition-hash.js";
-import { LOCK_VERSION } from "../spec/lock.js";
-import type { Lock, LockedCondaPackage, LockedPipPackage, PlatformLock } from "../spec/lock.js";
-import { parseYamlSource, problemsFromZodIssues } from "../spec/yaml-source.js";
+import { stripUrlCredentials } from "../definition/definition-hash.js";
+import { LOCK_VERSION } from "../definition/lock.js";
+import type {
+  Lock,
+  LockedCondaPackage,
+  LockedPipPackage,
+  PlatformLock,
+} from "../definition/lock.js";
+import { parseYamlSource, problemsFromZodIssues } from "../definition/yaml-source.js";
 import { packageFromUrl } from "./explicit-spec.js";
 
 const writtenPackage = z.object({

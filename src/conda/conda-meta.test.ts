@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import type { LockedCondaPackage } from "../spec/lock.js";
+import type { LockedCondaPackage } from "../definition/lock.js";
 import { historyText, prefixRecord, prefixRecordJson } from "./conda-meta.js";
 
 const pkg: LockedCondaPackage = {

@@ -4,7 +4,7 @@
  * by two as conda's JSON writer does) and `history` (one `==> time <==` block listing what was
  * linked).
  */
-import type { LockedCondaPackage } from "../spec/lock.js";
+import type { LockedCondaPackage } from "../definition/lock.js";
 import type { LinkedPath, LinkMode } from "./link-package.js";
 import type { PackageIndex } from "./package-files.js";
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import type { Lock } from "../spec/lock.js";
+import type { Lock } from "../definition/lock.js";
 import { formatExplicitSpec, importExplicitSpec } from "./explicit-spec.js";
 
 const HASH = `envforge_${"ab".repeat(16)}`;

@@ -5,9 +5,9 @@
  * it cannot lock by, so such lines are reported).
  */
 import { ProblemCollector, ValidationError } from "../errors/index.js";
-import { stripUrlCredentials } from "../spec/definition-hash.js";
-import { LOCK_VERSION } from "../spec/lock.js";
-import type { Lock, LockedCondaPackage, PlatformLock } from "../spec/lock.js";
+import { stripUrlCredentials } from "../definition/definition-hash.js";
+import { LOCK_VERSION } from "../definition/lock.js";
+import type { Lock, LockedCondaPackage, PlatformLock } from "../definition/lock.js";
 
 /** The explicit spec of one platform of a lock. */
 export function formatExplicitSpec(lock: Lock, platform: string): string {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import type { Lock, LockedCondaPackage } from "../spec/lock.js";
+import type { Lock, LockedCondaPackage } from "../definition/lock.js";
 import { checkTargetPrefix, planInstall, selectPlatform } from "./install-plan.js";
 import type { Prepared } from "./install-plan.js";
 import { pythonInfoOf } from "./noarch-python.js";

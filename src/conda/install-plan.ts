@@ -4,7 +4,7 @@
  */
 import { isAbsolute, posix } from "node:path";
 import { ValidationError } from "../errors/index.js";
-import type { Lock, LockedCondaPackage, PlatformLock } from "../spec/lock.js";
+import type { Lock, LockedCondaPackage, PlatformLock } from "../definition/lock.js";
 import { CLOBBERS_DIR, resolveClobbers } from "./clobbers.js";
 import type { Clobber } from "./clobbers.js";
 import { entryPointScript, parseEntryPoint } from "./entry-points.js";

@@ -18,7 +18,7 @@ import {
   InternalError,
   ValidationError,
 } from "../errors/index.js";
-import type { Lock, LockedCondaPackage } from "../spec/lock.js";
+import type { Lock, LockedCondaPackage } from "../definition/lock.js";
 import type { Clobber } from "./clobbers.js";
 import { historyText, prefixRecord, prefixRecordFileName, prefixRecordJson } from "./conda-meta.js";
 import { distNameOf } from "./extract.js";

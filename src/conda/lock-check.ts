@@ -3,7 +3,7 @@
  * channel URLs (as configured now) and the platforms must be those the lock was made for.
  */
 import type { Problem } from "../errors/index.js";
-import type { Lock } from "../spec/lock.js";
+import type { Lock } from "../definition/lock.js";
 
 export interface LockExpectation {
   readonly definitionHash: string;

@@ -3,11 +3,11 @@
  * conda dependencies for each target platform with the target's virtual packages. The pip part
  * of the lock stays empty until pip resolution exists.
  */
-import type { Definition } from "../spec/definition.js";
-import { definitionHash } from "../spec/definition-hash.js";
-import { stripUrlCredentials } from "../spec/definition-hash.js";
-import { LOCK_VERSION } from "../spec/lock.js";
-import type { Lock, PlatformLock } from "../spec/lock.js";
+import type { Definition } from "../definition/definition.js";
+import { definitionHash } from "../definition/definition-hash.js";
+import { stripUrlCredentials } from "../definition/definition-hash.js";
+import { LOCK_VERSION } from "../definition/lock.js";
+import type { Lock, PlatformLock } from "../definition/lock.js";
 import { resolveChannels } from "./channels.js";
 import type { Channel, ChannelAllowList, ChannelConfig } from "./channels.js";
 import { loadRepodata } from "./repodata-cache.js";

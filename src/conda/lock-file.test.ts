@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { ValidationError } from "../errors/index.js";
-import type { Lock, LockedCondaPackage } from "../spec/lock.js";
+import type { Lock, LockedCondaPackage } from "../definition/lock.js";
 import { formatLockFile, parseLockFile } from "./lock-file.js";
 
 function pkg(name: string, extra: Partial<LockedCondaPackage> = {}): LockedCondaPackage {

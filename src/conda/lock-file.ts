@@ -6,10 +6,15 @@
 import { stringify } from "yaml";
 import { z } from "zod";
 import { ValidationError } from "../errors/index.js";
-import { HASH_PATTERN } from "../spec/definition-hash.js";
-import { LOCK_VERSION } from "../spec/lock.js";
-import type { Lock, LockedCondaPackage, LockedPipPackage, PlatformLock } from "../spec/lock.js";
-import { parseYamlSource, problemsFromZodIssues } from "../spec/yaml-source.js";
+import { HASH_PATTERN } from "../definition/definition-hash.js";
+import { LOCK_VERSION } from "../definition/lock.js";
+import type {
+  Lock,
+  LockedCondaPackage,
+  LockedPipPackage,
+  PlatformLock,
+} from "../definition/lock.js";
+import { parseYamlSource, problemsFromZodIssues } from "../definition/yaml-source.js";
 
 export const LOCK_FILE_NAME = "envforge.lock";
 

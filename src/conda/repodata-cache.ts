@@ -8,7 +8,7 @@ import { mkdir, readFile, rename, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { z } from "zod";
 import { ExternalError } from "../errors/index.js";
-import { stripUrlCredentials } from "../spec/definition-hash.js";
+import { stripUrlCredentials } from "../definition/definition-hash.js";
 import type { Channel } from "./channels.js";
 import { parseRepodata } from "./repodata-record.js";
 import type { RepodataIndex } from "./repodata-record.js";

@@ -9,9 +9,9 @@
  * on a worker thread (rattler-solver.ts).
  */
 import { ExternalError, InternalError, ValidationError } from "../errors/index.js";
-import { stripUrlCredentials } from "../spec/definition-hash.js";
-import type { LockedCondaPackage, PlatformLock } from "../spec/lock.js";
-import { CONDA_SUBDIRS } from "../spec/match-spec.js";
+import { stripUrlCredentials } from "../definition/definition-hash.js";
+import type { LockedCondaPackage, PlatformLock } from "../definition/lock.js";
+import { CONDA_SUBDIRS } from "../definition/match-spec.js";
 import { startChannelServer } from "./channel-server.js";
 import type { RattlerLockedRecord, RattlerSolution, RattlerSolver } from "./rattler-solver.js";
 import { solveError } from "./solve-error.js";

@@ -6,7 +6,7 @@
  * repodata served to the solver, which is what conda's `channel::name` means.
  */
 import { ProblemCollector } from "../errors/index.js";
-import { formatMatchSpec, parseMatchSpec } from "../spec/match-spec.js";
+import { formatMatchSpec, parseMatchSpec } from "../definition/match-spec.js";
 import type { Channel } from "./channels.js";
 
 export interface SolverSpecs {

@@ -7,15 +7,15 @@ import { lstat, readdir, writeFile } from "node:fs/promises";
 import { join, resolve } from "node:path";
 import type { Problem } from "../errors/index.js";
 import { ConflictError, ValidationError } from "../errors/index.js";
-import type { AzureMlV1Loaded } from "../spec/azureml-v1.js";
+import type { AzureMlV1Loaded } from "../definition/azureml-v1.js";
 import {
   AZUREML_V1_CONDA_FILE,
   AZUREML_V1_DEFINITION_FILE,
   AZUREML_V1_DOCKERFILE,
   azureMlV1FromDefinition,
   definitionFromAzureMlV1,
-} from "../spec/azureml-v1.js";
-import type { Definition, ParseSettings } from "../spec/definition.js";
+} from "../definition/azureml-v1.js";
+import type { Definition, ParseSettings } from "../definition/definition.js";
 import { errorCode, fileError, readOptionalSourceText } from "./file-errors.js";
 import { writeFolder } from "./write-folder.js";
 

@@ -9,9 +9,9 @@ import { homedir } from "node:os";
 import { join } from "node:path";
 import { z } from "zod";
 import { ValidationError } from "../errors/index.js";
-import { DEFAULT_PARSE_SETTINGS } from "../spec/definition.js";
-import type { SourceText } from "../spec/definition.js";
-import { problemsFromZodIssues, parseYamlSource } from "../spec/yaml-source.js";
+import { DEFAULT_PARSE_SETTINGS } from "../definition/definition.js";
+import type { SourceText } from "../definition/definition.js";
+import { problemsFromZodIssues, parseYamlSource } from "../definition/yaml-source.js";
 import { DEFAULT_CHANNEL_ALIAS, DEFAULT_CHANNELS, DEFAULT_PIP_INDEX_URL } from "./config.js";
 import { readOptionalSourceText } from "./file-errors.js";
 

@@ -1,7 +1,7 @@
 import { homedir } from "node:os";
 import { join } from "node:path";
-import { DEFAULT_PARSE_SETTINGS } from "../spec/definition.js";
-import type { ParseSettings } from "../spec/definition.js";
+import { DEFAULT_PARSE_SETTINGS } from "../definition/definition.js";
+import type { ParseSettings } from "../definition/definition.js";
 
 /**
  * conda's `channel_alias`: a bare channel name `n` means `<alias>/n`, as conda, mamba and pixi

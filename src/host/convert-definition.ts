@@ -1,9 +1,9 @@
 import { readdir, writeFile, mkdir } from "node:fs/promises";
 import { dirname, join, relative, resolve } from "node:path";
 import type { Problem } from "../errors/index.js";
-import type { Definition } from "../spec/definition.js";
-import { envforgeFilesFromDefinition } from "../spec/envforge-file-writer.js";
-import type { EnvforgeFileFormat } from "../spec/envforge-file-writer.js";
+import type { Definition } from "../definition/definition.js";
+import { envforgeFilesFromDefinition } from "../definition/envforge-file-writer.js";
+import type { EnvforgeFileFormat } from "../definition/envforge-file-writer.js";
 import { saveAzureMlV1Folder } from "./azureml-v1-folder.js";
 import { checkOutputFolder, writeFolder } from "./write-folder.js";
 

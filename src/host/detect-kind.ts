@@ -4,11 +4,11 @@
  * keys or with Azure/envforge keys, lines that read like pip requirements.
  */
 import { posix } from "node:path";
-import type { DefinitionKind, SourceText } from "../spec/definition.js";
-import { ENVFORGE_ONLY_KEYS } from "../spec/definition-schema.js";
-import { AZUREML_V1_DEFINITION_FILE } from "../spec/azureml-v1.js";
-import { ENVFORGE_FILE_NAMES } from "../spec/envforge-file.js";
-import { parseYamlSource } from "../spec/yaml-source.js";
+import type { DefinitionKind, SourceText } from "../definition/definition.js";
+import { ENVFORGE_ONLY_KEYS } from "../definition/definition-schema.js";
+import { AZUREML_V1_DEFINITION_FILE } from "../definition/azureml-v1.js";
+import { ENVFORGE_FILE_NAMES } from "../definition/envforge-file.js";
+import { parseYamlSource } from "../definition/yaml-source.js";
 
 /** Keys a conda environment file may hold (conda's env spec and Azure's CondaDependencies). */
 const CONDA_KEYS = new Set(["name", "channels", "dependencies", "variables", "prefix"]);

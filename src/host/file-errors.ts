@@ -7,7 +7,7 @@ import { readFileSync } from "node:fs";
 import { readFile } from "node:fs/promises";
 import type { Problem } from "../errors/index.js";
 import { ExternalError, ValidationError } from "../errors/index.js";
-import type { SourceText } from "../spec/definition.js";
+import type { SourceText } from "../definition/definition.js";
 
 const USER_FIXABLE: Readonly<Record<string, string>> = {
   ENOENT: "no such file or folder",

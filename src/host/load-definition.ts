@@ -13,22 +13,22 @@ import {
   definitionFromConda,
   definitionFromDockerfile,
   definitionFromPip,
-} from "../spec/assemble-definition.js";
-import { AZUREML_V1_DEFINITION_FILE } from "../spec/azureml-v1.js";
-import { parseCondaEnvironment } from "../spec/conda-environment.js";
-import { parsePipRequirements } from "../spec/pip-requirements.js";
-import { parseYamlSource } from "../spec/yaml-source.js";
+} from "../definition/assemble-definition.js";
+import { AZUREML_V1_DEFINITION_FILE } from "../definition/azureml-v1.js";
+import { parseCondaEnvironment } from "../definition/conda-environment.js";
+import { parsePipRequirements } from "../definition/pip-requirements.js";
+import { parseYamlSource } from "../definition/yaml-source.js";
 import type {
   CondaEnvironment,
   Definition,
   DefinitionKind,
   ParseSettings,
-} from "../spec/definition.js";
+} from "../definition/definition.js";
 import {
   definitionFromEnvforgeFile,
   envforgeFileNeeds,
   parseEnvforgeFile,
-} from "../spec/envforge-file.js";
+} from "../definition/envforge-file.js";
 import { loadAzureMlV1Folder } from "./azureml-v1-folder.js";
 import { detectFileKind } from "./detect-kind.js";
 import { errorCode, fileError, readSourceText, readSourceTextSync } from "./file-errors.js";

@@ -10,7 +10,7 @@ import { join } from "node:path";
 import { constants } from "node:fs";
 import type { Problem } from "../errors/index.js";
 import { ValidationError } from "../errors/index.js";
-import type { Definition } from "../spec/definition.js";
+import type { Definition } from "../definition/definition.js";
 import { fileError } from "./file-errors.js";
 
 /** `sha256:<hex>` → bytes of every regular file the definition's build context lists; empty otherwise. */

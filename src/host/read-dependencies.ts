@@ -3,9 +3,9 @@
  * `from_docker_image(..., conda_specification=path, pip_requirements=path)`), naming the file in
  * every error.
  */
-import { parseCondaEnvironment } from "../spec/conda-environment.js";
-import type { CondaEnvironment, PipRequirements } from "../spec/definition.js";
-import { parsePipRequirements } from "../spec/pip-requirements.js";
+import { parseCondaEnvironment } from "../definition/conda-environment.js";
+import type { CondaEnvironment, PipRequirements } from "../definition/definition.js";
+import { parsePipRequirements } from "../definition/pip-requirements.js";
 import { readSourceText, readSourceTextSync } from "./file-errors.js";
 
 export async function readCondaEnvironment(path: string): Promise<CondaEnvironment> {

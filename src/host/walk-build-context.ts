@@ -1,5 +1,5 @@
 /**
- * Walks a Docker build context folder into the listing spec/build-context.ts judges: every file
+ * Walks a Docker build context folder into the listing definition/build-context.ts judges: every file
  * and symlink with size, mode and sha256, never following a symlink. Files `.dockerignore`
  * excludes are not read (large data folders are the usual reason for a .dockerignore).
  */
@@ -10,13 +10,13 @@ import { join, posix } from "node:path";
 import pLimit from "p-limit";
 import type { Problem } from "../errors/index.js";
 import { ValidationError } from "../errors/index.js";
-import type { ContextEntry } from "../spec/build-context.js";
+import type { ContextEntry } from "../definition/build-context.js";
 import {
   dockerignoreMatcher,
   normalizeContextPath,
   selectContextFiles,
-} from "../spec/build-context.js";
-import type { BaseSpec } from "../spec/definition.js";
+} from "../definition/build-context.js";
+import type { BaseSpec } from "../definition/definition.js";
 import { fileError, fileProblem, readOptionalSourceText } from "./file-errors.js";
 
 export type WalkedBuildContext = Omit<Extract<BaseSpec, { kind: "build" }>, "kind">;

@@ -1,7 +1,7 @@
 import { copyFile, mkdir, writeFile } from "node:fs/promises";
 import { dirname, join } from "node:path";
 import type { Recipe } from "../recipe/index.js";
-import type { Definition } from "../spec/definition.js";
+import type { Definition } from "../definition/definition.js";
 import { checkOutputFolder, writeFolder } from "./write-folder.js";
 
 const CONDA_SPECIFICATION_PATH = "envforge/environment.yml";

@@ -6,8 +6,8 @@
  */
 import { createHash } from "node:crypto";
 import { ExternalError, NotFoundError, ValidationError } from "../errors/index.js";
-import type { ImageReference } from "../spec/definition.js";
-import { formatImageReference, parseImageReference } from "../spec/image-reference.js";
+import type { ImageReference } from "../definition/definition.js";
+import { formatImageReference, parseImageReference } from "../definition/image-reference.js";
 import type { CredentialSource } from "./credentials.js";
 import { MANIFEST_ACCEPT } from "./media-types.js";
 import type { FetchFunction } from "./registry-http.js";

@@ -3,7 +3,7 @@
  * references, digests and bytes only; the HTTP adapter (`http-registry.ts`) and its auth stay
  * behind it.
  */
-import type { ImageReference } from "../spec/definition.js";
+import type { ImageReference } from "../definition/definition.js";
 
 /** A repository in a registry. No `registry` means the client's configured default registry. */
 export interface RepositoryName {

@@ -2,7 +2,7 @@
  * One job from record to end: mark it running, run it, store its output in chunks while passing
  * it on live, and record the exit code (succeeded only on 0), or why it could not run.
  */
-import { bufferedLog } from "../build/worker-log.js";
+import { bufferedLog } from "../builders/worker-log.js";
 import type { Job, JobService } from "../workspace/build-api.js";
 import type { JobRunner, JobRunRequest } from "./job-runner.js";
 

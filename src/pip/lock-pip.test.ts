@@ -1,7 +1,7 @@
 import { createServer } from "node:http";
 import type { Server } from "node:http";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { Definition } from "../spec/definition.js";
+import type { Definition } from "../definition/definition.js";
 import { lockPip } from "./lock-pip.js";
 
 const SHA = "a".repeat(64);

@@ -7,10 +7,10 @@
  * configured default index (host/config.ts: ENVFORGE_PIP_INDEX_URL, else pip's own), which the
  * caller passes in.
  */
-import { stripUrlCredentials } from "../spec/definition-hash.js";
-import type { Definition } from "../spec/definition.js";
-import type { Lock, LockedPipPackage } from "../spec/lock.js";
-import { normalizePipName } from "../spec/pep503.js";
+import { stripUrlCredentials } from "../definition/definition-hash.js";
+import type { Definition } from "../definition/definition.js";
+import type { Lock, LockedPipPackage } from "../definition/lock.js";
+import { normalizePipName } from "../definition/pep503.js";
 
 export type PipLockResult =
   | { readonly kind: "locked"; readonly pip: readonly LockedPipPackage[] }

@@ -1,8 +1,8 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { ValidationError } from "../errors/index.js";
-import { definitionHash } from "../spec/definition-hash.js";
-import type { Definition } from "../spec/definition.js";
+import { definitionHash } from "../definition/definition-hash.js";
+import type { Definition } from "../definition/definition.js";
 import { makeRecipe } from "./make-recipe.js";
 import type { RecipeOptions } from "./recipe.js";
 

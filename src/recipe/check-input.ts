@@ -8,10 +8,10 @@
  */
 import type { Problem } from "../errors/index.js";
 import { ValidationError } from "../errors/index.js";
-import { normalizeContextPath } from "../spec/build-context.js";
-import { HASH_PATTERN, stripUrlCredentials } from "../spec/definition-hash.js";
-import type { Definition } from "../spec/definition.js";
-import { checkImageReference, formatImageReference } from "../spec/image-reference.js";
+import { normalizeContextPath } from "../definition/build-context.js";
+import { HASH_PATTERN, stripUrlCredentials } from "../definition/definition-hash.js";
+import type { Definition } from "../definition/definition.js";
+import { checkImageReference, formatImageReference } from "../definition/image-reference.js";
 import { DOCKER_PLATFORMS } from "./docker-platform.js";
 import { CONTROL_CHARACTER } from "./dockerfile-text.js";
 import { PREFIX_DIRECTORY } from "./package-groups.js";

@@ -1,6 +1,6 @@
 import { parse } from "yaml";
 import { describe, expect, it } from "vitest";
-import type { CondaEnvironment } from "../spec/definition.js";
+import type { CondaEnvironment } from "../definition/definition.js";
 import { condaSpecification } from "./conda-specification.js";
 
 const NAME = "envforge_0123456789abcdef0123456789abcdef";

@@ -7,8 +7,8 @@
  */
 import { Document, isMap, isScalar, parseDocument, visit } from "yaml";
 import { InternalError } from "../errors/index.js";
-import { stripUrlCredentials } from "../spec/definition-hash.js";
-import type { CondaEnvironment } from "../spec/definition.js";
+import { stripUrlCredentials } from "../definition/definition-hash.js";
+import type { CondaEnvironment } from "../definition/definition.js";
 
 export function condaSpecification(conda: CondaEnvironment, environmentName: string): string {
   const document = conda.source === undefined ? generated(conda) : parseDocument(conda.source.text);

@@ -5,7 +5,7 @@
  * changed variable re-runs nothing. The user's variables are set after every RUN on purpose: a
  * variable such as PIP_INDEX_URL must not change how the image is built, only how it runs.
  */
-import { byCodeUnits } from "../spec/canonical-json.js";
+import { byCodeUnits } from "../definition/canonical-json.js";
 import type { EscapeChar } from "./dockerfile-text.js";
 import { continued, quoteWord } from "./dockerfile-text.js";
 import type { BuildSecret, PackageGroup } from "./recipe.js";

@@ -1,7 +1,7 @@
 import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
 import { RECIPE_CASES } from "./__fixtures__/definitions.js";
-import { definitionHash } from "../spec/definition-hash.js";
+import { definitionHash } from "../definition/definition-hash.js";
 import { makeRecipe } from "./make-recipe.js";
 
 // UPDATE_GOLDEN=1 npx vitest run src/recipe rewrites the golden files; review the diff.

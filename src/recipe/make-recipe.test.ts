@@ -1,8 +1,8 @@
 import { parse } from "yaml";
 import { describe, expect, it } from "vitest";
-import { definitionHash } from "../spec/definition-hash.js";
-import type { Definition } from "../spec/definition.js";
-import { imageHash } from "../spec/image-hash.js";
+import { definitionHash } from "../definition/definition-hash.js";
+import type { Definition } from "../definition/definition.js";
+import { imageHash } from "../definition/image-hash.js";
 import { CONDA_SOURCE, RECIPE_CASES, lockFor } from "./__fixtures__/definitions.js";
 import { makeRecipe } from "./make-recipe.js";
 import { PIP_NETRC_SECRET, pipNetrc } from "./pip-netrc.js";

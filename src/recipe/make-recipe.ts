@@ -2,12 +2,12 @@
  * Definition (+ lock, + base digest) → the ingredients of its image, as pure data. Every input
  * is checked first (check-input.ts), so a recipe either exists whole or not at all.
  */
-import { byCodeUnits } from "../spec/canonical-json.js";
-import { sha256Hex } from "../spec/definition-hash.js";
-import type { Lock } from "../spec/lock.js";
-import type { Definition } from "../spec/definition.js";
-import { IMAGE_CONDA_PREFIX, imageHash } from "../spec/image-hash.js";
-import { formatImageReference } from "../spec/image-reference.js";
+import { byCodeUnits } from "../definition/canonical-json.js";
+import { sha256Hex } from "../definition/definition-hash.js";
+import type { Lock } from "../definition/lock.js";
+import type { Definition } from "../definition/definition.js";
+import { IMAGE_CONDA_PREFIX, imageHash } from "../definition/image-hash.js";
+import { formatImageReference } from "../definition/image-reference.js";
 import { checkRecipeInput } from "./check-input.js";
 import { condaSpecification } from "./conda-specification.js";
 import type { DockerfileParts } from "./dockerfile.js";

@@ -1,6 +1,6 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import type { Lock, LockedCondaPackage } from "../spec/lock.js";
+import type { Lock, LockedCondaPackage } from "../definition/lock.js";
 import {
   BUCKETS,
   LARGE_PACKAGE_BYTES,

@@ -15,8 +15,8 @@
  * Empty groups are left out. Without a lock there is one group, `all`, filled at build time.
  */
 import { createHash } from "node:crypto";
-import { byCodeUnits } from "../spec/canonical-json.js";
-import type { Lock, LockedCondaPackage } from "../spec/lock.js";
+import { byCodeUnits } from "../definition/canonical-json.js";
+import type { Lock, LockedCondaPackage } from "../definition/lock.js";
 import type { PackageGroup } from "./recipe.js";
 
 export const RUNTIME_PACKAGES: ReadonlySet<string> = new Set([

@@ -7,8 +7,8 @@
  * neither a hash nor the Dockerfile text.
  */
 import { InternalError, ValidationError } from "../errors/index.js";
-import { byCodeUnits } from "../spec/canonical-json.js";
-import type { Definition } from "../spec/definition.js";
+import { byCodeUnits } from "../definition/canonical-json.js";
+import type { Definition } from "../definition/definition.js";
 import type { BuildSecret } from "./recipe.js";
 
 export const PIP_NETRC_SECRET: BuildSecret = {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
-import type { Definition, PipRequirements } from "../spec/definition.js";
-import type { Lock } from "../spec/lock.js";
+import type { Definition, PipRequirements } from "../definition/definition.js";
+import type { Lock } from "../definition/lock.js";
 import { pipFiles } from "./pip-requirements-text.js";
 
 const HASH = "envforge_0123456789abcdef0123456789abcdef";

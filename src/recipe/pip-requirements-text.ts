@@ -4,10 +4,10 @@
  * nothing; without one pip resolves from the definition's requirements and index options.
  * URLs never carry credentials here: the build gets them from a netrc secret (pip-netrc.ts).
  */
-import { byCodeUnits } from "../spec/canonical-json.js";
-import { stripUrlCredentials } from "../spec/definition-hash.js";
-import type { Definition, PipRequirement } from "../spec/definition.js";
-import type { Lock } from "../spec/lock.js";
+import { byCodeUnits } from "../definition/canonical-json.js";
+import { stripUrlCredentials } from "../definition/definition-hash.js";
+import type { Definition, PipRequirement } from "../definition/definition.js";
+import type { Lock } from "../definition/lock.js";
 
 export interface PipFiles {
   readonly requirements: string;

@@ -3,7 +3,7 @@
  * what `getImageDetails().ingredients` returns, and what a builder writes into a build context.
  * docs/hashing.md and src/recipe/README.md describe the layout; nothing here holds a secret.
  */
-import type { Lock, LockedCondaPackage } from "../spec/lock.js";
+import type { Lock, LockedCondaPackage } from "../definition/lock.js";
 
 export interface RecipeOptions {
   /** `envforge_<32 hex>` of the definition (from `definitionHash`). */

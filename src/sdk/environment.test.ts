@@ -3,7 +3,7 @@ import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { ValidationError } from "../errors/index.js";
-import { definitionHash } from "../spec/definition-hash.js";
+import { definitionHash } from "../definition/definition-hash.js";
 import { Environment } from "./environment.js";
 import { Workspace } from "./workspace.js";
 import { withLoopbackDefaults } from "../../test/support/loopback-defaults.js";

@@ -15,23 +15,23 @@ import {
   definitionFromDockerfile,
   definitionFromImage,
   definitionFromPip,
-} from "../spec/assemble-definition.js";
-import type { BaseSource } from "../spec/assemble-definition.js";
-import { parseCondaEnvironment } from "../spec/conda-environment.js";
-import { definitionHash } from "../spec/definition-hash.js";
+} from "../definition/assemble-definition.js";
+import type { BaseSource } from "../definition/assemble-definition.js";
+import { parseCondaEnvironment } from "../definition/conda-environment.js";
+import { definitionHash } from "../definition/definition-hash.js";
 import type {
   Definition,
   DefinitionKind,
   ParseSettings,
   PipRequirements,
   SourceText,
-} from "../spec/definition.js";
-import { formatImageReference } from "../spec/image-reference.js";
-import type { Lock } from "../spec/lock.js";
+} from "../definition/definition.js";
+import { formatImageReference } from "../definition/image-reference.js";
+import type { Lock } from "../definition/lock.js";
 import type { RegistrationLock } from "../workspace/lock-resolver.js";
 import type { ImageDetails } from "../api/image-details.js";
 import type { VersionSelector, Workspace } from "./workspace.js";
-import { parsePipRequirements } from "../spec/pip-requirements.js";
+import { parsePipRequirements } from "../definition/pip-requirements.js";
 
 /**
  * Azure ML's `PythonSection`: whether envforge makes a conda environment, and its spec. As in

@@ -5,7 +5,7 @@ export type { LockProblem, RegistrationLock } from "../workspace/lock-resolver.j
 export type { ImageDetails } from "../api/image-details.js";
 export type { PythonSection, DependencyFiles, RecipeRequest } from "./environment.js";
 export { CondaDependencies } from "../conda/conda-dependencies.js";
-export type { Definition, ParseSettings } from "../spec/definition.js";
+export type { Definition, ParseSettings } from "../definition/definition.js";
 export type { Recipe } from "../recipe/index.js";
-export type { Lock } from "../spec/lock.js";
+export type { Lock } from "../definition/lock.js";
 export * from "../errors/errors.js";

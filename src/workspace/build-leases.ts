@@ -3,8 +3,8 @@
  * write log chunks, and end it. A worker that stops renewing (it died, or lost its database)
  * loses the build: `expireLeases` queues it again for another worker, up to its attempts.
  */
-import type { Definition } from "../spec/definition.js";
-import type { Lock } from "../spec/lock.js";
+import type { Definition } from "../definition/definition.js";
+import type { Lock } from "../definition/lock.js";
 import type { Build } from "./build-model.js";
 import type { BuildEnd, LogStream } from "./build-store.js";
 import { buildView } from "./build-view.js";

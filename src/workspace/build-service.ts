@@ -6,7 +6,7 @@
  */
 import { setTimeout as sleep } from "node:timers/promises";
 import { NotFoundError, ValidationError } from "../errors/index.js";
-import { imageHash as imageHashOf, imageName } from "../spec/image-hash.js";
+import { imageHash as imageHashOf, imageName } from "../definition/image-hash.js";
 import type { Build, LogChunk } from "./build-model.js";
 import { isFinished } from "./build-model.js";
 import type { TimeCursor } from "./build-cursor.js";

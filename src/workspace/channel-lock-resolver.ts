@@ -20,8 +20,8 @@ import { openRegistry } from "../image/index.js";
 import type { Registry } from "../image/index.js";
 import { readConfig } from "../host/config.js";
 import { lockPip, withLockedPip } from "../pip/lock-pip.js";
-import type { Definition } from "../spec/definition.js";
-import type { Lock } from "../spec/lock.js";
+import type { Definition } from "../definition/definition.js";
+import type { Lock } from "../definition/lock.js";
 import type { LockProblem, LockResolution, ResolveLock } from "./lock-resolver.js";
 
 export interface ChannelLockResolverOptions {

@@ -8,7 +8,7 @@
 import { createHash } from "node:crypto";
 import { ValidationError } from "../errors/index.js";
 import type { Problem } from "../errors/index.js";
-import type { Definition } from "../spec/definition.js";
+import type { Definition } from "../definition/definition.js";
 import type { StoreTx } from "./store.js";
 
 /** `sha256:<hex>` → the file's bytes. */

@@ -2,19 +2,19 @@
  * Curated environments: definition files shipped in the package as `curated/<name>/envforge.yaml`,
  * listed read-only in every workspace. The reserved prefix keeps users' names clear of them.
  * They are self-contained (image and inline conda_file, no other files), so reading one needs
- * only spec/'s pure parser; tests may pass their own folder or loader.
+ * only definition/'s pure parser; tests may pass their own folder or loader.
  */
 import { readFile, readdir } from "node:fs/promises";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { InternalError } from "../errors/index.js";
-import type { Definition, ParseSettings } from "../spec/definition.js";
-import { DEFAULT_PARSE_SETTINGS } from "../spec/definition.js";
+import type { Definition, ParseSettings } from "../definition/definition.js";
+import { DEFAULT_PARSE_SETTINGS } from "../definition/definition.js";
 import {
   definitionFromEnvforgeFile,
   envforgeFileNeeds,
   parseEnvforgeFile,
-} from "../spec/envforge-file.js";
+} from "../definition/envforge-file.js";
 import { isReservedName } from "./validation.js";
 
 export interface CuratedEnvironment {

@@ -3,8 +3,8 @@
  * solvers: a composition root injects an adapter (channel-lock-resolver.ts) or none.
  */
 import type { Problem } from "../errors/index.js";
-import type { Definition } from "../spec/definition.js";
-import type { Lock } from "../spec/lock.js";
+import type { Definition } from "../definition/definition.js";
+import type { Lock } from "../definition/lock.js";
 
 /** The parts of a lock, each resolved from its own source. */
 export const LOCK_PARTS = ["conda", "pip", "base-image"] as const;

@@ -1,9 +1,9 @@
 /**
  * What the workspace service hands to its callers (CLI, HTTP API, SDK). Readonly data, JSON-safe
- * except for the Definition and Lock, which are the spec/ models unchanged.
+ * except for the Definition and Lock, which are the definition/ models unchanged.
  */
-import type { Definition } from "../spec/definition.js";
-import type { Lock } from "../spec/lock.js";
+import type { Definition } from "../definition/definition.js";
+import type { Lock } from "../definition/lock.js";
 
 /** The workspace every store has from the start; surfaces use it when none is named. */
 export const DEFAULT_WORKSPACE = "default";

@@ -18,9 +18,9 @@
  */
 import { ConflictError, InternalError, ValidationError } from "../errors/index.js";
 import type { Problem } from "../errors/index.js";
-import type { Definition } from "../spec/definition.js";
-import { definitionHash } from "../spec/definition-hash.js";
-import type { Lock } from "../spec/lock.js";
+import type { Definition } from "../definition/definition.js";
+import { definitionHash } from "../definition/definition-hash.js";
+import type { Lock } from "../definition/lock.js";
 import { isoNow } from "./clock.js";
 import type { ContextContent } from "./context-content.js";
 import { planContextContent, storeContextContent } from "./context-content.js";
@@ -44,7 +44,7 @@ export interface RegisterEnvironmentInput {
   /** Default: the `default` workspace. */
   readonly workspace?: string;
   readonly name: string;
-  /** Parsed by spec/ or host/; the service does not read files. */
+  /** Parsed by definition/ or host/; the service does not read files. */
   readonly definition: Definition;
   /**
    * Ask for this version number. Default: the definition's own `version:` (as Azure ML's

@@ -5,10 +5,10 @@
  * damaged or foreign database, not against users.
  */
 import { InternalError } from "../errors/index.js";
-import { canonicalJson } from "../spec/canonical-json.js";
-import type { Definition } from "../spec/definition.js";
-import type { Lock } from "../spec/lock.js";
-import { isDefinitionShape, isLockShape, isRecord } from "../spec/model-shape.js";
+import { canonicalJson } from "../definition/canonical-json.js";
+import type { Definition } from "../definition/definition.js";
+import type { Lock } from "../definition/lock.js";
+import { isDefinitionShape, isLockShape, isRecord } from "../definition/model-shape.js";
 import { TOKEN_SCOPES } from "./model.js";
 import type { TokenScope } from "./model.js";
 import { isTokenScope } from "./validation.js";

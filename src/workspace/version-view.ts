@@ -1,5 +1,5 @@
 /** Store records → the EnvironmentVersion callers see (labels, `latest`, decoded JSON). */
-import { definitionHash } from "../spec/definition-hash.js";
+import { definitionHash } from "../definition/definition-hash.js";
 import type { CuratedEnvironment } from "./curated-catalog.js";
 import { LATEST_LABEL } from "./model.js";
 import type { EnvironmentVersion } from "./model.js";

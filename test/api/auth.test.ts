@@ -9,7 +9,7 @@ import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { hashSecret } from "../../src/workspace/api-tokens.js";
 import { checkBind, isLoopbackHost, startApiServer } from "../../src/api/serve.js";
-import { DEFAULT_PARSE_SETTINGS } from "../../src/spec/definition.js";
+import { DEFAULT_PARSE_SETTINGS } from "../../src/definition/definition.js";
 import { createEnvironmentService, openSqliteStore } from "../../src/workspace/index.js";
 import { harnessKinds } from "../workspace/fixtures.js";
 import type { ApiHarness } from "./harness.js";

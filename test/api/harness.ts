@@ -3,7 +3,7 @@
  * a temp folder or a fresh PostgreSQL database. Log lines are kept so tests can read them.
  */
 import { Writable } from "node:stream";
-import { DEFAULT_PARSE_SETTINGS } from "../../src/spec/definition.js";
+import { DEFAULT_PARSE_SETTINGS } from "../../src/definition/definition.js";
 import type { RunningApiServer } from "../../src/api/serve.js";
 import { startApiServer } from "../../src/api/serve.js";
 import type { EnvironmentService, WorkspaceStore } from "../../src/workspace/index.js";

@@ -16,11 +16,11 @@ import { Workspace } from "../../src/sdk/workspace.js";
 import {
   definitionFromConda,
   definitionFromDockerfile,
-} from "../../src/spec/assemble-definition.js";
-import { parseCondaEnvironment } from "../../src/spec/conda-environment.js";
-import type { Definition } from "../../src/spec/definition.js";
-import { DEFAULT_PARSE_SETTINGS } from "../../src/spec/definition.js";
-import { definitionHash } from "../../src/spec/definition-hash.js";
+} from "../../src/definition/assemble-definition.js";
+import { parseCondaEnvironment } from "../../src/definition/conda-environment.js";
+import type { Definition } from "../../src/definition/definition.js";
+import { DEFAULT_PARSE_SETTINGS } from "../../src/definition/definition.js";
+import { definitionHash } from "../../src/definition/definition-hash.js";
 import type { ApiHarness } from "./harness.js";
 import { startApiHarness } from "./harness.js";
 import { CLOSED_LOOPBACK, withLoopbackDefaults } from "../support/loopback-defaults.js";

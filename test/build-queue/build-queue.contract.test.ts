@@ -9,7 +9,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { NotFoundError, ValidationError } from "../../src/errors/index.js";
-import { createBuildWorker } from "../../src/build/worker.js";
+import { createBuildWorker } from "../../src/builders/worker.js";
 import type { BuildLeases, BuildService } from "../../src/workspace/build-api.js";
 import { createBuildLeases, createBuildService } from "../../src/workspace/build-api.js";
 import type { EnvironmentService } from "../../src/workspace/environment-service.js";

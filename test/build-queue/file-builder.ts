@@ -9,9 +9,9 @@ import { createHash, randomUUID } from "node:crypto";
 import { mkdir, readdir, readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
-import type { BuildOutcome, BuildRequest, ImageBuilder } from "../../src/build/image-builder.js";
-import { BuildFailedError } from "../../src/build/image-builder.js";
-import { imageHash } from "../../src/spec/image-hash.js";
+import type { BuildOutcome, BuildRequest, ImageBuilder } from "../../src/builders/image-builder.js";
+import { BuildFailedError } from "../../src/builders/image-builder.js";
+import { imageHash } from "../../src/definition/image-hash.js";
 
 export interface FileBuilderOptions {
   readonly dir: string;

@@ -4,8 +4,8 @@
  * listens, and one line per build it starts or ends.
  */
 import { z } from "zod";
-import { startWorkerHost } from "../../src/build/worker-host.js";
-import { openPgBossQueue } from "../../src/build/queue/pg-boss-queue.js";
+import { startWorkerHost } from "../../src/builders/worker-host.js";
+import { openPgBossQueue } from "../../src/builders/queue/pg-boss-queue.js";
 import { openPostgresStore } from "../../src/workspace/postgres-store.js";
 import { fileBuilder } from "./file-builder.js";
 

@@ -4,7 +4,7 @@
  * minbase image lacks.
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { definitionHash } from "../../src/spec/definition-hash.js";
+import { definitionHash } from "../../src/definition/definition-hash.js";
 import { gate, imageDefinition, logCollector, openHarness, shell } from "./harness.js";
 import type { Harness } from "./harness.js";
 

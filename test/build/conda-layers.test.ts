@@ -7,10 +7,10 @@
 import { randomBytes } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { bucketOf } from "../../src/recipe/index.js";
-import { definitionHash } from "../../src/spec/definition-hash.js";
-import type { Definition } from "../../src/spec/definition.js";
-import { IMAGE_CONDA_PREFIX } from "../../src/spec/image-hash.js";
-import type { Lock } from "../../src/spec/lock.js";
+import { definitionHash } from "../../src/definition/definition-hash.js";
+import type { Definition } from "../../src/definition/definition.js";
+import { IMAGE_CONDA_PREFIX } from "../../src/definition/image-hash.js";
+import type { Lock } from "../../src/definition/lock.js";
 import { startSeedChannel } from "../support/seed-channel.js";
 import type { SeedChannel } from "../support/seed-channel.js";
 import {

@@ -7,10 +7,10 @@
 import { mkdir, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { BuildFailedError } from "../../src/build/image-builder.js";
-import type { ContextContentSource } from "../../src/build/image-builder.js";
-import { definitionHash } from "../../src/spec/definition-hash.js";
-import type { ContextFile, Definition } from "../../src/spec/definition.js";
+import { BuildFailedError } from "../../src/builders/image-builder.js";
+import type { ContextContentSource } from "../../src/builders/image-builder.js";
+import { definitionHash } from "../../src/definition/definition-hash.js";
+import type { ContextFile, Definition } from "../../src/definition/definition.js";
 import { sha256Of } from "../support/conda-packages.js";
 import {
   AUTH_REGISTRY,

@@ -12,11 +12,11 @@ import { promisify } from "node:util";
 import { gunzipSync } from "node:zlib";
 import * as tarStream from "tar-stream";
 import { z } from "zod";
-import { DockerEngineBuilder } from "../../src/build/docker-engine-builder.js";
-import type { BuildLogLine, BuildOutcome } from "../../src/build/image-builder.js";
+import { DockerEngineBuilder } from "../../src/builders/docker-engine-builder.js";
+import type { BuildLogLine, BuildOutcome } from "../../src/builders/image-builder.js";
 import { PackageCache } from "../../src/conda/package-cache.js";
 import { dockerConfigCredentials, openRegistry } from "../../src/image/index.js";
-import type { Definition } from "../../src/spec/definition.js";
+import type { Definition } from "../../src/definition/definition.js";
 import { dockerClient, dockerProblem, engineGate, removeImage } from "../support/docker.js";
 import {
   BASE_IMAGE,

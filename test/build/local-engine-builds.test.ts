@@ -6,10 +6,10 @@
 import { randomBytes } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { z } from "zod";
-import type { BuildOutcome } from "../../src/build/image-builder.js";
-import { definitionHash } from "../../src/spec/definition-hash.js";
-import { imageHash } from "../../src/spec/image-hash.js";
-import type { Definition } from "../../src/spec/definition.js";
+import type { BuildOutcome } from "../../src/builders/image-builder.js";
+import { definitionHash } from "../../src/definition/definition-hash.js";
+import { imageHash } from "../../src/definition/image-hash.js";
+import type { Definition } from "../../src/definition/definition.js";
 import { removeImage } from "../support/docker.js";
 import { BASE_IMAGE } from "../support/registry.js";
 import type { Harness } from "./harness.js";

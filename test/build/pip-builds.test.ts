@@ -5,7 +5,7 @@
  * the build log never hold the password.
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { definitionHash } from "../../src/spec/definition-hash.js";
+import { definitionHash } from "../../src/definition/definition-hash.js";
 import { docker as dockerClientOfHarness, run, DOCKER_CLI } from "./harness.js";
 import { engineGate } from "../support/docker.js";
 import { pipIndexProblem, startPipIndex } from "../support/pip-index.js";

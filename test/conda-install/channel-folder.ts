@@ -8,7 +8,7 @@ import { copyFile, mkdir, mkdtemp, readFile, rm, stat } from "node:fs/promises";
 import { createServer } from "node:http";
 import { tmpdir } from "node:os";
 import { basename, join, resolve } from "node:path";
-import type { Lock, LockedCondaPackage } from "../../src/spec/lock.js";
+import type { Lock, LockedCondaPackage } from "../../src/definition/lock.js";
 
 export const REPO_ROOT = resolve(import.meta.dirname, "../..");
 export const TESTDATA = resolve(REPO_ROOT, "../shared/testdata");

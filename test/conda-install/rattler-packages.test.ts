@@ -9,7 +9,7 @@ import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { installLock } from "../../src/conda/install.js";
 import type { InstallResult } from "../../src/conda/install.js";
 import { PackageCache } from "../../src/conda/package-cache.js";
-import type { LockedCondaPackage } from "../../src/spec/lock.js";
+import type { LockedCondaPackage } from "../../src/definition/lock.js";
 import { buildTestPackage, lockedPackageOf } from "../support/conda-packages.js";
 import { addToChannel, lockOf, RATTLER_PACKAGES, serveFolder, tempDirs } from "./channel-folder.js";
 import type { ServedFolder, TempDirs } from "./channel-folder.js";

@@ -12,10 +12,13 @@ import { lockDefinition } from "../../src/conda/lock-definition.js";
 import type { LockDefinitionOptions } from "../../src/conda/lock-definition.js";
 import { formatLockFile, parseLockFile } from "../../src/conda/lock-file.js";
 import { ExternalError, ValidationError } from "../../src/errors/index.js";
-import { definitionFromConda, definitionFromImage } from "../../src/spec/assemble-definition.js";
-import { DEFAULT_PARSE_SETTINGS } from "../../src/spec/definition.js";
-import type { Definition } from "../../src/spec/definition.js";
-import { definitionHash } from "../../src/spec/definition-hash.js";
+import {
+  definitionFromConda,
+  definitionFromImage,
+} from "../../src/definition/assemble-definition.js";
+import { DEFAULT_PARSE_SETTINGS } from "../../src/definition/definition.js";
+import type { Definition } from "../../src/definition/definition.js";
+import { definitionHash } from "../../src/definition/definition-hash.js";
 
 const repoRoot = fileURLToPath(new URL("../..", import.meta.url));
 const channelDir = resolve(repoRoot, "../shared/testdata/repodata/defaults-2018");

@@ -7,8 +7,8 @@ import { startChannelServer } from "../../src/conda/channel-server.js";
 import type { ChannelServer } from "../../src/conda/channel-server.js";
 import { lockDefinition } from "../../src/conda/lock-definition.js";
 import { ValidationError } from "../../src/errors/index.js";
-import { definitionFromConda } from "../../src/spec/assemble-definition.js";
-import { DEFAULT_PARSE_SETTINGS } from "../../src/spec/definition.js";
+import { definitionFromConda } from "../../src/definition/assemble-definition.js";
+import { DEFAULT_PARSE_SETTINGS } from "../../src/definition/definition.js";
 
 let work: string;
 let server: ChannelServer;

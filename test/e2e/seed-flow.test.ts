@@ -9,9 +9,9 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { z } from "zod";
 import { makeRecipe } from "../../src/recipe/index.js";
-import { definitionHash } from "../../src/spec/definition-hash.js";
-import type { Definition } from "../../src/spec/definition.js";
-import type { Lock } from "../../src/spec/lock.js";
+import { definitionHash } from "../../src/definition/definition-hash.js";
+import type { Definition } from "../../src/definition/definition.js";
+import type { Lock } from "../../src/definition/lock.js";
 import { prepareSeedFlow } from "../../scripts/support/seed-flow-setup.js";
 import type { SeedFlowSetup } from "../../scripts/support/seed-flow-setup.js";
 import { dockerClient, dockerProblem, engineGate, removeImage } from "../support/docker.js";

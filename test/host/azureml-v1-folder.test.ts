@@ -6,11 +6,11 @@ import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { ConflictError, ValidationError } from "../../src/errors/index.js";
 import { loadAzureMlV1Folder, saveAzureMlV1Folder } from "../../src/host/azureml-v1-folder.js";
 import { loadDefinition } from "../../src/host/load-definition.js";
-import type { Definition, ParseSettings } from "../../src/spec/definition.js";
-import { definitionHash } from "../../src/spec/definition-hash.js";
+import type { Definition, ParseSettings } from "../../src/definition/definition.js";
+import { definitionHash } from "../../src/definition/definition-hash.js";
 
 const FIXTURES = fileURLToPath(
-  new URL("../../src/spec/__fixtures__/definitions/", import.meta.url),
+  new URL("../../src/definition/__fixtures__/definitions", import.meta.url),
 );
 
 const SETTINGS: ParseSettings = {

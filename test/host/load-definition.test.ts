@@ -8,10 +8,10 @@ import { ValidationError } from "../../src/errors/index.js";
 import { detectFileKind } from "../../src/host/detect-kind.js";
 import { loadDefinition } from "../../src/host/load-definition.js";
 import { readCondaEnvironment, readPipRequirements } from "../../src/host/read-dependencies.js";
-import type { ParseSettings } from "../../src/spec/definition.js";
+import type { ParseSettings } from "../../src/definition/definition.js";
 
 const FIXTURES = fileURLToPath(
-  new URL("../../src/spec/__fixtures__/definitions/", import.meta.url),
+  new URL("../../src/definition/__fixtures__/definitions", import.meta.url),
 );
 
 const SETTINGS: ParseSettings = {

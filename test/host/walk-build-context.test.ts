@@ -7,7 +7,7 @@ import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { ValidationError } from "../../src/errors/index.js";
 import { loadDefinition } from "../../src/host/load-definition.js";
 import { walkBuildContext } from "../../src/host/walk-build-context.js";
-import { DEFAULT_PARSE_SETTINGS } from "../../src/spec/definition.js";
+import { DEFAULT_PARSE_SETTINGS } from "../../src/definition/definition.js";
 
 let root: string;
 let context: string;

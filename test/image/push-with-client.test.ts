@@ -10,7 +10,7 @@ import { z } from "zod";
 import { anonymousCredentials } from "../../src/image/credentials.js";
 import { HttpRegistry } from "../../src/image/http-registry.js";
 import type { BlobContent } from "../../src/image/registry.js";
-import { parseImageReference } from "../../src/spec/image-reference.js";
+import { parseImageReference } from "../../src/definition/image-reference.js";
 import {
   dockerClient,
   dockerProblem,

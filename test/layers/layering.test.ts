@@ -17,8 +17,8 @@ beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), "envforge-layers-"));
   const files: Record<string, string> = {
     "src/errors/errors.ts": "export const e = 1;\n",
-    "src/spec/upward.ts": 'import { c } from "../cli/command.js";\nexport const s = c;\n',
-    "src/spec/reads-disk.ts":
+    "src/definition/upward.ts": 'import { c } from "../cli/command.js";\nexport const s = c;\n',
+    "src/definition/reads-disk.ts":
       'import { readFileSync } from "node:fs";\nexport const r = readFileSync;\n',
     "src/conda/engine.ts": 'import { w } from "../workspace/service.js";\nexport const x = w;\n',
     "src/workspace/service.ts": "export const w = 1;\n",
@@ -57,8 +57,10 @@ describe("layering check", () => {
         ? String(failure.stdout)
         : "";
     expect(output).not.toBe("");
-    expect(output).toContain("no-upward-from-spec: src/spec/upward.ts → src/cli/command.ts");
-    expect(output).toContain("pure-core-no-io: src/spec/reads-disk.ts → fs");
+    expect(output).toContain(
+      "no-upward-from-definition: src/definition/upward.ts → src/cli/command.ts",
+    );
+    expect(output).toContain("pure-core-no-io: src/definition/reads-disk.ts → fs");
     expect(output).toMatch(
       /no-upward-from-host-image-conda-pip: src\/conda\/engine\.ts → src\/workspace\/service\.ts/,
     );

@@ -10,7 +10,7 @@ import { mkdir, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { crc32 } from "node:zlib";
 import * as tarStream from "tar-stream";
-import type { LockedCondaPackage } from "../../src/spec/lock.js";
+import type { LockedCondaPackage } from "../../src/definition/lock.js";
 
 /** The placeholder conda-build writes into packages. */
 export const CONDA_PLACEHOLDER = "/opt/anaconda1anaconda2anaconda3";

@@ -10,7 +10,7 @@ import { copyFile, mkdir, mkdtemp, readFile, rm, writeFile } from "node:fs/promi
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { startChannelServer } from "../../src/conda/channel-server.js";
-import type { Lock, LockedCondaPackage } from "../../src/spec/lock.js";
+import type { Lock, LockedCondaPackage } from "../../src/definition/lock.js";
 import {
   buildTestPackage,
   CONDA_PLACEHOLDER,

@@ -12,7 +12,7 @@ import Database from "better-sqlite3";
 import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ValidationError } from "../../src/errors/index.js";
-import type { Definition } from "../../src/spec/definition.js";
+import type { Definition } from "../../src/definition/definition.js";
 import { createEnvironmentService } from "../../src/workspace/environment-service.js";
 import { openPostgresStore } from "../../src/workspace/postgres-store.js";
 import { openSqliteStore } from "../../src/workspace/sqlite-store.js";

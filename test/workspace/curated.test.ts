@@ -4,8 +4,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { InternalError, ValidationError } from "../../src/errors/index.js";
-import { DEFAULT_PARSE_SETTINGS } from "../../src/spec/definition.js";
-import { definitionHash } from "../../src/spec/definition-hash.js";
+import { DEFAULT_PARSE_SETTINGS } from "../../src/definition/definition.js";
+import { definitionHash } from "../../src/definition/definition-hash.js";
 import {
   folderCuratedCatalog,
   selfContainedLoader,

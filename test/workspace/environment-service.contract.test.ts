@@ -10,8 +10,8 @@ import {
   UnauthorizedError,
   ValidationError,
 } from "../../src/errors/index.js";
-import type { Lock } from "../../src/spec/lock.js";
-import { definitionHash } from "../../src/spec/definition-hash.js";
+import type { Lock } from "../../src/definition/lock.js";
+import { definitionHash } from "../../src/definition/definition-hash.js";
 import { hashSecret } from "../../src/workspace/api-tokens.js";
 import type { CuratedCatalog } from "../../src/workspace/curated-catalog.js";
 import type { EnvironmentService } from "../../src/workspace/environment-service.js";

@@ -1,14 +1,14 @@
 /**
- * What the workspace tests share: real Definitions (made by spec/'s assembleDefinition, as the
+ * What the workspace tests share: real Definitions (made by definition/'s assembleDefinition, as the
  * parsers make them), a stepping clock, counting ids, and the two stores the contract runs on.
  */
 import { mkdtempSync, rmSync } from "node:fs";
 import { describe, it } from "vitest";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { assembleDefinition } from "../../src/spec/assemble-definition.js";
-import type { Definition } from "../../src/spec/definition.js";
-import { DEFAULT_PARSE_SETTINGS } from "../../src/spec/definition.js";
+import { assembleDefinition } from "../../src/definition/assemble-definition.js";
+import type { Definition } from "../../src/definition/definition.js";
+import { DEFAULT_PARSE_SETTINGS } from "../../src/definition/definition.js";
 import type { Clock, NewId } from "../../src/workspace/clock.js";
 import { openPostgresStore } from "../../src/workspace/postgres-store.js";
 import { openSqliteStore } from "../../src/workspace/sqlite-store.js";

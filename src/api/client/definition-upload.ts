@@ -1,16 +1,16 @@
 /**
  * A Definition made in memory (the SDK's Environment) as files a server can read: envforge.yaml
- * and its conda file (spec/'s writer, which refuses what the format cannot hold), a lone
+ * and its conda file (definition/'s writer, which refuses what the format cannot hold), a lone
  * Dockerfile as itself, or a build context collected from its folder. The server reads them
  * back into a Definition with the same definition hash.
  */
 import { posix } from "node:path";
-import type { Definition } from "../../spec/definition.js";
+import type { Definition } from "../../definition/definition.js";
 import {
   envforgeFilesFromDefinition,
   WRITTEN_CONTEXT_FOLDER,
   WRITTEN_FILE_NAMES,
-} from "../../spec/envforge-file-writer.js";
+} from "../../definition/envforge-file-writer.js";
 import { collectUpload } from "../upload/collect-upload.js";
 import type { DefinitionUpload, UploadedFile } from "../upload/upload-schema.js";
 

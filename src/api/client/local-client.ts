@@ -4,7 +4,7 @@
  * fields in the same order and a command prints the same bytes either way.
  */
 import { z } from "zod";
-import type { ParseSettings } from "../../spec/definition.js";
+import type { ParseSettings } from "../../definition/definition.js";
 import type { EnvironmentService, WorkspaceStore } from "../../workspace/index.js";
 import type { ResolveLock } from "../../workspace/lock-resolver.js";
 import { createEnvironmentService } from "../../workspace/index.js";

@@ -1,12 +1,12 @@
 /**
  * The server's answers as the client reads them: the API's own schemas, with the Definition and
- * Lock checked for their shape (they are the spec/ models, produced by an envforge server) so
+ * Lock checked for their shape (they are the definition/ models, produced by an envforge server) so
  * the client never casts what came over the network.
  */
 import { z } from "zod";
-import type { Definition } from "../../spec/definition.js";
-import type { Lock } from "../../spec/lock.js";
-import { isDefinitionShape, isLockShape } from "../../spec/model-shape.js";
+import type { Definition } from "../../definition/definition.js";
+import type { Lock } from "../../definition/lock.js";
+import { isDefinitionShape, isLockShape } from "../../definition/model-shape.js";
 import {
   apiTokenSchema,
   createdTokenSchema,

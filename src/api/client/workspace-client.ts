@@ -10,7 +10,7 @@ import type {
   RegisterEnvironmentInput,
   RegisterResult,
 } from "../../workspace/index.js";
-import type { Lock } from "../../spec/lock.js";
+import type { Lock } from "../../definition/lock.js";
 import type { ImageDetails } from "../image-details.js";
 import type { DefinitionUpload } from "../upload/upload-schema.js";
 

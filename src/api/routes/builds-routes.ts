@@ -3,7 +3,7 @@
  * the same image), list, show, cancel, the log as JSON pages or followed live as Server-Sent
  * Events. The same BuildService as the CLI's, so both say the same.
  */
-import type { BuildQueue } from "../../build/queue/build-queue.js";
+import type { BuildQueue } from "../../builders/queue/build-queue.js";
 import type { BuildService, JobService } from "../../workspace/build-api.js";
 import type { JobRunner } from "../../jobs/job-runner.js";
 import type { FindBuiltImage } from "../image-details.js";

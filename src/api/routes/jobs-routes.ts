@@ -4,7 +4,7 @@
  * or followed live as Server-Sent Events. No working folder is mounted: the caller's files are
  * not on the server.
  */
-import { imageHash, imageName } from "../../spec/image-hash.js";
+import { imageHash, imageName } from "../../definition/image-hash.js";
 import type { Build, Job } from "../../workspace/build-api.js";
 import { jobImageOf, usableHere } from "../../jobs/job-image.js";
 import { runJob } from "../../jobs/run-job.js";

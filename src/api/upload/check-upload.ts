@@ -9,9 +9,9 @@ import { posix } from "node:path";
 import type { Problem } from "../../errors/index.js";
 import { ValidationError } from "../../errors/index.js";
 import { detectFileKind } from "../../host/detect-kind.js";
-import type { SourceText } from "../../spec/definition.js";
-import { envforgeFileNeeds, parseEnvforgeFile } from "../../spec/envforge-file.js";
-import { parsePipRequirements } from "../../spec/pip-requirements.js";
+import type { SourceText } from "../../definition/definition.js";
+import { envforgeFileNeeds, parseEnvforgeFile } from "../../definition/envforge-file.js";
+import { parsePipRequirements } from "../../definition/pip-requirements.js";
 import type { DefinitionUpload } from "./upload-schema.js";
 import { MAX_UPLOAD_FILES, MAX_UPLOAD_PATH_LENGTH } from "./upload-schema.js";
 

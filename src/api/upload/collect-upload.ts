@@ -19,10 +19,10 @@ import {
   AZUREML_V1_CONDA_FILE,
   AZUREML_V1_DEFINITION_FILE,
   AZUREML_V1_DOCKERFILE,
-} from "../../spec/azureml-v1.js";
-import type { DefinitionKind } from "../../spec/definition.js";
-import { envforgeFileNeeds, parseEnvforgeFile } from "../../spec/envforge-file.js";
-import { parsePipRequirements } from "../../spec/pip-requirements.js";
+} from "../../definition/azureml-v1.js";
+import type { DefinitionKind } from "../../definition/definition.js";
+import { envforgeFileNeeds, parseEnvforgeFile } from "../../definition/envforge-file.js";
+import { parsePipRequirements } from "../../definition/pip-requirements.js";
 import type { DefinitionUpload, UploadedFile } from "./upload-schema.js";
 
 export interface CollectUploadOptions {

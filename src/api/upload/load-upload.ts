@@ -11,7 +11,7 @@ import type { Problem } from "../../errors/index.js";
 import { EnvforgeError, ExternalError, ValidationError } from "../../errors/index.js";
 import { loadDefinition } from "../../host/load-definition.js";
 import { readContextContent } from "../../host/read-context-content.js";
-import type { Definition, ParseSettings } from "../../spec/definition.js";
+import type { Definition, ParseSettings } from "../../definition/definition.js";
 import { checkUpload } from "./check-upload.js";
 import type { DefinitionUpload } from "./upload-schema.js";
 

@@ -5,7 +5,7 @@
  * `-r` includes, build context) by paths relative to the entry, as it does on disk.
  */
 import { z } from "zod";
-import { FILE_DEFINITION_KINDS } from "../../spec/definition.js";
+import { FILE_DEFINITION_KINDS } from "../../definition/definition.js";
 
 /** Kinds a file upload can hold (an image reference is not a file). */
 export const UPLOAD_KINDS = FILE_DEFINITION_KINDS;

@@ -2,7 +2,7 @@
  * Which builds a command talks to: a server's (`--server` or ENVFORGE_SERVER, token from
  * ENVFORGE_TOKEN), or the local workspace's, where on SQLite this process is also the worker.
  */
-import { createBuildWorker } from "../../build/worker.js";
+import { createBuildWorker } from "../../builders/worker.js";
 import { ValidationError } from "../../errors/index.js";
 import { setTimeout as sleep } from "node:timers/promises";
 import { createBuildLeases, isFinished } from "../../workspace/build-api.js";

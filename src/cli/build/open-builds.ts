@@ -6,11 +6,11 @@
 import { mkdirSync } from "node:fs";
 import { homedir } from "node:os";
 import { join } from "node:path";
-import { DockerEngineBuilder } from "../../build/docker-engine-builder.js";
-import type { ImageBuilder } from "../../build/image-builder.js";
-import type { BuildQueue } from "../../build/queue/build-queue.js";
-import { inProcessQueue } from "../../build/queue/in-process-queue.js";
-import { openPgBossQueue } from "../../build/queue/pg-boss-queue.js";
+import { DockerEngineBuilder } from "../../builders/docker-engine-builder.js";
+import type { ImageBuilder } from "../../builders/image-builder.js";
+import type { BuildQueue } from "../../builders/queue/build-queue.js";
+import { inProcessQueue } from "../../builders/queue/in-process-queue.js";
+import { openPgBossQueue } from "../../builders/queue/pg-boss-queue.js";
 import { PackageCache } from "../../conda/package-cache.js";
 import { ValidationError } from "../../errors/index.js";
 import { envWithConfigFile, readConfigFile } from "../../host/config-file.js";

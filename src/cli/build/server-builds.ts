@@ -3,10 +3,10 @@
  * runner on this machine's engine, and on SQLite the in-process worker (there is no other).
  */
 import type { BuildRouteOptions } from "../../api/routes/builds-routes.js";
-import type { BuildQueue } from "../../build/queue/build-queue.js";
-import { inProcessQueue } from "../../build/queue/in-process-queue.js";
-import { openPgBossQueue } from "../../build/queue/pg-boss-queue.js";
-import { startWorkerHost } from "../../build/worker-host.js";
+import type { BuildQueue } from "../../builders/queue/build-queue.js";
+import { inProcessQueue } from "../../builders/queue/in-process-queue.js";
+import { openPgBossQueue } from "../../builders/queue/pg-boss-queue.js";
+import { startWorkerHost } from "../../builders/worker-host.js";
 import { readConfig } from "../../host/config.js";
 import { dockerFromHost } from "../../jobs/docker-endpoint.js";
 import { DockerJobRunner } from "../../jobs/docker-job-runner.js";

@@ -11,7 +11,7 @@ import { collectUpload } from "../../api/upload/collect-upload.js";
 import { UPLOAD_KINDS } from "../../api/upload/upload-schema.js";
 import { parseLockFile } from "../../conda/lock-file.js";
 import { formatProblem, NotFoundError, ValidationError } from "../../errors/index.js";
-import type { Lock } from "../../spec/lock.js";
+import type { Lock } from "../../definition/lock.js";
 import type { CliIo } from "../context.js";
 import { writeJson, writeLine } from "../context.js";
 import { withClient } from "../remote/open-client.js";

@@ -5,7 +5,7 @@
 import { lstat, readdir, stat } from "node:fs/promises";
 import { join } from "node:path";
 import type Docker from "dockerode";
-import { imageHash } from "../../spec/image-hash.js";
+import { imageHash } from "../../definition/image-hash.js";
 import type { EnvironmentService } from "../../workspace/index.js";
 import type { CacheEntry, ContextFolder, LocalImage } from "./gc-plan.js";
 

@@ -1,5 +1,5 @@
 import type { Command } from "commander";
-import { canonicalDefinition, definitionHash } from "../../spec/definition-hash.js";
+import { canonicalDefinition, definitionHash } from "../../definition/definition-hash.js";
 import type { CliIo } from "../context.js";
 import { writeJson, writeLine } from "../context.js";
 import { addDefinitionOptions, readDefinitionInput } from "../definition-input.js";

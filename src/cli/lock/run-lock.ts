@@ -10,9 +10,9 @@ import { formatLockFile, LOCK_FILE_NAME, parseLockFile } from "../../conda/lock-
 import { NotFoundError, ValidationError } from "../../errors/index.js";
 import { readConfig } from "../../host/config.js";
 import { lockPip, withLockedPip } from "../../pip/lock-pip.js";
-import type { Definition } from "../../spec/definition.js";
-import { definitionHash, stripUrlCredentials } from "../../spec/definition-hash.js";
-import type { Lock } from "../../spec/lock.js";
+import type { Definition } from "../../definition/definition.js";
+import { definitionHash, stripUrlCredentials } from "../../definition/definition-hash.js";
+import type { Lock } from "../../definition/lock.js";
 import type { CliIo } from "../context.js";
 import { writeJson, writeLine } from "../context.js";
 import { readDefinitionInput, resolveFrom } from "../definition-input.js";

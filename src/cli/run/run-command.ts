@@ -12,7 +12,7 @@ import { DockerJobRunner } from "../../jobs/docker-job-runner.js";
 import { jobImageOf, usableHere } from "../../jobs/job-image.js";
 import { runJob } from "../../jobs/run-job.js";
 import { readConfig } from "../../host/config.js";
-import { imageHash } from "../../spec/image-hash.js";
+import { imageHash } from "../../definition/image-hash.js";
 import { createJobService } from "../../workspace/build-api.js";
 import type { CliIo } from "../context.js";
 import { CommandExit } from "../context.js";

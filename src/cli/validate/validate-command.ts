@@ -1,7 +1,7 @@
 import type { Command } from "commander";
 import { ValidationError, formatProblem, kindOf } from "../../errors/index.js";
 import type { Problem } from "../../errors/index.js";
-import { definitionHash } from "../../spec/definition-hash.js";
+import { definitionHash } from "../../definition/definition-hash.js";
 import type { CliIo } from "../context.js";
 import { AlreadyReported, writeJson, writeLine } from "../context.js";
 import { addDefinitionOptions, readDefinitionInput } from "../definition-input.js";

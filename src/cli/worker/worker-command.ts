@@ -5,7 +5,7 @@
  */
 import type { Command } from "commander";
 import { z } from "zod";
-import { startWorkerHost } from "../../build/worker-host.js";
+import { startWorkerHost } from "../../builders/worker-host.js";
 import type { CliIo } from "../context.js";
 import { openBuilds, openImageBuilder } from "../build/open-builds.js";
 import { secondsOption } from "../build/run-env-build.js";

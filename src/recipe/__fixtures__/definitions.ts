@@ -3,9 +3,9 @@
  * parsers build them (assemble-definition.ts), written out so each golden file has a readable
  * source.
  */
-import { definitionHash } from "../../spec/definition-hash.js";
-import type { Definition } from "../../spec/definition.js";
-import type { Lock, LockedCondaPackage } from "../../spec/lock.js";
+import { definitionHash } from "../../definition/definition-hash.js";
+import type { Definition } from "../../definition/definition.js";
+import type { Lock, LockedCondaPackage } from "../../definition/lock.js";
 
 const CHANNEL = "http://127.0.0.1:8000/conda-forge";
 const MIB = 1024 * 1024;

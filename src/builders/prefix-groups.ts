@@ -13,8 +13,8 @@ import { prefixRecordFileName } from "../conda/conda-meta.js";
 import type { PackageCache } from "../conda/package-cache.js";
 import { InternalError } from "../errors/index.js";
 import type { PackageGroup } from "../recipe/recipe.js";
-import { IMAGE_CONDA_PREFIX } from "../spec/image-hash.js";
-import type { Lock } from "../spec/lock.js";
+import { IMAGE_CONDA_PREFIX } from "../definition/image-hash.js";
+import type { Lock } from "../definition/lock.js";
 
 export interface LinkGroupsOptions {
   readonly lock: Lock;

@@ -4,7 +4,7 @@
  * listed, never a server path, a size or what the store held.
  */
 import { createHash } from "node:crypto";
-import type { ContextFile } from "../spec/definition.js";
+import type { ContextFile } from "../definition/definition.js";
 import type { ContextContentSource } from "./image-builder.js";
 import { BuildFailedError } from "./image-builder.js";
 

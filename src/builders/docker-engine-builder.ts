@@ -16,7 +16,7 @@ import type { PackageCache } from "../conda/package-cache.js";
 import { EnvforgeError, ExternalError, ValidationError } from "../errors/index.js";
 import type { CredentialSource, Registry } from "../image/index.js";
 import { z } from "zod";
-import { IMAGE_HASH_LABEL, imageName } from "../spec/image-hash.js";
+import { IMAGE_HASH_LABEL, imageName } from "../definition/image-hash.js";
 import { makeRecipe, LAYERS_BASE_ARGUMENT, pipNetrc } from "../recipe/index.js";
 import type { Recipe } from "../recipe/index.js";
 import { contextTar } from "./build-context.js";

@@ -4,8 +4,8 @@
  * (`docker-engine-builder.ts`) and are wired in a composition root.
  */
 import { ExternalError } from "../errors/index.js";
-import type { Definition } from "../spec/definition.js";
-import type { Lock } from "../spec/lock.js";
+import type { Definition } from "../definition/definition.js";
+import type { Lock } from "../definition/lock.js";
 
 export type BuildLogStream = "step" | "stdout" | "stderr" | "envforge";
 

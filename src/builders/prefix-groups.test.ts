@@ -5,7 +5,7 @@ import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { PackageCache } from "../conda/package-cache.js";
 import { packageGroups } from "../recipe/index.js";
-import { IMAGE_CONDA_PREFIX } from "../spec/image-hash.js";
+import { IMAGE_CONDA_PREFIX } from "../definition/image-hash.js";
 import { startSeedChannel } from "../../test/support/seed-channel.js";
 import type { SeedChannel } from "../../test/support/seed-channel.js";
 import { IMAGE_HISTORY, linkPrefixGroups } from "./prefix-groups.js";

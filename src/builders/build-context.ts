@@ -10,8 +10,8 @@ import { join, posix } from "node:path";
 import { Readable } from "node:stream";
 import * as tarStream from "tar-stream";
 import { ValidationError } from "../errors/index.js";
-import { byCodeUnits } from "../spec/canonical-json.js";
-import type { ContextFile } from "../spec/definition.js";
+import { byCodeUnits } from "../definition/canonical-json.js";
+import type { ContextFile } from "../definition/definition.js";
 
 export type ContextItem =
   /** A file envforge wrote (Dockerfile, requirements.txt). */
