@@ -9,7 +9,7 @@ import type {
 import type { ZodTypeProvider } from "fastify-type-provider-zod";
 import type { ParseSettings } from "../definition/definition.js";
 import type { EnvironmentService } from "../workspace/index.js";
-import type { FindBuiltImage } from "./image-details.js";
+import type { FindBuiltImage } from "../workspace/image-details.js";
 import type { ApiMetrics } from "./metrics.js";
 
 export type ZodApp = FastifyInstance<

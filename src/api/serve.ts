@@ -51,3 +51,7 @@ export async function startApiServer(options: StartApiServerOptions): Promise<Ru
   const host = isIP(options.host) === 6 ? `[${options.host}]` : options.host;
   return { app, url: `http://${host}:${port}`, close: () => app.close() };
 }
+
+// The serve command's one way in: the server and what its build and job routes need.
+export type { ServerBuilds } from "./server-builds.js";
+export { openServerBuilds } from "./server-builds.js";

@@ -29,7 +29,7 @@ import type {
 import { formatImageReference } from "../definition/image-reference.js";
 import type { Lock } from "../definition/lock.js";
 import type { RegistrationLock } from "../workspace/lock-resolver.js";
-import type { ImageDetails } from "../api/image-details.js";
+import type { ImageDetails } from "../workspace/image-details.js";
 import type { VersionSelector, Workspace } from "./workspace.js";
 import { parsePipRequirements } from "../definition/pip-requirements.js";
 

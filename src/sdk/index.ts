@@ -2,7 +2,7 @@ export { Environment, DockerSection } from "./environment.js";
 export { Workspace } from "./workspace.js";
 export type { VersionSelector, WarningSink, WorkspaceOpenOptions } from "./workspace.js";
 export type { LockProblem, RegistrationLock } from "../workspace/lock-resolver.js";
-export type { ImageDetails } from "../api/image-details.js";
+export type { ImageDetails } from "../workspace/image-details.js";
 export type { PythonSection, DependencyFiles, RecipeRequest } from "./environment.js";
 export { CondaDependencies } from "../conda/conda-dependencies.js";
 export type { Definition, ParseSettings } from "../definition/definition.js";

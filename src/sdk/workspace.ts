@@ -4,23 +4,20 @@
  * a server. Both answer with the same plain data (EnvironmentVersion, ...), so code written
  * against one runs against the other. `Environment.register(ws)` and friends call these.
  */
-import { httpWorkspaceClient } from "../api/client/http-client.js";
-import { localWorkspaceClient } from "../api/client/local-client.js";
-import { channelLockResolver } from "../workspace/channel-lock-resolver.js";
-import type { RegisterFilesResult, WorkspaceClient } from "../api/client/workspace-client.js";
-import type { ImageDetails } from "../api/image-details.js";
+import { openLocalClient, openServerClient } from "../client/open-client.js";
+import type { RegisterFilesResult, WorkspaceClient } from "../client/workspace-client.js";
+import type { ImageDetails } from "../workspace/image-details.js";
 import { collectUpload } from "../api/upload/collect-upload.js";
 import type { DefinitionUpload } from "../api/upload/upload-schema.js";
 import type { Problem } from "../errors/index.js";
 import { formatProblem } from "../errors/index.js";
-import { readConfig } from "../host/config.js";
 import type {
   EnvironmentSummary,
   EnvironmentVersion,
   Page,
   RegisterEnvironmentInput,
 } from "../workspace/index.js";
-import { DEFAULT_WORKSPACE, openWorkspaceStore } from "../workspace/index.js";
+import { DEFAULT_WORKSPACE } from "../workspace/index.js";
 import type { RegistrationLock } from "../workspace/lock-resolver.js";
 
 /** Which version: a number, a label, or (neither) `latest`. */
@@ -84,16 +81,9 @@ export class Workspace {
 
   /** The local workspace store, as the CLI uses it without --server. */
   static async open(options: WorkspaceOpenOptions = {}): Promise<Workspace> {
-    const env = options.env ?? process.env;
-    const store = await openWorkspaceStore({ env });
-    const registry = env.ENVFORGE_REGISTRY?.trim();
-    const client = localWorkspaceClient({
-      store,
-      settings: readConfig(env).parse,
-      // As the CLI: a conda definition is locked at registration when its channels answer.
-      lockResolver: channelLockResolver({ env }),
-      ...(registry === undefined || registry === "" ? {} : { registry }),
-    });
+    // As the CLI without --server: a conda definition is locked at registration when its
+    // channels answer.
+    const client = await openLocalClient(options.env ?? process.env);
     return Workspace.#checked(client, options.name ?? DEFAULT_WORKSPACE, options.onWarning);
   }
 
@@ -107,7 +97,7 @@ export class Workspace {
       readonly onWarning?: WarningSink;
     } = {},
   ): Promise<Workspace> {
-    const client = httpWorkspaceClient({
+    const client = openServerClient({
       url,
       ...(token === undefined ? {} : { token }),
       ...(options.fetch === undefined ? {} : { fetch: options.fetch }),

@@ -6,7 +6,7 @@
 import type { BuildQueue } from "../../builders/queue/build-queue.js";
 import type { BuildService, JobService } from "../../workspace/build-api.js";
 import type { JobRunner } from "../../jobs/job-runner.js";
-import type { FindBuiltImage } from "../image-details.js";
+import type { FindBuiltImage } from "../../workspace/image-details.js";
 import type { RouteDeps, ZodApp } from "../route-deps.js";
 import { environmentParams } from "../schemas.js";
 import {

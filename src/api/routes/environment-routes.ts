@@ -1,7 +1,7 @@
 /** Environments as a whole: list, curated list, labels, archive and restore. */
 import { z } from "zod";
 import type { RouteDeps, ZodApp } from "../route-deps.js";
-import { imageDetailsWithBuild } from "../image-details.js";
+import { imageDetailsWithBuild } from "../../workspace/image-details.js";
 import {
   environmentParams,
   environmentSummarySchema,

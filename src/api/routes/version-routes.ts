@@ -1,6 +1,6 @@
 /** Versions of one environment: list, register from uploaded files, show, change, archive. */
 import type { RouteDeps, ZodApp } from "../route-deps.js";
-import { imageDetailsWithBuild } from "../image-details.js";
+import { imageDetailsWithBuild } from "../../workspace/image-details.js";
 import {
   environmentParams,
   environmentVersionSchema,

@@ -3,8 +3,8 @@ import { z } from "zod";
 import type { CliIo } from "../context.js";
 import { writeJson, writeLine } from "../context.js";
 import { buildLines, buildsTable, printEvents, writeChunk } from "./build-format.js";
-import type { BuildsClient } from "./builds-client.js";
-import { openBuildsClient } from "./open-builds-client.js";
+import type { BuildsClient } from "../../client/builds-client.js";
+import { openBuildsClient } from "../../client/open-client.js";
 
 const Common = z.object({
   workspace: z.string().optional(),
@@ -79,10 +79,10 @@ async function withBuilds<T>(
   options: { readonly server?: string | undefined },
   work: (client: BuildsClient) => Promise<T>,
 ): Promise<T> {
-  const client = await openBuildsClient(
-    io,
-    options.server === undefined ? {} : { server: options.server },
-  );
+  const client = await openBuildsClient(io.env, {
+    ...(options.server === undefined ? {} : { server: options.server }),
+    report: (line) => io.stderr.write(`${line}\n`),
+  });
   try {
     return await work(client);
   } finally {

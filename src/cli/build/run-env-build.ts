@@ -10,11 +10,12 @@ import type { Build } from "../../workspace/build-api.js";
 import type { CliIo } from "../context.js";
 import { writeJson, writeLine } from "../context.js";
 import { buildLines, printEvents } from "./build-format.js";
-import type { BuildsClient } from "./builds-client.js";
+import type { BuildsClient } from "../../client/builds-client.js";
 import { parseEnvironmentRef } from "./environment-ref.js";
-import type { LocalBuildsClient } from "./open-builds-client.js";
-import { localBuildsClient, openBuildsClient } from "./open-builds-client.js";
-import type { OpenedBuilds } from "./open-builds.js";
+import type { LocalBuildsClient } from "../../client/local-builds-client.js";
+import { localBuildsClient } from "../../client/local-builds-client.js";
+import { openBuildsClient } from "../../client/open-client.js";
+import type { OpenedBuilds } from "../../client/open-builds.js";
 
 const Options = z.object({
   workspace: z.string().optional(),
@@ -29,9 +30,10 @@ export async function runEnvBuild(io: CliIo, reference: string, raw: unknown): P
   const options = Options.parse(raw);
   const ref = parseEnvironmentRef(reference);
   const timeoutMs = secondsOption(options.timeout, "--timeout");
-  const client = await openBuildsClient(io, {
+  const client = await openBuildsClient(io.env, {
     ...(options.server === undefined ? {} : { server: options.server }),
     ...(options.registry === undefined ? {} : { registry: options.registry }),
+    report: (line) => io.stderr.write(`${line}\n`),
   });
   try {
     const build = await buildWith(io, client, {
@@ -71,7 +73,14 @@ export function buildImage(
   input: BuildImageInput & { readonly registry?: string },
 ): Promise<Build> {
   const { registry, ...rest } = input;
-  return buildWith(io, localBuildsClient(io, opened, registry), rest);
+  return buildWith(
+    io,
+    localBuildsClient(opened, {
+      ...(registry === undefined ? {} : { registry }),
+      report: (line) => io.stderr.write(`${line}\n`),
+    }),
+    rest,
+  );
 }
 
 /** Requests the build and, when following, runs or waits for it; returns the last state seen. */

@@ -14,7 +14,7 @@ import { formatProblem, NotFoundError, ValidationError } from "../../errors/inde
 import type { Lock } from "../../definition/lock.js";
 import type { CliIo } from "../context.js";
 import { writeJson, writeLine } from "../context.js";
-import { withClient } from "../remote/open-client.js";
+import { withClient } from "../remote/client-options.js";
 import { parseTags } from "../remote/option-values.js";
 import { versionOption } from "./selector.js";
 

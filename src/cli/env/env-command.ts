@@ -4,7 +4,7 @@
  */
 import type { Command } from "commander";
 import type { CliIo } from "../context.js";
-import { addClientOptions } from "../remote/open-client.js";
+import { addClientOptions } from "../remote/client-options.js";
 import { collect } from "../remote/option-values.js";
 import { runArchive, runLabel, runUpdate } from "./change-commands.js";
 import { runCreate } from "./create-command.js";

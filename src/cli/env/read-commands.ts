@@ -3,7 +3,7 @@ import { z } from "zod";
 import { ValidationError } from "../../errors/index.js";
 import type { CliIo } from "../context.js";
 import { writeJson, writeLine } from "../context.js";
-import { withClient } from "../remote/open-client.js";
+import { withClient } from "../remote/client-options.js";
 import { curatedTable, environmentsTable, versionLines, versionsTable } from "./format.js";
 import { selector } from "./selector.js";
 

@@ -17,7 +17,7 @@ import {
 } from "../../workspace/index.js";
 import type { CliIo } from "../context.js";
 import { writeJson, writeLine } from "../context.js";
-import { buildWorkDir, configuredEnv } from "../build/open-builds.js";
+import { buildWorkDir } from "../../client/open-builds.js";
 import type { GcPlan, LocalImage } from "./gc-plan.js";
 import { planGc } from "./gc-plan.js";
 import { pointedImageHashes, scanCache, scanContexts, scanImages } from "./gc-scan.js";
@@ -59,7 +59,7 @@ async function runGc(io: CliIo, raw: unknown): Promise<void> {
     maxCacheBytes: sizeOf(options.maxCacheSize),
     contextAgeMs: numberOf(options.contextAge, "--context-age") * HOUR_MS,
   };
-  const env = await configuredEnv(io);
+  const env = io.env; // the config file is folded in once per invocation (run-cli.ts)
   const config = readConfig(env);
   const cacheDir = join(config.home, "cache", "pkgs");
   const notes: string[] = [];

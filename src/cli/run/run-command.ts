@@ -18,7 +18,7 @@ import type { CliIo } from "../context.js";
 import { CommandExit } from "../context.js";
 import { collect } from "../remote/option-values.js";
 import { parseEnvironmentRef } from "../build/environment-ref.js";
-import { openBuilds } from "../build/open-builds.js";
+import { openBuilds } from "../../client/open-builds.js";
 import { buildImage } from "../build/run-env-build.js";
 import { parseEnvOptions, parseMountOptions, WORKING_FOLDER_TARGET } from "./run-options.js";
 
@@ -77,7 +77,7 @@ async function runRun(
     });
   }
   const workspace = options.workspace === undefined ? {} : { workspace: options.workspace };
-  const opened = await openBuilds(io);
+  const opened = await openBuilds(io.env);
   const stop = new AbortController();
   const onSignal = (): void => stop.abort(new ExternalError("stopped by Ctrl-C"));
   try {

@@ -4,15 +4,14 @@
  */
 import type { Command } from "commander";
 import { z } from "zod";
-import { startApiServer } from "../../api/serve.js";
+import { openServerBuilds, startApiServer } from "../../api/serve.js";
 import { ValidationError } from "../../errors/index.js";
 import { readConfig } from "../../host/config.js";
 import { channelLockResolver } from "../../workspace/channel-lock-resolver.js";
 import { createEnvironmentService, openWorkspaceStore } from "../../workspace/index.js";
 import type { CliIo } from "../context.js";
 import { writeLine } from "../context.js";
-import { openServerBuilds } from "../build/server-builds.js";
-import { REGISTRY_VARIABLE } from "../remote/open-client.js";
+import { REGISTRY_VARIABLE } from "../remote/client-options.js";
 
 export const DEFAULT_PORT = 8080;
 

@@ -9,7 +9,7 @@ import { TOKEN_SCOPES } from "../../workspace/index.js";
 import type { TokenScope } from "../../workspace/index.js";
 import type { CliIo } from "../context.js";
 import { writeJson, writeLine } from "../context.js";
-import { addClientOptions, withClient } from "../remote/open-client.js";
+import { addClientOptions, withClient } from "../remote/client-options.js";
 import { collect } from "../remote/option-values.js";
 import { formatTable } from "../remote/table.js";
 

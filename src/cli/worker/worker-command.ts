@@ -7,7 +7,7 @@ import type { Command } from "commander";
 import { z } from "zod";
 import { startWorkerHost } from "../../builders/worker-host.js";
 import type { CliIo } from "../context.js";
-import { openBuilds, openImageBuilder } from "../build/open-builds.js";
+import { openBuilds, openImageBuilder } from "../../client/open-builds.js";
 import { secondsOption } from "../build/run-env-build.js";
 
 const Options = z.object({
@@ -37,7 +37,7 @@ async function runWorker(io: CliIo, raw: unknown): Promise<void> {
   const leaseMs = secondsOption(options.lease, "--lease");
   const pollMs = secondsOption(options.poll, "--poll");
   const concurrency = options.concurrency === undefined ? 1 : Number(options.concurrency);
-  const opened = await openBuilds(io, { maintainQueue: true });
+  const opened = await openBuilds(io.env, { maintainQueue: true });
   const stop = new AbortController();
   const onSignal = (): void => stop.abort();
   process.once("SIGINT", onSignal);

@@ -3,7 +3,7 @@ import type { Command } from "commander";
 import { z } from "zod";
 import type { CliIo } from "../context.js";
 import { writeJson, writeLine } from "../context.js";
-import { SERVER_VARIABLE, TOKEN_VARIABLE, withClient } from "../remote/open-client.js";
+import { SERVER_VARIABLE, TOKEN_VARIABLE, withClient } from "../remote/client-options.js";
 import { formatTable } from "../remote/table.js";
 
 const options = z.object({

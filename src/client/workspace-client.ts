@@ -3,16 +3,16 @@
  * store) or behind `envforge serve` (the HTTP client). The CLI and the SDK talk only to this,
  * so a command prints the same thing with and without `--server`.
  */
-import type { Problem } from "../../errors/index.js";
+import type { Problem } from "../errors/index.js";
 import type {
   EnvironmentService,
   GetEnvironmentVersionInput,
   RegisterEnvironmentInput,
   RegisterResult,
-} from "../../workspace/index.js";
-import type { Lock } from "../../definition/lock.js";
-import type { ImageDetails } from "../image-details.js";
-import type { DefinitionUpload } from "../upload/upload-schema.js";
+} from "../workspace/index.js";
+import type { Lock } from "../definition/lock.js";
+import type { ImageDetails } from "../workspace/image-details.js";
+import type { DefinitionUpload } from "../api/upload/upload-schema.js";
 
 export interface RegisterFilesInput {
   readonly workspace?: string;

@@ -4,14 +4,14 @@
  * fields in the same order and a command prints the same bytes either way.
  */
 import { z } from "zod";
-import type { ParseSettings } from "../../definition/definition.js";
-import type { EnvironmentService, WorkspaceStore } from "../../workspace/index.js";
-import type { ResolveLock } from "../../workspace/lock-resolver.js";
-import { createEnvironmentService } from "../../workspace/index.js";
-import { createBuildService } from "../../workspace/build-api.js";
-import { imageDetailsWithBuild } from "../image-details.js";
-import { readContextContent } from "../../host/read-context-content.js";
-import { loadUpload } from "../upload/load-upload.js";
+import type { ParseSettings } from "../definition/definition.js";
+import type { EnvironmentService, WorkspaceStore } from "../workspace/index.js";
+import type { ResolveLock } from "../workspace/lock-resolver.js";
+import { createEnvironmentService } from "../workspace/index.js";
+import { createBuildService } from "../workspace/build-api.js";
+import { imageDetailsWithBuild } from "../workspace/image-details.js";
+import { readContextContent } from "../host/read-context-content.js";
+import { loadUpload } from "../api/upload/load-upload.js";
 import {
   createdTokenResponse,
   imageDetailsResponse,

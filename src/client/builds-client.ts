@@ -6,7 +6,7 @@ import type {
   BuildService,
   RequestBuildInput,
   RequestBuildResult,
-} from "../../workspace/build-api.js";
+} from "../workspace/build-api.js";
 
 /** The build service's calls, less what the server decides itself (the registry). */
 export interface BuildsClient extends Pick<

@@ -1,32 +1,29 @@
 /**
- * The CLI's composition root for builds: settings (flags > environment > config file), the
- * store, the build service, the queue (pg-boss on PostgreSQL, in-process on SQLite) and the
- * Docker engine builder.
+ * The local adapters for builds, wired from the surface's configuration: the store, the build
+ * service, the queue (pg-boss on PostgreSQL, in-process on SQLite) and the Docker engine builder.
  */
 import { mkdirSync } from "node:fs";
 import { homedir } from "node:os";
 import { join } from "node:path";
-import { DockerEngineBuilder } from "../../builders/docker-engine-builder.js";
-import type { ImageBuilder } from "../../builders/image-builder.js";
-import type { BuildQueue } from "../../builders/queue/build-queue.js";
-import { inProcessQueue } from "../../builders/queue/in-process-queue.js";
-import { openPgBossQueue } from "../../builders/queue/pg-boss-queue.js";
-import { PackageCache } from "../../conda/package-cache.js";
-import { ValidationError } from "../../errors/index.js";
-import { envWithConfigFile, readConfigFile } from "../../host/config-file.js";
-import { readConfig } from "../../host/config.js";
-import { dockerConfigCredentials, openRegistry } from "../../image/index.js";
-import { dockerFromHost } from "../../jobs/docker-endpoint.js";
-import type { BuildService } from "../../workspace/build-api.js";
-import { createBuildService } from "../../workspace/build-api.js";
-import type { EnvironmentService, WorkspaceStore } from "../../workspace/index.js";
+import { DockerEngineBuilder } from "../builders/docker-engine-builder.js";
+import type { ImageBuilder } from "../builders/image-builder.js";
+import type { BuildQueue } from "../builders/queue/build-queue.js";
+import { inProcessQueue } from "../builders/queue/in-process-queue.js";
+import { openPgBossQueue } from "../builders/queue/pg-boss-queue.js";
+import { PackageCache } from "../conda/package-cache.js";
+import { ValidationError } from "../errors/index.js";
+import { readConfig } from "../host/config.js";
+import { dockerConfigCredentials, openRegistry } from "../image/index.js";
+import { dockerFromHost } from "../jobs/docker-endpoint.js";
+import type { BuildService } from "../workspace/build-api.js";
+import { createBuildService } from "../workspace/build-api.js";
+import type { EnvironmentService, WorkspaceStore } from "../workspace/index.js";
 import {
   createEnvironmentService,
   DATABASE_URL_VARIABLE,
   openWorkspaceStore,
   shippedCuratedCatalog,
-} from "../../workspace/index.js";
-import type { CliIo } from "../context.js";
+} from "../workspace/index.js";
 
 export interface OpenedBuilds {
   /** The environment with the config file folded in. */
@@ -38,16 +35,14 @@ export interface OpenedBuilds {
   close(): Promise<void>;
 }
 
-/** The process environment with the config file's settings where no variable is set. */
-export async function configuredEnv(io: CliIo): Promise<NodeJS.ProcessEnv> {
-  return envWithConfigFile(io.env, await readConfigFile(io.env));
-}
-
+/**
+ * The local workspace's build service and queue. `env` is the surface's configuration (the CLI
+ * folds its config file in once per invocation before any command runs).
+ */
 export async function openBuilds(
-  io: CliIo,
+  env: NodeJS.ProcessEnv,
   options: { readonly maintainQueue?: boolean } = {},
 ): Promise<OpenedBuilds> {
-  const env = await configuredEnv(io);
   const store = await openWorkspaceStore({ env });
   try {
     const environments = createEnvironmentService({

@@ -5,7 +5,7 @@
  */
 import { posix } from "node:path";
 import type { z } from "zod";
-import type { Problem } from "../../errors/index.js";
+import type { Problem } from "../errors/index.js";
 import {
   ConflictError,
   ExternalError,
@@ -14,8 +14,8 @@ import {
   NotFoundError,
   UnauthorizedError,
   ValidationError,
-} from "../../errors/index.js";
-import { DEFAULT_WORKSPACE } from "../../workspace/index.js";
+} from "../errors/index.js";
+import { DEFAULT_WORKSPACE } from "../workspace/index.js";
 import {
   createdTokenResponse,
   imageDetailsResponse,

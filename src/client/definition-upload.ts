@@ -5,14 +5,14 @@
  * back into a Definition with the same definition hash.
  */
 import { posix } from "node:path";
-import type { Definition } from "../../definition/definition.js";
+import type { Definition } from "../definition/definition.js";
 import {
   envforgeFilesFromDefinition,
   WRITTEN_CONTEXT_FOLDER,
   WRITTEN_FILE_NAMES,
-} from "../../definition/envforge-file-writer.js";
-import { collectUpload } from "../upload/collect-upload.js";
-import type { DefinitionUpload, UploadedFile } from "../upload/upload-schema.js";
+} from "../definition/envforge-file-writer.js";
+import { collectUpload } from "../api/upload/collect-upload.js";
+import type { DefinitionUpload, UploadedFile } from "../api/upload/upload-schema.js";
 
 export async function definitionUpload(definition: Definition): Promise<DefinitionUpload> {
   const { base } = definition;

@@ -3,16 +3,16 @@
  * live log read as Server-Sent Events. Problem bodies become the envforge error of their kind.
  */
 import type { z } from "zod";
-import { errorFrom } from "../../api/client/http-client.js";
+import { errorFrom } from "./http-workspace-client.js";
 import {
   buildSchema,
   logChunkSchema,
   logPageSchema,
   pageOf,
-} from "../../api/routes/builds-schemas.js";
-import { ExternalError } from "../../errors/index.js";
-import type { BuildEvent } from "../../workspace/build-api.js";
-import { DEFAULT_WORKSPACE } from "../../workspace/index.js";
+} from "../api/routes/builds-schemas.js";
+import { ExternalError } from "../errors/index.js";
+import type { BuildEvent } from "../workspace/build-api.js";
+import { DEFAULT_WORKSPACE } from "../workspace/index.js";
 import type { BuildsClient } from "./builds-client.js";
 
 const buildPage = pageOf(buildSchema);

@@ -4,9 +4,9 @@
  * the client never casts what came over the network.
  */
 import { z } from "zod";
-import type { Definition } from "../../definition/definition.js";
-import type { Lock } from "../../definition/lock.js";
-import { isDefinitionShape, isLockShape } from "../../definition/model-shape.js";
+import type { Definition } from "../definition/definition.js";
+import type { Lock } from "../definition/lock.js";
+import { isDefinitionShape, isLockShape } from "../definition/model-shape.js";
 import {
   apiTokenSchema,
   createdTokenSchema,
@@ -17,7 +17,7 @@ import {
   problemSchema,
   registerResultSchema,
   workspaceSchema,
-} from "../schemas.js";
+} from "../api/schemas.js";
 
 const definitionShape = z.custom<Definition>(isDefinitionShape, "not an envforge Definition");
 const lockShape = z.custom<Lock>(isLockShape, "not an envforge Lock");

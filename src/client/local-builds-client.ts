@@ -1,16 +1,13 @@
 /**
- * Which builds a command talks to: a server's (`--server` or ENVFORGE_SERVER, token from
- * ENVFORGE_TOKEN), or the local workspace's, where on SQLite this process is also the worker.
+ * The BuildsClient on the local workspace, where on SQLite this process is also the worker
+ * (open-client.ts decides between it and the server's).
  */
-import { createBuildWorker } from "../../builders/worker.js";
-import { ValidationError } from "../../errors/index.js";
+import { createBuildWorker } from "../builders/worker.js";
 import { setTimeout as sleep } from "node:timers/promises";
-import { createBuildLeases, isFinished } from "../../workspace/build-api.js";
-import type { CliIo } from "../context.js";
+import { createBuildLeases, isFinished } from "../workspace/build-api.js";
 import type { BuildsClient } from "./builds-client.js";
-import { httpBuildsClient } from "./http-builds-client.js";
 import type { OpenedBuilds } from "./open-builds.js";
-import { configuredEnv, openBuilds, openImageBuilder, registryOf } from "./open-builds.js";
+import { openImageBuilder, registryOf } from "./open-builds.js";
 
 /** How often a follower on SQLite checks whether the build's holder died. */
 const TAKE_OVER_POLL_MS = 1000;
@@ -20,39 +17,16 @@ export interface LocalBuildsClient extends BuildsClient {
   runHere(id: string): Promise<unknown>;
 }
 
-export async function openBuildsClient(
-  io: CliIo,
-  options: { readonly server?: string; readonly registry?: string },
-): Promise<BuildsClient & Partial<LocalBuildsClient>> {
-  const env = await configuredEnv(io);
-  const server = nonEmpty(options.server) ?? nonEmpty(env.ENVFORGE_SERVER);
-  if (server !== undefined) {
-    if (!/^https?:\/\/[^\s/]+/.test(server)) {
-      throw ValidationError.single({
-        key: "--server",
-        message: "not an http(s) URL",
-        found: JSON.stringify(server),
-        allowed: "e.g. http://127.0.0.1:8080",
-      });
-    }
-    if (options.registry !== undefined) {
-      throw ValidationError.single({
-        key: "--registry",
-        message: "a server pushes to its own registry",
-        found: JSON.stringify(options.registry),
-        allowed: "--registry without --server, or set ENVFORGE_REGISTRY where the server runs",
-      });
-    }
-    const token = nonEmpty(env.ENVFORGE_TOKEN);
-    return httpBuildsClient({ url: server, ...(token === undefined ? {} : { token }) });
-  }
-  return localBuildsClient(io, await openBuilds(io), options.registry);
+export interface LocalBuildsOptions {
+  /** `--registry`; default: the configured one. */
+  readonly registry?: string;
+  /** Where the lines of a build run here go (default: nowhere). */
+  readonly report?: (line: string) => void;
 }
 
 export function localBuildsClient(
-  io: CliIo,
   opened: OpenedBuilds,
-  registryFlag: string | undefined,
+  options: LocalBuildsOptions = {},
 ): LocalBuildsClient {
   const { builds, store, queue } = opened;
   const leases = createBuildLeases({ store });
@@ -60,7 +34,7 @@ export function localBuildsClient(
     location: `${store.kind} ${store.location}`,
     buildsHere: store.kind === "sqlite",
     async requestBuild(input) {
-      const registry = registryOf(opened.env, registryFlag);
+      const registry = registryOf(opened.env, options.registry);
       // SQLite has no standing workers: a build whose process died is taken up by the next one.
       if (store.kind === "sqlite") await leases.expireLeases();
       const result = await builds.requestBuild({
@@ -80,7 +54,7 @@ export function localBuildsClient(
       const worker = createBuildWorker({
         leases,
         builder: openImageBuilder(opened.env),
-        report: (line) => io.stderr.write(`${line}\n`),
+        report: options.report ?? (() => undefined),
       });
       // Another process may hold it; if that process dies, its lease runs out and we take over.
       for (;;) {
@@ -94,8 +68,4 @@ export function localBuildsClient(
     },
     close: () => opened.close(),
   };
-}
-
-function nonEmpty(value: string | undefined): string | undefined {
-  return value === undefined || value.trim() === "" ? undefined : value.trim();
 }

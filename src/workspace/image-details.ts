@@ -8,8 +8,8 @@ import { makeRecipe } from "../recipe/index.js";
 import type { PythonEnvironment } from "../recipe/index.js";
 import { imageName, registryHostOf } from "../definition/image-hash.js";
 import type { Lock } from "../definition/lock.js";
-import type { EnvironmentVersion } from "../workspace/index.js";
-import type { Build } from "../workspace/build-api.js";
+import type { EnvironmentVersion } from "./index.js";
+import type { Build } from "./build-api.js";
 
 export interface ImageDetails {
   readonly workspace: string;

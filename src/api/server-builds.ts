@@ -2,18 +2,18 @@
  * What `envforge serve` needs for its build and job routes: the services, the queue, a job
  * runner on this machine's engine, and on SQLite the in-process worker (there is no other).
  */
-import type { BuildRouteOptions } from "../../api/routes/builds-routes.js";
-import type { BuildQueue } from "../../builders/queue/build-queue.js";
-import { inProcessQueue } from "../../builders/queue/in-process-queue.js";
-import { openPgBossQueue } from "../../builders/queue/pg-boss-queue.js";
-import { startWorkerHost } from "../../builders/worker-host.js";
-import { readConfig } from "../../host/config.js";
-import { dockerFromHost } from "../../jobs/docker-endpoint.js";
-import { DockerJobRunner } from "../../jobs/docker-job-runner.js";
-import { createBuildService, createJobService } from "../../workspace/build-api.js";
-import type { EnvironmentService, WorkspaceStore } from "../../workspace/index.js";
-import { DATABASE_URL_VARIABLE } from "../../workspace/index.js";
-import { openImageBuilder } from "./open-builds.js";
+import type { BuildRouteOptions } from "./routes/builds-routes.js";
+import type { BuildQueue } from "../builders/queue/build-queue.js";
+import { inProcessQueue } from "../builders/queue/in-process-queue.js";
+import { openPgBossQueue } from "../builders/queue/pg-boss-queue.js";
+import { startWorkerHost } from "../builders/worker-host.js";
+import { readConfig } from "../host/config.js";
+import { dockerFromHost } from "../jobs/docker-endpoint.js";
+import { DockerJobRunner } from "../jobs/docker-job-runner.js";
+import { createBuildService, createJobService } from "../workspace/build-api.js";
+import type { EnvironmentService, WorkspaceStore } from "../workspace/index.js";
+import { DATABASE_URL_VARIABLE } from "../workspace/index.js";
+import { openImageBuilder } from "../client/open-builds.js";
 
 export interface ServerBuilds {
   readonly routes: BuildRouteOptions;

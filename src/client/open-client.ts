@@ -1,0 +1,110 @@
+/**
+ * The one place that decides where a surface's calls go: a server when `--server URL` or
+ * ENVFORGE_SERVER is given (with ENVFORGE_TOKEN), else the local workspace (SQLite under
+ * ENVFORGE_HOME, or PostgreSQL with ENVFORGE_DATABASE_URL). The CLI and the SDK open their
+ * workspace and build clients here, so both adapters answer the same calls the same way.
+ */
+import { ValidationError } from "../errors/index.js";
+import { readConfig } from "../host/config.js";
+import { channelLockResolver } from "../workspace/channel-lock-resolver.js";
+import { openWorkspaceStore } from "../workspace/index.js";
+import type { BuildsClient } from "./builds-client.js";
+import { httpBuildsClient } from "./http-builds-client.js";
+import type { HttpClientOptions } from "./http-workspace-client.js";
+import { httpWorkspaceClient } from "./http-workspace-client.js";
+import type { LocalBuildsClient } from "./local-builds-client.js";
+import { localBuildsClient } from "./local-builds-client.js";
+import { localWorkspaceClient } from "./local-workspace-client.js";
+import { openBuilds } from "./open-builds.js";
+import type { WorkspaceClient } from "./workspace-client.js";
+
+export const SERVER_VARIABLE = "ENVFORGE_SERVER";
+export const TOKEN_VARIABLE = "ENVFORGE_TOKEN";
+export const REGISTRY_VARIABLE = "ENVFORGE_REGISTRY";
+
+/** Where the calls go: an envforge server, or this process on the local workspace. */
+export type Endpoint =
+  | { readonly kind: "server"; readonly url: string; readonly token?: string }
+  | { readonly kind: "local" };
+
+export interface OpenClientOptions {
+  /** `--server`; wins over ENVFORGE_SERVER. */
+  readonly server?: string;
+}
+
+/** Chooses the endpoint: the flag, else ENVFORGE_SERVER, else local. */
+export function chooseEndpoint(env: NodeJS.ProcessEnv, options: OpenClientOptions = {}): Endpoint {
+  const server = nonEmpty(options.server) ?? nonEmpty(env[SERVER_VARIABLE]);
+  if (server === undefined) return { kind: "local" };
+  if (!/^https?:\/\/[^\s/]+/.test(server)) {
+    throw ValidationError.single({
+      key: "--server",
+      message: "not an http(s) URL",
+      found: JSON.stringify(server),
+      allowed: "e.g. http://127.0.0.1:8080",
+    });
+  }
+  const token = nonEmpty(env[TOKEN_VARIABLE]);
+  return { kind: "server", url: server, ...(token === undefined ? {} : { token }) };
+}
+
+/** The workspace client for environments, versions, labels, workspaces and tokens. */
+export async function openClient(
+  env: NodeJS.ProcessEnv,
+  options: OpenClientOptions = {},
+): Promise<WorkspaceClient> {
+  const endpoint = chooseEndpoint(env, options);
+  return endpoint.kind === "server" ? openServerClient(endpoint) : openLocalClient(env);
+}
+
+/** A workspace client on an envforge server (`Workspace.connect`, `--server`). */
+export function openServerClient(options: HttpClientOptions): WorkspaceClient {
+  return httpWorkspaceClient(options);
+}
+
+/** A workspace client on the local store, whatever ENVFORGE_SERVER says (`Workspace.open`). */
+export async function openLocalClient(env: NodeJS.ProcessEnv): Promise<WorkspaceClient> {
+  const store = await openWorkspaceStore({ env });
+  const registry = nonEmpty(env[REGISTRY_VARIABLE]);
+  return localWorkspaceClient({
+    store,
+    settings: readConfig(env).parse,
+    // Started lazily: only a registration of a conda definition starts the solver's thread.
+    lockResolver: channelLockResolver({ env }),
+    ...(registry === undefined ? {} : { registry }),
+  });
+}
+
+export interface OpenBuildsClientOptions extends OpenClientOptions {
+  /** `--registry`: where a local build pushes (a server pushes to its own). */
+  readonly registry?: string;
+  /** Lines of a build this process runs itself (SQLite has no other worker). */
+  readonly report?: (line: string) => void;
+}
+
+/** The builds client, on the same endpoint openClient would choose. */
+export async function openBuildsClient(
+  env: NodeJS.ProcessEnv,
+  options: OpenBuildsClientOptions = {},
+): Promise<BuildsClient & Partial<LocalBuildsClient>> {
+  const endpoint = chooseEndpoint(env, options);
+  if (endpoint.kind === "server") {
+    if (options.registry !== undefined) {
+      throw ValidationError.single({
+        key: "--registry",
+        message: "a server pushes to its own registry",
+        found: JSON.stringify(options.registry),
+        allowed: "--registry without --server, or set ENVFORGE_REGISTRY where the server runs",
+      });
+    }
+    return httpBuildsClient(endpoint);
+  }
+  return localBuildsClient(await openBuilds(env), {
+    ...(options.registry === undefined ? {} : { registry: options.registry }),
+    ...(options.report === undefined ? {} : { report: options.report }),
+  });
+}
+
+function nonEmpty(value: string | undefined): string | undefined {
+  return value === undefined || value.trim() === "" ? undefined : value.trim();
+}
