@@ -23,6 +23,8 @@ export interface LinkGroupsOptions {
   readonly cache: PackageCache;
   /** An empty folder: the prefix is linked in `<workDir>/prefix`, groups go to `<workDir>/groups`. */
   readonly workDir: string;
+  /** A build's cancel or timeout: stops the package downloads. */
+  readonly signal?: AbortSignal;
 }
 
 export interface LinkedGroups {
@@ -53,6 +55,7 @@ export async function linkPrefixGroups(options: LinkGroupsOptions): Promise<Link
     // package cache save copying every file; files with placeholders are still written anew.
     linkMode: "hardlink",
     now: () => new Date(0),
+    ...(options.signal === undefined ? {} : { signal: options.signal }),
   });
   const folders = new Map<string, string>();
   for (const group of options.groups) {

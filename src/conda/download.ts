@@ -28,7 +28,16 @@ export interface DownloadOptions {
   readonly backoffMs?: number;
   readonly sleep?: (ms: number) => Promise<void>;
   readonly onBytes?: (received: number, total: number | undefined) => void;
+  /** Aborting stops the download at once (no retry); it rejects with the signal's reason. */
+  readonly signal?: AbortSignal;
+  /** Longest wait for the answer's headers, per attempt; default 30 s. */
+  readonly connectTimeoutMs?: number;
+  /** Longest wait for the next bytes of the body, per attempt; default 30 s. */
+  readonly idleTimeoutMs?: number;
 }
+
+/** Connect and idle deadlines of package downloads when the caller sets none. */
+export const DEFAULT_DOWNLOAD_TIMEOUT_MS = 30_000;
 
 export interface DownloadResult {
   readonly bytes: number;
@@ -43,11 +52,14 @@ export async function downloadVerified(options: DownloadOptions): Promise<Downlo
   const sleep =
     options.sleep ?? ((ms: number) => new Promise<void>((done) => setTimeout(done, ms)));
   for (let attempt = 1; ; attempt += 1) {
+    options.signal?.throwIfAborted();
     try {
       const bytes = await downloadOnce(options);
       return { bytes, attempts: attempt };
     } catch (error) {
       await rm(options.destination, { force: true });
+      // A build's cancel or timeout: its own reason, not a download failure to retry.
+      options.signal?.throwIfAborted();
       if (!(error instanceof TransientError) || attempt > retries) {
         if (error instanceof ExternalError) throw error;
         const tries = attempt === 1 ? "" : ` after ${attempt} attempts`;
@@ -56,30 +68,92 @@ export async function downloadVerified(options: DownloadOptions): Promise<Downlo
           { cause: error },
         );
       }
-      await sleep(backoffMs * 2 ** (attempt - 1));
+      await abortable(sleep(backoffMs * 2 ** (attempt - 1)), options.signal);
     }
   }
 }
 
 async function downloadOnce(options: DownloadOptions): Promise<number> {
-  const { body, total } = await open(options);
-  const hash = createHash("sha256");
-  let received = 0;
-  const meter = new Transform({
-    transform(chunk: Buffer, _encoding, done) {
-      hash.update(chunk);
-      received += chunk.length;
-      options.onBytes?.(received, total);
-      done(null, chunk);
-    },
-  });
+  // One controller per attempt: the caller's signal, the connect deadline and the idle deadline
+  // all end it, so a channel that stops answering mid-body cannot hold the download forever.
+  const attempt = new AbortController();
+  const onAbort = (): void => attempt.abort(options.signal?.reason);
+  options.signal?.addEventListener("abort", onAbort, { once: true });
+  const deadline = new Deadline(attempt);
   try {
-    await pipeline(body, meter, createWriteStream(options.destination));
-  } catch (error) {
-    // A connection cut mid-body is worth another try; a full disk is not, but is rare.
-    throw new TransientError(messageOf(error), { cause: error });
+    deadline.arm(options.connectTimeoutMs ?? DEFAULT_DOWNLOAD_TIMEOUT_MS, "no answer");
+    const { body, total } = await open(options, attempt.signal);
+    const idleMs = options.idleTimeoutMs ?? DEFAULT_DOWNLOAD_TIMEOUT_MS;
+    deadline.arm(idleMs, "no bytes received");
+    const hash = createHash("sha256");
+    let received = 0;
+    const meter = new Transform({
+      transform(chunk: Buffer, _encoding, done) {
+        deadline.arm(idleMs, "no bytes received");
+        hash.update(chunk);
+        received += chunk.length;
+        options.onBytes?.(received, total);
+        done(null, chunk);
+      },
+    });
+    try {
+      await pipeline(body, meter, createWriteStream(options.destination), {
+        signal: attempt.signal,
+      });
+    } catch (error) {
+      // A connection cut or stalled mid-body is worth another try; a full disk is not, but is rare.
+      const stalled = deadline.reason;
+      throw new TransientError(
+        stalled === undefined ? messageOf(error) : `${stalled} after ${received} bytes`,
+        { cause: error },
+      );
+    }
+    return verified(options, hash.digest("hex"), received);
+  } finally {
+    deadline.clear();
+    options.signal?.removeEventListener("abort", onAbort);
   }
-  const actual = hash.digest("hex");
+}
+
+/** One timer that aborts the attempt; re-armed at each stage and each chunk. */
+class Deadline {
+  readonly #controller: AbortController;
+  #timer: NodeJS.Timeout | undefined;
+  reason: string | undefined;
+
+  constructor(controller: AbortController) {
+    this.#controller = controller;
+  }
+
+  arm(ms: number, what: string): void {
+    this.clear();
+    this.#timer = setTimeout(() => {
+      this.reason = `${what} within ${formatSeconds(ms)}`;
+      this.#controller.abort(new Error(this.reason));
+    }, ms);
+  }
+
+  clear(): void {
+    if (this.#timer !== undefined) clearTimeout(this.#timer);
+    this.#timer = undefined;
+  }
+}
+
+function formatSeconds(ms: number): string {
+  return `${Math.round(ms / 100) / 10} s`;
+}
+
+function abortable(work: Promise<void>, signal: AbortSignal | undefined): Promise<void> {
+  if (signal === undefined) return work;
+  signal.throwIfAborted();
+  return new Promise<void>((resolve, reject) => {
+    const onAbort = (): void => reject(signal.reason);
+    signal.addEventListener("abort", onAbort, { once: true });
+    work.then(resolve, reject).finally(() => signal.removeEventListener("abort", onAbort));
+  });
+}
+
+function verified(options: DownloadOptions, actual: string, received: number): number {
   if (actual !== options.sha256.toLowerCase()) {
     throw new ExternalError(
       `${options.label}: sha256 mismatch (expected ${options.sha256.toLowerCase()}, got ${actual})`,
@@ -88,7 +162,10 @@ async function downloadOnce(options: DownloadOptions): Promise<number> {
   return received;
 }
 
-async function open(options: DownloadOptions): Promise<{ body: Readable; total?: number }> {
+async function open(
+  options: DownloadOptions,
+  signal: AbortSignal,
+): Promise<{ body: Readable; total?: number }> {
   if (options.url.startsWith("file:")) {
     // A local file that cannot be read will not appear by waiting: fail without retrying.
     const path = fileURLToPath(options.url);
@@ -98,9 +175,11 @@ async function open(options: DownloadOptions): Promise<{ body: Readable; total?:
   const fetchImpl = options.fetch ?? globalThis.fetch;
   let response: Response;
   try {
-    response = await fetchImpl(options.url, { redirect: "follow" });
+    response = await fetchImpl(options.url, { redirect: "follow", signal });
   } catch (error) {
-    throw new TransientError(causeText(error), { cause: error });
+    const reason: unknown = signal.reason;
+    const text = signal.aborted && reason instanceof Error ? reason.message : causeText(error);
+    throw new TransientError(text, { cause: error });
   }
   if (!response.ok || response.body === null) {
     const text = `HTTP ${response.status}${response.statusText === "" ? "" : ` ${response.statusText}`}`;

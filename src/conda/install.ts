@@ -55,6 +55,8 @@ export interface InstallOptions {
   readonly onEvent?: (event: InstallEvent) => void;
   /** Monotonic milliseconds for the timings; default performance.now. */
   readonly clock?: () => number;
+  /** Aborting stops the downloads and the install; nothing is left at `prefixDir`. */
+  readonly signal?: AbortSignal;
 }
 
 export type { LinkScript } from "./install-plan.js";
@@ -100,6 +102,7 @@ export async function installLock(options: InstallOptions): Promise<InstallResul
   options.onEvent?.({ type: "stage", stage: "fetch" });
   const prepared = await fetchAll(platform.conda, options, warnings);
   const fetchedAt = clock();
+  options.signal?.throwIfAborted();
 
   options.onEvent?.({ type: "stage", stage: "link" });
   const plan = planInstall(prepared, python, targetPrefix);
@@ -161,7 +164,7 @@ async function fetchAll(
   const settled = await Promise.allSettled(
     packages.map((pkg) =>
       limit(async (): Promise<Prepared> => {
-        const cached = await options.cache.get(pkg, options.onEvent);
+        const cached = await options.cache.get(pkg, options.onEvent, options.signal);
         const files = await readPackageFiles(cached.extractedDir, distNameOf(pkg.filename));
         checkIdentity(pkg, files);
         return {

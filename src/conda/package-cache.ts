@@ -42,6 +42,10 @@ export interface PackageCacheOptions {
   readonly searchPath?: string;
   /** A lock untouched this long belongs to a dead process; default 60 s. */
   readonly lockStaleMs?: number;
+  /** Longest wait for a channel's answer to a download; default 30 s. */
+  readonly connectTimeoutMs?: number;
+  /** Longest pause in a download's body before it is given up (and retried); default 30 s. */
+  readonly idleTimeoutMs?: number;
 }
 
 export interface CachedPackage {
@@ -72,7 +76,10 @@ const WARNINGS_FILE = "info/envforge-extract-warnings.json";
 export class PackageCache {
   readonly dir: string;
   readonly #options: PackageCacheOptions;
-  readonly #inFlight = new Map<string, Promise<CachedPackage>>();
+  readonly #inFlight = new Map<
+    string,
+    { readonly work: Promise<CachedPackage>; readonly signal: AbortSignal | undefined }
+  >();
   #bzip2: Promise<string | undefined> | undefined;
 
   constructor(options: PackageCacheOptions) {
@@ -88,25 +95,49 @@ export class PackageCache {
     return join(this.dir, "extracted", checkedSha(ref));
   }
 
-  /** The package, downloaded, verified and extracted; from the cache when it is there. */
-  get(ref: PackageRef, onEvent?: (event: CacheEvent) => void): Promise<CachedPackage> {
+  /**
+   * The package, downloaded, verified and extracted; from the cache when it is there. Aborting
+   * `signal` stops this caller's wait and, when this caller started it, the download.
+   */
+  async get(
+    ref: PackageRef,
+    onEvent?: (event: CacheEvent) => void,
+    signal?: AbortSignal,
+  ): Promise<CachedPackage> {
     const key = checkedSha(ref);
-    const running = this.#inFlight.get(key);
-    if (running !== undefined) return running;
-    const work = this.#get(ref, onEvent)
-      .catch((error: unknown) => {
-        if (error instanceof EnvforgeError) throw error;
-        const message = error instanceof Error ? error.message : String(error);
-        throw new ExternalError(`${ref.filename}: package cache ${this.dir}: ${message}`, {
-          cause: error,
-        });
-      })
-      .finally(() => this.#inFlight.delete(key));
-    this.#inFlight.set(key, work);
-    return work;
+    for (;;) {
+      signal?.throwIfAborted();
+      let running = this.#inFlight.get(key);
+      if (running === undefined) {
+        const work = this.#get(ref, onEvent, signal)
+          .catch((error: unknown) => {
+            if (error instanceof EnvforgeError || signal?.aborted === true) throw error;
+            const message = error instanceof Error ? error.message : String(error);
+            throw new ExternalError(`${ref.filename}: package cache ${this.dir}: ${message}`, {
+              cause: error,
+            });
+          })
+          .finally(() => this.#inFlight.delete(key));
+        running = { work, signal };
+        this.#inFlight.set(key, running);
+      }
+      try {
+        return await untilAborted(running.work, signal);
+      } catch (error) {
+        // The caller that started the download was canceled, not this one: fetch it again.
+        if (running.signal !== signal && running.signal?.aborted === true && !signal?.aborted) {
+          continue;
+        }
+        throw error;
+      }
+    }
   }
 
-  async #get(ref: PackageRef, onEvent?: (event: CacheEvent) => void): Promise<CachedPackage> {
+  async #get(
+    ref: PackageRef,
+    onEvent: ((event: CacheEvent) => void) | undefined,
+    signal: AbortSignal | undefined,
+  ): Promise<CachedPackage> {
     const archivePath = this.archivePathOf(ref);
     const extractedDir = this.extractedDirOf(ref);
     const hit = async (): Promise<CachedPackage> => {
@@ -127,7 +158,10 @@ export class PackageCache {
       // Another process may have finished it while we waited for the lock.
       if (await exists(extractedDir)) return hit();
       let bytes = 0;
-      if (!(await exists(archivePath))) bytes = await this.#download(ref, archivePath, onEvent);
+      if (!(await exists(archivePath))) {
+        bytes = await this.#download(ref, archivePath, onEvent, signal);
+      }
+      signal?.throwIfAborted();
       const warnings = await this.#extract(ref, archivePath, extractedDir);
       onEvent?.({ type: "ready", name: ref.name, fetched: bytes > 0, bytes });
       return { archivePath, extractedDir, fetched: bytes > 0, warnings };
@@ -139,7 +173,8 @@ export class PackageCache {
   async #download(
     ref: PackageRef,
     archivePath: string,
-    onEvent?: (event: CacheEvent) => void,
+    onEvent: ((event: CacheEvent) => void) | undefined,
+    signal: AbortSignal | undefined,
   ): Promise<number> {
     const temporary = this.#temporary(ref, "part");
     try {
@@ -148,7 +183,15 @@ export class PackageCache {
         destination: temporary,
         sha256: ref.sha256,
         label: ref.filename,
-        ...pick(this.#options, ["fetch", "retries", "backoffMs", "sleep"]),
+        ...pick(this.#options, [
+          "fetch",
+          "retries",
+          "backoffMs",
+          "sleep",
+          "connectTimeoutMs",
+          "idleTimeoutMs",
+        ]),
+        ...(signal === undefined ? {} : { signal }),
         onBytes: (received, total) =>
           onEvent?.({
             type: "download",
@@ -224,6 +267,15 @@ export class PackageCache {
       });
     }
   }
+}
+
+function untilAborted<T>(work: Promise<T>, signal: AbortSignal | undefined): Promise<T> {
+  if (signal === undefined) return work;
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = (): void => reject(signal.reason);
+    signal.addEventListener("abort", onAbort, { once: true });
+    work.then(resolve, reject).finally(() => signal.removeEventListener("abort", onAbort));
+  });
 }
 
 function checkedSha(ref: PackageRef): string {

@@ -1,6 +1,7 @@
 import { homedir } from "node:os";
 import { join } from "node:path";
 import { DEFAULT_PARSE_SETTINGS } from "../definition/definition.js";
+import { ValidationError } from "../errors/index.js";
 import type { ParseSettings } from "../definition/definition.js";
 
 /**
@@ -43,7 +44,14 @@ export interface EnvforgeConfig {
   readonly channels: ChannelSettings;
   /** `$ENVFORGE_PIP_INDEX_URL`, default DEFAULT_PIP_INDEX_URL: pip's index when a definition names none. */
   readonly pipIndexUrl: string;
+  /**
+   * `$ENVFORGE_NETWORK_TIMEOUT` (seconds, default 30): the connect and idle deadline of every
+   * package download; a channel silent that long is given up (and retried).
+   */
+  readonly networkTimeoutMs: number;
 }
+
+export const DEFAULT_NETWORK_TIMEOUT_MS = 30_000;
 
 export function readConfig(env: NodeJS.ProcessEnv = process.env): EnvforgeConfig {
   const home =
@@ -60,6 +68,7 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env): EnvforgeConfig
     pipIndexUrl: withoutTrailingSlash(
       nonEmpty(env.ENVFORGE_PIP_INDEX_URL) ?? DEFAULT_PIP_INDEX_URL,
     ),
+    networkTimeoutMs: networkTimeoutMs(env.ENVFORGE_NETWORK_TIMEOUT),
     parse: {
       defaultBaseImage:
         nonEmpty(env.ENVFORGE_BASE_IMAGE) ?? DEFAULT_PARSE_SETTINGS.defaultBaseImage,
@@ -86,6 +95,21 @@ export function channelSettings(env: NodeJS.ProcessEnv): ChannelSettings {
     ),
     defaultChannels: defaults.length > 0 ? defaults : DEFAULT_CHANNELS,
   };
+}
+
+function networkTimeoutMs(value: string | undefined): number {
+  const text = nonEmpty(value);
+  if (text === undefined) return DEFAULT_NETWORK_TIMEOUT_MS;
+  const seconds = Number(text);
+  if (!/^\d+(\.\d+)?$/.test(text) || seconds <= 0 || seconds > 86_400) {
+    throw ValidationError.single({
+      key: "ENVFORGE_NETWORK_TIMEOUT",
+      message: "is not a number of seconds",
+      found: JSON.stringify(text),
+      allowed: "a number of seconds above 0 and up to 86400, e.g. 30",
+    });
+  }
+  return Math.round(seconds * 1000);
 }
 
 /** Entries separated by commas or whitespace. */

@@ -48,7 +48,11 @@ export async function runInstall(
       prefixDir: resolve(io.cwd, options.prefix),
       ...(options.targetPrefix === undefined ? {} : { targetPrefix: options.targetPrefix }),
       ...(options.platform === undefined ? {} : { platform: options.platform }),
-      cache: new PackageCache({ dir: join(config.home, "cache", "pkgs") }),
+      cache: new PackageCache({
+        dir: join(config.home, "cache", "pkgs"),
+        connectTimeoutMs: config.networkTimeoutMs,
+        idleTimeoutMs: config.networkTimeoutMs,
+      }),
       ...(concurrency === undefined ? {} : { concurrency }),
       linkMode: options.hardlink === true ? "hardlink" : "copy",
       command: ["envforge", "install", file, "--prefix", options.prefix].join(" "),
