@@ -175,6 +175,7 @@ export class DockerEngineBuilder implements ImageBuilder {
       groups: recipe.packageGroups,
       cache: this.#options.packageCache,
       workDir,
+      ...(request.signal === undefined ? {} : { signal: request.signal }),
     });
     for (const warning of linked.install.warnings) log.envforge(`conda: ${warning}`);
     const seconds = (((this.#options.clock ?? (() => performance.now()))() - at) / 1000).toFixed(1);
@@ -261,14 +262,22 @@ export class DockerEngineBuilder implements ImageBuilder {
     return result.imageId;
   }
 
-  /** The registry's manifest digest of the image, if it has it (the cache check with a registry). */
+  /**
+   * The registry's manifest digest of the image, if it has it (the cache check with a registry).
+   * The manifest is read and checked (type, digest header, shape) and its config blob fetched and
+   * verified by digest: a registry that answers 200 to everything is no cache hit.
+   */
   async #inRegistry(reference: string, log: LogTail): Promise<string | undefined> {
-    const existing = await this.#options.registry.manifestExists(reference);
-    if (!existing.exists || existing.digest === undefined) return undefined;
-    log.envforge(
-      `cache hit: the registry has ${reference.replace(/:[^:/]*$/, "")}@${existing.digest}`,
-    );
-    return existing.digest;
+    const { registry } = this.#options;
+    const existing = await registry.manifestExists(reference);
+    if (!existing.exists) return undefined;
+    const manifest = await registry.getManifest(reference);
+    const repository = reference.replace(/:[^:/]*$/, "");
+    if (manifest.configDigest !== undefined) {
+      await registry.getBlob(repository, manifest.configDigest);
+    }
+    log.envforge(`cache hit: the registry has ${repository}@${manifest.digest}`);
+    return manifest.digest;
   }
 
   /**

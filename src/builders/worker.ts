@@ -25,6 +25,14 @@ export interface BuildWorkerOptions {
   readonly logFlushMs?: number;
   /** Progress for the operator: one line per build start and end. */
   readonly report?: (line: string) => void;
+  /**
+   * How long a stopped (canceled, timed-out) build may take to wind down before the worker
+   * records its end anyway (default 10 s): an engine call that ignores the abort cannot keep
+   * the build `running`.
+   */
+  readonly stopGraceMs?: number;
+  /** Wall-clock milliseconds for the build's deadline; default Date.now. */
+  readonly now?: () => number;
 }
 
 export interface BuildWorker {
@@ -48,6 +56,8 @@ export function createBuildWorker(options: BuildWorkerOptions): BuildWorker {
   const leaseMs = options.leaseMs ?? 30_000;
   const heartbeatMs = options.heartbeatMs ?? Math.max(1, Math.floor(leaseMs / 3));
   const report = options.report ?? (() => undefined);
+  const stopGraceMs = options.stopGraceMs ?? 10_000;
+  const now = options.now ?? Date.now;
   let wakeUp: (() => void) | undefined;
 
   async function execute(claimed: ClaimedBuild): Promise<Build> {
@@ -72,11 +82,20 @@ export function createBuildWorker(options: BuildWorkerOptions): BuildWorker {
       { flushMs: options.logFlushMs ?? 250 },
     );
     const timeout = setTimeout(() => stopWith("timeout"), build.timeoutMs);
+    // The lease never reaches past the build's deadline (and the grace to wind down): a worker
+    // stuck in a build that ignores its timeout loses the build instead of holding it forever.
+    const leaseEnd = now() + build.timeoutMs + stopGraceMs;
     let beating = Promise.resolve();
     const heartbeat = setInterval(() => {
       beating = beating.then(async () => {
+        const left = leaseEnd - now();
+        if (left <= 0) return;
         try {
-          const held = await leases.heartbeat({ id: build.id, workerId, leaseMs });
+          const held = await leases.heartbeat({
+            id: build.id,
+            workerId,
+            leaseMs: Math.min(leaseMs, left),
+          });
           if (held === undefined) stopWith("lost");
           else if (held.cancelRequested) stopWith("canceled");
         } catch (error) {
@@ -91,7 +110,7 @@ export function createBuildWorker(options: BuildWorkerOptions): BuildWorker {
 
     let end: Parameters<BuildLeases["finish"]>[0];
     try {
-      const outcome = await builder.build({
+      const building = builder.build({
         definition: claimed.definition,
         definitionHash: build.definitionHash,
         ...(claimed.lock === undefined ? {} : { lock: claimed.lock }),
@@ -103,6 +122,9 @@ export function createBuildWorker(options: BuildWorkerOptions): BuildWorker {
         signal: stop.signal,
         onLog: (line) => log.push(line),
       });
+      // Once the race is decided by the grace, a late rejection must not go unhandled.
+      building.catch(() => undefined);
+      const outcome = await Promise.race([building, windDown(stop.signal, stopGraceMs)]);
       end = {
         id: build.id,
         workerId,
@@ -174,6 +196,20 @@ export function createBuildWorker(options: BuildWorkerOptions): BuildWorker {
     },
   };
   return worker;
+}
+
+/** Rejects with the abort reason `graceMs` after `signal` aborts; never settles otherwise. */
+function windDown(signal: AbortSignal, graceMs: number): Promise<never> {
+  return new Promise<never>((_resolve, reject) => {
+    signal.addEventListener(
+      "abort",
+      () => {
+        const timer = setTimeout(() => reject(signal.reason), graceMs);
+        timer.unref();
+      },
+      { once: true },
+    );
+  });
 }
 
 function failure(
