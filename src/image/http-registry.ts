@@ -4,11 +4,11 @@
  * Plain HTTP for loopback registries only; anonymous, Basic and Bearer-token auth with the
  * credentials of a CredentialSource (registry-session.ts); secrets redacted from every message.
  */
-import { createHash } from "node:crypto";
 import { ExternalError, NotFoundError, ValidationError } from "../errors/index.js";
 import type { ImageReference } from "../definition/definition.js";
 import { formatImageReference, parseImageReference } from "../definition/image-reference.js";
 import type { CredentialSource } from "./credentials.js";
+import { checkManifestAnswer, isManifestMediaType, sha256Digest } from "./manifest-check.js";
 import { MANIFEST_ACCEPT } from "./media-types.js";
 import type { FetchFunction } from "./registry-http.js";
 import { discard } from "./registry-http.js";
@@ -61,13 +61,18 @@ export class HttpRegistry implements Registry {
     const path = `manifests/${manifestKey(reference)}`;
     const request = { method: "HEAD", path, actions: "pull", headers: ACCEPT } as const;
     const response = await this.#session.request(target, request);
+    await discard(response);
     if (response.status === 404) return { exists: false };
     if (response.status !== 200) throw await this.#session.unexpected(target, request, response);
     const mediaType = mediaTypeOf(response);
     const header = response.headers.get("docker-content-digest") ?? "";
-    const digest =
-      reference.digest ?? (DIGEST.test(header) ? header : (await this.getManifest(image)).digest);
-    return { exists: true, digest, ...(mediaType === undefined ? {} : { mediaType }) };
+    const pinned = reference.digest === undefined || reference.digest === header;
+    if (DIGEST.test(header) && pinned && isManifestMediaType(mediaType)) {
+      return { exists: true, digest: header, mediaType };
+    }
+    // A HEAD without a digest or a manifest type proves nothing: read the manifest and check it.
+    const manifest = await this.getManifest(reference);
+    return { exists: true, digest: manifest.digest, mediaType: manifest.mediaType };
   }
 
   async getManifestDigest(image: ImageReference | string): Promise<string> {
@@ -89,13 +94,27 @@ export class HttpRegistry implements Registry {
     }
     if (response.status !== 200) throw await this.#session.unexpected(target, request, response);
     const bytes = new Uint8Array(await response.arrayBuffer());
-    const digest = sha256Of(bytes);
-    if (reference.digest !== undefined && reference.digest !== digest) {
+    const checked = checkManifestAnswer({
+      contentType: mediaTypeOf(response),
+      digestHeader: response.headers.get("docker-content-digest") ?? undefined,
+      bytes,
+    });
+    if (!checked.ok) {
       throw new ExternalError(
-        `registry ${target.registry} served a manifest for ${reference.digest} whose bytes hash to ${digest}`,
+        `registry ${target.registry} answered GET /v2/${target.repository}/${path} with something that is not a valid manifest: ${checked.problem}`,
       );
     }
-    return { digest, mediaType: mediaTypeOf(response) ?? "", bytes };
+    if (reference.digest !== undefined && reference.digest !== checked.digest) {
+      throw new ExternalError(
+        `registry ${target.registry} served a manifest for ${reference.digest} whose bytes hash to ${checked.digest}`,
+      );
+    }
+    return {
+      digest: checked.digest,
+      mediaType: checked.mediaType,
+      bytes,
+      ...(checked.configDigest === undefined ? {} : { configDigest: checked.configDigest }),
+    };
   }
 
   async blobExists(repository: RepositoryName | string, digest: string): Promise<boolean> {
@@ -243,7 +262,7 @@ function mediaTypeOf(response: Response): string | undefined {
 }
 
 function sha256Of(bytes: Uint8Array): string {
-  return `sha256:${createHash("sha256").update(bytes).digest("hex")}`;
+  return sha256Digest(bytes);
 }
 
 function checkDigest(digest: string): void {

@@ -25,8 +25,11 @@ export interface ManifestContent {
   readonly bytes: Uint8Array;
 }
 
+/** A manifest as the registry served it, checked: type, digest header and shape. */
 export interface Manifest extends ManifestContent {
   readonly digest: string;
+  /** The config blob of an image manifest; absent for an index. */
+  readonly configDigest?: string;
 }
 
 export interface BlobContent {

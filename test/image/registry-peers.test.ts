@@ -41,6 +41,8 @@ describe("HttpRegistry with unusual registries", () => {
     const manifest = JSON.stringify({
       schemaVersion: 2,
       mediaType: "application/vnd.oci.image.manifest.v1+json",
+      config: { digest: `sha256:${"c".repeat(64)}` },
+      layers: [],
     });
     const methods: string[] = [];
     const registry = await peer((request, response) => {
