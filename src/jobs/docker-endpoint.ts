@@ -1,26 +1,182 @@
 /**
- * A dockerode client for DOCKER_HOST as Docker reads it: `unix:///path` (the default,
- * /var/run/docker.sock) or `tcp://host:port` (plain HTTP; TLS endpoints are not supported yet).
+ * The Docker engine client of every command: reads the files the Docker CLI reads (its
+ * config.json, a context's meta.json and TLS folder, the DOCKER_CERT_PATH files), decides with
+ * docker-endpoint-rules.ts, and hands dockerode/docker-modem the endpoint (docker-modem does
+ * unix, http, https and ssh itself; ssh through ssh2 and ssh-agent). A failed connection is
+ * reported naming the endpoint, where it came from, and why.
  */
+import { existsSync, readFileSync } from "node:fs";
+import { Agent } from "node:https";
+import { homedir } from "node:os";
+import { join } from "node:path";
+import type DockerModem from "docker-modem";
 import Docker from "dockerode";
 import { ValidationError } from "../errors/index.js";
+import {
+  connectionFailure,
+  contextMetaPath,
+  contextTlsDir,
+  dockerConfigDir,
+  endpointFromContext,
+  endpointFromHost,
+  engineUnreachable,
+  selectedContext,
+} from "./docker-endpoint-rules.js";
+import type { DockerEndpoint, DockerEnv } from "./docker-endpoint-rules.js";
 
-export const DEFAULT_DOCKER_SOCKET = "/var/run/docker.sock";
+export {
+  DEFAULT_DOCKER_SOCKET,
+  describeEndpoint,
+  describeSource,
+} from "./docker-endpoint-rules.js";
+export type { DockerEndpoint } from "./docker-endpoint-rules.js";
 
-export function dockerFromHost(dockerHost: string | undefined): Docker {
-  if (dockerHost === undefined || dockerHost.trim() === "") {
-    return new Docker({ socketPath: DEFAULT_DOCKER_SOCKET });
-  }
-  const unix = /^unix:\/\/(\/.+)$/.exec(dockerHost);
-  if (unix?.[1] !== undefined) return new Docker({ socketPath: unix[1] });
-  const tcp = /^tcp:\/\/([^:/]+):(\d{1,5})\/?$/.exec(dockerHost);
-  if (tcp?.[1] !== undefined && tcp[2] !== undefined) {
-    return new Docker({ protocol: "http", host: tcp[1], port: Number(tcp[2]) });
-  }
-  throw ValidationError.single({
-    key: "DOCKER_HOST",
-    message: "not a Docker endpoint envforge can use",
-    found: JSON.stringify(dockerHost),
-    allowed: "unix:///var/run/docker.sock or tcp://127.0.0.1:2375",
+/** Which endpoint the environment selects (DOCKER_HOST, a docker context, or the socket). */
+export function readDockerEndpoint(env: DockerEnv): DockerEndpoint {
+  const configDir = dockerConfigDir(env, homedir());
+  const configPath = join(configDir, "config.json");
+  const configText = readIfExists(configPath);
+  const name = selectedContext(
+    env,
+    configText === undefined ? undefined : { path: configPath, text: configText },
+  );
+  if (name === undefined) return endpointFromHost(env, configDir);
+  const metaPath = contextMetaPath(configDir, name);
+  const tlsDir = contextTlsDir(configDir, name);
+  return endpointFromContext({
+    name,
+    metaPath,
+    metaText: readIfExists(metaPath),
+    tlsDir,
+    tlsFiles: ["ca.pem", "cert.pem", "key.pem"].filter((file) => existsSync(join(tlsDir, file))),
+    ...(env.USER === undefined ? {} : { user: env.USER }),
   });
+}
+
+/** A dockerode client for the endpoint the environment selects. */
+export function dockerFromEnv(env: DockerEnv): Docker {
+  return dockerFor(readDockerEndpoint(env), env);
+}
+
+/**
+ * A dockerode client for `endpoint`. Every option is set explicitly, so docker-modem's own
+ * reading of this process's DOCKER_HOST and DOCKER_CERT_PATH never mixes in.
+ */
+export function dockerFor(endpoint: DockerEndpoint, env: DockerEnv = {}): Docker {
+  const t = endpoint.transport;
+  const none = {
+    socketPath: undefined,
+    host: undefined,
+    port: undefined,
+    ca: undefined,
+    cert: undefined,
+    key: undefined,
+  };
+  // dockerode passes its options to docker-modem, which also takes an http(s) agent.
+  let options: Docker.DockerOptions & { agent?: Agent };
+  if (t.kind === "unix") {
+    options = { ...none, protocol: "http", socketPath: t.socketPath };
+  } else if (t.kind === "ssh") {
+    const agent = env.SSH_AUTH_SOCK;
+    options = {
+      ...none,
+      protocol: "ssh",
+      host: t.host,
+      port: t.port,
+      ...(t.username === undefined ? {} : { username: t.username }),
+      sshOptions: agent === undefined ? {} : { agent },
+    };
+  } else if (t.tls === undefined) {
+    options = { ...none, protocol: "http", host: t.host, port: t.port };
+  } else {
+    const files = {
+      ca: readTlsFile(endpoint, t.tls.ca, t.tls.verify),
+      cert: readTlsFile(endpoint, t.tls.cert, false),
+      key: readTlsFile(endpoint, t.tls.key, false),
+    };
+    if ((files.cert === undefined) !== (files.key === undefined)) {
+      throw ValidationError.single({
+        file: t.tls.cert ?? t.tls.key ?? "",
+        key: endpoint.source.kind === "context" ? "tls" : "DOCKER_CERT_PATH",
+        message: "a client certificate needs both cert.pem and key.pem",
+        found: files.cert === undefined ? "key.pem only" : "cert.pem only",
+        allowed: "both files, or neither",
+      });
+    }
+    options = {
+      ...none,
+      protocol: "https",
+      host: t.host,
+      port: t.port,
+      ...definedOnly(files),
+      // docker-modem has no switch for an unverified server; an agent's options win over the
+      // request's (node: https.Agent#createConnection).
+      ...(t.tls.verify
+        ? {}
+        : { agent: new Agent({ ...definedOnly(files), rejectUnauthorized: false }) }),
+    };
+  }
+  const docker = new Docker(options);
+  reportUnreachable(docker.modem, endpoint);
+  return docker;
+}
+
+/**
+ * Every request goes through `modem.dial` (dockerode's calls, the BuildKit session, the build
+ * stream): a connection that never reached the engine is turned into one ExternalError naming
+ * the endpoint; whatever the engine answered passes unchanged.
+ */
+function reportUnreachable(modem: DockerModem, endpoint: DockerEndpoint): void {
+  const dial = modem.dial.bind(modem);
+  modem.dial = (options, callback) =>
+    dial(options, (error, result) => {
+      const why = error === null ? undefined : connectionFailure(error, endpoint);
+      callback?.(why === undefined ? error : engineUnreachable(endpoint, why, error), result);
+    });
+}
+
+function readTlsFile(
+  endpoint: DockerEndpoint,
+  path: string | undefined,
+  required: boolean,
+): Buffer | undefined {
+  if (path === undefined) return undefined;
+  if (!existsSync(path)) {
+    if (!required) return undefined;
+    throw ValidationError.single({
+      file: path,
+      key: endpoint.source.kind === "context" ? "tls" : "DOCKER_CERT_PATH",
+      message: "TLS with verification needs the CA certificate",
+      found: "no such file",
+      allowed: "ca.pem (with cert.pem and key.pem for a client certificate)",
+    });
+  }
+  return readFileSync(path);
+}
+
+function readIfExists(path: string): string | undefined {
+  try {
+    return readFileSync(path, "utf8");
+  } catch (error) {
+    if (error instanceof Error && "code" in error && error.code === "ENOENT") return undefined;
+    throw error;
+  }
+}
+
+function definedOnly<T>(record: Record<string, T | undefined>): Record<string, T> {
+  const out: Record<string, T> = {};
+  for (const [key, value] of Object.entries(record)) if (value !== undefined) out[key] = value;
+  return out;
+}
+
+/**
+ * `dockerHost` (the config's DOCKER_HOST, after flags and the config file) over the rest of
+ * `env` (DOCKER_CONTEXT, DOCKER_CONFIG, the TLS variables). `env` defaults to this process's
+ * only for callers that have none to pass.
+ */
+export function dockerFromHost(
+  dockerHost: string | undefined,
+  env: DockerEnv = process.env,
+): Docker {
+  return dockerFromEnv({ ...env, DOCKER_HOST: dockerHost });
 }
