@@ -9,7 +9,7 @@ import { randomUUID } from "node:crypto";
 import { Duplex } from "node:stream";
 import * as grpc from "@grpc/grpc-js";
 import type Docker from "dockerode";
-import { ExternalError } from "../errors/index.js";
+import { EnvforgeError, ExternalError } from "../errors/index.js";
 import { readFields, stringField, writeFields } from "./protobuf-wire.js";
 
 export interface SessionCredentials {
@@ -69,9 +69,14 @@ export async function openBuildkitSession(
         statusCodes: { 101: true, 200: true, 500: "server error" },
       },
       (error: unknown, stream: unknown) => {
-        if (error || !(stream instanceof Duplex)) {
+        if (error instanceof EnvforgeError) {
+          reject(error); // the client's own report, e.g. the engine could not be reached
+        } else if (error || !(stream instanceof Duplex)) {
+          const why = error instanceof Error ? `: ${error.message}` : "";
           reject(
-            new ExternalError("the Docker engine refused a BuildKit session", { cause: error }),
+            new ExternalError(`the Docker engine refused a BuildKit session${why}`, {
+              cause: error,
+            }),
           );
         } else resolve(stream);
       },

@@ -295,6 +295,7 @@ export class DockerEngineBuilder implements ImageBuilder {
       inspected = await this.#options.docker.getImage(reference).inspect();
     } catch (error) {
       if (statusCodeOf(error) === 404) return undefined;
+      if (error instanceof EnvforgeError) throw error; // e.g. the engine could not be reached
       throw new ExternalError(
         `the Docker engine could not inspect ${reference}: ${messageOf(error)}`,
         { cause: error },
