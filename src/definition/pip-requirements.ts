@@ -12,7 +12,10 @@ import { RequirementsSyntaxError, parsePipRequirementsLine } from "pip-requireme
 import type { Location, Problem } from "../errors/index.js";
 import { ProblemCollector, ValidationError } from "../errors/index.js";
 import type { PipRequirement, PipRequirements, SourceText } from "./definition.js";
+import { INPUT_LIMITS, checkTextLimits, listItemsProblem } from "./input-limits.js";
 import { normalizePipName } from "./pep503.js";
+import type { SimpleRequirement } from "./pep508-fast.js";
+import { parseSimpleRequirement } from "./pep508-fast.js";
 
 export interface ParsePipRequirementsOptions {
   /**
@@ -80,12 +83,20 @@ const MASK = "****";
  * path tokens. For messages and logs.
  */
 export function redactUrl(text: string): string {
+  // The look-behinds let a scheme start only where a word starts: without them every position
+  // inside a long word starts a match that scans to the word's end, quadratic in its length.
   return text
-    .replace(/([a-z][a-z0-9+.-]*:\/\/)([^\s/?#]*)@/gi, (_all, scheme: string, info: string) => {
-      const colon = info.indexOf(":");
-      return colon === -1 ? `${scheme}${MASK}@` : `${scheme}${info.slice(0, colon)}:${MASK}@`;
-    })
-    .replace(/([a-z][a-z0-9+.-]*:\/\/[^\s/]+(?:\/[^\s/]+)*?\/t\/)[^\s/]+/gi, `$1${MASK}`);
+    .replace(
+      /(?<![a-z0-9+.-])([a-z][a-z0-9+.-]*:\/\/)([^\s/?#]*)@/gi,
+      (_all, scheme: string, info: string) => {
+        const colon = info.indexOf(":");
+        return colon === -1 ? `${scheme}${MASK}@` : `${scheme}${info.slice(0, colon)}:${MASK}@`;
+      },
+    )
+    .replace(
+      /(?<![a-z0-9+.-])([a-z][a-z0-9+.-]*:\/\/[^\s/]+(?:\/[^\s/]+)*?\/t\/)[^\s/]+/gi,
+      `$1${MASK}`,
+    );
 }
 
 type Mode = "requirement" | "constraint";
@@ -98,6 +109,8 @@ class State {
   readonly extraIndexUrls: string[] = [];
   readonly findLinks: string[] = [];
   pre = false;
+  /** Logical lines read so far, over every file (bounded by INPUT_LIMITS.listItems). */
+  lines = 0;
   /** Files already read per mode, so a file included twice (a diamond) is read once. */
   readonly seen = new Set<string>();
 
@@ -126,7 +139,15 @@ function readFile(
   options: ParsePipRequirementsOptions,
 ): void {
   state.seen.add(`${mode}:${stack[stack.length - 1] ?? source.path}`);
-  for (const { line, text } of logicalLines(source.text)) {
+  checkTextLimits(source);
+  const lines = logicalLines(source.text);
+  state.lines += lines.length;
+  if (state.lines > INPUT_LIMITS.listItems) {
+    // Counted before any line is parsed: a file of a million lines costs one split, not a parse.
+    state.problems.add(listItemsProblem(source.path, "", state.lines));
+    return;
+  }
+  for (const { line, text } of lines) {
     handleLine(state, text, { file: source.path, line }, mode, {
       include: (kind, includePath, where) => {
         const path = joinInclude(source.path, includePath);
@@ -530,6 +551,15 @@ function checkRequirement(
     problems.add({ ...where, message, found: quote(text), allowed });
     return undefined;
   };
+  if (text.length > INPUT_LIMITS.requirementLength) {
+    return fail(
+      `the requirement is longer than ${INPUT_LIMITS.requirementLength} characters (${text.length})`,
+      `at most ${INPUT_LIMITS.requirementLength} characters per requirement; docs/limits.md`,
+    );
+  }
+  // The grammar is slow (see pep508-fast.ts): after a few problems, lines it alone can read are
+  // reported without its detail, so a file of bad lines costs no more than a file of good ones.
+  const grammar = problems.problems.length < GRAMMAR_PROBLEMS;
   const head = text.split(/[\s;]/, 1)[0] ?? "";
   if (/^[a-z][a-z0-9+.-]*:\/\//i.test(head)) {
     if (/^file:/i.test(head)) return fail(LOCAL_PATH);
@@ -554,7 +584,7 @@ function checkRequirement(
     }
     // pip-requirements-js does not take a marker after a URL: check the two halves apart.
     if (marker !== undefined) {
-      if (syntaxError(`placeholder ; ${marker}`) !== undefined) {
+      if (syntaxError(`placeholder ; ${marker}`, grammar) !== undefined) {
         return fail(`not a valid environment marker: ${JSON.stringify(marker.trim())}`);
       }
     }
@@ -568,7 +598,7 @@ function checkRequirement(
     );
   }
   // pip-requirements-js lacks PEP 440 arbitrary equality (`===`); check the rest of the grammar.
-  const parsed = parseLine(syntaxText.replace(/===/g, "=="));
+  const parsed = parseLine(syntaxText.replace(/===/g, "=="), grammar);
   if (typeof parsed === "string") return fail(`not a valid requirement: ${parsed}`);
   if (parsed === null || (parsed.type !== "ProjectName" && parsed.type !== "ProjectURL")) {
     return fail("not a valid requirement");
@@ -587,9 +617,15 @@ function checkRequirement(
   return normalizePipName(parsed.name);
 }
 
-type ParsedLine = Requirement | null;
+type ParsedLine = Requirement | SimpleRequirement | null;
 
-function parseLine(text: string): ParsedLine | string {
+/** Problems after which the grammar is no longer asked for its message. */
+const GRAMMAR_PROBLEMS = 20;
+
+function parseLine(text: string, grammar: boolean): ParsedLine | string {
+  const simple = parseSimpleRequirement(text);
+  if (simple !== undefined) return simple;
+  if (!grammar) return `not read in detail after ${GRAMMAR_PROBLEMS} problems`;
   try {
     return parsePipRequirementsLine(text);
   } catch (error) {
@@ -598,8 +634,8 @@ function parseLine(text: string): ParsedLine | string {
   }
 }
 
-function syntaxError(text: string): string | undefined {
-  const parsed = parseLine(text);
+function syntaxError(text: string, grammar: boolean): string | undefined {
+  const parsed = parseLine(text, grammar);
   return typeof parsed === "string" ? parsed : undefined;
 }
 

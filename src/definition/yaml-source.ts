@@ -8,6 +8,7 @@ import { z } from "zod";
 import type { Problem } from "../errors/index.js";
 import { ValidationError } from "../errors/index.js";
 import type { SourceText } from "./definition.js";
+import { checkTextLimits, structureProblems } from "./input-limits.js";
 
 /** A key path inside a parsed document: map keys and sequence indexes. */
 export type KeyPath = readonly (string | number)[];
@@ -45,6 +46,7 @@ export interface YamlSource {
  * with file, line, column and the parser's message.
  */
 export function parseYamlSource(source: SourceText): YamlSource {
+  checkTextLimits(source);
   const lineCounter = new LineCounter();
   // prettyErrors off: its messages embed a source excerpt; we report the position ourselves.
   const document = parseDocument(source.text, { lineCounter, prettyErrors: false });
@@ -82,6 +84,8 @@ export function parseYamlSource(source: SourceText): YamlSource {
       { cause: error },
     );
   }
+  const tooLarge = structureProblems(source.path, value);
+  if (tooLarge.length > 0) throw new ValidationError(tooLarge);
   return {
     source,
     value,

@@ -9,6 +9,7 @@ import { ENVFORGE_ONLY_KEYS } from "../definition/definition-schema.js";
 import { AZUREML_V1_DEFINITION_FILE } from "../definition/azureml-v1.js";
 import { ENVFORGE_FILE_NAMES } from "../definition/envforge-file.js";
 import { parseYamlSource } from "../definition/yaml-source.js";
+import { checkTextLimits } from "../definition/input-limits.js";
 
 /** Keys a conda environment file may hold (conda's env spec and Azure's CondaDependencies). */
 const CONDA_KEYS = new Set(["name", "channels", "dependencies", "variables", "prefix"]);
@@ -23,11 +24,15 @@ const REQUIREMENT_LINE =
   /^(?:-{1,2}[a-z][\w-]*(?:[\s=].*)?|[A-Za-z0-9][A-Za-z0-9._-]*\s*(?:\[[^\]]*\])?\s*(?:[<>=!~;@].*)?|(?:https?|git\+[a-z]+):\/\/\S+)$/;
 
 export function detectFileKind(source: SourceText): DefinitionKind | undefined {
+  checkTextLimits(source);
   const name = posix.basename(source.path.replaceAll("\\", "/"));
   if (DOCKERFILE_NAME.test(name)) return "dockerfile";
   if (name === AZUREML_V1_DEFINITION_FILE) return "azureml-v1";
   if ((ENVFORGE_FILE_NAMES as readonly string[]).includes(name)) return "envforge";
   if (/\.txt$/i.test(name) || /^requirements.*\.in$/i.test(name)) return "pip";
+  // A YAML name is a YAML file: text that is not a mapping gets the YAML parsers' message, never
+  // a reading as pip requirements (a one-word "aaaa" is a valid requirement).
+  const yamlName = /\.ya?ml$/i.test(name);
 
   const value = yamlValue(source);
   if (typeof value === "object" && value !== null && !Array.isArray(value)) {
@@ -41,6 +46,7 @@ export function detectFileKind(source: SourceText): DefinitionKind | undefined {
     if (condaOnly) return undefined;
     return ENVFORGE_ONLY_KEYS.some((key) => keys.includes(key)) ? "envforge" : "azureml-v2";
   }
+  if (yamlName) return undefined;
   return looksLikeRequirements(source.text) ? "pip" : undefined;
 }
 

@@ -3,11 +3,12 @@
  * unreadable, a folder where a file was expected) is a ValidationError; anything else is an
  * ExternalError carrying the original as `cause`.
  */
-import { readFileSync } from "node:fs";
-import { readFile } from "node:fs/promises";
+import { readFileSync, statSync } from "node:fs";
+import { readFile, stat } from "node:fs/promises";
 import type { Problem } from "../errors/index.js";
 import { ExternalError, ValidationError } from "../errors/index.js";
 import type { SourceText } from "../definition/definition.js";
+import { fileSizeProblem } from "../definition/input-limits.js";
 
 const USER_FIXABLE: Readonly<Record<string, string>> = {
   ENOENT: "no such file or folder",
@@ -44,6 +45,15 @@ export function fileError(path: string, verb: string, error: unknown): Error {
 
 /** Reads a UTF-8 text file; the SourceText keeps the path as the user gave it. */
 export async function readSourceText(path: string): Promise<SourceText> {
+  let size: number;
+  try {
+    size = (await stat(path)).size;
+  } catch (error) {
+    throw fileError(path, "read the file", error);
+  }
+  // Refused before reading: a huge file would otherwise be read whole into memory.
+  const tooBig = fileSizeProblem(path, size);
+  if (tooBig !== undefined) throw ValidationError.single(tooBig);
   try {
     return { path, text: await readFile(path, "utf8") };
   } catch (error) {
@@ -54,18 +64,22 @@ export async function readSourceText(path: string): Promise<SourceText> {
 /** Like readSourceText, but undefined when the file does not exist. */
 export async function readOptionalSourceText(path: string): Promise<SourceText | undefined> {
   try {
-    return { path, text: await readFile(path, "utf8") };
+    await stat(path);
   } catch (error) {
     if (errorCode(error) === "ENOENT") return undefined;
     throw fileError(path, "read the file", error);
   }
+  return readSourceText(path);
 }
 
 /** For parsers that take a synchronous reader (pip `-r` includes): undefined when unreadable. */
 export function readSourceTextSync(path: string): SourceText | undefined {
   try {
+    const tooBig = fileSizeProblem(path, statSync(path).size);
+    if (tooBig !== undefined) throw ValidationError.single(tooBig);
     return { path, text: readFileSync(path, "utf8") };
-  } catch {
+  } catch (error) {
+    if (error instanceof ValidationError) throw error;
     return undefined;
   }
 }
