@@ -58,7 +58,11 @@ describe("config file", () => {
     const byKey = Object.fromEntries(settings.map((s) => [s.key, s]));
     expect(byKey.databaseUrl?.value).toBe("postgres://u:***@127.0.0.1:5432/db");
     expect(byKey.token).toMatchObject({ value: "***", source: "config file" });
-    expect(byKey.dockerHost).toMatchObject({ source: "default" });
+    expect(byKey.dockerHost).toMatchObject({
+      value: null,
+      source: "unset",
+      whenUnset: "the docker context in effect, else unix:///var/run/docker.sock",
+    });
     expect(byKey.server).toMatchObject({ value: null, source: "unset" });
     expect(JSON.stringify(settings)).not.toContain("hunter2");
     expect(JSON.stringify(settings)).not.toContain("efk_secret");

@@ -72,9 +72,9 @@ export const SETTINGS: readonly SettingSpec[] = [
   {
     key: "dockerHost",
     variable: "DOCKER_HOST",
-    description: "Docker engine endpoint",
+    description: "Docker engine endpoint (unix://, tcp://, ssh://)",
     secret: "none",
-    fallback: () => "unix:///var/run/docker.sock",
+    whenUnset: "the docker context in effect, else unix:///var/run/docker.sock",
   },
   {
     key: "channelAlias",
