@@ -74,7 +74,10 @@ export async function buildApiApp(options: ApiAppOptions): Promise<ZodApp> {
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(serializerCompiler);
 
-  const metrics = createApiMetrics({ store: options.storeKind });
+  const metrics = createApiMetrics({
+    store: options.storeKind,
+    ...(options.builds === undefined ? {} : { runs: options.builds.builds }),
+  });
   app.addHook("onRequest", accessHook({ service: options.service, auth: options.auth }));
   app.addHook("onResponse", async (request, reply) => {
     metrics.observeRequest({
@@ -135,7 +138,11 @@ export async function buildApiApp(options: ApiAppOptions): Promise<ZodApp> {
     ...(options.registry === undefined ? {} : { registry: options.registry }),
     ...(options.builds === undefined ? {} : { findBuiltImage: builtImageFinder(options.builds) }),
   };
-  registerSystemRoutes(app, { ...deps, storeKind: options.storeKind });
+  registerSystemRoutes(app, {
+    ...deps,
+    storeKind: options.storeKind,
+    ...(options.builds?.queue === undefined ? {} : { queue: options.builds.queue }),
+  });
   registerWorkspaceRoutes(app, deps);
   registerEnvironmentRoutes(app, deps);
   registerVersionRoutes(app, deps);

@@ -1,12 +1,20 @@
 /**
  * Prometheus metrics for one server: a registry of its own (no global registry, so two servers
  * in one process, as in tests, count apart). Routes are labelled by their pattern, never by the
- * concrete URL, so label cardinality stays bounded.
+ * concrete URL, so label cardinality stays bounded. Builds and jobs are read from the store at
+ * each scrape: the store is the source of truth, and workers on other machines write it.
  */
-import { Counter, Histogram, Registry } from "prom-client";
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from "prom-client";
+import type { EndedCursor, RunStats } from "../workspace/run-stats.js";
+
+/** Seconds, from a quick cache hit to a long conda build or training job. */
+const RUN_BUCKETS = [1, 5, 15, 30, 60, 120, 300, 600, 1200, 1800, 3600, 7200, 14_400];
+const ENDED_PAGE = 1000;
 
 export interface ApiMetrics {
   readonly registry: Registry;
+  /** Reads builds and jobs from the store into the gauges and histograms; before each scrape. */
+  refresh(): Promise<void>;
   observeRequest(sample: {
     readonly method: string;
     readonly route: string;
@@ -16,9 +24,16 @@ export interface ApiMetrics {
   countRegistration(created: boolean): void;
 }
 
-export function createApiMetrics(options: { readonly store: string }): ApiMetrics {
+export function createApiMetrics(options: {
+  readonly store: string;
+  /** Builds and jobs; absent when the server has no build routes. */
+  readonly runs?: RunStats;
+  /** Runs that ended before this time are history, not counted; default now. */
+  readonly now?: () => Date;
+}): ApiMetrics {
   const registry = new Registry();
   registry.setDefaultLabels({ store: options.store });
+  collectDefaultMetrics({ register: registry });
   const requests = new Counter({
     name: "envforge_http_requests_total",
     help: "HTTP requests answered, by method, route pattern and status",
@@ -38,12 +53,90 @@ export function createApiMetrics(options: { readonly store: string }): ApiMetric
     labelNames: ["created"],
     registers: [registry],
   });
+  const refresh =
+    options.runs === undefined
+      ? async () => undefined
+      : runMetrics(registry, options.runs, options.now ?? (() => new Date()));
   return {
     registry,
+    refresh,
     observeRequest: ({ method, route, status, seconds }) => {
       requests.inc({ method, route, status: String(status) });
       duration.observe({ method, route }, seconds);
     },
     countRegistration: (created) => registrations.inc({ created: String(created) }),
+  };
+}
+
+function runMetrics(registry: Registry, runs: RunStats, now: () => Date): () => Promise<void> {
+  const registers = [registry];
+  const builds = new Gauge({
+    name: "envforge_builds",
+    help: "Builds in the store, by state",
+    labelNames: ["state"],
+    registers,
+  });
+  const jobs = new Gauge({
+    name: "envforge_jobs",
+    help: "Jobs in the store, by state",
+    labelNames: ["state"],
+    registers,
+  });
+  const queueDepth = new Gauge({
+    name: "envforge_build_queue_depth",
+    help: "Builds queued and not yet taken by a worker",
+    registers,
+  });
+  const durations = {
+    build: new Histogram({
+      name: "envforge_build_duration_seconds",
+      help: "Time from a worker taking a build to its end, by final state",
+      labelNames: ["state"],
+      buckets: RUN_BUCKETS,
+      registers,
+    }),
+    job: new Histogram({
+      name: "envforge_job_duration_seconds",
+      help: "Time from a job starting to its end, by final state",
+      labelNames: ["state"],
+      buckets: RUN_BUCKETS,
+      registers,
+    }),
+  };
+  const start = now().toISOString();
+  const cursors: Record<"build" | "job", EndedCursor> = {
+    build: { finishedAt: start, id: "" },
+    job: { finishedAt: start, id: "" },
+  };
+
+  async function observeEnded(kind: "build" | "job"): Promise<void> {
+    for (;;) {
+      const ended = await runs.endedRuns({ kind, after: cursors[kind], limit: ENDED_PAGE });
+      for (const run of ended) {
+        cursors[kind] = { finishedAt: run.finishedAt, id: run.id };
+        if (run.startedAt === null) continue;
+        const seconds = (Date.parse(run.finishedAt) - Date.parse(run.startedAt)) / 1000;
+        if (Number.isFinite(seconds) && seconds >= 0) {
+          durations[kind].observe({ state: run.state }, seconds);
+        }
+      }
+      if (ended.length < ENDED_PAGE) return;
+    }
+  }
+
+  // One refresh at a time: two scrapes at once must not observe the same run twice.
+  let running = Promise.resolve();
+  return () => {
+    running = running
+      .catch(() => undefined)
+      .then(async () => {
+        const counts = await runs.countRuns();
+        for (const [state, n] of Object.entries(counts.builds)) builds.set({ state }, n);
+        for (const [state, n] of Object.entries(counts.jobs)) jobs.set({ state }, n);
+        queueDepth.set(counts.builds.queued);
+        await observeEnded("build");
+        await observeEnded("job");
+      });
+    return running;
   };
 }

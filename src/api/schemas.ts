@@ -215,3 +215,9 @@ export const problemSchema = z
   .meta({ id: "Problem" });
 
 export const healthSchema = z.object({ status: z.literal("ok"), store: z.string() });
+export const readySchema = z.object({
+  status: z.literal("ready"),
+  store: z.string(),
+  /** `pg-boss`, `in-process`, or `none` when the server takes no builds. */
+  queue: z.string(),
+});

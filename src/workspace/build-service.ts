@@ -4,6 +4,8 @@
  * unique index on the image hash of queued and running builds: a second request for the same
  * image while one is under way gets that build back.
  */
+import { createRunStats } from "./run-stats.js";
+import type { RunStats } from "./run-stats.js";
 import { setTimeout as sleep } from "node:timers/promises";
 import { NotFoundError, ValidationError } from "../errors/index.js";
 import { imageHash as imageHashOf, imageName } from "../definition/image-hash.js";
@@ -66,7 +68,7 @@ export interface FollowInput {
   readonly pollMs?: number;
 }
 
-export interface BuildService {
+export interface BuildService extends RunStats {
   requestBuild(input: RequestBuildInput): Promise<RequestBuildResult>;
   getBuild(input: { readonly workspace?: string; readonly id: string }): Promise<Build>;
   listBuilds(input?: {
@@ -125,6 +127,7 @@ export function createBuildService(options: BuildServiceOptions): BuildService {
   }
 
   const service: BuildService = {
+    ...createRunStats(store),
     async requestBuild(input) {
       const version = await versions.getEnvironmentVersion({
         ...(input.workspace === undefined ? {} : { workspace: input.workspace }),

@@ -7,6 +7,7 @@ import { InternalError } from "../errors/index.js";
 import { buildStoreTx } from "./build-store-sql.js";
 import { contextContentStoreTx } from "./context-content-sql.js";
 import { jobStoreTx } from "./job-store-sql.js";
+import { operationsStatsTx } from "./operations-stats-sql.js";
 import type {
   EnvironmentKey,
   EnvironmentListRecord,
@@ -56,6 +57,7 @@ export function sqlStoreTx(db: SqlConnection): StoreTx {
     ...buildStoreTx(db),
     ...jobStoreTx(db),
     ...contextContentStoreTx(db),
+    ...operationsStatsTx(db),
     async insertWorkspace(record) {
       const changed = await db.run(
         "INSERT INTO workspaces (name, description, created_at) VALUES (?, ?, ?) ON CONFLICT (name) DO NOTHING",

@@ -6,6 +6,7 @@
 import type { BuildStoreTx } from "./build-store.js";
 import type { ContextContentStoreTx } from "./context-content-store.js";
 import type { JobStoreTx } from "./job-store.js";
+import type { OperationsStatsTx } from "./operations-stats.js";
 
 export interface WorkspaceRecord {
   readonly name: string;
@@ -78,7 +79,8 @@ export interface RowCounts {
 }
 
 /** Operations inside one transaction. Every method sees the transaction's own writes. */
-export interface StoreTx extends BuildStoreTx, JobStoreTx, ContextContentStoreTx {
+export interface StoreTx
+  extends BuildStoreTx, JobStoreTx, ContextContentStoreTx, OperationsStatsTx {
   insertWorkspace(record: WorkspaceRecord): Promise<boolean>;
   getWorkspace(name: string): Promise<WorkspaceRecord | undefined>;
   listWorkspaces(): Promise<readonly WorkspaceRecord[]>;

@@ -8,5 +8,7 @@ export interface BuildQueue {
   notify(buildId: string): Promise<void>;
   /** Calls `onWake` whenever a build is queued anywhere. */
   listen(onWake: (buildId: string) => void): Promise<void>;
+  /** Resolves when the queue can take a wake-up now; rejects with the reason otherwise. */
+  ready(): Promise<void>;
   close(): Promise<void>;
 }

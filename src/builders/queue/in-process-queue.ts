@@ -11,6 +11,8 @@ export function inProcessQueue(): BuildQueue {
     listen: async (onWake) => {
       listeners.add(onWake);
     },
+    // In memory: ready while the process runs.
+    ready: async () => undefined,
     close: async () => listeners.clear(),
   };
 }

@@ -65,6 +65,10 @@ export async function openPgBossQueue(options: PgBossQueueOptions): Promise<Buil
         },
       );
     },
+    async ready() {
+      // A query on the queue's own tables: the database answers and the schema is there.
+      await boss.getQueueSize(BUILD_QUEUE_NAME);
+    },
     close: () => boss.stop({ graceful: false, wait: true }),
   };
 }
