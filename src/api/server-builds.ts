@@ -48,7 +48,7 @@ export async function openServerBuilds(options: {
       builds: createBuildService({ store, versions: service }),
       jobs: createJobService({ store }),
       queue,
-      jobRunner: new DockerJobRunner({ docker: dockerFromHost(readConfig(env).dockerHost) }),
+      jobRunner: new DockerJobRunner({ docker: dockerFromHost(readConfig(env).dockerHost, env) }),
     },
     close: async () => {
       stop.abort();

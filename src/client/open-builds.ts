@@ -85,7 +85,7 @@ export function openImageBuilder(env: NodeJS.ProcessEnv): ImageBuilder {
   }
   mkdirSync(buildWorkDir(config.home), { recursive: true });
   return new DockerEngineBuilder({
-    docker: dockerFromHost(config.dockerHost),
+    docker: dockerFromHost(config.dockerHost, env),
     registry: openRegistry({ env }),
     credentials: dockerConfigCredentials({ env, homedir: homedir() }),
     packageCache: new PackageCache({ dir: join(config.home, "cache", "pkgs") }),

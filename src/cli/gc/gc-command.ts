@@ -76,7 +76,7 @@ async function runGc(io: CliIo, raw: unknown): Promise<void> {
     await store.close();
   }
 
-  const docker = dockerFromHost(config.dockerHost);
+  const docker = dockerFromHost(config.dockerHost, env);
   let images: LocalImage[] = [];
   if (config.registry === undefined) {
     notes.push("no registry configured: images are left alone");

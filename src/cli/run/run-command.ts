@@ -84,7 +84,7 @@ async function runRun(
     const version = await opened.environments.getEnvironmentVersion({ ...workspace, ...ref });
     const hash = imageHash(version.definitionHash, version.lock);
     const runner = new DockerJobRunner({
-      docker: dockerFromHost(readConfig(opened.env).dockerHost),
+      docker: dockerFromHost(readConfig(opened.env).dockerHost, opened.env),
     });
     let built = await opened.builds.builtImage(hash);
     if (built !== undefined && !(await usableHere(runner, built.image))) {
