@@ -11,8 +11,9 @@ import {
   WRITTEN_CONTEXT_FOLDER,
   WRITTEN_FILE_NAMES,
 } from "../definition/envforge-file-writer.js";
-import { collectUpload } from "../api/upload/collect-upload.js";
+import { collectDefinitionFiles } from "../host/collect-definition-files.js";
 import type { DefinitionUpload, UploadedFile } from "../api/upload/upload-schema.js";
+import { uploadFromFiles } from "../api/upload/upload-schema.js";
 
 export async function definitionUpload(definition: Definition): Promise<DefinitionUpload> {
   const { base } = definition;
@@ -23,7 +24,7 @@ export async function definitionUpload(definition: Definition): Promise<Definiti
   }
   const context =
     base.kind === "build"
-      ? await collectUpload(base.contextPath, {
+      ? await collectDefinitionFiles(base.contextPath, {
           kind: "build-context",
           dockerfilePath: base.dockerfilePath,
         })
@@ -33,7 +34,8 @@ export async function definitionUpload(definition: Definition): Promise<Definiti
     ...(context === undefined ? {} : { contextPath: WRITTEN_CONTEXT_FOLDER }),
   });
   const files: Record<string, UploadedFile> = { ...written.files };
-  for (const [path, content] of Object.entries(context?.upload.files ?? {})) {
+  const contextFiles = context === undefined ? {} : uploadFromFiles(context.files).files;
+  for (const [path, content] of Object.entries(contextFiles)) {
     files[posix.join(WRITTEN_CONTEXT_FOLDER, path)] = content;
   }
   return { entry: WRITTEN_FILE_NAMES.envforge, files };

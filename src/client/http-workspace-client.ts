@@ -3,7 +3,6 @@
  * Problem bodies become the envforge error of the same kind, so the CLI exits with the code and
  * message it would give in-process. The token goes in the Authorization header only.
  */
-import { posix } from "node:path";
 import type { z } from "zod";
 import type { Problem } from "../errors/index.js";
 import {
@@ -30,7 +29,9 @@ import {
   workspaceResponse,
   workspacesResponse,
 } from "./response-schemas.js";
+import { uploadFromFiles } from "../api/upload/upload-schema.js";
 import { definitionUpload } from "./definition-upload.js";
+import { errorUnder } from "./display-root.js";
 import type { WorkspaceClient } from "./workspace-client.js";
 
 export interface HttpClientOptions {
@@ -143,14 +144,14 @@ export function httpWorkspaceClient(options: HttpClientOptions): WorkspaceClient
       }
       return call("POST", `${env(input.workspace, input.name)}/versions`, registerResponse, {
         body: {
-          ...input.upload,
+          ...uploadFromFiles(input.files),
           ...(input.version === undefined ? {} : { version: input.version }),
           ...(input.description === undefined ? {} : { description: input.description }),
           ...(input.tags === undefined ? {} : { tags: input.tags }),
           ...(input.requireLock === undefined ? {} : { requireLock: input.requireLock }),
         },
       }).catch((error: unknown) => {
-        throw underDisplayRoot(error, input.displayRoot);
+        throw errorUnder(error, input.displayRoot);
       });
     },
     registerDefinition: async (input) => {
@@ -231,24 +232,6 @@ export function httpWorkspaceClient(options: HttpClientOptions): WorkspaceClient
       ),
     close: async () => undefined,
   };
-}
-
-/**
- * The server names uploaded files relative to the upload; the user knows them under the folder
- * they were collected from, as an in-process registration names them.
- */
-function underDisplayRoot(error: unknown, displayRoot: string | undefined): unknown {
-  if (!(error instanceof ValidationError) || displayRoot === undefined || displayRoot === ".") {
-    return error;
-  }
-  return new ValidationError(
-    error.problems.map((problem) =>
-      problem.file === undefined
-        ? problem
-        : { ...problem, file: posix.join(displayRoot, problem.file) },
-    ),
-    { cause: error },
-  );
 }
 
 /** The envforge error a problem body stands for. */

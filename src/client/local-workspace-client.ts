@@ -11,7 +11,8 @@ import { createEnvironmentService } from "../workspace/index.js";
 import { createBuildService } from "../workspace/build-api.js";
 import { imageDetailsWithBuild } from "../workspace/image-details.js";
 import { readContextContent } from "../host/read-context-content.js";
-import { loadUpload } from "../api/upload/load-upload.js";
+import { loadDefinitionFiles } from "../host/load-definition-files.js";
+import { errorUnder, problemUnder } from "./display-root.js";
 import {
   createdTokenResponse,
   imageDetailsResponse,
@@ -71,10 +72,12 @@ export function localWorkspaceClient(options: LocalClientOptions): WorkspaceClie
     listTokens: async (input) => tokens.parse(await service.listTokens(input)),
     revokeToken: async (input) => tokenResponse.parse(await service.revokeToken(input)),
     registerFiles: async (input) => {
-      const loaded = await loadUpload(input.upload, {
-        settings,
-        ...(input.displayRoot === undefined ? {} : { displayRoot: input.displayRoot }),
-      });
+      let loaded;
+      try {
+        loaded = loadDefinitionFiles(input.files, { settings });
+      } catch (error) {
+        throw errorUnder(error, input.displayRoot);
+      }
       const result = await service.registerEnvironment({
         ...(input.workspace === undefined ? {} : { workspace: input.workspace }),
         name: input.name,
@@ -89,7 +92,10 @@ export function localWorkspaceClient(options: LocalClientOptions): WorkspaceClie
       });
       return registerResponse.parse({
         ...result,
-        warnings: [...loaded.warnings, ...(result.warnings ?? [])],
+        warnings: [
+          ...loaded.warnings.map((warning) => problemUnder(warning, input.displayRoot)),
+          ...(result.warnings ?? []),
+        ],
       });
     },
     registerDefinition: async (input) => {

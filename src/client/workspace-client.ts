@@ -12,12 +12,13 @@ import type {
 } from "../workspace/index.js";
 import type { Lock } from "../definition/lock.js";
 import type { ImageDetails } from "../workspace/image-details.js";
-import type { DefinitionUpload } from "../api/upload/upload-schema.js";
+import type { DefinitionFiles } from "../host/definition-files.js";
 
 export interface RegisterFilesInput {
   readonly workspace?: string;
   readonly name: string;
-  readonly upload: DefinitionUpload;
+  /** The definition as files (from the disk or made in memory). */
+  readonly files: DefinitionFiles;
   /** Where the files are, as the user names them: used in messages only. */
   readonly displayRoot?: string;
   readonly version?: number;

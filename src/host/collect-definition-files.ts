@@ -1,86 +1,99 @@
 /**
- * The client half of an upload: from a definition on this machine's disk to the files a server
- * needs to read it (the entry, its conda_file, `-r`/`-c` includes, its build context after
- * `.dockerignore`). The CLI registers through this path even in-process, so a registration with
- * and without `--server` reads exactly the same bytes.
+ * The disk as a source of a file map: from a definition on this machine to the files it needs
+ * (the entry, its conda_file, `-r`/`-c` includes, its build context after `.dockerignore`),
+ * keyed relative to the folder that holds them all. In-process the map goes straight to the
+ * loader; with a server it is what the upload carries, so both read exactly the same bytes.
  */
+import { readFileSync } from "node:fs";
 import { lstat, readFile } from "node:fs/promises";
 import { dirname, isAbsolute, join, relative, resolve, sep } from "node:path";
-import { ValidationError } from "../../errors/index.js";
-import { detectFileKind } from "../../host/detect-kind.js";
-import {
-  errorCode,
-  fileError,
-  readSourceText,
-  readSourceTextSync,
-} from "../../host/file-errors.js";
-import { walkBuildContext } from "../../host/walk-build-context.js";
+import { ValidationError } from "../errors/index.js";
 import {
   AZUREML_V1_CONDA_FILE,
   AZUREML_V1_DEFINITION_FILE,
   AZUREML_V1_DOCKERFILE,
-} from "../../definition/azureml-v1.js";
-import type { DefinitionKind } from "../../definition/definition.js";
-import { envforgeFileNeeds, parseEnvforgeFile } from "../../definition/envforge-file.js";
-import { parsePipRequirements } from "../../definition/pip-requirements.js";
-import type { DefinitionUpload, UploadedFile } from "./upload-schema.js";
+} from "../definition/azureml-v1.js";
+import { envforgeFileNeeds, parseEnvforgeFile } from "../definition/envforge-file.js";
+import { parsePipRequirements } from "../definition/pip-requirements.js";
+import type {
+  DefinitionFiles,
+  FileDefinitionKind,
+  MappedFile,
+  ParsedEntry,
+} from "./definition-files.js";
+import { detectFileKind } from "./detect-kind.js";
+import { errorCode, fileError } from "./file-errors.js";
+import { walkBuildContext } from "./walk-build-context.js";
 
-export interface CollectUploadOptions {
-  readonly kind?: DefinitionUpload["kind"];
+export interface CollectDefinitionFilesOptions {
+  readonly kind?: FileDefinitionKind;
   readonly dockerfilePath?: string;
   /** Relative paths are taken from here (default: the process's folder). */
   readonly cwd?: string;
+  /** Called once for every file a definition parser reads (tests count parses with it). */
+  readonly onParse?: (path: string) => void;
 }
 
-export interface CollectedUpload {
-  readonly upload: DefinitionUpload;
-  /** The upload's root as the user would name it (for messages). */
+export interface CollectedDefinitionFiles {
+  readonly files: DefinitionFiles;
+  /** The map's root as the user would name it (for messages). */
   readonly displayRoot: string;
 }
 
 const V1_FILES = [AZUREML_V1_DEFINITION_FILE, AZUREML_V1_CONDA_FILE, AZUREML_V1_DOCKERFILE];
+const TEXT_MODE = 0o644;
 
-export async function collectUpload(
+export async function collectDefinitionFiles(
   path: string,
-  options: CollectUploadOptions = {},
-): Promise<CollectedUpload> {
+  options: CollectDefinitionFilesOptions = {},
+): Promise<CollectedDefinitionFiles> {
   const cwd = options.cwd ?? process.cwd();
   const absolute = resolve(cwd, path);
-  const files = new Map<string, UploadedFile>(); // absolute path → content
-
+  const files = new Map<string, MappedFile>(); // absolute path → content
   let isFolder: boolean;
   try {
     isFolder = (await lstat(absolute)).isDirectory();
   } catch (error) {
     throw fileError(path, "read the definition", error);
   }
-
+  let detectedKind: FileDefinitionKind | undefined;
+  let parsed: { readonly entry: ParsedEntry; readonly root: string } | undefined;
   if (isFolder) {
     await collectFolder(absolute, options.kind, options.dockerfilePath, files);
   } else {
-    const source = await readSourceText(absolute);
-    files.set(absolute, source.text);
-    const kind = options.kind ?? detectFileKind(source);
-    await collectReferences(absolute, source.text, kind, options, files);
+    const bytes = await readBytes(absolute);
+    files.set(absolute, { bytes, mode: TEXT_MODE });
+    const text = new TextDecoder("utf-8", { ignoreBOM: true }).decode(bytes);
+    // Told to the loader, so it does not detect (and parse) the kind a second time.
+    const detected = options.kind ?? detectFileKind({ path: absolute, text });
+    detectedKind = detected === "image" ? undefined : detected;
+    parsed = await collectReferences(absolute, text, detectedKind, options, files);
   }
-
   const root = commonFolder([isFolder ? absolute : dirname(absolute), ...files.keys()]);
-  const toUpload = (file: string): string => relative(root, file).split(sep).join("/") || ".";
-  const upload: DefinitionUpload = {
-    entry: toUpload(absolute),
-    files: Object.fromEntries([...files].map(([file, content]) => [toUpload(file), content])),
+  const toKey = (file: string): string => relative(root, file).split(sep).join("/") || ".";
+  const entry = toKey(absolute);
+  const collected: DefinitionFiles = {
+    entry,
+    files: new Map([...files].map(([file, content]) => [toKey(file), content])),
     ...(options.kind === undefined ? {} : { kind: options.kind }),
+    ...(detectedKind === undefined ? {} : { detectedKind }),
     ...(options.dockerfilePath === undefined ? {} : { dockerfilePath: options.dockerfilePath }),
+    // The entry was parsed under its key in its own folder; when its references climb above
+    // that folder the key changed, and the loader parses it under the new one instead.
+    ...(parsed !== undefined && parsed.root === root ? { parsedEntry: parsed.entry } : {}),
   };
   const shown = relative(cwd, root);
-  return { upload, displayRoot: shown === "" ? "." : shown.startsWith("..") ? root : shown };
+  return {
+    files: collected,
+    displayRoot: shown === "" ? "." : shown.startsWith("..") ? root : shown,
+  };
 }
 
 async function collectFolder(
   folder: string,
-  kind: DefinitionKind | undefined,
+  kind: FileDefinitionKind | undefined,
   dockerfilePath: string | undefined,
-  files: Map<string, UploadedFile>,
+  files: Map<string, MappedFile>,
 ): Promise<void> {
   const v1 =
     kind === "azureml-v1" ||
@@ -88,7 +101,7 @@ async function collectFolder(
   if (v1) {
     for (const name of V1_FILES) {
       const file = join(folder, name);
-      if (await isFile(file)) files.set(file, (await readSourceText(file)).text);
+      if (await isFile(file)) files.set(file, { bytes: await readBytes(file), mode: TEXT_MODE });
     }
     return;
   }
@@ -119,45 +132,64 @@ async function collectFolder(
       throw fileError(file, "read the file", error);
     }
     // Bytes and mode as they are: both are part of the definition hash.
-    files.set(file, { base64: bytes.toString("base64"), mode });
+    files.set(file, { bytes, mode });
   }
 }
 
+/**
+ * Reads what the entry refers to. The entry is parsed here, once, under its key in its own
+ * folder (the map's root unless a reference climbs above it); the loader reuses that parse.
+ * Unreadable or invalid content is left for the loader to report with its full message.
+ */
 async function collectReferences(
   file: string,
   text: string,
-  kind: DefinitionKind | undefined,
-  options: CollectUploadOptions,
-  files: Map<string, UploadedFile>,
-): Promise<void> {
+  kind: FileDefinitionKind | undefined,
+  options: CollectDefinitionFilesOptions,
+  files: Map<string, MappedFile>,
+): Promise<{ readonly entry: ParsedEntry; readonly root: string } | undefined> {
   const folder = dirname(file);
   if (kind === "azureml-v1") {
     await collectFolder(folder, kind, undefined, files);
-    return;
+    return undefined;
   }
   if (kind === "build-context") {
     await collectFolder(folder, kind, options.dockerfilePath, files);
-    return;
+    return undefined;
   }
-  // Unreadable or invalid content is left for the loader to report with its full message.
+  const key = relative(folder, file).split(sep).join("/");
   try {
     if (kind === "pip") {
-      parsePipRequirements(
-        { path: file, text },
+      const includes = new Map<string, Uint8Array>();
+      options.onParse?.(key);
+      const pip = parsePipRequirements(
+        { path: key, text },
         {
           readInclude: (path) => {
-            const included = readSourceTextSync(path);
-            if (included !== undefined) files.set(path, included.text);
-            return included;
+            const absolute = join(folder, ...path.split("/"));
+            const bytes = readBytesSync(absolute);
+            if (bytes === undefined) return undefined;
+            includes.set(absolute, bytes);
+            options.onParse?.(path);
+            return { path, text: new TextDecoder("utf-8", { ignoreBOM: true }).decode(bytes) };
           },
         },
       );
+      for (const [absolute, bytes] of includes) files.set(absolute, { bytes, mode: TEXT_MODE });
+      return { entry: { kind, pip }, root: folder };
     }
     if (kind === "envforge" || kind === "azureml-v2") {
-      const needs = envforgeFileNeeds(parseEnvforgeFile({ path: file, text }, { kind }));
+      options.onParse?.(key);
+      const parsed = parseEnvforgeFile(
+        { path: key, text },
+        // As the loader reads it: a kind the user gave, else the file's own.
+        options.kind === undefined ? {} : { kind },
+      );
+      const needs = envforgeFileNeeds(parsed);
       if (needs.condaFile !== undefined && !isAbsolute(needs.condaFile)) {
         const conda = join(folder, needs.condaFile);
-        if (await isFile(conda)) files.set(conda, (await readSourceText(conda)).text);
+        if (await isFile(conda))
+          files.set(conda, { bytes: await readBytes(conda), mode: TEXT_MODE });
       }
       if (needs.buildContext !== undefined && !isAbsolute(needs.buildContext.path)) {
         await collectFolder(
@@ -167,9 +199,27 @@ async function collectReferences(
           files,
         );
       }
+      return { entry: { kind, file: parsed }, root: folder };
     }
   } catch (error) {
     if (!(error instanceof ValidationError)) throw error;
+  }
+  return undefined;
+}
+
+async function readBytes(path: string): Promise<Buffer> {
+  try {
+    return await readFile(path);
+  } catch (error) {
+    throw fileError(path, "read the file", error);
+  }
+}
+
+function readBytesSync(path: string): Uint8Array | undefined {
+  try {
+    return readFileSync(path);
+  } catch {
+    return undefined;
   }
 }
 

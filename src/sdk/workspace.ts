@@ -7,8 +7,8 @@
 import { openLocalClient, openServerClient } from "../client/open-client.js";
 import type { RegisterFilesResult, WorkspaceClient } from "../client/workspace-client.js";
 import type { ImageDetails } from "../workspace/image-details.js";
-import { collectUpload } from "../api/upload/collect-upload.js";
-import type { DefinitionUpload } from "../api/upload/upload-schema.js";
+import type { FileDefinitionKind } from "../host/definition-files.js";
+import { collectDefinitionFiles } from "../host/collect-definition-files.js";
 import type { Problem } from "../errors/index.js";
 import { formatProblem } from "../errors/index.js";
 import type {
@@ -36,7 +36,7 @@ export interface RegisterFilesOptions {
   readonly name: string;
   /** A definition file or folder on this machine. */
   readonly path: string;
-  readonly kind?: DefinitionUpload["kind"];
+  readonly kind?: FileDefinitionKind;
   readonly dockerfilePath?: string;
   readonly version?: number;
   readonly description?: string;
@@ -141,14 +141,14 @@ export class Workspace {
 
   /** Registers a definition from its files, as `envforge env create --file` does. */
   async registerFiles(options: RegisterFilesOptions): Promise<EnvironmentVersion> {
-    const { upload, displayRoot } = await collectUpload(options.path, {
+    const { files, displayRoot } = await collectDefinitionFiles(options.path, {
       ...(options.kind === undefined ? {} : { kind: options.kind }),
       ...(options.dockerfilePath === undefined ? {} : { dockerfilePath: options.dockerfilePath }),
     });
     const result = await this.#client.registerFiles({
       workspace: this.name,
       name: options.name,
-      upload,
+      files,
       displayRoot,
       ...(options.version === undefined ? {} : { version: options.version }),
       ...(options.description === undefined ? {} : { description: options.description }),

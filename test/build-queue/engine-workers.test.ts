@@ -15,8 +15,8 @@ import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { BuildQueue } from "../../src/builders/queue/build-queue.js";
 import { openPgBossQueue } from "../../src/builders/queue/pg-boss-queue.js";
-import { collectUpload } from "../../src/api/upload/collect-upload.js";
-import { loadUpload } from "../../src/api/upload/load-upload.js";
+import { collectDefinitionFiles } from "../../src/host/collect-definition-files.js";
+import { loadDefinitionFiles } from "../../src/host/load-definition-files.js";
 import { DEFAULT_PARSE_SETTINGS } from "../../src/definition/definition.js";
 import { assembleDefinition } from "../../src/definition/assemble-definition.js";
 import type { BuildService } from "../../src/workspace/build-api.js";
@@ -166,8 +166,8 @@ describe.skipIf(gate.skip)("envforge worker processes on the real engine", () =>
     writeFileSync(join(folder, "Dockerfile"), `FROM ${BASE_IMAGE}\nCOPY . /ctx/\n`);
     writeFileSync(join(folder, "note.txt"), `from the store ${marker}\n`);
     // As `envforge serve` receives it: the files travel in the upload, the folder stays behind.
-    const { upload } = await collectUpload("uploaded-context", { cwd: dir });
-    const loaded = await loadUpload(upload, { settings: DEFAULT_PARSE_SETTINGS });
+    const { files } = await collectDefinitionFiles("uploaded-context", { cwd: dir });
+    const loaded = loadDefinitionFiles(files, { settings: DEFAULT_PARSE_SETTINGS });
     await environments.registerEnvironment({
       name: "uploaded",
       definition: loaded.definition,

@@ -6,12 +6,14 @@
  */
 import { z } from "zod";
 import { FILE_DEFINITION_KINDS } from "../../definition/definition.js";
+import type { DefinitionFiles, MappedFile } from "../../host/definition-files.js";
+import { MAX_FILES, MAX_PATH_LENGTH } from "../../host/definition-files.js";
 
 /** Kinds a file upload can hold (an image reference is not a file). */
 export const UPLOAD_KINDS = FILE_DEFINITION_KINDS;
 
-export const MAX_UPLOAD_FILES = 10_000;
-export const MAX_UPLOAD_PATH_LENGTH = 1024;
+export const MAX_UPLOAD_FILES = MAX_FILES;
+export const MAX_UPLOAD_PATH_LENGTH = MAX_PATH_LENGTH;
 
 export const uploadedFileSchema = z.union([
   z.string().describe("UTF-8 text, stored with mode 0644"),
@@ -49,3 +51,51 @@ export const definitionUploadSchema = z.strictObject({
 
 export type UploadedFile = z.infer<typeof uploadedFileSchema>;
 export type DefinitionUpload = z.infer<typeof definitionUploadSchema>;
+
+/** What a client sent, as the file map the loader reads. */
+export function filesFromUpload(upload: DefinitionUpload): DefinitionFiles {
+  const files = new Map<string, MappedFile>();
+  for (const [path, content] of Object.entries(upload.files)) {
+    files.set(
+      path,
+      typeof content === "string"
+        ? { bytes: Buffer.from(content, "utf8"), mode: TEXT_MODE }
+        : { bytes: Buffer.from(content.base64, "base64"), mode: content.mode ?? TEXT_MODE },
+    );
+  }
+  return {
+    entry: upload.entry,
+    files,
+    ...(upload.kind === undefined ? {} : { kind: upload.kind }),
+    ...(upload.dockerfilePath === undefined ? {} : { dockerfilePath: upload.dockerfilePath }),
+  };
+}
+
+/**
+ * A file map as the body a client sends: UTF-8 text with mode 0644 as a string (readable in
+ * the request), anything else as base64 with its mode. Both read back to the same bytes.
+ */
+export function uploadFromFiles(input: DefinitionFiles): DefinitionUpload {
+  const files: Record<string, UploadedFile> = {};
+  for (const [path, file] of input.files) {
+    const text = file.mode === TEXT_MODE ? utf8(file.bytes) : undefined;
+    files[path] = text ?? { base64: Buffer.from(file.bytes).toString("base64"), mode: file.mode };
+  }
+  return {
+    entry: input.entry,
+    files,
+    ...(input.kind === undefined ? {} : { kind: input.kind }),
+    ...(input.dockerfilePath === undefined ? {} : { dockerfilePath: input.dockerfilePath }),
+  };
+}
+
+const TEXT_MODE = 0o644;
+const strict = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true });
+
+function utf8(bytes: Uint8Array): string | undefined {
+  try {
+    return strict.decode(bytes);
+  } catch {
+    return undefined;
+  }
+}

@@ -7,8 +7,8 @@
 import { readFile } from "node:fs/promises";
 import { resolve } from "node:path";
 import { z } from "zod";
-import { collectUpload } from "../../api/upload/collect-upload.js";
-import { UPLOAD_KINDS } from "../../api/upload/upload-schema.js";
+import { FILE_DEFINITION_KINDS as UPLOAD_KINDS } from "../../definition/definition.js";
+import { collectDefinitionFiles } from "../../host/collect-definition-files.js";
 import { parseLockFile } from "../../conda/lock-file.js";
 import { formatProblem, NotFoundError, ValidationError } from "../../errors/index.js";
 import type { Lock } from "../../definition/lock.js";
@@ -38,7 +38,7 @@ export async function runCreate(io: CliIo, raw: unknown): Promise<void> {
   const kind = options.kind === undefined ? undefined : uploadKind(options.kind);
   const version = versionOption(options.version);
   const lock = options.lock === undefined ? undefined : await readLock(io, options.lock);
-  const { upload, displayRoot } = await collectUpload(options.file, {
+  const { files, displayRoot } = await collectDefinitionFiles(options.file, {
     cwd: io.cwd,
     ...(kind === undefined ? {} : { kind }),
     ...(options.dockerfilePath === undefined ? {} : { dockerfilePath: options.dockerfilePath }),
@@ -47,7 +47,7 @@ export async function runCreate(io: CliIo, raw: unknown): Promise<void> {
     client.registerFiles({
       ...(options.workspace === undefined ? {} : { workspace: options.workspace }),
       name: options.name,
-      upload,
+      files,
       displayRoot,
       ...(version === undefined ? {} : { version }),
       ...(options.description === undefined ? {} : { description: options.description }),

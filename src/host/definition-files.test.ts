@@ -1,7 +1,27 @@
 import { describe, expect, it } from "vitest";
-import { ValidationError } from "../../errors/index.js";
-import { checkUpload, pathProblem } from "./check-upload.js";
-import type { DefinitionUpload } from "./upload-schema.js";
+import { DEFAULT_PARSE_SETTINGS } from "../definition/definition.js";
+import { ValidationError } from "../errors/index.js";
+import type { DefinitionFiles } from "./definition-files.js";
+import { checkDefinitionFiles, pathProblem } from "./definition-files.js";
+import { loadDefinitionFiles } from "./load-definition-files.js";
+
+/** A file map as a client would send it: text files with mode 0644. */
+interface TextUpload {
+  readonly entry: string;
+  readonly files: Readonly<Record<string, string>>;
+}
+
+function filesOf(upload: TextUpload): DefinitionFiles {
+  return {
+    entry: upload.entry,
+    files: new Map(
+      Object.entries(upload.files).map(([path, text]) => [
+        path,
+        { bytes: new TextEncoder().encode(text), mode: 0o644 },
+      ]),
+    ),
+  };
+}
 
 describe("pathProblem", () => {
   it.each([
@@ -26,18 +46,30 @@ describe("pathProblem", () => {
   });
 });
 
-function problemsOf(upload: DefinitionUpload): string[] {
+/**
+ * What is wrong with the map itself: its shape, and files the entry refers to outside it.
+ * Whether the files parse is the parsers' business (their own tests), so it is left out here.
+ */
+function problemsOf(upload: TextUpload): string[] {
+  const files = filesOf(upload);
   try {
-    checkUpload(upload);
+    checkDefinitionFiles(files);
+    loadDefinitionFiles(files, { settings: DEFAULT_PARSE_SETTINGS });
     return [];
   } catch (error) {
     if (!(error instanceof ValidationError)) throw error;
-    return error.problems.map((p) => `${p.key}: ${p.message}${p.found ? ` ${p.found}` : ""}`);
+    return error.problems
+      .filter(
+        (p) =>
+          ["files", "entry", "dockerfilePath"].includes(p.key ?? "") ||
+          p.message === "refers to a file outside the upload",
+      )
+      .map((p) => `${p.key}: ${p.message}${p.found ? ` ${p.found}` : ""}`);
   }
 }
 
-describe("checkUpload", () => {
-  it.each<[string, DefinitionUpload, string[]]>([
+describe("the shape of a file map and what its entry refers to", () => {
+  it.each<[string, TextUpload, string[]]>([
     ["a plain conda file", { entry: "env.yml", files: { "env.yml": "x" } }, []],
     ["a folder entry", { entry: "ctx", files: { "ctx/Dockerfile": "FROM x" } }, []],
     ["the root folder", { entry: ".", files: { Dockerfile: "FROM x" } }, []],
