@@ -49,6 +49,7 @@ const writtenPipPackage = z.strictObject({
   version: z.string().min(1),
   url: z.string().min(1),
   sha256,
+  filename: z.string().min(1).optional(),
 });
 
 const writtenPlatform = z.strictObject({
@@ -152,7 +153,13 @@ function condaPackage(c: LockedCondaPackage): Record<string, unknown> {
 }
 
 function pipPackage(p: LockedPipPackage): Record<string, unknown> {
-  return { name: p.name, version: p.version, url: p.url, sha256: p.sha256 };
+  return {
+    name: p.name,
+    version: p.version,
+    url: p.url,
+    sha256: p.sha256,
+    ...(p.filename === undefined ? {} : { filename: p.filename }),
+  };
 }
 
 function compare(a: string, b: string): number {

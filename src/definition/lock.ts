@@ -34,6 +34,8 @@ export interface LockedPipPackage {
   readonly url: string;
   /** 64 lower-case hex digits. */
   readonly sha256: string;
+  /** The wheel's file name (its tags say which interpreters and platforms it is for). */
+  readonly filename?: string;
 }
 
 export interface PlatformLock {

@@ -1,171 +1,333 @@
 /**
- * pip requirements → locked distributions, for the cases that need no resolver: every
- * requirement an exact pin (`name==version`, no extras or markers) and a pure-Python wheel of it
- * on a PEP 503 index, with its sha256 in the link. The build installs these with --no-deps, so
- * a pin whose wheel needs other projects must list them too. Anything else is `unavailable` (with
- * the reason) until pip resolution exists. A definition that names no --index-url uses the
- * configured default index (host/config.ts: ENVFORGE_PIP_INDEX_URL, else pip's own), which the
- * caller passes in.
+ * pip requirements → locked wheels, per platform of the conda lock: ranges, extras, markers and
+ * transitive dependencies resolved to exact versions, each with its URL and sha256, for the
+ * target's python and platform tags (pip-target.ts), by pip's own resolver run isolated on the
+ * host (run-pip.ts). A definition that names no --index-url uses the configured default index
+ * (host/config.ts: ENVFORGE_PIP_INDEX_URL), which the caller passes in.
+ *
+ * Outcomes: `locked`; `unavailable` when the host or an index cannot answer (the lock is made
+ * later); a ValidationError when the input cannot be locked anywhere: a requirement that is on
+ * no index, one with no wheel for the target (the index and the tags tried are named), one with
+ * only source distributions (envforge installs wheels, it never builds them), or requirements
+ * that conflict.
  */
+import { createHash } from "node:crypto";
 import { stripUrlCredentials } from "../definition/definition-hash.js";
 import type { Definition } from "../definition/definition.js";
-import type { Lock, LockedPipPackage } from "../definition/lock.js";
+import type { Lock, LockedPipPackage, PlatformLock } from "../definition/lock.js";
 import { normalizePipName } from "../definition/pep503.js";
+import type { Problem } from "../errors/index.js";
+import { ValidationError } from "../errors/index.js";
+import { lockedWheel, wheelsOfReport } from "./pip-report.js";
+import type { PipTarget } from "./pip-target.js";
+import { describeTags, pipTargetOf, targetFlags } from "./pip-target.js";
+import { runPipResolver } from "./run-pip.js";
 
 export type PipLockResult =
-  | { readonly kind: "locked"; readonly pip: readonly LockedPipPackage[] }
+  | { readonly kind: "locked"; readonly lock: Lock }
   | { readonly kind: "unavailable"; readonly reason: string };
 
 export interface LockPipOptions {
   readonly definition: Definition;
-  /**
-   * pip's index when the definition names no --index-url (extra indexes are searched after it,
-   * as pip does). Without it such requirements are `unavailable`.
-   */
+  /** The conda lock: its platforms (python version, glibc) are the targets pip resolves for. */
+  readonly lock: Lock;
+  /** pip's index when the definition names no --index-url. */
   readonly defaultIndexUrl?: string;
-  /** Injected for tests; default the global fetch. */
+  /** The host interpreter with pip; default /usr/bin/python3. */
+  readonly python?: string;
+  /** Injected for tests; default the global fetch (index pages when pip finds nothing). */
   readonly fetch?: typeof globalThis.fetch;
   /** Per request; default 30 s. */
   readonly timeoutMs?: number;
+  readonly signal?: AbortSignal;
 }
 
-const EXACT_PIN = /^([A-Za-z0-9](?:[A-Za-z0-9._-]*[A-Za-z0-9])?)\s*===?\s*([A-Za-z0-9.+!_-]+)$/;
-const PURE_TAGS = new Set(["py3-none-any", "py2.py3-none-any"]);
-
-/**
- * The requirement lines and index URLs a definition gives pip (envforge `pip:` and conda's);
- * `defaultIndexUrl` stands in for a missing --index-url.
- */
-export function pipInputs(
-  definition: Definition,
-  defaultIndexUrl?: string,
-): {
+export interface PipInputs {
+  /** Requirement lines (PEP 508 with their --hash options). */
   readonly requirements: readonly string[];
+  /** The index first, then the extra indexes, in pip's order. */
   readonly indexes: readonly string[];
-} {
-  const sub = definition.conda?.pip ?? [];
-  const option = (name: string): string[] =>
-    sub.flatMap((line) => {
-      const match = new RegExp(`^${name}[=\\s]\\s*(\\S+)`).exec(line.trim());
+  readonly findLinks: readonly string[];
+  readonly pre: boolean;
+  /** Other option lines of a conda `pip:` list, passed to pip as written. */
+  readonly otherOptions: readonly string[];
+  readonly constraints: readonly string[];
+}
+
+const INDEX_OPTION = /^(?:--index-url|-i)(?:[=\s]\s*(\S+))?$/;
+
+/** What a definition gives pip (envforge `pip:` and conda's); `defaultIndexUrl` fills a missing index. */
+export function pipInputs(definition: Definition, defaultIndexUrl?: string): PipInputs {
+  const sub = (definition.conda?.pip ?? []).map((line) => line.trim());
+  const subOptions = sub.filter((line) => line.startsWith("-"));
+  const option = (names: readonly string[]): string[] =>
+    subOptions.flatMap((line) => {
+      const match = new RegExp(`^(?:${names.join("|")})[=\\s]\\s*(\\S+)$`).exec(line);
       return match?.[1] === undefined ? [] : [match[1]];
     });
   const pip = definition.pip;
-  const index = pip?.indexUrl ?? option("--index-url")[0] ?? option("-i")[0] ?? defaultIndexUrl;
+  const index = pip?.indexUrl ?? option(["--index-url", "-i"])[0] ?? defaultIndexUrl;
+  const known = /^(?:--index-url|-i|--extra-index-url|--find-links|-f|--pre)(?:[=\s]|$)/;
   return {
     requirements: [
-      ...sub.filter((line) => !line.trim().startsWith("-")).map((line) => line.trim()),
-      ...(pip?.requirements ?? []).map((r) => r.requirement.trim()),
+      ...sub.filter((line) => !line.startsWith("-")),
+      ...(pip?.requirements ?? []).map((r) =>
+        [r.requirement.trim(), ...r.hashes.map((hash) => `--hash=${hash}`)].join(" "),
+      ),
     ],
     indexes: [
       ...(index === undefined ? [] : [index]),
       ...(pip?.extraIndexUrls ?? []),
-      ...option("--extra-index-url"),
+      ...option(["--extra-index-url"]),
     ],
+    findLinks: [...(pip?.findLinks ?? []), ...option(["--find-links", "-f"])],
+    pre: pip?.pre === true || subOptions.includes("--pre"),
+    otherOptions: subOptions.filter((line) => !known.test(line) && !INDEX_OPTION.test(line)),
+    constraints: (pip?.constraints ?? []).map((c) =>
+      [c.requirement.trim(), ...c.hashes.map((hash) => `--hash=${hash}`)].join(" "),
+    ),
   };
 }
 
+/** The requirements file pip reads (credentials kept: pip needs them; it is never stored). */
+export function pipRequirementsFile(inputs: PipInputs): string {
+  const [index, ...extra] = inputs.indexes;
+  return `${[
+    ...(index === undefined ? [] : [`--index-url ${index}`]),
+    ...extra.map((url) => `--extra-index-url ${url}`),
+    ...inputs.findLinks.map((url) => `--find-links ${url}`),
+    ...(inputs.pre ? ["--pre"] : []),
+    ...(inputs.constraints.length > 0 ? ["-c constraints.txt"] : []),
+    ...inputs.otherOptions,
+    ...inputs.requirements,
+  ].join("\n")}\n`;
+}
+
 export async function lockPip(options: LockPipOptions): Promise<PipLockResult> {
-  const { requirements, indexes } = pipInputs(options.definition, options.defaultIndexUrl);
-  if (requirements.length === 0) return { kind: "locked", pip: [] };
-  if (indexes.length === 0) {
+  const inputs = pipInputs(options.definition, options.defaultIndexUrl);
+  if (inputs.requirements.length === 0) return { kind: "locked", lock: options.lock };
+  if (inputs.indexes.length === 0 && inputs.findLinks.length === 0) {
     return unavailable("the pip requirements name no --index-url and no default index is set");
   }
-  const pins: { name: string; version: string }[] = [];
-  for (const requirement of requirements) {
-    const match = EXACT_PIN.exec(requirement);
-    if (match?.[1] === undefined || match[2] === undefined) {
-      return unavailable(
-        `pip requirement ${JSON.stringify(requirement)} is not an exact pin (name==version); only those are locked at registration so far`,
-      );
-    }
-    pins.push({ name: normalizePipName(match[1]), version: match[2] });
+  const platforms: PlatformLock[] = [];
+  for (const platform of options.lock.platforms) {
+    const target = pipTargetOf(platform);
+    if (typeof target === "string") return unavailable(target);
+    const resolved = await resolveFor(target, inputs, options);
+    if (typeof resolved === "string") return unavailable(resolved);
+    platforms.push({ ...platform, pip: resolved });
   }
-  const locked: LockedPipPackage[] = [];
-  for (const pin of pins) {
-    const found = await findWheel(pin, indexes, options);
-    if (typeof found === "string") return unavailable(found);
-    locked.push(found);
-  }
-  locked.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
-  return { kind: "locked", pip: locked };
+  return { kind: "locked", lock: { ...options.lock, platforms } };
 }
 
-/** The pure wheel of `pin` on the first index that has one, or why there is none. */
-async function findWheel(
-  pin: { readonly name: string; readonly version: string },
-  indexes: readonly string[],
+/**
+ * When the conda part could not be made, pip has no target to resolve for; it still says whether
+ * its own sources answer, so one registration names every part that needs attention.
+ */
+export async function pipWithoutTarget(
+  options: Omit<LockPipOptions, "lock">,
+): Promise<PipLockResult | undefined> {
+  const inputs = pipInputs(options.definition, options.defaultIndexUrl);
+  const first = inputs.requirements[0];
+  if (first === undefined) return undefined;
+  if (inputs.indexes.length === 0 && inputs.findLinks.length === 0) {
+    return unavailable("the pip requirements name no --index-url and no default index is set");
+  }
+  const name = normalizePipName(/^[A-Za-z0-9._-]+/.exec(first)?.[0] ?? first);
+  const pages = await Promise.all(inputs.indexes.map((index) => projectPage(index, name, options)));
+  const unreachable = pages.flatMap((page) => (page.kind === "unreachable" ? [page.why] : []));
+  if (unreachable.length > 0 && unreachable.length === pages.length) {
+    return unavailable(unreachable.join("; "));
+  }
+  return unavailable(
+    "pip resolves for the python version and platform of the conda lock, which is not made yet",
+  );
+}
+
+async function resolveFor(
+  target: PipTarget,
+  inputs: PipInputs,
   options: LockPipOptions,
-): Promise<LockedPipPackage | string> {
-  const fetchImpl = options.fetch ?? globalThis.fetch;
-  const tried: string[] = [];
-  for (const index of indexes) {
-    const page = `${index.replace(/\/+$/, "")}/${pin.name}/`;
-    const shown = stripUrlCredentials(page);
-    const { target, headers } = withoutCredentials(page);
-    let html: string;
-    try {
-      const response = await fetchImpl(target, {
-        headers: { accept: "text/html", ...headers },
-        signal: AbortSignal.timeout(options.timeoutMs ?? 30_000),
+): Promise<LockedPipPackage[] | string> {
+  const timeoutMs = options.timeoutMs ?? 30_000;
+  const run = await runPipResolver({
+    requirements: pipRequirementsFile(inputs),
+    ...(inputs.constraints.length > 0 ? { constraints: `${inputs.constraints.join("\n")}\n` } : {}),
+    targetFlags: targetFlags(target),
+    timeoutMs,
+    ...(options.python === undefined ? {} : { python: options.python }),
+    ...(options.signal === undefined ? {} : { signal: options.signal }),
+  });
+  if (run.kind === "no-pip") return run.reason;
+  if (run.kind === "failed") return await diagnose(run.stderr, target, inputs, options);
+  const locked: LockedPipPackage[] = [];
+  for (const wheel of wheelsOfReport(run.report)) {
+    // An index or find-links page without `#sha256=`: the lock still names the bytes.
+    const hashed =
+      wheel.sha256 === undefined
+        ? await sha256Of(wheel.url, inputs, options)
+        : { sha256: wheel.sha256 };
+    if ("why" in hashed) return hashed.why;
+    locked.push(lockedWheel(wheel, hashed.sha256));
+  }
+  return locked;
+}
+
+/** Why pip found no answer, in envforge's words: a ValidationError, or a reason to retry later. */
+async function diagnose(
+  stderr: string,
+  target: PipTarget,
+  inputs: PipInputs,
+  options: LockPipOptions,
+): Promise<string> {
+  const errors = stderr
+    .split("\n")
+    .map((line) => line.trim())
+    .filter((line) => line.startsWith("ERROR:"))
+    .map((line) => stripUrlCredentials(line.replace(/^ERROR:\s*/, "")));
+  const missing = /No matching distribution found for (\S+)/.exec(stderr)?.[1];
+  if (missing === undefined) {
+    if (/ResolutionImpossible|conflict|do not match the hashes|hash/i.test(stderr)) {
+      throw ValidationError.single({
+        key: "pip",
+        message: `pip cannot resolve the requirements for ${describeTags(target)}`,
+        found: errors.join("; ") || lastLines(stderr),
       });
-      if (response.status === 404) {
-        await response.body?.cancel();
-        tried.push(`${shown} (404)`);
-        continue;
-      }
-      if (!response.ok) {
-        await response.body?.cancel();
-        return `pip index ${shown} answered ${response.status}`;
-      }
-      html = await response.text();
-    } catch (error) {
-      const why = error instanceof Error ? (error.cause ?? error) : error;
-      return `pip index ${shown} could not be reached: ${why instanceof Error ? why.message : String(why)}`;
     }
-    for (const link of links(html)) {
-      const wheel = /^(.+?)-([^-]+)-((?:[^-]+)-(?:[^-]+)-(?:[^-]+))\.whl$/.exec(link.file);
-      if (wheel?.[1] === undefined || wheel[2] === undefined || wheel[3] === undefined) continue;
-      if (normalizePipName(wheel[1]) !== pin.name || wheel[2] !== pin.version) continue;
-      if (!PURE_TAGS.has(wheel[3])) continue;
-      const url = new URL(link.href, target);
-      const sha256 = /(?:^|&)sha256=([0-9a-f]{64})(?:&|$)/.exec(url.hash.slice(1))?.[1];
-      if (sha256 === undefined) return `pip index ${shown} gives no sha256 for ${link.file}`;
-      url.hash = "";
+    return `pip could not resolve the requirements: ${errors.join("; ") || lastLines(stderr)}`;
+  }
+  const name = normalizePipName(/^[A-Za-z0-9._-]+/.exec(missing)?.[0] ?? missing);
+  const requirement =
+    inputs.requirements.find(
+      (line) => normalizePipName(/^[A-Za-z0-9._-]+/.exec(line)?.[0] ?? "") === name,
+    ) ?? missing;
+  const pages = await Promise.all(inputs.indexes.map((index) => projectPage(index, name, options)));
+  const unreachable = pages.filter((page) => page.kind === "unreachable");
+  const listed = pages.filter((page) => page.kind === "files");
+  if (listed.length === 0 && unreachable.length > 0) {
+    return unreachable.map((page) => page.why).join("; ");
+  }
+  const tried = inputs.indexes.map(stripUrlCredentials).join(", ");
+  const problem = ((): Problem => {
+    const files = listed.flatMap((page) => page.files);
+    const wheels = files.filter((file) => file.endsWith(".whl"));
+    if (files.length === 0) {
       return {
-        name: pin.name,
-        version: pin.version,
-        url: stripUrlCredentials(url.href),
-        sha256,
+        key: "pip",
+        message: `pip requirement ${JSON.stringify(requirement)}: ${name} is not on the index (tried ${tried}${inputs.findLinks.length > 0 ? `, find-links ${inputs.findLinks.map(stripUrlCredentials).join(", ")}` : ""})`,
+        found: requirement,
+        allowed: "a project the index serves",
       };
     }
-    tried.push(`${shown} (no pure-Python wheel of ${pin.version})`);
-  }
-  return `pip ${pin.name}==${pin.version} was not found: ${tried.join(", ")}`;
+    if (wheels.length === 0) {
+      return {
+        key: "pip",
+        message: `pip requirement ${JSON.stringify(requirement)}: ${name} has only source distributions (sdists) on ${tried}; envforge installs wheels and never builds them`,
+        found: files.slice(0, 5).join(", "),
+        allowed: `a wheel for ${describeTags(target)}`,
+      };
+    }
+    return {
+      key: "pip",
+      message: `pip requirement ${JSON.stringify(requirement)}: no wheel of ${name} for the target on ${tried}; tags tried: ${describeTags(target)}`,
+      found: wheels.slice(0, 5).join(", "),
+      allowed: `a wheel for ${describeTags(target)}`,
+    };
+  })();
+  throw ValidationError.single(problem);
 }
 
-function links(html: string): { href: string; file: string }[] {
-  const found: { href: string; file: string }[] = [];
+type ProjectPage =
+  | { readonly kind: "files"; readonly files: readonly string[] }
+  | { readonly kind: "absent" }
+  | { readonly kind: "unreachable"; readonly why: string };
+
+async function projectPage(
+  index: string,
+  name: string,
+  options: Pick<LockPipOptions, "fetch" | "timeoutMs" | "signal">,
+): Promise<ProjectPage> {
+  const page = `${index.replace(/\/+$/, "")}/${name}/`;
+  const shown = stripUrlCredentials(page);
+  const { target, headers } = withoutCredentials(page);
+  try {
+    const response = await (options.fetch ?? globalThis.fetch)(target, {
+      headers: { accept: "text/html", ...headers },
+      signal: deadline(options),
+    });
+    if (response.status === 404) {
+      await response.body?.cancel();
+      return { kind: "absent" };
+    }
+    if (!response.ok) {
+      await response.body?.cancel();
+      return { kind: "unreachable", why: `pip index ${shown} answered ${response.status}` };
+    }
+    return { kind: "files", files: links(await response.text()) };
+  } catch (error) {
+    options.signal?.throwIfAborted();
+    return { kind: "unreachable", why: `pip index ${shown} could not be reached: ${why(error)}` };
+  }
+}
+
+/** sha256 of a wheel whose page gave none, or why it cannot be fetched. */
+async function sha256Of(
+  url: string,
+  inputs: PipInputs,
+  options: LockPipOptions,
+): Promise<{ readonly sha256: string } | { readonly why: string }> {
+  // The report's URL has no credentials; the index option that served it may have some.
+  const withLogin = [...inputs.indexes, ...inputs.findLinks]
+    .flatMap((base) => (URL.canParse(base) ? [new URL(base)] : []))
+    .find((base) => base.username !== "" && new URL(url).host === base.host);
+  const full = new URL(url);
+  if (withLogin !== undefined) {
+    full.username = withLogin.username;
+    full.password = withLogin.password;
+  }
+  const { target, headers } = withoutCredentials(full.href);
+  try {
+    const response = await (options.fetch ?? globalThis.fetch)(target, {
+      headers,
+      signal: deadline(options),
+    });
+    if (!response.ok) {
+      await response.body?.cancel();
+      return { why: `${stripUrlCredentials(url)} answered ${response.status}` };
+    }
+    const bytes = Buffer.from(await response.arrayBuffer());
+    return { sha256: createHash("sha256").update(bytes).digest("hex") };
+  } catch (error) {
+    options.signal?.throwIfAborted();
+    return { why: `${stripUrlCredentials(url)} could not be fetched: ${why(error)}` };
+  }
+}
+
+function deadline(options: Pick<LockPipOptions, "timeoutMs" | "signal">): AbortSignal {
+  const timeout = AbortSignal.timeout(options.timeoutMs ?? 30_000);
+  return options.signal === undefined ? timeout : AbortSignal.any([timeout, options.signal]);
+}
+
+/** The file names a PEP 503 page links to. */
+function links(html: string): string[] {
+  const found: string[] = [];
   for (const match of html.matchAll(/<a\s[^>]*href\s*=\s*"([^"]*)"[^>]*>([^<]*)<\/a>/gi)) {
-    const href = decodeEntities(match[1] ?? "");
     const file = decodeEntities((match[2] ?? "").trim());
-    if (href !== "" && file !== "") found.push({ href, file });
+    if (file !== "") found.push(file);
   }
   return found;
 }
 
 function decodeEntities(text: string): string {
   return text
-    .replace(/&amp;/g, "&")
     .replace(/&lt;/g, "<")
     .replace(/&gt;/g, ">")
     .replace(/&quot;/g, '"')
-    .replace(/&#39;/g, "'");
+    .replace(/&#39;/g, "'")
+    .replace(/&amp;/g, "&");
 }
 
-function withoutCredentials(url: string): {
-  target: string;
-  headers: Record<string, string>;
-} {
+function withoutCredentials(url: string): { target: string; headers: Record<string, string> } {
   const parsed = new URL(url);
   if (parsed.username === "" && parsed.password === "") return { target: url, headers: {} };
   const token = Buffer.from(
@@ -176,12 +338,15 @@ function withoutCredentials(url: string): {
   return { target: parsed.href, headers: { authorization: `Basic ${token}` } };
 }
 
-function unavailable(reason: string): PipLockResult {
-  return { kind: "unavailable", reason };
+function why(error: unknown): string {
+  const cause = error instanceof Error ? (error.cause ?? error) : error;
+  return cause instanceof Error ? cause.message : String(cause);
 }
 
-/** The lock with its pip part filled in, on every platform (pip wheels here are pure Python). */
-export function withLockedPip(lock: Lock, pip: readonly LockedPipPackage[]): Lock {
-  if (pip.length === 0) return lock;
-  return { ...lock, platforms: lock.platforms.map((platform) => ({ ...platform, pip })) };
+function lastLines(text: string): string {
+  return stripUrlCredentials(text.trim().split("\n").slice(-3).join(" "));
+}
+
+function unavailable(reason: string): PipLockResult {
+  return { kind: "unavailable", reason };
 }

@@ -2,8 +2,9 @@
  * The lock resolver the composition roots inject into the service: the configured channels
  * (host/config.ts: ENVFORGE_CHANNEL_URLS, ENVFORGE_CHANNEL_ALIAS, ENVFORGE_DEFAULT_CHANNELS, with
  * conda's defaults), repodata cached under $ENVFORGE_HOME/cache/repodata, and one rattler solver
- * kept for the resolver's life (a server pays the WASM load once), pip's exact pins looked up on
- * their index (pip/lock-pip.ts; ENVFORGE_PIP_INDEX_URL when the definition names none), and the
+ * kept for the resolver's life (a server pays the WASM load once), pip requirements resolved by
+ * pip for the conda lock's python and platform (pip/lock-pip.ts; ENVFORGE_PIP_INDEX_URL when the
+ * definition names none), and the
  * base image's digest. Each part is resolved on its own, so every reason is told at once:
  * channels that are not reachable or local folders (a registration carries files, not the
  * user's disk), or pip requirements that cannot be locked, make the resolution `unavailable`;
@@ -19,7 +20,7 @@ import { ExternalError, ValidationError } from "../errors/index.js";
 import { openRegistry } from "../image/index.js";
 import type { Registry } from "../image/index.js";
 import { readConfig } from "../host/config.js";
-import { lockPip, withLockedPip } from "../pip/lock-pip.js";
+import { lockPip, pipWithoutTarget } from "../pip/lock-pip.js";
 import type { Definition } from "../definition/definition.js";
 import type { Lock } from "../definition/lock.js";
 import type { LockProblem, LockResolution, ResolveLock } from "./lock-resolver.js";
@@ -87,28 +88,33 @@ export function channelLockResolver(options: ChannelLockResolverOptions): Channe
   };
 
   const resolveLock = async (definition: Definition): Promise<LockResolution> => {
-    // Independent sources, asked together: one answer names every part that failed.
-    const [conda, pip, base] = await Promise.all([
+    // Independent sources, asked together: one answer names every part that failed. pip
+    // resolves for the python version and platform the conda lock gives, so it comes after it.
+    const [conda, base] = await Promise.all([
       condaLock(definition),
-      lockPip({
-        definition,
-        defaultIndexUrl: config.pipIndexUrl,
-        timeoutMs: options.timeoutMs ?? 30_000,
-        ...(options.fetch === undefined ? {} : { fetch: options.fetch }),
-      }),
       pinnedBase(definition, registry),
     ]);
+    const pipOptions = {
+      definition,
+      defaultIndexUrl: config.pipIndexUrl,
+      timeoutMs: options.timeoutMs ?? 30_000,
+      ...(options.fetch === undefined ? {} : { fetch: options.fetch }),
+    };
+    const pip =
+      "part" in conda
+        ? await pipWithoutTarget(pipOptions)
+        : await lockPip({ ...pipOptions, lock: conda });
     const problems: LockProblem[] = [];
     if ("part" in conda) problems.push(conda);
-    if (pip.kind === "unavailable") problems.push({ part: "pip", reason: pip.reason });
-    if ("part" in conda || pip.kind === "unavailable") return { kind: "unavailable", problems };
+    if (pip?.kind === "unavailable") problems.push({ part: "pip", reason: pip.reason });
+    if ("part" in conda || pip?.kind !== "locked") return { kind: "unavailable", problems };
     const baseProblems: LockProblem[] =
       typeof base === "string" || base === undefined ? [] : [base];
     const baseImageDigest = typeof base === "string" ? base : undefined;
     return {
       kind: "locked",
       lock: {
-        ...withLockedPip(conda, pip.pip),
+        ...pip.lock,
         ...(baseImageDigest === undefined ? {} : { baseImageDigest }),
       },
       ...(baseProblems.length === 0 ? {} : { problems: baseProblems }),

@@ -64,8 +64,8 @@ const ADVICE: Readonly<Record<LockPart, string>> = {
     "make the channels reachable (ENVFORGE_CHANNEL_URLS name=url, ENVFORGE_CHANNEL_ALIAS, " +
     `ENVFORGE_DEFAULT_CHANNELS, or a URL in the definition) ${AGAIN}, ${ELSEWHERE}`,
   pip:
-    "pin each pip requirement exactly (name==version) with a pure-Python wheel and its sha256 on " +
-    "a reachable index (the definition's --index-url, else ENVFORGE_PIP_INDEX_URL) " +
+    "make the pip index reachable (the definition's --index-url, else ENVFORGE_PIP_INDEX_URL) " +
+    "and give the host python3 with pip (Debian: python3-pip), which resolves for the target " +
     `${AGAIN}, ${ELSEWHERE}`,
   "base-image":
     "push the base image to a registry envforge can reach, or pin it by digest in the definition " +

@@ -173,7 +173,7 @@ describe("envforge env create resolves the lock at registration", () => {
     expect(condaWarning?.message).toContain("make the channels reachable");
     expect(pipWarning?.key).toBe("lock.pip");
     expect(pipWarning?.message).toContain(
-      "pin each pip requirement exactly (name==version) with a pure-Python wheel and its sha256 on a reachable index (the definition's --index-url, else ENVFORGE_PIP_INDEX_URL)",
+      "make the pip index reachable (the definition's --index-url, else ENVFORGE_PIP_INDEX_URL) and give the host python3 with pip (Debian: python3-pip), which resolves for the target",
     );
     expect(pipWarning?.message).not.toContain("channels");
 

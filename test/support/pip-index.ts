@@ -38,15 +38,24 @@ export async function startPipIndex(
     readonly login?: { readonly user: string; readonly password: string };
     /** Default 0: any free port. */
     readonly port?: number;
+    /** More files to serve (wheels and sdists the test built), after Debian's wheels. */
+    readonly files?: readonly { readonly file: string; readonly bytes: Buffer }[];
+    /** False: serve only `files`. Default true. */
+    readonly debianWheels?: boolean;
   } = {},
 ): Promise<PipIndex> {
   const wheels = new Map<string, { file: string; bytes: Buffer; sha256: string }[]>();
-  for (const file of (await readdir(WHEELS_DIR)).filter((name) => name.endsWith(".whl")).sort()) {
-    const bytes = await readFile(join(WHEELS_DIR, file));
+  const add = (file: string, bytes: Buffer): void => {
     const project = normalize(file.split("-")[0] ?? file);
     const sha256 = createHash("sha256").update(bytes).digest("hex");
     wheels.set(project, [...(wheels.get(project) ?? []), { file, bytes, sha256 }]);
+  };
+  if (options.debianWheels !== false) {
+    for (const file of (await readdir(WHEELS_DIR)).filter((name) => name.endsWith(".whl")).sort()) {
+      add(file, await readFile(join(WHEELS_DIR, file)));
+    }
   }
+  for (const extra of options.files ?? []) add(extra.file, extra.bytes);
   const expected =
     options.login === undefined
       ? undefined

@@ -9,7 +9,7 @@ import { lockDefinition } from "../../conda/lock-definition.js";
 import { formatLockFile, LOCK_FILE_NAME, parseLockFile } from "../../conda/lock-file.js";
 import { NotFoundError, ValidationError } from "../../errors/index.js";
 import { readConfig } from "../../host/config.js";
-import { lockPip, withLockedPip } from "../../pip/lock-pip.js";
+import { lockPip } from "../../pip/lock-pip.js";
 import type { Definition } from "../../definition/definition.js";
 import { definitionHash, stripUrlCredentials } from "../../definition/definition-hash.js";
 import type { Lock } from "../../definition/lock.js";
@@ -198,8 +198,9 @@ async function writeAtomically(path: string, text: string): Promise<void> {
 }
 
 /**
- * Adds the pip part (exact pins from their index). What cannot be locked is said, not hidden:
- * the lock is still written for its conda part, and a build from it will ask for the pip part.
+ * Adds the pip part (resolved by pip for each platform's python and tags). What cannot be locked
+ * for now (host or index not reachable) is said, not hidden: the lock is still written for its
+ * conda part. Input that cannot be locked anywhere is a ValidationError, and nothing is written.
  */
 async function withPip(
   lock: Lock,
@@ -208,10 +209,16 @@ async function withPip(
   io: CliIo,
 ): Promise<Lock> {
   if (options.offline) return lock;
-  const pip = await lockPip({ definition, defaultIndexUrl: readConfig(io.env).pipIndexUrl });
+  const config = readConfig(io.env);
+  const pip = await lockPip({
+    definition,
+    lock,
+    defaultIndexUrl: config.pipIndexUrl,
+    timeoutMs: config.networkTimeoutMs,
+  });
   if (pip.kind === "unavailable") {
     io.stderr.write(`warning: pip requirements not locked: ${pip.reason}\n`);
     return lock;
   }
-  return withLockedPip(lock, pip.pip);
+  return pip.lock;
 }

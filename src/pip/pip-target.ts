@@ -1,0 +1,90 @@
+/**
+ * The interpreter and platform pip resolves for: the target image's, never the host's. The
+ * python version comes from the conda lock (its `python` package), the glibc baseline from the
+ * lock's virtual packages (`__glibc=2.28`, conda's default when none is given), the machine from
+ * the conda subdir. From these come the wheel tags pip may choose, in pip's own flag form.
+ */
+import type { PlatformLock } from "../definition/lock.js";
+
+export interface PipTarget {
+  /** Conda subdir, `linux-64` or `linux-aarch64`. */
+  readonly platform: string;
+  /** `major.minor`, e.g. `3.11`. */
+  readonly pythonVersion: string;
+  /** `major.minor` of the target's glibc, e.g. `2.28`. */
+  readonly glibc: string;
+}
+
+/** The subdirs pip content can be resolved for, with their machine names in wheel tags. */
+export const PIP_MACHINES: Readonly<Record<string, string>> = {
+  "linux-64": "x86_64",
+  "linux-aarch64": "aarch64",
+};
+
+/** conda's baseline when the lock names no `__glibc` (src/conda/virtual-packages.ts). */
+export const DEFAULT_TARGET_GLIBC = "2.28";
+/** The oldest glibc manylinux tags name (manylinux2014 = manylinux_2_17). */
+const OLDEST_MANYLINUX_GLIBC = 17;
+
+/**
+ * The target of one platform of a conda lock, or why there is none: pip needs the python
+ * version, and only the lock's `python` package says it.
+ */
+export function pipTargetOf(platform: PlatformLock): PipTarget | string {
+  if (PIP_MACHINES[platform.platform] === undefined) {
+    return `pip content is resolved for ${Object.keys(PIP_MACHINES).join(" and ")} only, not ${platform.platform}`;
+  }
+  const python = platform.conda.find((p) => p.name === "python");
+  const version = /^(\d+)\.(\d+)/.exec(python?.version ?? "");
+  if (version === null) {
+    return `the conda lock of ${platform.platform} has no python package, so the target's python version is not known`;
+  }
+  const glibc = platform.virtualPackages
+    .map((spec) => /^__glibc[=\s]+(\d+\.\d+)/.exec(spec)?.[1])
+    .find((found) => found !== undefined);
+  return {
+    platform: platform.platform,
+    pythonVersion: `${version[1]}.${version[2]}`,
+    glibc: glibc ?? DEFAULT_TARGET_GLIBC,
+  };
+}
+
+/** `manylinux_2_<glibc>_<machine>` down to manylinux_2_17, then the legacy aliases. */
+export function platformTags(target: PipTarget): string[] {
+  const machine = PIP_MACHINES[target.platform] ?? "x86_64";
+  const minor = Number.parseInt(target.glibc.split(".")[1] ?? "0", 10);
+  const tags: string[] = [];
+  for (let m = minor; m >= OLDEST_MANYLINUX_GLIBC; m -= 1) tags.push(`manylinux_2_${m}_${machine}`);
+  if (minor >= 17) tags.push(`manylinux2014_${machine}`);
+  if (machine === "x86_64" && minor >= 12) tags.push("manylinux2010_x86_64");
+  if (machine === "x86_64" && minor >= 5) tags.push("manylinux1_x86_64");
+  return tags;
+}
+
+/** `cp311`, `abi3`, `none`: the ABIs a CPython of the target loads. */
+export function abiTags(target: PipTarget): string[] {
+  return [`cp${target.pythonVersion.replace(".", "")}`, "abi3", "none"];
+}
+
+/** The tags a wheel may carry for the target, shortest form, for messages. */
+export function describeTags(target: PipTarget): string {
+  const platforms = platformTags(target);
+  const shown =
+    platforms.length > 3
+      ? `${platforms[0] ?? ""} … ${platforms[platforms.length - 1] ?? ""}`
+      : platforms.join(", ");
+  return `python ${target.pythonVersion} (cp${target.pythonVersion.replace(".", "")}, abi3, none; py3-none-any), platforms ${shown}`;
+}
+
+/** pip's flags that make it choose wheels for the target and nothing else. */
+export function targetFlags(target: PipTarget): string[] {
+  return [
+    ...platformTags(target).flatMap((tag) => ["--platform", tag]),
+    "--python-version",
+    target.pythonVersion,
+    "--implementation",
+    "cp",
+    ...abiTags(target).flatMap((abi) => ["--abi", abi]),
+    "--only-binary=:all:",
+  ];
+}
