@@ -21,6 +21,8 @@ import { createApiMetrics } from "./metrics.js";
 import type { RouteDeps, ZodApp } from "./route-deps.js";
 import { PROBLEM_CONTENT_TYPE, problemOf, requestProblem } from "./problem.js";
 import { registerEnvironmentRoutes } from "./routes/environment-routes.js";
+import { registerEnvironmentViewRoutes } from "./routes/environment-view-routes.js";
+import { registerSessionRoutes } from "./routes/session-routes.js";
 import type { BuildRouteOptions } from "./routes/builds-routes.js";
 import { builtImageFinder, registerBuildRoutes } from "./routes/builds-routes.js";
 import { registerJobRoutes } from "./routes/jobs-routes.js";
@@ -145,7 +147,9 @@ export async function buildApiApp(options: ApiAppOptions): Promise<ZodApp> {
   });
   registerWorkspaceRoutes(app, deps);
   registerEnvironmentRoutes(app, deps);
+  registerEnvironmentViewRoutes(app, deps);
   registerVersionRoutes(app, deps);
+  registerSessionRoutes(app, deps);
   registerTokenRoutes(app, deps);
   if (options.builds !== undefined) registerBuildRoutes(app, { ...deps, ...options.builds });
   if (options.builds !== undefined) registerJobRoutes(app, { ...deps, ...options.builds });

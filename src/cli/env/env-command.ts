@@ -79,6 +79,24 @@ export function registerEnvCommand(program: Command, io: CliIo): void {
 
   addClientOptions(
     env
+      .command("diff")
+      .description(
+        "What changed between two versions (definition and lock); exit 0 when the same, 1 when different",
+      )
+      .argument("<from>", "NAME@VERSION, NAME@LABEL or NAME (latest)")
+      .argument("<to>", "NAME@VERSION, NAME@LABEL or NAME (latest)"),
+  )
+    .addHelpText(
+      "after",
+      "\nExit status: 0 when the versions are the same, 1 when they differ, 2 or more on an error.\n\nExamples:\n  envforge env diff pytorch@3 pytorch@4\n  envforge env diff pytorch@prod pytorch --json",
+    )
+    .action(async (from: string, to: string, options: unknown) => {
+      const { runDiff } = await import("./diff-command.js");
+      await runDiff(io, from, to, options);
+    });
+
+  addClientOptions(
+    env
       .command("label")
       .description("Point a label at a version, or remove it")
       .argument("<name>", "environment name")
