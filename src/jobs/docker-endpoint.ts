@@ -11,10 +11,12 @@ import { homedir } from "node:os";
 import { join } from "node:path";
 import type DockerModem from "docker-modem";
 import Docker from "dockerode";
-import { ValidationError } from "../errors/index.js";
+import { EnvforgeError, ExternalError, ValidationError } from "../errors/index.js";
 import {
   connectionFailure,
   contextMetaPath,
+  describeEndpoint,
+  describeSource,
   contextTlsDir,
   dockerConfigDir,
   endpointFromContext,
@@ -51,6 +53,26 @@ export function readDockerEndpoint(env: DockerEnv): DockerEndpoint {
     tlsFiles: ["ca.pem", "cert.pem", "key.pem"].filter((file) => existsSync(join(tlsDir, file))),
     ...(env.USER === undefined ? {} : { user: env.USER }),
   });
+}
+
+/**
+ * Pings the engine the environment selects; its description (`unix:///… (from DOCKER_HOST)`)
+ * when it answers, else the ExternalError that names the endpoint and why.
+ */
+export async function checkDockerEndpoint(env: DockerEnv): Promise<string> {
+  const endpoint = readDockerEndpoint(env);
+  const where = `${describeEndpoint(endpoint)} (from ${describeSource(endpoint.source)})`;
+  try {
+    await dockerFor(endpoint, env).ping();
+  } catch (error) {
+    if (error instanceof EnvforgeError) throw error;
+    // Reached, but not a Docker engine that answers /_ping (e.g. another server on that port).
+    const why = error instanceof Error ? error.message : String(error);
+    throw new ExternalError(`the Docker engine at ${where} did not answer its ping: ${why}`, {
+      cause: error,
+    });
+  }
+  return where;
 }
 
 /** A dockerode client for the endpoint the environment selects. */

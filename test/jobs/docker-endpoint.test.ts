@@ -167,6 +167,35 @@ describe.skipIf(gate.skip)("Docker endpoints", () => {
     );
   });
 
+  it("worker refuses to start when its engine cannot be reached, naming the endpoint (exit 5)", async () => {
+    const socket = join(dir, "missing.sock");
+    const result = await cli(["worker"], {
+      env: { ...base, DOCKER_HOST: `unix://${socket}` },
+      cwd: dir,
+    });
+    expect(result.code, result.stderr).toBe(5);
+    expect(result.stderr).toContain(
+      `cannot reach the Docker engine at unix://${socket} (from DOCKER_HOST): no socket at ${socket} (ENOENT)`,
+    );
+    expect(result.stderr).not.toContain("envforge worker:");
+  });
+
+  it("worker refuses a server on the endpoint that is not a Docker engine", async () => {
+    const notDocker = createServer((socket) =>
+      socket.end("HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"),
+    );
+    servers.push(notDocker);
+    const port = await listen(notDocker);
+    const result = await cli(["worker"], {
+      env: { ...base, DOCKER_HOST: `tcp://127.0.0.1:${port}` },
+      cwd: dir,
+    });
+    expect(result.code, result.stderr).toBe(5);
+    expect(result.stderr).toContain(
+      `the Docker engine at tcp://127.0.0.1:${port} (from DOCKER_HOST) did not answer its ping:`,
+    );
+  });
+
   describe("TLS", () => {
     let certs: { good: string; otherCa: string };
     /**

@@ -6,6 +6,7 @@
 import type { Command } from "commander";
 import { z } from "zod";
 import { startWorkerHost } from "../../builders/worker-host.js";
+import { checkDockerEndpoint } from "../../jobs/docker-endpoint.js";
 import type { CliIo } from "../context.js";
 import { openBuilds, openImageBuilder } from "../../client/open-builds.js";
 import { secondsOption } from "../build/run-env-build.js";
@@ -37,6 +38,8 @@ async function runWorker(io: CliIo, raw: unknown): Promise<void> {
   const leaseMs = secondsOption(options.lease, "--lease");
   const pollMs = secondsOption(options.poll, "--poll");
   const concurrency = options.concurrency === undefined ? 1 : Number(options.concurrency);
+  // A worker that cannot reach its engine would take builds only to fail them: refuse to start.
+  const engine = await checkDockerEndpoint(io.env);
   const opened = await openBuilds(io.env, { maintainQueue: true });
   const stop = new AbortController();
   const onSignal = (): void => stop.abort();
@@ -55,7 +58,7 @@ async function runWorker(io: CliIo, raw: unknown): Promise<void> {
       report: (line) => io.stderr.write(`${line}\n`),
     });
     io.stderr.write(
-      `envforge worker: ${host.workers.map((w) => w.workerId).join(", ")} on ${opened.store.kind} ${opened.store.location} (queue: ${opened.queue.kind}); Ctrl-C stops after the current build\n`,
+      `envforge worker: ${host.workers.map((w) => w.workerId).join(", ")} on ${opened.store.kind} ${opened.store.location} (queue: ${opened.queue.kind}), Docker engine ${engine}; Ctrl-C stops after the current build\n`,
     );
     await host.done;
   } finally {
