@@ -1,9 +1,16 @@
 #!/usr/bin/env node
-import { runCli } from "./run-cli.js";
+import { packageVersion } from "./package-version.js";
 
-process.exitCode = await runCli(process.argv.slice(2), {
-  stdout: process.stdout,
-  stderr: process.stderr,
-  env: process.env,
-  cwd: process.cwd(),
-});
+const argv = process.argv.slice(2);
+if (argv.length === 1 && (argv[0] === "--version" || argv[0] === "-V")) {
+  // Answered before the command tree loads: a version check costs little more than node itself.
+  process.stdout.write(`${await packageVersion()}\n`);
+} else {
+  const { runCli } = await import("./run-cli.js");
+  process.exitCode = await runCli(argv, {
+    stdout: process.stdout,
+    stderr: process.stderr,
+    env: process.env,
+    cwd: process.cwd(),
+  });
+}

@@ -1,13 +1,15 @@
 import { Command, CommanderError } from "commander";
 import { errorJson, exitCodeOf, userMessage } from "../errors/index.js";
 import { envWithConfigFile, readConfigFile } from "../host/config-file.js";
-import { COMMANDS } from "./commands.js";
+import { commandsFor } from "./commands.js";
 import { AlreadyReported, CommandExit } from "./context.js";
 import type { CliIo } from "./context.js";
+import { packageVersion } from "./package-version.js";
 
 /**
- * Builds the command tree and runs one invocation. Every error, whatever its source, leaves here
- * as a readable message (or a JSON body with `--json`) and the exit code of the one error map.
+ * Builds the command tree (only the commands `argv` names; see commands.ts) and runs one
+ * invocation. Every error, whatever its source, leaves here as a readable message (or a JSON
+ * body with `--json`) and the exit code of the one error map.
  */
 export async function runCli(argv: readonly string[], io: CliIo): Promise<number> {
   const program = new Command("envforge")
@@ -27,7 +29,8 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
 
   // Every command sees the config file's settings where no variable is set (flags win in each).
   const configured = await withConfigFile(io);
-  for (const register of COMMANDS) register(program, configured.io);
+  const registers = await Promise.all(commandsFor(argv).map((entry) => entry.load()));
+  for (const register of registers) register(program, configured.io);
 
   const wantsJson = argv.includes("--json");
   try {
@@ -48,16 +51,6 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
     }
     return exitCodeOf(error);
   }
-}
-
-async function packageVersion(): Promise<string> {
-  const { readFile } = await import("node:fs/promises");
-  const text = await readFile(new URL("../../package.json", import.meta.url), "utf8");
-  const parsed: unknown = JSON.parse(text);
-  if (typeof parsed === "object" && parsed !== null && "version" in parsed) {
-    return String(parsed.version);
-  }
-  return "0.0.0";
 }
 
 /** A config file that cannot be read or parsed fails the command (exit 2), not the process. */

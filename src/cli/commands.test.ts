@@ -1,0 +1,45 @@
+import { PassThrough } from "node:stream";
+import { Command } from "commander";
+import { describe, expect, it } from "vitest";
+import { COMMANDS, commandsFor } from "./commands.js";
+
+const stdout = new PassThrough();
+const stderr = new PassThrough();
+
+const names = (argv: readonly string[]): string[] =>
+  commandsFor(argv).map((entry) => entry.names.join("+"));
+
+describe("commandsFor", () => {
+  it.each([
+    [["hash", "env.yml"], ["hash"]],
+    [
+      ["env", "list", "--json"],
+      ["env", "build+env"],
+    ],
+    [
+      ["env", "build", "pytorch"],
+      ["env", "build+env"],
+    ],
+    [["build", "show", "abc"], ["build+env"]],
+    [["run", "pytorch", "--", "python", "-c", "0"], ["run"]],
+  ])("%j loads only the command it names", (argv, expected) => {
+    expect(names(argv)).toEqual(expected);
+  });
+
+  it.each([[[]], [["--help"]], [["-h", "env"]], [["help", "env"]], [["envv"]]])(
+    "%j loads every command (help, or a usage error that suggests a name)",
+    (argv) => {
+      expect(commandsFor(argv)).toBe(COMMANDS);
+    },
+  );
+
+  it("each entry adds exactly the top-level commands it names", async () => {
+    for (const entry of COMMANDS) {
+      const program = new Command("envforge");
+      (await entry.load())(program, { stdout, stderr, env: {}, cwd: "/" });
+      expect(program.commands.map((command) => command.name()).sort()).toEqual(
+        [...entry.names].sort(),
+      );
+    }
+  });
+});
