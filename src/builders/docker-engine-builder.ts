@@ -19,16 +19,13 @@ import { z } from "zod";
 import { IMAGE_HASH_LABEL, imageName } from "../definition/image-hash.js";
 import { makeRecipe, LAYERS_BASE_ARGUMENT, pipNetrc } from "../recipe/index.js";
 import type { Recipe } from "../recipe/index.js";
-import { contextTar } from "./build-context.js";
 import type { ContextItem } from "./build-context.js";
 import { verifiedContextFiles } from "./context-files.js";
 import { BuildkitLogDecoder } from "./buildkit-log.js";
-import { openBuildkitSession } from "./buildkit-session.js";
 import type { SessionCredentials } from "./buildkit-session.js";
 import { forEachLine, PushProgress } from "./engine-streams.js";
 import { BuildFailedError, LAST_LINES } from "./image-builder.js";
 import type { BuildLogLine, BuildOutcome, BuildRequest, ImageBuilder } from "./image-builder.js";
-import { linkPrefixGroups } from "./prefix-groups.js";
 
 export interface DockerEngineBuilderOptions {
   readonly docker: Docker;
@@ -168,6 +165,8 @@ export class DockerEngineBuilder implements ImageBuilder {
     log: LogTail,
   ): Promise<ContextItem[]> {
     if (recipe.packageGroups.length === 0 || request.lock === undefined) return [];
+    // Loaded for a build that runs: a cache hit needs neither the installer nor BuildKit's gRPC.
+    const { linkPrefixGroups } = await import("./prefix-groups.js");
     const at = (this.#options.clock ?? (() => performance.now()))();
     const linked = await linkPrefixGroups({
       lock: request.lock,
@@ -201,6 +200,10 @@ export class DockerEngineBuilder implements ImageBuilder {
   }): Promise<string> {
     const { docker } = this.#options;
     options.signal?.throwIfAborted();
+    const [{ openBuildkitSession }, { contextTar }] = await Promise.all([
+      import("./buildkit-session.js"),
+      import("./build-context.js"),
+    ]);
     const session = await openBuildkitSession({
       docker,
       secrets: options.secrets,

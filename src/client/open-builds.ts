@@ -9,7 +9,6 @@ import { DockerEngineBuilder } from "../builders/docker-engine-builder.js";
 import type { ImageBuilder } from "../builders/image-builder.js";
 import type { BuildQueue } from "../builders/queue/build-queue.js";
 import { inProcessQueue } from "../builders/queue/in-process-queue.js";
-import { openPgBossQueue } from "../builders/queue/pg-boss-queue.js";
 import { PackageCache } from "../conda/package-cache.js";
 import { ValidationError } from "../errors/index.js";
 import { readConfig } from "../host/config.js";
@@ -53,7 +52,9 @@ export async function openBuilds(
     const url = env[DATABASE_URL_VARIABLE]?.trim();
     const queue =
       store.kind === "postgres" && url !== undefined
-        ? await openPgBossQueue({ url, maintain: options.maintainQueue ?? false })
+        ? await (
+            await import("../builders/queue/pg-boss-queue.js")
+          ).openPgBossQueue({ url, maintain: options.maintainQueue ?? false })
         : inProcessQueue();
     return {
       env,

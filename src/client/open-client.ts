@@ -6,16 +6,14 @@
  */
 import { ValidationError } from "../errors/index.js";
 import { readConfig } from "../host/config.js";
-import { channelLockResolver } from "../workspace/channel-lock-resolver.js";
+import type { ChannelLockResolver } from "../workspace/channel-lock-resolver.js";
 import { openWorkspaceStore } from "../workspace/index.js";
 import type { BuildsClient } from "./builds-client.js";
 import { httpBuildsClient } from "./http-builds-client.js";
 import type { HttpClientOptions } from "./http-workspace-client.js";
 import { httpWorkspaceClient } from "./http-workspace-client.js";
 import type { LocalBuildsClient } from "./local-builds-client.js";
-import { localBuildsClient } from "./local-builds-client.js";
 import { localWorkspaceClient } from "./local-workspace-client.js";
-import { openBuilds } from "./open-builds.js";
 import type { WorkspaceClient } from "./workspace-client.js";
 
 export const SERVER_VARIABLE = "ENVFORGE_SERVER";
@@ -69,8 +67,8 @@ export async function openLocalClient(env: NodeJS.ProcessEnv): Promise<Workspace
   return localWorkspaceClient({
     store,
     settings: readConfig(env).parse,
-    // Started lazily: only a registration of a conda definition starts the solver's thread.
-    lockResolver: channelLockResolver({ env }),
+    // Loaded lazily: only a registration that locks loads the solver (and starts its thread).
+    lockResolver: lazyLockResolver(env),
     ...(registry === undefined ? {} : { registry }),
   });
 }
@@ -99,10 +97,34 @@ export async function openBuildsClient(
     }
     return httpBuildsClient(endpoint);
   }
+  // Loaded here, not above: the builder, the queue and the Docker client are what a local build
+  // needs and no other command does (bench/cli.bench.ts times start-up).
+  const [{ localBuildsClient }, { openBuilds }] = await Promise.all([
+    import("./local-builds-client.js"),
+    import("./open-builds.js"),
+  ]);
   return localBuildsClient(await openBuilds(env), {
     ...(options.registry === undefined ? {} : { registry: options.registry }),
     ...(options.report === undefined ? {} : { report: options.report }),
   });
+}
+
+/** The channel lock resolver, loaded with the conda solver on the first lock it is asked for. */
+function lazyLockResolver(
+  env: NodeJS.ProcessEnv,
+): Pick<ChannelLockResolver, "resolveLock" | "close"> {
+  let loaded: Promise<ChannelLockResolver> | undefined;
+  const load = (): Promise<ChannelLockResolver> =>
+    (loaded ??= import("../workspace/channel-lock-resolver.js").then((module) =>
+      module.channelLockResolver({ env }),
+    ));
+  return {
+    resolveLock: async (definition, definitionHash) =>
+      (await load()).resolveLock(definition, definitionHash),
+    close: async () => {
+      if (loaded !== undefined) await (await loaded).close();
+    },
+  };
 }
 
 function nonEmpty(value: string | undefined): string | undefined {

@@ -38,8 +38,7 @@ export {
   SQLITE_FILE_NAME,
 } from "./open-workspace-store.js";
 export type { OpenWorkspaceStoreOptions } from "./open-workspace-store.js";
-export { openSqliteStore } from "./sqlite-store.js";
-export { openPostgresStore } from "./postgres-store.js";
+export { openSqliteStore, openPostgresStore } from "./open-store-driver.js";
 export { openEnvironmentService } from "./open-environment-service.js";
 export type { OpenedEnvironmentService } from "./open-environment-service.js";
 export {

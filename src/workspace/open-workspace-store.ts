@@ -7,8 +7,7 @@ import { ValidationError } from "../errors/index.js";
 import { readConfig } from "../host/config.js";
 import type { Clock } from "./clock.js";
 import { systemClock } from "./clock.js";
-import { openPostgresStore } from "./postgres-store.js";
-import { openSqliteStore } from "./sqlite-store.js";
+import { openPostgresStore, openSqliteStore } from "./open-store-driver.js";
 import type { WorkspaceStore } from "./store.js";
 
 export const DATABASE_URL_VARIABLE = "ENVFORGE_DATABASE_URL";

@@ -5,7 +5,6 @@
 import type { Command } from "commander";
 import type { CliIo } from "../context.js";
 import { runBuildCancel, runBuildList, runBuildLogs, runBuildShow } from "./build-commands.js";
-import { runEnvBuild } from "./run-env-build.js";
 
 export function registerBuildCommands(program: Command, io: CliIo): void {
   const env =
@@ -29,7 +28,11 @@ export function registerBuildCommands(program: Command, io: CliIo): void {
       "after",
       "\nExamples:\n  envforge env build pytorch\n  envforge env build pytorch@3 --registry 127.0.0.1:5000/envforge --json",
     )
-    .action((reference: string, options: unknown) => runEnvBuild(io, reference, options));
+    // Loaded when it runs: the builder and the Docker client are for `env build` alone.
+    .action(async (reference: string, options: unknown) => {
+      const { runEnvBuild } = await import("./run-env-build.js");
+      await runEnvBuild(io, reference, options);
+    });
 
   const build = program.command("build").description("Builds: list, show, logs, cancel");
   withWorkspace(

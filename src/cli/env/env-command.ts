@@ -7,7 +7,6 @@ import type { CliIo } from "../context.js";
 import { addClientOptions } from "../remote/client-options.js";
 import { collect } from "../remote/option-values.js";
 import { runArchive, runLabel, runUpdate } from "./change-commands.js";
-import { runCreate } from "./create-command.js";
 import { runList, runShow, runVersions } from "./read-commands.js";
 
 export function registerEnvCommand(program: Command, io: CliIo): void {
@@ -42,7 +41,11 @@ export function registerEnvCommand(program: Command, io: CliIo): void {
       "after",
       "\nExamples:\n  envforge env create --file environment.yml --name pytorch\n  envforge env create --file environment.yml --name pytorch --lock envforge.lock\n  envforge env create -f ./context -n web --tag team=vision --server http://127.0.0.1:8080",
     )
-    .action((options: unknown) => runCreate(io, options));
+    // Loaded when it runs: reading and uploading a definition is for `env create` alone.
+    .action(async (options: unknown) => {
+      const { runCreate } = await import("./create-command.js");
+      await runCreate(io, options);
+    });
 
   addClientOptions(
     env
