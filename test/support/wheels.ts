@@ -23,6 +23,10 @@ export interface WheelSpec {
   readonly guiScripts?: Readonly<Record<string, string>>;
   /** `.data/<scheme>/<path>` → content; `scripts` entries get mode 0755. */
   readonly data?: Readonly<Record<string, Readonly<Record<string, string>>>>;
+  /** Extra archive entries written as given, after the rest (e.g. a path that leaves). */
+  readonly rawEntries?: Readonly<Record<string, string>>;
+  /** Changes RECORD's text before it is written (a wheel whose hashes lie). */
+  readonly editRecord?: (record: string) => string;
 }
 
 export interface BuiltFile {
@@ -90,7 +94,14 @@ export function buildWheel(spec: WheelSpec): BuiltFile {
     `${info}/RECORD,,`,
     "",
   ].join("\n");
-  entries.push({ path: `${info}/RECORD`, content: record, mode: 0o644 });
+  for (const [path, content] of Object.entries(spec.rawEntries ?? {})) {
+    entries.push({ path, content, mode: 0o644 });
+  }
+  entries.push({
+    path: `${info}/RECORD`,
+    content: spec.editRecord === undefined ? record : spec.editRecord(record),
+    mode: 0o644,
+  });
   return { file: `${distName}-${spec.version}-${tag}.whl`, bytes: zip(entries) };
 }
 
