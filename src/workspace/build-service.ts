@@ -58,6 +58,9 @@ export type BuildEvent =
   | { readonly kind: "log"; readonly chunk: LogChunk }
   | { readonly kind: "state"; readonly build: Build };
 
+/** The first wait of a follower; each next wait doubles, up to its poll interval. */
+const FIRST_POLL_MS = 5;
+
 export interface FollowInput {
   readonly workspace?: string;
   readonly id: string;
@@ -268,6 +271,9 @@ export function createBuildService(options: BuildServiceOptions): BuildService {
     let seq = input.afterSeq ?? 0;
     let lastState = "";
     const pollMs = input.pollMs ?? 250;
+    // The first reads come quickly and then slow down to pollMs: a cache hit ends within a few
+    // milliseconds of its request, and its follower should not sleep a whole poll to see it.
+    let waitMs = Math.min(pollMs, FIRST_POLL_MS);
     for (;;) {
       const chunks = await store.read((tx) =>
         tx.readBuildLog({ buildId: input.id, afterSeq: seq, limit: LOG_PAGE }),
@@ -288,7 +294,8 @@ export function createBuildService(options: BuildServiceOptions): BuildService {
       }
       if (input.signal?.aborted === true) return;
       try {
-        await sleep(pollMs, undefined, input.signal === undefined ? {} : { signal: input.signal });
+        await sleep(waitMs, undefined, input.signal === undefined ? {} : { signal: input.signal });
+        waitMs = Math.min(pollMs, waitMs * 2);
       } catch {
         return; // aborted: the follower went away, the build carries on
       }
