@@ -278,6 +278,16 @@ export function endpointFromHost(env: DockerEnv, configDir: string): DockerEndpo
   return { url: host, transport, source: { kind: fromFile ? "config file" : "DOCKER_HOST" } };
 }
 
+/**
+ * The keys ssh itself would try when no agent is running (`SSH_AUTH_SOCK` unset), in ssh's
+ * order; the reader uses the first that exists. With an agent, the agent alone is used.
+ */
+export function sshIdentityCandidates(env: DockerEnv, home: string): readonly string[] {
+  if (nonEmpty(env.SSH_AUTH_SOCK) !== undefined) return [];
+  const dir = join(nonEmpty(env.HOME) ?? home, ".ssh");
+  return ["id_ed25519", "id_ecdsa", "id_rsa"].map((name) => join(dir, name));
+}
+
 /** `DOCKER_HOST`, `docker context "remote" (<meta.json>)`, `the default socket`. */
 export function describeSource(source: DockerEndpointSource): string {
   switch (source.kind) {

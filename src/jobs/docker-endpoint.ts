@@ -7,7 +7,7 @@
  */
 import { existsSync, readFileSync } from "node:fs";
 import { Agent } from "node:https";
-import { homedir } from "node:os";
+import { homedir, userInfo } from "node:os";
 import { join } from "node:path";
 import type DockerModem from "docker-modem";
 import Docker from "dockerode";
@@ -23,6 +23,7 @@ import {
   endpointFromHost,
   engineUnreachable,
   selectedContext,
+  sshIdentityCandidates,
 } from "./docker-endpoint-rules.js";
 import type { DockerEndpoint, DockerEnv } from "./docker-endpoint-rules.js";
 
@@ -99,14 +100,18 @@ export function dockerFor(endpoint: DockerEndpoint, env: DockerEnv = {}): Docker
   if (t.kind === "unix") {
     options = { ...none, protocol: "http", socketPath: t.socketPath };
   } else if (t.kind === "ssh") {
-    const agent = env.SSH_AUTH_SOCK;
+    const agent = env.SSH_AUTH_SOCK?.trim();
+    const identity = sshIdentityCandidates(env, homedir()).find((path) => existsSync(path));
     options = {
       ...none,
       protocol: "ssh",
       host: t.host,
       port: t.port,
-      ...(t.username === undefined ? {} : { username: t.username }),
-      sshOptions: agent === undefined ? {} : { agent },
+      username: t.username ?? userInfo().username,
+      sshOptions: {
+        ...(agent === undefined || agent === "" ? {} : { agent }),
+        ...(identity === undefined ? {} : { privateKey: readFileSync(identity) }),
+      },
     };
   } else if (t.tls === undefined) {
     options = { ...none, protocol: "http", host: t.host, port: t.port };

@@ -15,6 +15,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createServer as createTlsServer } from "node:tls";
 import type { TLSSocket } from "node:tls";
+import ssh2 from "ssh2";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ExternalError } from "../../src/errors/index.js";
 import { contextMetaPath, contextTlsDir } from "../../src/jobs/docker-endpoint-rules.js";
@@ -501,6 +502,86 @@ describe("config show: the Docker endpoint and where it came from", () => {
     expect(missing.code, missing.stderr).toBe(0);
     expect(missing.stdout).toContain(
       `docker endpoint: cannot be read: ${contextMetaPath(dockerConfig, "gone")}: DOCKER_CONTEXT: docker context "gone" does not exist (no meta.json)`,
+    );
+  });
+});
+
+describe.skipIf(gate.skip)("ssh:// through docker-modem's own ssh transport", () => {
+  let dir: string;
+  let server: ssh2.Server;
+  let port: number;
+  const commands: string[] = [];
+
+  beforeAll(async () => {
+    gate.require();
+    dir = mkdtempSync(join(tmpdir(), "envforge-endpoint-ssh-"));
+    // The user's key where ssh would look for it (no agent), and the key the server accepts.
+    mkdirSync(join(dir, ".ssh"));
+    const userKey = ssh2.utils.generateKeyPairSync("ed25519");
+    writeFileSync(join(dir, ".ssh", "id_ed25519"), userKey.private, { mode: 0o600 });
+    const allowed = ssh2.utils.parseKey(userKey.public);
+    if (allowed instanceof Error) throw allowed;
+    const hostKey = ssh2.utils.generateKeyPairSync("ed25519").private;
+    // A loopback ssh server that runs only `docker system dial-stdio`: the engine's socket.
+    server = new ssh2.Server({ hostKeys: [hostKey] }, (client) => {
+      client.on("error", () => undefined);
+      client.on("authentication", (context) => {
+        const ok =
+          context.method === "publickey" &&
+          context.username === "builder" &&
+          context.key.algo === allowed.type &&
+          context.key.data.equals(allowed.getPublicSSH()) &&
+          (context.signature === undefined ||
+            allowed.verify(context.blob ?? Buffer.alloc(0), context.signature, context.hashAlgo));
+        if (ok) context.accept();
+        else context.reject(["publickey"]);
+      });
+      client.on("ready", () => {
+        client.on("session", (acceptSession) => {
+          acceptSession().on("exec", (accept, reject, info) => {
+            commands.push(info.command);
+            if (info.command !== "docker system dial-stdio") return reject();
+            const channel = accept();
+            const engine = connect(DOCKER_SOCKET);
+            channel.pipe(engine).pipe(channel);
+            engine.on("error", () => channel.close());
+            channel.on("close", () => engine.destroy());
+          });
+        });
+      });
+    });
+    await new Promise<void>((done) => server.listen(0, "127.0.0.1", done));
+    port = (server.address() as AddressInfo).port;
+  });
+  afterAll(() => {
+    server?.close();
+    if (dir !== undefined) rmSync(dir, { recursive: true, force: true });
+  });
+
+  it("reaches the engine with the user's key, over `docker system dial-stdio`", async () => {
+    const client = dockerFromEnv({
+      DOCKER_HOST: `ssh://builder@127.0.0.1:${port}`,
+      HOME: dir,
+      DOCKER_CONFIG: join(dir, "docker-config"),
+    });
+    const version = (await client.version()) as { ApiVersion?: string };
+    expect(version.ApiVersion).toMatch(/^1\.\d+$/);
+    expect(commands).toContain("docker system dial-stdio");
+  });
+
+  it("a refused key is reported as ssh's failure, naming the user, host and port", async () => {
+    const client = dockerFromEnv({
+      DOCKER_HOST: `ssh://someone-else@127.0.0.1:${port}`,
+      HOME: dir,
+      DOCKER_CONFIG: join(dir, "docker-config"),
+    });
+    const error = await client.ping().then(
+      () => undefined,
+      (caught: unknown) => caught,
+    );
+    expect(error).toBeInstanceOf(ExternalError);
+    expect((error as Error).message).toBe(
+      `cannot reach the Docker engine at ssh://someone-else@127.0.0.1:${port} (from DOCKER_HOST): ssh to someone-else@127.0.0.1:${port} failed: All configured authentication methods failed`,
     );
   });
 });
