@@ -10,6 +10,7 @@ import { readConfig } from "../../host/config.js";
 import { channelLockResolver } from "../../workspace/channel-lock-resolver.js";
 import { createEnvironmentService, openWorkspaceStore } from "../../workspace/index.js";
 import type { CliIo } from "../context.js";
+import { packageVersion } from "../package-version.js";
 import { writeLine } from "../context.js";
 import { REGISTRY_VARIABLE } from "../remote/client-options.js";
 
@@ -93,14 +94,4 @@ function numberOption(key: string, text: string): number {
     throw ValidationError.single({ key, message: "not a number", found: JSON.stringify(text) });
   }
   return Number(text);
-}
-
-async function packageVersion(): Promise<string> {
-  const { readFile } = await import("node:fs/promises");
-  const parsed: unknown = JSON.parse(
-    await readFile(new URL("../../../package.json", import.meta.url), "utf8"),
-  );
-  return typeof parsed === "object" && parsed !== null && "version" in parsed
-    ? String(parsed.version)
-    : "0.0.0";
 }
