@@ -75,7 +75,7 @@ export class DockerEngineBuilder implements ImageBuilder {
 
     const existing =
       registry === undefined
-        ? await this.#inLocalEngine(`${repository}:${tag}`, recipe.imageHash, log)
+        ? await this.#inLocalEngine(`${repository}:${tag}`, recipe.imageHash, log, request.signal)
         : await this.#inRegistry(`${repository}:${tag}`, log);
     if (existing !== undefined) {
       return {
@@ -292,11 +292,13 @@ export class DockerEngineBuilder implements ImageBuilder {
     reference: string,
     imageHash: string,
     log: LogTail,
+    signal: AbortSignal | undefined,
   ): Promise<string | undefined> {
     let inspected: unknown;
     try {
-      inspected = await this.#options.docker.getImage(reference).inspect();
+      inspected = await inspectImage(this.#options.docker, reference, signal);
     } catch (error) {
+      signal?.throwIfAborted();
       if (statusCodeOf(error) === 404) return undefined;
       if (error instanceof EnvforgeError) throw error; // e.g. the engine could not be reached
       throw new ExternalError(
@@ -462,6 +464,40 @@ function dial(docker: Docker, options: DialOptions): Promise<NodeJS.ReadableStre
 
 function isReadable(value: unknown): value is NodeJS.ReadableStream {
   return typeof value === "object" && value !== null && "pipe" in value && "on" in value;
+}
+
+/**
+ * Short Engine API calls (an inspect) get a deadline of their own, and the build's signal: an
+ * engine that accepts the connection and never answers must not hold the build.
+ */
+export const ENGINE_CALL_TIMEOUT_MS = 30_000;
+
+function engineCallSignal(signal: AbortSignal | undefined): AbortSignal {
+  const deadline = AbortSignal.timeout(ENGINE_CALL_TIMEOUT_MS);
+  return signal === undefined ? deadline : AbortSignal.any([signal, deadline]);
+}
+
+/** GET /images/{name}/json with a deadline (dockerode's inspect takes no signal). */
+function inspectImage(
+  docker: Docker,
+  reference: string,
+  signal: AbortSignal | undefined,
+): Promise<unknown> {
+  return new Promise((resolve, reject) => {
+    docker.modem.dial(
+      {
+        path: `/images/${reference}/json`,
+        method: "GET",
+        options: {},
+        abortSignal: engineCallSignal(signal),
+        statusCodes: { 200: true, 404: "no such image", 500: "server error" },
+      },
+      (error: unknown, data: unknown) => {
+        if (error) reject(error instanceof Error ? error : new ExternalError(String(error)));
+        else resolve(data);
+      },
+    );
+  });
 }
 
 async function untag(docker: Docker, tag: string): Promise<void> {
