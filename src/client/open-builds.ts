@@ -42,11 +42,12 @@ export async function openBuilds(
   env: NodeJS.ProcessEnv,
   options: { readonly maintainQueue?: boolean } = {},
 ): Promise<OpenedBuilds> {
-  const store = await openWorkspaceStore({ env });
+  const config = readConfig(env);
+  const store = await openWorkspaceStore({ settings: config });
   try {
     const environments = createEnvironmentService({
       store,
-      curated: shippedCuratedCatalog({ settings: readConfig(env).parse }),
+      curated: shippedCuratedCatalog({ settings: config.parse }),
     });
     const builds = createBuildService({ store, versions: environments });
     const url = env[DATABASE_URL_VARIABLE]?.trim();

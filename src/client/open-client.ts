@@ -6,8 +6,8 @@
  */
 import { ValidationError } from "../errors/index.js";
 import { readConfig } from "../host/config.js";
-import type { ChannelLockResolver } from "../workspace/channel-lock-resolver.js";
 import { openWorkspaceStore } from "../workspace/index.js";
+import type { ChannelLockResolver } from "../workspace/channel-lock-resolver.js";
 import type { BuildsClient } from "./builds-client.js";
 import { httpBuildsClient } from "./http-builds-client.js";
 import type { HttpClientOptions } from "./http-workspace-client.js";
@@ -62,11 +62,12 @@ export function openServerClient(options: HttpClientOptions): WorkspaceClient {
 
 /** A workspace client on the local store, whatever ENVFORGE_SERVER says (`Workspace.open`). */
 export async function openLocalClient(env: NodeJS.ProcessEnv): Promise<WorkspaceClient> {
-  const store = await openWorkspaceStore({ env });
+  const config = readConfig(env);
+  const store = await openWorkspaceStore({ settings: config });
   const registry = nonEmpty(env[REGISTRY_VARIABLE]);
   return localWorkspaceClient({
     store,
-    settings: readConfig(env).parse,
+    settings: config.parse,
     // Loaded lazily: only a registration that locks loads the solver (and starts its thread).
     lockResolver: lazyLockResolver(env),
     ...(registry === undefined ? {} : { registry }),
@@ -115,8 +116,8 @@ function lazyLockResolver(
 ): Pick<ChannelLockResolver, "resolveLock" | "close"> {
   let loaded: Promise<ChannelLockResolver> | undefined;
   const load = (): Promise<ChannelLockResolver> =>
-    (loaded ??= import("../workspace/channel-lock-resolver.js").then((module) =>
-      module.channelLockResolver({ env }),
+    (loaded ??= import("./lock-resolver-from-env.js").then((module) =>
+      module.lockResolverFromEnv(env),
     ));
   return {
     resolveLock: async (definition, definitionHash) =>

@@ -35,6 +35,8 @@ export interface EnvforgeConfig {
   /** `$ENVFORGE_HOME`, default `~/.local/share/envforge`: the SQLite workspace and caches. */
   readonly home: string;
   readonly parse: ParseSettings;
+  /** `$ENVFORGE_DATABASE_URL`: a PostgreSQL workspace; absent: SQLite under `home`. */
+  readonly databaseUrl?: string;
   /** `$ENVFORGE_REGISTRY`: where builds push, e.g. `127.0.0.1:5000/envforge`. */
   readonly registry?: string;
   /** `$ENVFORGE_BUILDER` (default `docker`). */
@@ -59,8 +61,10 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env): EnvforgeConfig
     join(nonEmpty(env.XDG_DATA_HOME) ?? join(homedir(), ".local", "share"), "envforge");
   const registry = nonEmpty(env.ENVFORGE_REGISTRY);
   const dockerHost = nonEmpty(env.DOCKER_HOST);
+  const databaseUrl = nonEmpty(env.ENVFORGE_DATABASE_URL);
   return {
     home,
+    ...(databaseUrl === undefined ? {} : { databaseUrl }),
     ...(registry === undefined ? {} : { registry }),
     builder: nonEmpty(env.ENVFORGE_BUILDER) ?? "docker",
     ...(dockerHost === undefined ? {} : { dockerHost }),

@@ -11,23 +11,34 @@
  * an unsolvable spec stays a ValidationError.
  */
 import { join } from "node:path";
-import { channelConfigFromEnv, resolveChannels } from "../conda/channels.js";
+import type { ChannelConfig } from "../conda/channels.js";
+import { resolveChannels } from "../conda/channels.js";
 import { lockDefinition } from "../conda/lock-definition.js";
 import { RepodataMemory } from "../conda/repodata-cache.js";
 import { workerRattlerSolver } from "../conda/rattler-solver.js";
 import type { RattlerSolver } from "../conda/rattler-solver.js";
 import { ExternalError, ValidationError } from "../errors/index.js";
-import { openRegistry } from "../image/index.js";
 import type { Registry } from "../image/index.js";
-import { readConfig } from "../host/config.js";
 import { lockPip, pipWithoutTarget } from "../pip/lock-pip.js";
 import type { Definition } from "../definition/definition.js";
 import type { Lock } from "../definition/lock.js";
 import type { LockProblem, LockResolution, ResolveLock } from "./lock-resolver.js";
 
+/** What locking needs of the configuration (host/config.ts's EnvforgeConfig has these). */
+export interface LockSettings {
+  /** `$ENVFORGE_HOME`: repodata is cached under it. */
+  readonly home: string;
+  /** How channel names become URLs. */
+  readonly channels: ChannelConfig;
+  /** pip's index when a definition names none. */
+  readonly pipIndexUrl: string;
+}
+
 export interface ChannelLockResolverOptions {
-  /** The settings (channel URLs, ENVFORGE_HOME); config-file values already folded in. */
-  readonly env: NodeJS.ProcessEnv;
+  /** From the surface's configuration; the composition root reads it, not this module. */
+  readonly settings: LockSettings;
+  /** Where base images' digests are asked (with the user's registry credentials). */
+  readonly registry: Registry;
   /** Per repodata request; default 30 s, so a registration never hangs on a dead channel. */
   readonly timeoutMs?: number;
   /** Keep parsed repodata between registrations (a server). */
@@ -43,11 +54,10 @@ export interface ChannelLockResolver {
 }
 
 export function channelLockResolver(options: ChannelLockResolverOptions): ChannelLockResolver {
-  const channelConfig = channelConfigFromEnv(options.env);
-  const config = readConfig(options.env);
-  const cacheDir = join(config.home, "cache", "repodata");
+  const { settings, registry } = options;
+  const channelConfig = settings.channels;
+  const cacheDir = join(settings.home, "cache", "repodata");
   const memory = options.keepRepodata === true ? new RepodataMemory() : undefined;
-  const registry = openRegistry({ env: options.env, timeoutMs: options.timeoutMs ?? 30_000 });
   let solver: RattlerSolver | undefined;
   let closed = false;
 
@@ -96,7 +106,7 @@ export function channelLockResolver(options: ChannelLockResolverOptions): Channe
     ]);
     const pipOptions = {
       definition,
-      defaultIndexUrl: config.pipIndexUrl,
+      defaultIndexUrl: settings.pipIndexUrl,
       timeoutMs: options.timeoutMs ?? 30_000,
       ...(options.fetch === undefined ? {} : { fetch: options.fetch }),
     };

@@ -37,7 +37,7 @@ export {
   openWorkspaceStore,
   SQLITE_FILE_NAME,
 } from "./open-workspace-store.js";
-export type { OpenWorkspaceStoreOptions } from "./open-workspace-store.js";
+export type { OpenWorkspaceStoreOptions, StoreSettings } from "./open-workspace-store.js";
 export { openSqliteStore, openPostgresStore } from "./open-store-driver.js";
 export { openEnvironmentService } from "./open-environment-service.js";
 export type { OpenedEnvironmentService } from "./open-environment-service.js";

@@ -1,10 +1,10 @@
 /**
- * The composition root for the store: PostgreSQL when ENVFORGE_DATABASE_URL is set (a team's
- * `envforge serve`), otherwise SQLite at `$ENVFORGE_HOME/envforge.db` (one machine, no server).
+ * The store the settings name: PostgreSQL when a database URL is set (ENVFORGE_DATABASE_URL, a
+ * team's `envforge serve`), otherwise SQLite at `<home>/envforge.db` (one machine, no server).
+ * The surface's composition root reads the settings; nothing here reads the environment.
  */
 import { join } from "node:path";
 import { ValidationError } from "../errors/index.js";
-import { readConfig } from "../host/config.js";
 import type { Clock } from "./clock.js";
 import { systemClock } from "./clock.js";
 import { openPostgresStore, openSqliteStore } from "./open-store-driver.js";
@@ -13,17 +13,24 @@ import type { WorkspaceStore } from "./store.js";
 export const DATABASE_URL_VARIABLE = "ENVFORGE_DATABASE_URL";
 export const SQLITE_FILE_NAME = "envforge.db";
 
+/** What choosing the store needs (host/config.ts's EnvforgeConfig has both). */
+export interface StoreSettings {
+  /** `$ENVFORGE_DATABASE_URL`; absent: SQLite. */
+  readonly databaseUrl?: string;
+  /** `$ENVFORGE_HOME`: the SQLite workspace's folder. */
+  readonly home: string;
+}
+
 export interface OpenWorkspaceStoreOptions {
-  readonly env?: NodeJS.ProcessEnv;
+  readonly settings: StoreSettings;
   readonly clock?: Clock;
 }
 
 export async function openWorkspaceStore(
-  options: OpenWorkspaceStoreOptions = {},
+  options: OpenWorkspaceStoreOptions,
 ): Promise<WorkspaceStore> {
-  const env = options.env ?? process.env;
   const clock = options.clock ?? systemClock;
-  const url = env[DATABASE_URL_VARIABLE]?.trim();
+  const url = options.settings.databaseUrl?.trim();
   if (url !== undefined && url !== "") {
     const scheme = /^([A-Za-z][A-Za-z0-9+.-]*):/.exec(url)?.[1];
     if (scheme !== "postgres" && scheme !== "postgresql") {
@@ -37,5 +44,5 @@ export async function openWorkspaceStore(
     }
     return openPostgresStore({ url, clock });
   }
-  return openSqliteStore({ path: join(readConfig(env).home, SQLITE_FILE_NAME), clock });
+  return openSqliteStore({ path: join(options.settings.home, SQLITE_FILE_NAME), clock });
 }

@@ -1,4 +1,4 @@
-/** The composition root picks the store from the environment, and never echoes a password. */
+/** The store the configuration names (read from the environment by readConfig), never echoing a password. */
 import { existsSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -6,6 +6,7 @@ import { afterAll, describe, expect, it } from "vitest";
 import { ExternalError, ValidationError } from "../../src/errors/index.js";
 import { openEnvironmentService } from "../../src/workspace/open-environment-service.js";
 import { openWorkspaceStore } from "../../src/workspace/open-workspace-store.js";
+import { readConfig } from "../../src/host/config.js";
 import { createTestDatabase, probePostgres } from "../support/postgres.js";
 
 const probe = await probePostgres();
@@ -15,7 +16,9 @@ describe("openWorkspaceStore", () => {
   afterAll(() => rmSync(home, { recursive: true, force: true }));
 
   it("opens SQLite at $ENVFORGE_HOME/envforge.db by default", async () => {
-    const store = await openWorkspaceStore({ env: { ENVFORGE_HOME: join(home, "nested") } });
+    const store = await openWorkspaceStore({
+      settings: readConfig({ ENVFORGE_HOME: join(home, "nested") }),
+    });
     try {
       expect(store.kind).toBe("sqlite");
       expect(store.location).toBe(join(home, "nested", "envforge.db"));
@@ -26,7 +29,9 @@ describe("openWorkspaceStore", () => {
   });
 
   it("opens the service with the shipped curated environments", async () => {
-    const opened = await openEnvironmentService({ env: { ENVFORGE_HOME: join(home, "service") } });
+    const opened = await openEnvironmentService({
+      settings: readConfig({ ENVFORGE_HOME: join(home, "service") }),
+    });
     try {
       expect(opened.store.location).toBe(join(home, "service", "envforge.db"));
       const curated = await opened.service.listCurated();
@@ -43,7 +48,10 @@ describe("openWorkspaceStore", () => {
 
   it("refuses a URL that is not PostgreSQL without showing its password", async () => {
     const error = await openWorkspaceStore({
-      env: { ENVFORGE_HOME: home, ENVFORGE_DATABASE_URL: "mysql://root:hunter2@127.0.0.1/db" },
+      settings: readConfig({
+        ENVFORGE_HOME: home,
+        ENVFORGE_DATABASE_URL: "mysql://root:hunter2@127.0.0.1/db",
+      }),
     }).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(ValidationError);
     expect(String(error)).toBe(
@@ -54,7 +62,9 @@ describe("openWorkspaceStore", () => {
   it("reports an unreachable PostgreSQL as an external failure without its password", async () => {
     // Port 1 on loopback: nothing listens there, so the connection is refused at once.
     const error = await openWorkspaceStore({
-      env: { ENVFORGE_DATABASE_URL: "postgres://envforge:hunter2@127.0.0.1:1/envforge" },
+      settings: readConfig({
+        ENVFORGE_DATABASE_URL: "postgres://envforge:hunter2@127.0.0.1:1/envforge",
+      }),
     }).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(ExternalError);
     expect(String(error)).toContain("PostgreSQL postgres://envforge@127.0.0.1:1/envforge: ");
@@ -65,7 +75,9 @@ describe("openWorkspaceStore", () => {
     if (!probe.available) return;
     const database = await createTestDatabase(probe.adminUrl);
     try {
-      const store = await openWorkspaceStore({ env: { ENVFORGE_DATABASE_URL: database.url } });
+      const store = await openWorkspaceStore({
+        settings: readConfig({ ENVFORGE_DATABASE_URL: database.url }),
+      });
       try {
         expect(store.kind).toBe("postgres");
         expect(store.location).toBe(`postgres://envforge@127.0.0.1:5432/${database.name}`);

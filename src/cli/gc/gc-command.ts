@@ -64,7 +64,7 @@ async function runGc(io: CliIo, raw: unknown): Promise<void> {
   const cacheDir = join(config.home, "cache", "pkgs");
   const notes: string[] = [];
 
-  const store = await openWorkspaceStore({ env });
+  const store = await openWorkspaceStore({ settings: config });
   let pointedTo: Set<string>;
   try {
     const service = createEnvironmentService({

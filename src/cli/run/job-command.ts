@@ -3,6 +3,7 @@ import type { Command } from "commander";
 import { z } from "zod";
 import type { Job } from "../../workspace/build-api.js";
 import { createJobService } from "../../workspace/build-api.js";
+import { readConfig } from "../../host/config.js";
 import { openWorkspaceStore } from "../../workspace/index.js";
 import type { CliIo } from "../context.js";
 import { writeJson, writeLine } from "../context.js";
@@ -113,7 +114,7 @@ async function withJobs<T>(
   io: CliIo,
   work: (jobs: ReturnType<typeof createJobService>) => Promise<T>,
 ): Promise<T> {
-  const store = await openWorkspaceStore({ env: io.env });
+  const store = await openWorkspaceStore({ settings: readConfig(io.env) });
   try {
     return await work(createJobService({ store }));
   } finally {

@@ -7,7 +7,7 @@ import { z } from "zod";
 import { openServerBuilds, startApiServer } from "../../api/serve.js";
 import { ValidationError } from "../../errors/index.js";
 import { readConfig } from "../../host/config.js";
-import { channelLockResolver } from "../../workspace/channel-lock-resolver.js";
+import { lockResolverFromEnv } from "../../client/lock-resolver-from-env.js";
 import { createEnvironmentService, openWorkspaceStore } from "../../workspace/index.js";
 import type { CliIo } from "../context.js";
 import { packageVersion } from "../package-version.js";
@@ -45,9 +45,10 @@ async function runServe(io: CliIo, options: z.infer<typeof serveOptions>): Promi
   const port = numberOption("--port", options.port ?? io.env.ENVFORGE_PORT ?? String(DEFAULT_PORT));
   const bodyLimit =
     options.bodyLimit === undefined ? undefined : numberOption("--body-limit", options.bodyLimit);
-  const store = await openWorkspaceStore({ env: io.env });
+  const config = readConfig(io.env);
+  const store = await openWorkspaceStore({ settings: config });
   // One solver and parsed repodata kept for the server's life: registrations lock on the server.
-  const locks = channelLockResolver({ env: io.env, keepRepodata: true });
+  const locks = lockResolverFromEnv(io.env, { keepRepodata: true });
   try {
     const registry = io.env[REGISTRY_VARIABLE]?.trim();
     const service = createEnvironmentService({ store, resolveLock: locks.resolveLock });
@@ -64,7 +65,7 @@ async function runServe(io: CliIo, options: z.infer<typeof serveOptions>): Promi
       service,
       builds: builds.routes,
       storeKind: store.kind,
-      settings: readConfig(io.env).parse,
+      settings: config.parse,
       ...(registry === undefined || registry === "" ? {} : { registry }),
       ...(bodyLimit === undefined ? {} : { bodyLimit }),
       log: { stream: io.stderr },
