@@ -1,3 +1,4 @@
+import { createHmac } from "node:crypto";
 import { describe, expect, it } from "vitest";
 import { ExternalError, ValidationError } from "../errors/index.js";
 import {
@@ -8,6 +9,7 @@ import {
   endpointFromContext,
   endpointFromHost,
   engineUnreachable,
+  knownHostKeys,
   parseDockerHost,
   selectedContext,
   tlsFromEnv,
@@ -323,6 +325,37 @@ describe("connectionFailure and the reported error", () => {
       'cannot reach the Docker engine at tcp://127.0.0.1:2376 (TLS, verified) (from docker context "remote" (/m/meta.json)): nothing accepts connections at 127.0.0.1:2376 (ECONNREFUSED)',
     );
     expect(describeEndpoint(socket)).toBe("unix:///nope.sock");
+  });
+});
+
+describe("knownHostKeys (ssh's known_hosts matching)", () => {
+  const hashed = (name: string): string => {
+    const salt = Buffer.from("0123456789abcdefghij");
+    const mac = createHmac("sha1", salt).update(name).digest("base64");
+    return `|1|${salt.toString("base64")}|${mac}`;
+  };
+  const text = [
+    "# comment",
+    "h.example,10.0.0.5 ssh-ed25519 PLAIN22",
+    "[h.example]:2222 ssh-ed25519 PORT2222",
+    `${hashed("[127.0.0.1]:2200")} ssh-ed25519 HASHED`,
+    "*.lab,!bad.lab ssh-rsa WILD",
+    "@revoked h.example ssh-ed25519 REVOKED",
+    "@cert-authority *.example ssh-ed25519 CA",
+    "",
+  ].join("\n");
+  const cases: [string, number, string[], string[]][] = [
+    ["h.example", 22, ["PLAIN22"], ["REVOKED"]],
+    ["10.0.0.5", 22, ["PLAIN22"], []],
+    ["h.example", 2222, ["PORT2222"], []],
+    ["127.0.0.1", 2200, ["HASHED"], []],
+    ["127.0.0.1", 22, [], []],
+    ["gpu.lab", 22, ["WILD"], []],
+    ["bad.lab", 22, [], []],
+    ["other.example", 22, [], []],
+  ];
+  it.each(cases)("%s port %d", (host, port, keys, revoked) => {
+    expect(knownHostKeys(text, host, port)).toEqual({ keys, revoked });
   });
 });
 

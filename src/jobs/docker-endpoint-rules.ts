@@ -10,7 +10,7 @@
  * `DOCKER_TLS` (TLS, not verified), with the files in `DOCKER_CERT_PATH` (default the config
  * folder); a context carries its own TLS files.
  */
-import { createHash } from "node:crypto";
+import { createHash, createHmac } from "node:crypto";
 import { join } from "node:path";
 import { z } from "zod";
 import { ExternalError, ValidationError } from "../errors/index.js";
@@ -288,6 +288,63 @@ export function sshIdentityCandidates(env: DockerEnv, home: string): readonly st
   return ["id_ed25519", "id_ecdsa", "id_rsa"].map((name) => join(dir, name));
 }
 
+/** Where ssh looks for known host keys: the user's file, then the system's. */
+export function knownHostsFiles(env: DockerEnv, home: string): readonly string[] {
+  return [join(nonEmpty(env.HOME) ?? home, ".ssh", "known_hosts"), "/etc/ssh/ssh_known_hosts"];
+}
+
+/**
+ * The host keys (base64 of the key blob) that `known_hosts` text lists for host:port, as ssh
+ * matches them (sshd(8) "SSH_KNOWN_HOSTS FILE FORMAT"): `host` for port 22, else `[host]:port`;
+ * comma-separated patterns with `*`, `?` and `!` negation; hashed names `|1|salt|hmac-sha1`.
+ * `@revoked` keys are returned apart; `@cert-authority` lines are not supported and skipped.
+ */
+export function knownHostKeys(
+  text: string,
+  host: string,
+  port: number,
+): { readonly keys: readonly string[]; readonly revoked: readonly string[] } {
+  const name = port === 22 ? host : `[${host}]:${port}`;
+  const keys: string[] = [];
+  const revoked: string[] = [];
+  for (const raw of text.split("\n")) {
+    const line = raw.trim();
+    if (line === "" || line.startsWith("#")) continue;
+    const fields = line.split(/\s+/);
+    const marker = fields[0]?.startsWith("@") === true ? fields.shift() : undefined;
+    const [patterns, , key] = fields;
+    if (patterns === undefined || key === undefined || marker === "@cert-authority") continue;
+    if (!hostMatches(patterns, name)) continue;
+    (marker === "@revoked" ? revoked : keys).push(key);
+  }
+  return { keys, revoked };
+}
+
+function hostMatches(patterns: string, name: string): boolean {
+  if (patterns.startsWith("|1|")) {
+    const [, , salt, hash] = patterns.split("|");
+    if (salt === undefined || hash === undefined) return false;
+    const mac = createHmac("sha1", Buffer.from(salt, "base64")).update(name).digest("base64");
+    return mac === hash;
+  }
+  let matched = false;
+  for (const pattern of patterns.split(",")) {
+    const negated = pattern.startsWith("!");
+    const glob = negated ? pattern.slice(1) : pattern;
+    const regex = new RegExp(
+      `^${glob
+        .replace(/[.+^${}()|[\]\\]/g, "\\$&")
+        .replace(/\*/g, ".*")
+        .replace(/\?/g, ".")}$`,
+      "i",
+    );
+    if (!regex.test(name)) continue;
+    if (negated) return false;
+    matched = true;
+  }
+  return matched;
+}
+
 /** `DOCKER_HOST`, `docker context "remote" (<meta.json>)`, `the default socket`. */
 export function describeSource(source: DockerEndpointSource): string {
   switch (source.kind) {
@@ -324,7 +381,10 @@ export function connectionFailure(error: unknown, endpoint: DockerEndpoint): str
     t.kind === "unix" ? t.socketPath : `${t.host.includes(":") ? `[${t.host}]` : t.host}:${t.port}`;
   if (t.kind === "ssh" && "level" in error) {
     // ssh2 marks its own failures with a level: client-socket, client-authentication, ...
-    return `ssh to ${t.username === undefined ? "" : `${t.username}@`}${where} failed: ${error.message}`;
+    const denied = /Host denied/.test(error.message)
+      ? ": its host key is not in known_hosts (add it, e.g. with one ssh login)"
+      : "";
+    return `ssh to ${t.username === undefined ? "" : `${t.username}@`}${where} failed: ${error.message}${denied}`;
   }
   switch (code) {
     case "ENOENT":

@@ -23,6 +23,8 @@ import {
   endpointFromHost,
   engineUnreachable,
   selectedContext,
+  knownHostKeys,
+  knownHostsFiles,
   sshIdentityCandidates,
 } from "./docker-endpoint-rules.js";
 import type { DockerEndpoint, DockerEnv } from "./docker-endpoint-rules.js";
@@ -111,6 +113,8 @@ export function dockerFor(endpoint: DockerEndpoint, env: DockerEnv = {}): Docker
       sshOptions: {
         ...(agent === undefined || agent === "" ? {} : { agent }),
         ...(identity === undefined ? {} : { privateKey: readFileSync(identity) }),
+        // As ssh with StrictHostKeyChecking: only a host key that known_hosts lists.
+        hostVerifier: knownHostVerifier(env, t.host, t.port),
       },
     };
   } else if (t.tls === undefined) {
@@ -160,6 +164,17 @@ function reportUnreachable(modem: DockerModem, endpoint: DockerEndpoint): void {
       const why = error === null ? undefined : connectionFailure(error, endpoint);
       callback?.(why === undefined ? error : engineUnreachable(endpoint, why, error), result);
     });
+}
+
+function knownHostVerifier(env: DockerEnv, host: string, port: number): (key: Buffer) => boolean {
+  const text = knownHostsFiles(env, homedir())
+    .map((path) => readIfExists(path) ?? "")
+    .join("\n");
+  const { keys, revoked } = knownHostKeys(text, host, port);
+  return (key) => {
+    const blob = key.toString("base64");
+    return keys.includes(blob) && !revoked.includes(blob);
+  };
 }
 
 function readTlsFile(

@@ -552,6 +552,13 @@ describe.skipIf(gate.skip)("ssh:// through docker-modem's own ssh transport", ()
     });
     await new Promise<void>((done) => server.listen(0, "127.0.0.1", done));
     port = (server.address() as AddressInfo).port;
+    // The server's key, as one ssh login would have recorded it.
+    const hostPublic = ssh2.utils.parseKey(hostKey);
+    if (hostPublic instanceof Error) throw hostPublic;
+    writeFileSync(
+      join(dir, ".ssh", "known_hosts"),
+      `[127.0.0.1]:${port} ${hostPublic.type} ${hostPublic.getPublicSSH().toString("base64")}\n`,
+    );
   });
   afterAll(() => {
     server?.close();
@@ -567,6 +574,31 @@ describe.skipIf(gate.skip)("ssh:// through docker-modem's own ssh transport", ()
     const version = (await client.version()) as { ApiVersion?: string };
     expect(version.ApiVersion).toMatch(/^1\.\d+$/);
     expect(commands).toContain("docker system dial-stdio");
+  });
+
+  it("a host key that known_hosts does not list is refused, as ssh refuses it", async () => {
+    const stranger = join(dir, "stranger");
+    mkdirSync(join(stranger, ".ssh"), { recursive: true });
+    writeFileSync(
+      join(stranger, ".ssh", "id_ed25519"),
+      readFileSync(join(dir, ".ssh", "id_ed25519")),
+      { mode: 0o600 },
+    );
+    const before = commands.length;
+    const client = dockerFromEnv({
+      DOCKER_HOST: `ssh://builder@127.0.0.1:${port}`,
+      HOME: stranger,
+      DOCKER_CONFIG: join(dir, "docker-config"),
+    });
+    const error = await client.ping().then(
+      () => undefined,
+      (caught: unknown) => caught,
+    );
+    expect(error).toBeInstanceOf(ExternalError);
+    expect((error as Error).message).toBe(
+      `cannot reach the Docker engine at ssh://builder@127.0.0.1:${port} (from DOCKER_HOST): ssh to builder@127.0.0.1:${port} failed: Host denied (verification failed): its host key is not in known_hosts (add it, e.g. with one ssh login)`,
+    );
+    expect(commands.length).toBe(before);
   });
 
   it("a refused key is reported as ssh's failure, naming the user, host and port", async () => {
