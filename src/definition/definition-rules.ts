@@ -15,20 +15,29 @@ export type ValueProblem = Pick<Problem, "message" | "found" | "allowed">;
 const APT_NAME = /^[a-z0-9][a-z0-9+.-]+$/;
 const APT_VERSION = /^(?:[0-9]+:)?[0-9][A-Za-z0-9.+~-]*$/;
 
-export function checkAptPackage(text: string): ValueProblem | undefined {
+/** What an apt package may be, for messages: the parsers and the recipe check both say it. */
+export const APT_PACKAGE_ALLOWED =
+  'a name such as "libgomp1" or "curl=7.88.1-10+deb12u5" (lower case, digits, "+", "-", ".")';
+
+/**
+ * The one rule for an apt package, used where a definition is read (envforge.yaml, the SDK's
+ * assembleDefinition) and again before a Dockerfile is written (recipe/check-input.ts).
+ */
+export function isAptPackage(text: string): boolean {
   const [name = "", version, ...extra] = text.split("=");
-  if (
+  return (
     APT_NAME.test(name) &&
     extra.length === 0 &&
     (version === undefined || APT_VERSION.test(version))
-  ) {
-    return undefined;
-  }
+  );
+}
+
+export function checkAptPackage(text: string): ValueProblem | undefined {
+  if (isAptPackage(text)) return undefined;
   return {
     message: "not a Debian package name",
     found: JSON.stringify(text),
-    allowed:
-      'a name such as "libgomp1" or "curl=7.88.1-10+deb12u5" (lower case, digits, "+", "-", ".")',
+    allowed: APT_PACKAGE_ALLOWED,
   };
 }
 

@@ -53,7 +53,7 @@ describe("injection is refused before a recipe exists", () => {
       "command substitution in an apt package",
       { ...base, apt: ["$(id)"] },
       {},
-      'apt[0]: is not allowed here (found "$(id)"; allowed: a Debian package name, optionally with ":arch", "=version" or "/release")',
+      'apt[0]: is not allowed here (found "$(id)"; allowed: a name such as "libgomp1" or "curl=7.88.1-10+deb12u5" (lower case, digits, "+", "-", "."))',
     ],
     [
       "a second option smuggled into an apt package",

@@ -12,6 +12,7 @@ import { normalizeContextPath } from "../definition/build-context.js";
 import { HASH_PATTERN, stripUrlCredentials } from "../definition/definition-hash.js";
 import type { Definition } from "../definition/definition.js";
 import { checkImageReference, formatImageReference } from "../definition/image-reference.js";
+import { APT_PACKAGE_ALLOWED, isAptPackage } from "../definition/definition-rules.js";
 import { DOCKER_PLATFORMS } from "./docker-platform.js";
 import { CONTROL_CHARACTER } from "./dockerfile-text.js";
 import { PREFIX_DIRECTORY } from "./package-groups.js";
@@ -20,9 +21,6 @@ import { readUserDockerfile } from "./user-dockerfile.js";
 
 const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
 const LABEL_KEY = /^[A-Za-z0-9][A-Za-z0-9._/-]*$/;
-/** Debian package names (policy 5.6.1), optionally `:arch`, `=version` or `/release`. */
-const APT_PACKAGE =
-  /^[a-z0-9][a-z0-9+.-]*(?::[a-z0-9-]+)?(?:=[A-Za-z0-9.+~:-]+|\/[A-Za-z0-9.-]+)?$/;
 const INTERPRETER = /^[A-Za-z0-9_./+-]+$/;
 const DIGEST = /^sha256:[a-f0-9]{64}$/;
 const CONDA_NAME = /^[A-Za-z0-9_][A-Za-z0-9_.+-]*$/;
@@ -103,14 +101,13 @@ export function checkRecipeInput(definition: Definition, options: RecipeOptions)
     });
   }
 
-  definition.apt.forEach((name, i) =>
-    pattern(
-      `apt[${i}]`,
-      name,
-      APT_PACKAGE,
-      'a Debian package name, optionally with ":arch", "=version" or "/release"',
-    ),
-  );
+  // The definition's own rule (definition-rules.ts), so what the parsers accept is what a
+  // recipe accepts; checked again here because a Definition can be made without a parser.
+  definition.apt.forEach((name, i) => {
+    if (line(`apt[${i}]`, name) && !isAptPackage(name)) {
+      add(`apt[${i}]`, "is not allowed here", show(name), APT_PACKAGE_ALLOWED);
+    }
+  });
   for (const [key, value] of Object.entries(definition.variables)) {
     pattern(
       `variables.${key}`,
