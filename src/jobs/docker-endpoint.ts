@@ -1,33 +1,26 @@
 /**
- * The Docker engine client of every command: reads the files the Docker CLI reads (its
- * config.json, a context's meta.json and TLS folder, the DOCKER_CERT_PATH files), decides with
- * docker-endpoint-rules.ts, and hands dockerode/docker-modem the endpoint (docker-modem does
- * unix, http, https and ssh itself; ssh through ssh2 and ssh-agent). A failed connection is
- * reported naming the endpoint, where it came from, and why.
+ * The Docker engine client of every command: the endpoint that docker-endpoint-read.ts picks,
+ * handed to dockerode/docker-modem (which does unix, http, https and ssh itself; ssh through
+ * ssh2), with the TLS files and ssh keys read here. A failed connection is reported naming the
+ * endpoint, where it came from, and why.
  */
 import { existsSync, readFileSync } from "node:fs";
 import { Agent } from "node:https";
 import { homedir, userInfo } from "node:os";
-import { join } from "node:path";
 import type DockerModem from "docker-modem";
 import Docker from "dockerode";
 import { EnvforgeError, ExternalError, ValidationError } from "../errors/index.js";
 import {
   connectionFailure,
-  contextMetaPath,
   describeEndpoint,
   describeSource,
-  contextTlsDir,
-  dockerConfigDir,
-  endpointFromContext,
-  endpointFromHost,
   engineUnreachable,
-  selectedContext,
   knownHostKeys,
   knownHostsFiles,
   sshIdentityCandidates,
 } from "./docker-endpoint-rules.js";
 import type { DockerEndpoint, DockerEnv } from "./docker-endpoint-rules.js";
+import { readDockerEndpoint, readIfExists } from "./docker-endpoint-read.js";
 
 export {
   DEFAULT_DOCKER_SOCKET,
@@ -35,28 +28,7 @@ export {
   describeSource,
 } from "./docker-endpoint-rules.js";
 export type { DockerEndpoint } from "./docker-endpoint-rules.js";
-
-/** Which endpoint the environment selects (DOCKER_HOST, a docker context, or the socket). */
-export function readDockerEndpoint(env: DockerEnv): DockerEndpoint {
-  const configDir = dockerConfigDir(env, homedir());
-  const configPath = join(configDir, "config.json");
-  const configText = readIfExists(configPath);
-  const name = selectedContext(
-    env,
-    configText === undefined ? undefined : { path: configPath, text: configText },
-  );
-  if (name === undefined) return endpointFromHost(env, configDir);
-  const metaPath = contextMetaPath(configDir, name);
-  const tlsDir = contextTlsDir(configDir, name);
-  return endpointFromContext({
-    name,
-    metaPath,
-    metaText: readIfExists(metaPath),
-    tlsDir,
-    tlsFiles: ["ca.pem", "cert.pem", "key.pem"].filter((file) => existsSync(join(tlsDir, file))),
-    ...(env.USER === undefined ? {} : { user: env.USER }),
-  });
-}
+export { readDockerEndpoint };
 
 /**
  * Pings the engine the environment selects; its description (`unix:///… (from DOCKER_HOST)`)
@@ -194,15 +166,6 @@ function readTlsFile(
     });
   }
   return readFileSync(path);
-}
-
-function readIfExists(path: string): string | undefined {
-  try {
-    return readFileSync(path, "utf8");
-  } catch (error) {
-    if (error instanceof Error && "code" in error && error.code === "ENOENT") return undefined;
-    throw error;
-  }
 }
 
 function definedOnly<T>(record: Record<string, T | undefined>): Record<string, T> {
