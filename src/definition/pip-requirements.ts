@@ -5,10 +5,11 @@
  * Grammar follows pip's requirements file format:
  * https://pip.pypa.io/en/stable/reference/requirements-file-format/
  */
+import { createRequire } from "node:module";
 import { posix } from "node:path";
 import { validRange } from "@renovatebot/pep440";
 import type { Requirement } from "pip-requirements-js";
-import { RequirementsSyntaxError, parsePipRequirementsLine } from "pip-requirements-js";
+import type * as PipGrammar from "pip-requirements-js";
 import type { Location, Problem } from "../errors/index.js";
 import { ProblemCollector, ValidationError } from "../errors/index.js";
 import type { PipRequirement, PipRequirements, SourceText } from "./definition.js";
@@ -619,6 +620,18 @@ function checkRequirement(
 
 type ParsedLine = Requirement | SimpleRequirement | null;
 
+let loadedGrammar: typeof PipGrammar | undefined;
+
+/**
+ * pip-requirements-js builds its grammar as it loads, which costs every command that reads a
+ * definition (`envforge hash`) tens of milliseconds: it loads with the first line the fast
+ * reader leaves to it.
+ */
+function pipGrammar(): typeof PipGrammar {
+  loadedGrammar ??= createRequire(import.meta.url)("pip-requirements-js") as typeof PipGrammar;
+  return loadedGrammar;
+}
+
 /** Problems after which the grammar is no longer asked for its message. */
 const GRAMMAR_PROBLEMS = 20;
 
@@ -626,6 +639,7 @@ function parseLine(text: string, grammar: boolean): ParsedLine | string {
   const simple = parseSimpleRequirement(text);
   if (simple !== undefined) return simple;
   if (!grammar) return `not read in detail after ${GRAMMAR_PROBLEMS} problems`;
+  const { parsePipRequirementsLine, RequirementsSyntaxError } = pipGrammar();
   try {
     return parsePipRequirementsLine(text);
   } catch (error) {
