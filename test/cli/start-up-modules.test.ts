@@ -1,0 +1,107 @@
+/**
+ * What a command loads before it does anything (issue 9, point 4): the real CLI entry point in
+ * its own process, with a module hook that records every module it resolves. Not timed (that is
+ * bench/cli.bench.ts): this pins which packages stay unloaded, so a new static import of the
+ * Docker client, the HTTP server, a database driver or the conda solver into a light command's
+ * path fails here rather than slowing every invocation.
+ */
+import { execFile } from "node:child_process";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
+import { promisify } from "node:util";
+import { afterAll, describe, expect, it } from "vitest";
+import { withLoopbackDefaults } from "../support/loopback-defaults.js";
+
+const run = promisify(execFile);
+const REPO = resolve(import.meta.dirname, "../..");
+const MAIN = join(REPO, "src/cli/main.ts");
+const TRACE_HOOKS = join(REPO, "test/support/module-trace/register.mjs");
+const dir = mkdtempSync(join(tmpdir(), "envforge-start-up-"));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+/** Packages only builds, servers, workers, PostgreSQL and locking need. */
+const HEAVY = [
+  "@conda-org/rattler",
+  "@grpc/grpc-js",
+  "dockerode",
+  "fastify",
+  "pg",
+  "pg-boss",
+  "tar",
+  "tar-stream",
+  "yauzl",
+  "pip-requirements-js",
+];
+
+let traces = 0;
+
+/** Runs the CLI from source; returns the npm packages it loaded (by name), stdout and exit code. */
+async function loadedPackages(
+  argv: readonly string[],
+): Promise<{ packages: Set<string>; stdout: string; code: number }> {
+  const trace = join(dir, `trace-${++traces}.txt`);
+  const { stdout, code } = await run(
+    process.execPath,
+    ["--import", "tsx", "--import", TRACE_HOOKS, MAIN, ...argv],
+    {
+      cwd: REPO,
+      env: withLoopbackDefaults({
+        PATH: process.env.PATH,
+        HOME: dir,
+        ENVFORGE_HOME: join(dir, "home"),
+        ENVFORGE_CONFIG: join(dir, "missing.yaml"),
+        ENVFORGE_MODULE_TRACE: trace,
+      }),
+    },
+  ).then(
+    (done) => ({ stdout: done.stdout, code: 0 }),
+    (failed: { stdout?: string; code?: number }) => ({
+      stdout: failed.stdout ?? "",
+      code: failed.code ?? -1,
+    }),
+  );
+  const urls = readFileSync(trace, "utf8").split("\n");
+  const packages = new Set(
+    urls.flatMap((url) => {
+      const match = /\/node_modules\/((?:@[^/]+\/)?[^/]+)\//.exec(url);
+      return match?.[1] === undefined ? [] : [match[1]];
+    }),
+  );
+  return { packages, stdout, code };
+}
+
+describe("what a command loads", () => {
+  it("sees what a command loads: env build loads the Docker client even for a missing name", async () => {
+    const { packages, code } = await loadedPackages(["env", "build", "missing"]);
+    expect(code).toBe(3);
+    expect(packages.has("dockerode")).toBe(true);
+  });
+
+  it("--version loads no package at all, not even commander", async () => {
+    const { packages, stdout, code } = await loadedPackages(["--version"]);
+    expect(code).toBe(0);
+    expect(stdout).toMatch(/^\d+\.\d+\.\d+\n$/);
+    expect([...packages]).toEqual(["tsx"].filter((name) => packages.has(name)));
+  });
+
+  it("hash FILE loads none of the heavy packages", async () => {
+    const { packages, stdout, code } = await loadedPackages([
+      "hash",
+      join(REPO, "examples/pytorch/environment.yml"),
+    ]);
+    expect(code).toBe(0);
+    expect(stdout).toMatch(/^envforge_[0-9a-f]{32}\n$/);
+    expect(packages.has("commander")).toBe(true);
+    expect(HEAVY.filter((name) => packages.has(name))).toEqual([]);
+    expect(packages.has("better-sqlite3")).toBe(false);
+  });
+
+  it("env list on SQLite loads its driver and none of the heavy packages", async () => {
+    const { packages, stdout, code } = await loadedPackages(["env", "list", "--json"]);
+    expect(code).toBe(0);
+    expect(JSON.parse(stdout)).toBeDefined();
+    expect(packages.has("better-sqlite3")).toBe(true);
+    expect(HEAVY.filter((name) => packages.has(name))).toEqual([]);
+  });
+});
