@@ -36,8 +36,26 @@ export default tseslint.config(
   },
   {
     // Tools load their configuration from a default export.
-    files: ["*.config.ts"],
+    files: ["*.config.ts", "web/vite.config.ts"],
     rules: { "no-restricted-syntax": "off" },
+  },
+  {
+    // The web UI speaks only the public HTTP API (ARCHITECTURE.md): it never imports src/.
+    files: ["web/**/*.ts", "web/**/*.tsx"],
+    languageOptions: { globals: globals.browser },
+    rules: {
+      "no-restricted-imports": [
+        "error",
+        {
+          patterns: [
+            {
+              regex: "(^|/)src/|^\\.\\./\\.\\./",
+              message: "web/ uses the HTTP API only (web/src/api.ts), never src/ of the server",
+            },
+          ],
+        },
+      ],
+    },
   },
   {
     files: ["src/definition/**/*.ts", "src/recipe/**/*.ts"],

@@ -23,6 +23,8 @@ import { PROBLEM_CONTENT_TYPE, problemOf, requestProblem } from "./problem.js";
 import { registerEnvironmentRoutes } from "./routes/environment-routes.js";
 import { registerEnvironmentViewRoutes } from "./routes/environment-view-routes.js";
 import { registerSessionRoutes } from "./routes/session-routes.js";
+import type { WebUiOptions } from "./web-ui.js";
+import { registerWebUi } from "./web-ui.js";
 import type { BuildRouteOptions } from "./routes/builds-routes.js";
 import { builtImageFinder, registerBuildRoutes } from "./routes/builds-routes.js";
 import { registerJobRoutes } from "./routes/jobs-routes.js";
@@ -58,6 +60,8 @@ export interface ApiAppOptions {
   readonly version?: string;
   /** Builds and jobs (their routes are offered when given). */
   readonly builds?: BuildRouteOptions;
+  /** The web UI at `/` (default: dist/web/ when it is built); false: none. */
+  readonly webUi?: WebUiOptions | false;
 }
 
 export async function buildApiApp(options: ApiAppOptions): Promise<ZodApp> {
@@ -153,6 +157,7 @@ export async function buildApiApp(options: ApiAppOptions): Promise<ZodApp> {
   registerTokenRoutes(app, deps);
   if (options.builds !== undefined) registerBuildRoutes(app, { ...deps, ...options.builds });
   if (options.builds !== undefined) registerJobRoutes(app, { ...deps, ...options.builds });
+  if (options.webUi !== false) await registerWebUi(app, options.webUi);
   await app.ready();
   return app;
 }
