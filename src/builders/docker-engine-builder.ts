@@ -76,7 +76,7 @@ export class DockerEngineBuilder implements ImageBuilder {
     const existing =
       registry === undefined
         ? await this.#inLocalEngine(`${repository}:${tag}`, recipe.imageHash, log, request.signal)
-        : await this.#inRegistry(`${repository}:${tag}`, log);
+        : await this.#inRegistry(`${repository}:${tag}`, log, request.signal);
     if (existing !== undefined) {
       return {
         imageName: repository,
@@ -270,14 +270,19 @@ export class DockerEngineBuilder implements ImageBuilder {
    * The manifest is read and checked (type, digest header, shape) and its config blob fetched and
    * verified by digest: a registry that answers 200 to everything is no cache hit.
    */
-  async #inRegistry(reference: string, log: LogTail): Promise<string | undefined> {
+  async #inRegistry(
+    reference: string,
+    log: LogTail,
+    signal: AbortSignal | undefined,
+  ): Promise<string | undefined> {
     const { registry } = this.#options;
-    const existing = await registry.manifestExists(reference);
+    const options = signal === undefined ? {} : { signal };
+    const existing = await registry.manifestExists(reference, options);
     if (!existing.exists) return undefined;
-    const manifest = await registry.getManifest(reference);
+    const manifest = await registry.getManifest(reference, options);
     const repository = reference.replace(/:[^:/]*$/, "");
     if (manifest.configDigest !== undefined) {
-      await registry.getBlob(repository, manifest.configDigest);
+      await registry.getBlob(repository, manifest.configDigest, options);
     }
     log.envforge(`cache hit: the registry has ${repository}@${manifest.digest}`);
     return manifest.digest;

@@ -21,6 +21,7 @@ import type {
   ManifestContent,
   ManifestStatus,
   Registry,
+  RegistryReadOptions,
   RepositoryName,
   UploadBlobOptions,
 } from "./registry.js";
@@ -55,11 +56,20 @@ export class HttpRegistry implements Registry {
     this.#uploadTimeoutMs = options.uploadTimeoutMs ?? 30 * 60_000;
   }
 
-  async manifestExists(image: ImageReference | string): Promise<ManifestStatus> {
+  async manifestExists(
+    image: ImageReference | string,
+    options: RegistryReadOptions = {},
+  ): Promise<ManifestStatus> {
     const reference = toReference(image);
     const target = this.#target(reference);
     const path = `manifests/${manifestKey(reference)}`;
-    const request = { method: "HEAD", path, actions: "pull", headers: ACCEPT } as const;
+    const request = {
+      method: "HEAD",
+      path,
+      actions: "pull",
+      headers: ACCEPT,
+      ...signalOf(options),
+    } as const;
     const response = await this.#session.request(target, request);
     await discard(response);
     if (response.status === 404) return { exists: false };
@@ -71,7 +81,7 @@ export class HttpRegistry implements Registry {
       return { exists: true, digest: header, mediaType };
     }
     // A HEAD without a digest or a manifest type proves nothing: read the manifest and check it.
-    const manifest = await this.getManifest(reference);
+    const manifest = await this.getManifest(reference, options);
     return { exists: true, digest: manifest.digest, mediaType: manifest.mediaType };
   }
 
@@ -82,11 +92,20 @@ export class HttpRegistry implements Registry {
     return status.digest;
   }
 
-  async getManifest(image: ImageReference | string): Promise<Manifest> {
+  async getManifest(
+    image: ImageReference | string,
+    options: RegistryReadOptions = {},
+  ): Promise<Manifest> {
     const reference = toReference(image);
     const target = this.#target(reference);
     const path = `manifests/${manifestKey(reference)}`;
-    const request = { method: "GET", path, actions: "pull", headers: ACCEPT } as const;
+    const request = {
+      method: "GET",
+      path,
+      actions: "pull",
+      headers: ACCEPT,
+      ...signalOf(options),
+    } as const;
     const response = await this.#session.request(target, request);
     if (response.status === 404) {
       await discard(response);
@@ -127,10 +146,19 @@ export class HttpRegistry implements Registry {
     throw await this.#session.unexpected(target, request, response);
   }
 
-  async getBlob(repository: RepositoryName | string, digest: string): Promise<Uint8Array> {
+  async getBlob(
+    repository: RepositoryName | string,
+    digest: string,
+    options: RegistryReadOptions = {},
+  ): Promise<Uint8Array> {
     checkDigest(digest);
     const target = this.#target(toRepository(repository));
-    const request = { method: "GET", path: `blobs/${digest}`, actions: "pull" } as const;
+    const request = {
+      method: "GET",
+      path: `blobs/${digest}`,
+      actions: "pull",
+      ...signalOf(options),
+    } as const;
     const response = await this.#session.request(target, request);
     if (response.status === 404) {
       await discard(response);
@@ -246,6 +274,10 @@ export class HttpRegistry implements Registry {
 }
 
 const ACCEPT = { accept: MANIFEST_ACCEPT };
+
+function signalOf(options: RegistryReadOptions): { readonly signal?: AbortSignal } {
+  return options.signal === undefined ? {} : { signal: options.signal };
+}
 
 function toReference(image: ImageReference | string): ImageReference {
   return typeof image === "string" ? parseImageReference(image) : image;

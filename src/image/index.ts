@@ -5,6 +5,7 @@ export type {
   ManifestContent,
   ManifestStatus,
   Registry,
+  RegistryReadOptions,
   RepositoryName,
   UploadBlobOptions,
 } from "./registry.js";

@@ -13,6 +13,8 @@ export interface SendOptions {
   readonly timeoutMs: number;
   /** For messages: `registry 127.0.0.1:5000` or `token server http://…/token of registry …`. */
   readonly what: string;
+  /** The caller's stop (a build's cancel or timeout): ends the request with its reason. */
+  readonly signal?: AbortSignal;
 }
 
 export async function send(
@@ -20,9 +22,13 @@ export async function send(
   init: RequestInit,
   options: SendOptions,
 ): Promise<Response> {
+  const deadline = AbortSignal.timeout(options.timeoutMs);
+  const signal =
+    options.signal === undefined ? deadline : AbortSignal.any([options.signal, deadline]);
   try {
-    return await options.fetch(url, { ...init, signal: AbortSignal.timeout(options.timeoutMs) });
+    return await options.fetch(url, { ...init, signal });
   } catch (error) {
+    options.signal?.throwIfAborted();
     throw new ExternalError(`${options.what} could not be reached: ${reasonOf(error, options)}`, {
       cause: error,
     });

@@ -31,6 +31,8 @@ export interface RegistryRequest {
   /** Made anew for each attempt, so the request can be sent again after a challenge. */
   readonly body?: () => NonNullable<RequestInit["body"]>;
   readonly timeoutMs?: number;
+  /** Ends the request (and any token request it needs) with the signal's reason. */
+  readonly signal?: AbortSignal;
 }
 
 export interface RegistrySessionOptions {
@@ -137,6 +139,7 @@ export class RegistrySession {
         fetch: this.#options.fetch,
         timeoutMs: request.timeoutMs ?? this.#options.timeoutMs,
         what: `registry ${target.registry}`,
+        ...(request.signal === undefined ? {} : { signal: request.signal }),
       },
     );
   }

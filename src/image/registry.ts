@@ -48,16 +48,29 @@ export interface UploadBlobOptions {
 /** What an upload did: nothing (the repository had it), a cross-repository mount, or a send. */
 export type BlobUploadResult = "exists" | "mounted" | "uploaded";
 
+/** For reads a caller may need to stop (a build's cache check). */
+export interface RegistryReadOptions {
+  /** Aborting ends the request at once with the signal's reason. */
+  readonly signal?: AbortSignal;
+}
+
 export interface Registry {
   /** HEAD of the manifest (tag or digest): whether it exists, and its digest. */
-  manifestExists(image: ImageReference | string): Promise<ManifestStatus>;
+  manifestExists(
+    image: ImageReference | string,
+    options?: RegistryReadOptions,
+  ): Promise<ManifestStatus>;
   /** The manifest digest of the image; a NotFoundError when the registry does not have it. */
   getManifestDigest(image: ImageReference | string): Promise<string>;
   /** The manifest bytes; a NotFoundError when the registry does not have it. */
-  getManifest(image: ImageReference | string): Promise<Manifest>;
+  getManifest(image: ImageReference | string, options?: RegistryReadOptions): Promise<Manifest>;
   blobExists(repository: RepositoryName | string, digest: string): Promise<boolean>;
   /** A blob's bytes (e.g. an image config), checked against the digest; for small blobs. */
-  getBlob(repository: RepositoryName | string, digest: string): Promise<Uint8Array>;
+  getBlob(
+    repository: RepositoryName | string,
+    digest: string,
+    options?: RegistryReadOptions,
+  ): Promise<Uint8Array>;
   /** Makes the blob present in the repository, sending its bytes only when it must. */
   uploadBlob(
     repository: RepositoryName | string,

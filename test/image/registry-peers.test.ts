@@ -123,4 +123,38 @@ describe("HttpRegistry with unusual registries", () => {
       `registry ${registry} could not be reached: no answer within 0.2 s`,
     );
   });
+
+  it("stops a read at once when the caller's signal aborts, with the caller's reason", async () => {
+    const registry = await peer(() => undefined);
+    const client = new HttpRegistry({ credentials: anonymousCredentials, timeoutMs: 60_000 });
+    const controller = new AbortController();
+    setTimeout(() => controller.abort(new Error("build canceled")), 100);
+    const started = performance.now();
+    await expect(
+      client.manifestExists(`${registry}/a/b:1`, { signal: controller.signal }),
+    ).rejects.toThrow(/^build canceled$/);
+    expect(performance.now() - started).toBeLessThan(2000);
+  });
+
+  it("refuses a manifest whose Docker-Content-Digest is not the sha256 of its bytes", async () => {
+    const manifest = JSON.stringify({
+      schemaVersion: 2,
+      mediaType: "application/vnd.oci.image.manifest.v1+json",
+      config: { digest: `sha256:${"c".repeat(64)}` },
+      layers: [],
+    });
+    const registry = await peer((_request, response) => {
+      response.writeHead(200, {
+        "content-type": "application/vnd.oci.image.manifest.v1+json",
+        "docker-content-digest": `sha256:${"0".repeat(64)}`,
+      });
+      response.end(manifest);
+    });
+    const client = new HttpRegistry({ credentials: anonymousCredentials });
+    const error = await client.getManifest(`${registry}/a/b:1`).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(ExternalError);
+    expect((error as Error).message).toBe(
+      `registry ${registry} answered GET /v2/a/b/manifests/1 with something that is not a valid manifest: Docker-Content-Digest "sha256:${"0".repeat(64)}" does not match the body, whose sha256 is sha256:${createHash("sha256").update(manifest).digest("hex")}`,
+    );
+  });
 });
