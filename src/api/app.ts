@@ -5,7 +5,7 @@
  */
 import fastifySwagger from "@fastify/swagger";
 import Fastify from "fastify";
-import type { FastifyError } from "fastify";
+import type { FastifyError, FastifyReply } from "fastify";
 import type { ZodTypeProvider } from "fastify-type-provider-zod";
 import {
   jsonSchemaTransform,
@@ -17,6 +17,8 @@ import { EnvforgeError } from "../errors/index.js";
 import type { ParseSettings } from "../definition/definition.js";
 import type { EnvironmentService } from "../workspace/index.js";
 import { accessHook } from "./access.js";
+import { browserGuard } from "./browser-guard.js";
+import { useJsonBodyParser } from "./json-body.js";
 import { createApiMetrics } from "./metrics.js";
 import type { RouteDeps, ZodApp } from "./route-deps.js";
 import { PROBLEM_CONTENT_TYPE, problemOf, requestProblem } from "./problem.js";
@@ -62,11 +64,39 @@ export interface ApiAppOptions {
   readonly builds?: BuildRouteOptions;
   /** The web UI at `/` (default: dist/web/ when it is built); false: none. */
   readonly webUi?: WebUiOptions | false;
+  /**
+   * Names the server is reached by besides loopback ones (`--public-host`); with them, or
+   * without auth, any other `Host` is refused (DNS rebinding).
+   */
+  readonly publicHosts?: readonly string[];
+}
+
+/**
+ * Longest path parameter: above the name limit (255), so a long name gets the same 422 as in
+ * the CLI rather than fastify's bare 414.
+ */
+export const MAX_PARAM_LENGTH = 1024;
+
+function sendFrameworkError(
+  error: FastifyError,
+  url: string,
+  reply: Pick<FastifyReply, "code" | "type" | "send">,
+): void {
+  const instance = url.split("?")[0] ?? url;
+  const body = requestProblem(error, instance) ?? problemOf(error, instance);
+  reply.code(body.status);
+  reply.type(PROBLEM_CONTENT_TYPE);
+  void reply.send(body);
 }
 
 export async function buildApiApp(options: ApiAppOptions): Promise<ZodApp> {
   const app: ZodApp = Fastify({
     bodyLimit: options.bodyLimit ?? DEFAULT_BODY_LIMIT,
+    routerOptions: { maxParamLength: MAX_PARAM_LENGTH },
+    // A path fastify cannot route (bad %-encoding, a parameter over the limit): problem+json too.
+    frameworkErrors: (error, request, reply) => {
+      sendFrameworkError(error, request.url, reply);
+    },
     logger:
       options.log === undefined
         ? false
@@ -77,6 +107,7 @@ export async function buildApiApp(options: ApiAppOptions): Promise<ZodApp> {
           },
   }).withTypeProvider<ZodTypeProvider>();
 
+  useJsonBodyParser(app);
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(serializerCompiler);
 
@@ -84,6 +115,10 @@ export async function buildApiApp(options: ApiAppOptions): Promise<ZodApp> {
     store: options.storeKind,
     ...(options.builds === undefined ? {} : { runs: options.builds.builds }),
   });
+  app.addHook(
+    "onRequest",
+    browserGuard({ publicHosts: options.publicHosts ?? [], requireKnownHost: !options.auth }),
+  );
   app.addHook("onRequest", accessHook({ service: options.service, auth: options.auth }));
   app.addHook("onResponse", async (request, reply) => {
     metrics.observeRequest({

@@ -62,6 +62,7 @@ export function requestProblem(error: FastifyError, instance: string): ProblemBo
     404: "Not found",
     405: "Method not allowed",
     413: "Request body too large",
+    414: "URI too long",
     415: "Unsupported media type",
   };
   return badRequest(status, titles[status] ?? "Bad request", error.message, instance);

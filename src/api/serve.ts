@@ -7,6 +7,7 @@ import { ValidationError } from "../errors/index.js";
 import type { ApiAppOptions } from "./app.js";
 import type { ZodApp } from "./route-deps.js";
 import { buildApiApp } from "./app.js";
+import { isLoopbackHost } from "./loopback.js";
 
 export interface StartApiServerOptions extends ApiAppOptions {
   readonly host: string;
@@ -21,13 +22,7 @@ export interface RunningApiServer {
   close(): Promise<void>;
 }
 
-export function isLoopbackHost(host: string): boolean {
-  const bare = host.replace(/^\[|\]$/g, "");
-  if (bare === "localhost") return true;
-  if (isIP(bare) === 4) return bare.startsWith("127.");
-  if (isIP(bare) === 6) return bare === "::1" || bare === "0:0:0:0:0:0:0:1";
-  return false;
-}
+export { isLoopbackHost };
 
 export function checkBind(options: { readonly host: string; readonly auth: boolean }): void {
   if (!options.auth && !isLoopbackHost(options.host)) {

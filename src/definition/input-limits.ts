@@ -19,6 +19,11 @@ export const INPUT_LIMITS = {
   listItems: 1000,
   /** Depth of nested YAML maps and lists. */
   nesting: 32,
+  /**
+   * Lines, commas and opening brackets of one YAML file together: a bound on its entries, checked
+   * before the YAML parser runs (its cost grows with entries, not bytes).
+   */
+  yamlEntries: 3000,
 } as const;
 
 const KIB = 1024;
@@ -83,6 +88,24 @@ export function checkTextLimits(source: SourceText): void {
     line += 1;
   }
   if (problems.length > 0) throw new ValidationError(problems);
+}
+
+/** The problem for a YAML file with more entries than the parser is given; checked in one pass. */
+export function yamlEntriesProblem(source: SourceText): Problem | undefined {
+  let count = 0;
+  const text = source.text;
+  for (let i = 0; i < text.length; i++) {
+    const code = text.charCodeAt(i);
+    // \n , [ {
+    if (code === 10 || code === 44 || code === 91 || code === 123) count += 1;
+  }
+  if (count <= INPUT_LIMITS.yamlEntries) return undefined;
+  return {
+    file: source.path,
+    message: "the file has more entries than a YAML definition may hold",
+    found: `${count} lines, commas and opening brackets`,
+    allowed: `at most ${INPUT_LIMITS.yamlEntries} together; docs/limits.md`,
+  };
 }
 
 /**

@@ -8,7 +8,7 @@ import { z } from "zod";
 import type { Problem } from "../errors/index.js";
 import { ValidationError } from "../errors/index.js";
 import type { SourceText } from "./definition.js";
-import { checkTextLimits, structureProblems } from "./input-limits.js";
+import { checkTextLimits, structureProblems, yamlEntriesProblem } from "./input-limits.js";
 
 /** A key path inside a parsed document: map keys and sequence indexes. */
 export type KeyPath = readonly (string | number)[];
@@ -47,13 +47,25 @@ export interface YamlSource {
  */
 export function parseYamlSource(source: SourceText): YamlSource {
   checkTextLimits(source);
+  const tooMany = yamlEntriesProblem(source);
+  if (tooMany !== undefined) throw ValidationError.single(tooMany);
   const lineCounter = new LineCounter();
   // prettyErrors off: its messages embed a source excerpt; we report the position ourselves.
-  const document = parseDocument(source.text, { lineCounter, prettyErrors: false });
-  if (document.errors.length > 0) {
+  // uniqueKeys off: the parser's own check compares each key with every other (quadratic: 40,000
+  // keys took 19 s); duplicateKeys below does it with a set.
+  const document = parseDocument(source.text, {
+    lineCounter,
+    prettyErrors: false,
+    uniqueKeys: false,
+  });
+  const errors = [
+    ...document.errors.map((error) => ({ offset: error.pos[0], message: error.message })),
+    ...duplicateKeys(document),
+  ].sort((a, b) => a.offset - b.offset);
+  if (errors.length > 0) {
     throw new ValidationError(
-      document.errors.map((error) => {
-        const at = lineCounter.linePos(error.pos[0]);
+      errors.map((error) => {
+        const at = lineCounter.linePos(error.offset);
         return {
           file: source.path,
           line: at.line,
@@ -138,6 +150,32 @@ function offsetOf(document: Document, path: KeyPath, target: "key" | "value"): n
     }
   }
   return offset;
+}
+
+/** Where a map repeats a key (scalar keys, compared by value as the parser did). */
+function duplicateKeys(document: Document): { offset: number; message: string }[] {
+  const found: { offset: number; message: string }[] = [];
+  const stack: unknown[] = [document.contents];
+  while (stack.length > 0) {
+    const node = stack.pop();
+    if (isSeq(node)) {
+      stack.push(...node.items);
+    } else if (isMap(node)) {
+      const seen = new Set<unknown>();
+      for (const pair of node.items) {
+        stack.push(pair.value);
+        if (!isScalar(pair.key)) {
+          stack.push(pair.key);
+          continue;
+        }
+        if (seen.has(pair.key.value)) {
+          found.push({ offset: pair.key.range?.[0] ?? 0, message: "Map keys must be unique" });
+        }
+        seen.add(pair.key.value);
+      }
+    }
+  }
+  return found;
 }
 
 function rangeStart(node: unknown): number | undefined {

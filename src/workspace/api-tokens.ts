@@ -102,8 +102,9 @@ export async function verifyToken(context: ServiceContext, secret: string): Prom
     timingSafeEqual(Buffer.from(record.tokenHash, "hex"), Buffer.from(presented, "hex"));
   if (!matches) throw new UnauthorizedError("the API token is not valid");
   if (record.revokedAt !== null) {
+    // Neither its name nor its id: a 401 tells the caller nothing about the workspace's tokens.
     throw new UnauthorizedError(
-      `the API token "${record.name}" was revoked at ${record.revokedAt}`,
+      `the API token was revoked at ${record.revokedAt}; ask an admin of the workspace for a new one (envforge token create)`,
     );
   }
   return {

@@ -146,13 +146,28 @@ export async function registerEnvironment(
     };
   };
   /** An existing version of this definition, given the lock when it was stored without one. */
-  const same = async (tx: StoreTx, existing: VersionRecord): Promise<RegisterResult> => {
+  const same = async (tx: StoreTx, found: VersionRecord): Promise<RegisterResult> => {
+    const existing = await resent(tx, found);
     if (existing.lockJson !== null || lock === undefined) {
       return done(tx, existing, { created: false, filled: false });
     }
     const locked = { ...existing, lockJson: encodeJson(lock), updatedAt: now };
     await tx.setVersionLock({ ...locked, now });
     return done(tx, locked, { created: false, filled: true });
+  };
+  /**
+   * Azure ML's rule for an unchanged definition sent again: the version is kept and what was
+   * sent of its metadata replaces the stored one (their dedup test: "description-only change →
+   * v1 updated"). A description given replaces the stored one; tags given (a non-empty map)
+   * replace the stored tags. Nothing given keeps what `env update` set.
+   */
+  const resent = async (tx: StoreTx, existing: VersionRecord): Promise<VersionRecord> => {
+    const newDescription = description ?? existing.description;
+    const newTags = Object.keys(tags).length > 0 ? encodeJson(tags) : existing.tagsJson;
+    if (newDescription === existing.description && newTags === existing.tagsJson) return existing;
+    const updated = { ...existing, description: newDescription, tagsJson: newTags, updatedAt: now };
+    await tx.updateVersion({ ...updated, now });
+    return updated;
   };
 
   return context.store.write(async (tx) => {

@@ -119,7 +119,11 @@ describe.each(kinds)("auth on %s", (kind) => {
     expect(revoked.status).toBe(200);
     const after = await request(envs, { token: secret });
     expect(after.status).toBe(401);
-    expect(String(field(after.body, "detail"))).toContain('"short-lived" was revoked');
+    const detail = String(field(after.body, "detail"));
+    expect(detail).toMatch(/^the API token was revoked at \d{4}-\d\d-\d\dT/);
+    // The 401 names neither the token nor its id (issue 13: it named the token).
+    expect(JSON.stringify(after.body)).not.toContain("short-lived");
+    expect(JSON.stringify(after.body)).not.toContain(id);
   });
 
   it("stores only token hashes and never logs a token", async () => {

@@ -29,6 +29,7 @@ export async function startApiHarness(options: {
   readonly adminUrl: string | undefined;
   readonly auth?: boolean;
   readonly bodyLimit?: number;
+  readonly publicHosts?: readonly string[];
   readonly curated?: boolean;
   /** Channel and index settings of the server's lock resolver, over the loopback defaults. */
   readonly env?: NodeJS.ProcessEnv;
@@ -60,6 +61,7 @@ export async function startApiHarness(options: {
     registry: "127.0.0.1:5000/envforge",
     log: { stream, level: "info" },
     ...(options.bodyLimit === undefined ? {} : { bodyLimit: options.bodyLimit }),
+    ...(options.publicHosts === undefined ? {} : { publicHosts: options.publicHosts }),
   });
   return {
     url: server.url,

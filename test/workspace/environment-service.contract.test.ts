@@ -138,6 +138,37 @@ describe.each(kinds)("workspace service on %s", (kind) => {
   });
 
   describe("versioning", () => {
+    it("an unchanged definition sent again updates its description and tags, not its version", async () => {
+      const workspace = await freshWorkspace();
+      const register = (metadata: { description?: string; tags?: Record<string, string> }) =>
+        service.registerEnvironment({
+          workspace,
+          name: "resend",
+          definition: definitionWith(["numpy"], metadata),
+        });
+      const first = await register({ description: "one", tags: { team: "a" } });
+      expect(first.version).toMatchObject({ version: 1, description: "one", tags: { team: "a" } });
+
+      const retagged = await register({ description: "two", tags: { team: "b", stage: "x" } });
+      expect(retagged.created).toBe(false);
+      expect(retagged.version).toMatchObject({
+        version: 1,
+        description: "two",
+        tags: { team: "b", stage: "x" },
+      });
+      const shown = await service.getEnvironmentVersion({ workspace, name: "resend", version: 1 });
+      expect(shown).toMatchObject({ description: "two", tags: { team: "b", stage: "x" } });
+
+      // Nothing sent keeps what is stored (e.g. what `env update` set).
+      const bare = await register({});
+      expect(bare.version).toMatchObject({
+        version: 1,
+        description: "two",
+        tags: { team: "b", stage: "x" },
+      });
+      expect((await service.listVersions({ workspace, name: "resend" })).items).toHaveLength(1);
+    });
+
     it("returns the latest version for the same definition and adds one for a changed one", async () => {
       const workspace = await freshWorkspace();
       const first = await service.registerEnvironment({
@@ -158,7 +189,8 @@ describe.each(kinds)("workspace service on %s", (kind) => {
         curated: false,
       });
 
-      // Same image: order and metadata do not count, so no new version and nothing overwritten.
+      // Same image: order and metadata do not count, so no new version; the description sent
+      // replaces the stored one, as Azure ML's "description-only change → v1 updated".
       const again = await service.registerEnvironment({
         workspace,
         name: "pytorch",
@@ -166,7 +198,7 @@ describe.each(kinds)("workspace service on %s", (kind) => {
       });
       expect(again.created).toBe(false);
       expect(again.version.version).toBe(1);
-      expect(again.version.description).toBe("first");
+      expect(again.version.description).toBe("other words");
 
       const changed = await service.registerEnvironment({
         workspace,
@@ -801,7 +833,8 @@ describe.each(kinds)("workspace service on %s", (kind) => {
       const revoked = await service.revokeToken({ workspace, id: token.id });
       expect(revoked.revokedAt).toEqual(expect.any(String));
       const refused = await rejects(() => service.verifyToken(secret));
-      expect(String(refused)).toContain(`the API token "ci" was revoked at ${revoked.revokedAt}`);
+      expect(String(refused)).toContain(`the API token was revoked at ${revoked.revokedAt}`);
+      expect(String(refused)).not.toContain('"ci"');
       expect(
         await rejects(() => service.revokeToken({ workspace: "default", id: token.id })),
       ).toBeInstanceOf(NotFoundError);

@@ -4,6 +4,7 @@
  * what would go. Never an image a version (archived or not) still points to.
  */
 import { rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { Command } from "commander";
 import { z } from "zod";
@@ -20,7 +21,13 @@ import { writeJson, writeLine } from "../context.js";
 import { buildWorkDir } from "../../client/open-builds.js";
 import type { GcPlan, LocalImage } from "./gc-plan.js";
 import { planGc } from "./gc-plan.js";
-import { pointedImageHashes, scanCache, scanContexts, scanImages } from "./gc-scan.js";
+import {
+  pointedImageHashes,
+  scanCache,
+  scanContexts,
+  scanImages,
+  scanUploadLeftovers,
+} from "./gc-scan.js";
 
 const Options = z.object({
   maxAge: z.string(),
@@ -89,7 +96,11 @@ async function runGc(io: CliIo, raw: unknown): Promise<void> {
   }
   const plan = planGc({
     policy,
-    contexts: await scanContexts(buildWorkDir(config.home)),
+    // Leftover upload folders age out like build contexts (same --context-age).
+    contexts: [
+      ...(await scanContexts(buildWorkDir(config.home))),
+      ...(await scanUploadLeftovers(env.TMPDIR?.trim() || tmpdir())),
+    ],
     cache: await scanCache(cacheDir),
     images,
     pointedTo,

@@ -21,6 +21,24 @@ export async function scanContexts(dir: string): Promise<ContextFolder[]> {
   return folders;
 }
 
+/**
+ * Upload folders (`envforge-upload-*` in the system temp folder) left by servers before uploads
+ * were read in memory, when a server was killed mid-request; nothing makes them any more.
+ */
+export async function scanUploadLeftovers(tempDir: string): Promise<ContextFolder[]> {
+  const names = (await readdir(tempDir).catch(() => [])).filter((name) =>
+    name.startsWith("envforge-upload-"),
+  );
+  const folders: ContextFolder[] = [];
+  for (const name of names.sort()) {
+    const info = await lstat(join(tempDir, name)).catch(() => undefined);
+    if (info?.isDirectory() === true) {
+      folders.push({ path: join(tempDir, name), modifiedMs: info.mtimeMs });
+    }
+  }
+  return folders;
+}
+
 /** The package cache's layout (conda/package-cache.ts): archives/<sha>.<ext>, extracted/<sha>/. */
 export async function scanCache(dir: string): Promise<CacheEntry[]> {
   const entries = new Map<string, { bytes: number; lastUsedMs: number }>();

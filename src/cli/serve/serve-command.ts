@@ -21,6 +21,7 @@ const serveOptions = z.object({
   port: z.string().optional(),
   auth: z.boolean().optional(),
   bodyLimit: z.string().optional(),
+  publicHost: z.array(z.string()).optional(),
   json: z.boolean().optional(),
 });
 
@@ -32,6 +33,10 @@ export function registerServeCommand(program: Command, io: CliIo): void {
     .option("--port <port>", `port to listen on, 0 for any free one (default ${DEFAULT_PORT})`)
     .option("--auth", "require API tokens (default: $ENVFORGE_AUTH=1); needed off loopback")
     .option("--body-limit <bytes>", "largest request body accepted (default 16 MiB)")
+    .option(
+      "--public-host <name...>",
+      "a name the server is reached by besides loopback ones, e.g. envforge.example.org (default: $ENVFORGE_PUBLIC_HOST, comma-separated); other Host headers are refused",
+    )
     .option("--json", "print the listening address as JSON")
     .addHelpText(
       "after",
@@ -68,6 +73,7 @@ async function runServe(io: CliIo, options: z.infer<typeof serveOptions>): Promi
       settings: config.parse,
       ...(registry === undefined || registry === "" ? {} : { registry }),
       ...(bodyLimit === undefined ? {} : { bodyLimit }),
+      publicHosts: options.publicHost ?? splitList(io.env.ENVFORGE_PUBLIC_HOST),
       log: { stream: io.stderr },
       version: await packageVersion(),
     });
@@ -88,6 +94,13 @@ async function runServe(io: CliIo, options: z.infer<typeof serveOptions>): Promi
     await locks.close();
     await store.close();
   }
+}
+
+function splitList(text: string | undefined): string[] {
+  return (text ?? "")
+    .split(",")
+    .map((item) => item.trim())
+    .filter((item) => item !== "");
 }
 
 function numberOption(key: string, text: string): number {
