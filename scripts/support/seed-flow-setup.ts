@@ -31,14 +31,25 @@ function shim(command: string): string {
   return `#!/bin/sh\nexec ${command} "$@"\n`;
 }
 
+/**
+ * The python shim reads the prefix's own site-packages first, as a conda python does: envforge
+ * installs locked wheels there (src/pip/install-wheel.ts), and Debian's python would not look.
+ */
+const PYTHON_SHIM = [
+  "#!/bin/sh",
+  'prefix=$(cd "$(dirname "$0")/.." && pwd)',
+  `PYTHONPATH="$prefix/lib/python3.11/site-packages\${PYTHONPATH:+:$PYTHONPATH}" exec ${IMAGE_PYTHON} "$@"`,
+  "",
+].join("\n");
+
 export const PYTHON_SHIMS: readonly TestPackageSpec[] = [
   {
     name: "python",
     version: "3.11.2",
     subdir: "linux-64",
     files: [
-      { path: "bin/python", content: shim(IMAGE_PYTHON), mode: 0o755 },
-      { path: "bin/python3", content: shim(IMAGE_PYTHON), mode: 0o755 },
+      { path: "bin/python", content: PYTHON_SHIM, mode: 0o755 },
+      { path: "bin/python3", content: PYTHON_SHIM, mode: 0o755 },
     ],
   },
   {

@@ -1,6 +1,6 @@
 /**
  * The Docker engine adapter of the ImageBuilder port: cache check in the registry, conda groups
- * linked by envforge's installer, a BuildKit build through the Engine API (dockerode), push
+ * linked and locked wheels installed by envforge's installers, a BuildKit build through the Engine API (dockerode), push
  * through the engine with the credentials of the Docker config. With no registry the image stays
  * in the engine under its hash name, and the cache check asks the engine instead. A user
  * Dockerfile or build context is built first on the user's files alone, then envforge's layers on
@@ -92,7 +92,10 @@ export class DockerEngineBuilder implements ImageBuilder {
     const workDir = await mkdtemp(join(this.#options.workDir ?? tmpdir(), "envforge-build-"));
     const userTag = `envforge-user-stage/${recipe.imageHash}:${randomBytes(6).toString("hex")}`;
     try {
-      const trees = await this.#linkGroups(request, recipe, workDir, log);
+      const trees = [
+        ...(await this.#linkGroups(request, recipe, workDir, log)),
+        ...(await this.#installPip(request, recipe, workDir, log)),
+      ];
       request.signal?.throwIfAborted();
       const generated: ContextItem[] = recipe.generatedFiles.map((file) => ({
         kind: "text",
@@ -185,6 +188,34 @@ export class DockerEngineBuilder implements ImageBuilder {
       kind: "tree" as const,
       path: group.directory,
       dir: linked.folders.get(group.name) ?? join(workDir, "groups", group.name),
+    }));
+  }
+
+  async #installPip(
+    request: BuildRequest,
+    recipe: Recipe,
+    workDir: string,
+    log: LogTail,
+  ): Promise<ContextItem[]> {
+    if (recipe.pipLayers.length === 0 || recipe.pipScheme === undefined) return [];
+    const { installPipLayers } = await import("./pip-layers-install.js");
+    const clock = this.#options.clock ?? (() => performance.now());
+    const at = clock();
+    const installed = await installPipLayers({
+      definition: request.definition,
+      layers: recipe.pipLayers,
+      scheme: recipe.pipScheme,
+      cacheDir: this.#options.packageCache.dir,
+      workDir,
+      ...(request.signal === undefined ? {} : { signal: request.signal }),
+    });
+    log.envforge(
+      `pip: installed ${installed.wheels.length} wheels into ${recipe.pipLayers.length} layers in ${((clock() - at) / 1000).toFixed(1)} s`,
+    );
+    return recipe.pipLayers.map((layer) => ({
+      kind: "tree" as const,
+      path: layer.directory,
+      dir: installed.folders.get(layer.name) ?? join(workDir, "pip", layer.name),
     }));
   }
 

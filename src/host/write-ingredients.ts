@@ -35,7 +35,7 @@ export async function writeIngredients(
   const exists = await checkOutputFolder(folder, options.force === true);
   const written: string[] = [];
   const pendingFolders = recipe.context
-    .filter((entry) => entry.source === "conda-prefix")
+    .filter((entry) => entry.source === "conda-prefix" || entry.source === "pip-layer")
     .map((entry) => entry.path);
   await writeFolder(
     folder,

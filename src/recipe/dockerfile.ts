@@ -1,7 +1,8 @@
 /**
  * Renders the Dockerfile from decided parts (make-recipe.ts decides, this only writes). Order is
  * chosen for the build cache: what changes least comes first (apt, then the conda layers in group
- * order, then compilation, then pip), and metadata (ENV of the user's variables, LABEL) last, so a
+ * order, then compilation, then pip: envforge's wheel layers, or pip run in the image when there
+ * is no lock), and metadata (ENV of the user's variables, LABEL) last, so a
  * changed variable re-runs nothing. The user's variables are set after every RUN on purpose: a
  * variable such as PIP_INDEX_URL must not change how the image is built, only how it runs.
  */
@@ -38,6 +39,8 @@ export interface DockerfileParts {
     /** False when the lock shows the environment has no python: there is nothing to compile. */
     readonly compile: boolean;
   };
+  /** Context folders of the pip layers envforge installed, each a tree for `/`. */
+  readonly pipLayers?: readonly string[];
   readonly pip?: {
     readonly python: string;
     readonly pinned: boolean;
@@ -62,7 +65,11 @@ export function renderDockerfile(parts: DockerfileParts): string {
     out.push(parts.base.text.trimEnd(), "", ...header);
   }
 
-  const runs = parts.apt.length > 0 || parts.conda !== undefined || parts.pip !== undefined;
+  const runs =
+    parts.apt.length > 0 ||
+    parts.conda !== undefined ||
+    parts.pip !== undefined ||
+    (parts.pipLayers?.length ?? 0) > 0;
   if (runs) out.push("USER root");
 
   if (parts.apt.length > 0) {
@@ -86,18 +93,22 @@ export function renderDockerfile(parts: DockerfileParts): string {
     for (const group of conda.groups) {
       out.push(`COPY ${group.directory} ${conda.prefix}/`);
     }
-    out.push(
-      `ENV PATH=${conda.prefix}/bin:$PATH`,
-      `ENV CONDA_PREFIX=${conda.prefix}`,
-      `ENV CONDA_DEFAULT_ENV=${conda.environmentName}`,
-    );
+    out.push(`ENV PATH=${conda.prefix}/bin:$PATH`, `ENV CONDA_PREFIX=${conda.prefix}`);
     if (conda.compile) {
       out.push(
-        "# .pyc files for conda's noarch packages (pip compiles its own); unchecked-hash pycs do not",
-        "# depend on file times. A file that does not compile is left to Python to compile on import.",
+        "# .pyc files for conda's noarch packages; unchecked-hash pycs do not depend on file times.",
+        "# A file that does not compile is left to Python to compile on import.",
         `RUN ${conda.python} -m compileall -q -j 0 --invalidation-mode unchecked-hash ${conda.prefix}/lib/python3*/site-packages || true`,
       );
     }
+    // After the RUN: the name carries the definition hash, and an ENV before a RUN would make
+    // any change of the definition (a pip pin, say) re-run it and give a new layer.
+    out.push(`ENV CONDA_DEFAULT_ENV=${conda.environmentName}`);
+  }
+
+  if (parts.pipLayers !== undefined && parts.pipLayers.length > 0) {
+    out.push("# pip distributions of the lock, installed by envforge, one layer each");
+    for (const directory of parts.pipLayers) out.push(`COPY ${directory} /`);
   }
 
   const pip = parts.pip;

@@ -14,6 +14,8 @@ export type {
   ContextSource,
   GeneratedFile,
   PackageGroup,
+  PipLayer,
+  PipScheme,
   PythonEnvironment,
   Recipe,
   RecipeOptions,

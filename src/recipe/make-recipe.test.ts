@@ -93,13 +93,32 @@ describe("makeRecipe", () => {
     ]);
   });
 
-  it("pins every pip distribution by URL and hash with a lock", () => {
+  it("pins every pip distribution by URL and hash with a lock, installed by envforge in a layer each", () => {
     const recipe = recipeOf("conda-pip-locked");
     expect(recipe.pipRequirements?.split("\n").slice(1)).toEqual([
       `requests @ http://127.0.0.1:8080/packages/requests-1.0.0-py3-none-any.whl --hash=sha256:${(100).toString(16).padStart(64, "0")}`,
       "",
     ]);
-    expect(recipe.dockerfile).toContain("pip install --no-deps ");
+    expect(
+      recipe.pipLayers.map((layer) => [layer.directory, layer.packages.map((p) => p.name)]),
+    ).toEqual([["envforge/pip/requests/", ["requests"]]]);
+    const python = caseNamed("conda-pip-locked")
+      .lock?.platforms[0]?.conda.find((p) => p.name === "python")
+      ?.version.split(".")
+      .slice(0, 2)
+      .join(".");
+    expect(recipe.pipScheme).toMatchObject({
+      interpreter: "/opt/envforge/env/bin/python",
+      purelib: `/opt/envforge/env/lib/python${python}/site-packages`,
+      scripts: "/opt/envforge/env/bin",
+    });
+    // The image needs no pip: no pip step, and no requirements file copied into it.
+    expect(recipe.dockerfile).toContain("\nCOPY envforge/pip/requests/ /\n");
+    expect(recipe.dockerfile).not.toContain("pip install");
+    expect(recipe.dockerfile).not.toContain("requirements.txt");
+    expect(recipe.context.filter((e) => e.source === "pip-layer").map((e) => e.path)).toEqual([
+      "envforge/pip/requests/",
+    ]);
   });
 
   it("lists the whole build context, sorted, with what it knows of each entry", () => {
@@ -223,10 +242,17 @@ describe("secrets", () => {
     });
     const text = ingredients(recipe);
     for (const password of passwords) expect(text).not.toContain(password);
-    expect(recipe.dockerfile).toContain(
-      `RUN --mount=type=secret,id=${PIP_NETRC_SECRET.id},target=/root/.netrc `,
-    );
-    expect(recipe.buildSecrets).toEqual([PIP_NETRC_SECRET]);
+    if (lock === undefined) {
+      expect(recipe.dockerfile).toContain(
+        `RUN --mount=type=secret,id=${PIP_NETRC_SECRET.id},target=/root/.netrc `,
+      );
+      expect(recipe.buildSecrets).toEqual([PIP_NETRC_SECRET]);
+    } else {
+      // envforge downloads the locked wheels itself: no pip in the build, no secret to mount.
+      expect(recipe.dockerfile).not.toContain("--mount=type=secret");
+      expect(recipe.buildSecrets).toEqual([]);
+      expect(recipe.pipLayers.map((layer) => layer.name)).toEqual(["fastapi", "requests", "torch"]);
+    }
   });
 
   it("hands the credentials to the build as a netrc secret instead", () => {

@@ -15,11 +15,13 @@ import { renderDockerfile } from "./dockerfile.js";
 import { dockerPlatformOf } from "./docker-platform.js";
 import { packageGroups } from "./package-groups.js";
 import { PIP_NETRC_SECRET, needsPipNetrc } from "./pip-netrc.js";
+import { condaPipScheme, pipLayers } from "./pip-layers.js";
 import { pipFiles } from "./pip-requirements-text.js";
 import type {
   ContextEntry,
   GeneratedFile,
   PackageGroup,
+  PipLayer,
   PythonEnvironment,
   Recipe,
   RecipeOptions,
@@ -48,6 +50,19 @@ export function makeRecipe(definition: Definition, options: RecipeOptions): Reci
     ? packageGroups({ platform: definition.platform, ...(lock === undefined ? {} : { lock }) })
     : [];
   const pip = pipFiles({ definition, definitionHash, ...(lock === undefined ? {} : { lock }) });
+  // With a lock and a conda python to install for, envforge installs the wheels itself, one
+  // layer per distribution: the image needs no pip, and a wheel's layer depends on it alone.
+  const pythonVersion =
+    condaHasPython && lock !== undefined ? lockPythonVersion(lock, definition.platform) : undefined;
+  const pipLayerList =
+    pip !== undefined && lock !== undefined && pythonVersion !== undefined
+      ? pipLayers({ lock, platform: definition.platform })
+      : [];
+  const pipScheme =
+    pipLayerList.length > 0 && pythonVersion !== undefined
+      ? condaPipScheme(condaPrefix, pythonVersion)
+      : undefined;
+  const pipInImage = pip !== undefined && pipScheme === undefined;
   const pipGenerated: GeneratedFile[] =
     pip === undefined
       ? []
@@ -57,7 +72,7 @@ export function makeRecipe(definition: Definition, options: RecipeOptions): Reci
             ? []
             : [{ path: `${GENERATED_DIRECTORY}/constraints.txt`, content: pip.constraints }]),
         ];
-  const secret = pip !== undefined && needsPipNetrc(definition) ? PIP_NETRC_SECRET : undefined;
+  const secret = pipInImage && needsPipNetrc(definition) ? PIP_NETRC_SECRET : undefined;
 
   const base = baseOf(definition, options);
   const parts: DockerfileParts = {
@@ -77,7 +92,8 @@ export function makeRecipe(definition: Definition, options: RecipeOptions): Reci
           },
         }
       : {}),
-    ...(pip === undefined
+    ...(pipScheme === undefined ? {} : { pipLayers: pipLayerList.map((layer) => layer.directory) }),
+    ...(!pipInImage
       ? {}
       : {
           pip: {
@@ -113,7 +129,7 @@ export function makeRecipe(definition: Definition, options: RecipeOptions): Reci
     { path: DOCKERFILE_PATH, content: dockerfile },
     ...pipGenerated,
   ];
-  const context = contextOf(definition, generatedFiles, groups);
+  const context = contextOf(definition, generatedFiles, groups, pipLayerList);
 
   const pythonEnvironment: PythonEnvironment = hasConda
     ? {
@@ -136,6 +152,8 @@ export function makeRecipe(definition: Definition, options: RecipeOptions): Reci
     context,
     generatedFiles,
     packageGroups: groups,
+    pipLayers: pipLayerList,
+    ...(pipScheme === undefined ? {} : { pipScheme }),
     buildSecrets: secret === undefined ? [] : [secret],
     pythonEnvironment,
     ...(base.kind === "image" ? { baseImage: base.from } : {}),
@@ -148,6 +166,7 @@ function contextOf(
   definition: Definition,
   generatedFiles: readonly GeneratedFile[],
   groups: readonly PackageGroup[],
+  pipLayerList: readonly PipLayer[],
 ): ContextEntry[] {
   return [
     ...(definition.base.kind === "build"
@@ -167,6 +186,7 @@ function contextOf(
       source: "generated" as const,
     })),
     ...groups.map((group) => ({ path: group.directory, source: "conda-prefix" as const })),
+    ...pipLayerList.map((layer) => ({ path: layer.directory, source: "pip-layer" as const })),
   ].sort((a, b) => byCodeUnits(a.path, b.path));
 }
 
@@ -210,6 +230,15 @@ function labelsOf(
   labels["dev.envforge.definition-hash"] = options.definitionHash;
   labels["dev.envforge.image-hash"] = image;
   return labels;
+}
+
+/** `major.minor` of the lock's conda python on `platform`, if it has one. */
+function lockPythonVersion(lock: Lock, platform: string): string | undefined {
+  const python = lock.platforms
+    .find((p) => p.platform === platform)
+    ?.conda.find((p) => p.name === "python");
+  const match = /^(\d+)\.(\d+)/.exec(python?.version ?? "");
+  return match === null ? undefined : `${match[1]}.${match[2]}`;
 }
 
 function lockHasPython(lock: Lock, platform: string): boolean {

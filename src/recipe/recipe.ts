@@ -3,7 +3,7 @@
  * what `getImageDetails().ingredients` returns, and what a builder writes into a build context.
  * docs/hashing.md and src/recipe/README.md describe the layout; nothing here holds a secret.
  */
-import type { Lock, LockedCondaPackage } from "../definition/lock.js";
+import type { Lock, LockedCondaPackage, LockedPipPackage } from "../definition/lock.js";
 
 export interface RecipeOptions {
   /** `envforge_<32 hex>` of the definition (from `definitionHash`). */
@@ -17,7 +17,7 @@ export interface RecipeOptions {
   readonly labels?: Readonly<Record<string, string>>;
 }
 
-export type ContextSource = "user" | "generated" | "conda-prefix";
+export type ContextSource = "user" | "generated" | "conda-prefix" | "pip-layer";
 
 /** One entry of the build context. Directories end with `/` (conda prefix groups). */
 export interface ContextEntry {
@@ -49,6 +49,33 @@ export interface PackageGroup {
   readonly directory: string;
   /** Empty for `all` (filled when the build resolves the environment). */
   readonly packages: readonly LockedCondaPackage[];
+}
+
+/**
+ * A set of pip distributions that lands in one image layer: the builder installs their wheels
+ * under `envforge/pip/<name>/` as a tree rooted at the image's `/`, and the Dockerfile COPYs that
+ * folder to `/`.
+ */
+export interface PipLayer {
+  /** The distribution's name, or `group-<n>` when there are many (pip-layers.ts). */
+  readonly name: string;
+  /** Context folder, `envforge/pip/<name>/`. */
+  readonly directory: string;
+  readonly packages: readonly LockedPipPackage[];
+}
+
+/** Where envforge installs wheels in the image: sysconfig's paths of the target interpreter. */
+export interface PipScheme {
+  /** `major.minor` of the target's python. */
+  readonly pythonVersion: string;
+  /** Absolute; the `#!` line of every script. */
+  readonly interpreter: string;
+  readonly purelib: string;
+  readonly platlib: string;
+  readonly scripts: string;
+  readonly data: string;
+  /** Headers of distribution `x` go to `<include>/x`. */
+  readonly include: string;
 }
 
 /** A BuildKit secret the Dockerfile mounts; its content is never part of the recipe. */
@@ -83,13 +110,21 @@ export interface Recipe {
   readonly layersDockerfile?: string;
   /** The conda environment.yml with `name:` set to the envforge name; absent without conda. */
   readonly condaSpecification?: string;
-  /** requirements.txt as installed (options included, credentials never). */
+  /** requirements.txt as installed (options included, credentials never); with pip layers, the
+   * pinned list they were installed from. */
   readonly pipRequirements?: string;
   /** Everything the build context holds, sorted by path. */
   readonly context: readonly ContextEntry[];
   readonly generatedFiles: readonly GeneratedFile[];
   /** Conda layers in Dockerfile order; empty without a conda environment. */
   readonly packageGroups: readonly PackageGroup[];
+  /**
+   * pip layers in Dockerfile order, installed by envforge from the lock; empty when pip runs in
+   * the image instead (no lock, or no conda python to install for).
+   */
+  readonly pipLayers: readonly PipLayer[];
+  /** Where the pip layers' wheels go; set exactly when `pipLayers` is not empty. */
+  readonly pipScheme?: PipScheme;
   /** Secrets the Dockerfile can mount; see `pipNetrcSecret` for the content. */
   readonly buildSecrets: readonly BuildSecret[];
   readonly pythonEnvironment: PythonEnvironment;

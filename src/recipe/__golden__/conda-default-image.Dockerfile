@@ -5,10 +5,10 @@ USER root
 COPY envforge/prefix/all/ /opt/envforge/env/
 ENV PATH=/opt/envforge/env/bin:$PATH
 ENV CONDA_PREFIX=/opt/envforge/env
-ENV CONDA_DEFAULT_ENV=envforge_a1b8fd31184f703f62989306a50927ea
-# .pyc files for conda's noarch packages (pip compiles its own); unchecked-hash pycs do not
-# depend on file times. A file that does not compile is left to Python to compile on import.
+# .pyc files for conda's noarch packages; unchecked-hash pycs do not depend on file times.
+# A file that does not compile is left to Python to compile on import.
 RUN /opt/envforge/env/bin/python -m compileall -q -j 0 --invalidation-mode unchecked-hash /opt/envforge/env/lib/python3*/site-packages || true
+ENV CONDA_DEFAULT_ENV=envforge_a1b8fd31184f703f62989306a50927ea
 COPY envforge/requirements.txt /opt/envforge/
 RUN /opt/envforge/env/bin/python -m pip install --no-cache-dir --disable-pip-version-check --no-input -r /opt/envforge/requirements.txt
 LABEL "dev.envforge.definition-hash"="envforge_a1b8fd31184f703f62989306a50927ea" \

@@ -11,12 +11,12 @@ COPY envforge/prefix/group-5/ /opt/envforge/env/
 COPY envforge/prefix/group-7/ /opt/envforge/env/
 ENV PATH=/opt/envforge/env/bin:$PATH
 ENV CONDA_PREFIX=/opt/envforge/env
-ENV CONDA_DEFAULT_ENV=envforge_a1b8fd31184f703f62989306a50927ea
-# .pyc files for conda's noarch packages (pip compiles its own); unchecked-hash pycs do not
-# depend on file times. A file that does not compile is left to Python to compile on import.
+# .pyc files for conda's noarch packages; unchecked-hash pycs do not depend on file times.
+# A file that does not compile is left to Python to compile on import.
 RUN /opt/envforge/env/bin/python -m compileall -q -j 0 --invalidation-mode unchecked-hash /opt/envforge/env/lib/python3*/site-packages || true
-COPY envforge/requirements.txt /opt/envforge/
-RUN /opt/envforge/env/bin/python -m pip install --no-deps --no-cache-dir --disable-pip-version-check --no-input -r /opt/envforge/requirements.txt
+ENV CONDA_DEFAULT_ENV=envforge_a1b8fd31184f703f62989306a50927ea
+# pip distributions of the lock, installed by envforge, one layer each
+COPY envforge/pip/requests/ /
 LABEL "dev.envforge.definition-hash"="envforge_a1b8fd31184f703f62989306a50927ea" \
     "dev.envforge.image-hash"="envforge_22de09b91098f8794b7dedbeb592c768" \
     "org.opencontainers.image.base.digest"="sha256:1111111111111111111111111111111111111111111111111111111111111111" \

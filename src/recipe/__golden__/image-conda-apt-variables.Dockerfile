@@ -11,10 +11,10 @@ COPY envforge/prefix/group-3/ /opt/envforge/env/
 COPY envforge/prefix/group-7/ /opt/envforge/env/
 ENV PATH=/opt/envforge/env/bin:$PATH
 ENV CONDA_PREFIX=/opt/envforge/env
-ENV CONDA_DEFAULT_ENV=envforge_90370029987f99d6223eeb31ebde58da
-# .pyc files for conda's noarch packages (pip compiles its own); unchecked-hash pycs do not
-# depend on file times. A file that does not compile is left to Python to compile on import.
+# .pyc files for conda's noarch packages; unchecked-hash pycs do not depend on file times.
+# A file that does not compile is left to Python to compile on import.
 RUN /opt/envforge/env/bin/python -m compileall -q -j 0 --invalidation-mode unchecked-hash /opt/envforge/env/lib/python3*/site-packages || true
+ENV CONDA_DEFAULT_ENV=envforge_90370029987f99d6223eeb31ebde58da
 ENV HF_HOME="/cache/huggingface"
 ENV MALLOC_ARENA_MAX="2"
 ENV OMP_NUM_THREADS="4"

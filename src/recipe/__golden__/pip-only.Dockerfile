@@ -5,10 +5,10 @@ USER root
 COPY envforge/prefix/all/ /opt/envforge/env/
 ENV PATH=/opt/envforge/env/bin:$PATH
 ENV CONDA_PREFIX=/opt/envforge/env
-ENV CONDA_DEFAULT_ENV=envforge_453acbcbd5f3b188b6d5bd98059aeac5
-# .pyc files for conda's noarch packages (pip compiles its own); unchecked-hash pycs do not
-# depend on file times. A file that does not compile is left to Python to compile on import.
+# .pyc files for conda's noarch packages; unchecked-hash pycs do not depend on file times.
+# A file that does not compile is left to Python to compile on import.
 RUN /opt/envforge/env/bin/python -m compileall -q -j 0 --invalidation-mode unchecked-hash /opt/envforge/env/lib/python3*/site-packages || true
+ENV CONDA_DEFAULT_ENV=envforge_453acbcbd5f3b188b6d5bd98059aeac5
 COPY envforge/requirements.txt envforge/constraints.txt /opt/envforge/
 RUN --mount=type=secret,id=envforge-pip-netrc,target=/root/.netrc /opt/envforge/env/bin/python -m pip install --no-cache-dir --disable-pip-version-check --no-input -r /opt/envforge/requirements.txt
 LABEL "dev.envforge.definition-hash"="envforge_453acbcbd5f3b188b6d5bd98059aeac5" \

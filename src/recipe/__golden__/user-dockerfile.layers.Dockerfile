@@ -7,10 +7,10 @@ USER root
 COPY envforge/prefix/all/ /opt/envforge/env/
 ENV PATH=/opt/envforge/env/bin:$PATH
 ENV CONDA_PREFIX=/opt/envforge/env
-ENV CONDA_DEFAULT_ENV=envforge_fd58b29ef8b58e201383827adb35b0a4
-# .pyc files for conda's noarch packages (pip compiles its own); unchecked-hash pycs do not
-# depend on file times. A file that does not compile is left to Python to compile on import.
+# .pyc files for conda's noarch packages; unchecked-hash pycs do not depend on file times.
+# A file that does not compile is left to Python to compile on import.
 RUN /opt/envforge/env/bin/python -m compileall -q -j 0 --invalidation-mode unchecked-hash /opt/envforge/env/lib/python3*/site-packages || true
+ENV CONDA_DEFAULT_ENV=envforge_fd58b29ef8b58e201383827adb35b0a4
 LABEL "dev.envforge.definition-hash"="envforge_fd58b29ef8b58e201383827adb35b0a4" \
     "dev.envforge.image-hash"="envforge_c9c5f50623db13dc6925bae3ee5f3997"
 USER app
