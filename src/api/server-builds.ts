@@ -7,7 +7,7 @@ import type { BuildQueue } from "../builders/queue/build-queue.js";
 import { inProcessQueue } from "../builders/queue/in-process-queue.js";
 import { openPgBossQueue } from "../builders/queue/pg-boss-queue.js";
 import { startWorkerHost } from "../builders/worker-host.js";
-import { readConfig } from "../host/config.js";
+import type { SurfaceSettings } from "../host/config.js";
 import { dockerFromHost } from "../jobs/docker-endpoint.js";
 import { DockerJobRunner } from "../jobs/docker-job-runner.js";
 import { createBuildService, createJobService } from "../workspace/build-api.js";
@@ -21,12 +21,14 @@ export interface ServerBuilds {
 }
 
 export async function openServerBuilds(options: {
-  readonly env: NodeJS.ProcessEnv;
+  /** The server's configuration, read once at start. */
+  readonly settings: SurfaceSettings;
   readonly store: WorkspaceStore;
   readonly service: EnvironmentService;
   readonly report: (line: string) => void;
 }): Promise<ServerBuilds> {
-  const { env, store, service } = options;
+  const { settings, store, service } = options;
+  const { env } = settings;
   const url = env[DATABASE_URL_VARIABLE]?.trim();
   const queue: BuildQueue =
     store.kind === "postgres" && url !== undefined
@@ -38,7 +40,7 @@ export async function openServerBuilds(options: {
       ? await startWorkerHost({
           store,
           queue,
-          builder: openImageBuilder(env),
+          builder: openImageBuilder(settings),
           signal: stop.signal,
           report: options.report,
         })
@@ -48,7 +50,7 @@ export async function openServerBuilds(options: {
       builds: createBuildService({ store, versions: service }),
       jobs: createJobService({ store }),
       queue,
-      jobRunner: new DockerJobRunner({ docker: dockerFromHost(readConfig(env).dockerHost, env) }),
+      jobRunner: new DockerJobRunner({ docker: dockerFromHost(settings.config.dockerHost, env) }),
     },
     close: async () => {
       stop.abort();

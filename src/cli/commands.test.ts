@@ -1,4 +1,5 @@
 import { PassThrough } from "node:stream";
+import { readConfig } from "../host/config.js";
 import { Command } from "commander";
 import { describe, expect, it } from "vitest";
 import { COMMANDS, commandsFor } from "./commands.js";
@@ -36,7 +37,7 @@ describe("commandsFor", () => {
   it("each entry adds exactly the top-level commands it names", async () => {
     for (const entry of COMMANDS) {
       const program = new Command("envforge");
-      (await entry.load())(program, { stdout, stderr, env: {}, cwd: "/" });
+      (await entry.load())(program, { stdout, stderr, env: {}, cwd: "/", config: readConfig({}) });
       expect(program.commands.map((command) => command.name()).sort()).toEqual(
         [...entry.names].sort(),
       );

@@ -1,9 +1,13 @@
+import type { EnvforgeConfig } from "../host/config.js";
+
 /** What a command may touch of the outside world: injected so tests run commands in-process. */
 export interface CliIo {
   readonly stdout: NodeJS.WritableStream;
   readonly stderr: NodeJS.WritableStream;
   readonly env: NodeJS.ProcessEnv;
   readonly cwd: string;
+  /** Read once per invocation from `env` (config file folded in) by run-cli.ts. */
+  readonly config: EnvforgeConfig;
 }
 
 /** Options every command understands. */

@@ -2,7 +2,6 @@ import { isAbsolute, resolve } from "node:path";
 import type { Command } from "commander";
 import { ValidationError, formatProblem } from "../errors/index.js";
 import type { Problem } from "../errors/index.js";
-import { readConfig } from "../host/config.js";
 import { loadDefinition } from "../host/load-definition.js";
 import { FILE_DEFINITION_KINDS } from "../definition/definition.js";
 import type { Definition, DefinitionKind } from "../definition/definition.js";
@@ -34,7 +33,7 @@ export async function readDefinitionInput(
   options: DefinitionInputOptions,
   warnings: Problem[] = [],
 ): Promise<Definition> {
-  const config = readConfig(io.env);
+  const config = io.config;
   const definition = await loadDefinition(resolveFrom(io, file), {
     settings: config.parse,
     ...(options.kind === undefined ? {} : { kind: parseKind(options.kind) }),

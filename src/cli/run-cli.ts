@@ -1,6 +1,7 @@
 import { Command, CommanderError } from "commander";
 import { errorJson, exitCodeOf, userMessage } from "../errors/index.js";
 import { envWithConfigFile, readConfigFile } from "../host/config-file.js";
+import { readConfig } from "../host/config.js";
 import { commandsFor } from "./commands.js";
 import { AlreadyReported, CommandExit } from "./context.js";
 import type { CliIo } from "./context.js";
@@ -11,7 +12,7 @@ import { packageVersion } from "./package-version.js";
  * invocation. Every error, whatever its source, leaves here as a readable message (or a JSON
  * body with `--json`) and the exit code of the one error map.
  */
-export async function runCli(argv: readonly string[], io: CliIo): Promise<number> {
+export async function runCli(argv: readonly string[], io: Omit<CliIo, "config">): Promise<number> {
   const program = new Command("envforge")
     .description(
       "Define, register, inspect, build and run content-addressed ML environments.\n" +
@@ -55,11 +56,13 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
 
 /** A config file that cannot be read or parsed fails the command (exit 2), not the process. */
 async function withConfigFile(
-  io: CliIo,
+  io: Omit<CliIo, "config">,
 ): Promise<{ readonly io: CliIo; readonly problem?: unknown }> {
+  // The invocation's one read of the configuration: commands take io.config and io.env.
   try {
-    return { io: { ...io, env: envWithConfigFile(io.env, await readConfigFile(io.env)) } };
+    const env = envWithConfigFile(io.env, await readConfigFile(io.env));
+    return { io: { ...io, env, config: readConfig(env) } };
   } catch (problem) {
-    return { io, problem };
+    return { io: { ...io, config: readConfig(io.env) }, problem };
   }
 }

@@ -34,7 +34,7 @@ export function localBuildsClient(
     location: `${store.kind} ${store.location}`,
     buildsHere: store.kind === "sqlite",
     async requestBuild(input) {
-      const registry = registryOf(opened.env, options.registry);
+      const registry = registryOf(opened.settings.config, options.registry);
       // SQLite has no standing workers: a build whose process died is taken up by the next one.
       if (store.kind === "sqlite") await leases.expireLeases();
       const result = await builds.requestBuild({
@@ -53,7 +53,7 @@ export function localBuildsClient(
       if (store.kind !== "sqlite") return undefined;
       const worker = createBuildWorker({
         leases,
-        builder: openImageBuilder(opened.env),
+        builder: openImageBuilder(opened.settings),
         report: options.report ?? (() => undefined),
       });
       // Another process may hold it; if that process dies, its lease runs out and we take over.

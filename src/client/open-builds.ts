@@ -11,7 +11,7 @@ import type { BuildQueue } from "../builders/queue/build-queue.js";
 import { inProcessQueue } from "../builders/queue/in-process-queue.js";
 import { PackageCache } from "../conda/package-cache.js";
 import { ValidationError } from "../errors/index.js";
-import { readConfig } from "../host/config.js";
+import type { EnvforgeConfig, SurfaceSettings } from "../host/config.js";
 import { dockerConfigCredentials, openRegistry } from "../image/index.js";
 import { dockerFromHost } from "../jobs/docker-endpoint.js";
 import type { BuildService } from "../workspace/build-api.js";
@@ -25,8 +25,8 @@ import {
 } from "../workspace/index.js";
 
 export interface OpenedBuilds {
-  /** The environment with the config file folded in. */
-  readonly env: NodeJS.ProcessEnv;
+  /** The surface's configuration, as openBuilds was given it. */
+  readonly settings: SurfaceSettings;
   readonly store: WorkspaceStore;
   readonly environments: EnvironmentService;
   readonly builds: BuildService;
@@ -34,15 +34,12 @@ export interface OpenedBuilds {
   close(): Promise<void>;
 }
 
-/**
- * The local workspace's build service and queue. `env` is the surface's configuration (the CLI
- * folds its config file in once per invocation before any command runs).
- */
+/** The local workspace's build service and queue, from the surface's configuration. */
 export async function openBuilds(
-  env: NodeJS.ProcessEnv,
+  settings: SurfaceSettings,
   options: { readonly maintainQueue?: boolean } = {},
 ): Promise<OpenedBuilds> {
-  const config = readConfig(env);
+  const { config, env } = settings;
   const store = await openWorkspaceStore({ settings: config });
   try {
     const environments = createEnvironmentService({
@@ -58,7 +55,7 @@ export async function openBuilds(
           ).openPgBossQueue({ url, maintain: options.maintainQueue ?? false })
         : inProcessQueue();
     return {
-      env,
+      settings,
       store,
       environments,
       builds,
@@ -75,8 +72,8 @@ export async function openBuilds(
 }
 
 /** The builder the settings name (only `docker` so far). */
-export function openImageBuilder(env: NodeJS.ProcessEnv): ImageBuilder {
-  const config = readConfig(env);
+export function openImageBuilder(settings: SurfaceSettings): ImageBuilder {
+  const { config, env } = settings;
   if (config.builder !== "docker") {
     throw ValidationError.single({
       key: "ENVFORGE_BUILDER",
@@ -104,7 +101,7 @@ export function buildWorkDir(home: string): string {
  * The registry to push to: --registry, else the configured one. None: images stay in the local
  * Docker engine (a SQLite workspace only; the build service refuses it on PostgreSQL).
  */
-export function registryOf(env: NodeJS.ProcessEnv, flag: string | undefined): string | undefined {
-  const registry = flag?.trim() || readConfig(env).registry?.trim();
+export function registryOf(config: EnvforgeConfig, flag: string | undefined): string | undefined {
+  const registry = flag?.trim() || config.registry?.trim();
   return registry === undefined || registry === "" ? undefined : registry;
 }

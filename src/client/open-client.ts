@@ -5,7 +5,7 @@
  * workspace and build clients here, so both adapters answer the same calls the same way.
  */
 import { ValidationError } from "../errors/index.js";
-import { readConfig } from "../host/config.js";
+import type { SurfaceSettings } from "../host/config.js";
 import { openWorkspaceStore } from "../workspace/index.js";
 import type { ChannelLockResolver } from "../workspace/channel-lock-resolver.js";
 import type { BuildsClient } from "./builds-client.js";
@@ -31,7 +31,11 @@ export interface OpenClientOptions {
 }
 
 /** Chooses the endpoint: the flag, else ENVFORGE_SERVER, else local. */
-export function chooseEndpoint(env: NodeJS.ProcessEnv, options: OpenClientOptions = {}): Endpoint {
+export function chooseEndpoint(
+  settings: SurfaceSettings,
+  options: OpenClientOptions = {},
+): Endpoint {
+  const { env } = settings;
   const server = nonEmpty(options.server) ?? nonEmpty(env[SERVER_VARIABLE]);
   if (server === undefined) return { kind: "local" };
   if (!/^https?:\/\/[^\s/]+/.test(server)) {
@@ -48,11 +52,11 @@ export function chooseEndpoint(env: NodeJS.ProcessEnv, options: OpenClientOption
 
 /** The workspace client for environments, versions, labels, workspaces and tokens. */
 export async function openClient(
-  env: NodeJS.ProcessEnv,
+  settings: SurfaceSettings,
   options: OpenClientOptions = {},
 ): Promise<WorkspaceClient> {
-  const endpoint = chooseEndpoint(env, options);
-  return endpoint.kind === "server" ? openServerClient(endpoint) : openLocalClient(env);
+  const endpoint = chooseEndpoint(settings, options);
+  return endpoint.kind === "server" ? openServerClient(endpoint) : openLocalClient(settings);
 }
 
 /** A workspace client on an envforge server (`Workspace.connect`, `--server`). */
@@ -61,15 +65,15 @@ export function openServerClient(options: HttpClientOptions): WorkspaceClient {
 }
 
 /** A workspace client on the local store, whatever ENVFORGE_SERVER says (`Workspace.open`). */
-export async function openLocalClient(env: NodeJS.ProcessEnv): Promise<WorkspaceClient> {
-  const config = readConfig(env);
+export async function openLocalClient(settings: SurfaceSettings): Promise<WorkspaceClient> {
+  const { config } = settings;
   const store = await openWorkspaceStore({ settings: config });
-  const registry = nonEmpty(env[REGISTRY_VARIABLE]);
+  const registry = nonEmpty(config.registry);
   return localWorkspaceClient({
     store,
     settings: config.parse,
     // Loaded lazily: only a registration that locks loads the solver (and starts its thread).
-    lockResolver: lazyLockResolver(env),
+    lockResolver: lazyLockResolver(settings),
     ...(registry === undefined ? {} : { registry }),
   });
 }
@@ -83,10 +87,10 @@ export interface OpenBuildsClientOptions extends OpenClientOptions {
 
 /** The builds client, on the same endpoint openClient would choose. */
 export async function openBuildsClient(
-  env: NodeJS.ProcessEnv,
+  settings: SurfaceSettings,
   options: OpenBuildsClientOptions = {},
 ): Promise<BuildsClient & Partial<LocalBuildsClient>> {
-  const endpoint = chooseEndpoint(env, options);
+  const endpoint = chooseEndpoint(settings, options);
   if (endpoint.kind === "server") {
     if (options.registry !== undefined) {
       throw ValidationError.single({
@@ -104,7 +108,7 @@ export async function openBuildsClient(
     import("./local-builds-client.js"),
     import("./open-builds.js"),
   ]);
-  return localBuildsClient(await openBuilds(env), {
+  return localBuildsClient(await openBuilds(settings), {
     ...(options.registry === undefined ? {} : { registry: options.registry }),
     ...(options.report === undefined ? {} : { report: options.report }),
   });
@@ -112,12 +116,12 @@ export async function openBuildsClient(
 
 /** The channel lock resolver, loaded with the conda solver on the first lock it is asked for. */
 function lazyLockResolver(
-  env: NodeJS.ProcessEnv,
+  settings: SurfaceSettings,
 ): Pick<ChannelLockResolver, "resolveLock" | "close"> {
   let loaded: Promise<ChannelLockResolver> | undefined;
   const load = (): Promise<ChannelLockResolver> =>
-    (loaded ??= import("./lock-resolver-from-env.js").then((module) =>
-      module.lockResolverFromEnv(env),
+    (loaded ??= import("./local-lock-resolver.js").then((module) =>
+      module.localLockResolver(settings),
     ));
   return {
     resolveLock: async (definition, definitionHash) =>

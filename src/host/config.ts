@@ -55,6 +55,21 @@ export interface EnvforgeConfig {
 
 export const DEFAULT_NETWORK_TIMEOUT_MS = 30_000;
 
+/**
+ * A surface's configuration, read once by its composition root (the CLI per invocation, the
+ * server at start, the SDK at Workspace.open) and passed down: the environment with the config
+ * file folded in (engine adapters read their own variables from it, as Docker's client does)
+ * and the typed settings read from it.
+ */
+export interface SurfaceSettings {
+  readonly env: NodeJS.ProcessEnv;
+  readonly config: EnvforgeConfig;
+}
+
+export function surfaceSettings(env: NodeJS.ProcessEnv): SurfaceSettings {
+  return { env, config: readConfig(env) };
+}
+
 export function readConfig(env: NodeJS.ProcessEnv = process.env): EnvforgeConfig {
   const home =
     nonEmpty(env.ENVFORGE_HOME) ??

@@ -8,6 +8,7 @@ import { openLocalClient, openServerClient } from "../client/open-client.js";
 import type { RegisterFilesResult, WorkspaceClient } from "../client/workspace-client.js";
 import type { ImageDetails } from "../workspace/image-details.js";
 import type { FileDefinitionKind } from "../host/definition-files.js";
+import { surfaceSettings } from "../host/config.js";
 import { collectDefinitionFiles } from "../host/collect-definition-files.js";
 import type { Problem } from "../errors/index.js";
 import { formatProblem } from "../errors/index.js";
@@ -83,7 +84,7 @@ export class Workspace {
   static async open(options: WorkspaceOpenOptions = {}): Promise<Workspace> {
     // As the CLI without --server: a conda definition is locked at registration when its
     // channels answer.
-    const client = await openLocalClient(options.env ?? process.env);
+    const client = await openLocalClient(surfaceSettings(options.env ?? process.env));
     return Workspace.#checked(client, options.name ?? DEFAULT_WORKSPACE, options.onWarning);
   }
 

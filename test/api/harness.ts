@@ -8,7 +8,8 @@ import type { RunningApiServer } from "../../src/api/serve.js";
 import { startApiServer } from "../../src/api/serve.js";
 import type { EnvironmentService, WorkspaceStore } from "../../src/workspace/index.js";
 import { createEnvironmentService, NO_CURATED } from "../../src/workspace/index.js";
-import { lockResolverFromEnv } from "../../src/client/lock-resolver-from-env.js";
+import { localLockResolver } from "../../src/client/local-lock-resolver.js";
+import { surfaceSettings } from "../../src/host/config.js";
 import { withLoopbackDefaults } from "../support/loopback-defaults.js";
 import type { StoreHarness } from "../workspace/fixtures.js";
 import { openHarness } from "../workspace/fixtures.js";
@@ -38,7 +39,7 @@ export async function startApiHarness(options: {
   const store = await harness.open({ clock: () => new Date() });
   // As `envforge serve` does. Unless the test maps them, channel names and pip's index go to a
   // closed loopback port, so conda versions get no lock (and no public host is ever asked).
-  const locks = lockResolverFromEnv(withLoopbackDefaults(options.env));
+  const locks = localLockResolver(surfaceSettings(withLoopbackDefaults(options.env)));
   const service = createEnvironmentService({
     store,
     resolveLock: locks.resolveLock,

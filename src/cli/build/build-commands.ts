@@ -79,7 +79,7 @@ async function withBuilds<T>(
   options: { readonly server?: string | undefined },
   work: (client: BuildsClient) => Promise<T>,
 ): Promise<T> {
-  const client = await openBuildsClient(io.env, {
+  const client = await openBuildsClient(io, {
     ...(options.server === undefined ? {} : { server: options.server }),
     report: (line) => io.stderr.write(`${line}\n`),
   });

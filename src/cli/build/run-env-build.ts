@@ -30,7 +30,7 @@ export async function runEnvBuild(io: CliIo, reference: string, raw: unknown): P
   const options = Options.parse(raw);
   const ref = parseEnvironmentRef(reference);
   const timeoutMs = secondsOption(options.timeout, "--timeout");
-  const client = await openBuildsClient(io.env, {
+  const client = await openBuildsClient(io, {
     ...(options.server === undefined ? {} : { server: options.server }),
     ...(options.registry === undefined ? {} : { registry: options.registry }),
     report: (line) => io.stderr.write(`${line}\n`),

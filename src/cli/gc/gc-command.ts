@@ -9,7 +9,6 @@ import { join } from "node:path";
 import type { Command } from "commander";
 import { z } from "zod";
 import { ValidationError } from "../../errors/index.js";
-import { readConfig } from "../../host/config.js";
 import { dockerFromHost } from "../../jobs/docker-endpoint.js";
 import {
   createEnvironmentService,
@@ -67,7 +66,7 @@ async function runGc(io: CliIo, raw: unknown): Promise<void> {
     contextAgeMs: numberOf(options.contextAge, "--context-age") * HOUR_MS,
   };
   const env = io.env; // the config file is folded in once per invocation (run-cli.ts)
-  const config = readConfig(env);
+  const { config } = io;
   const cacheDir = join(config.home, "cache", "pkgs");
   const notes: string[] = [];
 

@@ -6,7 +6,6 @@ import { parseLockFile } from "../../conda/lock-file.js";
 import { PackageCache } from "../../conda/package-cache.js";
 import { progressReporter } from "../../conda/progress.js";
 import { NotFoundError, ValidationError } from "../../errors/index.js";
-import { readConfig } from "../../host/config.js";
 import type { CliIo } from "../context.js";
 import { writeJson, writeLine } from "../context.js";
 
@@ -24,7 +23,7 @@ export async function runInstall(
   options: InstallCommandOptions,
   io: CliIo,
 ): Promise<void> {
-  const config = readConfig(io.env);
+  const config = io.config;
   const lockPath = resolve(io.cwd, file);
   const shown = relative(io.cwd, lockPath) || lockPath;
   const text = await readFile(lockPath, "utf8").catch((error: unknown) => {

@@ -8,7 +8,6 @@ import { lockMismatches } from "../../conda/lock-check.js";
 import { lockDefinition } from "../../conda/lock-definition.js";
 import { formatLockFile, LOCK_FILE_NAME, parseLockFile } from "../../conda/lock-file.js";
 import { NotFoundError, ValidationError } from "../../errors/index.js";
-import { readConfig } from "../../host/config.js";
 import { lockPip } from "../../pip/lock-pip.js";
 import type { Definition } from "../../definition/definition.js";
 import { definitionHash, stripUrlCredentials } from "../../definition/definition-hash.js";
@@ -30,7 +29,7 @@ export interface LockCommandOptions {
 }
 
 export async function runLock(file: string, options: LockCommandOptions, io: CliIo): Promise<void> {
-  const config = readConfig(io.env);
+  const config = io.config;
   const definition = await readDefinitionInput(io, file, options);
   const baseDir = dirname(resolve(io.cwd, resolveFrom(io, file)));
   const lockPath =
@@ -209,7 +208,7 @@ async function withPip(
   io: CliIo,
 ): Promise<Lock> {
   if (options.offline) return lock;
-  const config = readConfig(io.env);
+  const config = io.config;
   const pip = await lockPip({
     definition,
     lock,

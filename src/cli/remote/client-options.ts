@@ -33,7 +33,7 @@ export async function withClient<T>(
   work: (client: WorkspaceClient) => Promise<T>,
 ): Promise<T> {
   const client = await openClient(
-    io.env,
+    io,
     options.server === undefined ? {} : { server: options.server },
   );
   try {

@@ -3,7 +3,6 @@ import type { Command } from "commander";
 import { z } from "zod";
 import type { Job } from "../../workspace/build-api.js";
 import { createJobService } from "../../workspace/build-api.js";
-import { readConfig } from "../../host/config.js";
 import { openWorkspaceStore } from "../../workspace/index.js";
 import type { CliIo } from "../context.js";
 import { writeJson, writeLine } from "../context.js";
@@ -114,7 +113,7 @@ async function withJobs<T>(
   io: CliIo,
   work: (jobs: ReturnType<typeof createJobService>) => Promise<T>,
 ): Promise<T> {
-  const store = await openWorkspaceStore({ settings: readConfig(io.env) });
+  const store = await openWorkspaceStore({ settings: io.config });
   try {
     return await work(createJobService({ store }));
   } finally {

@@ -11,7 +11,6 @@ import { dockerFromHost } from "../../jobs/docker-endpoint.js";
 import { DockerJobRunner } from "../../jobs/docker-job-runner.js";
 import { jobImageOf, usableHere } from "../../jobs/job-image.js";
 import { runJob } from "../../jobs/run-job.js";
-import { readConfig } from "../../host/config.js";
 import { imageHash } from "../../definition/image-hash.js";
 import { createJobService } from "../../workspace/build-api.js";
 import type { CliIo } from "../context.js";
@@ -77,14 +76,14 @@ async function runRun(
     });
   }
   const workspace = options.workspace === undefined ? {} : { workspace: options.workspace };
-  const opened = await openBuilds(io.env);
+  const opened = await openBuilds(io);
   const stop = new AbortController();
   const onSignal = (): void => stop.abort(new ExternalError("stopped by Ctrl-C"));
   try {
     const version = await opened.environments.getEnvironmentVersion({ ...workspace, ...ref });
     const hash = imageHash(version.definitionHash, version.lock);
     const runner = new DockerJobRunner({
-      docker: dockerFromHost(readConfig(opened.env).dockerHost, opened.env),
+      docker: dockerFromHost(io.config.dockerHost, io.env),
     });
     let built = await opened.builds.builtImage(hash);
     if (built !== undefined && !(await usableHere(runner, built.image))) {

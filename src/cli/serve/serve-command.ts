@@ -6,8 +6,7 @@ import type { Command } from "commander";
 import { z } from "zod";
 import { openServerBuilds, startApiServer } from "../../api/serve.js";
 import { ValidationError } from "../../errors/index.js";
-import { readConfig } from "../../host/config.js";
-import { lockResolverFromEnv } from "../../client/lock-resolver-from-env.js";
+import { localLockResolver } from "../../client/local-lock-resolver.js";
 import { createEnvironmentService, openWorkspaceStore } from "../../workspace/index.js";
 import type { CliIo } from "../context.js";
 import { packageVersion } from "../package-version.js";
@@ -50,15 +49,15 @@ async function runServe(io: CliIo, options: z.infer<typeof serveOptions>): Promi
   const port = numberOption("--port", options.port ?? io.env.ENVFORGE_PORT ?? String(DEFAULT_PORT));
   const bodyLimit =
     options.bodyLimit === undefined ? undefined : numberOption("--body-limit", options.bodyLimit);
-  const config = readConfig(io.env);
+  const { config } = io;
   const store = await openWorkspaceStore({ settings: config });
   // One solver and parsed repodata kept for the server's life: registrations lock on the server.
-  const locks = lockResolverFromEnv(io.env, { keepRepodata: true });
+  const locks = localLockResolver(io, { keepRepodata: true });
   try {
     const registry = io.env[REGISTRY_VARIABLE]?.trim();
     const service = createEnvironmentService({ store, resolveLock: locks.resolveLock });
     const builds = await openServerBuilds({
-      env: io.env,
+      settings: io,
       store,
       service,
       report: (line) => io.stderr.write(`${line}\n`),

@@ -40,7 +40,7 @@ async function runWorker(io: CliIo, raw: unknown): Promise<void> {
   const concurrency = options.concurrency === undefined ? 1 : Number(options.concurrency);
   // A worker that cannot reach its engine would take builds only to fail them: refuse to start.
   const engine = await checkDockerEndpoint(io.env);
-  const opened = await openBuilds(io.env, { maintainQueue: true });
+  const opened = await openBuilds(io, { maintainQueue: true });
   const stop = new AbortController();
   const onSignal = (): void => stop.abort();
   process.once("SIGINT", onSignal);
@@ -49,7 +49,7 @@ async function runWorker(io: CliIo, raw: unknown): Promise<void> {
     const host = await startWorkerHost({
       store: opened.store,
       queue: opened.queue,
-      builder: openImageBuilder(opened.env),
+      builder: openImageBuilder(opened.settings),
       signal: stop.signal,
       concurrency: Number.isSafeInteger(concurrency) && concurrency > 0 ? concurrency : 1,
       ...(options.id === undefined ? {} : { workerId: options.id }),
