@@ -4,6 +4,7 @@
  * (the service, settings, a log stream), so tests build it on any store they like.
  */
 import fastifySwagger from "@fastify/swagger";
+import type { Socket } from "node:net";
 import Fastify from "fastify";
 import type { FastifyError, FastifyReply } from "fastify";
 import type { ZodTypeProvider } from "fastify-type-provider-zod";
@@ -77,6 +78,27 @@ export interface ApiAppOptions {
  */
 export const MAX_PARAM_LENGTH = 1024;
 
+function answerClientError(error: Error & { code?: string }, socket: Socket): void {
+  // After an answer on this connection (say a 415 before an unread chunked body), what follows
+  // is the rest of that request, not a new one: close rather than answer twice.
+  if (error.code === "ECONNRESET" || !socket.writable || socket.bytesWritten > 0) {
+    socket.destroy();
+    return;
+  }
+  const status = error.code === "HPE_HEADER_OVERFLOW" ? 431 : 400;
+  const title = status === 431 ? "Request header fields too large" : "Bad request";
+  const body = JSON.stringify({
+    type: "urn:envforge:problem:bad-request",
+    title,
+    status,
+    detail: "the request is not valid HTTP/1.1",
+    error: "bad-request",
+  });
+  socket.end(
+    `HTTP/1.1 ${status} ${title}\r\nContent-Type: ${PROBLEM_CONTENT_TYPE}\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
+  );
+}
+
 function sendFrameworkError(
   error: FastifyError,
   url: string,
@@ -93,6 +115,8 @@ export async function buildApiApp(options: ApiAppOptions): Promise<ZodApp> {
   const app: ZodApp = Fastify({
     bodyLimit: options.bodyLimit ?? DEFAULT_BODY_LIMIT,
     routerOptions: { maxParamLength: MAX_PARAM_LENGTH },
+    // Bytes that are not an HTTP request (Node's parser refused them): problem+json too.
+    clientErrorHandler: answerClientError,
     // A path fastify cannot route (bad %-encoding, a parameter over the limit): problem+json too.
     frameworkErrors: (error, request, reply) => {
       sendFrameworkError(error, request.url, reply);

@@ -29,7 +29,12 @@ export function rawRequest(options: {
         port: url.port,
         method: options.method ?? "GET",
         path: options.path ?? `${url.pathname}${url.search}`,
-        headers: { ...options.headers },
+        headers: {
+          ...(options.body === undefined
+            ? {}
+            : { "content-length": String(Buffer.byteLength(options.body)) }),
+          ...options.headers,
+        },
         agent: false,
       },
       (res) => {
