@@ -56,6 +56,9 @@ describe.skipIf(gate.skip)("the web UI", () => {
       return probe.env;
     });
     await seedCli(seedEnv, ["env", "create", "-f", dockerfile, "-n", "demo", "-t", "team=vision"]);
+    const long = join(dir, "long.Dockerfile");
+    await writeFile(long, `FROM ${BASE_IMAGE}\nRUN seq 1 10000 && echo ${marker}-long\n`);
+    await seedCli(seedEnv, ["env", "create", "-f", long, "-n", "long"]);
     await writeFile(science, SCIENCE_V1);
     await seedCli(seedEnv, ["env", "create", "-f", science, "-n", "science"]);
     await writeFile(science, SCIENCE_V2);
@@ -181,6 +184,53 @@ describe.skipIf(gate.skip)("the web UI", () => {
     await screenshot(page, "build-log-phone");
     await page.close();
   }, 180_000);
+
+  it("keeps a 10,000-line log fast and still: few rows in the page, a box that never moves", async () => {
+    const page = await browser.page();
+    await signIn(page, server.url, admin);
+    await page.goto(`${server.url}/w/default/environments/long/versions/1`);
+    await page.getByRole("button", { name: "Build" }).click();
+    await page.waitForURL(/\/w\/default\/builds\/[^/]+$/);
+    const log = page.getByRole("log", { name: "Build log" });
+    await log.waitFor();
+    const before = await log.boundingBox();
+    await log.getByText(`${marker}-long`).first().waitFor({ timeout: 120_000 });
+    await page.locator(".badge.state-succeeded").first().waitFor({ timeout: 120_000 });
+    const id = decodeURIComponent(page.url().split("/").pop() ?? "");
+    const build = (await (
+      await fetch(`${server.url}/v1/workspaces/default/builds/${id}`, {
+        headers: { authorization: `Bearer ${admin}` },
+      })
+    ).json()) as { image: { id: string | null } };
+    if (build.image.id !== null) made.add(build.image.id);
+    const after = await log.boundingBox();
+    expect(after).toEqual(before);
+    // Every line is there to scroll to, but only those in view (and a margin) are in the page.
+    const lines = await log.evaluate((element) => element.scrollHeight / 18);
+    expect(lines).toBeGreaterThan(10_000);
+    expect(await page.locator(".log-line").count()).toBeLessThan(200);
+    await log.evaluate((element) => element.scrollTo({ top: element.scrollHeight / 2 }));
+    await page.waitForTimeout(100);
+    expect(await page.locator(".log-line").count()).toBeLessThan(200);
+    await screenshot(page, "long-log-desktop");
+    await page.close();
+  }, 180_000);
+
+  it("can be used with the keyboard: skip link first, links and buttons reachable by Tab", async () => {
+    const page = await browser.page();
+    await signIn(page, server.url, admin);
+    await page.keyboard.press("Tab");
+    expect(await page.evaluate("document.activeElement?.textContent")).toBe("Skip to content");
+    let reached = false;
+    for (let i = 0; i < 40 && !reached; i += 1) {
+      await page.keyboard.press("Tab");
+      reached = (await page.evaluate("document.activeElement?.textContent")) === "science";
+    }
+    expect(reached).toBe(true);
+    await page.keyboard.press("Enter");
+    await page.getByRole("heading", { name: "science" }).waitFor();
+    await page.close();
+  });
 
   it("shows a read-only token no Build button and no Tokens page", async () => {
     const page = await browser.page();

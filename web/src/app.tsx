@@ -81,17 +81,8 @@ export function App() {
     navigate("/sign-in");
   };
 
-  if (start.state === "loading") return <Loading what="envforge" />;
-  if (start.state === "error")
-    return <ErrorState error={start.error} retry={() => location.reload()} />;
-  if (start.state === "refused" && pathname !== "/sign-in") {
-    return (
-      <main id="main">
-        <Unauthorized detail={`The server refused the API token: ${start.detail}`} />
-      </main>
-    );
-  }
-  if (start.state !== "ready") {
+  // The sign-in page is always reachable (a 401 page links to it), whatever the state.
+  if (pathname === "/sign-in" || start.state === "sign-in") {
     return (
       <SignInPage
         {...(start.state === "sign-in" && start.refused !== undefined
@@ -99,15 +90,26 @@ export function App() {
           : {})}
         onSignedIn={async () => {
           await check();
-          if (pathname === "/sign-in" || pathname === "/") navigate("/", { replace: true });
+          navigate("/", { replace: true });
         }}
       />
+    );
+  }
+  if (start.state === "loading") return <Loading what="envforge" />;
+  if (start.state === "error") {
+    return <ErrorState error={start.error} retry={() => location.reload()} />;
+  }
+  if (start.state === "refused") {
+    return (
+      <main id="main">
+        <Unauthorized detail={`The server refused the API token: ${start.detail}`} />
+      </main>
     );
   }
 
   const session = start.session;
   const home = path("w", session.token?.workspace ?? "default", "environments");
-  if (pathname === "/" || pathname === "/sign-in") {
+  if (pathname === "/") {
     queueMicrotask(() => navigate(home, { replace: true }));
     return <Loading what="environments" />;
   }
