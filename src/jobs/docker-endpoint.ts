@@ -34,7 +34,12 @@ export { readDockerEndpoint };
  * Pings the engine the environment selects; its description (`unix:///… (from DOCKER_HOST)`)
  * when it answers, else the ExternalError that names the endpoint and why.
  */
-export async function checkDockerEndpoint(env: DockerEnv): Promise<string> {
+export async function checkDockerEndpoint(
+  env: DockerEnv,
+  /** The config's DOCKER_HOST when it is not (only) in `env`, as dockerFromHost takes it. */
+  dockerHost?: string,
+): Promise<string> {
+  if (dockerHost !== undefined) env = { ...env, DOCKER_HOST: dockerHost };
   const endpoint = readDockerEndpoint(env);
   const where = `${describeEndpoint(endpoint)} (from ${describeSource(endpoint.source)})`;
   try {
@@ -176,12 +181,8 @@ function definedOnly<T>(record: Record<string, T | undefined>): Record<string, T
 
 /**
  * `dockerHost` (the config's DOCKER_HOST, after flags and the config file) over the rest of
- * `env` (DOCKER_CONTEXT, DOCKER_CONFIG, the TLS variables). `env` defaults to this process's
- * only for callers that have none to pass.
+ * `env` (DOCKER_CONTEXT, DOCKER_CONFIG, the TLS variables, HOME for ssh keys).
  */
-export function dockerFromHost(
-  dockerHost: string | undefined,
-  env: DockerEnv = process.env,
-): Docker {
+export function dockerFromHost(dockerHost: string | undefined, env: DockerEnv): Docker {
   return dockerFromEnv({ ...env, DOCKER_HOST: dockerHost });
 }
