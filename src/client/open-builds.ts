@@ -85,9 +85,13 @@ export function openImageBuilder(settings: SurfaceSettings): ImageBuilder {
   mkdirSync(buildWorkDir(config.home), { recursive: true });
   return new DockerEngineBuilder({
     docker: dockerFromHost(config.dockerHost, env),
-    registry: openRegistry({ env }),
+    registry: openRegistry({ env, timeoutMs: config.networkTimeoutMs }),
     credentials: dockerConfigCredentials({ env, homedir: homedir() }),
-    packageCache: new PackageCache({ dir: join(config.home, "cache", "pkgs") }),
+    packageCache: new PackageCache({
+      dir: join(config.home, "cache", "pkgs"),
+      connectTimeoutMs: config.networkTimeoutMs,
+      idleTimeoutMs: config.networkTimeoutMs,
+    }),
     workDir: buildWorkDir(config.home),
   });
 }

@@ -12,7 +12,12 @@ import { ValidationError } from "../errors/index.js";
 import { DEFAULT_PARSE_SETTINGS } from "../definition/definition.js";
 import type { SourceText } from "../definition/definition.js";
 import { problemsFromZodIssues, parseYamlSource } from "../definition/yaml-source.js";
-import { DEFAULT_CHANNEL_ALIAS, DEFAULT_CHANNELS, DEFAULT_PIP_INDEX_URL } from "./config.js";
+import {
+  DEFAULT_CHANNEL_ALIAS,
+  DEFAULT_CHANNELS,
+  DEFAULT_NETWORK_TIMEOUT_MS,
+  DEFAULT_PIP_INDEX_URL,
+} from "./config.js";
 import { readOptionalSourceText } from "./file-errors.js";
 
 export const CONFIG_FILE_VARIABLE = "ENVFORGE_CONFIG";
@@ -103,6 +108,14 @@ export const SETTINGS: readonly SettingSpec[] = [
     description: "pip's index for definitions that name no --index-url",
     secret: "password-in-url",
     fallback: () => DEFAULT_PIP_INDEX_URL,
+  },
+  {
+    key: "networkTimeout",
+    variable: "ENVFORGE_NETWORK_TIMEOUT",
+    description:
+      "seconds a channel may take to answer, or stay silent mid-download, before the attempt is given up",
+    secret: "none",
+    fallback: () => String(DEFAULT_NETWORK_TIMEOUT_MS / 1000),
   },
   {
     key: "server",
