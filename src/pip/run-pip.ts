@@ -52,8 +52,6 @@ export async function hostPipProblem(python = DEFAULT_HOST_PYTHON): Promise<stri
 
 export async function runPipResolver(options: RunPipOptions): Promise<RunPipResult> {
   const python = options.python ?? DEFAULT_HOST_PYTHON;
-  const problem = await hostPipProblem(python);
-  if (problem !== undefined) return { kind: "no-pip", reason: problem };
   const dir = await mkdtemp(join(tmpdir(), "envforge-pip-"));
   try {
     await writeFile(join(dir, "requirements.txt"), options.requirements);
@@ -93,7 +91,14 @@ export async function runPipResolver(options: RunPipOptions): Promise<RunPipResu
       options.timeoutMs * 20,
       options.signal,
     );
-    if (run.code !== 0) return { kind: "failed", stderr: run.stderr, code: run.code };
+    if (run.code !== 0) {
+      // Asked only when pip did not answer: a lock pays no second interpreter start.
+      if (run.code === null || /No module named pip/.test(run.stderr)) {
+        const problem = await hostPipProblem(python);
+        if (problem !== undefined) return { kind: "no-pip", reason: problem };
+      }
+      return { kind: "failed", stderr: run.stderr, code: run.code };
+    }
     return { kind: "resolved", report: await readFile(report, "utf8") };
   } finally {
     await rm(dir, { recursive: true, force: true });
