@@ -2,6 +2,7 @@ import { Command, CommanderError } from "commander";
 import { errorJson, exitCodeOf, userMessage } from "../errors/index.js";
 import { envWithConfigFile, readConfigFile } from "../host/config-file.js";
 import { readConfig } from "../host/config.js";
+import type { EnvforgeConfig } from "../host/config.js";
 import { commandsFor } from "./commands.js";
 import { AlreadyReported, CommandExit } from "./context.js";
 import type { CliIo } from "./context.js";
@@ -63,6 +64,18 @@ async function withConfigFile(
     const env = envWithConfigFile(io.env, await readConfigFile(io.env));
     return { io: { ...io, env, config: readConfig(env) } };
   } catch (problem) {
-    return { io: { ...io, config: readConfig(io.env) }, problem };
+    return { io: { ...io, config: configForRegistering(io.env) }, problem };
+  }
+}
+
+/**
+ * Commands register before the problem is reported, and need a config to do so: the
+ * environment's, or the defaults when the environment itself holds the bad value.
+ */
+function configForRegistering(env: NodeJS.ProcessEnv): EnvforgeConfig {
+  try {
+    return readConfig(env);
+  } catch {
+    return readConfig({});
   }
 }

@@ -109,6 +109,22 @@ describe("envforge config", () => {
     expect(shown.stdout).toMatch(/^FROM 127\.0\.0\.1:5000\/envforge\/debian:bookworm/m);
   });
 
+  it("refuses a network timeout that is not a number of seconds, from either source", async () => {
+    const fromVariable = await cli(["config", "show"], {
+      env: { ...env, ENVFORGE_NETWORK_TIMEOUT: "30s" },
+    });
+    expect(fromVariable.code).toBe(2);
+    expect(fromVariable.stderr).toBe(
+      'envforge: ENVFORGE_NETWORK_TIMEOUT: is not a number of seconds (found "30s"; allowed: a number of seconds above 0 and up to 86400, e.g. 30)\n',
+    );
+    writeFileSync(join(dir, "timeout.yaml"), 'networkTimeout: "7"\n');
+    const fromFile = await cli(["config", "show"], {
+      env: { ...env, ENVFORGE_CONFIG: join(dir, "timeout.yaml") },
+    });
+    expect(fromFile.code, fromFile.stderr).toBe(0);
+    expect(fromFile.stdout).toMatch(/^networkTimeout +7 +config file +ENVFORGE_NETWORK_TIMEOUT$/m);
+  });
+
   it("refuses a config file with an unknown key, naming the line", async () => {
     writeFileSync(join(dir, "bad.yaml"), "registry: x\nregistery: y\n");
     const result = await cli(["config", "show"], {
