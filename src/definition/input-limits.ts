@@ -70,6 +70,16 @@ export function listItemsProblem(path: string, key: string, count: number): Prob
  * size is UTF-8 (what is on disk or on the wire); lines are split at `\n`.
  */
 export function checkTextLimits(source: SourceText): void {
+  // Every character is at least one byte: a text longer than the limit is over it without
+  // counting (counting 15 MiB would itself hold the event loop for tens of milliseconds).
+  if (source.text.length > INPUT_LIMITS.fileBytes) {
+    throw ValidationError.single({
+      file: source.path,
+      message: "the file is larger than a definition file may be",
+      found: `more than ${source.text.length} bytes`,
+      allowed: `at most ${INPUT_LIMITS.fileBytes} bytes (${size(INPUT_LIMITS.fileBytes)}); docs/limits.md`,
+    });
+  }
   const bytes = utf8Length(source.text);
   const tooBig = fileSizeProblem(source.path, bytes);
   if (tooBig !== undefined) throw ValidationError.single(tooBig);

@@ -1,7 +1,8 @@
 import fc from "fast-check";
 import { parsePipRequirementsLine } from "pip-requirements-js";
 import { describe, expect, it } from "vitest";
-import { isSimpleMarker, parseSimpleRequirement } from "./pep508-fast.js";
+import { validRange } from "@renovatebot/pep440";
+import { isPlainSpecifier, isSimpleMarker, parseSimpleRequirement } from "./pep508-fast.js";
 
 /** The grammar's answer as plain data, or "invalid". */
 function grammar(text: string): unknown {
@@ -148,5 +149,30 @@ describe("parseSimpleRequirement", () => {
     const start = performance.now();
     for (let i = 0; i < 1000; i++) parseSimpleRequirement(`p>=1; ${long}`);
     expect(performance.now() - start).toBeLessThan(1000);
+  });
+});
+
+describe("isPlainSpecifier", () => {
+  it("never calls a specifier plain that the PEP 440 library refuses", () => {
+    const version = fc
+      .tuple(
+        fc.option(fc.constantFrom("1!", "0!")),
+        fc.array(fc.nat({ max: 30 }), { minLength: 1, maxLength: 4 }),
+        fc.constantFrom("", "a1", "b2", "rc3", "c1", ".post1", ".dev0", "+local", ".*", "-1", "x"),
+      )
+      .map(([epoch, release, tail]) => `${epoch ?? ""}${release.join(".")}${tail}`);
+    const operator = fc.constantFrom("==", "!=", "<=", ">=", "<", ">", "~=");
+    let plain = 0;
+    fc.assert(
+      fc.property(operator, version, (op, v) => {
+        if (!isPlainSpecifier({ operator: op, version: v })) return;
+        plain += 1;
+        expect(validRange(`${op}${v}`), `${op}${v}`).toBeTruthy();
+      }),
+      { numRuns: 3000 },
+    );
+    expect(plain).toBeGreaterThan(500);
+    expect(isPlainSpecifier({ operator: "~=", version: "1" })).toBe(false);
+    expect(isPlainSpecifier({ operator: ">=", version: "1.0.*" })).toBe(false);
   });
 });

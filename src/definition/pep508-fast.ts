@@ -154,3 +154,29 @@ export function isSimpleMarker(text: string): boolean {
     at += 1;
   }
 }
+
+const RELEASE = "(?:[0-9]+!)?[0-9]+(?:\\.[0-9]+)*";
+const PLAIN_VERSION = new RegExp(
+  `^${RELEASE}(?:(?:a|b|rc)[0-9]+)?(?:\\.post[0-9]+)?(?:\\.dev[0-9]+)?$`,
+);
+const PREFIX_VERSION = new RegExp(`^${RELEASE}\\.\\*$`);
+const COMPATIBLE_VERSION =
+  /^(?:[0-9]+!)?[0-9]+(?:\.[0-9]+)+(?:(?:a|b|rc)[0-9]+)?(?:\.post[0-9]+)?(?:\.dev[0-9]+)?$/;
+
+/**
+ * A PEP 440 specifier in its normal form (`>=1.2`, `==1.2.*`, `~=1.4rc1`), known valid without
+ * the PEP 440 library (about 40 µs a call, the largest cost of a long requirements file).
+ * False means "ask the library", not "invalid".
+ */
+export function isPlainSpecifier(spec: {
+  readonly operator: string;
+  readonly version: string;
+}): boolean {
+  const { operator, version } = spec;
+  if (operator === "~=") return COMPATIBLE_VERSION.test(version);
+  if (operator === "==" || operator === "!=") {
+    return PLAIN_VERSION.test(version) || PREFIX_VERSION.test(version);
+  }
+  if (["<", ">", "<=", ">="].includes(operator)) return PLAIN_VERSION.test(version);
+  return false;
+}

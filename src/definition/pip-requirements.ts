@@ -16,7 +16,7 @@ import type { PipRequirement, PipRequirements, SourceText } from "./definition.j
 import { INPUT_LIMITS, checkTextLimits, listItemsProblem } from "./input-limits.js";
 import { normalizePipName } from "./pep503.js";
 import type { SimpleRequirement } from "./pep508-fast.js";
-import { parseSimpleRequirement } from "./pep508-fast.js";
+import { isPlainSpecifier, parseSimpleRequirement } from "./pep508-fast.js";
 
 export interface ParsePipRequirementsOptions {
   /**
@@ -607,7 +607,7 @@ function checkRequirement(
   if (parsed.type === "ProjectName") {
     for (const spec of parsed.versionSpec ?? []) {
       const written = `${spec.operator}${spec.version}`;
-      if (!syntaxText.includes("===") && !validRange(written)) {
+      if (!syntaxText.includes("===") && !isPlainSpecifier(spec) && !validRange(written)) {
         return fail(`${JSON.stringify(written)} is not a valid PEP 440 version specifier`);
       }
     }
