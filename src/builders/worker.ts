@@ -82,9 +82,10 @@ export function createBuildWorker(options: BuildWorkerOptions): BuildWorker {
       { flushMs: options.logFlushMs ?? 250 },
     );
     const timeout = setTimeout(() => stopWith("timeout"), build.timeoutMs);
-    // The lease never reaches past the build's deadline (and the grace to wind down): a worker
-    // stuck in a build that ignores its timeout loses the build instead of holding it forever.
-    const leaseEnd = now() + build.timeoutMs + stopGraceMs;
+    // The lease never reaches past the build's deadline (and the grace to wind down, and one
+    // heartbeat so the worker's own end is recorded before a sweeper may take the build): a
+    // worker stuck in a build that ignores its timeout loses it instead of holding it forever.
+    const leaseEnd = now() + build.timeoutMs + stopGraceMs + heartbeatMs;
     let beating = Promise.resolve();
     const heartbeat = setInterval(() => {
       beating = beating.then(async () => {
