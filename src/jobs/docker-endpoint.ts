@@ -30,22 +30,43 @@ export {
 export type { DockerEndpoint } from "./docker-endpoint-rules.js";
 export { readDockerEndpoint };
 
+const PING_DEADLINE_MS = 10_000;
+const PING_STATUS = { 200: true, 500: "server error" };
+
 /**
  * Pings the engine the environment selects; its description (`unix:///… (from DOCKER_HOST)`)
  * when it answers, else the ExternalError that names the endpoint and why.
  */
 export async function checkDockerEndpoint(
   env: DockerEnv,
-  /** The config's DOCKER_HOST when it is not (only) in `env`, as dockerFromHost takes it. */
-  dockerHost?: string,
+  options: {
+    /** The config's DOCKER_HOST when it is not (only) in `env`, as dockerFromHost takes it. */
+    readonly dockerHost?: string;
+    readonly deadlineMs?: number;
+  } = {},
 ): Promise<string> {
-  if (dockerHost !== undefined) env = { ...env, DOCKER_HOST: dockerHost };
+  if (options.dockerHost !== undefined) env = { ...env, DOCKER_HOST: options.dockerHost };
+  const deadlineMs = options.deadlineMs ?? PING_DEADLINE_MS;
   const endpoint = readDockerEndpoint(env);
   const where = `${describeEndpoint(endpoint)} (from ${describeSource(endpoint.source)})`;
+  const deadline = AbortSignal.timeout(deadlineMs);
   try {
-    await dockerFor(endpoint, env).ping();
+    const docker = dockerFor(endpoint, env);
+    await new Promise<void>((resolve, reject) =>
+      docker.modem.dial(
+        { path: "/_ping", method: "GET", abortSignal: deadline, statusCodes: PING_STATUS },
+        (error) => (error ? reject(error) : resolve()),
+      ),
+    );
   } catch (error) {
     if (error instanceof EnvforgeError) throw error;
+    if (deadline.aborted) {
+      // e.g. a tcp address that drops packets: connect would wait for the system's own timeout.
+      throw new ExternalError(
+        `the Docker engine at ${where} did not answer within ${deadlineMs / 1000} s`,
+        { cause: error },
+      );
+    }
     // Reached, but not a Docker engine that answers /_ping (e.g. another server on that port).
     const why = error instanceof Error ? error.message : String(error);
     throw new ExternalError(`the Docker engine at ${where} did not answer its ping: ${why}`, {

@@ -19,7 +19,7 @@ import ssh2 from "ssh2";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ExternalError } from "../../src/errors/index.js";
 import { contextMetaPath, contextTlsDir } from "../../src/jobs/docker-endpoint-rules.js";
-import { dockerFromEnv } from "../../src/jobs/docker-endpoint.js";
+import { checkDockerEndpoint, dockerFromEnv } from "../../src/jobs/docker-endpoint.js";
 import {
   DOCKER_SOCKET,
   dockerClient,
@@ -195,6 +195,26 @@ describe.skipIf(gate.skip)("Docker endpoints", () => {
     expect(result.stderr).toContain(
       `the Docker engine at tcp://127.0.0.1:${port} (from DOCKER_HOST) did not answer its ping:`,
     );
+  });
+
+  it("the engine check gives up at its deadline on an endpoint that never answers", async () => {
+    const silent = createServer(() => undefined);
+    servers.push(silent);
+    const port = await listen(silent);
+    const started = performance.now();
+    const error = await checkDockerEndpoint(
+      { DOCKER_HOST: `tcp://127.0.0.1:${port}`, DOCKER_CONFIG: join(dir, "docker-config") },
+      { deadlineMs: 300 },
+    ).then(
+      () => undefined,
+      (caught: unknown) => caught,
+    );
+    expect(performance.now() - started).toBeLessThan(5_000);
+    expect(error).toBeInstanceOf(ExternalError);
+    expect((error as Error).message).toBe(
+      `the Docker engine at tcp://127.0.0.1:${port} (from DOCKER_HOST) did not answer within 0.3 s`,
+    );
+    silent.close();
   });
 
   describe("TLS", () => {
