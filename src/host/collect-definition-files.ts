@@ -5,7 +5,8 @@
  * loader; with a server it is what the upload carries, so both read exactly the same bytes.
  */
 import { readFileSync } from "node:fs";
-import { lstat, readFile } from "node:fs/promises";
+import { lstat, readFile, stat } from "node:fs/promises";
+import { fileSizeProblem } from "../definition/input-limits.js";
 import { dirname, isAbsolute, join, relative, resolve, sep } from "node:path";
 import { ValidationError } from "../errors/index.js";
 import {
@@ -61,6 +62,9 @@ export async function collectDefinitionFiles(
   if (isFolder) {
     await collectFolder(absolute, options.kind, options.dockerfilePath, files);
   } else {
+    // Refused before reading (docs/limits.md): a huge file would be read whole into memory.
+    const tooBig = fileSizeProblem(path, (await stat(absolute).catch(() => undefined))?.size ?? 0);
+    if (tooBig !== undefined) throw ValidationError.single(tooBig);
     const bytes = await readBytes(absolute);
     files.set(absolute, { bytes, mode: TEXT_MODE });
     const text = new TextDecoder("utf-8", { ignoreBOM: true }).decode(bytes);
