@@ -12,6 +12,8 @@ import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { dockerClient, dockerProblem, engineGate, removeImage } from "../support/docker.js";
 import { BASE_IMAGE, registryProblem } from "../support/registry.js";
+import type { ApiHarness } from "../api/harness.js";
+import { startApiHarness } from "../api/harness.js";
 import type { Browser, WebServer } from "./web-harness.js";
 import {
   openBrowser,
@@ -59,6 +61,9 @@ describe.skipIf(gate.skip)("the web UI", () => {
     const long = join(dir, "long.Dockerfile");
     await writeFile(long, `FROM ${BASE_IMAGE}\nRUN seq 1 10000 && echo ${marker}-long\n`);
     await seedCli(seedEnv, ["env", "create", "-f", long, "-n", "long"]);
+    const broken = join(dir, "broken.Dockerfile");
+    await writeFile(broken, `FROM ${BASE_IMAGE}\nRUN echo ${marker}-before && exit 3\n`);
+    await seedCli(seedEnv, ["env", "create", "-f", broken, "-n", "broken"]);
     await writeFile(science, SCIENCE_V1);
     await seedCli(seedEnv, ["env", "create", "-f", science, "-n", "science"]);
     await writeFile(science, SCIENCE_V2);
@@ -216,6 +221,26 @@ describe.skipIf(gate.skip)("the web UI", () => {
     await page.close();
   }, 180_000);
 
+  it("highlights the failing step of a failed build and says why", async () => {
+    const page = await browser.page();
+    await signIn(page, server.url, admin);
+    await page.goto(`${server.url}/w/default/environments/broken/versions/1`);
+    await page.getByRole("button", { name: "Build" }).click();
+    await page.waitForURL(/\/w\/default\/builds\/[^/]+$/);
+    await page.locator(".badge.state-failed").first().waitFor({ timeout: 120_000 });
+    await page.getByText("Failing step:").waitFor();
+    const failing = page.locator(".log-failing");
+    await failing.first().waitFor();
+    // The failing RUN step and its output, not the steps before it.
+    const marked = (await failing.allTextContents()).join("\n");
+    expect(marked).toContain(`RUN echo ${marker}-before && exit 3`);
+    expect(marked).toMatch(new RegExp(`\\d+${marker}-before$`, "m"));
+    expect(marked).not.toContain("FROM");
+    expect(await page.getByRole("button", { name: "Cancel build" }).count()).toBe(0);
+    await screenshot(page, "failed-build-desktop");
+    await page.close();
+  }, 180_000);
+
   it("can be used with the keyboard: skip link first, links and buttons reachable by Tab", async () => {
     const page = await browser.page();
     await signIn(page, server.url, admin);
@@ -264,5 +289,35 @@ describe.skipIf(gate.skip)("the web UI", () => {
     expect(await refused.textContent("main")).toContain("401");
     await screenshot(refused, "unauthorized-desktop");
     await refused.close();
+  });
+});
+
+const browserGate = engineGate("Chromium and the built web UI", webProblem());
+
+describe.skipIf(browserGate.skip)("the web UI of a server without auth", () => {
+  let api: ApiHarness;
+  let browser: Browser;
+
+  beforeAll(async () => {
+    browserGate.require();
+    api = await startApiHarness({ kind: "sqlite", adminUrl: undefined });
+    browser = await openBrowser();
+  });
+  afterAll(async () => {
+    await browser?.close();
+    await api?.close();
+  });
+
+  it("asks for no token, says that anyone on this machine can change the workspace, and shows an empty state", async () => {
+    const page = await browser.page("phone");
+    await page.goto(`${api.url}/`);
+    await page.getByRole("heading", { name: "Environments" }).waitFor();
+    expect(await page.getByRole("note").textContent()).toContain(
+      "This server runs without authentication on a loopback address",
+    );
+    await page.getByText("No environments yet").waitFor();
+    expect(await page.getByRole("button", { name: "Sign out" }).count()).toBe(0);
+    await screenshot(page, "no-auth-empty-phone");
+    await page.close();
   });
 });

@@ -15,15 +15,22 @@ interface Line {
   readonly failing: boolean;
 }
 
+/**
+ * Log chunks as lines. A `step` line starts a step, and the lines after it (its output) belong to
+ * it until the next step line or an envforge line; the failing step's lines are marked.
+ */
 export function toLines(chunks: readonly LogChunk[], failedStep: string | null): Line[] {
   const lines: Line[] = [];
   let inFailing = false;
   for (const chunk of chunks) {
-    if (chunk.stream === "step") {
-      inFailing = failedStep !== null && failedStep !== "" && chunk.text.includes(failedStep);
+    for (const text of chunk.text.replace(/\n$/, "").split("\n")) {
+      if (chunk.stream === "step") {
+        inFailing = failedStep !== null && failedStep !== "" && text.includes(failedStep);
+      } else if (chunk.stream === "envforge") {
+        inFailing = false;
+      }
+      lines.push({ text, stream: chunk.stream, failing: inFailing });
     }
-    const parts = chunk.text.replace(/\n$/, "").split("\n");
-    for (const text of parts) lines.push({ text, stream: chunk.stream, failing: inFailing });
   }
   return lines;
 }
