@@ -1,6 +1,5 @@
 import { describe, expect, it } from "vitest";
 import { ValidationError } from "../errors/index.js";
-import { detectFileKind } from "../host/detect-kind.js";
 import { parseCondaEnvironment } from "./conda-environment.js";
 import { INPUT_LIMITS, checkTextLimits, structureProblems, utf8Length } from "./input-limits.js";
 import { parsePipRequirements } from "./pip-requirements.js";
@@ -96,11 +95,5 @@ describe("input limits", () => {
     expect(timed(() => parsePipRequirements({ path: "r.txt", text }, NO_INCLUDES))).toBeLessThan(
       1500,
     );
-  });
-
-  it("reads a file named environment.yml that is not a mapping as no kind, never as requirements", () => {
-    expect(detectFileKind({ path: "environment.yml", text: "aaaa" })).toBeUndefined();
-    expect(detectFileKind({ path: "sub/conda.YAML", text: "numpy==1.2\n" })).toBeUndefined();
-    expect(detectFileKind({ path: "reqs", text: "numpy==1.2\n" })).toBe("pip");
   });
 });
