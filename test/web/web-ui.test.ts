@@ -241,6 +241,27 @@ describe.skipIf(gate.skip)("the web UI", () => {
     await page.close();
   }, 180_000);
 
+  it("lists jobs and shows a job's log and exit code", async () => {
+    const response = await fetch(`${server.url}/v1/workspaces/default/environments/demo/jobs`, {
+      method: "POST",
+      headers: { "content-type": "application/json", authorization: `Bearer ${admin}` },
+      body: JSON.stringify({ command: ["sh", "-c", `echo ${marker}-job; exit 4`] }),
+    });
+    expect(response.status, await response.clone().text()).toBe(202);
+    const page = await browser.page();
+    await signIn(page, server.url, admin);
+    await page.getByRole("link", { name: "Jobs" }).click();
+    await page.getByRole("heading", { name: "Jobs" }).waitFor();
+    await page.locator("td a.mono").first().click();
+    await page.getByRole("log", { name: "Job log" }).getByText(`${marker}-job`).first().waitFor({
+      timeout: 120_000,
+    });
+    await page.locator(".badge.state-failed").first().waitFor({ timeout: 120_000 });
+    expect(await page.getByTestId("exit-code").textContent()).toBe("4");
+    await screenshot(page, "job-desktop");
+    await page.close();
+  }, 180_000);
+
   it("can be used with the keyboard: skip link first, links and buttons reachable by Tab", async () => {
     const page = await browser.page();
     await signIn(page, server.url, admin);
