@@ -12,6 +12,7 @@ import {
   updateBody,
   versionParams,
 } from "../schemas.js";
+import { createParseGate } from "../parse-gate.js";
 import { loadUpload } from "../upload/load-upload.js";
 import { includeArchived, versionNumber } from "./params.js";
 
@@ -19,6 +20,7 @@ const READ = { scope: "read", workspaceParam: true } as const;
 const WRITE = { scope: "write", workspaceParam: true } as const;
 
 export function registerVersionRoutes(app: ZodApp, deps: RouteDeps): void {
+  const parseGate = createParseGate();
   const { service } = deps;
   const base = "/v1/workspaces/:workspace/environments/:name/versions";
 
@@ -60,7 +62,7 @@ export function registerVersionRoutes(app: ZodApp, deps: RouteDeps): void {
     },
     async (request, reply) => {
       const { version, description, tags, requireLock, ...upload } = request.body;
-      const loaded = await loadUpload(upload, { settings: deps.settings });
+      const loaded = await parseGate(() => loadUpload(upload, { settings: deps.settings }));
       const result = await service.registerEnvironment({
         workspace: request.params.workspace,
         name: request.params.name,
