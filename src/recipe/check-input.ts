@@ -31,6 +31,22 @@ const HEX64 = /^[a-f0-9]{64}$/;
 const RESERVED_DIRECTORY = "envforge";
 
 export function checkRecipeInput(definition: Definition, options: RecipeOptions): void {
+  const problems = recipeInputProblems(definition, options);
+  if (problems.length > 0) throw new ValidationError(problems);
+}
+
+/**
+ * The rules above that depend on the definition alone. Registration runs them too, so a
+ * definition that is accepted always yields a recipe (issue 13, point 7).
+ */
+export function definitionRecipeProblems(definition: Definition): Problem[] {
+  return recipeInputProblems(definition, undefined);
+}
+
+function recipeInputProblems(
+  definition: Definition,
+  options: RecipeOptions | undefined,
+): Problem[] {
   const problems: Problem[] = [];
   const add = (key: string, message: string, found: string, allowed?: string): void => {
     problems.push({ key, message, found, ...(allowed === undefined ? {} : { allowed }) });
@@ -46,7 +62,7 @@ export function checkRecipeInput(definition: Definition, options: RecipeOptions)
       add(key, "is not allowed here", show(value), allowed);
   };
 
-  if (!HASH_PATTERN.test(options.definitionHash)) {
+  if (options !== undefined && !HASH_PATTERN.test(options.definitionHash)) {
     add(
       "definitionHash",
       "is not a definition hash",
@@ -54,10 +70,10 @@ export function checkRecipeInput(definition: Definition, options: RecipeOptions)
       "envforge_<32 hex>",
     );
   }
-  if (options.baseImageDigest !== undefined) {
+  if (options?.baseImageDigest !== undefined) {
     pattern("baseImageDigest", options.baseImageDigest, DIGEST, "sha256:<64 hex>");
   }
-  for (const [key, value] of Object.entries(options.labels ?? {})) {
+  for (const [key, value] of Object.entries(options?.labels ?? {})) {
     pattern(`labels.${key}`, key, LABEL_KEY, 'letters, digits, ".", "_", "/" and "-"');
     line(`labels.${key}`, value);
   }
@@ -73,7 +89,7 @@ export function checkRecipeInput(definition: Definition, options: RecipeOptions)
         show(text),
         result.allowed,
       );
-    const digest = options.baseImageDigest ?? options.lock?.baseImageDigest;
+    const digest = options?.baseImageDigest ?? options?.lock?.baseImageDigest;
     if (digest !== undefined && base.image.digest !== undefined && digest !== base.image.digest) {
       add(
         "baseImageDigest",
@@ -161,8 +177,8 @@ export function checkRecipeInput(definition: Definition, options: RecipeOptions)
     for (const [key, url] of urls) pattern(key, url, URL, "an http(s) or file URL without spaces");
   }
 
-  const lock = options.lock;
-  if (lock !== undefined) {
+  const lock = options?.lock;
+  if (options !== undefined && lock !== undefined) {
     if (lock.definitionHash !== options.definitionHash) {
       add(
         "lock.definitionHash",
@@ -205,7 +221,7 @@ export function checkRecipeInput(definition: Definition, options: RecipeOptions)
     });
   }
 
-  if (problems.length > 0) throw new ValidationError(problems);
+  return problems;
 
   function contextPath(key: string, path: string, reserve: boolean): void {
     if (!line(key, path)) return;

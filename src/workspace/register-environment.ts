@@ -21,6 +21,7 @@ import type { Problem } from "../errors/index.js";
 import type { Definition } from "../definition/definition.js";
 import { definitionHash } from "../definition/definition-hash.js";
 import type { Lock } from "../definition/lock.js";
+import { definitionRecipeProblems } from "../recipe/index.js";
 import { isoNow } from "./clock.js";
 import type { ContextContent } from "./context-content.js";
 import { planContextContent, storeContextContent } from "./context-content.js";
@@ -91,6 +92,8 @@ export async function registerEnvironment(
   checkDescription(problems, description);
   const tags = input.tags ?? input.definition.tags;
   checkTags(problems, tags);
+  // What the build would refuse is refused here, before a version number is taken.
+  problems.addAll(definitionRecipeProblems(input.definition));
   const hash = definitionHash(input.definition);
   if (input.lock !== undefined && input.lock.definitionHash !== hash) {
     problems.add({
