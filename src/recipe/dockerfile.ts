@@ -101,9 +101,6 @@ export function renderDockerfile(parts: DockerfileParts): string {
         `RUN ${conda.python} -m compileall -q -j 0 --invalidation-mode unchecked-hash ${conda.prefix}/lib/python3*/site-packages || true`,
       );
     }
-    // After the RUN: the name carries the definition hash, and an ENV before a RUN would make
-    // any change of the definition (a pip pin, say) re-run it and give a new layer.
-    out.push(`ENV CONDA_DEFAULT_ENV=${conda.environmentName}`);
   }
 
   if (parts.pipLayers !== undefined && parts.pipLayers.length > 0) {
@@ -123,6 +120,10 @@ export function renderDockerfile(parts: DockerfileParts): string {
       `RUN ${mount}${pip.python} -m pip install ${flags} -r ${IMAGE_FILES_DIRECTORY}/requirements.txt`,
     );
   }
+
+  // After every RUN and COPY: the name carries the definition hash, so any change of the
+  // definition (a pip pin, say) would otherwise re-run the steps after it.
+  if (conda !== undefined) out.push(`ENV CONDA_DEFAULT_ENV=${conda.environmentName}`);
 
   for (const [name, value] of sortedEntries(parts.variables)) {
     out.push(`ENV ${name}=${quoteWord(value, escape)}`);

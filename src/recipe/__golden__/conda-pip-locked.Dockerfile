@@ -14,9 +14,9 @@ ENV CONDA_PREFIX=/opt/envforge/env
 # .pyc files for conda's noarch packages; unchecked-hash pycs do not depend on file times.
 # A file that does not compile is left to Python to compile on import.
 RUN /opt/envforge/env/bin/python -m compileall -q -j 0 --invalidation-mode unchecked-hash /opt/envforge/env/lib/python3*/site-packages || true
-ENV CONDA_DEFAULT_ENV=envforge_a1b8fd31184f703f62989306a50927ea
 # pip distributions of the lock, installed by envforge, one layer each
 COPY envforge/pip/requests/ /
+ENV CONDA_DEFAULT_ENV=envforge_a1b8fd31184f703f62989306a50927ea
 LABEL "dev.envforge.definition-hash"="envforge_a1b8fd31184f703f62989306a50927ea" \
     "dev.envforge.image-hash"="envforge_22de09b91098f8794b7dedbeb592c768" \
     "org.opencontainers.image.base.digest"="sha256:1111111111111111111111111111111111111111111111111111111111111111" \
