@@ -478,11 +478,12 @@ function parseVersionAndBuild(
   }
   let versionText = tokens[0] ?? "";
   let buildText = tokens[1];
-  // conda's `name=version=build` form: the build follows a second single `=`.
-  const equalsBuild = /^(==?)([^=,|<>!~()]+)=([^=,|<>!~()]+)$/.exec(versionText);
-  if (buildText === undefined && equalsBuild !== null) {
-    versionText = `${equalsBuild[1] ?? ""}${equalsBuild[2] ?? ""}`;
-    buildText = equalsBuild[3];
+  // conda's `name=version=build` form, also after any operator (`jaxlib>=0.4.31=cuda12*`):
+  // the build follows the last single `=`.
+  const equalsBuild = buildText === undefined ? splitEqualsBuild(versionText) : undefined;
+  if (equalsBuild !== undefined) {
+    versionText = equalsBuild.version;
+    buildText = equalsBuild.build;
   }
   // conda: `python=3.7` means 3.7.* unless a build pins it (`numpy=1.11.2=py36_0` is exact).
   if (buildText !== undefined && /^=[^=,|]+$/.test(versionText) && !versionText.endsWith("*")) {
@@ -496,6 +497,19 @@ function parseVersionAndBuild(
     ...(version === undefined ? {} : { version }),
     ...(build === undefined ? {} : { build }),
   };
+}
+
+/**
+ * conda's `_parse_version_plus_build`: a `=` not preceded by an operator, `,` or `|` separates
+ * the build, which has no `-`, `=`, `,`, `|`, `<`, `>` or `~`. One scan, no backtracking.
+ */
+function splitEqualsBuild(text: string): { version: string; build: string } | undefined {
+  const at = text.lastIndexOf("=");
+  if (at <= 0 || at === text.length - 1) return undefined;
+  if ("=!|,<>~".includes(text[at - 1] ?? "")) return undefined;
+  const build = text.slice(at + 1);
+  if (/[-=,|<>~()]/.test(build)) return undefined;
+  return { version: text.slice(0, at), build };
 }
 
 function checkBuild(build: string, name: string): string {
@@ -620,20 +634,12 @@ function checkConstraint(constraint: string): string {
   }
   if (op === "" || op === "=") return `${base}.*`;
   if (op === "!=") return `!=${base}.*`;
-  // conda drops the meaningless `.*` of `>=1.2.*` silently (it is common in real repodata).
-  if (op === ">=") return `>=${base}`;
-  if (op === "==") {
-    throw new InvalidConstraint(
-      `"==" means exactly one version, so it cannot end in "*"; "=${base}" means ${base}.*`,
-      constraint,
-      `=${base}`,
-    );
-  }
-  throw new InvalidConstraint(
-    `"*" after "${op}" is not allowed; compare with the version itself`,
-    constraint,
-    `${op}${base}`,
-  );
+  // After any other operator conda and rattler drop the `.*` (conda with a warning), so
+  // RAPIDS' `==26.10.*` means `==26.10`. Where they differ, rattler (the solver) wins:
+  // `>1.2.*` is `>=1.2` (conda: `>1.2`) and `~=1.2.*` is `~=1.2` (conda: an error).
+  // The table is in docs/match-spec.md.
+  if (op === ">") return `>=${base}`;
+  return `${op}${base}`;
 }
 
 function checkVersionText(base: string, constraint: string): void {
