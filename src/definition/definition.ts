@@ -151,6 +151,12 @@ export interface Definition {
   /** Conda subdir of the target, e.g. `linux-64`. */
   readonly platform: string;
   readonly python: PythonSettings;
+  /**
+   * Keys (e.g. `pip.extraIndexUrls[0]`) of the URLs that had credentials when registered. The
+   * stored definition holds those URLs without them; the credentials are kept apart by the
+   * workspace and given to builds only. Never part of the definition hash.
+   */
+  readonly credentialsConfigured?: readonly string[];
 }
 
 /** Values a parser needs from configuration; passed in so parsing stays pure. */

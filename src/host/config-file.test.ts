@@ -69,6 +69,23 @@ describe("config file", () => {
     expect(mask("not a url", "password-in-url")).toBe("***");
   });
 
+  it("masks the user part of ENVFORGE_SERVER and ENVFORGE_REGISTRY (issue 13, point 5)", () => {
+    const settings = resolveSettings({
+      env: {
+        ENVFORGE_SERVER: "https://ci:s3cr3t-server@127.0.0.1:8080",
+        ENVFORGE_REGISTRY: "robot:s3cr3t-registry@127.0.0.1:5000/envforge",
+      },
+      file: { path: "/none", exists: false, values: {} },
+    });
+    const byKey = Object.fromEntries(settings.map((s) => [s.key, s.value]));
+    expect(byKey.server).toBe("https://***@127.0.0.1:8080");
+    expect(byKey.registry).toBe("***@127.0.0.1:5000/envforge");
+    expect(JSON.stringify(settings)).not.toMatch(/s3cr3t|robot|ci:/);
+    expect(mask("https://tok3n@127.0.0.1:8080", "userinfo")).toBe("https://***@127.0.0.1:8080");
+    expect(mask("127.0.0.1:5000/envforge", "userinfo")).toBe("127.0.0.1:5000/envforge");
+    expect(mask("http://127.0.0.1:8080/a@b", "userinfo")).toBe("http://127.0.0.1:8080/a@b");
+  });
+
   it("folds the file into the environment without overriding variables", () => {
     const env = envWithConfigFile({ ENVFORGE_REGISTRY: "env/x" }, file);
     expect(env.ENVFORGE_REGISTRY).toBe("env/x");

@@ -30,7 +30,7 @@ interface SettingSpec {
   readonly variable: string;
   readonly description: string;
   /** Masked by `config show`. */
-  readonly secret: "none" | "password-in-url" | "passwords-in-urls" | "whole";
+  readonly secret: "none" | "password-in-url" | "passwords-in-urls" | "userinfo" | "whole";
   readonly fallback?: (env: NodeJS.ProcessEnv) => string;
   /** For a setting with no default: what leaving it unset means, shown by `config show`. */
   readonly whenUnset?: string;
@@ -57,7 +57,7 @@ export const SETTINGS: readonly SettingSpec[] = [
     key: "registry",
     variable: "ENVFORGE_REGISTRY",
     description: "where images are pushed, e.g. 127.0.0.1:5000/envforge",
-    secret: "none",
+    secret: "userinfo",
     whenUnset: "images stay in the local Docker engine, never pushed",
   },
   {
@@ -121,7 +121,7 @@ export const SETTINGS: readonly SettingSpec[] = [
     key: "server",
     variable: "ENVFORGE_SERVER",
     description: "an envforge server to talk to instead of the local workspace",
-    secret: "none",
+    secret: "userinfo",
     whenUnset: "the local workspace",
   },
   { key: "token", variable: "ENVFORGE_TOKEN", description: "API token", secret: "whole" },
@@ -242,6 +242,14 @@ export function resolveSettings(options: {
 export function mask(value: string, secret: SettingSpec["secret"]): string {
   if (secret === "none") return value;
   if (secret === "whole") return "***";
+  if (secret === "userinfo") {
+    // `https://user:pass@h`, `https://token@h` or a registry's `user:pass@h:5000/ns`: the whole
+    // user part, since a lone user part is usually a token.
+    return value.replace(
+      /^([a-z][a-z0-9+.-]*:\/\/)?[^/?#\s]*@/i,
+      (_all, scheme?: string) => `${scheme ?? ""}***@`,
+    );
+  }
   if (secret === "passwords-in-urls") {
     // `a=http://u:p@h/x,b=…` or `http://…,http://…`: each URL masked, the separators kept.
     return value.replace(/[a-z][a-z0-9+.-]*:\/\/[^\s,]+/gi, (url) => mask(url, "password-in-url"));

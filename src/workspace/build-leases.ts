@@ -11,7 +11,8 @@ import { buildView } from "./build-view.js";
 import type { Clock } from "./clock.js";
 import { systemClock } from "./clock.js";
 import type { WorkspaceStore } from "./store.js";
-import { decodeDefinition, decodeLock } from "./stored-values.js";
+import { decodeDefinition, decodeLock, decodeUrlCredentials } from "./stored-values.js";
+import { restoreUrlCredentials } from "./url-credentials.js";
 
 export interface ClaimedBuild {
   readonly build: Build;
@@ -81,9 +82,19 @@ export function createBuildLeases(options: {
       });
       if (record === undefined) return undefined;
       const lock = decodeLock(record.lockJson);
+      // The one place credentials of channel and index URLs leave the store: to the builder.
+      const credentials = await store.read((tx) =>
+        tx.getUrlCredentials({
+          workspace: record.workspace,
+          definitionHash: record.definitionHash,
+        }),
+      );
       return {
         build: buildView(record),
-        definition: decodeDefinition(record.definitionJson),
+        definition: restoreUrlCredentials(
+          decodeDefinition(record.definitionJson),
+          decodeUrlCredentials(credentials),
+        ),
         ...(lock === undefined ? {} : { lock }),
       };
     },

@@ -179,6 +179,21 @@ export const MIGRATIONS: readonly Migration[] = [
       )`,
     ],
   },
+  {
+    version: 4,
+    name: "credentials of channel and index URLs, apart from definitions",
+    // Keyed by definition hash, which credentials never change: the newest registration of a
+    // definition sets them (a rotated password), and every version and build of it uses them.
+    statements: ({ key }) => [
+      `CREATE TABLE url_credentials (
+        workspace ${key} NOT NULL REFERENCES workspaces (name),
+        definition_hash ${key} NOT NULL,
+        credentials TEXT NOT NULL,
+        updated_at TEXT NOT NULL,
+        PRIMARY KEY (workspace, definition_hash)
+      )`,
+    ],
+  },
 ];
 
 /**

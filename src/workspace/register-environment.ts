@@ -32,6 +32,7 @@ import type { ServiceContext } from "./service-context.js";
 import { newProblems, requireWorkspace, workspaceOf } from "./service-context.js";
 import type { StoreTx, VersionRecord } from "./store.js";
 import { encodeJson } from "./stored-values.js";
+import { splitUrlCredentials, stripSourceFiles } from "./url-credentials.js";
 import {
   checkDescription,
   checkEnvironmentName,
@@ -117,12 +118,14 @@ export async function registerEnvironment(
   });
   const needed = lock !== undefined || needsCondaLock(input.definition);
   const now = isoNow(context.clock);
+  // The lock was resolved with the URLs as written; what is stored has no credentials in it.
+  const split = splitUrlCredentials(input.definition);
   const record = {
     workspace,
     name,
-    definitionJson: encodeJson(input.definition),
+    definitionJson: encodeJson(split.definition),
     definitionHash: hash,
-    sourceFilesJson: encodeJson(input.sourceFiles ?? {}),
+    sourceFilesJson: encodeJson(stripSourceFiles(input.sourceFiles ?? {})),
     lockJson: lock === undefined ? null : encodeJson(lock),
     description: description ?? null,
     tagsJson: encodeJson(tags),
@@ -179,6 +182,16 @@ export async function registerEnvironment(
     // Also when an existing version is returned: a version stored before contexts were kept as
     // content gets its files once it is registered again from its folder.
     await storeContextContent(tx, contextPlan, now);
+    // Every version of this definition hash builds with the credentials sent last, also when
+    // an existing version is returned (a rotated password); none sent keeps the stored ones.
+    if (split.credentials.length > 0) {
+      await tx.putUrlCredentials({
+        workspace,
+        definitionHash: hash,
+        credentialsJson: encodeJson(split.credentials),
+        now,
+      });
+    }
     const key = { workspace, name };
 
     let version: number;

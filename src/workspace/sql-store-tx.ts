@@ -8,6 +8,7 @@ import { buildStoreTx } from "./build-store-sql.js";
 import { contextContentStoreTx } from "./context-content-sql.js";
 import { jobStoreTx } from "./job-store-sql.js";
 import { operationsStatsTx } from "./operations-stats-sql.js";
+import { urlCredentialStoreTx } from "./url-credentials-sql.js";
 import type {
   EnvironmentKey,
   EnvironmentListRecord,
@@ -58,6 +59,7 @@ export function sqlStoreTx(db: SqlConnection): StoreTx {
     ...jobStoreTx(db),
     ...contextContentStoreTx(db),
     ...operationsStatsTx(db),
+    ...urlCredentialStoreTx(db),
     async insertWorkspace(record) {
       const changed = await db.run(
         "INSERT INTO workspaces (name, description, created_at) VALUES (?, ?, ?) ON CONFLICT (name) DO NOTHING",

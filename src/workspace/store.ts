@@ -5,6 +5,7 @@
  */
 import type { BuildStoreTx } from "./build-store.js";
 import type { ContextContentStoreTx } from "./context-content-store.js";
+import type { UrlCredentialStoreTx } from "./url-credentials-store.js";
 import type { JobStoreTx } from "./job-store.js";
 import type { OperationsStatsTx } from "./operations-stats.js";
 
@@ -80,7 +81,7 @@ export interface RowCounts {
 
 /** Operations inside one transaction. Every method sees the transaction's own writes. */
 export interface StoreTx
-  extends BuildStoreTx, JobStoreTx, ContextContentStoreTx, OperationsStatsTx {
+  extends BuildStoreTx, JobStoreTx, ContextContentStoreTx, OperationsStatsTx, UrlCredentialStoreTx {
   insertWorkspace(record: WorkspaceRecord): Promise<boolean>;
   getWorkspace(name: string): Promise<WorkspaceRecord | undefined>;
   listWorkspaces(): Promise<readonly WorkspaceRecord[]>;

@@ -10,6 +10,7 @@ import type { Definition } from "../definition/definition.js";
 import type { Lock } from "../definition/lock.js";
 import { isDefinitionShape, isLockShape, isRecord } from "../definition/model-shape.js";
 import { TOKEN_SCOPES } from "./model.js";
+import type { UrlCredential } from "./url-credentials.js";
 import type { TokenScope } from "./model.js";
 import { isTokenScope } from "./validation.js";
 
@@ -29,6 +30,17 @@ export function decodeLock(text: string | null): Lock | undefined {
   const value = parse(text, "lock");
   if (!isLockShape(value)) throw damaged("lock");
   return value;
+}
+
+export function decodeUrlCredentials(text: string | undefined): UrlCredential[] {
+  if (text === undefined) return [];
+  const value = parse(text, "url credentials");
+  if (!Array.isArray(value)) throw damaged("url credentials");
+  return value.map((item: unknown) => {
+    if (!isRecord(item) || typeof item.key !== "string" || typeof item.value !== "string")
+      throw damaged("url credentials");
+    return { key: item.key, value: item.value };
+  });
 }
 
 export function decodeStringRecord(text: string, column: string): Record<string, string> {
