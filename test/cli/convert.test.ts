@@ -21,7 +21,7 @@ async function hashOf(path: string): Promise<string> {
 }
 
 async function convert(from: string, to: string, out: string): Promise<void> {
-  const result = await cli(["convert", from, "--to", to, "--out", out]);
+  const result = await cli(["convert", from, "--to", to, "--output", out]);
   expect(result.stderr).toBe("");
   expect(result.code).toBe(0);
 }
@@ -58,7 +58,7 @@ describe("envforge convert", () => {
     await convert(file, "envforge", join(dir, "ef"));
     expect(await hashOf(join(dir, "ef/envforge.yaml"))).toBe(original);
 
-    const refused = await cli(["convert", file, "--to", "azureml-v2", "--out", join(dir, "v2")]);
+    const refused = await cli(["convert", file, "--to", "azureml-v2", "--output", join(dir, "v2")]);
     expect(refused.code).toBe(2);
     expect(refused.stderr).toBe(
       [
@@ -94,7 +94,7 @@ describe("envforge convert", () => {
   });
 
   it("names an unknown format", async () => {
-    const result = await cli(["convert", seed, "--to", "yaml", "--out", join(dir, "x")]);
+    const result = await cli(["convert", seed, "--to", "yaml", "--output", join(dir, "x")]);
     expect(result.code).toBe(2);
     expect(result.stderr).toBe(
       'envforge: --to: unknown format (found "yaml"; allowed: envforge, azureml-v1, azureml-v2)\n',

@@ -107,7 +107,7 @@ describe("envforge validate", () => {
 describe("envforge ingredients", () => {
   it("writes a build context with the Dockerfile, conda spec and listing", async () => {
     const out = join(dir, "build");
-    const result = await cli(["ingredients", seed, "--out", out]);
+    const result = await cli(["ingredients", seed, "--output", out]);
     expect(result.code).toBe(0);
     const files = await readdir(join(out, "envforge"));
     expect(files.sort()).toEqual(["Dockerfile", "environment.yml", "ingredients.json"]);
@@ -121,7 +121,7 @@ describe("envforge ingredients", () => {
     const out = join(dir, "build");
     await mkdir(out);
     await writeFile(join(out, "keep.txt"), "mine");
-    const result = await cli(["ingredients", seed, "--out", out]);
+    const result = await cli(["ingredients", seed, "--output", out]);
     expect(result.code).toBe(2);
     expect(result.stderr).toContain("the output folder is not empty");
     expect(await readdir(out)).toEqual(["keep.txt"]);

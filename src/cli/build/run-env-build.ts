@@ -11,7 +11,7 @@ import type { CliIo } from "../context.js";
 import { writeJson, writeLine } from "../context.js";
 import { buildLines, printEvents } from "./build-format.js";
 import type { BuildsClient } from "../../client/builds-client.js";
-import { parseEnvironmentRef } from "./environment-ref.js";
+import { parseEnvironmentRef } from "../../client/environment-ref.js";
 import type { LocalBuildsClient } from "../../client/local-builds-client.js";
 import { localBuildsClient } from "../../client/local-builds-client.js";
 import { openBuildsClient } from "../../client/open-client.js";

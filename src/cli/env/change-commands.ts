@@ -6,6 +6,8 @@ import { writeJson, writeLine } from "../context.js";
 import { withClient } from "../remote/client-options.js";
 import { parseTags } from "../remote/option-values.js";
 import { versionLines } from "./format.js";
+import type { WorkspaceClient } from "../../client/workspace-client.js";
+import { refWithFlags } from "../../client/environment-ref.js";
 import { versionOption } from "./selector.js";
 
 const clientFields = {
@@ -14,9 +16,13 @@ const clientFields = {
   json: z.boolean().optional(),
 };
 
+/**
+ * `env label NAME@VERSION LABEL` (or `NAME --version N`, or `NAME:OTHER` to point LABEL where
+ * OTHER points) sets a label; `env label NAME LABEL --remove` removes it.
+ */
 export async function runLabel(
   io: CliIo,
-  name: string,
+  reference: string,
   label: string,
   raw: unknown,
 ): Promise<void> {
@@ -24,22 +30,30 @@ export async function runLabel(
     .object({ ...clientFields, version: z.string().optional(), remove: z.boolean().optional() })
     .parse(raw);
   const workspace = options.workspace === undefined ? {} : { workspace: options.workspace };
-  const version = versionOption(options.version);
-  if ((version === undefined) === (options.remove !== true)) {
+  const flag = versionOption(options.version);
+  const ref = refWithFlags(reference, flag === undefined ? {} : { version: flag });
+  const { name } = ref;
+  const names = ref.version !== undefined || ref.label !== undefined;
+  if (names === (options.remove === true)) {
     throw ValidationError.single({
       key: "--version",
-      message: "give --version N to set the label, or --remove to remove it",
+      message: `give the version to label (${name}@N, ${name}:OTHER-LABEL or --version N), or --remove to remove the label`,
       found: options.remove === true ? "both" : "neither",
     });
   }
-  if (version === undefined) {
+  if (!names) {
     await withClient(io, options, (client) => client.removeLabel({ ...workspace, name, label }));
     if (options.json) return writeJson(io, { name, label, removed: true });
     writeLine(io, `removed label ${label} from ${name}`);
     return;
   }
-  const labelled = await withClient(io, options, (client) =>
-    client.setLabel({ ...workspace, name, label, version }),
+  const labelled = await withClient(io, options, async (client) =>
+    client.setLabel({
+      ...workspace,
+      name,
+      label,
+      version: await versionNumber(client, workspace, ref),
+    }),
   );
   if (options.json) return writeJson(io, labelled);
   writeLine(io, `${name}: label ${label} → version ${labelled.version}`);
@@ -48,18 +62,22 @@ export async function runLabel(
 export async function runArchive(
   io: CliIo,
   action: "archive" | "restore",
-  name: string,
+  reference: string,
   raw: unknown,
 ): Promise<void> {
   const options = z.object({ ...clientFields, version: z.string().optional() }).parse(raw);
-  const version = versionOption(options.version);
-  await withClient(io, options, (client) =>
-    client[action]({
-      ...(options.workspace === undefined ? {} : { workspace: options.workspace }),
-      name,
-      ...(version === undefined ? {} : { version }),
-    }),
-  );
+  const flag = versionOption(options.version);
+  const ref = refWithFlags(reference, flag === undefined ? {} : { version: flag });
+  const { name } = ref;
+  const workspace = options.workspace === undefined ? {} : { workspace: options.workspace };
+  const version = await withClient(io, options, async (client) => {
+    const only =
+      ref.version === undefined && ref.label === undefined
+        ? undefined
+        : await versionNumber(client, workspace, ref);
+    await client[action]({ ...workspace, name, ...(only === undefined ? {} : { version: only }) });
+    return only;
+  });
   const what = version === undefined ? name : `${name} version ${version}`;
   const done = action === "archive" ? "archived" : "restored";
   if (options.json) {
@@ -68,18 +86,28 @@ export async function runArchive(
   writeLine(io, `${done} ${what}`);
 }
 
-export async function runUpdate(io: CliIo, name: string, raw: unknown): Promise<void> {
+export async function runUpdate(io: CliIo, reference: string, raw: unknown): Promise<void> {
   const options = z
     .object({
       ...clientFields,
-      version: z.string(),
+      version: z.string().optional(),
       description: z.string().optional(),
       clearDescription: z.boolean().optional(),
       tag: z.array(z.string()),
       clearTags: z.boolean().optional(),
     })
     .parse(raw);
-  const version = versionOption(options.version) ?? 0;
+  const flag = versionOption(options.version);
+  const ref = refWithFlags(reference, flag === undefined ? {} : { version: flag });
+  const { name } = ref;
+  if (ref.version === undefined && ref.label === undefined) {
+    throw ValidationError.single({
+      key: "--version",
+      message: "name the version to change",
+      found: JSON.stringify(reference),
+      allowed: `${name}@N, ${name}:LABEL or --version N`,
+    });
+  }
   const changes: Record<string, unknown> = {};
   if (options.description !== undefined) changes.description = options.description;
   if (options.clearDescription === true) changes.description = null;
@@ -91,14 +119,25 @@ export async function runUpdate(io: CliIo, name: string, raw: unknown): Promise<
       allowed: "--description, --clear-description, --tag or --clear-tags",
     });
   }
-  const updated = await withClient(io, options, (client) =>
+  const workspace = options.workspace === undefined ? {} : { workspace: options.workspace };
+  const updated = await withClient(io, options, async (client) =>
     client.updateVersion({
-      ...(options.workspace === undefined ? {} : { workspace: options.workspace }),
+      ...workspace,
       name,
-      version,
+      version: await versionNumber(client, workspace, ref),
       changes,
     }),
   );
   if (options.json) return writeJson(io, updated);
   writeLine(io, versionLines(updated).join("\n"));
+}
+
+/** The number of the version a reference names (a label is looked up; a number is as given). */
+async function versionNumber(
+  client: WorkspaceClient,
+  workspace: { readonly workspace?: string },
+  ref: { readonly name: string; readonly version?: number; readonly label?: string },
+): Promise<number> {
+  if (ref.version !== undefined) return ref.version;
+  return (await client.getEnvironmentVersion({ ...workspace, ...ref })).version;
 }

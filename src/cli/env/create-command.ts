@@ -9,6 +9,7 @@ import { resolve } from "node:path";
 import { z } from "zod";
 import { FILE_DEFINITION_KINDS as UPLOAD_KINDS } from "../../definition/definition.js";
 import { collectDefinitionFiles } from "../../host/collect-definition-files.js";
+import { declaredName } from "../../host/declared-name.js";
 import { parseLockFile } from "../../conda/lock-file.js";
 import { formatProblem, NotFoundError, ValidationError } from "../../errors/index.js";
 import type { Lock } from "../../definition/lock.js";
@@ -20,7 +21,7 @@ import { versionOption } from "./selector.js";
 
 const createOptions = z.object({
   file: z.string(),
-  name: z.string(),
+  name: z.string().optional(),
   version: z.string().optional(),
   description: z.string().optional(),
   tag: z.array(z.string()),
@@ -43,10 +44,18 @@ export async function runCreate(io: CliIo, raw: unknown): Promise<void> {
     ...(kind === undefined ? {} : { kind }),
     ...(options.dockerfilePath === undefined ? {} : { dockerfilePath: options.dockerfilePath }),
   });
+  const name = options.name ?? declaredName(files);
+  if (name === undefined) {
+    throw ValidationError.single({
+      key: "--name",
+      message: `${options.file} declares no name, and no --name was given`,
+      allowed: "--name NAME, or `name:` in the conda environment.yml or envforge.yaml",
+    });
+  }
   const result = await withClient(io, options, (client) =>
     client.registerFiles({
       ...(options.workspace === undefined ? {} : { workspace: options.workspace }),
-      name: options.name,
+      name,
       files,
       displayRoot,
       ...(version === undefined ? {} : { version }),

@@ -6,7 +6,7 @@
 import { z } from "zod";
 import type { LockChange, LockedVersion, VersionDiff } from "../../definition/version-diff.js";
 import { diffVersions } from "../../definition/version-diff.js";
-import { ValidationError } from "../../errors/index.js";
+import { parseEnvironmentRef } from "../../client/environment-ref.js";
 import type { CliIo } from "../context.js";
 import { CommandExit, writeJson, writeLine } from "../context.js";
 import { withClient } from "../remote/client-options.js";
@@ -44,22 +44,9 @@ export async function runDiff(io: CliIo, from: string, to: string, raw: unknown)
   if (!diff.same) throw new CommandExit(DIFFERENT_EXIT_CODE);
 }
 
-/** `NAME@3`, `NAME@prod` (a label), or `NAME` (latest). */
+/** `NAME@3`, `NAME:prod` (or `NAME@prod`), or `NAME` (latest): the CLI's one grammar. */
 export function parseRef(text: string, which: string): VersionRef {
-  const at = text.lastIndexOf("@");
-  const name = at === -1 ? text : text.slice(0, at);
-  const selector = at === -1 ? "latest" : text.slice(at + 1);
-  if (name === "" || selector === "") {
-    throw ValidationError.single({
-      key: `${which} version`,
-      message: "not a version reference",
-      found: JSON.stringify(text),
-      allowed: "NAME@VERSION (e.g. pytorch@3), NAME@LABEL (e.g. pytorch@prod) or NAME (latest)",
-    });
-  }
-  return /^[0-9]{1,10}$/.test(selector)
-    ? { name, version: Number(selector) }
-    : { name, label: selector };
+  return parseEnvironmentRef(text, `${which} version`);
 }
 
 export function diffText(

@@ -5,6 +5,7 @@ import type { CliIo } from "../context.js";
 import { writeJson, writeLine } from "../context.js";
 import { withClient } from "../remote/client-options.js";
 import { curatedTable, environmentsTable, versionLines, versionsTable } from "./format.js";
+import { refWithFlags } from "../../client/environment-ref.js";
 import { selector } from "./selector.js";
 
 const clientFields = {
@@ -58,9 +59,11 @@ const showOptions = z.object({
   image: z.boolean().optional(),
 });
 
-export async function runShow(io: CliIo, name: string, raw: unknown): Promise<void> {
+export async function runShow(io: CliIo, reference: string, raw: unknown): Promise<void> {
   const options = showOptions.parse(raw);
-  const input = { ...workspaceOf(options), name, ...selector(options) };
+  const ref = refWithFlags(reference, selector(options));
+  const { name } = ref;
+  const input = { ...workspaceOf(options), ...ref };
   const ingredient = options.dockerfile
     ? "dockerfile"
     : options.conda

@@ -16,7 +16,7 @@ import { createJobService } from "../../workspace/build-api.js";
 import type { CliIo } from "../context.js";
 import { CommandExit } from "../context.js";
 import { collect } from "../remote/option-values.js";
-import { parseEnvironmentRef } from "../build/environment-ref.js";
+import { parseEnvironmentRef } from "../../client/environment-ref.js";
 import { openBuilds } from "../../client/open-builds.js";
 import { buildImage } from "../build/run-env-build.js";
 import { parseEnvOptions, parseMountOptions, WORKING_FOLDER_TARGET } from "./run-options.js";
