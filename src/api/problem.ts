@@ -5,7 +5,7 @@
  * become 400/413/415 with the same body, so clients parse one format.
  */
 import type { FastifyError } from "fastify";
-import { ValidationError, errorJson, httpStatusOf, kindOf, titleOf } from "../errors/index.js";
+import { errorJson } from "../errors/index.js";
 import type { Problem } from "../errors/index.js";
 
 export const PROBLEM_CONTENT_TYPE = "application/problem+json";
@@ -20,6 +20,8 @@ export interface ProblemBody {
   readonly instance?: string;
   /** The error kind of the error map (`validation`, `not-found`, ...) or `bad-request`. */
   readonly error: string;
+  /** The CLI's exit code for the same error (absent for request-shape errors). */
+  readonly exitCode?: number;
   readonly problems?: readonly Problem[];
 }
 
@@ -27,20 +29,14 @@ export function problemType(kind: string): string {
   return `urn:envforge:problem:${kind}`;
 }
 
-/** The body for an envforge error (or any other thrown value, as an internal error). */
+/**
+ * The body for an envforge error (or any other thrown value, as an internal error): the CLI's
+ * `--json` error object (errors/error-map.ts) with the request path.
+ */
 export function problemOf(error: unknown, instance?: string): ProblemBody {
-  const json = errorJson(error);
-  const kind = kindOf(error);
-  const detail = typeof json.message === "string" ? json.message : titleOf(error);
   return {
-    type: problemType(kind),
-    title: titleOf(error),
-    status: httpStatusOf(error),
-    // An internal error's text may hold details of the server; the log has them.
-    detail: kind === "internal" ? "the server failed; the log has the details" : detail,
+    ...errorJson(error, { hideInternal: true }),
     ...(instance === undefined ? {} : { instance }),
-    error: kind,
-    ...(error instanceof ValidationError ? { problems: error.problems } : {}),
   };
 }
 

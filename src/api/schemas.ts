@@ -198,6 +198,11 @@ export const problemSchema = z
     detail: z.string(),
     instance: z.string().optional(),
     error: z.string(),
+    exitCode: z
+      .number()
+      .int()
+      .optional()
+      .describe("the exit code the CLI gives this error (its --json prints the same object)"),
     problems: z
       .array(
         z.object({

@@ -18,6 +18,7 @@ import type { CredentialSource, Registry } from "../image/index.js";
 import { z } from "zod";
 import { IMAGE_HASH_LABEL, imageName } from "../definition/image-hash.js";
 import { makeRecipe, LAYERS_BASE_ARGUMENT, pipNetrc } from "../recipe/index.js";
+import { missingLockProblem } from "../recipe/needs-lock.js";
 import type { Recipe } from "../recipe/index.js";
 import type { ContextItem } from "./build-context.js";
 import { verifiedContextFiles } from "./context-files.js";
@@ -445,16 +446,10 @@ function secretsOf(request: BuildRequest, recipe: Recipe): Map<string, string> {
 }
 
 function refuseUnlockedConda(request: BuildRequest, recipe: Recipe): void {
-  if (recipe.packageGroups.length > 0 && request.lock === undefined) {
-    // The conda layers are linked from the lock; resolving at build time would give an image
-    // whose name (image hash without a lock) does not say what it holds.
-    throw ValidationError.single({
-      key: "lock",
-      message: "a definition with conda packages is built from its lock; resolve it first",
-      found: "no lock",
-      allowed: "a lock made by `envforge lock` or at registration",
-    });
-  }
+  if (recipe.packageGroups.length === 0) return;
+  // The build service refuses this before queueing; a builder called directly refuses it too.
+  const problem = missingLockProblem(request.definition, request.lock);
+  if (problem !== undefined) throw ValidationError.single(problem);
 }
 
 async function userItems(request: BuildRequest): Promise<ContextItem[]> {

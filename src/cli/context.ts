@@ -19,6 +19,11 @@ export function writeJson(io: CliIo, value: unknown): void {
   io.stdout.write(`${JSON.stringify(value, null, 2)}\n`);
 }
 
+/** One NDJSON line: streams (`build logs`, `run`, `worker`) print one object per event. */
+export function writeEvent(io: CliIo, value: unknown): void {
+  io.stdout.write(`${JSON.stringify(value)}\n`);
+}
+
 export function writeLine(io: CliIo, text = ""): void {
   io.stdout.write(text.endsWith("\n") ? text : `${text}\n`);
 }
@@ -40,5 +45,19 @@ export class AlreadyReported extends Error {
 export class CommandExit extends Error {
   constructor(readonly code: number) {
     super(`exit ${code}`);
+  }
+}
+
+/**
+ * Thrown by a command whose own failures take other exit codes than the error map's (`envforge
+ * run` keeps 1-124 for its job, as `docker run` does): the CLI reports `error` as usual and exits
+ * with `code`.
+ */
+export class FailedWithCode extends Error {
+  constructor(
+    readonly error: unknown,
+    readonly code: number,
+  ) {
+    super(error instanceof Error ? error.message : String(error));
   }
 }

@@ -4,7 +4,9 @@ import { envWithConfigFile, readConfigFile } from "../host/config-file.js";
 import { readConfig } from "../host/config.js";
 import type { EnvforgeConfig } from "../host/config.js";
 import { commandsFor } from "./commands.js";
-import { AlreadyReported, CommandExit } from "./context.js";
+import { exitCodesHelp } from "./exit-codes.js";
+import { HELP_CONFIGURATION, programEpilogue } from "./help.js";
+import { AlreadyReported, CommandExit, FailedWithCode } from "./context.js";
 import type { CliIo } from "./context.js";
 import { packageVersion } from "./package-version.js";
 
@@ -27,7 +29,11 @@ export async function runCli(argv: readonly string[], io: Omit<CliIo, "config">)
       writeOut: (text) => io.stdout.write(text),
       writeErr: (text) => io.stderr.write(text),
     })
-    .showHelpAfterError("(run with --help for usage)");
+    .showHelpAfterError("(run with --help for usage)")
+    .addHelpText("after", exitCodesHelp())
+    .addHelpText("after", programEpilogue())
+    // Inherited by every command added below: one way of showing defaults.
+    .configureHelp(HELP_CONFIGURATION);
 
   // Every command sees the config file's settings where no variable is set (flags win in each).
   const configured = await withConfigFile(io);
@@ -46,12 +52,14 @@ export async function runCli(argv: readonly string[], io: Omit<CliIo, "config">)
     }
     if (error instanceof AlreadyReported) return exitCodeOf(error.error);
     if (error instanceof CommandExit) return error.code;
-    if (wantsJson) io.stdout.write(`${JSON.stringify(errorJson(error), null, 2)}\n`);
-    else io.stderr.write(`envforge: ${userMessage(error)}\n`);
-    if (io.env.ENVFORGE_DEBUG === "1" && error instanceof Error && error.stack) {
-      io.stderr.write(`${error.stack}\n`);
+    const cause = error instanceof FailedWithCode ? error.error : error;
+    const code = error instanceof FailedWithCode ? error.code : exitCodeOf(error);
+    if (wantsJson) io.stdout.write(`${JSON.stringify({ ...errorJson(cause), exitCode: code })}\n`);
+    else io.stderr.write(`envforge: ${userMessage(cause)}\n`);
+    if (io.env.ENVFORGE_DEBUG === "1" && cause instanceof Error && cause.stack) {
+      io.stderr.write(`${cause.stack}\n`);
     }
-    return exitCodeOf(error);
+    return code;
   }
 }
 

@@ -1,5 +1,5 @@
 import { EnvforgeError, ValidationError } from "./errors.js";
-import type { ErrorKind } from "./errors.js";
+import type { ErrorKind, Problem } from "./errors.js";
 
 interface Mapping {
   readonly exitCode: number;
@@ -47,13 +47,49 @@ export function userMessage(error: unknown): string {
   return `internal error: ${text}\n${INTERNAL_HINT}`;
 }
 
-/** The machine-readable form used by `--json` and by problem+JSON bodies. */
-export function errorJson(error: unknown): Record<string, unknown> {
+/**
+ * The one error object: `--json` prints it and the API answers it as problem+json (RFC 9457),
+ * so a script reads the same fields from either surface. `detail` is the message; a server
+ * hides an internal error's text (it may hold the server's details; its log has them).
+ */
+export interface ErrorObject {
+  /** `urn:envforge:problem:<error>` */
+  readonly type: string;
+  readonly title: string;
+  readonly status: number;
+  readonly detail: string;
+  /** The error kind: `validation`, `not-found`, `conflict`, ... */
+  readonly error: ErrorKind;
+  readonly exitCode: number;
+  readonly problems?: readonly Problem[];
+}
+
+export function errorJson(
+  error: unknown,
+  options: { readonly hideInternal?: boolean } = {},
+): ErrorObject {
   const kind = kindOf(error);
+  const mapping = MAP[kind];
+  const text = error instanceof Error ? error.message : String(error);
   return {
+    type: `urn:envforge:problem:${kind}`,
+    title: mapping.title,
+    status: mapping.httpStatus,
+    detail:
+      kind === "internal" && options.hideInternal === true
+        ? "the server failed; the log has the details"
+        : text,
     error: kind,
-    title: MAP[kind].title,
-    message: error instanceof Error ? error.message : String(error),
+    exitCode: mapping.exitCode,
     ...(error instanceof ValidationError ? { problems: error.problems } : {}),
   };
+}
+
+/** The exit codes every command uses, for help and docs (`envforge run` adds its own). */
+export function exitCodeTable(): readonly { readonly code: number; readonly meaning: string }[] {
+  const kinds = Object.values(MAP).map((m) => ({
+    code: m.exitCode,
+    meaning: m.title.toLowerCase(),
+  }));
+  return [{ code: 0, meaning: "success" }, ...kinds].sort((a, b) => a.code - b.code);
 }

@@ -6,7 +6,7 @@ import {
   ValidationError,
   formatProblem,
 } from "./errors.js";
-import { exitCodeOf, httpStatusOf, userMessage } from "./error-map.js";
+import { errorJson, exitCodeOf, httpStatusOf, userMessage } from "./error-map.js";
 
 describe("error map", () => {
   it.each([
@@ -39,5 +39,31 @@ describe("formatProblem", () => {
     ).toBe(
       'env.yml:7: dependencies[2]: not a valid match spec (found "numpy>>1.2"; allowed: a spec such as "numpy>=1.2")',
     );
+  });
+});
+
+describe("errorJson", () => {
+  it("is the problem+json shape with the exit code, and keeps every problem", () => {
+    const error = new ValidationError([{ file: "env.yml", line: 3, key: "name", message: "bad" }]);
+    expect(errorJson(error)).toEqual({
+      type: "urn:envforge:problem:validation",
+      title: "Invalid input",
+      status: 422,
+      detail: "env.yml:3: name: bad",
+      error: "validation",
+      exitCode: 2,
+      problems: [{ file: "env.yml", line: 3, key: "name", message: "bad" }],
+    });
+  });
+
+  it("hides an internal error's text only when asked (a server's log has it)", () => {
+    expect(errorJson(new Error("at /srv/secret/path"))).toMatchObject({
+      error: "internal",
+      exitCode: 70,
+      detail: "at /srv/secret/path",
+    });
+    expect(
+      errorJson(new Error("at /srv/secret/path"), { hideInternal: true }).detail,
+    ).not.toContain("/srv");
   });
 });

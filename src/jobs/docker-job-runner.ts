@@ -56,7 +56,14 @@ export class DockerJobRunner implements JobRunner {
       const err = textStream("stderr", request);
       docker.modem.demuxStream(stream, out.sink, err.sink);
       request.signal?.addEventListener("abort", onAbort);
-      await container.start();
+      try {
+        await container.start();
+      } catch (error) {
+        const failure = commandFailure(error);
+        if (failure === undefined) throw error;
+        request.onOutput({ stream: "stderr", text: `envforge: ${failure.reason}\n` });
+        return { ...failure, durationMs: this.#now() - started };
+      }
       if (request.signal?.aborted === true) onAbort();
       const waited: unknown = await container.wait();
       await Promise.race([ended, new Promise((resolve) => setTimeout(resolve, 2000))]);
@@ -146,6 +153,26 @@ function statusCodeOf(waited: unknown): number {
     if (typeof code === "number") return code;
   }
   throw new ExternalError(`the engine gave no exit code: ${JSON.stringify(waited)}`);
+}
+
+/**
+ * A command the engine could not start is the job's failure, with the codes `docker run` gives
+ * it: 127 when it is not found, 126 when it cannot be invoked. The engine says which only in its
+ * message; these are the texts the Docker CLI matches (docker/cli, cli/command/container/run.go,
+ * runStartContainerErr).
+ */
+function commandFailure(error: unknown): { exitCode: number; reason: string } | undefined {
+  const message = error instanceof Error ? error.message : String(error);
+  const found =
+    /exec: "[^"]*": [^:]*|no such file or directory|permission denied|is a directory/.exec(message);
+  const what = found?.[0] ?? message;
+  if (/executable file not found|no such file or directory/.test(message)) {
+    return { exitCode: 127, reason: `command not found in the image: ${what}` };
+  }
+  if (/permission denied|is a directory/.test(message)) {
+    return { exitCode: 126, reason: `command cannot be invoked: ${what}` };
+  }
+  return undefined;
 }
 
 function engineError(what: string, error: unknown): ExternalError {

@@ -33,6 +33,8 @@ export interface JobRunRequest {
 export interface JobRunResult {
   readonly exitCode: number;
   readonly durationMs: number;
+  /** Why the command did not run (127: not found, 126: cannot be invoked); absent when it ran. */
+  readonly reason?: string;
 }
 
 export interface JobRunner {

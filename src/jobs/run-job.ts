@@ -45,7 +45,8 @@ export async function runJob(options: RunJobOptions): Promise<Job> {
       id: job.id,
       state: result.exitCode === 0 ? "succeeded" : "failed",
       exitCode: result.exitCode,
-      reason: result.exitCode === 0 ? null : `exited with code ${result.exitCode}`,
+      reason:
+        result.reason ?? (result.exitCode === 0 ? null : `exited with code ${result.exitCode}`),
     };
   } catch (error) {
     const message = error instanceof Error ? error.message : String(error);

@@ -9,6 +9,7 @@ import type { RunStats } from "./run-stats.js";
 import { setTimeout as sleep } from "node:timers/promises";
 import { NotFoundError, ValidationError } from "../errors/index.js";
 import { imageHash as imageHashOf, imageName } from "../definition/image-hash.js";
+import { missingLockProblem } from "../recipe/needs-lock.js";
 import type { Build, LogChunk } from "./build-model.js";
 import { isFinished } from "./build-model.js";
 import type { TimeCursor } from "./build-cursor.js";
@@ -138,6 +139,13 @@ export function createBuildService(options: BuildServiceOptions): BuildService {
         ...(input.version === undefined ? {} : { version: input.version }),
         ...(input.label === undefined ? {} : { label: input.label }),
       });
+      const unlocked = missingLockProblem(version.definition, version.lock);
+      if (unlocked !== undefined) {
+        throw ValidationError.single({
+          ...unlocked,
+          message: `${version.name} version ${version.version}: ${unlocked.message}`,
+        });
+      }
       const hash = imageHashOf(version.definitionHash, version.lock);
       const registry =
         input.registry === undefined || input.registry.trim() === "" ? null : input.registry;

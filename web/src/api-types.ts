@@ -1685,6 +1685,8 @@ export interface components {
       detail: string;
       instance?: string;
       error: string;
+      /** @description the exit code the CLI gives this error (its --json prints the same object) */
+      exitCode?: number;
       problems?: {
         file?: string;
         line?: number;
@@ -1965,6 +1967,8 @@ export interface components {
       detail: string;
       instance?: string;
       error: string;
+      /** @description the exit code the CLI gives this error (its --json prints the same object) */
+      exitCode?: number;
       problems?: {
         file?: string;
         line?: number;

@@ -13,10 +13,12 @@ import { jobImageOf, usableHere } from "../../jobs/job-image.js";
 import { runJob } from "../../jobs/run-job.js";
 import { imageHash } from "../../definition/image-hash.js";
 import { createJobService } from "../../workspace/build-api.js";
+import type { Job } from "../../workspace/build-api.js";
 import type { CliIo } from "../context.js";
-import { CommandExit } from "../context.js";
+import { CommandExit, FailedWithCode, writeEvent } from "../context.js";
 import { collect } from "../remote/option-values.js";
-import { parseEnvironmentRef } from "../../client/environment-ref.js";
+import { RUN_EXIT_CODES } from "../exit-codes.js";
+import { parseEnvironmentRef } from "../build/environment-ref.js";
 import { openBuilds } from "../../client/open-builds.js";
 import { buildImage } from "../build/run-env-build.js";
 import { parseEnvOptions, parseMountOptions, WORKING_FOLDER_TARGET } from "./run-options.js";
@@ -28,7 +30,11 @@ const Options = z.object({
   workdir: z.boolean().optional(),
   network: z.string().optional(),
   registry: z.string().optional(),
+  json: z.boolean().optional(),
 });
+
+/** `run`'s own failures, as `docker run`'s: every exit code below belongs to the job. */
+const OWN_FAILURE = RUN_EXIT_CODES[0]?.code ?? 125;
 
 export function registerRunCommand(program: Command, io: CliIo): void {
   program
@@ -51,9 +57,15 @@ export function registerRunCommand(program: Command, io: CliIo): void {
       "after",
       "\nExamples:\n  envforge run pytorch -- python train.py\n  envforge run pytorch:prod --env SEED=1 --network host -- python fetch.py",
     )
-    .action((reference: string, command: string[], options: unknown) =>
-      runRun(io, reference, command, options),
-    );
+    .option("--json", "print NDJSON: the job at its start and end, and each chunk of output")
+    .action(async (reference: string, command: string[], options: unknown) => {
+      try {
+        await runRun(io, reference, command, options);
+      } catch (error) {
+        if (error instanceof CommandExit) throw error;
+        throw new FailedWithCode(error, OWN_FAILURE);
+      }
+    });
 }
 
 async function runRun(
@@ -123,7 +135,8 @@ async function runRun(
       ...(options.workdir === false ? {} : { workingDir: io.cwd }),
       network,
     });
-    io.stderr.write(`job ${job.id}: ${command.join(" ")} in ${image}\n`);
+    if (options.json === true) writeEvent(io, { event: "job", job });
+    else io.stderr.write(`job ${job.id}: ${command.join(" ")} in ${image}\n`);
     process.once("SIGINT", onSignal);
     const done = await runJob({
       jobs,
@@ -140,11 +153,15 @@ async function runRun(
         ...(options.workdir === false ? {} : { workingDir: WORKING_FOLDER_TARGET }),
         signal: stop.signal,
       },
-      onOutput: (chunk) => (chunk.stream === "stdout" ? io.stdout : io.stderr).write(chunk.text),
+      onOutput: (chunk) => {
+        if (options.json === true) writeEvent(io, { event: "output", ...chunk });
+        else if (chunk.stream === "stdout") io.stdout.write(chunk.text);
+        else io.stderr.write(chunk.text);
+      },
     });
-    io.stderr.write(
-      `job ${done.id} ${done.state}${done.exitCode === null ? "" : ` (exit code ${done.exitCode})`}${done.durationMs === null ? "" : ` in ${(done.durationMs / 1000).toFixed(1)} s`}\n`,
-    );
+    if (options.json === true) writeEvent(io, { event: "job", job: done });
+    // A job that never gave an exit code is reported once, as the command's error below.
+    else if (done.exitCode !== null) io.stderr.write(`${jobEndLine(done)}\n`);
     if (done.exitCode === null) {
       throw new ExternalError(`job ${done.id} ${done.state}: ${done.reason ?? "no reason given"}`);
     }
@@ -153,4 +170,14 @@ async function runRun(
     process.off("SIGINT", onSignal);
     await opened.close();
   }
+}
+
+/** `job ID failed (exit code 127) in 0.4 s: command not found in the image: ...` */
+function jobEndLine(job: Job): string {
+  const code = job.exitCode === null ? "" : ` (exit code ${job.exitCode})`;
+  const took = job.durationMs === null ? "" : ` in ${(job.durationMs / 1000).toFixed(1)} s`;
+  // "exited with code N" says again what the code says; any other reason is news.
+  const why =
+    job.reason === null || job.reason.startsWith("exited with code") ? "" : `: ${job.reason}`;
+  return `job ${job.id} ${job.state}${code}${took}${why}`;
 }
