@@ -103,7 +103,10 @@ describe.skipIf(gate.skip)("the seed flow: env create → env build → run", ()
       cacheHit: false,
       image: { name: `${REGISTRY}/${recipe.imageHash}` },
     });
-    expect(build.stderr).toContain("Successfully installed wheel-0.38.4");
+    // envforge installs the locked wheel itself, in a layer of its own; pip does not run.
+    expect(build.stderr).toMatch(/envforge: pip: installed 1 wheels into 1 layers in /);
+    expect(build.stderr).toContain("COPY envforge/pip/wheel/ /");
+    expect(build.stderr).not.toContain("pip install");
 
     const rebuild = await cli(["env", "build", "seed", "--json"], { env, cwd });
     expect(rebuild.code, rebuild.stderr).toBe(0);
