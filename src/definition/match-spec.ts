@@ -123,6 +123,29 @@ export function parseMatchSpec(text: string): MatchSpecResult {
   }
 }
 
+export type VersionSpecResult =
+  | { readonly ok: true; readonly version: string | undefined }
+  | { readonly ok: false; readonly error: MatchSpecError };
+
+/**
+ * A conda version spec on its own (`>=1.2,<2`, `1.7.*|1.8.*`): its normalised text, or
+ * undefined for "any version".
+ */
+export function parseVersionSpec(text: string): VersionSpecResult {
+  try {
+    return { ok: true, version: checkVersion(text.trim(), "x", (fixed) => fixed) };
+  } catch (error) {
+    if (error instanceof Invalid) {
+      const base = { message: error.message };
+      return {
+        ok: false,
+        error: error.example === undefined ? base : { ...base, example: error.example },
+      };
+    }
+    throw error;
+  }
+}
+
 /** The package name of a spec, or undefined when the text is not a valid spec. */
 export function matchSpecName(text: string): string | undefined {
   const result = parseMatchSpec(text);
@@ -277,20 +300,22 @@ function parseBracketEntries(
       }
       i += 1;
     } else {
-      while (i < body.length && body[i] !== "," && body[i] !== "]") {
+      // conda: an unquoted value ends at ",", "]" or a space.
+      while (i < body.length && !/[\s,\]]/.test(body[i] ?? "")) {
         value += body[i] ?? "";
         i += 1;
       }
-      value = value.trim();
     }
     entries.push({ key, value });
+    const beforeSpace = i;
     skipSpace();
     if (i >= body.length) throw unclosed();
     if (body[i] === "]") return { entries, end: i };
-    if (body[i] !== ",") {
-      throw new Invalid(`bracket entries in "${body}" must be separated by ","`);
+    // conda separates entries with "," or with spaces (`numpy[version=1.10 build=py38_0]`).
+    if (body[i] === ",") i += 1;
+    else if (i === beforeSpace) {
+      throw new Invalid(`bracket entries in "${body}" must be separated by "," or a space`);
     }
-    i += 1;
   }
 }
 
@@ -299,6 +324,15 @@ function withBrackets(spec: MatchSpec, entries: readonly BracketEntry[], body: s
   let result: MatchSpec = spec;
   const extra: Record<string, string> = { ...spec.extra };
   for (const { key, value } of entries) {
+    if (key === "name") {
+      // conda ignores a bracket name; envforge takes one that agrees and names one that does not.
+      if (value !== "*" && value.toLowerCase() !== spec.name) {
+        throw new Invalid(
+          `bracket name "${value}" is not the package name "${spec.name}" in "${body}"`,
+        );
+      }
+      continue;
+    }
     if (!MATCH_SPEC_BRACKET_KEYS.includes(key)) {
       throw new Invalid(
         `unknown bracket key "${key}" in "${body}"; allowed keys: ${MATCH_SPEC_BRACKET_KEYS.join(", ")}`,
@@ -307,7 +341,7 @@ function withBrackets(spec: MatchSpec, entries: readonly BracketEntry[], body: s
     if (seen.has(key)) throw new Invalid(`bracket key "${key}" is given twice in "${body}"`);
     seen.add(key);
     if (value === "") throw new Invalid(`bracket key "${key}" has an empty value in "${body}"`);
-    result = applyBracketEntry(result, key, value, extra, body);
+    result = applyBracketEntry(result, key, value, extra);
   }
   return { ...result, extra };
 }
@@ -317,34 +351,23 @@ function applyBracketEntry(
   key: string,
   value: string,
   extra: Record<string, string>,
-  body: string,
 ): MatchSpec {
   switch (key) {
+    // conda and rattler: a value in brackets wins over the one written before them.
     case "version": {
-      if (spec.version !== undefined) {
-        throw new Invalid(`the version is given twice in "${body}" (before and in brackets)`);
-      }
       const version = checkVersion(value, spec.name, (fixed) => `${spec.name}[version='${fixed}']`);
-      return version === undefined ? spec : { ...spec, version };
+      const { version: _replaced, ...rest } = spec;
+      return version === undefined ? rest : { ...rest, version };
     }
     case "build": {
-      if (spec.build !== undefined) {
-        throw new Invalid(`the build is given twice in "${body}" (before and in brackets)`);
-      }
-      return { ...spec, build: checkBuild(value, spec.name) };
+      const { build: _replaced, ...rest } = spec;
+      return value === "*" ? rest : { ...rest, build: checkBuild(value, spec.name) };
     }
     case "channel": {
-      if (spec.channel !== undefined) {
-        throw new Invalid(`the channel is given twice in "${body}" (before "::" and in brackets)`);
-      }
       const { channel, subdir } = splitSubdir(value);
-      if (subdir !== undefined && spec.subdir !== undefined) {
-        throw new Invalid(`the subdir is given twice in "${body}"`);
-      }
       return { ...spec, channel, ...(subdir === undefined ? {} : { subdir }) };
     }
     case "subdir": {
-      if (spec.subdir !== undefined) throw new Invalid(`the subdir is given twice in "${body}"`);
       if (!CONDA_SUBDIRS.has(value)) {
         throw new Invalid(
           `subdir "${value}" is not a conda subdir (such as linux-64, osx-arm64, win-64, noarch)`,
@@ -485,6 +508,13 @@ function parseVersionAndBuild(
     versionText = equalsBuild.version;
     buildText = equalsBuild.build;
   }
+  // rattler, which solves: `==` before a version with no build is dropped, so `==26.10.*` is
+  // `26.10.*` (RAPIDS' pins) and `==1.7` stays exact (conda: `==1.7`, with the glob ignored).
+  // The text as written is checked first, so a message quotes what the user wrote.
+  if (buildText === undefined && versionText.startsWith("==")) {
+    checkVersion(versionText, name, (fixed) => example(fixed));
+    versionText = versionText.slice(2);
+  }
   // conda: `python=3.7` means 3.7.* unless a build pins it (`numpy=1.11.2=py36_0` is exact).
   if (buildText !== undefined && /^=[^=,|]+$/.test(versionText) && !versionText.endsWith("*")) {
     versionText = versionText.slice(1);
@@ -492,7 +522,9 @@ function parseVersionAndBuild(
   const version = checkVersion(versionText, name, (fixed) =>
     example(buildText === undefined ? fixed : `${fixed} ${buildText}`),
   );
-  const build = buildText === undefined ? undefined : checkBuild(buildText, name);
+  // A build of `*` matches every build: the same as none.
+  const build =
+    buildText === undefined || buildText === "*" ? undefined : checkBuild(buildText, name);
   return {
     ...(version === undefined ? {} : { version }),
     ...(build === undefined ? {} : { build }),
@@ -619,12 +651,15 @@ function checkConstraint(constraint: string): string {
       `${op}1.0`,
     );
   }
-  if (version === "*") {
-    if (op === "" || op === "=") return "*";
+  // rattler reads `>=*`, `<=*`, `==*`, `~=*` and `*.*` as any version (they occur in real
+  // repodata); `>*`, `<*` and `!=*` compare with nothing.
+  if (/^\*(\.\*)*$/.test(version)) {
+    if (["", "=", "==", ">=", "<=", "~="].includes(op)) return "*";
     throw new InvalidConstraint(`"${op}*" compares with no version`, constraint, "*");
   }
-  // conda reads `1.2*` as `1.2.*`, and `1.*.*` (found in real repodata) as `1.*`.
-  const base = version.replace(/(\.?\*)+$/, "");
+  // conda reads `1.2*` as `1.2.*`, and `1.*.*` (found in real repodata) as `1.*`; rattler also
+  // drops a "." after the glob (`0.2.18.*.`).
+  const base = version.replace(/(\.?\*)+\.?$/, "");
   const glob = base !== version;
   checkVersionText(base, constraint);
   if (!glob) {
