@@ -3,15 +3,18 @@
  * downloaded once into the package cache (`<cache>/wheels/<sha256>.whl`, its sha256 checked),
  * then installed by pip/install-wheel.ts into its layer's folder, a tree rooted at the image's
  * `/`. So a layer's folder holds exactly its distributions' files, and the same wheel gives the
- * same bytes on every build.
+ * same bytes on every build. A layer of one distribution is kept installed in the cache
+ * (`<cache>/pip-installed/`), so a rebuild installs only the wheels that changed.
  *
  * Index credentials come from the definition (the same netrc the in-image pip step would get);
  * the lock's URLs never hold any.
  */
-import { mkdir, rename, rm, stat } from "node:fs/promises";
+import { createHash, randomBytes } from "node:crypto";
+import { mkdir, readFile, rename, rm, stat, writeFile } from "node:fs/promises";
 import { join } from "node:path";
-import { randomBytes } from "node:crypto";
 import pLimit from "p-limit";
+import { z } from "zod";
+import { canonicalJson } from "../definition/canonical-json.js";
 import { downloadVerified } from "../conda/download.js";
 import type { Fetch } from "../conda/download.js";
 import type { Definition } from "../definition/definition.js";
@@ -56,6 +59,16 @@ export async function installPipLayers(
   const wheels: InstalledWheel[] = [];
   let index = 0;
   for (const layer of options.layers) {
+    const [only, ...more] = layer.packages;
+    if (only !== undefined && more.length === 0) {
+      // A layer of one distribution is the same tree whenever its wheel and scheme are: kept
+      // installed in the cache, so a rebuild installs only what changed.
+      const cached = await cachedInstall(only, paths[index] ?? "", options);
+      index += 1;
+      folders.set(layer.name, cached.folder);
+      wheels.push(cached.wheel);
+      continue;
+    }
     const folder = join(options.workDir, "pip", layer.name);
     await mkdir(folder, { recursive: true });
     folders.set(layer.name, folder);
@@ -63,24 +76,90 @@ export async function installPipLayers(
       const wheelPath = paths[index] ?? "";
       index += 1;
       options.signal?.throwIfAborted();
-      wheels.push(
-        await installWheel({
-          wheelPath,
-          label: fileNameOf(p),
-          root: folder,
-          scheme: {
-            purelib: options.scheme.purelib,
-            platlib: options.scheme.platlib,
-            scripts: options.scheme.scripts,
-            data: options.scheme.data,
-            headers: `${options.scheme.include}/${p.name}`,
-          },
-          interpreter: options.scheme.interpreter,
-        }),
-      );
+      wheels.push(await install(p, wheelPath, folder, options));
     }
   }
   return { folders, wheels };
+}
+
+function install(
+  p: LockedPipPackage,
+  wheelPath: string,
+  root: string,
+  options: InstallPipLayersOptions,
+): Promise<InstalledWheel> {
+  return installWheel({
+    wheelPath,
+    label: fileNameOf(p),
+    root,
+    scheme: {
+      purelib: options.scheme.purelib,
+      platlib: options.scheme.platlib,
+      scripts: options.scheme.scripts,
+      data: options.scheme.data,
+      headers: `${options.scheme.include}/${p.name}`,
+    },
+    interpreter: options.scheme.interpreter,
+  });
+}
+
+/** Bump when install-wheel.ts writes anything differently: older installed trees are not reused. */
+const INSTALLED_FORMAT = 1;
+
+const InstalledSummary = z.object({
+  name: z.string(),
+  version: z.string(),
+  files: z.array(z.string()),
+  scripts: z.array(z.string()),
+});
+
+/**
+ * `<cache>/pip-installed/<key>/`: the wheel installed for this scheme, keyed by the wheel's
+ * sha256, the scheme and the installer's format. Installed beside it and renamed into place, so
+ * a tree there is always whole; two builds racing keep the first.
+ */
+async function cachedInstall(
+  p: LockedPipPackage,
+  wheelPath: string,
+  options: InstallPipLayersOptions,
+): Promise<{ folder: string; wheel: InstalledWheel }> {
+  const key = createHash("sha256")
+    .update(
+      canonicalJson({
+        format: INSTALLED_FORMAT,
+        sha256: p.sha256,
+        name: p.name,
+        scheme: options.scheme,
+      }),
+    )
+    .digest("hex")
+    .slice(0, 32);
+  const dir = join(options.cacheDir, "pip-installed");
+  const folder = join(dir, key);
+  const summaryPath = `${folder}.json`;
+  if (await exists(folder)) {
+    const summary = InstalledSummary.safeParse(
+      JSON.parse(await readFile(summaryPath, "utf8").catch(() => "null")),
+    );
+    if (summary.success) return { folder, wheel: summary.data };
+    await rm(folder, { recursive: true, force: true });
+  }
+  await mkdir(dir, { recursive: true });
+  const partial = `${folder}.${randomBytes(6).toString("hex")}.part`;
+  try {
+    options.signal?.throwIfAborted();
+    const wheel = await install(p, wheelPath, partial, options);
+    await writeFile(summaryPath, `${JSON.stringify(wheel)}\n`);
+    try {
+      await rename(partial, folder);
+    } catch (error) {
+      // Another build put the same tree there first: use it.
+      if (!(await exists(folder))) throw error;
+    }
+    return { folder, wheel };
+  } finally {
+    await rm(partial, { recursive: true, force: true });
+  }
 }
 
 async function cachedWheel(

@@ -104,8 +104,7 @@ describe.skipIf(gate.skip)("the seed flow: env create → env build → run", ()
       image: { name: `${REGISTRY}/${recipe.imageHash}` },
     });
     // envforge installs the locked wheel itself, in a layer of its own; pip does not run.
-    expect(build.stderr).toMatch(/envforge: pip: installed 1 wheels into 1 layers in /);
-    expect(build.stderr).toContain("COPY envforge/pip/wheel/ /");
+    expect(build.stderr).toMatch(/envforge: pip: installed 1 wheels into 1 layers/);
     expect(build.stderr).not.toContain("pip install");
 
     const rebuild = await cli(["env", "build", "seed", "--json"], { env, cwd });
