@@ -1,6 +1,15 @@
 #!/usr/bin/env node
 import { packageVersion } from "./package-version.js";
 
+// A reader that closes the pipe (`envforge build logs ID | head -1`) has all it wanted: end
+// quietly with the code so far, instead of an EPIPE stack trace from the next write.
+for (const stream of [process.stdout, process.stderr]) {
+  stream.on("error", (error: NodeJS.ErrnoException) => {
+    if (error.code !== "EPIPE") throw error;
+    process.exit(typeof process.exitCode === "number" ? process.exitCode : 0);
+  });
+}
+
 const argv = process.argv.slice(2);
 if (argv.length === 1 && (argv[0] === "--version" || argv[0] === "-V")) {
   // Answered before the command tree loads: a version check costs little more than node itself.

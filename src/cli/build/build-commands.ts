@@ -1,8 +1,9 @@
 /** `envforge build list | show | logs | cancel`: builds by id, locally or on a server. */
 import { z } from "zod";
 import type { CliIo } from "../context.js";
-import { writeJson, writeLine } from "../context.js";
-import { buildLines, buildsTable, printEvents, writeChunk } from "./build-format.js";
+import { writeEvent, writeJson, writeLine } from "../context.js";
+import { buildLines, buildsTable, writeChunk } from "./build-format.js";
+import type { LogChunk } from "../../workspace/build-api.js";
 import type { BuildsClient } from "../../client/builds-client.js";
 import { openBuildsClient } from "../../client/open-client.js";
 
@@ -56,17 +57,26 @@ export async function runBuildCancel(io: CliIo, id: string, raw: unknown): Promi
   );
 }
 
+/** A build's log; with `--json`, NDJSON: one `log` object per chunk (and the build's states). */
 export async function runBuildLogs(io: CliIo, id: string, raw: unknown): Promise<void> {
   const options = Common.extend({ follow: z.boolean().optional() }).parse(raw);
+  const json = options.json === true;
+  const print = (chunk: LogChunk): void => {
+    if (json) writeEvent(io, { event: "log", ...chunk });
+    else writeChunk(io, chunk, io.stdout);
+  };
   await withBuilds(io, options, async (client) => {
     if (options.follow === true) {
-      await printEvents(io, client.followBuild({ id, ...workspaceOf(options) }), { json: false });
+      for await (const event of client.followBuild({ id, ...workspaceOf(options) })) {
+        if (event.kind === "log") print(event.chunk);
+        else if (json) writeEvent(io, { event: "build", build: event.build });
+      }
       return;
     }
     let afterSeq = 0;
     for (;;) {
       const chunks = await client.readBuildLog({ id, afterSeq, ...workspaceOf(options) });
-      for (const chunk of chunks) writeChunk(io, chunk, io.stdout);
+      for (const chunk of chunks) print(chunk);
       const last = chunks.at(-1);
       if (last === undefined) return;
       afterSeq = last.seq;

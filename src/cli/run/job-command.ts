@@ -5,7 +5,7 @@ import type { Job } from "../../workspace/build-api.js";
 import { createJobService } from "../../workspace/build-api.js";
 import { openWorkspaceStore } from "../../workspace/index.js";
 import type { CliIo } from "../context.js";
-import { writeJson, writeLine } from "../context.js";
+import { writeEvent, writeJson, writeLine } from "../context.js";
 import { formatTable } from "../remote/table.js";
 
 const Common = z.object({ workspace: z.string().optional(), json: z.boolean().optional() });
@@ -78,8 +78,11 @@ async function runJobLogs(io: CliIo, id: string, raw: unknown): Promise<void> {
     let afterSeq = 0;
     for (;;) {
       const chunks = await jobs.readJobLog({ id, afterSeq, ...workspaceOf(options) });
-      for (const chunk of chunks)
-        (chunk.stream === "stderr" ? io.stderr : io.stdout).write(chunk.text);
+      for (const chunk of chunks) {
+        // --json: NDJSON, one `log` object per chunk, on stdout whatever its stream.
+        if (options.json === true) writeEvent(io, { event: "log", ...chunk });
+        else (chunk.stream === "stderr" ? io.stderr : io.stdout).write(chunk.text);
+      }
       const last = chunks.at(-1);
       if (last === undefined) return;
       afterSeq = last.seq;

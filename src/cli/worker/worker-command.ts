@@ -8,6 +8,7 @@ import { z } from "zod";
 import { startWorkerHost } from "../../builders/worker-host.js";
 import { checkDockerEndpoint } from "../../jobs/docker-endpoint.js";
 import type { CliIo } from "../context.js";
+import { writeEvent } from "../context.js";
 import { openBuilds, openImageBuilder } from "../../client/open-builds.js";
 import { secondsOption } from "../build/run-env-build.js";
 
@@ -16,6 +17,7 @@ const Options = z.object({
   lease: z.string().optional(),
   poll: z.string().optional(),
   id: z.string().optional(),
+  json: z.boolean().optional(),
 });
 
 export function registerWorkerCommand(program: Command, io: CliIo): void {
@@ -26,6 +28,7 @@ export function registerWorkerCommand(program: Command, io: CliIo): void {
     .option("--lease <seconds>", "how long a build stays ours without renewal (default 30)")
     .option("--poll <seconds>", "how often to look for work and dead workers (default 2)")
     .option("--id <id>", "this worker's name in build records (default host-pid-random)")
+    .option("--json", "print NDJSON on stdout: a `started` object, then one `report` per event")
     .addHelpText(
       "after",
       "\nExamples:\n  ENVFORGE_DATABASE_URL=postgres://… envforge worker --concurrency 2",
@@ -55,11 +58,25 @@ async function runWorker(io: CliIo, raw: unknown): Promise<void> {
       ...(options.id === undefined ? {} : { workerId: options.id }),
       ...(leaseMs === undefined ? {} : { leaseMs }),
       ...(pollMs === undefined ? {} : { pollMs }),
-      report: (line) => io.stderr.write(`${line}\n`),
+      report: (line) => {
+        if (options.json === true) writeEvent(io, { event: "report", text: line });
+        else io.stderr.write(`${line}\n`);
+      },
     });
-    io.stderr.write(
-      `envforge worker: ${host.workers.map((w) => w.workerId).join(", ")} on ${opened.store.kind} ${opened.store.location} (queue: ${opened.queue.kind}), Docker engine ${engine}; Ctrl-C stops after the current build\n`,
-    );
+    const workers = host.workers.map((w) => w.workerId);
+    if (options.json === true) {
+      writeEvent(io, {
+        event: "started",
+        workers,
+        store: opened.store.kind,
+        queue: opened.queue.kind,
+        engine,
+      });
+    } else {
+      io.stderr.write(
+        `envforge worker: ${workers.join(", ")} on ${opened.store.kind} ${opened.store.location} (queue: ${opened.queue.kind}), Docker engine ${engine}; Ctrl-C stops after the current build\n`,
+      );
+    }
     await host.done;
   } finally {
     process.off("SIGINT", onSignal);
