@@ -9,6 +9,9 @@ import type { SurfaceSettings } from "../host/config.js";
 import { openWorkspaceStore } from "../workspace/index.js";
 import type { ChannelLockResolver } from "../workspace/channel-lock-resolver.js";
 import type { BuildsClient } from "./builds-client.js";
+import { httpJobsClient } from "./http-jobs-client.js";
+import type { JobsClient, ServerJobsClient } from "./jobs-client.js";
+import { localJobsClient } from "./local-jobs-client.js";
 import { httpBuildsClient } from "./http-builds-client.js";
 import type { HttpClientOptions } from "./http-workspace-client.js";
 import { httpWorkspaceClient } from "./http-workspace-client.js";
@@ -112,6 +115,23 @@ export async function openBuildsClient(
     ...(options.registry === undefined ? {} : { registry: options.registry }),
     ...(options.report === undefined ? {} : { report: options.report }),
   });
+}
+
+/**
+ * The jobs client, on the same endpoint openClient would choose. On a server it also submits
+ * jobs (`kind: "server"`); locally `envforge run` runs them itself.
+ */
+export async function openJobsClient(
+  settings: SurfaceSettings,
+  options: OpenClientOptions = {},
+): Promise<
+  | { readonly kind: "server"; readonly client: ServerJobsClient }
+  | { readonly kind: "local"; readonly client: JobsClient }
+> {
+  const endpoint = chooseEndpoint(settings, options);
+  if (endpoint.kind === "server") return { kind: "server", client: httpJobsClient(endpoint) };
+  const store = await openWorkspaceStore({ settings: settings.config });
+  return { kind: "local", client: localJobsClient(store, `${store.kind} ${store.location}`) };
 }
 
 /** The channel lock resolver, loaded with the conda solver on the first lock it is asked for. */

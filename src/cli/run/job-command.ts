@@ -1,34 +1,59 @@
-/** `envforge job list | show | logs`: the jobs `envforge run` kept, in the local workspace. */
+/**
+ * `envforge job list | show | logs`: the jobs `envforge run` kept, in the local workspace or on a
+ * server (`--server`, ENVFORGE_SERVER), through the jobs client either way.
+ */
 import type { Command } from "commander";
 import { z } from "zod";
-import type { Job } from "../../workspace/build-api.js";
-import { createJobService } from "../../workspace/build-api.js";
-import { openWorkspaceStore } from "../../workspace/index.js";
+import type { JobsClient } from "../../client/jobs-client.js";
+import { openJobsClient } from "../../client/open-client.js";
+import type { Job, LogChunk } from "../../workspace/build-api.js";
+import { withExamples } from "../help.js";
 import type { CliIo } from "../context.js";
 import { writeEvent, writeJson, writeLine } from "../context.js";
 import { formatTable } from "../remote/table.js";
 
-const Common = z.object({ workspace: z.string().optional(), json: z.boolean().optional() });
+const Common = z.object({
+  workspace: z.string().optional(),
+  server: z.string().optional(),
+  json: z.boolean().optional(),
+});
 
 export function registerJobCommand(program: Command, io: CliIo): void {
   const job = program.command("job").description("Jobs run with `envforge run`: list, show, logs");
-  common(
-    job
-      .command("list")
-      .description("Jobs, newest first")
-      .option("--limit <n>", "page size (default 100)")
-      .option("--cursor <cursor>", "continue after a previous page"),
+  withExamples(
+    common(
+      job
+        .command("list")
+        .description("Jobs, newest first")
+        .option("--limit <n>", "page size (default 100)")
+        .option("--cursor <cursor>", "continue after a previous page"),
+    ),
+    "envforge job list",
+    "envforge job list --server http://127.0.0.1:8080 --json",
   ).action((raw: unknown) => runJobList(io, raw));
-  common(job.command("show").description("One job").argument("<id>", "job id")).action(
-    (id: string, raw: unknown) => runJobShow(io, id, raw),
-  );
-  common(
-    job.command("logs").description("A job's output (stderr to stderr)").argument("<id>", "job id"),
+  withExamples(
+    common(job.command("show").description("One job").argument("<id>", "job id")),
+    "envforge job show 01J9Z3K4M5N6P7Q8R9S0T1V2W3",
+  ).action((id: string, raw: unknown) => runJobShow(io, id, raw));
+  withExamples(
+    common(
+      job
+        .command("logs")
+        .description("A job's output (stderr to stderr)")
+        .argument("<id>", "job id")
+        .option("-f, --follow", "keep printing until the job ends"),
+    ),
+    "envforge job logs 01J9Z3K4M5N6P7Q8R9S0T1V2W3",
+    "envforge job logs 01J9Z3K4M5N6P7Q8R9S0T1V2W3 --follow --server http://127.0.0.1:8080",
   ).action((id: string, raw: unknown) => runJobLogs(io, id, raw));
 }
 
 function common(command: Command): Command {
   return command
+    .option(
+      "--server <url>",
+      "talk to an envforge server (default: $ENVFORGE_SERVER; token from $ENVFORGE_TOKEN)",
+    )
     .option("-w, --workspace <name>", "the workspace (default: default)")
     .option("--json", "print JSON for scripts");
 }
@@ -38,7 +63,7 @@ async function runJobList(io: CliIo, raw: unknown): Promise<void> {
     limit: z.string().optional(),
     cursor: z.string().optional(),
   }).parse(raw);
-  const page = await withJobs(io, (jobs) =>
+  const page = await withJobs(io, options, (jobs) =>
     jobs.listJobs({
       ...workspaceOf(options),
       ...(options.limit === undefined ? {} : { limit: Number(options.limit) }),
@@ -67,22 +92,29 @@ async function runJobList(io: CliIo, raw: unknown): Promise<void> {
 
 async function runJobShow(io: CliIo, id: string, raw: unknown): Promise<void> {
   const options = Common.parse(raw);
-  const job = await withJobs(io, (jobs) => jobs.getJob({ id, ...workspaceOf(options) }));
+  const job = await withJobs(io, options, (jobs) => jobs.getJob({ id, ...workspaceOf(options) }));
   if (options.json === true) return writeJson(io, job);
   writeLine(io, jobLines(job));
 }
 
 async function runJobLogs(io: CliIo, id: string, raw: unknown): Promise<void> {
-  const options = Common.parse(raw);
-  await withJobs(io, async (jobs) => {
+  const options = Common.extend({ follow: z.boolean().optional() }).parse(raw);
+  const print = (chunk: LogChunk): void => {
+    // --json: NDJSON, one `log` object per chunk, on stdout whatever its stream.
+    if (options.json === true) writeEvent(io, { event: "log", ...chunk });
+    else (chunk.stream === "stderr" ? io.stderr : io.stdout).write(chunk.text);
+  };
+  await withJobs(io, options, async (jobs) => {
+    if (options.follow === true) {
+      for await (const event of jobs.followJob({ id, ...workspaceOf(options) })) {
+        if (event.kind === "log") print(event.chunk);
+      }
+      return;
+    }
     let afterSeq = 0;
     for (;;) {
       const chunks = await jobs.readJobLog({ id, afterSeq, ...workspaceOf(options) });
-      for (const chunk of chunks) {
-        // --json: NDJSON, one `log` object per chunk, on stdout whatever its stream.
-        if (options.json === true) writeEvent(io, { event: "log", ...chunk });
-        else (chunk.stream === "stderr" ? io.stderr : io.stdout).write(chunk.text);
-      }
+      for (const chunk of chunks) print(chunk);
       const last = chunks.at(-1);
       if (last === undefined) return;
       afterSeq = last.seq;
@@ -114,13 +146,17 @@ function jobLines(job: Job): string {
 
 async function withJobs<T>(
   io: CliIo,
-  work: (jobs: ReturnType<typeof createJobService>) => Promise<T>,
+  options: { readonly server?: string | undefined },
+  work: (jobs: JobsClient) => Promise<T>,
 ): Promise<T> {
-  const store = await openWorkspaceStore({ settings: io.config });
+  const { client } = await openJobsClient(
+    io,
+    options.server === undefined ? {} : { server: options.server },
+  );
   try {
-    return await work(createJobService({ store }));
+    return await work(client);
   } finally {
-    await store.close();
+    await client.close();
   }
 }
 

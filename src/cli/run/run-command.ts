@@ -18,8 +18,11 @@ import type { CliIo } from "../context.js";
 import { CommandExit, FailedWithCode, writeEvent } from "../context.js";
 import { collect } from "../remote/option-values.js";
 import { RUN_EXIT_CODES } from "../exit-codes.js";
-import { parseEnvironmentRef } from "../build/environment-ref.js";
+import { parseEnvironmentRef } from "../../client/environment-ref.js";
 import { openBuilds } from "../../client/open-builds.js";
+import { chooseEndpoint } from "../../client/open-client.js";
+import { ENVIRONMENT_ARGUMENT } from "../help.js";
+import { runOnServer } from "./run-on-server.js";
 import { buildImage } from "../build/run-env-build.js";
 import { parseEnvOptions, parseMountOptions, WORKING_FOLDER_TARGET } from "./run-options.js";
 
@@ -30,6 +33,7 @@ const Options = z.object({
   workdir: z.boolean().optional(),
   network: z.string().optional(),
   registry: z.string().optional(),
+  server: z.string().optional(),
   json: z.boolean().optional(),
 });
 
@@ -42,8 +46,12 @@ export function registerRunCommand(program: Command, io: CliIo): void {
     .description(
       "Run a command in an environment's image (built first if needed); exits with the command's exit code",
     )
-    .argument("<environment>", "NAME, NAME@VERSION or NAME:LABEL (default: latest)")
+    .argument("<environment>", ENVIRONMENT_ARGUMENT)
     .argument("<command...>", "the command, after --")
+    .option(
+      "--server <url>",
+      "run the job on an envforge server, on its engine, with no local folders (default: $ENVFORGE_SERVER; token from $ENVFORGE_TOKEN)",
+    )
     .option("-w, --workspace <name>", "the workspace (default: default)")
     .option("-e, --env <name=value>", "environment variable, repeatable", collect, [])
     .option("--mount <source:target[:ro]>", "extra bind mount, repeatable", collect, [])
@@ -55,7 +63,7 @@ export function registerRunCommand(program: Command, io: CliIo): void {
     )
     .addHelpText(
       "after",
-      "\nExamples:\n  envforge run pytorch -- python train.py\n  envforge run pytorch:prod --env SEED=1 --network host -- python fetch.py",
+      "\nExamples:\n  envforge run pytorch -- python train.py\n  envforge run pytorch:prod --env SEED=1 --network host -- python fetch.py\n  envforge run pytorch@3 --server http://127.0.0.1:8080 -- python -c 'import torch'",
     )
     .option("--json", "print NDJSON: the job at its start and end, and each chunk of output")
     .action(async (reference: string, command: string[], options: unknown) => {
@@ -88,6 +96,22 @@ async function runRun(
     });
   }
   const workspace = options.workspace === undefined ? {} : { workspace: options.workspace };
+  const server = options.server === undefined ? {} : { server: options.server };
+  if (chooseEndpoint(io, server).kind === "server") {
+    await runOnServer(io, {
+      ...server,
+      ...workspace,
+      ref,
+      command,
+      env,
+      network,
+      mounts: mounts.length,
+      ...(options.registry === undefined ? {} : { registry: options.registry }),
+      json: options.json === true,
+      endLine: jobEndLine,
+    });
+    return;
+  }
   const opened = await openBuilds(io);
   const stop = new AbortController();
   const onSignal = (): void => stop.abort(new ExternalError("stopped by Ctrl-C"));
