@@ -36,7 +36,7 @@ export interface DockerfileParts {
     readonly environmentName: string;
     readonly groups: readonly PackageGroup[];
     readonly python: string;
-    /** False when the lock shows the environment has no python: there is nothing to compile. */
+    /** False when the lock shows nothing to compile (no python, or no noarch python package). */
     readonly compile: boolean;
   };
   /** Context folders of the pip layers envforge installed, each a tree for `/`. */

@@ -308,15 +308,25 @@ describe("byte compilation", () => {
   const { definition } = caseNamed("conda-default-image");
   const hash = definitionHash(definition);
 
-  it("compiles when the lock has python, or when there is no lock yet", () => {
-    const withPython = lockFor(definition, { conda: ["python", "openssl"], pip: ["requests"] });
-    for (const lock of [withPython, undefined]) {
+  it("compiles when the lock has python and noarch python packages, or when there is no lock yet", () => {
+    const withNoarch = lockFor(definition, { conda: ["python", "requests"], pip: ["requests"] });
+    for (const lock of [withNoarch, undefined]) {
       const recipe = makeRecipe(definition, {
         definitionHash: hash,
         ...(lock === undefined ? {} : { lock }),
       });
       expect(recipe.dockerfile).toMatch(/^RUN \S+\/bin\/python -m compileall /m);
     }
+  });
+
+  it("adds no compile step when no conda package lacks its .pyc files (nothing to do, no noise)", () => {
+    // python and compiled packages only: a compile step would find nothing, or no site-packages.
+    const lock = lockFor(definition, { conda: ["python", "openssl", "numpy"], pip: ["requests"] });
+    const recipe = makeRecipe(definition, { definitionHash: hash, lock });
+    expect(recipe.dockerfile).not.toContain("compileall");
+    // The rest of the recipe is untouched: the conda layers and the pip layer are there.
+    expect(recipe.dockerfile).toMatch(/^COPY envforge\/prefix\/runtime\/ \/opt\/envforge\/env\/$/m);
+    expect(recipe.dockerfile).toMatch(/^COPY envforge\/pip\/requests\/ \/$/m);
   });
 
   it("adds no compile step when the lock shows there is no python", () => {

@@ -86,9 +86,13 @@ export function makeRecipe(definition: Definition, options: RecipeOptions): Reci
             environmentName,
             groups,
             python,
-            // A RUN with nothing to do still adds a layer (stamped /etc files), so skip it when
-            // the lock shows there is no python; without a lock it cannot be known yet.
-            compile: condaHasPython,
+            // A RUN with nothing to do still adds a layer (stamped /etc files) and prints noise
+            // (compileall's "Can't list" for a missing site-packages), so skip it unless the lock
+            // has noarch python packages, the only ones linked without .pyc files; without a
+            // lock it cannot be known yet.
+            compile:
+              condaHasPython &&
+              (lock === undefined || lockHasNoarchPython(lock, definition.platform)),
           },
         }
       : {}),
@@ -239,6 +243,11 @@ function lockPythonVersion(lock: Lock, platform: string): string | undefined {
     ?.conda.find((p) => p.name === "python");
   const match = /^(\d+)\.(\d+)/.exec(python?.version ?? "");
   return match === null ? undefined : `${match[1]}.${match[2]}`;
+}
+
+function lockHasNoarchPython(lock: Lock, platform: string): boolean {
+  const packages = lock.platforms.find((p) => p.platform === platform)?.conda ?? [];
+  return packages.some((p) => p.noarch === "python");
 }
 
 function lockHasPython(lock: Lock, platform: string): boolean {

@@ -14,19 +14,24 @@ export const BASE_DIGEST = `sha256:${"1".repeat(64)}`;
 
 function conda(name: string, version: string, build: string, size: number, n: number): LockedCondaPackage {
   const filename = `${name}-${version}-${build}.conda`;
+  // conda-forge's `pyh…` builds are noarch: python, as in a real lock (they get .pyc files at
+  // build time, see the compile step in dockerfile.ts).
+  const noarch = build.startsWith("pyh");
+  const subdir = noarch ? "noarch" : "linux-64";
   return {
     name,
     version,
     build,
     buildNumber: 0,
     channel: "conda-forge",
-    subdir: "linux-64",
+    subdir,
     filename,
-    url: `${CHANNEL}/linux-64/${filename}`,
+    url: `${CHANNEL}/${subdir}/${filename}`,
     sha256: n.toString(16).padStart(64, "0"),
     size,
     depends: [],
     constrains: [],
+    ...(noarch ? { noarch: "python" as const } : {}),
   };
 }
 

@@ -1,4 +1,4 @@
-# envforge image envforge_22de09b91098f8794b7dedbeb592c768, definition envforge_a1b8fd31184f703f62989306a50927ea
+# envforge image envforge_be7175f355ebc3c9eb3b9a75bba40913, definition envforge_a1b8fd31184f703f62989306a50927ea
 FROM 127.0.0.1:5000/envforge/debian:bookworm@sha256:1111111111111111111111111111111111111111111111111111111111111111
 USER root
 # conda environment envforge_a1b8fd31184f703f62989306a50927ea, linked by envforge, one layer per package group
@@ -18,6 +18,6 @@ RUN /opt/envforge/env/bin/python -m compileall -q -j 0 --invalidation-mode unche
 COPY envforge/pip/requests/ /
 ENV CONDA_DEFAULT_ENV=envforge_a1b8fd31184f703f62989306a50927ea
 LABEL "dev.envforge.definition-hash"="envforge_a1b8fd31184f703f62989306a50927ea" \
-    "dev.envforge.image-hash"="envforge_22de09b91098f8794b7dedbeb592c768" \
+    "dev.envforge.image-hash"="envforge_be7175f355ebc3c9eb3b9a75bba40913" \
     "org.opencontainers.image.base.digest"="sha256:1111111111111111111111111111111111111111111111111111111111111111" \
     "org.opencontainers.image.base.name"="127.0.0.1:5000/envforge/debian:bookworm"

@@ -1,4 +1,4 @@
-# envforge image envforge_593185d1ad07e0eff6f685b007faec3b, definition envforge_90370029987f99d6223eeb31ebde58da
+# envforge image envforge_a166c3ab441bcfdcc46092a55c778c3f, definition envforge_90370029987f99d6223eeb31ebde58da
 FROM 127.0.0.1:5000/envforge/ubuntu:22.04@sha256:1111111111111111111111111111111111111111111111111111111111111111
 USER root
 RUN apt-get update \
@@ -19,6 +19,6 @@ ENV HF_HOME="/cache/huggingface"
 ENV MALLOC_ARENA_MAX="2"
 ENV OMP_NUM_THREADS="4"
 LABEL "dev.envforge.definition-hash"="envforge_90370029987f99d6223eeb31ebde58da" \
-    "dev.envforge.image-hash"="envforge_593185d1ad07e0eff6f685b007faec3b" \
+    "dev.envforge.image-hash"="envforge_a166c3ab441bcfdcc46092a55c778c3f" \
     "org.opencontainers.image.base.digest"="sha256:1111111111111111111111111111111111111111111111111111111111111111" \
     "org.opencontainers.image.base.name"="127.0.0.1:5000/envforge/ubuntu:22.04"

@@ -1,4 +1,4 @@
-# envforge image envforge_62767d9aad399c4ba828d0802eaa45a8, definition envforge_453acbcbd5f3b188b6d5bd98059aeac5
+# envforge image envforge_84c0c34b3b117cc7cca3813cf5434c28, definition envforge_453acbcbd5f3b188b6d5bd98059aeac5
 FROM 127.0.0.1:5000/envforge/debian:bookworm
 USER root
 # conda environment envforge_453acbcbd5f3b188b6d5bd98059aeac5, linked by envforge, one layer per package group
@@ -15,5 +15,5 @@ COPY envforge/pip/pydantic/ /
 COPY envforge/pip/torch/ /
 ENV CONDA_DEFAULT_ENV=envforge_453acbcbd5f3b188b6d5bd98059aeac5
 LABEL "dev.envforge.definition-hash"="envforge_453acbcbd5f3b188b6d5bd98059aeac5" \
-    "dev.envforge.image-hash"="envforge_62767d9aad399c4ba828d0802eaa45a8" \
+    "dev.envforge.image-hash"="envforge_84c0c34b3b117cc7cca3813cf5434c28" \
     "org.opencontainers.image.base.name"="127.0.0.1:5000/envforge/debian:bookworm"
