@@ -12,6 +12,7 @@ import { checkManifestAnswer, isManifestMediaType, sha256Digest } from "./manife
 import { MANIFEST_ACCEPT } from "./media-types.js";
 import type { FetchFunction } from "./registry-http.js";
 import { discard } from "./registry-http.js";
+import { registryBaseUrl } from "./registry-url.js";
 import { RegistrySession } from "./registry-session.js";
 import type { Target } from "./registry-session.js";
 import type {
@@ -252,6 +253,52 @@ export class HttpRegistry implements Registry {
     return digest;
   }
 
+  async listRepositories(registry: string): Promise<readonly string[]> {
+    const target = { registry, repository: "_catalog" };
+    const names: string[] = [];
+    let next: string | undefined = `${registryBaseUrl(registry)}/v2/_catalog?n=1000`;
+    while (next !== undefined) {
+      const request = {
+        method: "GET",
+        path: next,
+        actions: "pull",
+        extraScopes: ["registry:catalog:*"],
+      } as const;
+      const response = await this.#session.request(target, request);
+      if (response.status !== 200) throw await this.#session.unexpected(target, request, response);
+      names.push(...stringList(await response.json(), "repositories"));
+      next = nextPage(response, registry);
+    }
+    return names.sort();
+  }
+
+  async listTags(repository: RepositoryName | string): Promise<readonly string[]> {
+    const target = this.#target(toRepository(repository));
+    const request = { method: "GET", path: "tags/list", actions: "pull" } as const;
+    const response = await this.#session.request(target, request);
+    if (response.status === 404) {
+      await discard(response);
+      return [];
+    }
+    if (response.status !== 200) throw await this.#session.unexpected(target, request, response);
+    return stringList(await response.json(), "tags").sort();
+  }
+
+  async deleteManifest(repository: RepositoryName | string, digest: string): Promise<boolean> {
+    checkDigest(digest);
+    const target = this.#target(toRepository(repository));
+    const request = {
+      method: "DELETE",
+      path: `manifests/${digest}`,
+      actions: "pull,push",
+    } as const;
+    const response = await this.#session.request(target, request);
+    await discard(response);
+    if (response.status === 404) return false;
+    if (response.status === 202 || response.status === 200) return true;
+    throw await this.#session.unexpected(target, request, response);
+  }
+
   #target(name: RepositoryName): Target {
     const registry = name.registry ?? this.#defaultRegistry;
     if (registry === undefined) {
@@ -322,4 +369,20 @@ function toRepository(repository: RepositoryName | string): RepositoryName {
   return reference.registry === undefined
     ? { repository: reference.repository }
     : { registry: reference.registry, repository: reference.repository };
+}
+
+/** The string list under `key` of a catalog or tags answer (`null` when a repository has none). */
+function stringList(body: unknown, key: string): string[] {
+  if (typeof body !== "object" || body === null) return [];
+  const value: unknown = Reflect.get(body, key);
+  return Array.isArray(value) ? value.filter((v): v is string => typeof v === "string") : [];
+}
+
+/** The next page of a paginated answer (`Link: </v2/_catalog?last=x&n=1000>; rel="next"`). */
+function nextPage(response: Response, registry: string): string | undefined {
+  const link = /<([^>]+)>\s*;\s*rel="?next"?/.exec(response.headers.get("link") ?? "")?.[1];
+  if (link === undefined) return undefined;
+  const url = new URL(link, registryBaseUrl(registry));
+  // Only the registry's own origin: a page link elsewhere would get its credentials.
+  return url.origin === new URL(registryBaseUrl(registry)).origin ? url.toString() : undefined;
 }

@@ -79,4 +79,10 @@ export interface Registry {
   ): Promise<BlobUploadResult>;
   /** Stores the manifest under the reference's tag (or digest); returns its digest. */
   putManifest(image: ImageReference | string, manifest: ManifestContent): Promise<string>;
+  /** Every repository of the registry (`/v2/_catalog`, all pages), sorted. */
+  listRepositories(registry: string): Promise<readonly string[]>;
+  /** The tags of a repository, sorted; none when the registry does not know it. */
+  listTags(repository: RepositoryName | string): Promise<readonly string[]>;
+  /** Deletes a manifest by digest (the registry must allow deletes); false when it was gone. */
+  deleteManifest(repository: RepositoryName | string, digest: string): Promise<boolean>;
 }

@@ -22,6 +22,8 @@ import type { CreateWorkspaceInput } from "./workspaces.js";
 import { createWorkspace, getWorkspace, listWorkspaces } from "./workspaces.js";
 import type { RegisterEnvironmentInput, RegisterResult } from "./register-environment.js";
 import { registerEnvironment } from "./register-environment.js";
+import type { PruneVersionsInput, PruneVersionsResult } from "./prune-versions.js";
+import { pruneVersions } from "./prune-versions.js";
 import type {
   GetEnvironmentVersionInput,
   ListEnvironmentsInput,
@@ -58,6 +60,8 @@ export interface EnvironmentService {
   listEnvironments(input?: ListEnvironmentsInput): Promise<Page<EnvironmentSummary>>;
   listVersions(input: ListVersionsInput): Promise<Page<EnvironmentVersion>>;
   listCurated(input?: { readonly workspace?: string }): Promise<readonly EnvironmentVersion[]>;
+  /** The retention policy: deletes old versions, never labelled or latest ones (prune-versions.ts). */
+  pruneVersions(input: PruneVersionsInput): Promise<PruneVersionsResult>;
 
   updateVersion(input: UpdateVersionInput): Promise<EnvironmentVersion>;
   setLabel(input: SetLabelInput): Promise<EnvironmentVersion>;
@@ -102,6 +106,7 @@ export function createEnvironmentService(options: EnvironmentServiceOptions): En
     listEnvironments: (input) => listEnvironments(context, input),
     listVersions: (input) => listVersions(context, input),
     listCurated: (input) => listCurated(context, input),
+    pruneVersions: (input) => pruneVersions(context, input),
     updateVersion: (input) => updateVersion(context, input),
     setLabel: (input) => setLabel(context, input),
     removeLabel: (input) => removeLabel(context, input),

@@ -4,6 +4,12 @@ export { systemClock, randomId } from "./clock.js";
 export type { WorkspaceStore } from "./store.js";
 export * from "./environment-service.js";
 export type { RegisterEnvironmentInput, RegisterResult } from "./register-environment.js";
+export type {
+  PruneVersionsInput,
+  PruneVersionsResult,
+  RetentionPolicy,
+  VersionVerdict,
+} from "./prune-versions.js";
 export type { ContextContent } from "./context-content.js";
 export type {
   GetEnvironmentVersionInput,

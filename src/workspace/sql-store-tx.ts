@@ -206,6 +206,17 @@ export function sqlStoreTx(db: SqlConnection): StoreTx {
       return rows.map(versionOf);
     },
 
+    async deleteVersions({ workspace, name, versions }) {
+      let deleted = 0;
+      for (const version of versions) {
+        deleted += await db.run(
+          `DELETE FROM environment_versions WHERE workspace = ? AND name = ? AND version = ?`,
+          [workspace, name, version],
+        );
+      }
+      return deleted;
+    },
+
     async listLabels({ workspace, name }) {
       const rows = await db.all(
         `SELECT workspace, name, label, version, updated_at FROM environment_labels

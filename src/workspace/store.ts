@@ -142,6 +142,9 @@ export interface StoreTx
     readonly limit: number;
   }): Promise<readonly VersionRecord[]>;
 
+  /** Deletes these versions (the retention policy: none may carry a label); the count deleted. */
+  deleteVersions(key: EnvironmentKey & { readonly versions: readonly number[] }): Promise<number>;
+
   /** Ordered by label. */
   listLabels(key: EnvironmentKey): Promise<readonly LabelRecord[]>;
   getLabel(key: EnvironmentKey & { readonly label: string }): Promise<LabelRecord | undefined>;

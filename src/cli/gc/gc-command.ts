@@ -1,7 +1,9 @@
 /**
  * `envforge gc`: remove leftover build contexts, package-cache entries by age and size, and
- * envforge images under the configured registry that no version points to. `--dry-run` shows
- * what would go. Never an image a version (archived or not) still points to.
+ * envforge images under the configured registry that no version points to. `--versions` first
+ * applies the retention policy (`--keep`, `--keep-days`) to the workspace's versions;
+ * `--registry` also deletes unreferenced envforge images in the registry itself. `--dry-run`
+ * shows what would go. Never an image a version (archived or not) still points to.
  */
 import { rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
@@ -15,10 +17,14 @@ import {
   openWorkspaceStore,
   shippedCuratedCatalog,
 } from "../../workspace/index.js";
+import { openRegistry } from "../../image/open-registry.js";
+import type { PruneVersionsResult, RetentionPolicy } from "../../workspace/index.js";
 import type { CliIo } from "../context.js";
 import { writeJson, writeLine } from "../context.js";
 import { buildWorkDir } from "../../client/open-builds.js";
 import type { GcPlan, LocalImage } from "./gc-plan.js";
+import type { RegistryGcPlan } from "./gc-registry.js";
+import { applyRegistryGc, planRegistryGc } from "./gc-registry.js";
 import { planGc } from "./gc-plan.js";
 import {
   pointedImageHashes,
@@ -34,6 +40,12 @@ const Options = z.object({
   contextAge: z.string(),
   dryRun: z.boolean().optional(),
   json: z.boolean().optional(),
+  versions: z.boolean().optional(),
+  keep: z.string().optional(),
+  keepDays: z.string().optional(),
+  env: z.string().optional(),
+  workspace: z.string().optional(),
+  registry: z.boolean().optional(),
 });
 
 const DAY_MS = 86_400_000;
@@ -52,8 +64,21 @@ export function registerGcCommand(program: Command, io: CliIo): void {
       "20G",
     )
     .option("--context-age <hours>", "build contexts older than this are leftovers", "6")
+    .option("--versions", "apply the retention policy to environment versions first")
+    .option("--keep <n>", "with --versions: keep the newest N versions of each environment")
+    .option("--keep-days <days>", "with --versions: keep versions registered within D days")
+    .option("--env <name>", "with --versions: only this environment")
+    .option("--workspace <name>", "with --versions: this workspace (default: default)")
+    .option(
+      "--registry",
+      "also delete envforge_<hash> images no version points to from the configured registry",
+    )
     .option("--dry-run", "only print what would be removed")
     .option("--json", "print JSON for scripts")
+    .addHelpText(
+      "after",
+      "\nLabelled versions and each environment's latest are always kept.\nExamples:\n  envforge gc --versions --keep 10 --keep-days 90 --dry-run\n  envforge gc --registry --dry-run",
+    )
     .action((options: unknown) => runGc(io, options));
 }
 
@@ -70,16 +95,44 @@ async function runGc(io: CliIo, raw: unknown): Promise<void> {
   const cacheDir = join(config.home, "cache", "pkgs");
   const notes: string[] = [];
 
+  const retention = retentionOf(options);
   const store = await openWorkspaceStore({ settings: config });
   let pointedTo: Set<string>;
+  let pruned: PruneVersionsResult | undefined;
   try {
     const service = createEnvironmentService({
       store,
       curated: shippedCuratedCatalog({ settings: config.parse }),
     });
-    pointedTo = await pointedImageHashes(service);
+    if (retention !== undefined) {
+      pruned = await service.pruneVersions({
+        ...(options.workspace === undefined ? {} : { workspace: options.workspace }),
+        ...(options.env === undefined ? {} : { name: options.env }),
+        policy: retention,
+        dryRun: options.dryRun === true,
+      });
+    }
+    // A dry run deleted nothing: the images of the versions it would delete count as free.
+    pointedTo = await pointedImageHashes(service, pruned?.dryRun === true ? pruned : undefined);
   } finally {
     await store.close();
+  }
+
+  let registryPlan: RegistryGcPlan | undefined;
+  const registryClient = openRegistry({ env, timeoutMs: 30_000 });
+  if (options.registry === true) {
+    if (config.registry === undefined) {
+      throw ValidationError.single({
+        key: "--registry",
+        message: "no registry is configured",
+        allowed: "ENVFORGE_REGISTRY or registry in the config file, e.g. 127.0.0.1:5000/envforge",
+      });
+    }
+    registryPlan = await planRegistryGc({
+      registry: registryClient,
+      location: config.registry,
+      pointedTo,
+    });
   }
 
   const docker = dockerFromHost(config.dockerHost, env);
@@ -105,17 +158,36 @@ async function runGc(io: CliIo, raw: unknown): Promise<void> {
     pointedTo,
   });
 
-  if (options.dryRun !== true) await apply(plan, { cacheDir, docker });
+  if (options.dryRun !== true) {
+    await apply(plan, { cacheDir, docker });
+    if (registryPlan !== undefined && config.registry !== undefined) {
+      await applyRegistryGc(registryClient, config.registry, registryPlan);
+    }
+  }
   const freed = plan.cache.reduce((sum, e) => sum + e.bytes, 0);
   if (options.json === true) {
     return writeJson(io, {
       dryRun: options.dryRun === true,
       ...plan,
       cacheBytesFreed: freed,
+      ...(pruned === undefined ? {} : { versions: { deleted: pruned.deleted, kept: pruned.kept } }),
+      ...(registryPlan === undefined ? {} : { registry: registryPlan }),
       notes,
     });
   }
   const verb = options.dryRun === true ? "would remove" : "removed";
+  if (pruned !== undefined) {
+    writeLine(io, `${verb} ${pruned.deleted.length} version(s) of workspace ${pruned.workspace}`);
+    for (const v of pruned.deleted) writeLine(io, `  ${v.name}@${v.version} (${v.createdAt})`);
+  }
+  if (registryPlan !== undefined) {
+    writeLine(
+      io,
+      `${verb} ${registryPlan.images.length} image(s) from registry ${config.registry ?? ""}`,
+    );
+    for (const i of registryPlan.images) writeLine(io, `  ${i.repository}:${i.tag} ${i.digest}`);
+    for (const s of registryPlan.skipped) notes.push(`left alone: ${s.reference}: ${s.reason}`);
+  }
   writeLine(io, `${verb} ${plan.contexts.length} build context(s)`);
   writeLine(io, `${verb} ${plan.cache.length} package cache entr(ies), ${formatBytes(freed)}`);
   writeLine(io, `${verb} ${plan.images.length} image(s) no version points to`);
@@ -138,6 +210,31 @@ async function apply(
     // By id, with every tag it has: all of them name the same unreferenced image hash.
     await options.docker.getImage(image.id).remove({ force: true });
   }
+}
+
+function retentionOf(options: z.infer<typeof Options>): RetentionPolicy | undefined {
+  if (options.versions !== true) {
+    for (const [flag, value] of [
+      ["--keep", options.keep],
+      ["--keep-days", options.keepDays],
+      ["--env", options.env],
+    ] as const) {
+      if (value !== undefined) {
+        throw ValidationError.single({
+          key: flag,
+          message: "only applies with --versions",
+          allowed: `--versions ${flag} …`,
+        });
+      }
+    }
+    return undefined;
+  }
+  return {
+    ...(options.keep === undefined ? {} : { keepNewest: numberOf(options.keep, "--keep") }),
+    ...(options.keepDays === undefined
+      ? {}
+      : { keepDays: numberOf(options.keepDays, "--keep-days") }),
+  };
 }
 
 function numberOf(text: string, key: string): number {

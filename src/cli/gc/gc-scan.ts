@@ -94,9 +94,20 @@ export async function scanImages(docker: Docker, registry: string): Promise<Loca
 }
 
 /** Image hashes of every version of every workspace, archived ones and curated ones included. */
-export async function pointedImageHashes(service: EnvironmentService): Promise<Set<string>> {
+export async function pointedImageHashes(
+  service: EnvironmentService,
+  /** Versions a dry run of the retention policy would delete: they point to nothing. */
+  without?: { readonly deleted: readonly { readonly name: string; readonly version: number }[] },
+): Promise<Set<string>> {
   const hashes = new Set<string>();
-  const add = (v: { definitionHash: string; lock?: Parameters<typeof imageHash>[1] }): void => {
+  const gone = new Set((without?.deleted ?? []).map((v) => `${v.name}@${v.version}`));
+  const add = (v: {
+    name: string;
+    version: number;
+    definitionHash: string;
+    lock?: Parameters<typeof imageHash>[1];
+  }): void => {
+    if (gone.has(`${v.name}@${v.version}`)) return;
     hashes.add(imageHash(v.definitionHash, v.lock));
   };
   for (const workspace of await service.listWorkspaces()) {
