@@ -24,6 +24,7 @@ import type {
   PipLayer,
   PythonEnvironment,
   Recipe,
+  RecipeImageConfig,
   RecipeOptions,
 } from "./recipe.js";
 import { readUserDockerfile } from "./user-dockerfile.js";
@@ -162,6 +163,28 @@ export function makeRecipe(definition: Definition, options: RecipeOptions): Reci
     pythonEnvironment,
     ...(base.kind === "image" ? { baseImage: base.from } : {}),
     dockerPlatform: dockerPlatformOf(definition.platform),
+    imageConfig: imageConfigOf(parts, hasConda ? condaPrefix : undefined),
+  };
+}
+
+/** The ENV, LABEL and USER of the Dockerfile (dockerfile.ts writes them in this order). */
+function imageConfigOf(parts: DockerfileParts, condaPrefix: string | undefined): RecipeImageConfig {
+  const env: [string, string][] = [];
+  if (condaPrefix !== undefined && parts.conda !== undefined) {
+    env.push(["PATH", `${condaPrefix}/bin:$PATH`], ["CONDA_PREFIX", condaPrefix]);
+    env.push(["CONDA_DEFAULT_ENV", parts.conda.environmentName]);
+  }
+  for (const [name, value] of Object.entries(parts.variables).sort(([a], [b]) => byCodeUnits(a, b)))
+    env.push([name, value]);
+  const runs =
+    parts.apt.length > 0 ||
+    parts.conda !== undefined ||
+    parts.pip !== undefined ||
+    (parts.pipLayers?.length ?? 0) > 0;
+  return {
+    env,
+    labels: parts.labels,
+    ...(runs && parts.base.kind === "image" ? { user: "root" } : {}),
   };
 }
 

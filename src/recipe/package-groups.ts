@@ -52,8 +52,12 @@ export const RUNTIME_PACKAGES: ReadonlySet<string> = new Set([
   "zlib",
 ]);
 
-export const LARGE_PACKAGE_BYTES = 100 * 1024 * 1024;
-export const MAX_LARGE_GROUPS = 8;
+/**
+ * 8 MiB compressed: numpy, scipy, MKL, CUDA libraries and pytorch each get a layer of their
+ * own, which two environments holding the same build of the package share in the registry.
+ */
+export const LARGE_PACKAGE_BYTES = 8 * 1024 * 1024;
+export const MAX_LARGE_GROUPS = 16;
 export const BUCKETS = 8;
 export const PREFIX_DIRECTORY = "envforge/prefix";
 

@@ -132,4 +132,17 @@ export interface Recipe {
   readonly baseImage?: string;
   /** The Docker platform of the conda target (`linux-64` → `linux/amd64`), for the build. */
   readonly dockerPlatform: string;
+  /**
+   * What the Dockerfile's ENV, LABEL and USER lines set, as data: a builder that writes the image
+   * config itself (the native builder) sets exactly these.
+   */
+  readonly imageConfig: RecipeImageConfig;
+}
+
+export interface RecipeImageConfig {
+  /** `ENV` in order: PATH (with `$PATH` standing for the base's), CONDA_PREFIX, …, the user's. */
+  readonly env: readonly (readonly [string, string])[];
+  readonly labels: Readonly<Record<string, string>>;
+  /** `root` when the Dockerfile switches to it; absent: the base image's user. */
+  readonly user?: string;
 }

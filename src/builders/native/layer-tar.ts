@@ -1,0 +1,181 @@
+/**
+ * One image layer from folders on disk, with reproducible bytes: entries sorted by path, owners
+ * 0:0 with no names, every time the same instant (SOURCE_DATE_EPOCH), modes normalised (0755 for
+ * folders and executables, 0644 for other files, 0777 for links) so the packing machine's umask
+ * cannot show through, and gzip with fixed settings.
+ *
+ * gzip: Node's zlib at level GZIP_LEVEL writes no name and a zero time into the gzip header, and
+ * deflate is deterministic for a given zlib version and settings: the same tar gives the same
+ * bytes on every machine whose Node bundles the same zlib (Node pins its zlib per release line).
+ */
+import { createHash } from "node:crypto";
+import { createReadStream, createWriteStream } from "node:fs";
+import { lstat, readdir, readlink } from "node:fs/promises";
+import { join } from "node:path";
+import { Readable, Transform } from "node:stream";
+import { pipeline } from "node:stream/promises";
+import { createGzip } from "node:zlib";
+import * as tarStream from "tar-stream";
+import { byCodeUnits } from "../../definition/canonical-json.js";
+import { InternalError } from "../../errors/index.js";
+
+export const GZIP_LEVEL = 6;
+
+/** A folder placed at `at` in the image (no leading or trailing `/`; "" is the image's `/`). */
+export interface LayerTree {
+  readonly dir: string;
+  readonly at: string;
+}
+
+export interface LayerOptions {
+  readonly trees: readonly LayerTree[];
+  /** Seconds since 1970 for every entry's time. */
+  readonly sourceDateEpoch: number;
+  /** Where the compressed blob is written. */
+  readonly destination: string;
+}
+
+export interface WrittenLayer {
+  /** `sha256:` of the compressed bytes: the blob's digest. */
+  readonly digest: string;
+  /** `sha256:` of the tar: the config's diff_id. */
+  readonly diffId: string;
+  readonly size: number;
+  readonly path: string;
+}
+
+interface Entry {
+  readonly name: string;
+  readonly type: "file" | "directory" | "symlink";
+  readonly mode: number;
+  readonly source?: string;
+  readonly size?: number;
+  readonly linkname?: string;
+}
+
+/** Every entry of the layer, parents first, sorted by path. */
+export async function layerEntries(trees: readonly LayerTree[]): Promise<Entry[]> {
+  const byName = new Map<string, Entry>();
+  const add = (entry: Entry): void => {
+    const existing = byName.get(entry.name);
+    if (existing !== undefined && !(existing.type === "directory" && entry.type === "directory")) {
+      throw new InternalError(`two files of one layer have the path ${entry.name}`);
+    }
+    byName.set(entry.name, entry);
+  };
+  for (const tree of trees) {
+    const at = tree.at.replace(/^\/+|\/+$/g, "");
+    const parts = at === "" ? [] : at.split("/");
+    for (let i = 1; i <= parts.length; i += 1) {
+      add({ name: `${parts.slice(0, i).join("/")}/`, type: "directory", mode: 0o755 });
+    }
+    await walk(tree.dir, at, add);
+  }
+  return [...byName.values()].sort((a, b) => byCodeUnits(a.name, b.name));
+}
+
+async function walk(dir: string, at: string, add: (entry: Entry) => void): Promise<void> {
+  for (const name of (await readdir(dir)).sort(byCodeUnits)) {
+    const full = join(dir, name);
+    const path = at === "" ? name : `${at}/${name}`;
+    const stats = await lstat(full);
+    if (stats.isDirectory()) {
+      add({ name: `${path}/`, type: "directory", mode: 0o755 });
+      await walk(full, path, add);
+    } else if (stats.isSymbolicLink()) {
+      add({ name: path, type: "symlink", mode: 0o777, linkname: await readlink(full) });
+    } else if (stats.isFile()) {
+      const mode = (stats.mode & 0o111) === 0 ? 0o644 : 0o755;
+      add({ name: path, type: "file", mode, source: full, size: stats.size });
+    }
+  }
+}
+
+/** Writes the layer's gzip blob and returns its digests; one pass over the files. */
+export async function writeLayer(options: LayerOptions): Promise<WrittenLayer> {
+  const entries = await layerEntries(options.trees);
+  const tar = packTar(entries, options.sourceDateEpoch);
+  const diff = createHash("sha256");
+  const blob = createHash("sha256");
+  let size = 0;
+  await pipeline(
+    tar,
+    tap((chunk) => diff.update(chunk)),
+    createGzip({ level: GZIP_LEVEL }),
+    tap((chunk) => {
+      blob.update(chunk);
+      size += chunk.length;
+    }),
+    createWriteStream(options.destination),
+  );
+  return {
+    digest: `sha256:${blob.digest("hex")}`,
+    diffId: `sha256:${diff.digest("hex")}`,
+    size,
+    path: options.destination,
+  };
+}
+
+function tap(onChunk: (chunk: Buffer) => void): Transform {
+  return new Transform({
+    transform(chunk: Buffer, _encoding, callback) {
+      onChunk(chunk);
+      callback(null, chunk);
+    },
+  });
+}
+
+function packTar(entries: readonly Entry[], sourceDateEpoch: number): Readable {
+  const pack = tarStream.pack();
+  const mtime = new Date(sourceDateEpoch * 1000);
+  const fill = async (): Promise<void> => {
+    for (const entry of entries) {
+      const header = {
+        name: entry.name,
+        mode: entry.mode,
+        mtime,
+        uid: 0,
+        gid: 0,
+        uname: "",
+        gname: "",
+      };
+      if (entry.type === "directory") {
+        await addEntry(pack, { ...header, type: "directory" });
+      } else if (entry.type === "symlink") {
+        await addEntry(pack, { ...header, type: "symlink", linkname: entry.linkname ?? "" });
+      } else {
+        await addFile(pack, { ...header, size: entry.size ?? 0 }, entry.source ?? "");
+      }
+    }
+    pack.finalize();
+  };
+  fill().catch((error: unknown) =>
+    pack.destroy(error instanceof Error ? error : new Error(String(error))),
+  );
+  return Readable.from(pack);
+}
+
+function addEntry(
+  pack: tarStream.Pack,
+  header: Partial<tarStream.Header> & Pick<tarStream.Header, "name">,
+): Promise<void> {
+  return new Promise((resolve, reject) => {
+    pack.entry(header, Buffer.alloc(0), (error) => (error ? reject(error) : resolve()));
+  });
+}
+
+function addFile(
+  pack: tarStream.Pack,
+  header: Partial<tarStream.Header> & Pick<tarStream.Header, "name">,
+  source: string,
+): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const sink = pack.entry(header, (error) => (error ? reject(error) : resolve()));
+    const file = createReadStream(source);
+    file.on("error", (error) => {
+      sink.destroy(error);
+      reject(error);
+    });
+    file.pipe(sink);
+  });
+}

@@ -1,0 +1,484 @@
+/**
+ * The native adapter of the ImageBuilder port: envforge assembles the OCI image itself, with no
+ * daemon. The base image's manifest and config are read from its registry by digest (its layers
+ * are never downloaded for a push: they are mounted or already there); the conda groups and pip
+ * layers of the recipe become layers with reproducible bytes (layer-tar.ts); the config and
+ * manifest are written by image-config.ts. The push HEADs every blob first, mounts base layers
+ * across repositories of the same registry, streams the rest from disk and puts the manifest
+ * last. With no registry the image is loaded into the local Docker engine (`docker load`).
+ *
+ * Same lock, same base digest, same SOURCE_DATE_EPOCH ⇒ same manifest digest, on any machine.
+ */
+import { createHash } from "node:crypto";
+import { createReadStream } from "node:fs";
+import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { dirname, join } from "node:path";
+import type { Readable } from "node:stream";
+import pLimit from "p-limit";
+import type { PackageCache } from "../../conda/package-cache.js";
+import { IMAGE_CONDA_PREFIX, IMAGE_HASH_LABEL, imageName } from "../../definition/image-hash.js";
+import { parseImageReference } from "../../definition/image-reference.js";
+import type { ImageReference } from "../../definition/definition.js";
+import { EnvforgeError, ExternalError, ValidationError } from "../../errors/index.js";
+import type { BlobUploadResult, Registry } from "../../image/index.js";
+import { makeRecipe } from "../../recipe/index.js";
+import type { Recipe } from "../../recipe/index.js";
+import { BuildFailedError } from "../image-builder.js";
+import type { BuildLogLine, BuildOutcome, BuildRequest, ImageBuilder } from "../image-builder.js";
+import {
+  imageConfigBytes,
+  imageManifestBytes,
+  OCI_CONFIG,
+  OCI_LAYER_GZIP,
+  parseBaseConfig,
+  parseBaseManifest,
+  platformManifest,
+} from "./image-config.js";
+import type { BaseManifest, Descriptor } from "./image-config.js";
+import type { BuiltImage, LocalBlob } from "./image-outputs.js";
+import { nativeBuildProblems } from "./native-support.js";
+import { fileBlobHomes } from "./blob-homes.js";
+import type { BlobHomes } from "./blob-homes.js";
+import { writeLayer } from "./layer-tar.js";
+import type { LayerTree } from "./layer-tar.js";
+
+/** Loads a `docker load` archive into the local engine; returns nothing, the id is the config's. */
+export type LoadImage = (archive: Readable, signal: AbortSignal | undefined) => Promise<void>;
+/** The local engine's image id for a tag with the image-hash label, or undefined. */
+export type InspectLocal = (
+  reference: string,
+  signal: AbortSignal | undefined,
+) => Promise<{ readonly id: string; readonly imageHash?: string } | undefined>;
+
+export interface NativeOutputs {
+  /** `oci:DIR`: an OCI image-layout folder. */
+  readonly ociLayout?: string;
+  /** `docker-archive:FILE`: a `docker load` tarball. */
+  readonly dockerArchive?: string;
+}
+
+export interface NativeBuilderOptions {
+  /** Reads the base image and pushes the result (auth as for every registry call). */
+  readonly registry: Registry;
+  readonly packageCache: PackageCache;
+  /** Parent of each build's temporary folder; default the OS temp folder. */
+  readonly workDir?: string;
+  /** Time of every file and of the config (SOURCE_DATE_EPOCH); default 0. */
+  readonly sourceDateEpoch?: number;
+  /** Tag pushed; default `latest`. */
+  readonly tag?: string;
+  /** With no registry: the local engine (the image is loaded so `run` works). */
+  readonly localEngine?: { readonly load: LoadImage; readonly inspect: InspectLocal };
+  /** Extra outputs of every build (the CLI's --output). */
+  readonly outputs?: NativeOutputs;
+  /** Where layers were pushed before (for mounts); default `<package cache>/../pushed-blobs`. */
+  readonly blobHomes?: BlobHomes;
+  /** Monotonic milliseconds; default performance.now. */
+  readonly clock?: () => number;
+}
+
+const PARALLEL_UPLOADS = 4;
+
+export class NativeBuilder implements ImageBuilder {
+  readonly #options: NativeBuilderOptions;
+
+  constructor(options: NativeBuilderOptions) {
+    this.#options = options;
+  }
+
+  async build(request: BuildRequest): Promise<BuildOutcome> {
+    const clock = this.#options.clock ?? (() => performance.now());
+    const started = clock();
+    const log = (text: string): void => request.onLog?.({ stream: "envforge", text });
+    const recipe = makeRecipe(request.definition, {
+      definitionHash: request.definitionHash,
+      ...(request.lock === undefined ? {} : { lock: request.lock }),
+      ...(request.labels === undefined ? {} : { labels: request.labels }),
+    });
+    const problems = nativeBuildProblems(request.definition, request.lock, recipe);
+    if (problems.length > 0) throw new ValidationError(problems);
+    const registry = nonEmpty(request.registry);
+    const repository = imageName({
+      imageHash: recipe.imageHash,
+      ...(registry === undefined ? {} : { registry }),
+    });
+    const tag = this.#options.tag ?? "latest";
+    const outputs = this.#options.outputs ?? {};
+    const extraOutputs = outputs.ociLayout !== undefined || outputs.dockerArchive !== undefined;
+    log(`native builder: image ${repository}:${tag}`);
+
+    if (!extraOutputs) {
+      const existing = await this.#existing(repository, tag, recipe.imageHash, registry, request);
+      if (existing !== undefined) {
+        log(`cache hit: ${repository}@${existing}`);
+        return {
+          imageName: repository,
+          digest: existing,
+          cacheHit: true,
+          pushedBlobs: 0,
+          durationMs: clock() - started,
+        };
+      }
+    }
+
+    const workDir = await mkdtemp(join(this.#options.workDir ?? tmpdir(), "envforge-native-"));
+    try {
+      const base = await this.#base(recipe, request.signal);
+      log(`base ${base.reference}: ${base.manifest.layers.length} layers, read by reference`);
+      const trees = await this.#trees(request, recipe, workDir, log);
+      const epoch = this.#options.sourceDateEpoch ?? 0;
+      await mkdir(join(workDir, "blobs"), { recursive: true });
+      const layers: (LocalBlob & { readonly diffId: string; readonly comment: string })[] = [];
+      for (const tree of trees) {
+        request.signal?.throwIfAborted();
+        const written = await writeLayer({
+          trees: [tree.tree],
+          sourceDateEpoch: epoch,
+          destination: join(workDir, "blobs", `layer-${layers.length}.tar.gz`),
+        });
+        layers.push({
+          mediaType: OCI_LAYER_GZIP,
+          digest: written.digest,
+          size: written.size,
+          path: written.path,
+          diffId: written.diffId,
+          comment: tree.comment,
+        });
+        log(`layer ${tree.comment}: ${written.digest} (${written.size} bytes)`);
+      }
+      const configBytes = imageConfigBytes({
+        base: base.config,
+        recipe: recipe.imageConfig,
+        layers,
+        sourceDateEpoch: epoch,
+      });
+      const configPath = join(workDir, "blobs", "config.json");
+      await writeFile(configPath, configBytes);
+      const config: LocalBlob = {
+        mediaType: OCI_CONFIG,
+        digest: sha256(configBytes),
+        size: configBytes.length,
+        path: configPath,
+      };
+      const manifest = imageManifestBytes(config, [...base.manifest.layers, ...layers]);
+      const manifestDigest = sha256(manifest);
+      log(`manifest ${manifestDigest}`);
+      const image = { manifest, manifestDigest, config, ours: layers, base };
+
+      if (extraOutputs) await this.#writeOutputs(image, `${repository}:${tag}`, workDir, request);
+      if (registry === undefined) {
+        if (this.#options.localEngine === undefined) {
+          if (extraOutputs) {
+            return done(repository, config.digest, 0, clock() - started);
+          }
+          throw new ValidationError([
+            {
+              key: "ENVFORGE_REGISTRY",
+              message:
+                "the native builder has no local engine to keep the image in; set a registry or an output",
+              found: "no registry",
+              allowed: "a registry such as 127.0.0.1:5000/envforge, or --output oci:DIR",
+            },
+          ]);
+        }
+        await this.#load(image, `${repository}:${tag}`, workDir, request);
+        log(
+          `loaded ${repository}:${tag} (${config.digest}) into the local engine; no registry, no push`,
+        );
+        return done(repository, config.digest, 0, clock() - started);
+      }
+      const pushed = await this.#push(image, repository, tag, request, log);
+      return done(repository, manifestDigest, pushed, clock() - started);
+    } catch (error) {
+      request.signal?.throwIfAborted();
+      if (error instanceof EnvforgeError) throw error;
+      throw new BuildFailedError(`native build failed: ${messageOf(error)}`, {
+        lastLines: [],
+        cause: error,
+      });
+    } finally {
+      await rm(workDir, { recursive: true, force: true });
+    }
+  }
+
+  async #existing(
+    repository: string,
+    tag: string,
+    imageHash: string,
+    registry: string | undefined,
+    request: BuildRequest,
+  ): Promise<string | undefined> {
+    const signal = request.signal;
+    if (registry !== undefined) {
+      // One HEAD: the manifest digest the registry serves for the tag is the image's.
+      const status = await this.#options.registry.manifestExists(
+        `${repository}:${tag}`,
+        signal === undefined ? {} : { signal },
+      );
+      return status.exists ? status.digest : undefined;
+    }
+    const found = await this.#options.localEngine?.inspect(`${repository}:${tag}`, signal);
+    return found !== undefined && found.imageHash === imageHash ? found.id : undefined;
+  }
+
+  async #base(
+    recipe: Recipe,
+    signal: AbortSignal | undefined,
+  ): Promise<{
+    reference: string;
+    repository: ImageReference;
+    manifest: BaseManifest;
+    config: ReturnType<typeof parseBaseConfig>;
+  }> {
+    const from = recipe.baseImage;
+    if (from === undefined) throw new ExternalError("the native builder needs an image base");
+    const reference = parseImageReference(from);
+    const options = signal === undefined ? {} : { signal };
+    const { registry } = this.#options;
+    let answer = await registry.getManifest(reference, options);
+    if (answer.configDigest === undefined) {
+      const digest = platformManifest(answer.bytes, recipe.dockerPlatform, `base image ${from}`);
+      answer = await registry.getManifest({ ...reference, tag: undefined, digest }, options);
+    }
+    const manifest = parseBaseManifest(answer.bytes, `base image ${from}`);
+    const repository: ImageReference = { ...reference, tag: undefined, digest: undefined };
+    const config = parseBaseConfig(
+      await registry.getBlob(repository, manifest.config.digest, options),
+      `config of base image ${from}`,
+    );
+    return { reference: from, repository, manifest, config };
+  }
+
+  async #trees(
+    request: BuildRequest,
+    recipe: Recipe,
+    workDir: string,
+    log: (text: string) => void,
+  ): Promise<{ tree: LayerTree; comment: string }[]> {
+    const trees: { tree: LayerTree; comment: string }[] = [];
+    if (recipe.packageGroups.length > 0 && request.lock !== undefined) {
+      const { linkPrefixGroups } = await import("../prefix-groups.js");
+      const linked = await linkPrefixGroups({
+        lock: request.lock,
+        platform: request.definition.platform,
+        groups: recipe.packageGroups,
+        cache: this.#options.packageCache,
+        workDir: join(workDir, "conda"),
+        ...(request.signal === undefined ? {} : { signal: request.signal }),
+      });
+      for (const warning of linked.install.warnings) log(`conda: ${warning}`);
+      log(
+        `conda: linked ${linked.install.packages.length} packages into ${recipe.packageGroups.length} layers`,
+      );
+      for (const group of recipe.packageGroups) {
+        const dir = linked.folders.get(group.name);
+        if (dir === undefined) continue;
+        trees.push({
+          tree: { dir, at: IMAGE_CONDA_PREFIX.slice(1) },
+          comment: `conda ${group.name}`,
+        });
+      }
+    }
+    if (recipe.pipLayers.length > 0 && recipe.pipScheme !== undefined) {
+      const { installPipLayers } = await import("../pip-layers-install.js");
+      const installed = await installPipLayers({
+        definition: request.definition,
+        layers: recipe.pipLayers,
+        scheme: recipe.pipScheme,
+        cacheDir: this.#options.packageCache.dir,
+        workDir: join(workDir, "pip-trees"),
+        ...(request.signal === undefined ? {} : { signal: request.signal }),
+      });
+      log(
+        `pip: installed ${installed.wheels.length} wheels into ${recipe.pipLayers.length} layers`,
+      );
+      for (const layer of recipe.pipLayers) {
+        const dir = installed.folders.get(layer.name);
+        if (dir === undefined) continue;
+        trees.push({ tree: { dir, at: "" }, comment: `pip ${layer.name}` });
+      }
+    }
+    return trees;
+  }
+
+  /** Base layers fetched into the build's folder (for the outputs that hold every blob). */
+  async #withBaseBlobs(
+    image: NativeImage,
+    workDir: string,
+    request: BuildRequest,
+  ): Promise<BuiltImage> {
+    const base: LocalBlob[] = [];
+    for (const layer of image.base.manifest.layers) {
+      const path = join(workDir, "blobs", `base-${layer.digest.slice("sha256:".length)}`);
+      const bytes = await this.#options.registry.getBlob(
+        image.base.repository,
+        layer.digest,
+        request.signal === undefined ? {} : { signal: request.signal },
+      );
+      await writeFile(path, bytes);
+      base.push({ ...layer, path });
+    }
+    return {
+      manifest: image.manifest,
+      manifestDigest: image.manifestDigest,
+      config: image.config,
+      layers: [...base, ...image.ours],
+    };
+  }
+
+  async #writeOutputs(
+    image: NativeImage,
+    reference: string,
+    workDir: string,
+    request: BuildRequest,
+  ): Promise<void> {
+    const outputs = this.#options.outputs ?? {};
+    const full = await this.#withBaseBlobs(image, workDir, request);
+    const { writeDockerArchive, writeOciLayout } = await import("./image-outputs.js");
+    if (outputs.ociLayout !== undefined) await writeOciLayout(outputs.ociLayout, full, reference);
+    if (outputs.dockerArchive !== undefined)
+      await writeDockerArchive(outputs.dockerArchive, full, reference);
+  }
+
+  async #load(
+    image: NativeImage,
+    reference: string,
+    workDir: string,
+    request: BuildRequest,
+  ): Promise<void> {
+    const full = await this.#withBaseBlobs(image, workDir, request);
+    const { dockerArchive } = await import("./image-outputs.js");
+    await this.#options.localEngine?.load(dockerArchive(full, reference), request.signal);
+  }
+
+  /** Every blob HEADed first (uploadBlob), base layers mounted, ours streamed, manifest last. */
+  async #push(
+    image: NativeImage,
+    repository: string,
+    tag: string,
+    request: BuildRequest,
+    log: (text: string) => void,
+  ): Promise<number> {
+    const { registry } = this.#options;
+    const target = parseImageReference(repository);
+    const to = {
+      ...(target.registry === undefined ? {} : { registry: target.registry }),
+      repository: target.repository,
+    };
+    const baseRepo = image.base.repository;
+    const sameRegistry = baseRepo.registry === target.registry;
+    const limit = pLimit(PARALLEL_UPLOADS);
+    const homes =
+      this.#options.blobHomes ??
+      fileBlobHomes(join(dirname(this.#options.packageCache.dir), "pushed-blobs"));
+    const results: { blob: Descriptor; result: BlobUploadResult }[] = [];
+    const signal = request.signal;
+    const upload = async (
+      blob: Descriptor,
+      open: () => Uint8Array | AsyncIterable<Uint8Array>,
+      mountFrom?: string,
+    ): Promise<void> => {
+      signal?.throwIfAborted();
+      const result = await registry.uploadBlob(
+        to,
+        { digest: blob.digest, size: blob.size, open },
+        mountFrom === undefined ? {} : { mountFrom },
+      );
+      results.push({ blob, result });
+    };
+    await Promise.all([
+      ...image.base.manifest.layers.map((layer) =>
+        limit(() =>
+          upload(
+            layer,
+            () => remoteBlob(registry, baseRepo, layer.digest, signal),
+            sameRegistry && baseRepo.repository !== to.repository ? baseRepo.repository : undefined,
+          ),
+        ),
+      ),
+      ...image.ours.map((layer) =>
+        limit(async () => {
+          const home = await homes.get(layer.digest);
+          const mountFrom = mountSource(home, target.registry, to.repository);
+          await upload(layer, () => fileChunks(layer.path), mountFrom);
+        }),
+      ),
+      limit(() => upload(image.config, () => fileChunks(image.config.path))),
+    ]);
+    signal?.throwIfAborted();
+    const digest = await registry.putManifest(
+      { ...target, tag },
+      { mediaType: "application/vnd.oci.image.manifest.v1+json", bytes: image.manifest },
+    );
+    for (const layer of image.ours) await homes.set(layer.digest, repository);
+    const sent = results.filter((r) => r.result === "uploaded");
+    const mounted = results.filter((r) => r.result === "mounted").length;
+    const bytes = sent.reduce((sum, r) => sum + r.blob.size, 0);
+    log(
+      `pushed ${repository}@${digest}: ${sent.length} blobs sent (${bytes} bytes), ${mounted} mounted, ${results.length - sent.length - mounted} already there`,
+    );
+    return sent.filter((r) => r.blob.digest !== image.config.digest).length;
+  }
+}
+
+interface NativeImage {
+  readonly manifest: Uint8Array;
+  readonly manifestDigest: string;
+  readonly config: LocalBlob;
+  readonly ours: readonly LocalBlob[];
+  readonly base: { readonly repository: ImageReference; readonly manifest: BaseManifest };
+}
+
+/** The image-hash label's key, for the local engine's cache check. */
+export const NATIVE_IMAGE_HASH_LABEL = IMAGE_HASH_LABEL;
+
+function done(
+  imageName: string,
+  digest: string,
+  pushedBlobs: number,
+  durationMs: number,
+): BuildOutcome {
+  return { imageName, digest, cacheHit: false, pushedBlobs, durationMs };
+}
+
+async function* fileChunks(path: string): AsyncIterable<Uint8Array> {
+  for await (const chunk of createReadStream(path)) yield chunk as Buffer;
+}
+
+/** A base layer the target repository lacks and cannot mount: read from where the base is. */
+async function* remoteBlob(
+  registry: Registry,
+  repository: ImageReference,
+  digest: string,
+  signal: AbortSignal | undefined,
+): AsyncIterable<Uint8Array> {
+  yield await registry.getBlob(repository, digest, signal === undefined ? {} : { signal });
+}
+
+/** The repository to mount from: one of the same registry other than the target. */
+function mountSource(
+  home: string | undefined,
+  registry: string | undefined,
+  repository: string,
+): string | undefined {
+  if (home === undefined || registry === undefined || !home.startsWith(`${registry}/`))
+    return undefined;
+  const from = home.slice(registry.length + 1);
+  return from === repository ? undefined : from;
+}
+
+function sha256(bytes: Uint8Array): string {
+  return `sha256:${createHash("sha256").update(bytes).digest("hex")}`;
+}
+
+function nonEmpty(value: string | undefined): string | undefined {
+  const trimmed = value?.trim();
+  return trimmed === undefined || trimmed === "" ? undefined : trimmed;
+}
+
+function messageOf(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}
+
+export type { BuildLogLine };

@@ -1,0 +1,54 @@
+/**
+ * What the native builder can build, decided before anything is queued: an image base (no user
+ * Dockerfile or build context, whose RUN steps need an engine), no apt packages (installed by
+ * apt-get in the image), and every conda and pip package from the lock (pip run in the image
+ * needs an engine too). Pure: a definition and its lock in, the problems out.
+ */
+import type { Definition } from "../../definition/definition.js";
+import type { Lock } from "../../definition/lock.js";
+import type { Problem } from "../../errors/index.js";
+import type { Recipe } from "../../recipe/index.js";
+
+const USE_DOCKER = "ENVFORGE_BUILDER=docker (or --builder docker)";
+
+/** Why the native builder cannot build this definition; empty when it can. */
+export function nativeBuildProblems(
+  definition: Definition,
+  lock: Lock | undefined,
+  recipe: Pick<Recipe, "packageGroups" | "pipLayers" | "pipRequirements">,
+): Problem[] {
+  const problems: Problem[] = [];
+  if (definition.base.kind !== "image") {
+    problems.push({
+      key: definition.base.kind === "build" ? "build" : "dockerfile",
+      message: `the native builder places files and runs nothing, so a user Dockerfile's steps need the Docker builder: ${USE_DOCKER}`,
+      found: definition.base.kind === "build" ? "a build context" : "a Dockerfile",
+      allowed: "an image base",
+    });
+  }
+  if (definition.apt.length > 0) {
+    problems.push({
+      key: "apt",
+      message: `apt packages are installed by apt-get in the image, which the native builder does not run: ${USE_DOCKER}`,
+      found: definition.apt.join(", "),
+      allowed: "no apt packages",
+    });
+  }
+  if (recipe.packageGroups.length > 0 && lock === undefined) {
+    problems.push({
+      key: "lock",
+      message: "the native builder places the lock's conda packages; resolve the definition first",
+      found: "no lock",
+      allowed: "a lock made by `envforge lock` or at registration",
+    });
+  }
+  if (recipe.pipRequirements !== undefined && recipe.pipLayers.length === 0) {
+    problems.push({
+      key: "pip",
+      message: `without a locked conda python to install for, pip runs in the image, which the native builder does not do: ${USE_DOCKER}`,
+      found: "pip requirements installed by pip in the image",
+      allowed: "pip requirements locked for a conda python",
+    });
+  }
+  return problems;
+}
