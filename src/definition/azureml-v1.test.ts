@@ -306,7 +306,8 @@ dependencies:
       SETTINGS,
     );
     expect(azureMlV1FromDefinition(definition).files[AZUREML_V1_CONDA_FILE]).toBe(
-      "channels: []\ndependencies:\n  - python=3.10\n  - pip\n  - pip:\n      - --pre\n      - numpy==1.26.4\n",
+      // no channels written: conda's default channels, shown as `defaults`
+      "channels:\n  - defaults\ndependencies:\n  - python=3.10\n  - pip\n  - pip:\n      - --pre\n      - numpy==1.26.4\n",
     );
   });
 

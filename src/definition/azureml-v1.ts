@@ -24,6 +24,7 @@ import { assembleDefinition } from "./assemble-definition.js";
 import type { WrittenAzureMlV1 } from "./azureml-v1-schema.js";
 import { writtenAzureMlV1Schema } from "./azureml-v1-schema.js";
 import { parseCondaEnvironment } from "./conda-environment.js";
+import { condaChannelsOrDefaults, withImplicitChannels } from "./implicit-channels.js";
 import type {
   CondaEnvironment,
   Definition,
@@ -489,12 +490,12 @@ export function pipLines(pip: PipRequirements | undefined): string[] {
 export function condaText(conda: CondaEnvironment, extraPip: readonly string[]): string {
   if (conda.source !== undefined) {
     const edited = extraPip.length === 0 ? conda.source.text : withPipLines(conda.source, extraPip);
-    if (edited !== undefined) return edited;
+    if (edited !== undefined) return withImplicitChannels(edited);
   }
   const pip = [...conda.pip, ...extraPip];
   const written = {
     ...(conda.name === undefined ? {} : { name: conda.name }),
-    channels: [...conda.channels],
+    channels: [...condaChannelsOrDefaults(conda.channels)],
     dependencies: [...conda.dependencies, ...(pip.length === 0 ? [] : [{ pip }])],
     ...(Object.keys(conda.variables).length === 0 ? {} : { variables: { ...conda.variables } }),
     ...(conda.prefix === undefined ? {} : { prefix: conda.prefix }),

@@ -30,7 +30,17 @@ describe("condaSpecification", () => {
     [
       "drops prefix, wherever it is",
       "prefix: /home/me/env\nname: x\ndependencies: [python]\n",
-      `name: ${NAME}\ndependencies: [ python ]\n`,
+      `name: ${NAME}\nchannels:\n  - defaults\ndependencies: [ python ]\n`,
+    ],
+    [
+      "shows conda's default channels when none are written (an empty list too)",
+      "name: x\nchannels: []\ndependencies: [python]\n",
+      `name: ${NAME}\nchannels:\n  - defaults\ndependencies: [ python ]\n`,
+    ],
+    [
+      "keeps nodefaults as written",
+      "channels: [conda-forge, nodefaults]\ndependencies: [python]\n",
+      `name: ${NAME}\nchannels: [ conda-forge, nodefaults ]\ndependencies: [ python ]\n`,
     ],
     [
       "removes credentials from channels and pip options",

@@ -9,6 +9,7 @@ import { Document, isMap, isScalar, parseDocument, visit } from "yaml";
 import { InternalError } from "../errors/index.js";
 import { stripUrlCredentials } from "../definition/definition-hash.js";
 import type { CondaEnvironment } from "../definition/definition.js";
+import { addImplicitChannels, condaChannelsOrDefaults } from "../definition/implicit-channels.js";
 
 export function condaSpecification(conda: CondaEnvironment, environmentName: string): string {
   const document = conda.source === undefined ? generated(conda) : parseDocument(conda.source.text);
@@ -19,6 +20,7 @@ export function condaSpecification(conda: CondaEnvironment, environmentName: str
     );
   }
   const map = document.contents;
+  addImplicitChannels(document);
   if (map.has("name")) {
     map.set("name", environmentName);
   } else {
@@ -37,7 +39,7 @@ function generated(conda: CondaEnvironment): Document {
   const dependencies: unknown[] = [...conda.dependencies];
   if (conda.pip.length > 0) dependencies.push({ pip: [...conda.pip] });
   const document = new Document({
-    channels: [...conda.channels],
+    channels: [...condaChannelsOrDefaults(conda.channels)],
     dependencies,
     ...(Object.keys(conda.variables).length > 0 ? { variables: { ...conda.variables } } : {}),
   });
