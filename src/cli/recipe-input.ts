@@ -1,11 +1,11 @@
-import { ValidationError } from "../errors/index.js";
 import { parseLockFile } from "../conda/lock-file.js";
 import { readSourceText } from "../host/file-errors.js";
 import { makeRecipe } from "../recipe/index.js";
 import type { Recipe } from "../recipe/index.js";
 import { definitionHash } from "../definition/definition-hash.js";
 import type { Definition } from "../definition/definition.js";
-import type { Lock } from "../definition/lock.js";
+import type { Lock, LockContent } from "../definition/lock.js";
+import { bindLock } from "../definition/lock-binding.js";
 import type { CliIo } from "./context.js";
 import { readDefinitionInput, resolveFrom } from "./definition-input.js";
 import type { DefinitionInputOptions } from "./definition-input.js";
@@ -24,16 +24,11 @@ export async function readRecipe(
 ): Promise<RecipeInput> {
   const definition = await readDefinitionInput(io, file, options);
   const hash = definitionHash(definition);
-  const lock = options.lock === undefined ? undefined : await readLock(io, options.lock);
-  if (lock !== undefined && lock.definitionHash !== hash) {
-    throw ValidationError.single({
-      file: options.lock,
-      key: "definitionHash",
-      message: `the lock was resolved from another definition; run \`envforge lock ${file}\` again`,
-      found: lock.definitionHash,
-      allowed: hash,
-    });
-  }
+  // A lock made before a change of variables or metadata only still fits (lock-binding.ts).
+  const lock =
+    options.lock === undefined
+      ? undefined
+      : bindLock(await readLock(io, options.lock), definition, options.lock);
   const recipe = makeRecipe(definition, {
     definitionHash: hash,
     ...(lock === undefined ? {} : { lock }),
@@ -41,7 +36,7 @@ export async function readRecipe(
   return { definition, ...(lock === undefined ? {} : { lock }), recipe };
 }
 
-async function readLock(io: CliIo, path: string): Promise<Lock> {
+async function readLock(io: CliIo, path: string): Promise<LockContent> {
   const { text } = await readSourceText(resolveFrom(io, path));
   return parseLockFile(text, path);
 }

@@ -10,7 +10,7 @@ import type {
   RegisterEnvironmentInput,
   RegisterResult,
 } from "../workspace/index.js";
-import type { Lock } from "../definition/lock.js";
+import type { LockContent } from "../definition/lock.js";
 import type { ImageDetails } from "../workspace/image-details.js";
 import type { DefinitionFiles } from "../host/definition-files.js";
 
@@ -25,7 +25,7 @@ export interface RegisterFilesInput {
   readonly description?: string;
   readonly tags?: Readonly<Record<string, string>>;
   /** A lock made by `envforge lock` for this definition; without it the workspace resolves one. */
-  readonly lock?: Lock;
+  readonly lock?: LockContent;
   /** Refuse rather than register without a lock (`--require-lock`). */
   readonly requireLock?: boolean;
 }

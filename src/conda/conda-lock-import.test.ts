@@ -72,7 +72,7 @@ describe("importCondaLock", () => {
       definitionHash: HASH,
     });
     expect(lock).toEqual({
-      version: 1,
+      version: 2,
       definitionHash: HASH,
       channels: [CF],
       platforms: [
@@ -115,6 +115,7 @@ describe("importCondaLock", () => {
               version: "2.31.0",
               url: "http://127.0.0.1:9/pypi/requests-2.31.0-py3-none-any.whl",
               sha256: "f".repeat(64),
+              filename: "requests-2.31.0-py3-none-any.whl",
             },
           ],
         },

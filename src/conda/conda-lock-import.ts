@@ -77,11 +77,14 @@ export function importCondaLock(options: ImportCondaLockOptions): Lock {
     const lists = byPlatform.get(entry.platform) ?? empty();
     byPlatform.set(entry.platform, lists);
     if (entry.manager === "pip") {
+      const url = stripUrlCredentials(entry.url);
+      const filename = decodeURIComponent(url.split(/[?#]/)[0]?.split("/").pop() ?? "");
       lists.pip.push({
         name: entry.name,
         version: entry.version,
-        url: stripUrlCredentials(entry.url),
+        url,
         sha256,
+        ...(filename.endsWith(".whl") ? { filename } : {}),
       });
       return;
     }

@@ -7,10 +7,10 @@
 import { ProblemCollector, ValidationError } from "../errors/index.js";
 import { stripUrlCredentials } from "../definition/definition-hash.js";
 import { LOCK_VERSION } from "../definition/lock.js";
-import type { Lock, LockedCondaPackage, PlatformLock } from "../definition/lock.js";
+import type { Lock, LockContent, LockedCondaPackage, PlatformLock } from "../definition/lock.js";
 
 /** The explicit spec of one platform of a lock. */
-export function formatExplicitSpec(lock: Lock, platform: string): string {
+export function formatExplicitSpec(lock: LockContent, platform: string): string {
   const found = lock.platforms.find((p) => p.platform === platform);
   if (found === undefined) {
     throw ValidationError.single({
@@ -24,7 +24,9 @@ export function formatExplicitSpec(lock: Lock, platform: string): string {
     "# This file may be used to create an environment using:",
     "# $ conda create --name <env> --file <this file>",
     `# platform: ${platform}`,
-    `# envforge definition hash: ${lock.definitionHash}`,
+    lock.resolution === undefined
+      ? `# envforge definition hash: ${lock.definitionHash ?? "unknown"}`
+      : `# envforge resolution hash: ${lock.resolution.hash}`,
     "@EXPLICIT",
     ...[...found.conda]
       .sort((a, b) => compare(a.name, b.name) || compare(a.subdir, b.subdir))

@@ -4,7 +4,7 @@
  */
 import { isAbsolute, posix } from "node:path";
 import { ValidationError } from "../errors/index.js";
-import type { Lock, LockedCondaPackage, PlatformLock } from "../definition/lock.js";
+import type { LockContent, LockedCondaPackage, PlatformLock } from "../definition/lock.js";
 import { CLOBBERS_DIR, resolveClobbers } from "./clobbers.js";
 import type { Clobber } from "./clobbers.js";
 import { entryPointScript, parseEntryPoint } from "./entry-points.js";
@@ -120,7 +120,7 @@ function linkScriptsOf(item: Prepared): LinkScript[] {
     .filter((script) => item.files.paths.some((entry) => entry.path === script.path));
 }
 
-export function selectPlatform(lock: Lock, wanted: string | undefined): PlatformLock {
+export function selectPlatform(lock: LockContent, wanted: string | undefined): PlatformLock {
   const names = lock.platforms.map((platform) => platform.platform);
   const found =
     wanted === undefined

@@ -18,7 +18,7 @@ import {
   InternalError,
   ValidationError,
 } from "../errors/index.js";
-import type { Lock, LockedCondaPackage } from "../definition/lock.js";
+import type { LockContent, LockedCondaPackage } from "../definition/lock.js";
 import type { Clobber } from "./clobbers.js";
 import { historyText, prefixRecord, prefixRecordFileName, prefixRecordJson } from "./conda-meta.js";
 import { distNameOf } from "./extract.js";
@@ -32,7 +32,7 @@ import type { PackageFiles } from "./package-files.js";
 import type { InstallEvent } from "./progress.js";
 
 export interface InstallOptions {
-  readonly lock: Lock;
+  readonly lock: LockContent;
   /** Which platform of the lock; may be left out when the lock has one. */
   readonly platform?: string;
   /** The folder written: must not exist, or be empty. */

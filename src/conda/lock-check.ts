@@ -1,29 +1,27 @@
 /**
- * Does a lock still stand for a definition? Answered without solving: the definition hash, the
- * channel URLs (as configured now) and the platforms must be those the lock was made for.
+ * Does a lock still stand for a definition? Answered without solving: what the lock was
+ * resolved from (its resolution hash and inputs; the definition hash for version 1 locks), the
+ * channel URLs (as configured now) and the platforms must be those the definition asks for.
  */
 import type { Problem } from "../errors/index.js";
-import type { Lock } from "../definition/lock.js";
+import type { Definition } from "../definition/definition.js";
+import type { LockContent } from "../definition/lock.js";
+import { lockKeyProblems } from "../definition/lock-binding.js";
 
 export interface LockExpectation {
-  readonly definitionHash: string;
+  readonly definition: Definition;
   /** Channel URLs in priority order, without credentials. */
   readonly channels: readonly string[];
   readonly platforms: readonly string[];
 }
 
 /** Every way the lock differs from what the definition asks for; empty when it still fits. */
-export function lockMismatches(lock: Lock, expected: LockExpectation, file: string): Problem[] {
-  const problems: Problem[] = [];
-  if (lock.definitionHash !== expected.definitionHash) {
-    problems.push({
-      file,
-      key: "definitionHash",
-      message: "the lock was made from another definition",
-      found: lock.definitionHash,
-      allowed: expected.definitionHash,
-    });
-  }
+export function lockMismatches(
+  lock: LockContent,
+  expected: LockExpectation,
+  file: string,
+): Problem[] {
+  const problems = lockKeyProblems(lock, expected.definition, file);
   if (lock.channels.join("\n") !== expected.channels.join("\n")) {
     problems.push({
       file,

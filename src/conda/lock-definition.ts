@@ -5,9 +5,10 @@
  */
 import type { Definition } from "../definition/definition.js";
 import { definitionHash } from "../definition/definition-hash.js";
+import { resolutionKey } from "../definition/resolution-hash.js";
 import { stripUrlCredentials } from "../definition/definition-hash.js";
 import { LOCK_VERSION } from "../definition/lock.js";
-import type { Lock, PlatformLock } from "../definition/lock.js";
+import type { Lock, LockContent, LockedCondaPackage, PlatformLock } from "../definition/lock.js";
 import { resolveChannels } from "./channels.js";
 import type { Channel, ChannelAllowList, ChannelConfig } from "./channels.js";
 import { loadRepodata } from "./repodata-cache.js";
@@ -39,6 +40,11 @@ export interface LockDefinitionOptions extends RepodataCacheOptions {
   readonly onEvent?: (event: LockEvent) => void;
   /** Milliseconds, for durations; default `performance.now`. */
   readonly now?: () => number;
+  /**
+   * `envforge lock --update NAME…`: the earlier lock, whose packages other than `update` are
+   * kept where the solve allows (rattler's locked records).
+   */
+  readonly previous?: { readonly lock: LockContent; readonly update: readonly string[] };
 }
 
 export type LockEvent =
@@ -65,6 +71,7 @@ export async function lockDefinition(options: LockDefinitionOptions): Promise<Lo
     return {
       version: LOCK_VERSION,
       definitionHash: hash,
+      resolution: resolutionKey(definition),
       channels: [],
       platforms: platforms.map((platform) => emptyPlatform(platform)),
     };
@@ -96,6 +103,7 @@ export async function lockDefinition(options: LockDefinitionOptions): Promise<Lo
         loadRepodata: load,
         solver,
         ...(options.file ? { file: options.file } : {}),
+        ...(options.previous ? { keep: keptOf(options.previous, platform) } : {}),
       });
       const ms = Math.round(now() - started);
       options.onEvent?.({ type: "solved", platform, packages: lock.conda.length, ms });
@@ -107,9 +115,19 @@ export async function lockDefinition(options: LockDefinitionOptions): Promise<Lo
   return {
     version: LOCK_VERSION,
     definitionHash: hash,
+    resolution: resolutionKey(definition),
     channels: channels.map((channel) => stripUrlCredentials(channel.url)),
     platforms: locks,
   };
+}
+
+function keptOf(
+  previous: NonNullable<LockDefinitionOptions["previous"]>,
+  platform: string,
+): LockedCondaPackage[] {
+  const update = new Set(previous.update.map((name) => name.toLowerCase()));
+  const earlier = previous.lock.platforms.find((p) => p.platform === platform);
+  return (earlier?.conda ?? []).filter((pkg) => !update.has(pkg.name.toLowerCase()));
 }
 
 function emptyPlatform(platform: string): PlatformLock {

@@ -109,7 +109,7 @@ describe("formatLockFile", () => {
 describe("parseLockFile", () => {
   it("reports every problem with line, key, found and allowed", () => {
     const text = formatLockFile(LOCK)
-      .replace("version: 1\n", "version: 2\n")
+      .replace("version: 1\n", "version: 3\n")
       .replace(
         "sha256: a4a4a4a4a4a4a4a4a4a4a4a4a4a4a4a4a4a4a4a4a4a4a4a4a4a4a4a4a4a4a4a4",
         "sha256: abc",
@@ -123,7 +123,7 @@ describe("parseLockFile", () => {
     }
     expect(error).toBeInstanceOf(ValidationError);
     expect((error as ValidationError).message.split("\n")).toEqual([
-      "envforge.lock:3:10: version: not an allowed value (found 2; allowed: 1)",
+      "envforge.lock:3:10: version: not an allowed value (found 3; allowed: 2, 1)",
       'envforge.lock:34:17: platforms[0].conda[1].sha256: expected 64 lower-case hex digits (found "abc")',
       'envforge.lock:41:5: platforms[0].extra: unknown key "extra" (allowed: conda, pip, platform, virtualPackages)',
     ]);

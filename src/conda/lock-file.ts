@@ -8,8 +8,10 @@ import { z } from "zod";
 import { ValidationError } from "../errors/index.js";
 import { HASH_PATTERN } from "../definition/definition-hash.js";
 import { LOCK_VERSION } from "../definition/lock.js";
+import { RESOLUTION_HASH_VERSION } from "../definition/resolution-hash.js";
+import type { CanonicalResolution } from "../definition/resolution-hash.js";
 import type {
-  Lock,
+  LockContent,
   LockedCondaPackage,
   LockedPipPackage,
   PlatformLock,
@@ -59,22 +61,93 @@ const writtenPlatform = z.strictObject({
   pip: z.array(writtenPipPackage),
 });
 
-const writtenLock = z.strictObject({
-  version: z.literal(LOCK_VERSION),
-  definitionHash: z.string().regex(HASH_PATTERN, "expected envforge_ and 32 hex digits"),
+const hash = z.string().regex(HASH_PATTERN, "expected envforge_ and 32 hex digits");
+const lockBody = {
   channels: z.array(z.string()),
   baseImageDigest: z
     .string()
     .regex(/^sha256:[0-9a-f]{64}$/)
     .optional(),
   platforms: z.array(writtenPlatform),
+};
+
+const writtenRequirement = z.strictObject({
+  requirement: z.string(),
+  hashes: z.array(z.string()),
 });
 
-/** The lock as YAML text; byte-identical for equal locks whatever order their lists came in. */
-export function formatLockFile(lock: Lock): string {
+/** definition/resolution-hash.ts's CanonicalResolution, as written under `resolvedFrom`. */
+const writtenResolution = z.strictObject({
+  resolutionHashVersion: z.literal(RESOLUTION_HASH_VERSION),
+  baseImage: z.string().nullable(),
+  conda: z
+    .strictObject({
+      channels: z.array(z.string()),
+      dependencies: z.array(z.string()),
+      pip: z.strictObject({ requirements: z.array(z.string()), options: z.array(z.string()) }),
+    })
+    .nullable(),
+  pip: z
+    .strictObject({
+      requirements: z.array(writtenRequirement),
+      constraints: z.array(writtenRequirement),
+      indexUrl: z.string().nullable(),
+      extraIndexUrls: z.array(z.string()),
+      findLinks: z.array(z.string()),
+      pre: z.boolean(),
+    })
+    .nullable(),
+  apt: z.array(z.string()),
+  platform: z.string(),
+  virtualPackages: z.record(z.string(), z.string()),
+});
+
+/**
+ * Version 2 is keyed by the resolution hash and keeps what it was resolved from; version 1
+ * (still read) by the definition hash. One object schema, so a wrong version is reported beside
+ * every other problem rather than instead of them.
+ */
+const writtenLock = z
+  .strictObject({
+    version: z.literal([LOCK_VERSION, 1]),
+    resolutionHash: hash.optional(),
+    resolvedFrom: writtenResolution.optional(),
+    definitionHash: hash.optional(),
+    ...lockBody,
+  })
+  .superRefine((lock, context) => {
+    const required = (key: string, present: boolean): void => {
+      if (present) return;
+      context.addIssue({
+        code: "custom",
+        path: [key],
+        message: `a version ${lock.version} lock needs ${key}`,
+      });
+    };
+    if (lock.version === LOCK_VERSION) {
+      required("resolutionHash", lock.resolutionHash !== undefined);
+      required("resolvedFrom", lock.resolvedFrom !== undefined);
+    } else {
+      required("definitionHash", lock.definitionHash !== undefined);
+    }
+  });
+
+/**
+ * The lock as YAML text; byte-identical for equal locks whatever order their lists came in.
+ * A lock with a resolution hash is written as version 2 keyed by it alone, so the file stays
+ * the same when only variables or metadata of its definition change.
+ */
+export function formatLockFile(lock: LockContent): string {
+  const key =
+    lock.resolution !== undefined
+      ? {
+          version: LOCK_VERSION,
+          resolutionHash: lock.resolution.hash,
+          resolvedFrom: resolutionDocument(lock.resolution.from),
+        }
+      : { version: 1, definitionHash: lock.definitionHash };
   const document = {
-    version: lock.version,
-    definitionHash: lock.definitionHash,
+    ...key,
     channels: [...lock.channels],
     ...(lock.baseImageDigest === undefined ? {} : { baseImageDigest: lock.baseImageDigest }),
     platforms: [...lock.platforms].sort((a, b) => compare(a.platform, b.platform)).map(platform),
@@ -83,7 +156,7 @@ export function formatLockFile(lock: Lock): string {
 }
 
 /** Parses lock text; every problem (with line, key, found, allowed) in one ValidationError. */
-export function parseLockFile(text: string, file: string = LOCK_FILE_NAME): Lock {
+export function parseLockFile(text: string, file: string = LOCK_FILE_NAME): LockContent {
   const yaml = parseYamlSource({ path: file, text });
   const parsed = writtenLock.safeParse(yaml.value);
   if (!parsed.success) {
@@ -93,8 +166,17 @@ export function parseLockFile(text: string, file: string = LOCK_FILE_NAME): Lock
   }
   const data = parsed.data;
   return {
-    version: LOCK_VERSION,
-    definitionHash: data.definitionHash,
+    ...(data.version === LOCK_VERSION &&
+    data.resolutionHash !== undefined &&
+    data.resolvedFrom !== undefined
+      ? {
+          version: LOCK_VERSION,
+          resolution: { hash: data.resolutionHash, from: data.resolvedFrom },
+        }
+      : {
+          version: 1,
+          ...(data.definitionHash === undefined ? {} : { definitionHash: data.definitionHash }),
+        }),
     channels: data.channels,
     ...(data.baseImageDigest === undefined ? {} : { baseImageDigest: data.baseImageDigest }),
     platforms: data.platforms.map((p) => ({
@@ -118,6 +200,42 @@ export function parseLockFile(text: string, file: string = LOCK_FILE_NAME): Lock
       })),
       pip: p.pip,
     })),
+  };
+}
+
+/** Fixed key order, so equal inputs are equal bytes. */
+function resolutionDocument(r: CanonicalResolution): Record<string, unknown> {
+  return {
+    resolutionHashVersion: r.resolutionHashVersion,
+    baseImage: r.baseImage,
+    conda:
+      r.conda === null
+        ? null
+        : {
+            channels: [...r.conda.channels],
+            dependencies: [...r.conda.dependencies],
+            pip: { requirements: [...r.conda.pip.requirements], options: [...r.conda.pip.options] },
+          },
+    pip:
+      r.pip === null
+        ? null
+        : {
+            requirements: r.pip.requirements.map((q) => ({
+              requirement: q.requirement,
+              hashes: [...q.hashes],
+            })),
+            constraints: r.pip.constraints.map((q) => ({
+              requirement: q.requirement,
+              hashes: [...q.hashes],
+            })),
+            indexUrl: r.pip.indexUrl,
+            extraIndexUrls: [...r.pip.extraIndexUrls],
+            findLinks: [...r.pip.findLinks],
+            pre: r.pip.pre,
+          },
+    apt: [...r.apt],
+    platform: r.platform,
+    virtualPackages: { ...r.virtualPackages },
   };
 }
 

@@ -38,6 +38,11 @@ export interface SolveCondaOptions {
   readonly file?: string;
   /** Key of the specs in that file, for messages; default `dependencies`. */
   readonly key?: string;
+  /**
+   * Packages of an earlier lock to keep (`envforge lock --update`): given to rattler as locked
+   * records, which it keeps unless the specs or an updated package need another version.
+   */
+  readonly keep?: readonly LockedCondaPackage[];
 }
 
 /** Solves `specs` for one platform; returns that platform's lock (pip left empty). */
@@ -60,7 +65,10 @@ export async function solveConda(options: SolveCondaOptions): Promise<PlatformLo
         specs,
         channels: options.channels.map((_, i) => `${server.url}/c${i}/`),
         platforms: subdirs,
-        locked: lockedVirtualPackages(options, server.url),
+        locked: [
+          ...lockedVirtualPackages(options, server.url),
+          ...keptPackages(options, repodata, server.url),
+        ],
       })
       .catch((error: unknown) => {
         throw solveError(error, { ...options, mirror: server.url });
@@ -131,6 +139,35 @@ function lockedVirtualPackages(options: SolveCondaOptions, mirror: string): Ratt
       depends: [],
     };
   });
+}
+
+/**
+ * The earlier lock's packages as records in the loopback mirror, so rattler's answer maps back
+ * like any other. One the channel no longer has is left out (it is resolved again).
+ */
+function keptPackages(
+  options: SolveCondaOptions,
+  repodata: readonly (readonly Repodata[])[],
+  mirror: string,
+): RattlerLockedRecord[] {
+  const records: RattlerLockedRecord[] = [];
+  for (const pkg of options.keep ?? []) {
+    const index = options.channels.findIndex(
+      (channel) => channel.name === pkg.channel || stripUrlCredentials(channel.url) === pkg.channel,
+    );
+    const loaded = repodata[index]?.find((r) => r.subdir === pkg.subdir);
+    if (loaded?.index.record(pkg.filename) === undefined) continue;
+    records.push({
+      url: `${mirror}/c${index}/${pkg.subdir}/${pkg.filename}`,
+      packageName: pkg.name,
+      version: pkg.version,
+      build: pkg.build,
+      filename: pkg.filename,
+      subdir: pkg.subdir,
+      depends: [...pkg.depends],
+    });
+  }
+  return records;
 }
 
 interface SolvedContext {

@@ -3,8 +3,13 @@
  * (solving) and pip/, read by recipe/ (layers) and the installer. Pure data; the YAML form and
  * its reading and writing live in conda/lock-file.ts.
  */
+import type { CanonicalResolution } from "./resolution-hash.js";
 
-export const LOCK_VERSION = 1;
+/**
+ * 2: the lock is keyed by the resolution hash (definition/resolution-hash.ts). Version 1 locks,
+ * keyed by the whole definition hash, are still read.
+ */
+export const LOCK_VERSION = 2;
 
 export interface LockedCondaPackage {
   readonly name: string;
@@ -49,14 +54,33 @@ export interface PlatformLock {
   readonly pip: readonly LockedPipPackage[];
 }
 
-export interface Lock {
-  readonly version: typeof LOCK_VERSION;
-  /** `envforge_<32 hex>` of the definition this lock was resolved from. */
-  readonly definitionHash: string;
+export interface LockKey {
+  /** `envforge_<32 hex>` of `from`. */
+  readonly hash: string;
+  /** The resolution inputs, kept so `lock --check` can say what changed. */
+  readonly from: CanonicalResolution;
+}
+
+/**
+ * A lock as a file holds it: keyed by the resolution hash (version 2) or, in version 1 files, by
+ * the definition hash. `bindLock` (conda/lock-file.ts) checks it against a definition.
+ */
+export interface LockContent {
+  readonly version: 1 | typeof LOCK_VERSION;
+  /** What the lock was resolved from and its hash (version 2; definition/resolution-hash.ts). */
+  readonly resolution?: LockKey;
+  /** `envforge_<32 hex>` of the definition (version 1 files; every lock bound to a version). */
+  readonly definitionHash?: string;
   /** Channel URLs in priority order, as used for the solve. */
   readonly channels: readonly string[];
   /** Sorted by platform. */
   readonly platforms: readonly PlatformLock[];
   /** The base image's digest when it was known at resolution time (`sha256:<hex>`). */
   readonly baseImageDigest?: string;
+}
+
+/** A lock bound to the definition it stands for (in a version, a recipe, an image hash). */
+export interface Lock extends LockContent {
+  /** `envforge_<32 hex>` of the definition this lock is used with. */
+  readonly definitionHash: string;
 }

@@ -32,8 +32,9 @@ export function isDefinitionShape(value: unknown): value is Definition {
 export function isLockShape(value: unknown): value is Lock {
   return (
     isRecord(value) &&
-    value.version === LOCK_VERSION &&
+    (value.version === 1 || value.version === LOCK_VERSION) &&
     typeof value.definitionHash === "string" &&
+    (value.resolution === undefined || isRecord(value.resolution)) &&
     Array.isArray(value.channels) &&
     Array.isArray(value.platforms)
   );

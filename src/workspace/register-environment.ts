@@ -20,7 +20,8 @@ import { ConflictError, InternalError, ValidationError } from "../errors/index.j
 import type { Problem } from "../errors/index.js";
 import type { Definition } from "../definition/definition.js";
 import { definitionHash } from "../definition/definition-hash.js";
-import type { Lock } from "../definition/lock.js";
+import type { Lock, LockContent } from "../definition/lock.js";
+import { lockKeyProblems } from "../definition/lock-binding.js";
 import { definitionRecipeProblems } from "../recipe/index.js";
 import { isoNow } from "./clock.js";
 import type { ContextContent } from "./context-content.js";
@@ -57,8 +58,11 @@ export interface RegisterEnvironmentInput {
   readonly description?: string;
   /** Default: the definition's own tags. */
   readonly tags?: Readonly<Record<string, string>>;
-  /** The resolved lock, when resolution ran; must be of this definition. */
-  readonly lock?: Lock;
+  /**
+   * The resolved lock, when resolution ran; must have been resolved from what this definition
+   * asks for (a lock whose definition changed only in variables or metadata still is).
+   */
+  readonly lock?: LockContent;
   /** The files the definition was read from (path → text), kept for display. */
   readonly sourceFiles?: Readonly<Record<string, string>>;
   /** Refuse (ValidationError, nothing written) rather than store a version without its lock. */
@@ -96,13 +100,10 @@ export async function registerEnvironment(
   // What the build would refuse is refused here, before a version number is taken.
   problems.addAll(definitionRecipeProblems(input.definition));
   const hash = definitionHash(input.definition);
-  if (input.lock !== undefined && input.lock.definitionHash !== hash) {
-    problems.add({
-      key: "lock",
-      message: "the lock was resolved from another definition",
-      found: input.lock.definitionHash,
-      allowed: `a lock of this definition (${hash})`,
-    });
+  if (input.lock !== undefined) {
+    problems.addAll(
+      lockKeyProblems(input.lock, input.definition).map((p) => ({ ...p, key: "lock" })),
+    );
   }
   problems.throwIfAny();
   const contextPlan = planContextContent(input.definition, input.contextContent);
@@ -241,7 +242,9 @@ async function lockOf(
   input: RegisterEnvironmentInput,
   target: Target,
 ): Promise<{ readonly lock?: Lock; readonly problems: readonly LockProblem[] }> {
-  if (input.lock !== undefined) return { lock: input.lock, problems: [] };
+  if (input.lock !== undefined) {
+    return { lock: { ...input.lock, definitionHash: target.hash }, problems: [] };
+  }
   if (!needsCondaLock(input.definition)) return { problems: [] };
   const existing = await context.store.read((tx) => sameVersion(tx, target));
   if (existing !== undefined && existing.lockJson !== null) return { problems: [] };

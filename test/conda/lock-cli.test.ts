@@ -75,21 +75,108 @@ describe("envforge lock", () => {
     expect([check.code, check.stdout]).toEqual([0, "envforge.lock is up to date with env.yml\n"]);
   });
 
-  it("--check fails once the definition changed, naming both hashes", async () => {
+  it("--check names each spec added, removed or changed since the lock was made", async () => {
     await envforge(["lock", "env.yml"]);
-    const locked = (await readFile(join(work, "envforge.lock"), "utf8")).match(
-      /definitionHash: (\S+)/,
-    )?.[1];
-    await writeFile(join(work, "changed.yml"), `${ENV_YML}  - pytz\n`);
+    await writeFile(
+      join(work, "changed.yml"),
+      ENV_YML.replace("  - numpy\n", "  - numpy >=1.14\n").replace("  - scipy\n", "") +
+        "  - pytz\n",
+    );
     const check = await envforge(["lock", "changed.yml", "--check", "-o", "envforge.lock"]);
-    const current = (await envforge(["lock", "changed.yml", "-o", "-"])).stdout.match(
-      /definitionHash: (\S+)/,
-    )?.[1];
-    expect(current).not.toBe(locked);
+    const because = "envforge.lock: resolvedFrom: the lock was resolved from another definition";
     expect([check.code, check.stderr]).toEqual([
       2,
-      `envforge: envforge.lock: definitionHash: the lock was made from another definition (found ${locked}; allowed: ${current})\n`,
+      [
+        `envforge: ${because}: conda spec changed: numpy -> numpy >=1.14`,
+        `${because}: conda spec added: pytz`,
+        `${because}: conda spec removed: scipy`,
+        "",
+      ].join("\n"),
     ]);
+  });
+
+  it("keeps the lock when only variables change, and --check still passes", async () => {
+    await envforge(["lock", "env.yml"]);
+    const before = await readFile(join(work, "envforge.lock"), "utf8");
+    expect(before).toMatch(/^version: 2\nresolutionHash: envforge_[0-9a-f]{32}\n/m);
+    expect(before).not.toMatch(/definitionHash/);
+    await writeFile(join(work, "vars.yml"), `${ENV_YML}variables:\n  MODE: train\n`);
+    const check = await envforge(["lock", "vars.yml", "--check", "-o", "envforge.lock"]);
+    expect([check.code, check.stdout]).toEqual([0, "envforge.lock is up to date with vars.yml\n"]);
+    const again = await envforge(["lock", "vars.yml", "-o", "envforge.lock"]);
+    expect(again.stdout).toMatch(/\nunchanged envforge\.lock /);
+    expect(await readFile(join(work, "envforge.lock"), "utf8")).toBe(before);
+    // A variable that describes the target (a virtual package) does change resolution.
+    await writeFile(
+      join(work, "glibc.yml"),
+      `${ENV_YML}variables:\n  CONDA_OVERRIDE_GLIBC: "2.17"\n`,
+    );
+    const glibc = await envforge(["lock", "glibc.yml", "--check", "-o", "envforge.lock"]);
+    expect([glibc.code, glibc.stderr]).toEqual([
+      2,
+      "envforge: envforge.lock: resolvedFrom: the lock was resolved from another definition: CONDA_OVERRIDE_GLIBC changed: unset -> 2.17\n",
+    ]);
+  });
+
+  it("exports the existing lock without solving, from the definition or from envforge.lock", async () => {
+    await envforge(["lock", "env.yml"]);
+    const lockText = await readFile(join(work, "envforge.lock"), "utf8");
+    const fromDefinition = await envforge(["lock", "env.yml", "--export", "explicit"]);
+    const fromLock = await envforge(["lock", "envforge.lock", "--export", "explicit"]);
+    expect([fromDefinition.code, fromLock.code]).toEqual([0, 0]);
+    // No repodata was read and nothing solved: the lock there was converted.
+    expect([fromDefinition.stderr, fromLock.stderr]).toEqual(["", ""]);
+    expect(fromLock.stdout).toBe(fromDefinition.stdout);
+    const urls = [...lockText.matchAll(/^ {8}url: (\S+)\n {8}sha256: (\S+)$/gm)].map(
+      (m) => `${m[1]}#sha256:${m[2]}`,
+    );
+    expect(urls).toHaveLength(26);
+    expect(fromLock.stdout.trimEnd().split("\n").slice(5).sort()).toEqual(urls.sort());
+    const bare = await envforge(["lock", "envforge.lock"]);
+    expect([bare.code, bare.stderr]).toEqual([
+      2,
+      "envforge: envforge.lock: a lock file is exported, not locked: add --export (allowed: --export explicit, --export conda-lock)\n",
+    ]);
+  });
+
+  it("explicit -> envforge.lock -> conda-lock -> envforge.lock keeps every package, URL and sha256", async () => {
+    await envforge(["lock", "env.yml", "-o", "solved.lock"]);
+    const explicit = await envforge(["lock", "solved.lock", "--export", "explicit"]);
+    await writeFile(join(work, "trip-explicit.txt"), explicit.stdout);
+    const first = await envforge([
+      "lock",
+      "env.yml",
+      "--import",
+      "trip-explicit.txt",
+      "-o",
+      "trip-1.lock",
+    ]);
+    const condaLock = await envforge(["lock", "trip-1.lock", "--export", "conda-lock"]);
+    expect([first.code, condaLock.code]).toEqual([0, 0]);
+    expect(condaLock.stdout).toMatch(/\nversion: 1\nmetadata:\n/);
+    await writeFile(join(work, "trip-conda-lock.yml"), condaLock.stdout);
+    const second = await envforge([
+      "lock",
+      "env.yml",
+      "--import",
+      "trip-conda-lock.yml",
+      "-o",
+      "trip-2.lock",
+    ]);
+    expect(second.code).toBe(0);
+    const packages = async (file: string) =>
+      [
+        ...(await readFile(join(work, file), "utf8")).matchAll(
+          /^ {6}- name: (\S+)\n {8}version: (\S+)\n(?: {8}.*\n)*? {8}url: (\S+)\n {8}sha256: (\S+)$/gm,
+        ),
+      ].map((m) => m.slice(1).join(" "));
+    const solved = await packages("solved.lock");
+    expect(solved).toHaveLength(26);
+    expect(await packages("trip-1.lock")).toEqual(solved);
+    expect(await packages("trip-2.lock")).toEqual(solved);
+    // Each imported lock is keyed by the definition, so it stands for it.
+    const check = await envforge(["lock", "env.yml", "--check", "-o", "trip-2.lock"]);
+    expect(check.code).toBe(0);
   });
 
   it("exports an explicit spec and imports it back", async () => {
@@ -100,7 +187,7 @@ describe("envforge lock", () => {
       "# This file may be used to create an environment using:",
       "# $ conda create --name <env> --file <this file>",
       "# platform: linux-64",
-      expect.stringMatching(/^# envforge definition hash: envforge_[0-9a-f]{32}$/),
+      expect.stringMatching(/^# envforge resolution hash: envforge_[0-9a-f]{32}$/),
       "@EXPLICIT",
     ]);
     expect(lines.slice(5)).toHaveLength(26);

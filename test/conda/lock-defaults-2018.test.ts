@@ -11,6 +11,7 @@ import { channelAllowList } from "../../src/conda/channels.js";
 import { lockDefinition } from "../../src/conda/lock-definition.js";
 import type { LockDefinitionOptions } from "../../src/conda/lock-definition.js";
 import { formatLockFile, parseLockFile } from "../../src/conda/lock-file.js";
+import { resolutionKey } from "../../src/definition/resolution-hash.js";
 import { ExternalError, ValidationError } from "../../src/errors/index.js";
 import {
   definitionFromConda,
@@ -236,8 +237,9 @@ describe("lock python=3.6 numpy scipy pandas against defaults-2018", () => {
     const image = definitionFromImage({ image: "127.0.0.1:5000/base:1" }, DEFAULT_PARSE_SETTINGS);
     const result = await lock(image);
     expect(result).toEqual({
-      version: 1,
+      version: 2,
       definitionHash: definitionHash(image),
+      resolution: resolutionKey(image),
       channels: [],
       platforms: [{ platform: "linux-64", virtualPackages: [], conda: [], pip: [] }],
     });

@@ -12,7 +12,7 @@ import { collectDefinitionFiles } from "../../host/collect-definition-files.js";
 import { declaredName } from "../../host/declared-name.js";
 import { parseLockFile } from "../../conda/lock-file.js";
 import { formatProblem, NotFoundError, ValidationError } from "../../errors/index.js";
-import type { Lock } from "../../definition/lock.js";
+import type { LockContent } from "../../definition/lock.js";
 import type { CliIo } from "../context.js";
 import { writeJson, writeLine } from "../context.js";
 import { withClient } from "../remote/client-options.js";
@@ -85,7 +85,7 @@ export async function runCreate(io: CliIo, raw: unknown): Promise<void> {
   }
 }
 
-async function readLock(io: CliIo, path: string): Promise<Lock> {
+async function readLock(io: CliIo, path: string): Promise<LockContent> {
   const text = await readFile(resolve(io.cwd, path), "utf8").catch((error: unknown) => {
     throw new NotFoundError(`--lock: ${path} cannot be read; make it with \`envforge lock FILE\``, {
       cause: error,

@@ -11,6 +11,7 @@ const lockOptions = z.object({
   platform: z.array(z.string()),
   export: z.string().optional(),
   import: z.string().optional(),
+  update: z.array(z.string()),
   offline: z.boolean().optional(),
   json: z.boolean().optional(),
   kind: z.string().optional(),
@@ -22,7 +23,7 @@ export function registerLockCommand(program: Command, io: CliIo): void {
     program
       .command("lock")
       .description("Resolve a definition's conda packages for its target and write envforge.lock")
-      .argument("<file>", "definition file or folder"),
+      .argument("<file>", "definition file or folder, or an envforge.lock to --export"),
   )
     .option(
       "-o, --output <path>",
@@ -35,8 +36,17 @@ export function registerLockCommand(program: Command, io: CliIo): void {
       (value: string, previous: string[]) => [...previous, value],
       [],
     )
-    .option("--export <format>", "write this format instead of envforge.lock: explicit")
+    .option(
+      "--export <format>",
+      "write this format instead of envforge.lock, from the existing lock when it fits: explicit, conda-lock",
+    )
     .option("--import <file>", "make the lock from a conda explicit spec or a conda-lock v1 file")
+    .option(
+      "--update <package>",
+      "re-resolve this package and keep the rest of envforge.lock pinned, repeatable",
+      (value: string, previous: string[]) => [...previous, value],
+      [],
+    )
     .option("--offline", "use cached channel repodata only")
     .addHelpText(
       "after",
@@ -47,6 +57,8 @@ export function registerLockCommand(program: Command, io: CliIo): void {
         "  envforge lock env.yml --check",
         "  envforge lock env.yml --export explicit > explicit.txt",
         "  envforge lock env.yml --import conda-lock.yml",
+        "  envforge lock env.yml --update numpy",
+        "  envforge lock envforge.lock --export conda-lock > conda-lock.yml",
         "",
         "Channel names map to URLs through ENVFORGE_CHANNEL_URLS (name=url,...) and",
         "ENVFORGE_CHANNEL_ALIAS; see docs/lock-file.md.",

@@ -1,17 +1,20 @@
 import { randomUUID } from "node:crypto";
 import { readFile, rename, rm, writeFile } from "node:fs/promises";
-import { dirname, join, relative, resolve } from "node:path";
+import { basename, dirname, join, relative, resolve } from "node:path";
 import { channelConfigFromEnv, resolveChannels } from "../../conda/channels.js";
+import { formatCondaLock } from "../../conda/conda-lock-export.js";
 import { importCondaLock } from "../../conda/conda-lock-import.js";
 import { formatExplicitSpec, importExplicitSpec } from "../../conda/explicit-spec.js";
 import { lockMismatches } from "../../conda/lock-check.js";
 import { lockDefinition } from "../../conda/lock-definition.js";
 import { formatLockFile, LOCK_FILE_NAME, parseLockFile } from "../../conda/lock-file.js";
 import { NotFoundError, ValidationError } from "../../errors/index.js";
+import type { Problem } from "../../errors/index.js";
 import { lockPip } from "../../pip/lock-pip.js";
 import type { Definition } from "../../definition/definition.js";
 import { definitionHash, stripUrlCredentials } from "../../definition/definition-hash.js";
-import type { Lock } from "../../definition/lock.js";
+import type { Lock, LockContent } from "../../definition/lock.js";
+import { resolutionKey } from "../../definition/resolution-hash.js";
 import type { CliIo } from "../context.js";
 import { writeJson, writeLine } from "../context.js";
 import { readDefinitionInput, resolveFrom } from "../definition-input.js";
@@ -22,14 +25,24 @@ export interface LockCommandOptions {
   readonly platform: readonly string[];
   readonly export?: string;
   readonly import?: string;
+  /** Package names to re-resolve while the rest of the existing lock stays pinned. */
+  readonly update?: readonly string[];
   readonly offline?: boolean;
   readonly json?: boolean;
   readonly kind?: string;
   readonly dockerfilePath?: string;
 }
 
+const EXPORT_FORMATS = ["explicit", "conda-lock"] as const;
+type ExportFormat = (typeof EXPORT_FORMATS)[number];
+
 export async function runLock(file: string, options: LockCommandOptions, io: CliIo): Promise<void> {
   const config = io.config;
+  const exportFormat = options.export === undefined ? undefined : exportFormatOf(options.export);
+  if (isLockFilePath(file)) {
+    await exportLockFile(file, exportFormat, options, io);
+    return;
+  }
   const definition = await readDefinitionInput(io, file, options);
   const baseDir = dirname(resolve(io.cwd, resolveFrom(io, file)));
   const lockPath =
@@ -40,13 +53,16 @@ export async function runLock(file: string, options: LockCommandOptions, io: Cli
     await checkLock({ definition, file, baseDir, lockPath, shownLockPath, options, io });
     return;
   }
-  if (options.export !== undefined && options.export !== "explicit") {
-    throw ValidationError.single({
-      key: "--export",
-      message: "unknown export format",
-      found: options.export,
-      allowed: "explicit",
-    });
+  const update = options.update ?? [];
+  // The lock there, when it still fits: exported as it is, or the base of --update.
+  const existing =
+    (exportFormat !== undefined && options.import === undefined) || update.length > 0
+      ? await fittingLock({ definition, file, baseDir, lockPath, shownLockPath, options, io })
+      : undefined;
+  if (update.length > 0) checkUpdate(update, existing, shownLockPath);
+  if (exportFormat !== undefined && existing?.fits === true && update.length === 0) {
+    await writeExport(existing.lock, exportFormat, options, { lockPath, shownLockPath, io });
+    return;
   }
 
   const started = performance.now();
@@ -60,6 +76,9 @@ export async function runLock(file: string, options: LockCommandOptions, io: Cli
           ...(options.platform.length > 0 ? { platforms: options.platform } : {}),
           ...(options.offline ? { offline: true } : {}),
           file,
+          ...(existing !== undefined && update.length > 0
+            ? { previous: { lock: existing.lock, update } }
+            : {}),
           // Progress on stderr, so stdout stays the result (and --json stays pure JSON).
           onEvent: (event) => {
             if (options.json) return;
@@ -74,18 +93,8 @@ export async function runLock(file: string, options: LockCommandOptions, io: Cli
   const lock = await withPip(condaLock, definition, options, io);
   const seconds = Math.round(performance.now() - started) / 1000;
 
-  if (options.export === "explicit") {
-    const [first, ...others] = lock.platforms;
-    if (first === undefined || others.length > 0) {
-      throw ValidationError.single({
-        key: "--platform",
-        message: "an explicit spec holds one platform: choose it with --platform",
-        found: lock.platforms.map((p) => p.platform).join(", ") || "none",
-      });
-    }
-    const text = formatExplicitSpec(lock, first.platform);
-    if (options.output === undefined || options.output === "-") io.stdout.write(text);
-    else await writeAtomically(lockPath, text);
+  if (exportFormat !== undefined) {
+    await writeExport(lock, exportFormat, options, { lockPath, shownLockPath, io });
     return;
   }
 
@@ -131,13 +140,31 @@ interface CheckInput {
 }
 
 async function checkLock(input: CheckInput): Promise<void> {
-  const { definition, io, shownLockPath } = input;
-  const text = await readFile(input.lockPath, "utf8").catch((error: unknown) => {
+  const { io, shownLockPath } = input;
+  const found = await fittingLock(input);
+  if (found === undefined) {
     throw new NotFoundError(
       `${shownLockPath} does not exist; run \`envforge lock ${input.file}\` to make it`,
-      { cause: error },
     );
+  }
+  if (found.problems.length > 0) throw new ValidationError(found.problems);
+  if (input.options.json) writeJson(io, { file: shownLockPath, upToDate: true });
+  else writeLine(io, `${shownLockPath} is up to date with ${input.file}`);
+}
+
+/**
+ * The lock at lockPath and every way it differs from the definition (each changed input, the
+ * channels as configured now, the platforms); undefined when there is no file.
+ */
+async function fittingLock(
+  input: CheckInput,
+): Promise<{ lock: LockContent; fits: boolean; problems: Problem[] } | undefined> {
+  const { definition, io, shownLockPath } = input;
+  const text = await readFile(input.lockPath, "utf8").catch((error: unknown) => {
+    if (error instanceof Error && "code" in error && error.code === "ENOENT") return undefined;
+    throw new NotFoundError(`${shownLockPath} cannot be read`, { cause: error });
   });
+  if (text === undefined) return undefined;
   const lock = parseLockFile(text, shownLockPath);
   const conda = definition.python.userManagedDependencies ? undefined : definition.conda;
   const channels =
@@ -154,14 +181,118 @@ async function checkLock(input: CheckInput): Promise<void> {
     input.options.platform.length > 0
       ? input.options.platform
       : [...new Set([...lock.platforms.map((p) => p.platform), definition.platform])];
-  const problems = lockMismatches(
-    lock,
-    { definitionHash: definitionHash(definition), channels, platforms },
-    shownLockPath,
+  const problems = lockMismatches(lock, { definition, channels, platforms }, shownLockPath);
+  return { lock, fits: problems.length === 0, problems };
+}
+
+/** --update needs the lock it updates, and names only packages that lock has. */
+function checkUpdate(
+  update: readonly string[],
+  existing: { readonly lock: LockContent } | undefined,
+  shownLockPath: string,
+): void {
+  if (existing === undefined) {
+    throw ValidationError.single({
+      key: "--update",
+      message: `${shownLockPath} does not exist: --update re-resolves packages of an existing lock`,
+      allowed: "`envforge lock FILE` first, then --update NAME",
+    });
+  }
+  const names = new Set(
+    existing.lock.platforms.flatMap((p) => p.conda.map((c) => c.name.toLowerCase())),
   );
-  if (problems.length > 0) throw new ValidationError(problems);
-  if (input.options.json) writeJson(io, { file: shownLockPath, upToDate: true });
-  else writeLine(io, `${shownLockPath} is up to date with ${input.file}`);
+  const unknown = update.filter((name) => !names.has(name.toLowerCase()));
+  if (unknown.length > 0) {
+    throw new ValidationError(
+      unknown.map((name) => ({
+        file: shownLockPath,
+        key: "--update",
+        message: "no conda package of this name is in the lock",
+        found: name,
+        allowed: [...names].sort().join(", ") || "none",
+      })),
+    );
+  }
+}
+
+function exportFormatOf(value: string): ExportFormat {
+  const format = EXPORT_FORMATS.find((f) => f === value);
+  if (format === undefined) {
+    throw ValidationError.single({
+      key: "--export",
+      message: "unknown export format",
+      found: value,
+      allowed: EXPORT_FORMATS.join(", "),
+    });
+  }
+  return format;
+}
+
+/** `envforge lock envforge.lock --export FORMAT`: a lock file is converted, never solved. */
+function isLockFilePath(file: string): boolean {
+  return /\.lock$/.test(file);
+}
+
+async function exportLockFile(
+  file: string,
+  format: ExportFormat | undefined,
+  options: LockCommandOptions,
+  io: CliIo,
+): Promise<void> {
+  if (format === undefined) {
+    throw ValidationError.single({
+      file,
+      message: "a lock file is exported, not locked: add --export",
+      allowed: EXPORT_FORMATS.map((f) => `--export ${f}`).join(", "),
+    });
+  }
+  const path = resolve(io.cwd, resolveFrom(io, file));
+  const shownLockPath = relative(io.cwd, path) || path;
+  const text = await readFile(path, "utf8").catch((error: unknown) => {
+    throw new NotFoundError(`${shownLockPath} cannot be read`, { cause: error });
+  });
+  const lock = parseLockFile(text, shownLockPath);
+  await writeExport(lock, format, options, { lockPath: path, shownLockPath, io });
+}
+
+/** The lock in another tool's format, on stdout or in --output (never over the lock itself). */
+async function writeExport(
+  lock: LockContent,
+  format: ExportFormat,
+  options: LockCommandOptions,
+  where: { readonly lockPath: string; readonly shownLockPath: string; readonly io: CliIo },
+): Promise<void> {
+  const { io } = where;
+  let text: string;
+  if (format === "explicit") {
+    const wanted = options.platform[0];
+    const platforms = lock.platforms.map((p) => p.platform);
+    const platform = wanted ?? (platforms.length === 1 ? platforms[0] : undefined);
+    if (platform === undefined || options.platform.length > 1) {
+      throw ValidationError.single({
+        key: "--platform",
+        message: "an explicit spec holds one platform: choose it with --platform",
+        found: platforms.join(", ") || "none",
+      });
+    }
+    text = formatExplicitSpec(lock, platform);
+  } else {
+    text = formatCondaLock(lock, basename(where.shownLockPath));
+  }
+  const output = options.output === undefined ? "-" : options.output;
+  if (output === "-") {
+    io.stdout.write(text);
+    return;
+  }
+  const target = resolve(io.cwd, output);
+  if (target === where.lockPath) {
+    throw ValidationError.single({
+      key: "--output",
+      message: "an export is never written over the envforge.lock it is made from",
+      found: output,
+    });
+  }
+  await writeAtomically(target, text);
 }
 
 async function importLock(
@@ -174,15 +305,16 @@ async function importLock(
     throw new NotFoundError(`${path} cannot be read`, { cause: error });
   });
   const hash = definitionHash(definition);
-  if (/^@EXPLICIT\s*$/m.test(text)) {
-    return importExplicitSpec({
-      text,
-      file: path,
-      definitionHash: hash,
-      platform: options.platform[0] ?? definition.platform,
-    });
-  }
-  return importCondaLock({ text, file: path, definitionHash: hash });
+  const imported = /^@EXPLICIT\s*$/m.test(text)
+    ? importExplicitSpec({
+        text,
+        file: path,
+        definitionHash: hash,
+        platform: options.platform[0] ?? definition.platform,
+      })
+    : importCondaLock({ text, file: path, definitionHash: hash });
+  // Keyed like a lock envforge resolved, so --check and a later build take it as this one's.
+  return { ...imported, resolution: resolutionKey(definition) };
 }
 
 /** Never a half-written lock: write beside it, then rename over it. */
