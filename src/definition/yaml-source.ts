@@ -9,6 +9,7 @@ import type { Problem } from "../errors/index.js";
 import { ValidationError } from "../errors/index.js";
 import type { SourceText } from "./definition.js";
 import { checkTextLimits, structureProblems, yamlEntriesProblem } from "./input-limits.js";
+import { nearMissAnyKind, nearestKey } from "./near-miss.js";
 
 /** A key path inside a parsed document: map keys and sequence indexes. */
 export type KeyPath = readonly (string | number)[];
@@ -268,7 +269,7 @@ function problemsFromIssue(issue: z.core.$ZodIssue, context: ZodIssueContext): P
       const allowed = allowedKeys(context.schema, relative);
       return issue.keys.map((name) => ({
         ...at([...path, name], false),
-        message: `unknown key ${JSON.stringify(name)}`,
+        message: `unknown key ${JSON.stringify(name)}${didYouMean(name, allowed, path.length === 0)}`,
         ...(allowed === undefined ? {} : { allowed: allowed.join(", ") }),
       }));
     }
@@ -425,4 +426,22 @@ function collectKeys(schema: unknown, path: KeyPath, keys: Set<string>): void {
   } else if (schema instanceof z.ZodRecord && path.length > 0) {
     collectKeys(schema.valueType, path.slice(1), keys);
   }
+}
+
+/**
+ * `; did you mean "channels"?` for a key 1–2 edits from an allowed one; at the top level, also
+ * for a key of another kind of definition, named with that kind.
+ */
+function didYouMean(
+  name: string,
+  allowed: readonly string[] | undefined,
+  topLevel: boolean,
+): string {
+  const here = allowed === undefined ? undefined : nearestKey(name, allowed);
+  if (here !== undefined) return `; did you mean ${JSON.stringify(here)}?`;
+  if (!topLevel) return "";
+  const other = nearMissAnyKind(name);
+  return other === undefined
+    ? ""
+    : `; did you mean ${JSON.stringify(other.key)}? (a key of ${other.kind})`;
 }

@@ -30,7 +30,7 @@ describe("config file", () => {
       file: "c.yaml",
       line: 2,
       key: "registery",
-      message: 'unknown key "registery"',
+      message: 'unknown key "registery"; did you mean "registry"?',
     });
   });
 

@@ -8,3 +8,14 @@ describe("detectFileKind", () => {
     expect(detectFileKind({ path: "reqs", text: "numpy==1.2\n" })).toBe("pip");
   });
 });
+
+describe("detectFileKind with misspelt keys", () => {
+  it("reads a conda file with misspelt channels and dependencies as conda, not Azure ML v2", () => {
+    const text = "name: x\nchanels:\n  - conda-forge\ndependecies:\n  - numpy\n";
+    expect(detectFileKind({ path: "environment.yml", text })).toBe("conda");
+  });
+  it("reads a v2 file with a misspelt image as v2", () => {
+    const text = "name: x\nimgae: 127.0.0.1:5000/envforge/debian:bookworm\n";
+    expect(detectFileKind({ path: "env.yml", text })).toBe("azureml-v2");
+  });
+});

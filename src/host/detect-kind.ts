@@ -10,6 +10,9 @@ import { AZUREML_V1_DEFINITION_FILE } from "../definition/azureml-v1.js";
 import { ENVFORGE_FILE_NAMES } from "../definition/envforge-file.js";
 import { parseYamlSource } from "../definition/yaml-source.js";
 import { checkTextLimits } from "../definition/input-limits.js";
+import { TOP_LEVEL_KEYS, nearMissAnyKind } from "../definition/near-miss.js";
+
+const KNOWN_KEYS = new Set(TOP_LEVEL_KEYS.flatMap((entry) => entry.keys));
 
 /** Keys a conda environment file may hold (conda's env spec and Azure's CondaDependencies). */
 const CONDA_KEYS = new Set(["name", "channels", "dependencies", "variables", "prefix"]);
@@ -36,7 +39,11 @@ export function detectFileKind(source: SourceText): DefinitionKind | undefined {
 
   const value = yamlValue(source);
   if (typeof value === "object" && value !== null && !Array.isArray(value)) {
-    const keys = Object.keys(value);
+    // A misspelt key (`chanels`) counts as the key it most likely meant, so a conda file with
+    // typos is still read as a conda file and its parser says "did you mean "channels"?".
+    const keys = Object.keys(value).map((key) =>
+      KNOWN_KEYS.has(key) ? key : (nearMissAnyKind(key)?.key ?? key),
+    );
     const condaOnly = keys.every((key) => CONDA_KEYS.has(key));
     const condaContent = keys.includes("dependencies") || keys.includes("channels");
     // A conda file with a stray key is still a conda file: its parser then names the stray key,
