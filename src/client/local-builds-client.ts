@@ -6,6 +6,7 @@ import { createBuildWorker } from "../builders/worker.js";
 import { setTimeout as sleep } from "node:timers/promises";
 import { createBuildLeases, isFinished } from "../workspace/build-api.js";
 import type { BuildsClient } from "./builds-client.js";
+import type { NativeOutputs } from "../builders/native/native-builder.js";
 import type { OpenedBuilds } from "./open-builds.js";
 import { openImageBuilder, registryOf } from "./open-builds.js";
 
@@ -22,6 +23,8 @@ export interface LocalBuildsOptions {
   readonly registry?: string;
   /** Where the lines of a build run here go (default: nowhere). */
   readonly report?: (line: string) => void;
+  /** `--output`: where a native build run here also writes the image. */
+  readonly outputs?: NativeOutputs;
 }
 
 export function localBuildsClient(
@@ -53,7 +56,10 @@ export function localBuildsClient(
       if (store.kind !== "sqlite") return undefined;
       const worker = createBuildWorker({
         leases,
-        builder: openImageBuilder(opened.settings),
+        builder: openImageBuilder(
+          opened.settings,
+          options.outputs === undefined ? {} : { outputs: options.outputs },
+        ),
         report: options.report ?? (() => undefined),
       });
       // Another process may hold it; if that process dies, its lease runs out and we take over.

@@ -6,12 +6,21 @@ import { mkdirSync } from "node:fs";
 import { homedir } from "node:os";
 import { join } from "node:path";
 import { DockerEngineBuilder } from "../builders/docker-engine-builder.js";
-import type { ImageBuilder } from "../builders/image-builder.js";
+import type Docker from "dockerode";
+import type { BuildRequest, ImageBuilder } from "../builders/image-builder.js";
+import { AutoBuilder } from "../builders/native/auto-builder.js";
+import { dockerLocalEngine } from "../builders/native/docker-local-engine.js";
+import { NativeBuilder } from "../builders/native/native-builder.js";
+import type { NativeOutputs } from "../builders/native/native-builder.js";
+import { nativeBuildProblems } from "../builders/native/native-support.js";
+import { makeRecipe } from "../recipe/index.js";
 import type { BuildQueue } from "../builders/queue/build-queue.js";
 import { inProcessQueue } from "../builders/queue/in-process-queue.js";
 import { PackageCache } from "../conda/package-cache.js";
 import { ValidationError } from "../errors/index.js";
+import type { Problem } from "../errors/index.js";
 import type { EnvforgeConfig, SurfaceSettings } from "../host/config.js";
+import { BUILDER_NAMES, isBuilderName } from "../host/config.js";
 import { dockerConfigCredentials, openRegistry } from "../image/index.js";
 import { dockerFromHost } from "../jobs/docker-endpoint.js";
 import type { BuildService } from "../workspace/build-api.js";
@@ -46,7 +55,12 @@ export async function openBuilds(
       store,
       curated: shippedCuratedCatalog({ settings: config.parse }),
     });
-    const builds = createBuildService({ store, versions: environments });
+    const accepts = builderAccepts(settings);
+    const builds = createBuildService({
+      store,
+      versions: environments,
+      ...(accepts === undefined ? {} : { accepts }),
+    });
     const url = env[DATABASE_URL_VARIABLE]?.trim();
     const queue =
       store.kind === "postgres" && url !== undefined
@@ -71,29 +85,72 @@ export async function openBuilds(
   }
 }
 
-/** The builder the settings name (only `docker` so far). */
-export function openImageBuilder(settings: SurfaceSettings): ImageBuilder {
+/**
+ * The builder the settings name: `native`, `docker`, or `auto` (unset): native for every
+ * definition it can build, docker for the rest. readConfig refuses any other name at start.
+ */
+export function openImageBuilder(
+  settings: SurfaceSettings,
+  options: { readonly outputs?: NativeOutputs } = {},
+): ImageBuilder {
   const { config, env } = settings;
-  if (config.builder !== "docker") {
+  if (!isBuilderName(config.builder)) {
     throw ValidationError.single({
       key: "ENVFORGE_BUILDER",
       message: "unknown image builder",
       found: JSON.stringify(config.builder),
-      allowed: "docker",
+      allowed: BUILDER_NAMES.join(", "),
     });
   }
   mkdirSync(buildWorkDir(config.home), { recursive: true });
-  return new DockerEngineBuilder({
-    docker: dockerFromHost(config.dockerHost, env),
-    registry: openRegistry({ env, timeoutMs: config.networkTimeoutMs }),
-    credentials: dockerConfigCredentials({ env, homedir: homedir() }),
-    packageCache: new PackageCache({
-      dir: join(config.home, "cache", "pkgs"),
-      connectTimeoutMs: config.networkTimeoutMs,
-      idleTimeoutMs: config.networkTimeoutMs,
-    }),
-    workDir: buildWorkDir(config.home),
+  const registry = openRegistry({ env, timeoutMs: config.networkTimeoutMs });
+  const packageCache = new PackageCache({
+    dir: join(config.home, "cache", "pkgs"),
+    connectTimeoutMs: config.networkTimeoutMs,
+    idleTimeoutMs: config.networkTimeoutMs,
   });
+  let docker: Docker | undefined;
+  const engine = (): Docker => (docker ??= dockerFromHost(config.dockerHost, env));
+  const dockerBuilder = (): ImageBuilder =>
+    new DockerEngineBuilder({
+      docker: engine(),
+      registry,
+      credentials: dockerConfigCredentials({ env, homedir: homedir() }),
+      packageCache,
+      workDir: buildWorkDir(config.home),
+    });
+  if (config.builder === "docker") return dockerBuilder();
+  const native = new NativeBuilder({
+    registry,
+    packageCache,
+    workDir: buildWorkDir(config.home),
+    sourceDateEpoch: config.sourceDateEpoch,
+    localEngine: dockerLocalEngine(engine),
+    ...(options.outputs === undefined ? {} : { outputs: options.outputs }),
+  });
+  if (config.builder === "native") return native;
+  return new AutoBuilder({ native, docker: dockerBuilder });
+}
+
+/**
+ * The refusal a named native builder gives before a build is queued: what it cannot build is
+ * named (field, and the Docker builder to use instead), never left to fail in a worker.
+ */
+export function builderAccepts(
+  settings: SurfaceSettings,
+):
+  | ((request: Pick<BuildRequest, "definition" | "definitionHash" | "lock">) => Problem[])
+  | undefined {
+  if (settings.config.builder !== "native") return undefined;
+  return (request) =>
+    nativeBuildProblems(
+      request.definition,
+      request.lock,
+      makeRecipe(request.definition, {
+        definitionHash: request.definitionHash,
+        ...(request.lock === undefined ? {} : { lock: request.lock }),
+      }),
+    );
 }
 
 /** Where builds keep their temporary contexts (what `envforge gc` cleans). */

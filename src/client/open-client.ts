@@ -4,6 +4,7 @@
  * ENVFORGE_HOME, or PostgreSQL with ENVFORGE_DATABASE_URL). The CLI and the SDK open their
  * workspace and build clients here, so both adapters answer the same calls the same way.
  */
+import type { NativeOutputs } from "../builders/native/native-builder.js";
 import { ValidationError } from "../errors/index.js";
 import type { SurfaceSettings } from "../host/config.js";
 import { openWorkspaceStore } from "../workspace/index.js";
@@ -86,6 +87,8 @@ export interface OpenBuildsClientOptions extends OpenClientOptions {
   readonly registry?: string;
   /** Lines of a build this process runs itself (SQLite has no other worker). */
   readonly report?: (line: string) => void;
+  /** `--output`: where a local native build also writes the image (not with a server). */
+  readonly outputs?: NativeOutputs;
 }
 
 /** The builds client, on the same endpoint openClient would choose. */
@@ -95,6 +98,14 @@ export async function openBuildsClient(
 ): Promise<BuildsClient & Partial<LocalBuildsClient>> {
   const endpoint = chooseEndpoint(settings, options);
   if (endpoint.kind === "server") {
+    if (options.outputs !== undefined) {
+      throw ValidationError.single({
+        key: "--output",
+        message: "a server's workers build on their own machines, so they cannot write here",
+        found: "--output with --server",
+        allowed: "--output without --server",
+      });
+    }
     if (options.registry !== undefined) {
       throw ValidationError.single({
         key: "--registry",
@@ -114,6 +125,7 @@ export async function openBuildsClient(
   return localBuildsClient(await openBuilds(settings), {
     ...(options.registry === undefined ? {} : { registry: options.registry }),
     ...(options.report === undefined ? {} : { report: options.report }),
+    ...(options.outputs === undefined ? {} : { outputs: options.outputs }),
   });
 }
 

@@ -70,9 +70,10 @@ export const SETTINGS: readonly SettingSpec[] = [
   {
     key: "builder",
     variable: "ENVFORGE_BUILDER",
-    description: "image builder: docker",
+    description:
+      "image builder: native, docker, or auto (native for what it can build, docker otherwise)",
     secret: "none",
-    fallback: () => "docker",
+    fallback: () => "auto",
   },
   {
     key: "dockerHost",

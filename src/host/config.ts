@@ -39,8 +39,13 @@ export interface EnvforgeConfig {
   readonly databaseUrl?: string;
   /** `$ENVFORGE_REGISTRY`: where builds push, e.g. `127.0.0.1:5000/envforge`. */
   readonly registry?: string;
-  /** `$ENVFORGE_BUILDER` (default `docker`). */
-  readonly builder: string;
+  /**
+   * `$ENVFORGE_BUILDER`: `native`, `docker`, or `auto` (unset: native for every definition it
+   * can build, docker for the rest).
+   */
+  readonly builder: BuilderName;
+  /** `$SOURCE_DATE_EPOCH` (seconds, default 0): the time of every file and config a build writes. */
+  readonly sourceDateEpoch: number;
   /** `$DOCKER_HOST`; absent: the local socket. */
   readonly dockerHost?: string;
   readonly channels: ChannelSettings;
@@ -54,6 +59,39 @@ export interface EnvforgeConfig {
 }
 
 export const DEFAULT_NETWORK_TIMEOUT_MS = 30_000;
+
+export const BUILDER_NAMES = ["auto", "native", "docker"] as const;
+export type BuilderName = (typeof BUILDER_NAMES)[number];
+
+export function isBuilderName(value: string): value is BuilderName {
+  return (BUILDER_NAMES as readonly string[]).includes(value);
+}
+
+/** An unknown builder is a configuration error at start, never a build stuck in `queued`. */
+function builderName(value: string | undefined): BuilderName {
+  const text = nonEmpty(value) ?? "auto";
+  if (isBuilderName(text)) return text;
+  throw ValidationError.single({
+    key: "ENVFORGE_BUILDER",
+    message: "unknown image builder",
+    found: JSON.stringify(text),
+    allowed: BUILDER_NAMES.join(", "),
+  });
+}
+
+function sourceDateEpoch(value: string | undefined): number {
+  const text = nonEmpty(value);
+  if (text === undefined) return 0;
+  if (!/^\d{1,12}$/.test(text)) {
+    throw ValidationError.single({
+      key: "SOURCE_DATE_EPOCH",
+      message: "is not a number of seconds since 1970",
+      found: JSON.stringify(text),
+      allowed: "a whole number of seconds, e.g. 1700000000",
+    });
+  }
+  return Number(text);
+}
 
 /**
  * A surface's configuration, read once by its composition root (the CLI per invocation, the
@@ -81,7 +119,8 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env): EnvforgeConfig
     home,
     ...(databaseUrl === undefined ? {} : { databaseUrl }),
     ...(registry === undefined ? {} : { registry }),
-    builder: nonEmpty(env.ENVFORGE_BUILDER) ?? "docker",
+    builder: builderName(env.ENVFORGE_BUILDER),
+    sourceDateEpoch: sourceDateEpoch(env.SOURCE_DATE_EPOCH),
     ...(dockerHost === undefined ? {} : { dockerHost }),
     channels: channelSettings(env),
     pipIndexUrl: withoutTrailingSlash(

@@ -8,6 +8,9 @@ import { createRunStats } from "./run-stats.js";
 import type { RunStats } from "./run-stats.js";
 import { setTimeout as sleep } from "node:timers/promises";
 import { NotFoundError, ValidationError } from "../errors/index.js";
+import type { Problem } from "../errors/index.js";
+import type { Definition } from "../definition/definition.js";
+import type { Lock } from "../definition/lock.js";
 import { imageHash as imageHashOf, imageName } from "../definition/image-hash.js";
 import { missingLockProblem } from "../recipe/needs-lock.js";
 import type { Build, LogChunk } from "./build-model.js";
@@ -101,6 +104,15 @@ export interface BuildServiceOptions {
   readonly clock?: Clock;
   readonly newId?: NewId;
   readonly settings?: Partial<BuildSettings>;
+  /**
+   * What the configured builder refuses (the native builder: a user Dockerfile, apt packages),
+   * checked before a build is queued so it is never left to fail in a worker.
+   */
+  readonly accepts?: (version: {
+    readonly definition: Definition;
+    readonly definitionHash: string;
+    readonly lock?: Lock;
+  }) => readonly Problem[];
 }
 
 const LOG_PAGE = 500;
@@ -146,6 +158,19 @@ export function createBuildService(options: BuildServiceOptions): BuildService {
           message: `${version.name} version ${version.version}: ${unlocked.message}`,
         });
       }
+      const refused = options.accepts?.({
+        definition: version.definition,
+        definitionHash: version.definitionHash,
+        ...(version.lock === undefined ? {} : { lock: version.lock }),
+      });
+      if (refused !== undefined && refused.length > 0) {
+        throw new ValidationError(
+          refused.map((problem) => ({
+            ...problem,
+            message: `${version.name} version ${version.version}: ${problem.message}`,
+          })),
+        );
+      }
       const hash = imageHashOf(version.definitionHash, version.lock);
       const registry =
         input.registry === undefined || input.registry.trim() === "" ? null : input.registry;
@@ -187,7 +212,7 @@ export function createBuildService(options: BuildServiceOptions): BuildService {
             buildId: record.id,
             attempt: 0,
             stream: "envforge",
-            text: `queued build of ${record.name} version ${record.version} as ${record.imageName}\n`,
+            text: `queued build of ${record.name} version ${record.version} as ${record.imageName} (build ${record.id})\n`,
             now,
           });
           return { build: buildView({ ...record, logChunks: 1 }), created: true };

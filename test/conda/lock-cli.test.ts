@@ -209,6 +209,36 @@ describe("envforge lock", () => {
     expect(imported.stdout).toMatch(/^linux-64: 26 conda packages/);
   });
 
+  it("--update re-resolves the named packages and keeps the rest pinned", async () => {
+    const pinned = "channels: [defaults]\ndependencies: [python=3.6, numpy=1.13, pytz=2017.2]\n";
+    const loose = "channels: [defaults]\ndependencies: [python=3.6, numpy, pytz]\n";
+    await writeFile(join(work, "pinned.yml"), pinned);
+    await writeFile(join(work, "loose.yml"), loose);
+    const versions = async (file: string) => {
+      const text = await readFile(join(work, file), "utf8");
+      const of = (name: string) =>
+        new RegExp(`^ {6}- name: ${name}\\n {8}version: "?([^"\\n]+)"?$`, "m").exec(text)?.[1];
+      return { numpy: of("numpy"), pytz: of("pytz"), python: of("python") };
+    };
+    expect((await envforge(["lock", "pinned.yml", "-o", "update.lock"])).code).toBe(0);
+    const before = await versions("update.lock");
+    expect(before).toMatchObject({ numpy: "1.13.3", pytz: "2017.2" });
+
+    const one = await envforge(["lock", "loose.yml", "-o", "update.lock", "--update", "pytz"]);
+    expect(one.code, one.stderr).toBe(0);
+    // pytz moves to the newest; numpy and python stay as the lock had them.
+    expect(await versions("update.lock")).toEqual({ ...before, pytz: "2018.5" });
+
+    const fresh = await envforge(["lock", "loose.yml", "-o", "-"]);
+    expect(fresh.stdout).toMatch(/- name: numpy\n {8}version: 1\.15\.0\n/);
+
+    const unknown = await envforge(["lock", "loose.yml", "-o", "update.lock", "--update", "nope"]);
+    expect(unknown.code).toBe(2);
+    expect(unknown.stderr).toMatch(
+      /^envforge: update\.lock: --update: no conda package of this name is in the lock \(found nope; allowed: .*numpy.*\)\n$/,
+    );
+  });
+
   it("exits 2 with rattler's explanation for an unsolvable request", async () => {
     await writeFile(
       join(work, "bad.yml"),

@@ -21,6 +21,15 @@ export function registerBuildCommands(program: Command, io: CliIo): void {
         "--registry <registry>",
         "push to this registry (default: $ENVFORGE_REGISTRY; none: keep the image in the local Docker engine)",
       )
+      .option(
+        "--builder <name>",
+        "native, docker, or auto (default: $ENVFORGE_BUILDER, else auto: native for what it can build)",
+      )
+      .option(
+        "--output <kind:path>",
+        "also write the image: oci:DIR (OCI layout) or docker-archive:FILE (docker load); repeatable; native builder",
+        (value: string, previous: string[] = []) => [...previous, value],
+      )
       .option("--timeout <seconds>", "fail the build after this long (default 3600)")
       .option("--no-follow", "queue the build and return at once"),
   )

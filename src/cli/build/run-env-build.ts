@@ -10,6 +10,7 @@ import type { Build } from "../../workspace/build-api.js";
 import type { CliIo } from "../context.js";
 import { writeJson, writeLine } from "../context.js";
 import { buildLines, printEvents } from "./build-format.js";
+import { parseOutputs, withBuilder } from "./build-outputs.js";
 import type { BuildsClient } from "../../client/builds-client.js";
 import { parseEnvironmentRef } from "../../client/environment-ref.js";
 import type { LocalBuildsClient } from "../../client/local-builds-client.js";
@@ -24,15 +25,20 @@ const Options = z.object({
   timeout: z.string().optional(),
   follow: z.boolean().optional(),
   json: z.boolean().optional(),
+  builder: z.string().optional(),
+  output: z.array(z.string()).optional(),
 });
 
 export async function runEnvBuild(io: CliIo, reference: string, raw: unknown): Promise<void> {
   const options = Options.parse(raw);
   const ref = parseEnvironmentRef(reference);
   const timeoutMs = secondsOption(options.timeout, "--timeout");
-  const client = await openBuildsClient(io, {
+  const outputs = parseOutputs(options.output ?? [], io.cwd);
+  const settings = withBuilder(io, options.builder, outputs);
+  const client = await openBuildsClient(settings, {
     ...(options.server === undefined ? {} : { server: options.server }),
     ...(options.registry === undefined ? {} : { registry: options.registry }),
+    ...(outputs === undefined ? {} : { outputs }),
     report: (line) => io.stderr.write(`${line}\n`),
   });
   try {
