@@ -138,6 +138,26 @@ export class CondaDependencies {
     return this.#strings(this.#pipSequence()).filter((entry) => !isPipOption(entry));
   }
 
+  /** The environment's `name:`, or undefined when it has none. */
+  get name(): string | undefined {
+    const node = this.#document.get("name", true);
+    return isScalar(node) && typeof node.value === "string" ? node.value : undefined;
+  }
+
+  /**
+   * Sets `name:` in place (first, when it had none), keeping every comment. A registered
+   * environment's is its definition hash (`envforge_<hash>`), as Azure ML's is `azureml_<hash>`;
+   * the name is never part of that hash.
+   */
+  setName(name: string): void {
+    const root = this.#document.contents;
+    if (isMap(root) && !root.has("name")) {
+      root.items.unshift(this.#document.createPair("name", name));
+    } else {
+      this.#document.set("name", name);
+    }
+  }
+
   /** The pip options (`pip:` entries starting with `-`). A copy. */
   get pipOptions(): string[] {
     return this.#strings(this.#pipSequence()).filter(isPipOption);

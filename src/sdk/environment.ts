@@ -2,6 +2,7 @@ import { readFileSync } from "node:fs";
 import { CondaDependencies } from "../conda/conda-dependencies.js";
 import { loadAzureMlV1Folder, saveAzureMlV1Folder } from "../host/azureml-v1-folder.js";
 import { readConfig } from "../host/config.js";
+import { ValidationError } from "../errors/index.js";
 import { fileError } from "../host/file-errors.js";
 import { readSourceTextSync } from "../host/file-errors.js";
 import { walkBuildContext } from "../host/walk-build-context.js";
@@ -31,6 +32,8 @@ import type { Lock } from "../definition/lock.js";
 import type { RegistrationLock } from "../workspace/lock-resolver.js";
 import type { ImageDetails } from "../workspace/image-details.js";
 import type { VersionSelector, Workspace } from "./workspace.js";
+import type { BuildOptions, RunOptions } from "./workspace-endpoint.js";
+import type { Build, Job } from "../workspace/build-api.js";
 import { parsePipRequirements } from "../definition/pip-requirements.js";
 
 /**
@@ -290,7 +293,53 @@ export class Environment {
     this.version = String(registered.version);
     this.#assignedVersion = this.version;
     this.lock = workspace.lastLock;
+    this.#nameCondaAfter(registered.definitionHash);
     return this;
+  }
+
+  /**
+   * A registered environment's conda spec is named by its definition hash, as the image's is
+   * (Azure ML: `azureml_<hash>`), so `serializeToString()` shows `name: envforge_<hash>`.
+   */
+  #nameCondaAfter(definitionHash: string): void {
+    if (!this.python.userManagedDependencies) {
+      this.python.condaDependencies.setName(definitionHash);
+    }
+  }
+
+  /**
+   * Azure's `env.build(workspace)`: builds this version's image (or finds it built) and waits
+   * for the end. A failed build is returned with its reason.
+   */
+  build(workspace: Workspace, options: BuildOptions = {}): Promise<Build> {
+    return workspace.build({ name: this.name, ...this.#selector() }, options);
+  }
+
+  /** Runs a command in this version's image and returns the finished job with its exit code. */
+  run(workspace: Workspace, command: readonly string[], options: RunOptions = {}): Promise<Job> {
+    return workspace.run({ name: this.name, ...this.#selector() }, command, options);
+  }
+
+  /** Points `label` (e.g. `prod`) at this version. */
+  async setLabel(workspace: Workspace, label: string): Promise<void> {
+    await workspace.setLabel({ name: this.name, ...this.#registeredVersion("setLabel") }, label);
+  }
+
+  /** Archives this version: hidden from lists and `latest`, still readable by number. */
+  archive(workspace: Workspace): Promise<void> {
+    return workspace.archive({ name: this.name, ...this.#registeredVersion("archive") });
+  }
+
+  #registeredVersion(verb: string): { readonly version: number } {
+    const { version } = this.#selector();
+    if (version === undefined) {
+      throw ValidationError.single({
+        key: "version",
+        message: `${verb} needs a registered version`,
+        allowed: "register(workspace) or Environment.get(workspace, name) first",
+      });
+    }
+    return { version };
   }
 
   /**
@@ -313,6 +362,7 @@ export class Environment {
     env.#assignedVersion = env.version;
     env.description = stored.description;
     env.tags = { ...stored.tags };
+    env.#nameCondaAfter(stored.definitionHash);
     return env;
   }
 

@@ -1,6 +1,13 @@
 export { Environment, DockerSection } from "./environment.js";
 export { Workspace } from "./workspace.js";
-export type { VersionSelector, WarningSink, WorkspaceOpenOptions } from "./workspace.js";
+export type {
+  EnvironmentReference,
+  VersionSelector,
+  WarningSink,
+  WorkspaceOpenOptions,
+} from "./workspace.js";
+export type { BuildOptions, RunOptions } from "./workspace-endpoint.js";
+export type { Build, BuildEvent, Job, LogChunk } from "../workspace/build-api.js";
 export type { LockProblem, RegistrationLock } from "../workspace/lock-resolver.js";
 export type { ImageDetails } from "../workspace/image-details.js";
 export type { PythonSection, DependencyFiles, RecipeRequest } from "./environment.js";

@@ -20,6 +20,17 @@ import type {
 } from "../workspace/index.js";
 import { DEFAULT_WORKSPACE } from "../workspace/index.js";
 import type { RegistrationLock } from "../workspace/lock-resolver.js";
+import type { EnvironmentRef } from "../client/environment-ref.js";
+import { parseEnvironmentRef } from "../client/environment-ref.js";
+import type { Build, Job } from "../workspace/build-api.js";
+import type { BuildOptions, RunOptions, WorkspaceEndpoint } from "./workspace-endpoint.js";
+import { buildOn, runOn } from "./workspace-endpoint.js";
+
+/**
+ * Which version, as the CLI names it (`"pytorch"`, `"pytorch@3"`, `"pytorch:prod"`) or as
+ * parts (`{ name: "pytorch", label: "prod" }`).
+ */
+export type EnvironmentReference = string | EnvironmentRef;
 
 /** Which version: a number, a label, or (neither) `latest`. */
 export interface VersionSelector {
@@ -74,18 +85,30 @@ export class Workspace {
   /** The lock of the version registered last: locked, or unlocked with the reason per part. */
   lastLock: RegistrationLock | undefined = undefined;
 
-  private constructor(client: WorkspaceClient, name: string, onWarning: WarningSink) {
+  readonly #endpoint: WorkspaceEndpoint;
+
+  private constructor(
+    client: WorkspaceClient,
+    name: string,
+    onWarning: WarningSink,
+    endpoint: WorkspaceEndpoint,
+  ) {
     this.#client = client;
     this.name = name;
     this.#onWarning = onWarning;
+    this.#endpoint = endpoint;
   }
 
   /** The local workspace store, as the CLI uses it without --server. */
   static async open(options: WorkspaceOpenOptions = {}): Promise<Workspace> {
     // As the CLI without --server: a conda definition is locked at registration when its
     // channels answer.
-    const client = await openLocalClient(surfaceSettings(options.env ?? process.env));
-    return Workspace.#checked(client, options.name ?? DEFAULT_WORKSPACE, options.onWarning);
+    const settings = surfaceSettings(options.env ?? process.env);
+    const client = await openLocalClient(settings);
+    return Workspace.#checked(client, options.name ?? DEFAULT_WORKSPACE, options.onWarning, {
+      kind: "local",
+      settings,
+    });
   }
 
   /** A workspace on an envforge server (`envforge serve`). */
@@ -103,7 +126,11 @@ export class Workspace {
       ...(token === undefined ? {} : { token }),
       ...(options.fetch === undefined ? {} : { fetch: options.fetch }),
     });
-    return Workspace.#checked(client, options.name ?? DEFAULT_WORKSPACE, options.onWarning);
+    return Workspace.#checked(client, options.name ?? DEFAULT_WORKSPACE, options.onWarning, {
+      kind: "server",
+      url,
+      ...(token === undefined ? {} : { token }),
+    });
   }
 
   /** For callers that already hold a client (the CLI, tests). */
@@ -112,13 +139,14 @@ export class Workspace {
     name: string = DEFAULT_WORKSPACE,
     onWarning: WarningSink = emitWarning,
   ): Workspace {
-    return new Workspace(client, name, onWarning);
+    return new Workspace(client, name, onWarning, { kind: "none" });
   }
 
   static async #checked(
     client: WorkspaceClient,
     name: string,
     onWarning: WarningSink = emitWarning,
+    endpoint: WorkspaceEndpoint,
   ): Promise<Workspace> {
     try {
       await client.getWorkspace({ name });
@@ -126,7 +154,7 @@ export class Workspace {
       await client.close();
       throw error;
     }
-    return new Workspace(client, name, onWarning);
+    return new Workspace(client, name, onWarning, endpoint);
   }
 
   /** `sqlite <file>`, `postgres <host/db>` or the server URL. */
@@ -199,9 +227,78 @@ export class Workspace {
     return [...(await this.#client.listCurated({ workspace: this.name }))];
   }
 
+  /**
+   * Builds a version's image (or joins the build under way, or finds it built) and waits for the
+   * end: `envforge env build`. A failed build is returned with its reason, not thrown.
+   */
+  build(reference: EnvironmentReference, options: BuildOptions = {}): Promise<Build> {
+    return buildOn(this.#endpoint, this.name, refOf(reference), options);
+  }
+
+  /**
+   * Runs a command in a version's image, built first if needed, and returns the finished job
+   * with its exit code: `envforge run`. Locally on this machine's Docker engine; on a server
+   * on the server's.
+   */
+  run(
+    reference: EnvironmentReference,
+    command: readonly string[],
+    options: RunOptions = {},
+  ): Promise<Job> {
+    return runOn(this.#endpoint, this.name, refOf(reference), command, options);
+  }
+
+  /** Points `label` at a version (`"pytorch@2"`, or `"pytorch:prod"` for where prod points). */
+  async setLabel(reference: EnvironmentReference, label: string): Promise<EnvironmentVersion> {
+    const ref = refOf(reference);
+    const version = ref.version ?? (await this.getVersion(ref.name, selectorOf(ref))).version;
+    return this.#client.setLabel({ workspace: this.name, name: ref.name, label, version });
+  }
+
+  removeLabel(name: string, label: string): Promise<void> {
+    return this.#client.removeLabel({ workspace: this.name, name, label });
+  }
+
+  /** Archives an environment (`"pytorch"`) or one version (`"pytorch@1"`, `"pytorch:old"`). */
+  archive(reference: EnvironmentReference): Promise<void> {
+    return this.#archiveOrRestore("archive", reference);
+  }
+
+  restore(reference: EnvironmentReference): Promise<void> {
+    return this.#archiveOrRestore("restore", reference);
+  }
+
+  async #archiveOrRestore(
+    action: "archive" | "restore",
+    reference: EnvironmentReference,
+  ): Promise<void> {
+    const ref = refOf(reference);
+    const version =
+      ref.version ??
+      (ref.label === undefined
+        ? undefined
+        : (await this.getVersion(ref.name, { label: ref.label })).version);
+    await this.#client[action]({
+      workspace: this.name,
+      name: ref.name,
+      ...(version === undefined ? {} : { version }),
+    });
+  }
+
   close(): Promise<void> {
     return this.#client.close();
   }
+}
+
+function refOf(reference: EnvironmentReference): EnvironmentRef {
+  return typeof reference === "string" ? parseEnvironmentRef(reference) : reference;
+}
+
+function selectorOf(ref: EnvironmentRef): VersionSelector {
+  return {
+    ...(ref.version === undefined ? {} : { version: ref.version }),
+    ...(ref.label === undefined ? {} : { label: ref.label }),
+  };
 }
 
 async function allPages<T>(page: (cursor: { cursor?: string }) => Promise<Page<T>>): Promise<T[]> {

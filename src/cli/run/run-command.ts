@@ -7,12 +7,6 @@
 import type { Command } from "commander";
 import { z } from "zod";
 import { ExternalError, ValidationError } from "../../errors/index.js";
-import { dockerFromHost } from "../../jobs/docker-endpoint.js";
-import { DockerJobRunner } from "../../jobs/docker-job-runner.js";
-import { jobImageOf, usableHere } from "../../jobs/job-image.js";
-import { runJob } from "../../jobs/run-job.js";
-import { imageHash } from "../../definition/image-hash.js";
-import { createJobService } from "../../workspace/build-api.js";
 import type { Job } from "../../workspace/build-api.js";
 import type { CliIo } from "../context.js";
 import { CommandExit, FailedWithCode, writeEvent } from "../context.js";
@@ -21,6 +15,7 @@ import { RUN_EXIT_CODES } from "../exit-codes.js";
 import { parseEnvironmentRef } from "../../client/environment-ref.js";
 import { openBuilds } from "../../client/open-builds.js";
 import { chooseEndpoint } from "../../client/open-client.js";
+import { runHere } from "../../client/run-here.js";
 import { ENVIRONMENT_ARGUMENT } from "../help.js";
 import { runOnServer } from "./run-on-server.js";
 import { buildImage } from "../build/run-env-build.js";
@@ -116,66 +111,33 @@ async function runRun(
   const stop = new AbortController();
   const onSignal = (): void => stop.abort(new ExternalError("stopped by Ctrl-C"));
   try {
-    const version = await opened.environments.getEnvironmentVersion({ ...workspace, ...ref });
-    const hash = imageHash(version.definitionHash, version.lock);
-    const runner = new DockerJobRunner({
-      docker: dockerFromHost(io.config.dockerHost, io.env),
-    });
-    let built = await opened.builds.builtImage(hash);
-    if (built !== undefined && !(await usableHere(runner, built.image))) {
-      io.stderr.write(
-        `${built.image.name} (${built.image.id ?? "no image id"}) is no longer in the local Docker engine; building it again\n`,
-      );
-      built = undefined;
-    }
-    if (built === undefined) {
-      const build = await buildImage(io, opened, {
-        ...workspace,
-        name: version.name,
-        version: version.version,
-        ...(options.registry === undefined ? {} : { registry: options.registry }),
-        follow: true,
-        // The build log goes to stderr: stdout is the job's.
-        json: true,
-      });
-      if (build.state !== "succeeded") {
-        throw new ExternalError(
-          `build ${build.id} ${build.state}: ${build.reason ?? "no reason given"}; nothing was run`,
-        );
-      }
-      built = build;
-    }
-    const { image, pull } = jobImageOf(built.image);
-    const jobs = createJobService({ store: opened.store });
-    const job = await jobs.createJob({
+    const done = await runHere(opened, {
       ...workspace,
-      name: version.name,
-      version: version.version,
-      imageHash: hash,
-      imageName: image,
-      buildId: built.id,
+      ref,
       command,
-      envKeys: Object.keys(env),
-      ...(options.workdir === false ? {} : { workingDir: io.cwd }),
+      env,
       network,
-    });
-    if (options.json === true) writeEvent(io, { event: "job", job });
-    else io.stderr.write(`job ${job.id}: ${command.join(" ")} in ${image}\n`);
-    process.once("SIGINT", onSignal);
-    const done = await runJob({
-      jobs,
-      runner,
-      job,
-      request: {
-        image,
-        pull,
-        env,
-        mounts: [
-          ...(options.workdir === false ? [] : [{ source: io.cwd, target: WORKING_FOLDER_TARGET }]),
-          ...mounts,
-        ],
-        ...(options.workdir === false ? {} : { workingDir: WORKING_FOLDER_TARGET }),
-        signal: stop.signal,
+      mounts,
+      ...(options.workdir === false ? {} : { workingDir: io.cwd }),
+      signal: stop.signal,
+      build: (version) =>
+        buildImage(io, opened, {
+          ...workspace,
+          ...version,
+          ...(options.registry === undefined ? {} : { registry: options.registry }),
+          follow: true,
+          // The build log goes to stderr: stdout is the job's.
+          json: true,
+        }),
+      onImageGone: (image) =>
+        io.stderr.write(
+          `${image.name} (${image.id ?? "no image id"}) is no longer in the local Docker engine; building it again\n`,
+        ),
+      onJob: (job, image) => {
+        // From here Ctrl-C stops the job (and keeps its record); before, it ends the process.
+        process.once("SIGINT", onSignal);
+        if (options.json === true) writeEvent(io, { event: "job", job });
+        else io.stderr.write(`job ${job.id}: ${command.join(" ")} in ${image}\n`);
       },
       onOutput: (chunk) => {
         if (options.json === true) writeEvent(io, { event: "output", ...chunk });

@@ -4,8 +4,7 @@ import { ValidationError } from "../../errors/index.js";
 import type { Problem } from "../../errors/index.js";
 import type { JobMount } from "../../jobs/job-runner.js";
 
-/** Where the working folder appears inside the container, and the command's working folder. */
-export const WORKING_FOLDER_TARGET = "/workspace";
+export { WORKING_FOLDER_TARGET } from "../../client/run-here.js";
 
 export function parseEnvOptions(values: readonly string[]): Record<string, string> {
   const problems: Problem[] = [];
