@@ -199,6 +199,40 @@ describe.skipIf(skip !== undefined)("lockPip with pip's resolver", () => {
     }
   });
 
+  it("honours --find-links and --hash", async () => {
+    const beta = FILES.find((f) => f.file === "beta-2.0-py3-none-any.whl");
+    const good = `sha256:${sha256(beta?.bytes ?? Buffer.alloc(0))}`;
+    const withOptions = (requirement: string, hashes: readonly string[]): Definition => {
+      const base = definition([], "http://127.0.0.1:9/simple");
+      return {
+        ...base,
+        pip: {
+          requirements: [{ name: "beta", requirement, hashes }],
+          constraints: [],
+          // No index answers: only the find-links page (a project page of the index) has beta.
+          indexUrl: "http://127.0.0.1:9/simple",
+          extraIndexUrls: [],
+          findLinks: [`${index.url}/beta/`],
+          pre: false,
+        },
+      };
+    };
+    const found = await lockPip({
+      definition: withOptions("beta==2.0", [good]),
+      lock: condaLock("3.11.2"),
+    });
+    if (found.kind !== "locked") throw new Error(JSON.stringify(found));
+    expect(
+      found.lock.platforms[0]?.pip.map((p) => [p.name, p.version, `sha256:${p.sha256}`]),
+    ).toEqual([["beta", "2.0", good]]);
+    await expect(
+      lockPip({
+        definition: withOptions("beta==2.0", [`sha256:${"0".repeat(64)}`]),
+        lock: condaLock("3.11.2"),
+      }),
+    ).rejects.toThrow(/^pip: pip cannot resolve the requirements for python 3\.11.*HASHES/s);
+  });
+
   it.each<[string, string, RegExp]>([
     [
       "a project the index does not have",

@@ -180,10 +180,13 @@ async function diagnose(
   inputs: PipInputs,
   options: LockPipOptions,
 ): Promise<string> {
-  const errors = stderr
-    .split("\n")
-    .map((line) => line.trim())
-    .filter((line) => line.startsWith("ERROR:"))
+  // pip's own words from its first ERROR on (a hash mismatch names the file, expected and got
+  // on the lines after it), a few lines at most.
+  const lines = stderr.split("\n").map((line) => line.trim());
+  const first = lines.findIndex((line) => line.startsWith("ERROR:"));
+  const errors = (first < 0 ? [] : lines.slice(first))
+    .filter((line) => line !== "")
+    .slice(0, 8)
     .map((line) => stripUrlCredentials(line.replace(/^ERROR:\s*/, "")));
   const missing = /No matching distribution found for (\S+)/.exec(stderr)?.[1];
   if (missing === undefined) {
