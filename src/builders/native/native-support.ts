@@ -1,11 +1,12 @@
 /**
- * What the native builder can build, decided before anything is queued: an image base (no user
- * Dockerfile or build context, whose RUN steps need an engine), no apt packages (installed by
+ * What the native builder can build, decided before anything is queued: an image base named
+ * with its registry (no user Dockerfile or build context, whose RUN steps need an engine), no apt packages (installed by
  * apt-get in the image), and every conda and pip package from the lock (pip run in the image
  * needs an engine too). Pure: a definition and its lock in, the problems out.
  */
 import type { Definition } from "../../definition/definition.js";
 import type { Lock } from "../../definition/lock.js";
+import { formatImageReference } from "../../definition/image-reference.js";
 import type { Problem } from "../../errors/index.js";
 import type { Recipe } from "../../recipe/index.js";
 
@@ -24,6 +25,16 @@ export function nativeBuildProblems(
       message: `the native builder places files and runs nothing, so a user Dockerfile's steps need the Docker builder: ${USE_DOCKER}`,
       found: definition.base.kind === "build" ? "a build context" : "a Dockerfile",
       allowed: "an image base",
+    });
+  }
+  if (definition.base.kind === "image" && definition.base.image.registry === undefined) {
+    // The Docker engine resolves such a name (Docker Hub) and may hold it already; the native
+    // builder reads the base's manifest from a registry it can name.
+    problems.push({
+      key: "image",
+      message: `the native builder reads the base image from its registry, and this name has none: name the registry (e.g. 127.0.0.1:5000/envforge/debian:bookworm, ENVFORGE_BASE_IMAGE for the default) or use ${USE_DOCKER}`,
+      found: JSON.stringify(formatImageReference(definition.base.image)),
+      allowed: "registry[:port]/repository[:tag][@digest]",
     });
   }
   if (definition.apt.length > 0) {

@@ -1,0 +1,115 @@
+/**
+ * The builder as the CLI chooses it: an unknown ENVFORGE_BUILDER stops every command at start
+ * (exit 2, naming the variable), a named native builder refuses apt packages before a build is
+ * queued, and with no builder named a conda environment is built natively (auto), also into an
+ * OCI layout folder with `--output`.
+ */
+import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { z } from "zod";
+import { cli } from "../support/run-cli.js";
+import { BASE_IMAGE, deleteManifest } from "../support/registry.js";
+import { startSeedChannel } from "../support/seed-channel.js";
+import type { SeedChannel } from "../support/seed-channel.js";
+import { gate } from "../build/harness.js";
+import { run, runRegistry } from "./harness.js";
+
+const Built = z.looseObject({
+  state: z.string(),
+  cacheHit: z.boolean(),
+  image: z.object({ name: z.string(), digest: z.string() }),
+});
+
+let dir: string;
+let channel: SeedChannel;
+let env: NodeJS.ProcessEnv;
+const registry = runRegistry();
+const pushed: z.infer<typeof Built>[] = [];
+
+beforeAll(async () => {
+  if (gate.skip) return;
+  gate.require();
+  dir = await mkdtemp(join(tmpdir(), "envforge-native-cli-"));
+  // Every conda definition gets the default python (3.10): a stand-in package answers for it.
+  channel = await startSeedChannel({
+    extra: [
+      {
+        name: "python",
+        version: "3.10.0",
+        noarch: "generic",
+        files: [{ path: "share/python-stand-in.txt", content: "not a python\n" }],
+      },
+    ],
+  });
+  env = {
+    ENVFORGE_HOME: join(dir, "home"),
+    HOME: dir,
+    ENVFORGE_REGISTRY: registry,
+    ENVFORGE_BASE_IMAGE: BASE_IMAGE,
+  };
+});
+
+afterAll(async () => {
+  for (const build of pushed) {
+    const [host = "", ...path] = build.image.name.split("/");
+    await deleteManifest({
+      registry: host,
+      repository: path.join("/"),
+      digest: build.image.digest,
+    });
+  }
+  await channel?.close();
+  if (dir !== undefined) await rm(dir, { recursive: true, force: true });
+});
+
+describe.skipIf(gate.skip)("the builder the CLI chooses", () => {
+  it("stops at start on an unknown ENVFORGE_BUILDER, naming it", async () => {
+    const result = await cli(["env", "list"], { env: { ...env, ENVFORGE_BUILDER: "kaniko" } });
+    expect(result.code).toBe(2);
+    expect(result.stderr).toContain("ENVFORGE_BUILDER");
+    expect(result.stderr).toContain('"kaniko"');
+    expect(result.stderr).toContain("auto, native, docker");
+  });
+
+  it("refuses apt packages with --builder native before anything is queued", async () => {
+    const file = join(dir, "apt.yaml");
+    await writeFile(file, `name: with-apt\nimage: ${BASE_IMAGE}\napt:\n  - curl\n`);
+    const created = await cli(["env", "create", "-f", file], { env });
+    expect(created.code, created.stderr).toBe(0);
+    const refused = await cli(["env", "build", "with-apt", "--builder", "native"], { env });
+    expect(refused.code).toBe(2);
+    expect(refused.stderr).toContain("apt");
+    expect(refused.stderr).toContain("ENVFORGE_BUILDER=docker");
+    const builds = await cli(["build", "list", "--json"], { env });
+    expect(JSON.parse(builds.stdout)).toMatchObject({ items: [] });
+  });
+
+  it("builds a conda environment natively when no builder is named, into a layout folder too", async () => {
+    const file = join(dir, "environment.yml");
+    await writeFile(
+      file,
+      `name: hello\nchannels:\n  - ${channel.url}\ndependencies:\n  - envforge-hello\n`,
+    );
+    const created = await cli(["env", "create", "-f", file], { env });
+    expect(created.code, created.stderr).toBe(0);
+    const layout = join(dir, "layout");
+    const result = await cli(["env", "build", "hello", "--json", "--output", `oci:${layout}`], {
+      env,
+    });
+    expect(result.code, result.stderr).toBe(0);
+    const build = Built.parse(JSON.parse(result.stdout));
+    pushed.push(build);
+    expect(build.state).toBe("succeeded");
+    expect(result.stderr).toContain("native builder");
+    const { stdout } = await run("skopeo", ["inspect", `oci:${layout}`]);
+    expect(JSON.parse(stdout)).toMatchObject({ Digest: build.image.digest });
+
+    const again = await cli(["env", "build", "hello", "--json"], { env });
+    expect(Built.parse(JSON.parse(again.stdout))).toMatchObject({
+      cacheHit: true,
+      image: { digest: build.image.digest },
+    });
+  }, 120_000);
+});
