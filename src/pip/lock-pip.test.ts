@@ -144,15 +144,27 @@ describe.skipIf(skip !== undefined)("lockPip with pip's resolver", () => {
     expect(formatLockFile(second.lock)).toBe(formatLockFile(first.lock));
   });
 
-  it("resolves for the target's python, not the host's, and honours --pre", async () => {
+  it("resolves tags and markers for the target's python, not the host's, and honours --pre", async () => {
+    const requirements = ["native", "beta", 'gamma; python_version >= "3.12"'];
     const result = await lockPip({
-      definition: definition(["native", "beta"], index.url, true),
+      definition: definition(requirements, index.url, true),
       lock: condaLock("3.12.1"),
     });
     if (result.kind !== "locked") throw new Error(JSON.stringify(result));
     expect(result.lock.platforms[0]?.pip.map((p) => `${p.name}==${p.version}`)).toEqual([
       "beta==3.0b1",
+      "gamma==1.0",
       "native==2.0",
+    ]);
+    // The host's python is 3.11 too: the marker is false only for a 3.11 target.
+    const older = await lockPip({
+      definition: definition(requirements, index.url, true),
+      lock: condaLock("3.11.2"),
+    });
+    if (older.kind !== "locked") throw new Error(JSON.stringify(older));
+    expect(older.lock.platforms[0]?.pip.map((p) => `${p.name}==${p.version}`)).toEqual([
+      "beta==3.0b1",
+      "native==1.0",
     ]);
   });
 

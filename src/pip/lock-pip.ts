@@ -20,7 +20,7 @@ import type { Problem } from "../errors/index.js";
 import { ValidationError } from "../errors/index.js";
 import { lockedWheel, wheelsOfReport } from "./pip-report.js";
 import type { PipTarget } from "./pip-target.js";
-import { describeTags, pipTargetOf, targetFlags } from "./pip-target.js";
+import { describeTags, markerEnvironment, pipTargetOf, targetFlags } from "./pip-target.js";
 import { runPipResolver } from "./run-pip.js";
 
 export type PipLockResult =
@@ -154,6 +154,7 @@ async function resolveFor(
     requirements: pipRequirementsFile(inputs),
     ...(inputs.constraints.length > 0 ? { constraints: `${inputs.constraints.join("\n")}\n` } : {}),
     targetFlags: targetFlags(target),
+    markerEnvironment: markerEnvironment(target),
     timeoutMs,
     ...(options.python === undefined ? {} : { python: options.python }),
     ...(options.signal === undefined ? {} : { signal: options.signal }),

@@ -11,6 +11,8 @@ export interface PipTarget {
   readonly platform: string;
   /** `major.minor`, e.g. `3.11`. */
   readonly pythonVersion: string;
+  /** As the lock has it, e.g. `3.11.2` (markers compare `python_full_version`). */
+  readonly pythonFullVersion: string;
   /** `major.minor` of the target's glibc, e.g. `2.28`. */
   readonly glibc: string;
 }
@@ -45,6 +47,8 @@ export function pipTargetOf(platform: PlatformLock): PipTarget | string {
   return {
     platform: platform.platform,
     pythonVersion: `${version[1]}.${version[2]}`,
+    pythonFullVersion:
+      /^\d+(\.\d+)*/.exec(python?.version ?? "")?.[0] ?? `${version[1]}.${version[2]}`,
     glibc: glibc ?? DEFAULT_TARGET_GLIBC,
   };
 }
@@ -87,4 +91,23 @@ export function targetFlags(target: PipTarget): string[] {
     ...abiTags(target).flatMap((abi) => ["--abi", abi]),
     "--only-binary=:all:",
   ];
+}
+
+/**
+ * PEP 508 marker values of the target. pip evaluates markers with its own interpreter's values
+ * whatever --python-version says, so these replace them (run-pip.ts); values no lock knows
+ * (platform_release, platform_version) stay the host's.
+ */
+export function markerEnvironment(target: PipTarget): Readonly<Record<string, string>> {
+  return {
+    implementation_name: "cpython",
+    implementation_version: target.pythonFullVersion,
+    os_name: "posix",
+    platform_machine: PIP_MACHINES[target.platform] ?? "x86_64",
+    platform_python_implementation: "CPython",
+    platform_system: "Linux",
+    python_full_version: target.pythonFullVersion,
+    python_version: target.pythonVersion,
+    sys_platform: "linux",
+  };
 }

@@ -25,10 +25,30 @@ export interface RunPipOptions {
   readonly constraints?: string;
   /** pip's flags for the target (pip-target.ts). */
   readonly targetFlags: readonly string[];
+  /** PEP 508 marker values of the target (pip-target.ts markerEnvironment). */
+  readonly markerEnvironment: Readonly<Record<string, string>>;
   /** Per network request of pip (its --timeout), and 20 times that for the whole run. */
   readonly timeoutMs: number;
   readonly signal?: AbortSignal;
 }
+
+/**
+ * Runs pip's own command line with the target's marker values: pip evaluates `python_version`,
+ * `platform_machine` and the rest with the host interpreter's values even with --python-version,
+ * so a marker such as `python_version >= "3.12"` would be judged for the host. packaging's
+ * default_environment() is looked up at each evaluation, so replacing it is enough.
+ */
+const MARKER_BOOTSTRAP = [
+  "import json, sys",
+  "target = json.loads(sys.argv[1])",
+  "del sys.argv[1]",
+  "from pip._vendor.packaging import markers",
+  "host = markers.default_environment",
+  "markers.default_environment = lambda: {**host(), **target}",
+  "from pip._internal.cli.main import main",
+  "sys.argv[0] = 'pip'",
+  "sys.exit(main())",
+].join("\n");
 
 export type RunPipResult =
   | { readonly kind: "resolved"; readonly report: string }
@@ -61,8 +81,9 @@ export async function runPipResolver(options: RunPipOptions): Promise<RunPipResu
     const report = join(dir, "report.json");
     const seconds = String(Math.max(1, Math.ceil(options.timeoutMs / 1000)));
     const args = [
-      "-m",
-      "pip",
+      "-c",
+      MARKER_BOOTSTRAP,
+      JSON.stringify(options.markerEnvironment),
       "install",
       "--isolated",
       "--dry-run",
@@ -93,7 +114,7 @@ export async function runPipResolver(options: RunPipOptions): Promise<RunPipResu
     );
     if (run.code !== 0) {
       // Asked only when pip did not answer: a lock pays no second interpreter start.
-      if (run.code === null || /No module named pip/.test(run.stderr)) {
+      if (run.code === null || /No module named '?pip/.test(run.stderr)) {
         const problem = await hostPipProblem(python);
         if (problem !== undefined) return { kind: "no-pip", reason: problem };
       }
