@@ -51,6 +51,8 @@ export async function openServerBuilds(options: {
       jobs: createJobService({ store }),
       queue,
       jobRunner: new DockerJobRunner({ docker: dockerFromHost(settings.config.dockerHost, env) }),
+      // A team's server builds nothing itself: builds and jobs go to `envforge worker`s.
+      dispatchJobs: store.kind === "postgres",
     },
     close: async () => {
       stop.abort();

@@ -23,6 +23,8 @@ export interface WorkerHostOptions {
   readonly pollMs?: number;
   readonly clock?: Clock;
   readonly report?: (line: string) => void;
+  /** Also called on every wake-up (the job worker of `envforge worker` listens here). */
+  readonly onWake?: () => void;
 }
 
 export interface WorkerHost {
@@ -51,6 +53,7 @@ export async function startWorkerHost(options: WorkerHostOptions): Promise<Worke
   );
   await options.queue.listen(() => {
     for (const worker of workers) worker.wake();
+    options.onWake?.();
   });
   const done = Promise.all(
     workers.map((worker) =>

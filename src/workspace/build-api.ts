@@ -15,5 +15,5 @@ export type {
   RequestBuildResult,
 } from "./build-service.js";
 export { createBuildService, DEFAULT_BUILD_SETTINGS } from "./build-service.js";
-export type { CreateJobInput, JobEvent, JobService } from "./job-service.js";
+export type { CreateJobInput, JobEvent, JobService, TakenJob } from "./job-service.js";
 export { createJobService } from "./job-service.js";

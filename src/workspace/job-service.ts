@@ -15,7 +15,7 @@ import type { JobRecord } from "./job-store.js";
 import type { Page } from "./model.js";
 import { newProblems, requireWorkspace, workspaceOf } from "./service-context.js";
 import type { WorkspaceStore } from "./store.js";
-import { encodeJson } from "./stored-values.js";
+import { decodeStringRecord, encodeJson } from "./stored-values.js";
 import { checkLimit, checkName } from "./validation.js";
 
 export interface CreateJobInput {
@@ -36,8 +36,27 @@ export type JobEvent =
   | { readonly kind: "log"; readonly chunk: LogChunk }
   | { readonly kind: "state"; readonly job: Job };
 
+/** A job a worker took: the record, and what its runner needs. */
+export interface TakenJob {
+  readonly job: Job;
+  readonly image: string;
+  readonly pull: boolean;
+  readonly buildId?: string;
+  readonly env: Readonly<Record<string, string>>;
+}
+
 export interface JobService {
   createJob(input: CreateJobInput): Promise<Job>;
+  /** Hands a queued job whose image is built to whichever worker takes it first. */
+  offerJob(input: {
+    readonly id: string;
+    readonly image: string;
+    readonly pull: boolean;
+    readonly buildId?: string;
+    readonly env: Readonly<Record<string, string>>;
+  }): Promise<void>;
+  /** The oldest offered job, taken by this caller alone; undefined when none is offered. */
+  takeJob(): Promise<TakenJob | undefined>;
   startJob(input: {
     readonly id: string;
     readonly imageName?: string;
@@ -174,6 +193,36 @@ export function createJobService(options: {
         await tx.insertJob(record);
       });
       return jobView(record);
+    },
+    async offerJob(input) {
+      const now = isoNow(clock);
+      await store.write((tx) =>
+        tx.offerJob({
+          jobId: input.id,
+          image: input.image,
+          pull: input.pull,
+          buildId: input.buildId ?? null,
+          envJson: encodeJson(input.env),
+          createdAt: now,
+        }),
+      );
+    },
+    async takeJob() {
+      const taken = await store.write(async (tx) => {
+        const offer = await tx.takeJobOffer();
+        if (offer === undefined) return undefined;
+        const record = await tx.getJob(offer.jobId);
+        return record === undefined ? undefined : { offer, record };
+      });
+      if (taken === undefined) return undefined;
+      const { offer, record } = taken;
+      return {
+        job: jobView(record),
+        image: offer.image,
+        pull: offer.pull,
+        ...(offer.buildId === null ? {} : { buildId: offer.buildId }),
+        env: decodeStringRecord(offer.envJson, "job offer env"),
+      };
     },
     async startJob(input) {
       const now = isoNow(clock);

@@ -194,6 +194,22 @@ export const MIGRATIONS: readonly Migration[] = [
       )`,
     ],
   },
+  {
+    version: 5,
+    name: "jobs offered to workers",
+    // A row is a job whose image is built and that any worker may take: taking deletes it, so
+    // the job's environment values (which may hold secrets) are kept only until a worker has them.
+    statements: ({ key }) => [
+      `CREATE TABLE job_offers (
+        job_id ${key} PRIMARY KEY REFERENCES jobs (id),
+        image TEXT NOT NULL,
+        pull INTEGER NOT NULL CHECK (pull IN (0, 1)),
+        build_id TEXT,
+        env_json TEXT NOT NULL,
+        created_at ${key} NOT NULL
+      )`,
+    ],
+  },
 ];
 
 /**

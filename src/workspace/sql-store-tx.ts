@@ -9,6 +9,7 @@ import { contextContentStoreTx } from "./context-content-sql.js";
 import { jobStoreTx } from "./job-store-sql.js";
 import { operationsStatsTx } from "./operations-stats-sql.js";
 import { urlCredentialStoreTx } from "./url-credentials-sql.js";
+import { jobOfferStoreTx } from "./job-offers-sql.js";
 import type {
   EnvironmentKey,
   EnvironmentListRecord,
@@ -60,6 +61,7 @@ export function sqlStoreTx(db: SqlConnection): StoreTx {
     ...contextContentStoreTx(db),
     ...operationsStatsTx(db),
     ...urlCredentialStoreTx(db),
+    ...jobOfferStoreTx(db),
     async insertWorkspace(record) {
       const changed = await db.run(
         "INSERT INTO workspaces (name, description, created_at) VALUES (?, ?, ?) ON CONFLICT (name) DO NOTHING",

@@ -6,6 +6,7 @@
 import type { BuildStoreTx } from "./build-store.js";
 import type { ContextContentStoreTx } from "./context-content-store.js";
 import type { UrlCredentialStoreTx } from "./url-credentials-store.js";
+import type { JobOfferStoreTx } from "./job-offers-store.js";
 import type { JobStoreTx } from "./job-store.js";
 import type { OperationsStatsTx } from "./operations-stats.js";
 
@@ -81,7 +82,13 @@ export interface RowCounts {
 
 /** Operations inside one transaction. Every method sees the transaction's own writes. */
 export interface StoreTx
-  extends BuildStoreTx, JobStoreTx, ContextContentStoreTx, OperationsStatsTx, UrlCredentialStoreTx {
+  extends
+    BuildStoreTx,
+    JobStoreTx,
+    ContextContentStoreTx,
+    OperationsStatsTx,
+    UrlCredentialStoreTx,
+    JobOfferStoreTx {
   insertWorkspace(record: WorkspaceRecord): Promise<boolean>;
   getWorkspace(name: string): Promise<WorkspaceRecord | undefined>;
   listWorkspaces(): Promise<readonly WorkspaceRecord[]>;

@@ -32,6 +32,11 @@ export interface BuildRouteOptions {
   readonly queue?: BuildQueue;
   /** Runs jobs on this server's engine; without it, POST …/jobs is not offered. */
   readonly jobRunner?: JobRunner;
+  /**
+   * Hand jobs to `envforge worker` processes through the store and the queue instead of running
+   * them on this server's engine (a team's PostgreSQL workspace).
+   */
+  readonly dispatchJobs?: boolean;
 }
 
 const READ = { scope: "read", workspaceParam: true } as const;

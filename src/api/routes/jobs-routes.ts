@@ -38,7 +38,7 @@ export function registerJobRoutes(app: ZodApp, deps: RouteDeps & BuildRouteOptio
         config: { access: WRITE },
         schema: {
           summary:
-            "Run a command in a version's image (default latest) on the server's engine; 202 with the queued job",
+            "Run a command in a version's image (default latest), on the server's engine or, with a PostgreSQL workspace, on an envforge worker; 202 with the queued job",
           params: environmentParams,
           body: jobBody,
           response: { 202: jobSchema },
@@ -112,6 +112,17 @@ export function registerJobRoutes(app: ZodApp, deps: RouteDeps & BuildRouteOptio
         return;
       }
       built = last;
+    }
+    if (deps.dispatchJobs === true) {
+      // A worker takes it; the queue only wakes workers sooner than their poll.
+      await jobs.offerJob({
+        id: job.id,
+        ...jobImageOf(built.image),
+        buildId: built.id,
+        env: input.env,
+      });
+      await deps.queue?.notify(`job:${job.id}`);
+      return;
     }
     if (runner === undefined) return;
     await runJob({

@@ -6,7 +6,10 @@
 import type { Command } from "commander";
 import { z } from "zod";
 import { startWorkerHost } from "../../builders/worker-host.js";
-import { checkDockerEndpoint } from "../../jobs/docker-endpoint.js";
+import { checkDockerEndpoint, dockerFromHost } from "../../jobs/docker-endpoint.js";
+import { DockerJobRunner } from "../../jobs/docker-job-runner.js";
+import { startJobWorker } from "../../jobs/job-worker.js";
+import { createJobService } from "../../workspace/build-api.js";
 import type { CliIo } from "../context.js";
 import { writeEvent } from "../context.js";
 import { openBuilds, openImageBuilder } from "../../client/open-builds.js";
@@ -23,7 +26,9 @@ const Options = z.object({
 export function registerWorkerCommand(program: Command, io: CliIo): void {
   program
     .command("worker")
-    .description("Take queued builds and build them on this machine's Docker engine, until stopped")
+    .description(
+      "Take queued builds and offered jobs and run them on this machine's Docker engine, until stopped",
+    )
     .option("--concurrency <n>", "builds at once (default 1)")
     .option("--lease <seconds>", "how long a build stays ours without renewal (default 30)")
     .option("--poll <seconds>", "how often to look for work and dead workers (default 2)")
@@ -49,7 +54,18 @@ async function runWorker(io: CliIo, raw: unknown): Promise<void> {
   process.once("SIGINT", onSignal);
   process.once("SIGTERM", onSignal);
   try {
+    // Jobs a team's server offers run here too, on this worker's engine.
+    const jobWorker = startJobWorker({
+      jobs: createJobService({ store: opened.store }),
+      runner: new DockerJobRunner({
+        docker: dockerFromHost(opened.settings.config.dockerHost, io.env),
+      }),
+      signal: stop.signal,
+      ...(pollMs === undefined ? {} : { pollMs }),
+      report: (line) => io.stderr.write(`${line}\n`),
+    });
     const host = await startWorkerHost({
+      onWake: () => jobWorker.wake(),
       store: opened.store,
       queue: opened.queue,
       builder: openImageBuilder(opened.settings),
@@ -77,7 +93,7 @@ async function runWorker(io: CliIo, raw: unknown): Promise<void> {
         `envforge worker: ${workers.join(", ")} on ${opened.store.kind} ${opened.store.location} (queue: ${opened.queue.kind}), Docker engine ${engine}; Ctrl-C stops after the current build\n`,
       );
     }
-    await host.done;
+    await Promise.all([host.done, jobWorker.done]);
   } finally {
     process.off("SIGINT", onSignal);
     process.off("SIGTERM", onSignal);
