@@ -4,6 +4,8 @@
  * Readonly, defaults filled. What the user *wrote* is validated by each parser's own zod schema
  * and converted here in one place; nothing else builds a Definition by hand.
  */
+import type { Problem } from "../errors/index.js";
+import type { VcsReference } from "./vcs-requirement.js";
 
 /** Where a definition came from. Never part of any hash. */
 export type DefinitionKind =
@@ -74,6 +76,8 @@ export interface PipRequirement {
   readonly requirement: string;
   /** `sha256:<hex>` values from `--hash` options, in the order written. */
   readonly hashes: readonly string[];
+  /** A VCS requirement (`git+https://…@ref`): the repository and ref; the lock pins a commit. */
+  readonly vcs?: VcsReference;
 }
 
 /** A pip requirements file (with its `-r` includes flattened) or envforge.yaml's `pip:` list. */
@@ -86,6 +90,8 @@ export interface PipRequirements {
   readonly extraIndexUrls: readonly string[];
   readonly findLinks: readonly string[];
   readonly pre: boolean;
+  /** Accepted with a warning (`-e git+…`: an image has no working copy to edit). */
+  readonly warnings?: readonly Problem[];
 }
 
 /** One file of a build context, as listed after `.dockerignore` was applied. */

@@ -210,9 +210,9 @@ describe("parsePipRequirements: errors (pinned messages)", () => {
   it.each<[string, string, string[]]>([
     [
       "-e",
-      "numpy\n-e git+https://git.example/x.git#egg=x",
+      "numpy\n-e ./src",
       [
-        'requirements.txt:2: editable installs are not reproducible in an image (found "-e git+https://git.example/x.git#egg=x"; allowed: a requirement from an index, e.g. "mypkg==1.0")',
+        'requirements.txt:2: editable installs are not reproducible in an image (found "-e ./src"; allowed: a requirement from an index, e.g. "mypkg==1.0")',
       ],
     ],
     [
@@ -255,10 +255,24 @@ describe("parsePipRequirements: errors (pinned messages)", () => {
       [`requirements.txt:1: ${LOCAL} (found "x @ file:///tmp/x.whl"; ${REQ_ALLOWED})`],
     ],
     [
-      "a VCS direct reference",
-      "x @ git+https://git.example/x.git@v1",
+      "a direct reference that is neither http(s) nor VCS",
+      "x @ ftp://git.example/x-1.0.tar.gz",
       [
-        'requirements.txt:1: only http(s) URLs can be used in a direct reference (found "x @ git+https://git.example/x.git@v1"; allowed: "name @ https://host/path/name-1.0-py3-none-any.whl")',
+        'requirements.txt:1: only http(s) URLs can be used in a direct reference (found "x @ ftp://git.example/x-1.0.tar.gz"; allowed: "name @ https://host/path/name-1.0-py3-none-any.whl")',
+      ],
+    ],
+    [
+      "a VCS repository on the local disk",
+      "x @ git+file:///srv/x.git",
+      [
+        'requirements.txt:1: a file: repository is on your disk, which the image build cannot see (found "x @ git+file:///srv/x.git"; allowed: "name @ git+https://host/repo.git@<tag or commit>" or git+https://host/repo.git#egg=name)',
+      ],
+    ],
+    [
+      "a VCS URL whose name cannot be told",
+      "git+https://git.example/",
+      [
+        'requirements.txt:1: the project name cannot be told: write "name @ <url>" or add #egg=name (found "git+https://git.example/"; allowed: "name @ git+https://host/repo.git@<tag or commit>" or git+https://host/repo.git#egg=name)',
       ],
     ],
     [
@@ -422,7 +436,7 @@ describe("parsePipRequirements: errors (pinned messages)", () => {
   it("never puts a password in any message", () => {
     const text = [
       "-i https://u:topsecret@a.example/simple",
-      "x @ git+https://u:topsecret@git.example/x.git",
+      "x @ git+ftp://u:topsecret@git.example/x.git",
       "--extra-index-url ftp://u:topsecret@b.example/",
       "-i https://u:topsecret@c.example/simple",
     ].join("\n");
@@ -657,5 +671,76 @@ describe("properties", () => {
         );
       }),
     );
+  });
+});
+
+describe("VCS requirements (issue 14)", () => {
+  const read = (text: string) =>
+    parsePipRequirements({ path: "requirements.txt", text }, { readInclude: () => undefined });
+
+  it.each<[string, string, Record<string, string>]>([
+    [
+      "git+https://github.com/dask/distributed",
+      "distributed",
+      { vcs: "git", url: "https://github.com/dask/distributed" },
+    ],
+    [
+      "clip @ git+https://github.com/openai/CLIP.git",
+      "clip",
+      { vcs: "git", url: "https://github.com/openai/CLIP.git" },
+    ],
+    [
+      "trl @ git+https://github.com/huggingface/trl.git@0123456789abcdef0123456789abcdef01234567",
+      "trl",
+      {
+        vcs: "git",
+        url: "https://github.com/huggingface/trl.git",
+        ref: "0123456789abcdef0123456789abcdef01234567",
+      },
+    ],
+    [
+      "git+ssh://git@127.0.0.1/org/repo.git@v1.2#egg=My_Pkg&subdirectory=python",
+      "my-pkg",
+      { vcs: "git", url: "ssh://git@127.0.0.1/org/repo.git", ref: "v1.2", subdirectory: "python" },
+    ],
+    [
+      "hg+https://127.0.0.1/hg/proj@default#egg=proj",
+      "proj",
+      { vcs: "hg", url: "https://127.0.0.1/hg/proj", ref: "default" },
+    ],
+    [
+      "svn+svn://127.0.0.1/repo/trunk#egg=tool",
+      "tool",
+      { vcs: "svn", url: "svn://127.0.0.1/repo/trunk" },
+    ],
+    [
+      "bzr+https://127.0.0.1/proj/trunk@42#egg=proj",
+      "proj",
+      { vcs: "bzr", url: "https://127.0.0.1/proj/trunk", ref: "42" },
+    ],
+    [
+      'x[extra] @ git+https://127.0.0.1/x.git@main ; python_version >= "3.8"',
+      "x",
+      { vcs: "git", url: "https://127.0.0.1/x.git", ref: "main" },
+    ],
+  ])("%s", (line, name, vcs) => {
+    const parsed = read(`${line}\n`);
+    expect(parsed.requirements).toEqual([{ name, requirement: line, hashes: [], vcs }]);
+    expect(parsed.warnings).toBeUndefined();
+  });
+
+  it("accepts -e with a VCS URL as that URL, with a warning", () => {
+    const parsed = read("-e git+https://127.0.0.1/x.git@v1#egg=x\n");
+    expect(parsed.requirements).toEqual([
+      {
+        name: "x",
+        requirement: "git+https://127.0.0.1/x.git@v1#egg=x",
+        hashes: [],
+        vcs: { vcs: "git", url: "https://127.0.0.1/x.git", ref: "v1" },
+      },
+    ]);
+    expect(parsed.warnings?.map((warning) => warning.message)).toEqual([
+      "-e (editable) is ignored for a VCS URL: an image has no working copy to edit, so it is installed at the locked commit",
+    ]);
   });
 });

@@ -1,7 +1,8 @@
 /**
  * pip requirements: `requirements.txt` files (with `-r`/`-c` includes flattened) and lists of
  * requirement lines (envforge.yaml's `pip:`, a conda file's `pip:` sub-list), checked against
- * what an image build can reproduce: no editable installs, no local paths, http(s) only.
+ * what an image build can reproduce: no editable installs, no local paths, http(s) or VCS
+ * URLs only (a VCS requirement is pinned to a commit by the lock, src/pip/lock-vcs.ts).
  * Grammar follows pip's requirements file format:
  * https://pip.pypa.io/en/stable/reference/requirements-file-format/
  */
@@ -16,6 +17,8 @@ import type { PipRequirement, PipRequirements, SourceText } from "./definition.j
 import { INPUT_LIMITS, checkTextLimits, listItemsProblem } from "./input-limits.js";
 import { normalizePipName } from "./pep503.js";
 import type { SimpleRequirement } from "./pep508-fast.js";
+import type { VcsReference } from "./vcs-requirement.js";
+import { isVcsUrl, parseVcsUrl } from "./vcs-requirement.js";
 import { isPlainSpecifier, parseSimpleRequirement } from "./pep508-fast.js";
 
 export interface ParsePipRequirementsOptions {
@@ -109,6 +112,7 @@ class State {
   indexUrl: { readonly url: string; readonly where: string } | undefined;
   readonly extraIndexUrls: string[] = [];
   readonly findLinks: string[] = [];
+  readonly warnings: Problem[] = [];
   pre = false;
   /** Logical lines read so far, over every file (bounded by INPUT_LIMITS.listItems). */
   lines = 0;
@@ -123,6 +127,7 @@ class State {
       extraIndexUrls: this.extraIndexUrls,
       findLinks: this.findLinks,
       pre: this.pre,
+      ...(this.warnings.length === 0 ? {} : { warnings: this.warnings }),
     };
   }
 }
@@ -356,10 +361,58 @@ function handleLine(
     const hash = checkHash(option.value, where, state.problems);
     if (hash !== undefined) hashes.push(hash);
   }
-  const parsed = checkRequirement(requirementText, where, mode, state.problems);
+  const vcs = checkVcsRequirement(requirementText, where, mode, state.problems);
+  if (vcs === "refused") return;
+  const parsed = vcs?.name ?? checkRequirement(requirementText, where, mode, state.problems);
   if (parsed === undefined) return;
-  const requirement: PipRequirement = { name: parsed, requirement: requirementText, hashes };
+  const requirement: PipRequirement = {
+    name: parsed,
+    requirement: requirementText,
+    hashes,
+    ...(vcs === undefined ? {} : { vcs: vcs.reference }),
+  };
   (mode === "constraint" ? state.constraints : state.requirements).push(requirement);
+}
+
+/**
+ * A VCS requirement, bare (`git+https://…#egg=name`) or direct (`name @ git+https://…`), with an
+ * optional marker: undefined when the text is not one, "refused" after a problem.
+ */
+function checkVcsRequirement(
+  text: string,
+  where: Location,
+  mode: Mode,
+  problems: ProblemCollector,
+): { readonly name: string; readonly reference: VcsReference } | "refused" | undefined {
+  const direct = /^([^@\s]+?)\s*@\s*(\S+)(?:\s*;(.*))?$/.exec(text);
+  const bare = /^(\S+)(?:\s*;(.*))?$/.exec(text);
+  const url = direct !== null && isVcsUrl(direct[2] ?? "") ? direct[2] : bare?.[1];
+  if (url === undefined || !isVcsUrl(url)) return undefined;
+  const fail = (message: string): "refused" => {
+    problems.add({
+      ...where,
+      message,
+      found: quote(text),
+      allowed:
+        '"name @ git+https://host/repo.git@<tag or commit>" or git+https://host/repo.git#egg=name',
+    });
+    return "refused";
+  };
+  if (mode === "constraint") return fail("a constraint cannot be a VCS URL");
+  const declared = direct !== null && url === direct[2] ? direct[1] : undefined;
+  if (
+    declared !== undefined &&
+    !/^[A-Za-z0-9]([A-Za-z0-9._-]*[A-Za-z0-9])?(\[[^\]]*\])?$/.test(declared)
+  ) {
+    return fail(`${JSON.stringify(declared)} is not a project name`);
+  }
+  const marker = direct !== null && url === direct[2] ? direct[3] : bare?.[2];
+  if (marker !== undefined && syntaxError(`placeholder ; ${marker}`, true) !== undefined) {
+    return fail(`not a valid environment marker: ${JSON.stringify(marker.trim())}`);
+  }
+  const parsed = parseVcsUrl(url, declared?.replace(/\[.*$/, ""));
+  if (!parsed.ok) return fail(parsed.message);
+  return { name: parsed.name, reference: parsed.reference };
 }
 
 function handleOptionLine(state: State, text: string, where: Location, hooks: LineHooks): void {
@@ -384,6 +437,21 @@ function handleOptionLine(state: State, text: string, where: Location, hooks: Li
         found: quote(option.written),
         allowed: ALLOWED_OPTIONS,
       });
+      continue;
+    }
+    if (kind === "editable" && option.value !== undefined && isVcsUrl(option.value)) {
+      // pip: `-e git+…` clones a working copy to edit; an image has none, so it is installed
+      // like the same URL without -e.
+      const before = state.problems.problems.length;
+      handleLine(state, option.value, where, "requirement", hooks);
+      if (state.problems.problems.length === before) {
+        state.warnings.push({
+          ...where,
+          message:
+            "-e (editable) is ignored for a VCS URL: an image has no working copy to edit, so it is installed at the locked commit",
+          found: quote(text),
+        });
+      }
       continue;
     }
     if (kind === "editable") {

@@ -136,6 +136,7 @@ export function loadDefinitionFiles(
     case "pip": {
       const memo = input.parsedEntry?.kind === "pip" ? input.parsedEntry.pip : undefined;
       const pip = memo ?? parsePip(source);
+      warnings.push(...(pip.warnings ?? []));
       return finish(definitionFromPip({ pip, origin: entry }, settings));
     }
     case "dockerfile":

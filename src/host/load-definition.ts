@@ -108,11 +108,11 @@ export async function loadDefinition(
       throw notAFileKind(path);
     case "conda":
       return definitionFromConda({ conda: parseCondaEnvironment(source), origin: path }, settings);
-    case "pip":
-      return definitionFromPip(
-        { pip: parsePipRequirements(source, { readInclude: readSourceTextSync }), origin: path },
-        settings,
-      );
+    case "pip": {
+      const pip = parsePipRequirements(source, { readInclude: readSourceTextSync });
+      warn(pip.warnings ?? []);
+      return definitionFromPip({ pip, origin: path }, settings);
+    }
     case "dockerfile":
       return definitionFromDockerfile({ dockerfile: source.text, origin: path }, settings);
     case "azureml-v2":
