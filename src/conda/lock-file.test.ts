@@ -125,7 +125,33 @@ describe("parseLockFile", () => {
     expect((error as ValidationError).message.split("\n")).toEqual([
       "envforge.lock:3:10: version: not an allowed value (found 3; allowed: 2, 1)",
       'envforge.lock:34:17: platforms[0].conda[1].sha256: expected 64 lower-case hex digits (found "abc")',
-      'envforge.lock:41:5: platforms[0].extra: unknown key "extra" (allowed: conda, pip, platform, virtualPackages)',
+      'envforge.lock:41:5: platforms[0].extra: unknown key "extra" (allowed: apt, conda, pip, platform, virtualPackages)',
     ]);
+  });
+});
+
+describe("apt entries", () => {
+  it("round-trip, and a version that is not Debian's is refused before any RUN line sees it", () => {
+    const [platform] = LOCK.platforms;
+    const withApt: Lock = {
+      ...LOCK,
+      platforms: [
+        {
+          ...platform!,
+          apt: [
+            { name: "libfoo1", version: "1:1.2.3-1+b1" },
+            { name: "hello", version: "2.10-3" },
+          ],
+        },
+      ],
+    };
+    const text = formatLockFile(withApt);
+    expect(text).toContain(
+      "    apt:\n      - name: hello\n        version: 2.10-3\n      - name: libfoo1\n        version: 1:1.2.3-1+b1\n",
+    );
+    expect(formatLockFile(parseLockFile(text))).toBe(text);
+    expect(() =>
+      parseLockFile(text.replace("version: 2.10-3", 'version: "2.10-3; rm -rf /"'), "x.lock"),
+    ).toThrow(/x\.lock:\d+:\d+: platforms\[0\]\.apt\[0\]\.version: expected a Debian version/);
   });
 });

@@ -7,7 +7,7 @@ import { stringify } from "yaml";
 import { z } from "zod";
 import { ValidationError } from "../errors/index.js";
 import { HASH_PATTERN } from "../definition/definition-hash.js";
-import { LOCK_VERSION } from "../definition/lock.js";
+import { APT_NAME_PATTERN, APT_VERSION_PATTERN, LOCK_VERSION } from "../definition/lock.js";
 import { RESOLUTION_HASH_VERSION } from "../definition/resolution-hash.js";
 import type { CanonicalResolution } from "../definition/resolution-hash.js";
 import type {
@@ -59,6 +59,14 @@ const writtenPlatform = z.strictObject({
   virtualPackages: z.array(z.string()),
   conda: z.array(writtenCondaPackage),
   pip: z.array(writtenPipPackage),
+  apt: z
+    .array(
+      z.strictObject({
+        name: z.string().regex(APT_NAME_PATTERN, "expected a Debian package name"),
+        version: z.string().regex(APT_VERSION_PATTERN, "expected a Debian version"),
+      }),
+    )
+    .optional(),
 });
 
 const hash = z.string().regex(HASH_PATTERN, "expected envforge_ and 32 hex digits");
@@ -199,6 +207,7 @@ export function parseLockFile(text: string, file: string = LOCK_FILE_NAME): Lock
         ...(c.noarch === undefined ? {} : { noarch: c.noarch }),
       })),
       pip: p.pip,
+      ...(p.apt === undefined ? {} : { apt: p.apt }),
     })),
   };
 }
@@ -247,6 +256,13 @@ function platform(p: PlatformLock): Record<string, unknown> {
       .sort((a, b) => compare(a.name, b.name) || compare(a.subdir, b.subdir))
       .map(condaPackage),
     pip: [...p.pip].sort((a, b) => compare(a.name, b.name)).map(pipPackage),
+    ...(p.apt === undefined
+      ? {}
+      : {
+          apt: [...p.apt]
+            .sort((a, b) => compare(a.name, b.name))
+            .map((a) => ({ name: a.name, version: a.version })),
+        }),
   };
 }
 

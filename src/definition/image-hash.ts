@@ -88,6 +88,14 @@ function canonicalPlatform(platform: PlatformLock): unknown {
     pip: [...platform.pip]
       .sort((a, b) => byCodeUnits(a.name, b.name) || byCodeUnits(a.version, b.version))
       .map(canonicalPipPackage),
+    // Left out when absent, so locks made before apt was pinned keep their image hash.
+    ...(platform.apt === undefined
+      ? {}
+      : {
+          apt: [...platform.apt]
+            .sort((a, b) => byCodeUnits(a.name, b.name))
+            .map((a) => ({ name: a.name, version: a.version })),
+        }),
   };
 }
 

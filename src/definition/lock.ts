@@ -43,6 +43,19 @@ export interface LockedPipPackage {
   readonly filename?: string;
 }
 
+/**
+ * Debian's rules for a package name and a version (epoch, upstream, revision): what a locked apt
+ * entry must match before it is written into a RUN line.
+ */
+export const APT_NAME_PATTERN = /^[a-z0-9][a-z0-9+.-]+$/;
+export const APT_VERSION_PATTERN = /^(?:[0-9]+:)?[0-9][A-Za-z0-9.+~-]*(?::[A-Za-z0-9.+~-]+)*$/;
+
+/** An apt package at the version the base image's sources gave (what was asked, and its needs). */
+export interface LockedAptPackage {
+  readonly name: string;
+  readonly version: string;
+}
+
 export interface PlatformLock {
   /** Conda subdir the packages were solved for, e.g. `linux-64`. */
   readonly platform: string;
@@ -52,6 +65,8 @@ export interface PlatformLock {
   readonly conda: readonly LockedCondaPackage[];
   /** Sorted by name. */
   readonly pip: readonly LockedPipPackage[];
+  /** Sorted by name; absent when the definition has no apt packages or they are not pinned yet. */
+  readonly apt?: readonly LockedAptPackage[];
 }
 
 export interface LockKey {

@@ -79,7 +79,7 @@ export function makeRecipe(definition: Definition, options: RecipeOptions): Reci
   const parts: DockerfileParts = {
     header: [`envforge image ${image}, definition ${definitionHash}`],
     base,
-    apt: [...new Set(definition.apt)].sort(byCodeUnits),
+    apt: aptPackages(definition, options.lock),
     ...(hasConda
       ? {
           conda: {
@@ -260,6 +260,18 @@ function labelsOf(
 }
 
 /** `major.minor` of the lock's conda python on `platform`, if it has one. */
+/**
+ * What the apt step installs: with a lock that pinned them, exactly `name=version` for every
+ * package apt resolved (those asked for and what they pull in); else the names as written.
+ */
+function aptPackages(definition: Definition, lock: Lock | undefined): string[] {
+  const pinned = lock?.platforms.find((p) => p.platform === definition.platform)?.apt;
+  if (definition.apt.length > 0 && pinned !== undefined && pinned.length > 0) {
+    return pinned.map((p) => `${p.name}=${p.version}`).sort(byCodeUnits);
+  }
+  return [...new Set(definition.apt)].sort(byCodeUnits);
+}
+
 function lockPythonVersion(lock: Lock, platform: string): string | undefined {
   const python = lock.platforms
     .find((p) => p.platform === platform)

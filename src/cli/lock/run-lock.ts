@@ -8,12 +8,14 @@ import { formatExplicitSpec, importExplicitSpec } from "../../conda/explicit-spe
 import { lockMismatches } from "../../conda/lock-check.js";
 import { lockDefinition } from "../../conda/lock-definition.js";
 import { formatLockFile, LOCK_FILE_NAME, parseLockFile } from "../../conda/lock-file.js";
-import { NotFoundError, ValidationError } from "../../errors/index.js";
+import { ExternalError, NotFoundError, ValidationError } from "../../errors/index.js";
 import type { Problem } from "../../errors/index.js";
 import { lockPip } from "../../pip/lock-pip.js";
 import type { Definition } from "../../definition/definition.js";
 import { definitionHash, stripUrlCredentials } from "../../definition/definition-hash.js";
-import type { Lock, LockContent } from "../../definition/lock.js";
+import type { Lock, LockContent, LockedAptPackage } from "../../definition/lock.js";
+import { formatImageReference } from "../../definition/image-reference.js";
+import { resolveApt } from "../../jobs/apt-resolve.js";
 import { resolutionKey } from "../../definition/resolution-hash.js";
 import type { CliIo } from "../context.js";
 import { writeJson, writeLine } from "../context.js";
@@ -90,7 +92,7 @@ export async function runLock(file: string, options: LockCommandOptions, io: Cli
           },
         })
       : await importLock(options.import, definition, options, io);
-  const lock = await withPip(condaLock, definition, options, io);
+  const lock = await withApt(await withPip(condaLock, definition, options, io), definition, io);
   const seconds = Math.round(performance.now() - started) / 1000;
 
   if (exportFormat !== undefined) {
@@ -326,6 +328,45 @@ async function writeAtomically(path: string, text: string): Promise<void> {
   } finally {
     await rm(temporary, { force: true });
   }
+}
+
+/**
+ * Adds the apt part: the definition's apt packages and what they pull in, at the versions the
+ * base image's own apt sources give, resolved in a throwaway container of that base (by digest
+ * when the lock pinned it). An engine that cannot be reached leaves apt unpinned, said on
+ * stderr; a package the sources do not have is a ValidationError, and nothing is written.
+ */
+async function withApt(lock: Lock, definition: Definition, io: CliIo): Promise<Lock> {
+  if (definition.apt.length === 0) return lock;
+  if (definition.base.kind !== "image") {
+    io.stderr.write(
+      "warning: apt packages not locked: they are resolved in a base image, and this definition's base is built from a Dockerfile\n",
+    );
+    return lock;
+  }
+  const reference = definition.base.image;
+  const image = formatImageReference(
+    reference.digest === undefined && lock.baseImageDigest !== undefined
+      ? { ...reference, digest: lock.baseImageDigest }
+      : reference,
+  );
+  const { DockerJobRunner } = await import("../../jobs/docker-job-runner.js");
+  const { dockerFromHost } = await import("../../jobs/docker-endpoint.js");
+  const runner = new DockerJobRunner({ docker: dockerFromHost(io.config.dockerHost, io.env) });
+  let apt: LockedAptPackage[];
+  try {
+    apt = await resolveApt({ image, packages: definition.apt, runner });
+  } catch (error) {
+    if (error instanceof ExternalError) {
+      io.stderr.write(`warning: apt packages not locked: ${error.message}\n`);
+      return lock;
+    }
+    throw error;
+  }
+  return {
+    ...lock,
+    platforms: lock.platforms.map((p) => (p.platform === definition.platform ? { ...p, apt } : p)),
+  };
 }
 
 /**
