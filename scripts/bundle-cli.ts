@@ -74,7 +74,15 @@ await build({
   plugins: [lazyRequires],
   // Native addons, WebAssembly loaded by path, and optional native parts of dependencies stay
   // in node_modules.
-  external: ["better-sqlite3", "@conda-org/rattler", "cpu-features", "ssh2", "pg-native"],
+  // @pnpm/tabtab reads its completion templates from files next to its own code.
+  external: [
+    "better-sqlite3",
+    "@conda-org/rattler",
+    "cpu-features",
+    "ssh2",
+    "pg-native",
+    "@pnpm/tabtab",
+  ],
   // Bundled CommonJS dependencies call require() for Node's own modules.
   banner: {
     js: 'import { createRequire as __envforgeRequire } from "node:module"; const require = __envforgeRequire(import.meta.url);',

@@ -75,6 +75,11 @@ export const COMMANDS: readonly CommandEntry[] = [
     load: async () => (await import("./config/config-command.js")).registerConfigCommand,
   },
   { names: ["gc"], load: async () => (await import("./gc/gc-command.js")).registerGcCommand },
+  {
+    names: ["completion", "completion-server"],
+    load: async () =>
+      (await import("./completion/completion-command.js")).registerCompletionCommand,
+  },
 ];
 
 /**

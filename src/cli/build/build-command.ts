@@ -4,7 +4,11 @@
  */
 import type { Command } from "commander";
 import type { CliIo } from "../context.js";
+import { ENVIRONMENT_ARGUMENT, withExamples } from "../help.js";
 import { runBuildCancel, runBuildList, runBuildLogs, runBuildShow } from "./build-commands.js";
+
+/** A build id as help examples show it (ids are UUIDs). */
+const EXAMPLE_ID = "3c9a7e2d-51b4-4f0e-9d6a-8b2c1f4e7a90";
 
 export function registerBuildCommands(program: Command, io: CliIo): void {
   const env =
@@ -16,7 +20,7 @@ export function registerBuildCommands(program: Command, io: CliIo): void {
       .description(
         "Build (or join the build under way of) a version's image and follow its log; exits non-zero when it fails",
       )
-      .argument("<environment>", "NAME, NAME@VERSION or NAME:LABEL (default: latest)")
+      .argument("<environment>", ENVIRONMENT_ARGUMENT)
       .option(
         "--registry <registry>",
         "push to this registry (default: $ENVFORGE_REGISTRY; none: keep the image in the local Docker engine)",
@@ -44,29 +48,41 @@ export function registerBuildCommands(program: Command, io: CliIo): void {
     });
 
   const build = program.command("build").description("Builds: list, show, logs, cancel");
-  withWorkspace(
-    build
-      .command("list")
-      .description("Builds of the workspace, newest first")
-      .option("--name <name>", "only builds of this environment")
-      .option("--limit <n>", "page size (default 100)")
-      .option("--cursor <cursor>", "continue after a previous page"),
+  withExamples(
+    withWorkspace(
+      build
+        .command("list")
+        .description("Builds of the workspace, newest first")
+        .option("--name <name>", "only builds of this environment")
+        .option("--limit <n>", "page size (default 100)")
+        .option("--cursor <cursor>", "continue after a previous page"),
+    ),
+    "envforge build list",
+    "envforge build list --name pytorch --json",
   ).action((options: unknown) => runBuildList(io, options));
-  withWorkspace(build.command("show").description("One build").argument("<id>", "build id")).action(
-    (id: string, options: unknown) => runBuildShow(io, id, options),
-  );
-  withWorkspace(
-    build
-      .command("logs")
-      .description("A build's log")
-      .argument("<id>", "build id")
-      .option("-f, --follow", "keep printing until the build ends"),
+  withExamples(
+    withWorkspace(build.command("show").description("One build").argument("<id>", "build id")),
+    `envforge build show ${EXAMPLE_ID}`,
+  ).action((id: string, options: unknown) => runBuildShow(io, id, options));
+  withExamples(
+    withWorkspace(
+      build
+        .command("logs")
+        .description("A build's log")
+        .argument("<id>", "build id")
+        .option("-f, --follow", "keep printing until the build ends"),
+    ),
+    `envforge build logs ${EXAMPLE_ID}`,
+    `envforge build logs ${EXAMPLE_ID} --follow --server http://127.0.0.1:8080`,
   ).action((id: string, options: unknown) => runBuildLogs(io, id, options));
-  withWorkspace(
-    build
-      .command("cancel")
-      .description("Cancel a queued build, or ask a running build's worker to stop")
-      .argument("<id>", "build id"),
+  withExamples(
+    withWorkspace(
+      build
+        .command("cancel")
+        .description("Cancel a queued build, or ask a running build's worker to stop")
+        .argument("<id>", "build id"),
+    ),
+    `envforge build cancel ${EXAMPLE_ID}`,
   ).action((id: string, options: unknown) => runBuildCancel(io, id, options));
 }
 

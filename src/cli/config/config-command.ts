@@ -35,7 +35,7 @@ export function registerConfigCommand(program: Command, io: CliIo): void {
     .option("--json", "print JSON for scripts")
     .addHelpText(
       "after",
-      "\nThe config file is $ENVFORGE_CONFIG, default ~/.config/envforge/config.yaml, e.g.\n  registry: 127.0.0.1:5000/envforge\n  dockerHost: unix:///var/run/docker.sock",
+      "\nThe config file is $ENVFORGE_CONFIG, default ~/.config/envforge/config.yaml, e.g.\n  registry: 127.0.0.1:5000/envforge\n  dockerHost: unix:///var/run/docker.sock\n\nExamples:\n  envforge config show\n  envforge config show --registry 127.0.0.1:5000/envforge --json",
     )
     .action((options: unknown) => runConfigShow(io, options));
 }

@@ -33,7 +33,7 @@ export function registerJobCommand(program: Command, io: CliIo): void {
   ).action((raw: unknown) => runJobList(io, raw));
   withExamples(
     common(job.command("show").description("One job").argument("<id>", "job id")),
-    "envforge job show 01J9Z3K4M5N6P7Q8R9S0T1V2W3",
+    "envforge job show 6f1d2c3b-4a5e-4f60-8a7b-9c0d1e2f3a4b",
   ).action((id: string, raw: unknown) => runJobShow(io, id, raw));
   withExamples(
     common(
@@ -43,8 +43,8 @@ export function registerJobCommand(program: Command, io: CliIo): void {
         .argument("<id>", "job id")
         .option("-f, --follow", "keep printing until the job ends"),
     ),
-    "envforge job logs 01J9Z3K4M5N6P7Q8R9S0T1V2W3",
-    "envforge job logs 01J9Z3K4M5N6P7Q8R9S0T1V2W3 --follow --server http://127.0.0.1:8080",
+    "envforge job logs 6f1d2c3b-4a5e-4f60-8a7b-9c0d1e2f3a4b",
+    "envforge job logs 6f1d2c3b-4a5e-4f60-8a7b-9c0d1e2f3a4b --follow --server http://127.0.0.1:8080",
   ).action((id: string, raw: unknown) => runJobLogs(io, id, raw));
 }
 

@@ -8,6 +8,7 @@ import { ValidationError } from "../../errors/index.js";
 import { TOKEN_SCOPES } from "../../workspace/index.js";
 import type { TokenScope } from "../../workspace/index.js";
 import type { CliIo } from "../context.js";
+import { withExamples } from "../help.js";
 import { writeJson, writeLine } from "../context.js";
 import { addClientOptions, withClient } from "../remote/client-options.js";
 import { collect } from "../remote/option-values.js";
@@ -38,7 +39,7 @@ export function registerTokenCommand(program: Command, io: CliIo): void {
   )
     .addHelpText(
       "after",
-      "\nExample:\n  envforge token create --name ci --scope write\n  export ENVFORGE_TOKEN=efk_...   # then: envforge env list --server http://host:8080",
+      "\nExamples:\n  envforge token create --name ci --scope write\n  export ENVFORGE_TOKEN=efk_...   # then: envforge env list --server http://host:8080",
     )
     .action(async (raw: unknown) => {
       const options = z
@@ -59,34 +60,39 @@ export function registerTokenCommand(program: Command, io: CliIo): void {
       );
     });
 
-  addClientOptions(token.command("list").description("List tokens (never their secrets)")).action(
-    async (raw: unknown) => {
-      const options = z.object(clientFields).parse(raw);
-      const items = await withClient(io, options, (client) =>
-        client.listTokens(options.workspace === undefined ? {} : { workspace: options.workspace }),
-      );
-      if (options.json) return writeJson(io, { items });
-      writeLine(
-        io,
-        formatTable(
-          ["ID", "NAME", "SCOPES", "CREATED", "REVOKED"],
-          items.map((item) => [
-            item.id,
-            item.name,
-            item.scopes.join(","),
-            item.createdAt,
-            item.revokedAt ?? "-",
-          ]),
-        ),
-      );
-    },
-  );
+  withExamples(
+    addClientOptions(token.command("list").description("List tokens (never their secrets)")),
+    "envforge token list",
+    "envforge token list --workspace vision --json",
+  ).action(async (raw: unknown) => {
+    const options = z.object(clientFields).parse(raw);
+    const items = await withClient(io, options, (client) =>
+      client.listTokens(options.workspace === undefined ? {} : { workspace: options.workspace }),
+    );
+    if (options.json) return writeJson(io, { items });
+    writeLine(
+      io,
+      formatTable(
+        ["ID", "NAME", "SCOPES", "CREATED", "REVOKED"],
+        items.map((item) => [
+          item.id,
+          item.name,
+          item.scopes.join(","),
+          item.createdAt,
+          item.revokedAt ?? "-",
+        ]),
+      ),
+    );
+  });
 
-  addClientOptions(
-    token
-      .command("revoke")
-      .description("Revoke a token")
-      .argument("<id>", "token id (from token list)"),
+  withExamples(
+    addClientOptions(
+      token
+        .command("revoke")
+        .description("Revoke a token")
+        .argument("<id>", "token id (from token list)"),
+    ),
+    "envforge token revoke 0b5e6f1c-8d2a-4c1e-9f3b-2a7d4e6c8b10",
   ).action(async (id: string, raw: unknown) => {
     const options = z.object(clientFields).parse(raw);
     const revoked = await withClient(io, options, (client) =>

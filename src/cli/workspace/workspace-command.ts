@@ -2,6 +2,7 @@
 import type { Command } from "commander";
 import { z } from "zod";
 import type { CliIo } from "../context.js";
+import { withExamples } from "../help.js";
 import { writeJson, writeLine } from "../context.js";
 import { SERVER_VARIABLE, TOKEN_VARIABLE, withClient } from "../remote/client-options.js";
 import { formatTable } from "../remote/table.js";
@@ -17,12 +18,16 @@ export function registerWorkspaceCommand(program: Command, io: CliIo): void {
     .command("workspace")
     .description("Workspaces: named stores of environments (`default` always exists)");
 
-  addServerOptions(
-    workspace
-      .command("create")
-      .description("Create a workspace (on a server: needs an admin token of `default`)")
-      .argument("<name>", "workspace name")
-      .option("-d, --description <text>", "description"),
+  withExamples(
+    addServerOptions(
+      workspace
+        .command("create")
+        .description("Create a workspace (on a server: needs an admin token of `default`)")
+        .argument("<name>", "workspace name")
+        .option("-d, --description <text>", "description"),
+    ),
+    'envforge workspace create vision --description "the vision team"',
+    "envforge workspace create vision --server http://127.0.0.1:8080",
   ).action(async (name: string, raw: unknown) => {
     const parsed = options.parse(raw);
     const created = await withClient(io, parsed, (client) =>
@@ -35,23 +40,31 @@ export function registerWorkspaceCommand(program: Command, io: CliIo): void {
     writeLine(io, `created workspace ${created.name}`);
   });
 
-  addServerOptions(workspace.command("list").description("List workspaces")).action(
-    async (raw: unknown) => {
-      const parsed = options.parse(raw);
-      const items = await withClient(io, parsed, (client) => client.listWorkspaces());
-      if (parsed.json) return writeJson(io, { items });
-      writeLine(
-        io,
-        formatTable(
-          ["NAME", "CREATED", "DESCRIPTION"],
-          items.map((item) => [item.name, item.createdAt, item.description ?? ""]),
-        ),
-      );
-    },
-  );
+  withExamples(
+    addServerOptions(workspace.command("list").description("List workspaces")),
+    "envforge workspace list",
+    "envforge workspace list --json",
+  ).action(async (raw: unknown) => {
+    const parsed = options.parse(raw);
+    const items = await withClient(io, parsed, (client) => client.listWorkspaces());
+    if (parsed.json) return writeJson(io, { items });
+    writeLine(
+      io,
+      formatTable(
+        ["NAME", "CREATED", "DESCRIPTION"],
+        items.map((item) => [item.name, item.createdAt, item.description ?? ""]),
+      ),
+    );
+  });
 
-  addServerOptions(
-    workspace.command("show").description("Show a workspace").argument("<name>", "workspace name"),
+  withExamples(
+    addServerOptions(
+      workspace
+        .command("show")
+        .description("Show a workspace")
+        .argument("<name>", "workspace name"),
+    ),
+    "envforge workspace show default",
   ).action(async (name: string, raw: unknown) => {
     const parsed = options.parse(raw);
     const shown = await withClient(io, parsed, (client) => client.getWorkspace({ name }));
