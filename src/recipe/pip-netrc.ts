@@ -67,9 +67,17 @@ export function pipNetrc(definition: Definition): string | undefined {
     .join("\n")}\n`;
 }
 
-/** True when any pip URL of the definition carries credentials (so the secret is mounted). */
+/**
+ * True when any pip URL of the definition carries credentials, or carried them when it was
+ * registered (so the secret is mounted).
+ */
 export function needsPipNetrc(definition: Definition): boolean {
-  return pipNetrc(definition) !== undefined;
+  // A stored definition holds its URLs without credentials and names the keys that had some:
+  // its recipe (the ingredients shown) mounts the secret as the build's does.
+  const stored = (definition.credentialsConfigured ?? []).some(
+    (key) => key.startsWith("pip.") || key.startsWith("conda.pip["),
+  );
+  return stored || pipNetrc(definition) !== undefined;
 }
 
 function decode(part: string): string {
