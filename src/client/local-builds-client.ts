@@ -3,6 +3,8 @@
  * (open-client.ts decides between it and the server's).
  */
 import { createBuildWorker } from "../builders/worker.js";
+import { ValidationError } from "../errors/index.js";
+import { missingLockProblem } from "../recipe/needs-lock.js";
 import { setTimeout as sleep } from "node:timers/promises";
 import { createBuildLeases, isFinished } from "../workspace/build-api.js";
 import type { BuildsClient } from "./builds-client.js";
@@ -40,6 +42,7 @@ export function localBuildsClient(
       const registry = registryOf(opened.settings.config, options.registry);
       // SQLite has no standing workers: a build whose process died is taken up by the next one.
       if (store.kind === "sqlite") await leases.expireLeases();
+      await refuseUnlocked(opened, input);
       const result = await builds.requestBuild({
         ...input,
         ...(registry === undefined ? {} : { registry }),
@@ -74,4 +77,27 @@ export function localBuildsClient(
     },
     close: () => opened.close(),
   };
+}
+
+/**
+ * A conda version without a lock cannot be built (docker-engine-builder.ts refuses it): that is
+ * invalid input, said before anything is queued (exit 2), not a failed build (exit 5).
+ */
+async function refuseUnlocked(
+  opened: OpenedBuilds,
+  input: Parameters<BuildsClient["requestBuild"]>[0],
+): Promise<void> {
+  const version = await opened.environments.getEnvironmentVersion({
+    ...(input.workspace === undefined ? {} : { workspace: input.workspace }),
+    name: input.name,
+    ...(input.version === undefined ? {} : { version: input.version }),
+    ...(input.label === undefined ? {} : { label: input.label }),
+  });
+  const problem = missingLockProblem(version.definition, version.lock);
+  if (problem !== undefined) {
+    throw ValidationError.single({
+      ...problem,
+      message: `${version.name} version ${version.version}: ${problem.message}`,
+    });
+  }
 }

@@ -12,7 +12,6 @@ import type { Problem } from "../errors/index.js";
 import type { Definition } from "../definition/definition.js";
 import type { Lock } from "../definition/lock.js";
 import { imageHash as imageHashOf, imageName } from "../definition/image-hash.js";
-import { missingLockProblem } from "../recipe/needs-lock.js";
 import type { Build, LogChunk } from "./build-model.js";
 import { isFinished } from "./build-model.js";
 import type { TimeCursor } from "./build-cursor.js";
@@ -151,13 +150,6 @@ export function createBuildService(options: BuildServiceOptions): BuildService {
         ...(input.version === undefined ? {} : { version: input.version }),
         ...(input.label === undefined ? {} : { label: input.label }),
       });
-      const unlocked = missingLockProblem(version.definition, version.lock);
-      if (unlocked !== undefined) {
-        throw ValidationError.single({
-          ...unlocked,
-          message: `${version.name} version ${version.version}: ${unlocked.message}`,
-        });
-      }
       const refused = options.accepts?.({
         definition: version.definition,
         definitionHash: version.definitionHash,
