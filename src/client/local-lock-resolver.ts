@@ -24,6 +24,16 @@ export function localLockResolver(
     settings: settings.config,
     registry: openRegistry({ env: settings.env, timeoutMs }),
     timeoutMs,
+    // The engine loads only when a definition has apt packages to pin.
+    resolveApt: async ({ image, packages }) => {
+      const { DockerJobRunner } = await import("../jobs/docker-job-runner.js");
+      const { dockerFromHost } = await import("../jobs/docker-endpoint.js");
+      const { resolveApt } = await import("../jobs/apt-resolve.js");
+      const runner = new DockerJobRunner({
+        docker: dockerFromHost(settings.config.dockerHost, settings.env),
+      });
+      return resolveApt({ image, packages, runner });
+    },
     ...(options.keepRepodata === undefined ? {} : { keepRepodata: options.keepRepodata }),
   });
 }

@@ -21,7 +21,8 @@ import { ExternalError, ValidationError } from "../errors/index.js";
 import type { Registry } from "../image/index.js";
 import { lockPip, pipWithoutTarget } from "../pip/lock-pip.js";
 import type { Definition } from "../definition/definition.js";
-import type { Lock } from "../definition/lock.js";
+import type { Lock, LockedAptPackage } from "../definition/lock.js";
+import { formatImageReference } from "../definition/image-reference.js";
 import type { LockProblem, LockResolution, ResolveLock } from "./lock-resolver.js";
 
 /** What locking needs of the configuration (host/config.ts's EnvforgeConfig has these). */
@@ -45,6 +46,14 @@ export interface ChannelLockResolverOptions {
   readonly keepRepodata?: boolean;
   /** Injected for tests; default the global fetch. */
   readonly fetch?: typeof globalThis.fetch;
+  /**
+   * Resolves apt packages in a base image (jobs/apt-resolve.ts on the surface's engine); without
+   * it a definition's apt packages stay unpinned, and the problem says so.
+   */
+  readonly resolveApt?: (request: {
+    readonly image: string;
+    readonly packages: readonly string[];
+  }) => Promise<readonly LockedAptPackage[]>;
 }
 
 export interface ChannelLockResolver {
@@ -121,10 +130,19 @@ export function channelLockResolver(options: ChannelLockResolverOptions): Channe
     const baseProblems: LockProblem[] =
       typeof base === "string" || base === undefined ? [] : [base];
     const baseImageDigest = typeof base === "string" ? base : undefined;
+    const apt = await pinnedApt(definition, baseImageDigest, options.resolveApt);
+    if (apt !== undefined && "part" in apt) baseProblems.push(apt);
+    const platforms =
+      apt === undefined || "part" in apt
+        ? pip.lock.platforms
+        : pip.lock.platforms.map((p) =>
+            p.platform === definition.platform ? { ...p, apt: [...apt] } : p,
+          );
     return {
       kind: "locked",
       lock: {
         ...pip.lock,
+        platforms,
         ...(baseImageDigest === undefined ? {} : { baseImageDigest }),
       },
       ...(baseProblems.length === 0 ? {} : { problems: baseProblems }),
@@ -144,6 +162,37 @@ export function channelLockResolver(options: ChannelLockResolverOptions): Channe
 
 function condaProblem(reason: string): LockProblem {
   return { part: "conda", reason };
+}
+
+/**
+ * The apt packages and what they pull in, at the versions the (pinned) base image's sources
+ * give. A package the sources lack is a ValidationError (the registration is refused); an
+ * engine or sources out of reach leave apt unpinned, with the reason.
+ */
+async function pinnedApt(
+  definition: Definition,
+  baseDigest: string | undefined,
+  resolveApt: ChannelLockResolverOptions["resolveApt"],
+): Promise<readonly LockedAptPackage[] | LockProblem | undefined> {
+  if (definition.apt.length === 0) return undefined;
+  const { base } = definition;
+  if (base.kind !== "image") {
+    return {
+      part: "apt",
+      reason: "the base is built from a Dockerfile, so apt is resolved at build",
+    };
+  }
+  if (resolveApt === undefined) {
+    return { part: "apt", reason: "this workspace resolves no apt packages at registration" };
+  }
+  const digest = base.image.digest ?? baseDigest;
+  const image = formatImageReference(digest === undefined ? base.image : { ...base.image, digest });
+  try {
+    return await resolveApt({ image, packages: definition.apt });
+  } catch (error) {
+    if (error instanceof ExternalError) return { part: "apt", reason: error.message };
+    throw error;
+  }
 }
 
 /**

@@ -7,7 +7,7 @@ import type { Definition } from "../definition/definition.js";
 import type { Lock } from "../definition/lock.js";
 
 /** The parts of a lock, each resolved from its own source. */
-export const LOCK_PARTS = ["conda", "pip", "base-image"] as const;
+export const LOCK_PARTS = ["conda", "pip", "base-image", "apt"] as const;
 export type LockPart = (typeof LOCK_PARTS)[number];
 
 /** Why one part of the lock could not be made. */
@@ -67,6 +67,9 @@ const ADVICE: Readonly<Record<LockPart, string>> = {
     "make the pip index reachable (the definition's --index-url, else ENVFORGE_PIP_INDEX_URL) " +
     "and give the host python3 with pip (Debian: python3-pip), which resolves for the target " +
     `${AGAIN}, ${ELSEWHERE}`,
+  apt:
+    "give envforge a Docker engine it can reach (DOCKER_HOST) and the base image's apt sources " +
+    `${AGAIN}, ${ELSEWHERE}`,
   "base-image":
     "push the base image to a registry envforge can reach, or pin it by digest in the definition " +
     `(image@sha256:…), ${AGAIN}`,
@@ -77,7 +80,7 @@ export function unlockedWarning(problem: LockProblem, locked: boolean): Problem 
   return {
     key: `lock.${problem.part}`,
     message: locked
-      ? `not pinned: ${problem.reason}; builds use it by its tag until it is: ${ADVICE[problem.part]}`
+      ? `not pinned: ${problem.reason}; builds use ${problem.part === "apt" ? "the package names" : "it by its tag"} until it is: ${ADVICE[problem.part]}`
       : `registered without a lock: ${problem.reason}; \`envforge env build\` will need one: ${ADVICE[problem.part]}`,
   };
 }

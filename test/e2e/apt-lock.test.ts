@@ -4,7 +4,7 @@
  * packages), and the recipe then installs exactly `name=version`. A package the sources do not
  * have is refused and no lock is written.
  */
-import { mkdtemp, readFile, rm, stat, writeFile } from "node:fs/promises";
+import { mkdir, mkdtemp, readFile, rm, stat, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -12,6 +12,9 @@ import { parseLockFile } from "../../src/conda/lock-file.js";
 import { gate } from "../build/harness.js";
 import { LOOPBACK_DEFAULTS } from "../support/loopback-defaults.js";
 import { cli } from "../support/run-cli.js";
+import { startSeedChannel } from "../support/seed-channel.js";
+import type { SeedChannel } from "../support/seed-channel.js";
+import { PYTHON_SHIMS } from "../../scripts/support/seed-flow-setup.js";
 
 let work: string;
 
@@ -73,6 +76,58 @@ describe.skipIf(gate.skip)("apt pinned in the lock", () => {
         `envforge: apt: apt package "envforge-no-such-package" is not in the apt sources of the base image ${BASE} (found envforge-no-such-package; allowed: a package its \`apt-cache policy\` lists)`,
       ]);
       await expect(stat(join(work, "missing.lock"))).rejects.toThrow(/ENOENT/);
+    },
+  );
+});
+
+describe.skipIf(gate.skip)("apt pinned at registration", () => {
+  let channel: SeedChannel;
+  beforeAll(async () => {
+    channel = await startSeedChannel({ extra: PYTHON_SHIMS });
+  });
+  afterAll(async () => {
+    await channel?.close();
+  });
+
+  async function definition(name: string, apt: readonly string[]): Promise<string> {
+    const folder = join(work, name);
+    await rm(folder, { recursive: true, force: true });
+    await mkdir(folder);
+    await writeFile(
+      join(folder, "conda.yml"),
+      `channels:\n  - ${channel.url}\ndependencies:\n  - python=3.11\n`,
+    );
+    await writeFile(
+      join(folder, "envforge.yaml"),
+      `image: ${BASE}\nconda_file: conda.yml\napt:\n${apt.map((a) => `  - ${a}\n`).join("")}`,
+    );
+    return join(folder, "envforge.yaml");
+  }
+
+  it("env create stores the apt versions in the version's lock", { timeout: 180_000 }, async () => {
+    const file = await definition("with-apt", ["hello"]);
+    const created = await envforge(["env", "create", "-f", file, "-n", "with-apt", "--json"]);
+    expect(created.code, created.stderr).toBe(0);
+    const result = JSON.parse(created.stdout) as {
+      lock: { state: string; problems: unknown[] };
+      version: { lock?: { platforms: { apt?: { name: string; version: string }[] }[] } };
+    };
+    expect(result.lock).toMatchObject({ state: "locked", problems: [] });
+    const apt = result.version.lock?.platforms[0]?.apt ?? [];
+    expect(apt.find((p) => p.name === "hello")?.version).toMatch(/^2\.10-\d/);
+  });
+
+  it(
+    "env create refuses an apt package that does not exist and stores nothing",
+    { timeout: 180_000 },
+    async () => {
+      const file = await definition("no-apt", ["envforge-no-such-package"]);
+      const refused = await envforge(["env", "create", "-f", file, "-n", "no-apt"]);
+      expect(refused.code).toBe(2);
+      expect(refused.stderr).toContain(
+        `apt package "envforge-no-such-package" is not in the apt sources of the base image ${BASE}@sha256:`,
+      );
+      expect((await envforge(["env", "show", "no-apt"])).code).toBe(3);
     },
   );
 });

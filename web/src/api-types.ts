@@ -1626,7 +1626,7 @@ export interface components {
       /** @description per part, why it was not locked (or, when locked, not pinned) */
       readonly problems: {
         /** @enum {string} */
-        part: "conda" | "pip" | "base-image";
+        part: "conda" | "pip" | "base-image" | "apt";
         reason: string;
       }[];
     };
@@ -1908,7 +1908,7 @@ export interface components {
       /** @description per part, why it was not locked (or, when locked, not pinned) */
       readonly problems: {
         /** @enum {string} */
-        part: "conda" | "pip" | "base-image";
+        part: "conda" | "pip" | "base-image" | "apt";
         reason: string;
       }[];
     };
