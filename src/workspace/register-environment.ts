@@ -32,7 +32,7 @@ import type { EnvironmentVersion } from "./model.js";
 import type { ServiceContext } from "./service-context.js";
 import { newProblems, requireWorkspace, workspaceOf } from "./service-context.js";
 import type { StoreTx, VersionRecord } from "./store.js";
-import { encodeJson } from "./stored-values.js";
+import { decodeLock, encodeJson } from "./stored-values.js";
 import { splitUrlCredentials, stripSourceFiles } from "./url-credentials.js";
 import {
   checkDescription,
@@ -248,6 +248,8 @@ async function lockOf(
   if (!needsCondaLock(input.definition)) return { problems: [] };
   const existing = await context.store.read((tx) => sameVersion(tx, target));
   if (existing !== undefined && existing.lockJson !== null) return { problems: [] };
+  const kept = await context.store.read((tx) => lockToKeep(tx, target, input.definition));
+  if (kept !== undefined) return { lock: kept, problems: [] };
   const resolve = context.resolveLock;
   const resolution: LockResolution =
     resolve === undefined
@@ -289,6 +291,26 @@ async function sameVersion(tx: StoreTx, target: Target): Promise<VersionRecord |
       ? await tx.newestVersion({ ...key, includeArchived: environment.archived })
       : await tx.getVersion({ ...key, version: target.explicit });
   return found?.definitionHash === target.hash ? found : undefined;
+}
+
+/**
+ * The newest version's lock, when it was resolved from what this definition asks for: a
+ * definition that changed only in variables or metadata keeps its packages exactly, without a
+ * solve (the lock is keyed by its resolution hash, docs/hashing.md).
+ */
+async function lockToKeep(
+  tx: StoreTx,
+  target: Target,
+  definition: Definition,
+): Promise<Lock | undefined> {
+  const key = { workspace: target.workspace, name: target.name };
+  const environment = await tx.getEnvironment(key);
+  if (environment === undefined) return undefined;
+  const newest = await tx.newestVersion({ ...key, includeArchived: true });
+  const lock = decodeLock(newest?.lockJson ?? null);
+  if (lock?.resolution === undefined) return undefined;
+  if (lockKeyProblems(lock, definition).length > 0) return undefined;
+  return { ...lock, definitionHash: target.hash };
 }
 
 /** The definition file's `version:`; text that is not a number is reported by the check. */
