@@ -637,6 +637,12 @@ function checkRequirement(
       '"name @ https://host/path/name-1.0-py3-none-any.whl"',
     );
   }
+  // packaging's test vectors: rules its grammar has and the grammar used here does not.
+  if (/@\s*$/.test(text)) return fail('nothing follows "@": give the URL after it');
+  const markerAt = text.indexOf(";");
+  if (markerAt !== -1 && /['"]\s*(?:not\s+)?in[A-Za-z0-9_.]/.test(text.slice(markerAt))) {
+    return fail('not a valid environment marker: "in" must be a word of its own');
+  }
   if (!text.includes("@") && (isLocalPath(head) || /[\\/]/.test(head) || ARCHIVE.test(head))) {
     return fail(LOCAL_PATH);
   }
@@ -653,7 +659,7 @@ function checkRequirement(
     }
     // pip-requirements-js does not take a marker after a URL: check the two halves apart.
     if (marker !== undefined) {
-      if (syntaxError(`placeholder ; ${marker}`, grammar) !== undefined) {
+      if (syntaxError(modernMarkers(`placeholder ; ${marker}`), grammar) !== undefined) {
         return fail(`not a valid environment marker: ${JSON.stringify(marker.trim())}`);
       }
     }
@@ -667,7 +673,7 @@ function checkRequirement(
     );
   }
   // pip-requirements-js lacks PEP 440 arbitrary equality (`===`); check the rest of the grammar.
-  const parsed = parseLine(syntaxText.replace(/===/g, "=="), grammar);
+  const parsed = parseLine(modernMarkers(syntaxText).replace(/===/g, "=="), grammar);
   if (typeof parsed === "string") return fail(`not a valid requirement: ${parsed}`);
   if (parsed === null || (parsed.type !== "ProjectName" && parsed.type !== "ProjectURL")) {
     return fail("not a valid requirement");
@@ -678,12 +684,35 @@ function checkRequirement(
       if (!syntaxText.includes("===") && !isPlainSpecifier(spec) && !validRange(written)) {
         return fail(`${JSON.stringify(written)} is not a valid PEP 440 version specifier`);
       }
+      // PEP 440: a prefix match (`.*`) cannot follow a post, dev or local release.
+      if (spec.version.endsWith(".*") && /(post|dev|\+)/i.test(spec.version)) {
+        return fail(
+          `${JSON.stringify(written)} is not a valid PEP 440 version specifier: ".*" cannot follow a post, dev or local release`,
+        );
+      }
     }
   }
   if (mode === "constraint" && (parsed.extras?.length ?? 0) > 0) {
     return fail("a constraint cannot have extras", 'a name and versions only, e.g. "numpy<2"');
   }
   return normalizePipName(parsed.name);
+}
+
+/**
+ * packaging and pip still read PEP 345's marker names (`os.name`, `platform.version`,
+ * `python_implementation`); the grammar here knows only PEP 508's, so they are renamed for the
+ * check (the requirement is kept as written).
+ */
+function modernMarkers(text: string): string {
+  const at = text.indexOf(";");
+  if (at === -1) return text;
+  const marker = text
+    .slice(at)
+    .replace(/(?<![\w.])os\.name\b/g, "os_name")
+    .replace(/(?<![\w.])sys\.platform\b/g, "sys_platform")
+    .replace(/(?<![\w.])platform\.(version|machine|python_implementation)\b/g, "platform_$1")
+    .replace(/(?<![\w.])python_implementation\b/g, "platform_python_implementation");
+  return `${text.slice(0, at)}${marker}`;
 }
 
 type ParsedLine = Requirement | SimpleRequirement | null;

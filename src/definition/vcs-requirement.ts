@@ -88,6 +88,15 @@ export function parseVcsUrl(text: string, declaredName?: string): VcsParse {
   if (ref !== undefined && !/^[A-Za-z0-9._/+-]+$/.test(ref)) {
     return { ok: false, message: `ref ${JSON.stringify(ref)} is not a branch, tag or commit name` };
   }
+  try {
+    // An scp-style address (`git@host:org/repo`) in a URL reads `org` as a port: not a URL.
+    new URL(`${scheme}://${repository}`);
+  } catch {
+    return {
+      ok: false,
+      message: `${scheme}://${repository} is not a valid URL (write ssh://git@host/org/repo.git)`,
+    };
+  }
   const subdirectory = fields.get("subdirectory");
   if (
     subdirectory !== undefined &&
