@@ -53,19 +53,23 @@ async function runWorker(io: CliIo, raw: unknown): Promise<void> {
   const onSignal = (): void => stop.abort();
   process.once("SIGINT", onSignal);
   process.once("SIGTERM", onSignal);
+  // Jobs a team's server offers run here too, on this worker's engine. Only a PostgreSQL
+  // workspace's server offers jobs; on SQLite it runs them itself.
+  const jobWorker =
+    opened.store.kind !== "postgres"
+      ? undefined
+      : startJobWorker({
+          jobs: createJobService({ store: opened.store }),
+          runner: new DockerJobRunner({
+            docker: dockerFromHost(opened.settings.config.dockerHost, io.env),
+          }),
+          signal: stop.signal,
+          ...(pollMs === undefined ? {} : { pollMs }),
+          report: (line) => io.stderr.write(`${line}\n`),
+        });
   try {
-    // Jobs a team's server offers run here too, on this worker's engine.
-    const jobWorker = startJobWorker({
-      jobs: createJobService({ store: opened.store }),
-      runner: new DockerJobRunner({
-        docker: dockerFromHost(opened.settings.config.dockerHost, io.env),
-      }),
-      signal: stop.signal,
-      ...(pollMs === undefined ? {} : { pollMs }),
-      report: (line) => io.stderr.write(`${line}\n`),
-    });
     const host = await startWorkerHost({
-      onWake: () => jobWorker.wake(),
+      onWake: () => jobWorker?.wake(),
       store: opened.store,
       queue: opened.queue,
       builder: openImageBuilder(opened.settings),
@@ -93,8 +97,11 @@ async function runWorker(io: CliIo, raw: unknown): Promise<void> {
         `envforge worker: ${workers.join(", ")} on ${opened.store.kind} ${opened.store.location} (queue: ${opened.queue.kind}), Docker engine ${engine}; Ctrl-C stops after the current build\n`,
       );
     }
-    await Promise.all([host.done, jobWorker.done]);
+    await Promise.all([host.done, jobWorker?.done]);
   } finally {
+    // Also when the build workers could not start: the job loop must not outlive the store.
+    stop.abort();
+    await jobWorker?.done;
     process.off("SIGINT", onSignal);
     process.off("SIGTERM", onSignal);
     await opened.close();
