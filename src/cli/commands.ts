@@ -84,9 +84,9 @@ export const COMMANDS: readonly CommandEntry[] = [
 
 /**
  * The commands an invocation needs: the one it names, or all of them when it names none, asks
- * for help before naming one, or names one that does not exist (so the usage error can suggest
- * the nearest name). Program options come only before the command and take no values, so the
- * first word that is not an option is the command's name.
+ * for help before naming one, names one that does not exist (so the usage error can suggest
+ * the nearest name), or asks for completions. Program options come only before the command and
+ * take no values, so the first word that is not an option is the command's name.
  */
 export function commandsFor(
   argv: readonly string[],
@@ -95,6 +95,8 @@ export function commandsFor(
   const name = argv.find((word) => !word.startsWith("-"));
   const before = name === undefined ? argv : argv.slice(0, argv.indexOf(name));
   if (name === undefined || before.includes("--help") || before.includes("-h")) return commands;
+  // Completion answers from the whole command tree.
+  if (name === "completion-server") return commands;
   const named = commands.filter((entry) => entry.names.includes(name));
   return named.length > 0 ? named : commands;
 }

@@ -8,6 +8,7 @@
 import type { Command } from "commander";
 import { ValidationError } from "../../errors/index.js";
 import type { CliIo } from "../context.js";
+import { writeJson } from "../context.js";
 import { withExamples } from "../help.js";
 
 const SHELLS = ["bash", "zsh", "fish"] as const;
@@ -25,15 +26,17 @@ export function registerCompletionCommand(program: Command, io: CliIo): void {
     program
       .command("completion")
       .description("Print the shell completion script for bash, zsh or fish")
-      .argument("<shell>", SHELLS.join(", ")),
+      .argument("<shell>", SHELLS.join(", "))
+      .option("--json", "print { shell, script } for scripts"),
     ...SHELLS.map((shell) => INSTALL_HINTS[shell]),
-  ).action(async (shell: string) => {
+  ).action(async (shell: string, options: { readonly json?: boolean }) => {
     const { getCompletionScript } = await import("@pnpm/tabtab");
     const script = await getCompletionScript({
       name: "envforge",
       completer: "envforge",
       shell: shellOf(shell),
     });
+    if (options.json === true) return writeJson(io, { shell, script });
     io.stdout.write(script.endsWith("\n") ? script : `${script}\n`);
   });
 
@@ -43,17 +46,12 @@ export function registerCompletionCommand(program: Command, io: CliIo): void {
     .allowUnknownOption()
     .allowExcessArguments()
     .action(async () => {
-      const [{ parseEnv, log }, { COMMANDS }] = await Promise.all([
-        import("@pnpm/tabtab"),
-        import("../commands.js"),
-      ]);
+      const { parseEnv, log } = await import("@pnpm/tabtab");
       const typed = parseEnv(io.env);
       const shell = SHELLS.find((name) => name === io.env.SHELL) ?? "bash";
-      // The whole tree, loaded the way `envforge --help` loads it.
-      const { Command: Program } = await import("commander");
-      const tree = new Program("envforge");
-      for (const entry of COMMANDS) (await entry.load())(tree, io);
-      const items = completions(tree, typed.partial);
+      // The program this command was added to holds every command (commands.ts loads them all
+      // for completion-server).
+      const items = completions(program, typed.partial);
       log(items, shell, (line) => io.stdout.write(`${line}\n`));
     });
 }
