@@ -19,6 +19,7 @@ import { z } from "zod";
 import { IMAGE_HASH_LABEL, imageName } from "../definition/image-hash.js";
 import { makeRecipe, LAYERS_BASE_ARGUMENT, pipNetrc } from "../recipe/index.js";
 import { missingLockProblem } from "../recipe/needs-lock.js";
+import { installProgress } from "./install-progress.js";
 import type { Recipe } from "../recipe/index.js";
 import type { ContextItem } from "./build-context.js";
 import { verifiedContextFiles } from "./context-files.js";
@@ -148,7 +149,7 @@ export class DockerEngineBuilder implements ImageBuilder {
           durationMs: clock() - started,
         };
       }
-      const pushed = await this.#push(repository, tag, request.signal, log);
+      const pushed = await this.#push(repository, tag, request.signal, log, request.onProgress);
       return {
         imageName: repository,
         digest: pushed.digest,
@@ -172,6 +173,9 @@ export class DockerEngineBuilder implements ImageBuilder {
     // Loaded for a build that runs: a cache hit needs neither the installer nor BuildKit's gRPC.
     const { linkPrefixGroups } = await import("./prefix-groups.js");
     const at = (this.#options.clock ?? (() => performance.now()))();
+    const onProgress = request.onProgress;
+    const packages =
+      request.lock.platforms.find((p) => p.platform === request.definition.platform)?.conda ?? [];
     const linked = await linkPrefixGroups({
       lock: request.lock,
       platform: request.definition.platform,
@@ -179,6 +183,7 @@ export class DockerEngineBuilder implements ImageBuilder {
       cache: this.#options.packageCache,
       workDir,
       ...(request.signal === undefined ? {} : { signal: request.signal }),
+      ...(onProgress === undefined ? {} : { onEvent: installProgress(packages, onProgress) }),
     });
     for (const warning of linked.install.warnings) log.envforge(`conda: ${warning}`);
     const seconds = (((this.#options.clock ?? (() => performance.now()))() - at) / 1000).toFixed(1);
@@ -360,6 +365,7 @@ export class DockerEngineBuilder implements ImageBuilder {
     tag: string,
     signal: AbortSignal | undefined,
     log: LogTail,
+    onProgress?: BuildRequest["onProgress"],
   ): Promise<{ digest: string; count: number }> {
     const { docker } = this.#options;
     const host = repository.slice(0, repository.indexOf("/"));
@@ -373,7 +379,11 @@ export class DockerEngineBuilder implements ImageBuilder {
     log.envforge(
       `pushing ${repository}:${tag}${found === undefined ? "" : ` as ${found.username || "(identity token)"} (from ${found.source})`}`,
     );
-    const progress = new PushProgress();
+    const progress = new PushProgress(
+      onProgress === undefined
+        ? undefined
+        : (done, total) => onProgress({ stage: "push", done, total, unit: "bytes" }),
+    );
     try {
       const stream = await docker
         .getImage(`${repository}:${tag}`)

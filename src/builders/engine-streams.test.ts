@@ -43,4 +43,25 @@ describe("PushProgress", () => {
       reused: [],
     });
   });
+
+  it("tells the bytes sent of every layer the engine has sized, up to each layer's size", () => {
+    const seen: [number, number][] = [];
+    const progress = new PushProgress((done, total) => seen.push([done, total]));
+    for (const event of [
+      { status: "Preparing", id: "aaa" },
+      { status: "Pushing", id: "aaa", progressDetail: { current: 512, total: 2048 } },
+      { status: "Pushing", id: "bbb", progressDetail: { current: 100, total: 1000 } },
+      { status: "Pushed", id: "aaa" },
+      { status: "Layer already exists", id: "ccc" },
+      { status: "Pushed", id: "bbb" },
+    ]) {
+      progress.pushLine(line(event));
+    }
+    expect(seen).toEqual([
+      [512, 2048],
+      [612, 3048],
+      [2148, 3048],
+      [3048, 3048],
+    ]);
+  });
 });

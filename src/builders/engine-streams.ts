@@ -21,6 +21,9 @@ const PushEvent = z.looseObject({
   id: z.string().optional(),
   error: z.string().optional(),
   aux: z.looseObject({ Digest: z.string().optional() }).optional(),
+  progressDetail: z
+    .looseObject({ current: z.number().optional(), total: z.number().optional() })
+    .optional(),
 });
 
 export interface PushResult {
@@ -34,6 +37,9 @@ export interface PushResult {
 
 /** Folds push progress events; `Pushed`/`Layer already exists`/`Mounted from …` per layer id. */
 export class PushProgress {
+  readonly #onBytes: ((done: number, total: number) => void) | undefined;
+  /** Layer id → [bytes sent, layer size], as the engine reports them. */
+  readonly #layers = new Map<string, [number, number]>();
   readonly #pushed = new Set<string>();
   readonly #reused = new Set<string>();
   #digest: string | undefined;
@@ -52,10 +58,40 @@ export class PushProgress {
     if (event.error !== undefined) this.#error = event.error;
     if (event.aux?.Digest !== undefined) this.#digest = event.aux.Digest;
     if (event.id === undefined || event.status === undefined) return;
+    this.#progress(event.id, event.status, event.progressDetail);
     if (event.status === "Pushed") this.#pushed.add(event.id);
     else if (event.status === "Layer already exists" || event.status.startsWith("Mounted from")) {
       this.#reused.add(event.id);
     }
+  }
+
+  /** `onBytes` hears the bytes sent of all layers the engine has sized so far. */
+  constructor(onBytes?: (done: number, total: number) => void) {
+    this.#onBytes = onBytes;
+  }
+
+  #progress(
+    id: string,
+    status: string,
+    detail:
+      { readonly current?: number | undefined; readonly total?: number | undefined } | undefined,
+  ): void {
+    if (this.#onBytes === undefined) return;
+    const known = this.#layers.get(id);
+    if (status === "Pushing" && detail?.total !== undefined) {
+      this.#layers.set(id, [detail.current ?? 0, detail.total]);
+    } else if (status === "Pushed" && known !== undefined) {
+      this.#layers.set(id, [known[1], known[1]]);
+    } else {
+      return;
+    }
+    let done = 0;
+    let total = 0;
+    for (const [sent, size] of this.#layers.values()) {
+      done += sent;
+      total += size;
+    }
+    this.#onBytes(done, total);
   }
 
   result(): PushResult {

@@ -36,8 +36,21 @@ export interface BuildRequest {
   /** Aborting cancels the engine build or push; the promise rejects with the signal's reason. */
   readonly signal?: AbortSignal;
   readonly onLog?: (line: BuildLogLine) => void;
+  /**
+   * Progress of the long stages, for a terminal display (never stored): called often, with
+   * totals known up front (the lock holds every package's size) or as the engine reports them.
+   */
+  readonly onProgress?: (progress: BuildProgress) => void;
   /** Extra image labels (e.g. the envforge version); content-derived values only. */
   readonly labels?: Readonly<Record<string, string>>;
+}
+
+/** How far one stage of a build is: `done` of `total`, in bytes or packages. */
+export interface BuildProgress {
+  readonly stage: "download" | "extract" | "link" | "push";
+  readonly done: number;
+  readonly total: number;
+  readonly unit: "bytes" | "packages";
 }
 
 export interface BuildOutcome {

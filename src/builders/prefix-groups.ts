@@ -4,6 +4,7 @@
  * conda-meta record lists them, and the record itself go to its group's folder. So a group's
  * folder holds exactly its packages' bytes, whatever else the lock holds.
  */
+import type { InstallEvent } from "../conda/progress.js";
 import { lstat, mkdir, readFile, readdir, rename, rm, writeFile } from "node:fs/promises";
 import { dirname, join } from "node:path";
 import { z } from "zod";
@@ -25,6 +26,8 @@ export interface LinkGroupsOptions {
   readonly workDir: string;
   /** A build's cancel or timeout: stops the package downloads. */
   readonly signal?: AbortSignal;
+  /** The installer's events (downloads, extraction, linking), for progress displays. */
+  readonly onEvent?: (event: InstallEvent) => void;
 }
 
 export interface LinkedGroups {
@@ -56,6 +59,7 @@ export async function linkPrefixGroups(options: LinkGroupsOptions): Promise<Link
     linkMode: "hardlink",
     now: () => new Date(0),
     ...(options.signal === undefined ? {} : { signal: options.signal }),
+    ...(options.onEvent === undefined ? {} : { onEvent: options.onEvent }),
   });
   const folders = new Map<string, string>();
   for (const group of options.groups) {

@@ -8,7 +8,7 @@ import { hostname } from "node:os";
 import { setTimeout as sleep } from "node:timers/promises";
 import { randomUUID } from "node:crypto";
 import type { Build, BuildLeases, ClaimedBuild } from "../workspace/build-api.js";
-import type { ImageBuilder } from "./image-builder.js";
+import type { BuildProgress, ImageBuilder } from "./image-builder.js";
 import { BuildFailedError } from "./image-builder.js";
 import { bufferedLog } from "./worker-log.js";
 
@@ -25,6 +25,8 @@ export interface BuildWorkerOptions {
   readonly logFlushMs?: number;
   /** Progress for the operator: one line per build start and end. */
   readonly report?: (line: string) => void;
+  /** Progress of the builds this worker runs (not stored: for a display in this process). */
+  readonly onProgress?: (buildId: string, progress: BuildProgress) => void;
   /**
    * How long a stopped (canceled, timed-out) build may take to wind down before the worker
    * records its end anyway (default 10 s): an engine call that ignores the abort cannot keep
@@ -59,6 +61,8 @@ export function createBuildWorker(options: BuildWorkerOptions): BuildWorker {
   const stopGraceMs = options.stopGraceMs ?? 10_000;
   const now = options.now ?? Date.now;
   let wakeUp: (() => void) | undefined;
+
+  const onProgress = options.onProgress;
 
   async function execute(claimed: ClaimedBuild): Promise<Build> {
     const { build } = claimed;
@@ -122,6 +126,9 @@ export function createBuildWorker(options: BuildWorkerOptions): BuildWorker {
         ...(build.image.registry === null ? {} : { registry: build.image.registry }),
         signal: stop.signal,
         onLog: (line) => log.push(line),
+        ...(onProgress === undefined
+          ? {}
+          : { onProgress: (progress: BuildProgress) => onProgress(build.id, progress) }),
       });
       // Once the race is decided by the grace, a late rejection must not go unhandled.
       building.catch(() => undefined);
@@ -136,10 +143,8 @@ export function createBuildWorker(options: BuildWorkerOptions): BuildWorker {
         failedStep: null,
       };
     } catch (error) {
+      // The log already holds every line the builder printed: its last lines are not repeated.
       end = failure(build, workerId, error, stopReason);
-      if (error instanceof BuildFailedError && error.lastLines.length > 0) {
-        log.push({ stream: "envforge", text: `last lines:\n${error.lastLines.join("\n")}` });
-      }
     } finally {
       clearTimeout(timeout);
       clearInterval(heartbeat);

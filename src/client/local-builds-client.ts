@@ -7,6 +7,7 @@ import { ValidationError } from "../errors/index.js";
 import { missingLockProblem } from "../recipe/needs-lock.js";
 import { setTimeout as sleep } from "node:timers/promises";
 import { createBuildLeases, isFinished } from "../workspace/build-api.js";
+import type { BuildProgress } from "../builders/image-builder.js";
 import type { BuildsClient } from "./builds-client.js";
 import type { NativeOutputs } from "../builders/native/native-builder.js";
 import type { OpenedBuilds } from "./open-builds.js";
@@ -25,6 +26,8 @@ export interface LocalBuildsOptions {
   readonly registry?: string;
   /** Where the lines of a build run here go (default: nowhere). */
   readonly report?: (line: string) => void;
+  /** Progress of a build run here (downloads, extraction, linking, push), for a display. */
+  readonly onProgress?: (progress: BuildProgress) => void;
   /** `--output`: where a native build run here also writes the image. */
   readonly outputs?: NativeOutputs;
 }
@@ -64,6 +67,11 @@ export function localBuildsClient(
           options.outputs === undefined ? {} : { outputs: options.outputs },
         ),
         report: options.report ?? (() => undefined),
+        ...(options.onProgress === undefined
+          ? {}
+          : {
+              onProgress: (_id: string, progress: BuildProgress) => options.onProgress?.(progress),
+            }),
       });
       // Another process may hold it; if that process dies, its lease runs out and we take over.
       for (;;) {

@@ -16,7 +16,7 @@ import { localJobsClient } from "./local-jobs-client.js";
 import { httpBuildsClient } from "./http-builds-client.js";
 import type { HttpClientOptions } from "./http-workspace-client.js";
 import { httpWorkspaceClient } from "./http-workspace-client.js";
-import type { LocalBuildsClient } from "./local-builds-client.js";
+import type { LocalBuildsClient, LocalBuildsOptions } from "./local-builds-client.js";
 import { localWorkspaceClient } from "./local-workspace-client.js";
 import type { WorkspaceClient } from "./workspace-client.js";
 
@@ -87,6 +87,8 @@ export interface OpenBuildsClientOptions extends OpenClientOptions {
   readonly registry?: string;
   /** Lines of a build this process runs itself (SQLite has no other worker). */
   readonly report?: (line: string) => void;
+  /** Progress of a build this process runs itself, for a terminal display. */
+  readonly onProgress?: LocalBuildsOptions["onProgress"];
   /** `--output`: where a local native build also writes the image (not with a server). */
   readonly outputs?: NativeOutputs;
 }
@@ -125,6 +127,7 @@ export async function openBuildsClient(
   return localBuildsClient(await openBuilds(settings), {
     ...(options.registry === undefined ? {} : { registry: options.registry }),
     ...(options.report === undefined ? {} : { report: options.report }),
+    ...(options.onProgress === undefined ? {} : { onProgress: options.onProgress }),
     ...(options.outputs === undefined ? {} : { outputs: options.outputs }),
   });
 }

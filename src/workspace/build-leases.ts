@@ -75,7 +75,11 @@ export function createBuildLeases(options: {
           buildId: claimed.id,
           attempt: claimed.attempt,
           stream: "envforge",
-          text: `attempt ${claimed.attempt} of ${claimed.maxAttempts} taken by worker ${workerId}\n`,
+          // The attempt count matters only once a worker was lost and the build was queued again.
+          text:
+            claimed.attempt > 1
+              ? `attempt ${claimed.attempt} of ${claimed.maxAttempts} taken by worker ${workerId}\n`
+              : `taken by worker ${workerId}\n`,
           now,
         });
         return claimed;
@@ -110,7 +114,10 @@ export function createBuildLeases(options: {
           const what =
             end.state === "succeeded"
               ? `succeeded: ${end.digest ?? "no digest"}${end.cacheHit === true ? " (cache hit)" : ""}`
-              : `${end.state}: ${end.reason ?? ""}`;
+              : // A builder's reason may already start "build failed…": say it once.
+                (end.reason ?? "").startsWith(`build ${end.state}`)
+                ? (end.reason ?? "").slice("build ".length)
+                : `${end.state}: ${end.reason ?? ""}`;
           const record = await tx.getBuild(end.id);
           await tx.appendBuildLog({
             buildId: end.id,

@@ -44,8 +44,7 @@ async function leafCommands(): Promise<string[]> {
     for (const sub of command.commands) walk(sub, [...words, sub.name()]);
   };
   walk(program, []);
-  // completion-server is hidden: what completion scripts call, never a person.
-  return leaves.filter((leaf) => leaf !== "help" && leaf !== "completion-server");
+  return leaves.filter((leaf) => leaf !== "help");
 }
 
 /** Parses `text` as one JSON document or as NDJSON; fails the test on anything else. */
@@ -129,7 +128,6 @@ describe.skipIf(gate.skip)("output for scripts", () => {
   /** [words, arguments, output kind, exit code]; order matters: later rows use earlier ones. */
   const rows: [string, () => string[], "json" | "ndjson", number][] = [
     ["validate", () => [file], "json", 0],
-    ["completion", () => ["bash"], "json", 0],
     ["hash", () => [file], "json", 0],
     ["dockerfile", () => [file], "json", 0],
     ["ingredients", () => [file, "-o", join(dir, "ingredients")], "json", 0],

@@ -1,6 +1,8 @@
 /** How builds and their logs look in a terminal. */
 import type { Build, BuildEvent, LogChunk } from "../../workspace/build-api.js";
 import type { CliIo } from "../context.js";
+import type { ProgressDisplay } from "../progress/progress-display.js";
+import type { TerminalStyle } from "../progress/terminal-style.js";
 import { formatTable } from "../remote/table.js";
 
 export function buildLines(build: Build): string {
@@ -13,7 +15,8 @@ export function buildLines(build: Build): string {
     ["digest", build.image.digest],
     ["image id", build.image.id],
     ["cache hit", build.cacheHit],
-    ["attempt", `${build.attempt} of ${build.maxAttempts}`],
+    // Only once a lost worker made the build run again; a first attempt is no news.
+    ["attempt", build.attempt > 1 ? `${build.attempt} of ${build.maxAttempts}` : null],
     ["reason", build.reason],
     ["created", build.createdAt],
     ["started", build.startedAt],
@@ -41,9 +44,14 @@ export function buildsTable(builds: readonly Build[]): string {
 }
 
 /** A log chunk as the terminal shows it: errors to stderr, the rest to `out`. */
-export function writeChunk(io: CliIo, chunk: LogChunk, out: NodeJS.WritableStream): void {
+export function writeChunk(
+  io: CliIo,
+  chunk: LogChunk,
+  out: NodeJS.WritableStream,
+  style: TerminalStyle = PLAIN,
+): void {
   if (chunk.stream === "stderr") io.stderr.write(chunk.text);
-  else if (chunk.stream === "envforge") out.write(prefixLines(chunk.text, "envforge: "));
+  else if (chunk.stream === "envforge") out.write(envforgeLines(chunk.text, style));
   else out.write(chunk.text);
 }
 
@@ -51,17 +59,42 @@ export function writeChunk(io: CliIo, chunk: LogChunk, out: NodeJS.WritableStrea
 export async function printEvents(
   io: CliIo,
   events: AsyncIterable<BuildEvent>,
-  options: { readonly json: boolean },
+  options: {
+    readonly json: boolean;
+    /** On a terminal: log lines go above its progress bars, in colour unless NO_COLOR. */
+    readonly display?: { readonly progress: ProgressDisplay; readonly style: TerminalStyle };
+  },
 ): Promise<Build | undefined> {
   // With --json, stdout carries only the final JSON; the log goes to stderr.
   const out = options.json ? io.stderr : io.stdout;
+  const display = options.display;
   let last: Build | undefined;
-  for await (const event of events) {
-    if (event.kind === "log") writeChunk(io, event.chunk, out);
-    else last = event.build;
+  try {
+    for await (const event of events) {
+      if (event.kind !== "log") last = event.build;
+      else if (display?.progress.drawsBars !== true) writeChunk(io, event.chunk, out);
+      else if (event.chunk.stream === "envforge") {
+        display.progress.line(envforgeLines(event.chunk.text, display.style));
+      } else display.progress.line(event.chunk.text);
+    }
+  } finally {
+    display?.progress.stop();
   }
   return last;
 }
+
+/** `envforge: ` before each line; on a terminal, failures red and successes green. */
+function envforgeLines(text: string, style: TerminalStyle): string {
+  const prefix = style.paint("dim", "envforge: ");
+  const painted = /^build (failed|canceled)\b/.test(text)
+    ? style.paint("red", text.trimEnd())
+    : /^build succeeded\b/.test(text)
+      ? style.paint("green", text.trimEnd())
+      : text.trimEnd();
+  return `${prefixLines(painted, prefix)}\n`;
+}
+
+const PLAIN: TerminalStyle = { colour: false, paint: (_style, text) => text };
 
 function prefixLines(text: string, prefix: string): string {
   return text

@@ -6,10 +6,11 @@
  */
 import { z } from "zod";
 import { ExternalError, ValidationError } from "../../errors/index.js";
-import type { Build } from "../../workspace/build-api.js";
+import type { Build, BuildEvent } from "../../workspace/build-api.js";
 import type { CliIo } from "../context.js";
-import { writeJson, writeLine } from "../context.js";
+import { AlreadyReported, writeJson, writeLine } from "../context.js";
 import { buildLines, printEvents } from "./build-format.js";
+import { stderrDisplay } from "../progress/progress-display.js";
 import { parseOutputs, withBuilder } from "./build-outputs.js";
 import type { BuildsClient } from "../../client/builds-client.js";
 import { parseEnvironmentRef } from "../../client/environment-ref.js";
@@ -33,13 +34,16 @@ export async function runEnvBuild(io: CliIo, reference: string, raw: unknown): P
   const options = Options.parse(raw);
   const ref = parseEnvironmentRef(reference);
   const timeoutMs = secondsOption(options.timeout, "--timeout");
+  const quiet = quietAbout();
+  const display = stderrDisplay(io);
   const outputs = parseOutputs(options.output ?? [], io.cwd);
   const settings = withBuilder(io, options.builder, outputs);
   const client = await openBuildsClient(settings, {
     ...(options.server === undefined ? {} : { server: options.server }),
     ...(options.registry === undefined ? {} : { registry: options.registry }),
     ...(outputs === undefined ? {} : { outputs }),
-    report: (line) => io.stderr.write(`${line}\n`),
+    report: quiet.report(io),
+    onProgress: display.progress.onProgress,
   });
   try {
     const build = await buildWith(io, client, {
@@ -48,13 +52,19 @@ export async function runEnvBuild(io: CliIo, reference: string, raw: unknown): P
       ...(timeoutMs === undefined ? {} : { timeoutMs }),
       follow: options.follow !== false,
       json: options.json === true,
+      onBuild: quiet.build,
+      display,
     });
+    const ended = build.state === "failed" || build.state === "canceled";
     if (options.json === true) writeJson(io, build);
-    else writeLine(io, buildLines(build));
-    if (build.state === "failed" || build.state === "canceled") {
-      throw new ExternalError(
+    // A failed build's log ends with its reason; the summary would only say it again.
+    else if (!ended) writeLine(io, buildLines(build));
+    if (ended) {
+      const error = new ExternalError(
         `build ${build.id} ${build.state}: ${build.reason ?? "no reason given"}`,
       );
+      // Followed, the log said why (and --json's object holds the reason): exit 5, quietly.
+      throw options.follow !== false ? new AlreadyReported(error) : error;
     }
   } finally {
     await client.close();
@@ -70,6 +80,10 @@ export interface BuildImageInput {
   readonly follow: boolean;
   /** Log to stderr (stdout is for JSON or a job's output). */
   readonly json: boolean;
+  /** Told the build's id as soon as it is known. */
+  readonly onBuild?: (id: string) => void;
+  /** Where the log and the progress of a build run here are drawn. */
+  readonly display?: ReturnType<typeof stderrDisplay>;
 }
 
 /** For `envforge run`: build with the local workspace it already opened. */
@@ -79,13 +93,16 @@ export function buildImage(
   input: BuildImageInput & { readonly registry?: string },
 ): Promise<Build> {
   const { registry, ...rest } = input;
+  const quiet = quietAbout();
+  const display = stderrDisplay(io);
   return buildWith(
     io,
     localBuildsClient(opened, {
       ...(registry === undefined ? {} : { registry }),
-      report: (line) => io.stderr.write(`${line}\n`),
+      report: quiet.report(io),
+      onProgress: display.progress.onProgress,
     }),
-    rest,
+    { ...rest, onBuild: quiet.build, display },
   );
 }
 
@@ -95,22 +112,83 @@ async function buildWith(
   client: BuildsClient & Partial<LocalBuildsClient>,
   input: BuildImageInput,
 ): Promise<Build> {
-  const { follow, json, ...request } = input;
+  const { follow, json, onBuild, display, ...request } = input;
   const { build, created } = await client.requestBuild(request);
-  io.stderr.write(
-    `${created ? "queued" : "joined"} build ${build.id}: ${build.name}@${build.version} as ${build.image.name}\n`,
-  );
+  onBuild?.(build.id);
+  // Followed, the log's first line says it was queued (with the id); joining is news.
+  if (!created || !follow) {
+    io.stderr.write(
+      `${created ? "queued" : "joined"} build ${build.id}: ${build.name}@${build.version} as ${build.image.name}\n`,
+    );
+  }
   if (!follow) return build;
   const key = {
     id: build.id,
     ...(input.workspace === undefined ? {} : { workspace: input.workspace }),
   };
   const working = client.buildsHere === true ? client.runHere?.(build.id) : undefined;
-  if (client.buildsHere !== true && build.state === "queued") {
-    io.stderr.write("waiting for a worker to take it (start one with `envforge worker`)\n");
+  // A server's own worker may take it at once: say that none has only when none did.
+  const waiting =
+    client.buildsHere !== true && build.state === "queued"
+      ? setTimeout(() => {
+          io.stderr.write("waiting for a worker to take it (start one with `envforge worker`)\n");
+        }, WORKER_NOTICE_MS)
+      : undefined;
+  try {
+    const events = noticeProgress(client.followBuild(key), () => clearTimeout(waiting));
+    const [final] = await Promise.all([
+      printEvents(io, events, { json, ...(display === undefined ? {} : { display }) }),
+      working,
+    ]);
+    return final ?? (await client.getBuild(key));
+  } finally {
+    clearTimeout(waiting);
   }
-  const [final] = await Promise.all([printEvents(io, client.followBuild(key), { json }), working]);
-  return final ?? (await client.getBuild(key));
+}
+
+/** How long a queued build may wait before the CLI says that no worker has taken it. */
+const WORKER_NOTICE_MS = 5_000;
+
+/** Passes `events` on, calling `taken` once the build left the queue (a worker has it). */
+async function* noticeProgress(
+  events: AsyncIterable<BuildEvent>,
+  taken: () => void,
+): AsyncIterable<BuildEvent> {
+  for await (const event of events) {
+    if (
+      event.kind === "log"
+        ? /taken by worker/.test(event.chunk.text)
+        : event.build.state !== "queued"
+    ) {
+      taken();
+    }
+    yield event;
+  }
+}
+
+/**
+ * The in-process worker reports each build it starts and ends; for the build this command
+ * follows, its log says so already. Other reports (a failing lease renewal) still show.
+ */
+function quietAbout(): {
+  readonly build: (id: string) => void;
+  readonly report: (io: CliIo) => (line: string) => void;
+} {
+  let followed: string | undefined;
+  return {
+    build: (id) => {
+      followed = id;
+    },
+    report: (io) => (line) => {
+      if (
+        followed !== undefined &&
+        / building | (succeeded|failed|canceled)\b/.test(line) &&
+        line.includes(followed)
+      )
+        return;
+      io.stderr.write(`${line}\n`);
+    },
+  };
 }
 
 export function secondsOption(text: string | undefined, key: string): number | undefined {

@@ -1,0 +1,147 @@
+/**
+ * How a build's long stages (download, extraction, linking, push) look where a person reads
+ * them. On a TTY: one bar per stage with its total, percent and ETA, drawn by cli-progress, log
+ * lines printed above the bars, colour unless NO_COLOR. Off a TTY: no redraws, one line per
+ * stage when it ends, with its total and timing, so a CI log gets one line per event.
+ */
+import { MultiBar } from "cli-progress";
+import type { SingleBar } from "cli-progress";
+import type { BuildProgress } from "../../builders/image-builder.js";
+import { isTerminal, terminalStyle } from "./terminal-style.js";
+import type { TerminalStyle } from "./terminal-style.js";
+
+export interface ProgressDisplay {
+  /** Whether bars are drawn (a TTY): log lines must then go through `line`. */
+  readonly drawsBars: boolean;
+  readonly onProgress: (progress: BuildProgress) => void;
+  /** Prints one finished line (a log line) without breaking the bars. */
+  readonly line: (text: string) => void;
+  /** Removes the bars; stages still open are reported as they stand. */
+  readonly stop: () => void;
+}
+
+export interface ProgressDisplayOptions {
+  readonly stream: NodeJS.WritableStream;
+  readonly isTTY: boolean;
+  readonly style: TerminalStyle;
+  readonly now?: () => number;
+}
+
+const STAGE_NAMES: Readonly<Record<BuildProgress["stage"], string>> = {
+  download: "download",
+  extract: "extract ",
+  link: "link    ",
+  push: "push    ",
+};
+
+interface StageState {
+  readonly startedAt: number;
+  latest: BuildProgress;
+  ended: boolean;
+  bar?: SingleBar;
+}
+
+export function progressDisplay(options: ProgressDisplayOptions): ProgressDisplay {
+  const now = options.now ?? (() => performance.now());
+  const { style } = options;
+  const stages = new Map<BuildProgress["stage"], StageState>();
+  let bars: MultiBar | undefined;
+
+  const multiBar = (): MultiBar =>
+    (bars ??= new MultiBar({
+      stream: options.stream,
+      format: (
+        _options,
+        params,
+        payload: { readonly stage?: string; readonly amount?: string },
+      ) => {
+        const width = 24;
+        const filled = Math.round(params.progress * width);
+        const bar = `${"█".repeat(filled)}${"░".repeat(width - filled)}`;
+        const percent = `${Math.floor(params.progress * 100)}%`.padStart(4);
+        const eta =
+          params.value >= params.total ? "done" : `ETA ${formatSeconds(params.eta)}`.trimEnd();
+        return `${style.paint("cyan", payload.stage ?? "")} ${style.paint("green", bar)} ${percent} ${payload.amount ?? ""} ${style.paint("dim", eta)}`;
+      },
+      hideCursor: true,
+      clearOnComplete: false,
+      stopOnComplete: false,
+      // Redraw at most every 100 ms: a fast download must not flood the terminal.
+      fps: 10,
+      etaBuffer: 20,
+    }));
+
+  const ended = (state: StageState): string => {
+    const seconds = ((now() - state.startedAt) / 1000).toFixed(1);
+    return `${STAGE_NAMES[state.latest.stage].trimEnd()}: ${amount(state.latest)} in ${seconds} s`;
+  };
+
+  return {
+    drawsBars: options.isTTY,
+    onProgress(progress) {
+      let state = stages.get(progress.stage);
+      if (state === undefined) {
+        state = { startedAt: now(), latest: progress, ended: false };
+        stages.set(progress.stage, state);
+      }
+      state.latest = progress;
+      if (state.ended) return;
+      const complete = progress.total > 0 && progress.done >= progress.total;
+      if (options.isTTY) {
+        const payload = { stage: STAGE_NAMES[progress.stage], amount: amount(progress) };
+        state.bar ??= multiBar().create(Math.max(progress.total, 1), 0, payload);
+        state.bar.setTotal(Math.max(progress.total, 1));
+        state.bar.update(progress.done, payload);
+        if (complete) state.ended = true;
+        return;
+      }
+      if (complete) {
+        state.ended = true;
+        options.stream.write(`${ended(state)}\n`);
+      }
+    },
+    line(text) {
+      const finished = text.endsWith("\n") ? text : `${text}\n`;
+      if (bars !== undefined) bars.log(finished);
+      else options.stream.write(finished);
+    },
+    stop() {
+      bars?.stop();
+      bars = undefined;
+      if (options.isTTY) return;
+      for (const state of stages.values()) {
+        if (!state.ended) options.stream.write(`${ended(state)} (stopped)\n`);
+        state.ended = true;
+      }
+    },
+  };
+}
+
+/** `12.3 MB of 80.0 MB`, `5 of 26 packages` */
+export function amount(progress: BuildProgress): string {
+  if (progress.unit === "packages") return `${progress.done} of ${progress.total} packages`;
+  return `${formatBytes(progress.done)} of ${formatBytes(progress.total)}`;
+}
+
+export function formatBytes(bytes: number): string {
+  if (bytes < 1000) return `${bytes} B`;
+  if (bytes < 1000 * 1000) return `${(bytes / 1000).toFixed(1)} kB`;
+  if (bytes < 1000 * 1000 * 1000) return `${(bytes / (1000 * 1000)).toFixed(1)} MB`;
+  return `${(bytes / (1000 * 1000 * 1000)).toFixed(2)} GB`;
+}
+
+function formatSeconds(seconds: number): string {
+  if (!Number.isFinite(seconds) || seconds < 0) return "";
+  if (seconds < 60) return `${Math.ceil(seconds)} s`;
+  return `${Math.floor(seconds / 60)} min ${Math.ceil(seconds % 60)} s`;
+}
+
+/** The display of a command that follows a build: on its stderr, which a person reads. */
+export function stderrDisplay(io: {
+  readonly stderr: NodeJS.WritableStream;
+  readonly env: NodeJS.ProcessEnv;
+}): { readonly progress: ProgressDisplay; readonly style: TerminalStyle } {
+  const isTTY = isTerminal(io.stderr);
+  const style = terminalStyle({ isTTY, env: io.env });
+  return { progress: progressDisplay({ stream: io.stderr, isTTY, style }), style };
+}
