@@ -184,6 +184,9 @@ describe.each(kinds)("build and job routes on %s", (kind) => {
     expect(build).toMatchObject({ name: "remote-env", state: "succeeded", attempt: 1 });
     expect(built.stderr).toContain("queued build");
     expect(built.stderr).toContain("[3/3] RUN step 3");
+    // The server's own worker took it: no "waiting for a worker" (issue 9, point 5).
+    expect(built.stderr).toMatch(/taken by worker/);
+    expect(built.stderr).not.toContain("waiting for a worker");
     const id = String(field(build, "id"));
 
     const logs = await cli(["build", "logs", id, "--server", server.url], { env });
