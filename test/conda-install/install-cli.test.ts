@@ -21,9 +21,14 @@ afterEach(async () => {
 
 async function run(
   args: readonly string[],
+  terminal: { readonly isTTY?: boolean; readonly env?: NodeJS.ProcessEnv } = {},
 ): Promise<{ code: number; stdout: string; stderr: string }> {
   const stdout = new PassThrough();
-  const stderr = new PassThrough();
+  // A terminal's stderr, as a TTY stream says it is one (isTTY) and how wide it is.
+  const stderr = Object.assign(new PassThrough(), {
+    isTTY: terminal.isTTY === true,
+    columns: 120,
+  });
   let out = "";
   let err = "";
   stdout.on("data", (chunk: Buffer) => (out += chunk.toString()));
@@ -31,7 +36,7 @@ async function run(
   const code = await runCli(args, {
     stdout,
     stderr,
-    env: withLoopbackDefaults({ ENVFORGE_HOME: join(dirs.root, "home") }),
+    env: withLoopbackDefaults({ ENVFORGE_HOME: join(dirs.root, "home"), ...terminal.env }),
     cwd: dirs.root,
   });
   return { code, stdout: out, stderr: err };
@@ -52,6 +57,32 @@ async function writeLock(sha256?: string): Promise<string> {
 }
 
 describe("envforge install", () => {
+  it("on a terminal, draws download, extraction and linking with the lock's totals, in colour unless NO_COLOR", async () => {
+    const lockPath = await writeLock();
+    const lock = await readFile(lockPath, "utf8");
+    const size = Number(/size: (\d+)/.exec(lock)?.[1]);
+    expect(size).toBeGreaterThan(0);
+    const shown = `${(size / 1000).toFixed(1)} kB of ${(size / 1000).toFixed(1)} kB`;
+
+    const drawn = await run(["install", "envforge.lock", "--prefix", "env"], { isTTY: true });
+    expect(drawn.code, drawn.stderr).toBe(0);
+    expect(drawn.stderr).toContain(`download`);
+    expect(drawn.stderr).toContain(shown);
+    expect(drawn.stderr).toMatch(/extract .* 100% 1 of 1 packages/);
+    expect(drawn.stderr).toMatch(/link .* 100% 1 of 1 packages/);
+    // eslint-disable-next-line no-control-regex
+    expect(drawn.stderr).toMatch(/\u001b\[36m/);
+
+    const plain = await run(["install", "envforge.lock", "--prefix", "env2"], {
+      isTTY: true,
+      env: { NO_COLOR: "1" },
+    });
+    expect(plain.code, plain.stderr).toBe(0);
+    expect(plain.stderr).toMatch(/link .* 100% 1 of 1 packages/);
+    // eslint-disable-next-line no-control-regex
+    expect(plain.stderr).not.toMatch(/\u001b\[3\dm/);
+  });
+
   it("installs a lock file and prints a JSON summary", async () => {
     await writeLock();
     const result = await run([

@@ -4,7 +4,9 @@ import { installLock } from "../../conda/install.js";
 import type { InstallResult } from "../../conda/install.js";
 import { parseLockFile } from "../../conda/lock-file.js";
 import { PackageCache } from "../../conda/package-cache.js";
-import { progressReporter } from "../../conda/progress.js";
+import { installProgress } from "../../builders/install-progress.js";
+import { stderrDisplay } from "../progress/progress-display.js";
+import { isTerminal } from "../progress/terminal-style.js";
 import { NotFoundError, ValidationError } from "../../errors/index.js";
 import type { CliIo } from "../context.js";
 import { writeJson, writeLine } from "../context.js";
@@ -34,12 +36,12 @@ export async function runInstall(
   const lock = parseLockFile(text, shown);
   const concurrency = parseConcurrency(options.concurrency);
   const platform = lock.platforms.find((p) => p.platform === options.platform) ?? lock.platforms[0];
-  const isTTY = "isTTY" in io.stderr && io.stderr.isTTY === true;
-  const progress = progressReporter({
-    stream: io.stderr,
-    isTTY: isTTY && options.json !== true,
-    total: platform?.conda.length ?? 0,
-  });
+  // Bars on a terminal only: off one, the summary below has each stage's timing.
+  const display = isTerminal(io.stderr) && options.json !== true ? stderrDisplay(io) : undefined;
+  const onEvent =
+    display === undefined
+      ? undefined
+      : installProgress(platform?.conda ?? [], display.progress.onProgress);
   let result: InstallResult;
   try {
     result = await installLock({
@@ -55,10 +57,10 @@ export async function runInstall(
       ...(concurrency === undefined ? {} : { concurrency }),
       linkMode: options.hardlink === true ? "hardlink" : "copy",
       command: ["envforge", "install", file, "--prefix", options.prefix].join(" "),
-      onEvent: progress.onEvent,
+      ...(onEvent === undefined ? {} : { onEvent }),
     });
   } finally {
-    progress.finish();
+    display?.progress.stop();
   }
   if (options.json === true) {
     writeJson(io, {
