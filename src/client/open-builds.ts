@@ -109,8 +109,10 @@ export function openImageBuilder(
     connectTimeoutMs: config.networkTimeoutMs,
     idleTimeoutMs: config.networkTimeoutMs,
   });
-  let docker: Docker | undefined;
-  const engine = (): Docker => (docker ??= dockerFromHost(config.dockerHost, env));
+  // Made now, not on first use: a bad endpoint setting (an unknown docker context) is refused as
+  // input before a build is queued, whichever builder runs. Making the client connects nowhere.
+  const docker: Docker = dockerFromHost(config.dockerHost, env);
+  const engine = (): Docker => docker;
   const dockerBuilder = (): ImageBuilder =>
     new DockerEngineBuilder({
       docker: engine(),

@@ -59,7 +59,7 @@ describe("envforge config", () => {
       registry: ["127.0.0.1:5000/flag", "flag"],
       dockerHost: ["unix:///from/env.sock", "environment"],
       baseImage: ["127.0.0.1:5000/envforge/debian:bookworm", "config file"],
-      builder: ["docker", "default"],
+      builder: ["auto", "default"],
       token: ["***", "config file"],
       databaseUrl: ["postgres://u:***@127.0.0.1:1/db", "environment"],
     });
