@@ -4,9 +4,12 @@
  */
 import { exitCodeTable } from "../errors/index.js";
 
+/** `run`'s code for its own failures (envforge, the engine, or its own bad options). */
+export const RUN_OWN_FAILURE = 125;
+
 /** `run` exit codes, as `docker run` gives them (run/run-command.ts uses them). */
 export const RUN_EXIT_CODES: readonly { readonly code: number; readonly meaning: string }[] = [
-  { code: 125, meaning: "envforge or the engine failed (the message says why)" },
+  { code: RUN_OWN_FAILURE, meaning: "envforge or the engine failed (the message says why)" },
   { code: 126, meaning: "the command cannot be invoked (not executable)" },
   { code: 127, meaning: "the command was not found in the image" },
 ];

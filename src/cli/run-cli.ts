@@ -4,7 +4,7 @@ import { envWithConfigFile, readConfigFile } from "../host/config-file.js";
 import { readConfig } from "../host/config.js";
 import type { EnvforgeConfig } from "../host/config.js";
 import { commandsFor } from "./commands.js";
-import { exitCodesHelp } from "./exit-codes.js";
+import { RUN_OWN_FAILURE, exitCodesHelp } from "./exit-codes.js";
 import { HELP_CONFIGURATION, programEpilogue } from "./help.js";
 import { AlreadyReported, CommandExit, FailedWithCode } from "./context.js";
 import type { CliIo } from "./context.js";
@@ -48,7 +48,9 @@ export async function runCli(argv: readonly string[], io: Omit<CliIo, "config">)
   } catch (error) {
     if (error instanceof CommanderError) {
       // Help and version exit through here with code 0; usage errors were already printed.
-      return error.exitCode === 0 ? 0 : 2;
+      // `run` keeps every code below 125 for its job, as `docker run` does.
+      if (error.exitCode === 0) return 0;
+      return argv.find((word) => !word.startsWith("-")) === "run" ? RUN_OWN_FAILURE : 2;
     }
     if (error instanceof AlreadyReported) return exitCodeOf(error.error);
     if (error instanceof CommandExit) return error.code;

@@ -27,4 +27,12 @@ describe("envforge --help", () => {
       ].join("\n"),
     );
   });
+
+  it("gives run's usage errors 125 (every lower code is its job's), other commands' 2", async () => {
+    const run = await cli(["run"]);
+    expect(run.code).toBe(125);
+    expect(run.stderr).toContain("missing required argument 'environment'");
+    expect((await cli(["run", "--help"])).code).toBe(0);
+    expect((await cli(["env", "show"])).code).toBe(2);
+  });
 });

@@ -11,7 +11,7 @@ import type { Job } from "../../workspace/build-api.js";
 import type { CliIo } from "../context.js";
 import { CommandExit, FailedWithCode, writeEvent } from "../context.js";
 import { collect } from "../remote/option-values.js";
-import { RUN_EXIT_CODES } from "../exit-codes.js";
+import { RUN_OWN_FAILURE } from "../exit-codes.js";
 import { parseEnvironmentRef } from "../../client/environment-ref.js";
 import { openBuilds } from "../../client/open-builds.js";
 import { chooseEndpoint } from "../../client/open-client.js";
@@ -33,7 +33,7 @@ const Options = z.object({
 });
 
 /** `run`'s own failures, as `docker run`'s: every exit code below belongs to the job. */
-const OWN_FAILURE = RUN_EXIT_CODES[0]?.code ?? 125;
+const OWN_FAILURE = RUN_OWN_FAILURE;
 
 export function registerRunCommand(program: Command, io: CliIo): void {
   program
