@@ -13,7 +13,8 @@ import { cli } from "../support/run-cli.js";
 import { BASE_IMAGE, deleteManifest } from "../support/registry.js";
 import { startSeedChannel } from "../support/seed-channel.js";
 import type { SeedChannel } from "../support/seed-channel.js";
-import { gate } from "../build/harness.js";
+import { docker, gate } from "../build/harness.js";
+import { removeImage } from "../support/docker.js";
 import { run, runRegistry } from "./harness.js";
 
 const Built = z.looseObject({
@@ -111,5 +112,32 @@ describe.skipIf(gate.skip)("the builder the CLI chooses", () => {
       cacheHit: true,
       image: { digest: build.image.digest },
     });
+  }, 120_000);
+
+  it("keeps a native image in the local engine without a registry, and run uses it", async () => {
+    const local = { ...env, ENVFORGE_HOME: join(dir, "local-home") };
+    delete local["ENVFORGE_REGISTRY"];
+    const file = join(dir, "local.yml");
+    await writeFile(
+      file,
+      `name: hello\nchannels:\n  - ${channel.url}\ndependencies:\n  - envforge-hello\n`,
+    );
+    const created = await cli(["env", "create", "-f", file], { env: local });
+    expect(created.code, created.stderr).toBe(0);
+    const built = await cli(["env", "build", "hello", "--json"], { env: local });
+    expect(built.code, built.stderr).toBe(0);
+    expect(built.stderr).toContain("loaded");
+    // Without a registry there is no manifest digest to show.
+    const image = z
+      .looseObject({ image: z.object({ name: z.string() }) })
+      .parse(JSON.parse(built.stdout)).image;
+    expect(image.name).toMatch(/^envforge\/envforge_[0-9a-f]{32}$/);
+    try {
+      const job = await cli(["run", "hello", "--", "envforge-hello"], { env: local });
+      expect(job.code, job.stderr).toBe(0);
+      expect(job.stdout).toBe("hello from /opt/envforge/env\n");
+    } finally {
+      await removeImage(docker, `${image.name}:latest`);
+    }
   }, 120_000);
 });
