@@ -11,6 +11,7 @@ import { ENVFORGE_FILE_NAMES } from "../definition/envforge-file.js";
 import { parseYamlSource } from "../definition/yaml-source.js";
 import { checkTextLimits } from "../definition/input-limits.js";
 import { TOP_LEVEL_KEYS, nearMissAnyKind } from "../definition/near-miss.js";
+import { ValidationError } from "../errors/index.js";
 
 const KNOWN_KEYS = new Set(TOP_LEVEL_KEYS.flatMap((entry) => entry.keys));
 
@@ -71,4 +72,52 @@ function looksLikeRequirements(text: string): boolean {
     .map((line) => line.replace(/(^|\s)#.*$/, "").trim())
     .filter((line) => line !== "");
   return lines.length > 0 && lines.every((line) => REQUIREMENT_LINE.test(line));
+}
+
+const KIND_WORDS: Readonly<Record<string, string>> = {
+  conda: "a conda environment file",
+  "azureml-v2": "an Azure ML v2 environment YAML",
+  envforge: "an envforge.yaml",
+};
+
+/**
+ * Why a YAML file whose kind was told from its keys was read as `kind`, when some of its keys
+ * belong to no kind or to another one: the reader of a message about a key should know which
+ * kind of file envforge took it for. Undefined when every key fits.
+ */
+export function assumedKindReason(source: SourceText, kind: string): string | undefined {
+  const words = KIND_WORDS[kind];
+  const value = yamlValue(source);
+  if (words === undefined || typeof value !== "object" || value === null || Array.isArray(value)) {
+    return undefined;
+  }
+  const keys = Object.keys(value);
+  const own = new Set(
+    kind === "conda"
+      ? CONDA_KEYS
+      : TOP_LEVEL_KEYS.filter((entry) => entry.kind !== KIND_WORDS.conda).flatMap((e) => e.keys),
+  );
+  const strays = keys.filter((key) => !own.has(key));
+  if (strays.length === 0) return undefined;
+  const evidence =
+    kind === "conda"
+      ? "it has conda's keys (or keys close to them: dependencies, channels) and no image, build or conda_file"
+      : keys.some((key) => ENVFORGE_BASE_KEYS.has(key))
+        ? `it names its base (${keys.filter((key) => ENVFORGE_BASE_KEYS.has(key)).join(", ")})`
+        : "it is a mapping without conda's dependencies or channels";
+  return `read as ${words} because ${evidence}; ${strays.map((key) => JSON.stringify(key)).join(", ")} ${strays.length === 1 ? "is" : "are"} not among its keys (give the kind explicitly to read it as another)`;
+}
+
+/** Runs a parser for a kind told from content; its ValidationError also says why that kind. */
+export function parseAsDetected<T>(source: SourceText, kind: string, parse: () => T): T {
+  try {
+    return parse();
+  } catch (error) {
+    if (!(error instanceof ValidationError)) throw error;
+    const reason = assumedKindReason(source, kind);
+    if (reason === undefined) throw error;
+    throw new ValidationError([...error.problems, { file: source.path, message: reason }], {
+      cause: error,
+    });
+  }
 }

@@ -39,7 +39,7 @@ import { parsePipRequirements } from "../definition/pip-requirements.js";
 import { parseYamlSource } from "../definition/yaml-source.js";
 import type { DefinitionFiles, FileDefinitionKind, FileMap } from "./definition-files.js";
 import { checkDefinitionFiles, isFolderOf } from "./definition-files.js";
-import { detectFileKind } from "./detect-kind.js";
+import { detectFileKind, parseAsDetected } from "./detect-kind.js";
 import type { WalkedBuildContext } from "./walk-build-context.js";
 
 export interface LoadedDefinition {
@@ -106,6 +106,9 @@ export function loadDefinitionFiles(
   const kind: FileDefinitionKind | "image" | undefined =
     input.kind ?? input.parsedEntry?.kind ?? input.detectedKind ?? detectFileKind(source);
   const folder = posix.dirname(entry);
+  // A kind told from the file's keys is named, with why, in a message about those keys.
+  const detected = <T>(parse: () => T): T =>
+    input.kind === undefined && kind !== undefined ? parseAsDetected(source, kind, parse) : parse();
   switch (kind) {
     case undefined:
       // A YAML file that does not parse is best answered with where it does not parse.
@@ -131,7 +134,10 @@ export function loadDefinitionFiles(
     case "conda":
       parsing(entry);
       return finish(
-        definitionFromConda({ conda: parseCondaEnvironment(source), origin: entry }, settings),
+        definitionFromConda(
+          { conda: detected(() => parseCondaEnvironment(source)), origin: entry },
+          settings,
+        ),
       );
     case "pip": {
       const memo = input.parsedEntry?.kind === "pip" ? input.parsedEntry.pip : undefined;
@@ -149,7 +155,8 @@ export function loadDefinitionFiles(
           ? input.parsedEntry.file
           : undefined;
       if (memo === undefined) parsing(entry);
-      const file = memo ?? parseEnvforgeFile(source, input.kind === undefined ? {} : { kind });
+      const file =
+        memo ?? detected(() => parseEnvforgeFile(source, input.kind === undefined ? {} : { kind }));
       warnings.push(...file.warnings);
       const needs = envforgeFileNeeds(file);
       const problems: Problem[] = [];

@@ -30,7 +30,7 @@ import {
   parseEnvforgeFile,
 } from "../definition/envforge-file.js";
 import { loadAzureMlV1Folder } from "./azureml-v1-folder.js";
-import { detectFileKind } from "./detect-kind.js";
+import { detectFileKind, parseAsDetected } from "./detect-kind.js";
 import { errorCode, fileError, readSourceText, readSourceTextSync } from "./file-errors.js";
 import { walkBuildContext } from "./walk-build-context.js";
 
@@ -86,6 +86,11 @@ export async function loadDefinition(
 
   const source = await readSourceText(path);
   const kind = options.kind ?? detectFileKind(source);
+  // A kind told from the file's keys is named, with why, in a message about those keys.
+  const detected = <T>(parse: () => T): T =>
+    options.kind === undefined && kind !== undefined
+      ? parseAsDetected(source, kind, parse)
+      : parse();
   switch (kind) {
     case undefined:
       // A YAML file that does not parse is best answered with where it does not parse.
@@ -107,7 +112,10 @@ export async function loadDefinition(
     case "image":
       throw notAFileKind(path);
     case "conda":
-      return definitionFromConda({ conda: parseCondaEnvironment(source), origin: path }, settings);
+      return definitionFromConda(
+        { conda: detected(() => parseCondaEnvironment(source)), origin: path },
+        settings,
+      );
     case "pip": {
       const pip = parsePipRequirements(source, { readInclude: readSourceTextSync });
       warn(pip.warnings ?? []);
@@ -117,7 +125,9 @@ export async function loadDefinition(
       return definitionFromDockerfile({ dockerfile: source.text, origin: path }, settings);
     case "azureml-v2":
     case "envforge": {
-      const file = parseEnvforgeFile(source, options.kind === undefined ? {} : { kind });
+      const file = detected(() =>
+        parseEnvforgeFile(source, options.kind === undefined ? {} : { kind }),
+      );
       warn(file.warnings);
       const needs = envforgeFileNeeds(file);
       const folder = dirname(path);
