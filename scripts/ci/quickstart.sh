@@ -19,6 +19,11 @@ script=$(awk -v marker="$MARKER" '
 ' "$repo/README.md")
 [ -n "$script" ] || fail "no \`\`\`sh block after \"$MARKER\" in README.md"
 command -v envforge >/dev/null || fail "envforge is not on PATH: run npm link (the README's set-up does)"
+# npm link points the global bin at one checkout; a stale link would test another tree's build.
+case "$(readlink -f "$(command -v envforge)")" in
+  "$repo"/*) ;;
+  *) fail "envforge on PATH is $(readlink -f "$(command -v envforge)"), not this checkout's: run npm link here" ;;
+esac
 
 scratch=$(mktemp -d /var/tmp/envforge-quickstart.XXXXXX)
 cleanup() {
