@@ -70,11 +70,20 @@ const writtenPlatform = z.strictObject({
 });
 
 const hash = z.string().regex(HASH_PATTERN, "expected envforge_ and 32 hex digits");
+const digest = z.string().regex(/^sha256:[0-9a-f]{64}$/, "expected sha256: and 64 hex digits");
 const lockBody = {
   channels: z.array(z.string()),
-  baseImageDigest: z
-    .string()
-    .regex(/^sha256:[0-9a-f]{64}$/)
+  baseImageDigest: digest.optional(),
+  baseImages: z
+    .array(
+      z.strictObject({
+        // Written into a FROM line: an image reference, never whitespace or a line break.
+        reference: z
+          .string()
+          .regex(/^[A-Za-z0-9][A-Za-z0-9._:/-]*$/, "expected an image reference"),
+        digest,
+      }),
+    )
     .optional(),
   platforms: z.array(writtenPlatform),
 };
@@ -158,6 +167,9 @@ export function formatLockFile(lock: LockContent): string {
     ...key,
     channels: [...lock.channels],
     ...(lock.baseImageDigest === undefined ? {} : { baseImageDigest: lock.baseImageDigest }),
+    ...(lock.baseImages === undefined
+      ? {}
+      : { baseImages: lock.baseImages.map((b) => ({ reference: b.reference, digest: b.digest })) }),
     platforms: [...lock.platforms].sort((a, b) => compare(a.platform, b.platform)).map(platform),
   };
   return HEADER + stringify(document, { lineWidth: 0, indent: 2, indentSeq: true });
@@ -187,6 +199,7 @@ export function parseLockFile(text: string, file: string = LOCK_FILE_NAME): Lock
         }),
     channels: data.channels,
     ...(data.baseImageDigest === undefined ? {} : { baseImageDigest: data.baseImageDigest }),
+    ...(data.baseImages === undefined ? {} : { baseImages: data.baseImages }),
     platforms: data.platforms.map((p) => ({
       platform: p.platform,
       virtualPackages: p.virtualPackages,

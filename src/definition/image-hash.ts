@@ -70,6 +70,10 @@ export function canonicalLock(lock: Lock): unknown {
       .sort((a, b) => byCodeUnits(a.platform, b.platform))
       .map(canonicalPlatform),
     baseImageDigest: lock.baseImageDigest ?? null,
+    // Left out when absent, so locks made before FROM lines were pinned keep their image hash.
+    ...(lock.baseImages === undefined
+      ? {}
+      : { baseImages: lock.baseImages.map((b) => ({ reference: b.reference, digest: b.digest })) }),
   };
 }
 

@@ -92,6 +92,15 @@ export interface LockContent {
   readonly platforms: readonly PlatformLock[];
   /** The base image's digest when it was known at resolution time (`sha256:<hex>`). */
   readonly baseImageDigest?: string;
+  /** The digest of each image a user Dockerfile's `FROM` lines name, in the order they appear. */
+  readonly baseImages?: readonly LockedBaseImage[];
+}
+
+/** One `FROM` reference of a user Dockerfile, as written, and the digest it is built from. */
+export interface LockedBaseImage {
+  readonly reference: string;
+  /** `sha256:<64 hex>` */
+  readonly digest: string;
 }
 
 /** A lock bound to the definition it stands for (in a version, a recipe, an image hash). */

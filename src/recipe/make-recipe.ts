@@ -28,6 +28,7 @@ import type {
   RecipeOptions,
 } from "./recipe.js";
 import { readUserDockerfile } from "./user-dockerfile.js";
+import { pinFromLines } from "./from-lines.js";
 
 export const GENERATED_DIRECTORY = "envforge";
 export const DOCKERFILE_PATH = `${GENERATED_DIRECTORY}/Dockerfile`;
@@ -229,7 +230,8 @@ function baseOf(definition: Definition, options: RecipeOptions): DockerfileParts
   const user = readUserDockerfile(base.dockerfile);
   return {
     kind: "user",
-    text: base.dockerfile,
+    // The user's FROM lines name the digests the lock pinned; every other line stays as written.
+    text: pinFromLines(base.dockerfile, options.lock?.baseImages ?? []),
     escape: user.escape,
     ...(user.finalUser === undefined ? {} : { finalUser: user.finalUser }),
   };

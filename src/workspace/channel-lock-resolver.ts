@@ -21,8 +21,9 @@ import { ExternalError, ValidationError } from "../errors/index.js";
 import type { Registry } from "../image/index.js";
 import { lockPip, pipWithoutTarget } from "../pip/lock-pip.js";
 import type { Definition } from "../definition/definition.js";
-import type { Lock, LockedAptPackage } from "../definition/lock.js";
-import { formatImageReference } from "../definition/image-reference.js";
+import type { Lock, LockedAptPackage, LockedBaseImage } from "../definition/lock.js";
+import { checkImageReference, formatImageReference } from "../definition/image-reference.js";
+import { pinnableFromReferences } from "../recipe/from-lines.js";
 import type { LockProblem, LockResolution, ResolveLock } from "./lock-resolver.js";
 
 /** What locking needs of the configuration (host/config.ts's EnvforgeConfig has these). */
@@ -109,9 +110,10 @@ export function channelLockResolver(options: ChannelLockResolverOptions): Channe
   const resolveLock = async (definition: Definition): Promise<LockResolution> => {
     // Independent sources, asked together: one answer names every part that failed. pip
     // resolves for the python version and platform the conda lock gives, so it comes after it.
-    const [conda, base] = await Promise.all([
+    const [conda, base, froms] = await Promise.all([
       condaLock(definition),
       pinnedBase(definition, registry),
+      pinnedFroms(definition, registry),
     ]);
     const pipOptions = {
       definition,
@@ -129,6 +131,7 @@ export function channelLockResolver(options: ChannelLockResolverOptions): Channe
     if ("part" in conda || pip?.kind !== "locked") return { kind: "unavailable", problems };
     const baseProblems: LockProblem[] =
       typeof base === "string" || base === undefined ? [] : [base];
+    baseProblems.push(...froms.problems);
     const baseImageDigest = typeof base === "string" ? base : undefined;
     const apt = await pinnedApt(definition, baseImageDigest, options.resolveApt);
     if (apt !== undefined && "part" in apt) baseProblems.push(apt);
@@ -144,6 +147,7 @@ export function channelLockResolver(options: ChannelLockResolverOptions): Channe
         ...pip.lock,
         platforms,
         ...(baseImageDigest === undefined ? {} : { baseImageDigest }),
+        ...(froms.pinned.length === 0 ? {} : { baseImages: froms.pinned }),
       },
       ...(baseProblems.length === 0 ? {} : { problems: baseProblems }),
     };
@@ -162,6 +166,38 @@ export function channelLockResolver(options: ChannelLockResolverOptions): Channe
 
 function condaProblem(reason: string): LockProblem {
   return { part: "conda", reason };
+}
+
+/**
+ * The digest of every image a user Dockerfile's FROM lines name (recipe/from-lines.ts), so the
+ * recipe builds `FROM image@sha256:…`. One that cannot be asked is a base-image problem: the
+ * version is marked unpinned with the reason, and that line keeps its tag.
+ */
+async function pinnedFroms(
+  definition: Definition,
+  registry: Registry,
+): Promise<{ readonly pinned: LockedBaseImage[]; readonly problems: LockProblem[] }> {
+  const { base } = definition;
+  if (base.kind === "image") return { pinned: [], problems: [] };
+  const pinned: LockedBaseImage[] = [];
+  const problems: LockProblem[] = [];
+  for (const reference of pinnableFromReferences(base.dockerfile)) {
+    const parsed = checkImageReference(reference);
+    if (!parsed.ok) continue;
+    // A short Docker Hub name has no registry to ask here, as for an image definition.
+    if (parsed.reference.registry === undefined) continue;
+    try {
+      const status = await registry.manifestExists(parsed.reference);
+      if (status.exists && status.digest !== undefined) {
+        pinned.push({ reference, digest: status.digest });
+      } else
+        problems.push({ part: "base-image", reason: `FROM ${reference} is not in its registry` });
+    } catch (error) {
+      if (!(error instanceof ExternalError)) throw error;
+      problems.push({ part: "base-image", reason: `FROM ${reference}: ${error.message}` });
+    }
+  }
+  return { pinned, problems };
 }
 
 /**

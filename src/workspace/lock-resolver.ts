@@ -5,6 +5,8 @@
 import type { Problem } from "../errors/index.js";
 import type { Definition } from "../definition/definition.js";
 import type { Lock } from "../definition/lock.js";
+import { checkImageReference } from "../definition/image-reference.js";
+import { pinnableFromReferences } from "../recipe/from-lines.js";
 
 /** The parts of a lock, each resolved from its own source. */
 export const LOCK_PARTS = ["conda", "pip", "base-image", "apt"] as const;
@@ -47,6 +49,21 @@ export interface RegistrationLock {
   /** True when this registration gave an existing version the lock it was stored without. */
   readonly filled: boolean;
   readonly problems: readonly LockProblem[];
+}
+
+/**
+ * Whether a definition without conda still has something a lock pins: a base image by tag (an
+ * image definition, or a FROM line of a user Dockerfile), or apt packages.
+ */
+export function hasPinsToMake(definition: Definition): boolean {
+  const { base } = definition;
+  if (definition.apt.length > 0) return true;
+  // A short Docker Hub name has no registry to ask here (channel-lock-resolver.ts).
+  if (base.kind === "image") return base.image.registry !== undefined && !base.image.digest;
+  return pinnableFromReferences(base.dockerfile).some((reference) => {
+    const parsed = checkImageReference(reference);
+    return parsed.ok && parsed.reference.registry !== undefined;
+  });
 }
 
 /** Whether registering this definition needs a conda lock at all. */

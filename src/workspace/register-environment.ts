@@ -26,7 +26,7 @@ import { definitionRecipeProblems } from "../recipe/index.js";
 import { isoNow } from "./clock.js";
 import type { ContextContent } from "./context-content.js";
 import { planContextContent, storeContextContent } from "./context-content.js";
-import { needsCondaLock, unlockedWarning } from "./lock-resolver.js";
+import { hasPinsToMake, needsCondaLock, unlockedWarning } from "./lock-resolver.js";
 import type { LockProblem, LockResolution, RegistrationLock } from "./lock-resolver.js";
 import type { EnvironmentVersion } from "./model.js";
 import type { ServiceContext } from "./service-context.js";
@@ -245,7 +245,11 @@ async function lockOf(
   if (input.lock !== undefined) {
     return { lock: { ...input.lock, definitionHash: target.hash }, problems: [] };
   }
-  if (!needsCondaLock(input.definition)) return { problems: [] };
+  const conda = needsCondaLock(input.definition);
+  // Without conda, a lock still pins what floats otherwise: base images and apt packages.
+  if (!conda && (!hasPinsToMake(input.definition) || context.resolveLock === undefined)) {
+    return { problems: [] };
+  }
   const existing = await context.store.read((tx) => sameVersion(tx, target));
   if (existing !== undefined && existing.lockJson !== null) return { problems: [] };
   const kept = await context.store.read((tx) => lockToKeep(tx, target, input.definition));
@@ -259,6 +263,7 @@ async function lockOf(
         }
       : await resolve(input.definition, target.hash);
   if (resolution.kind === "unavailable") {
+    if (!conda) return { problems: [] };
     if (input.requireLock === true) throw lockRequired(resolution.problems);
     return { problems: resolution.problems };
   }
