@@ -61,10 +61,12 @@ describe("a kind told from content is named, with why, when keys do not fit", ()
     );
   });
 
-  it("adds nothing when every key fits the kind", () => {
-    const source = { path: "environment.yml", text: 'dependencies: ["numpy>>1"]\n' };
-    expect(
-      messages(() => parseAsDetected(source, "conda", () => parseCondaEnvironment(source))),
-    ).toHaveLength(1);
+  it("adds nothing when every key fits, or when the kind is plain and a key is only stray", () => {
+    for (const text of ['dependencies: ["numpy>>1"]\n', "dependencies: [numpy]\ncolour: red\n"]) {
+      const source = { path: "environment.yml", text };
+      expect(
+        messages(() => parseAsDetected(source, "conda", () => parseCondaEnvironment(source))),
+      ).toHaveLength(1);
+    }
   });
 });

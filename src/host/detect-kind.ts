@@ -98,7 +98,15 @@ export function assumedKindReason(source: SourceText, kind: string): string | un
       : TOP_LEVEL_KEYS.filter((entry) => entry.kind !== KIND_WORDS.conda).flatMap((e) => e.keys),
   );
   const strays = keys.filter((key) => !own.has(key));
-  if (strays.length === 0) return undefined;
+  // Could it have been another kind? A conda file told only by misspelt keys, or a file of
+  // another kind holding (nearly) a conda key. A plain stray key is named by the parser alone.
+  const condaLike = (key: string): boolean =>
+    CONDA_KEYS.has(key) || CONDA_KEYS.has(nearMissAnyKind(key)?.key ?? "");
+  const ambiguous =
+    kind === "conda"
+      ? !keys.includes("dependencies") && !keys.includes("channels")
+      : strays.some(condaLike);
+  if (strays.length === 0 || !ambiguous) return undefined;
   const evidence =
     kind === "conda"
       ? "it has conda's keys (or keys close to them: dependencies, channels) and no image, build or conda_file"
