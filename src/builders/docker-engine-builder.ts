@@ -19,7 +19,7 @@ import { z } from "zod";
 import { IMAGE_HASH_LABEL, imageName } from "../definition/image-hash.js";
 import { makeRecipe, LAYERS_BASE_ARGUMENT, pipNetrc } from "../recipe/index.js";
 import { missingLockProblem } from "../recipe/needs-lock.js";
-import { installProgress } from "./install-progress.js";
+import { fetchStageLine, installProgress, seconds } from "./install-progress.js";
 import type { Recipe } from "../recipe/index.js";
 import type { ContextItem } from "./build-context.js";
 import { verifiedContextFiles } from "./context-files.js";
@@ -186,6 +186,7 @@ export class DockerEngineBuilder implements ImageBuilder {
       ...(onProgress === undefined ? {} : { onEvent: installProgress(packages, onProgress) }),
     });
     for (const warning of linked.install.warnings) log.envforge(`conda: ${warning}`);
+    log.envforge(fetchStageLine(linked.install));
     const seconds = (((this.#options.clock ?? (() => performance.now()))() - at) / 1000).toFixed(1);
     log.envforge(
       `conda: linked ${linked.install.packages.length} packages into ${recipe.packageGroups.length} layer groups in ${seconds} s`,
@@ -379,6 +380,8 @@ export class DockerEngineBuilder implements ImageBuilder {
     log.envforge(
       `pushing ${repository}:${tag}${found === undefined ? "" : ` as ${found.username || "(identity token)"} (from ${found.source})`}`,
     );
+    const clock = this.#options.clock ?? (() => performance.now());
+    const pushStarted = clock();
     const progress = new PushProgress(
       onProgress === undefined
         ? undefined
@@ -406,7 +409,7 @@ export class DockerEngineBuilder implements ImageBuilder {
       );
     }
     log.envforge(
-      `pushed ${repository}@${result.digest}: ${result.pushed.length} layers sent, ${result.reused.length} already there`,
+      `pushed ${repository}@${result.digest}: ${result.pushed.length} layers sent, ${result.reused.length} already there, in ${seconds(clock() - pushStarted)} s`,
     );
     return { digest: result.digest, count: result.pushed.length };
   }

@@ -3,6 +3,7 @@
  * (every package's size; a package already in the cache counts as downloaded when it is ready),
  * packages extracted into the cache, and packages linked into the prefix.
  */
+import type { InstallResult } from "../conda/install.js";
 import type { InstallEvent } from "../conda/progress.js";
 import type { LockedCondaPackage } from "../definition/lock.js";
 import type { BuildProgress } from "./image-builder.js";
@@ -43,4 +44,17 @@ export function installProgress(
         return;
     }
   };
+}
+
+/**
+ * The log's line for the installer's fetch stage (download and extraction into the package
+ * cache), with its timing: off a terminal, each stage is one line of the build's log.
+ */
+export function fetchStageLine(install: InstallResult): string {
+  const fetched = install.packages.filter((p) => p.fetched).length;
+  return `conda: fetched ${install.packages.length} packages (${fetched} downloaded, ${install.packages.length - fetched} from the cache) in ${seconds(install.timings.fetchMs)} s`;
+}
+
+export function seconds(ms: number): string {
+  return (ms / 1000).toFixed(1);
 }

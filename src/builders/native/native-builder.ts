@@ -9,6 +9,7 @@
  *
  * Same lock, same base digest, same SOURCE_DATE_EPOCH ⇒ same manifest digest, on any machine.
  */
+import { fetchStageLine, installProgress, seconds } from "../install-progress.js";
 import { createHash } from "node:crypto";
 import { createReadStream } from "node:fs";
 import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
@@ -266,10 +267,20 @@ export class NativeBuilder implements ImageBuilder {
         cache: this.#options.packageCache,
         workDir: join(workDir, "conda"),
         ...(request.signal === undefined ? {} : { signal: request.signal }),
+        ...(request.onProgress === undefined
+          ? {}
+          : {
+              onEvent: installProgress(
+                request.lock.platforms.find((p) => p.platform === request.definition.platform)
+                  ?.conda ?? [],
+                request.onProgress,
+              ),
+            }),
       });
       for (const warning of linked.install.warnings) log(`conda: ${warning}`);
+      log(fetchStageLine(linked.install));
       log(
-        `conda: linked ${linked.install.packages.length} packages into ${recipe.packageGroups.length} layers`,
+        `conda: linked ${linked.install.packages.length} packages into ${recipe.packageGroups.length} layers in ${seconds(linked.install.timings.linkMs)} s`,
       );
       for (const group of recipe.packageGroups) {
         const dir = linked.folders.get(group.name);
@@ -374,6 +385,14 @@ export class NativeBuilder implements ImageBuilder {
       fileBlobHomes(join(dirname(this.#options.packageCache.dir), "pushed-blobs"));
     const results: { blob: Descriptor; result: BlobUploadResult }[] = [];
     const signal = request.signal;
+    const clock = this.#options.clock ?? (() => performance.now());
+    const pushStarted = clock();
+    // Progress by blob: each one sent, mounted or found counts its size (the manifest has them).
+    const total = [...image.base.manifest.layers, ...image.ours, image.config].reduce(
+      (sum, blob) => sum + blob.size,
+      0,
+    );
+    let done = 0;
     const upload = async (
       blob: Descriptor,
       open: () => Uint8Array | AsyncIterable<Uint8Array>,
@@ -386,6 +405,8 @@ export class NativeBuilder implements ImageBuilder {
         mountFrom === undefined ? {} : { mountFrom },
       );
       results.push({ blob, result });
+      done += blob.size;
+      request.onProgress?.({ stage: "push", done, total, unit: "bytes" });
     };
     await Promise.all([
       ...image.base.manifest.layers.map((layer) =>
@@ -416,7 +437,7 @@ export class NativeBuilder implements ImageBuilder {
     const mounted = results.filter((r) => r.result === "mounted").length;
     const bytes = sent.reduce((sum, r) => sum + r.blob.size, 0);
     log(
-      `pushed ${repository}@${digest}: ${sent.length} blobs sent (${bytes} bytes), ${mounted} mounted, ${results.length - sent.length - mounted} already there`,
+      `pushed ${repository}@${digest}: ${sent.length} blobs sent (${bytes} bytes), ${mounted} mounted, ${results.length - sent.length - mounted} already there, in ${seconds(clock() - pushStarted)} s`,
     );
     return sent.filter((r) => r.blob.digest !== image.config.digest).length;
   }

@@ -26,18 +26,13 @@ const COLOUR = /\u001b\[(3[0-9]|2|1)m/;
 
 function drive(isTTY: boolean, env: NodeJS.ProcessEnv) {
   const out = stream(isTTY);
-  let clock = 0;
   const display = progressDisplay({
     stream: out.stream,
     isTTY,
     style: terminalStyle({ isTTY, env }),
-    now: () => clock,
   });
   display.line("envforge: a log line\n");
-  for (const progress of STAGES) {
-    clock += 500;
-    display.onProgress(progress);
-  }
+  for (const progress of STAGES) display.onProgress(progress);
   display.stop();
   return out.text();
 }
@@ -63,18 +58,8 @@ describe("progress display on a terminal", () => {
 });
 
 describe("progress display off a terminal", () => {
-  it("prints one line per stage, when it ends, with its total and timing; no redraws", () => {
-    const text = drive(false, {});
-    expect(text).toBe(
-      [
-        "envforge: a log line",
-        "download: 40.0 MB of 40.0 MB in 0.5 s",
-        "extract: 3 of 3 packages in 0.0 s",
-        "link: 3 of 3 packages in 0.5 s",
-        "push: 5.0 MB of 20.0 MB in 0.0 s (stopped)",
-        "",
-      ].join("\n"),
-    );
+  it("draws nothing: the build's log has one timed line per stage, in order", () => {
+    expect(drive(false, {})).toBe("envforge: a log line\n");
   });
 });
 

@@ -1,8 +1,9 @@
 /**
  * How a build's long stages (download, extraction, linking, push) look where a person reads
  * them. On a TTY: one bar per stage with its total, percent and ETA, drawn by cli-progress, log
- * lines printed above the bars, colour unless NO_COLOR. Off a TTY: no redraws, one line per
- * stage when it ends, with its total and timing, so a CI log gets one line per event.
+ * lines printed above the bars, colour unless NO_COLOR. Off a TTY it draws nothing: the build's
+ * log has one line per stage with its timing (`conda: fetched …`, `conda: linked …`, `pushed …`),
+ * in order with the other events, where a CI log and `build logs` both see it.
  */
 import { MultiBar } from "cli-progress";
 import type { SingleBar } from "cli-progress";
@@ -16,7 +17,7 @@ export interface ProgressDisplay {
   readonly onProgress: (progress: BuildProgress) => void;
   /** Prints one finished line (a log line) without breaking the bars. */
   readonly line: (text: string) => void;
-  /** Removes the bars; stages still open are reported as they stand. */
+  /** Removes the bars. */
   readonly stop: () => void;
 }
 
@@ -24,7 +25,6 @@ export interface ProgressDisplayOptions {
   readonly stream: NodeJS.WritableStream;
   readonly isTTY: boolean;
   readonly style: TerminalStyle;
-  readonly now?: () => number;
 }
 
 const STAGE_NAMES: Readonly<Record<BuildProgress["stage"], string>> = {
@@ -35,14 +35,12 @@ const STAGE_NAMES: Readonly<Record<BuildProgress["stage"], string>> = {
 };
 
 interface StageState {
-  readonly startedAt: number;
   latest: BuildProgress;
   ended: boolean;
   bar?: SingleBar;
 }
 
 export function progressDisplay(options: ProgressDisplayOptions): ProgressDisplay {
-  const now = options.now ?? (() => performance.now());
   const { style } = options;
   const stages = new Map<BuildProgress["stage"], StageState>();
   let bars: MultiBar | undefined;
@@ -71,34 +69,22 @@ export function progressDisplay(options: ProgressDisplayOptions): ProgressDispla
       etaBuffer: 20,
     }));
 
-  const ended = (state: StageState): string => {
-    const seconds = ((now() - state.startedAt) / 1000).toFixed(1);
-    return `${STAGE_NAMES[state.latest.stage].trimEnd()}: ${amount(state.latest)} in ${seconds} s`;
-  };
-
   return {
     drawsBars: options.isTTY,
     onProgress(progress) {
+      if (!options.isTTY) return;
       let state = stages.get(progress.stage);
       if (state === undefined) {
-        state = { startedAt: now(), latest: progress, ended: false };
+        state = { latest: progress, ended: false };
         stages.set(progress.stage, state);
       }
       state.latest = progress;
       if (state.ended) return;
-      const complete = progress.total > 0 && progress.done >= progress.total;
-      if (options.isTTY) {
-        const payload = { stage: STAGE_NAMES[progress.stage], amount: amount(progress) };
-        state.bar ??= multiBar().create(Math.max(progress.total, 1), 0, payload);
-        state.bar.setTotal(Math.max(progress.total, 1));
-        state.bar.update(progress.done, payload);
-        if (complete) state.ended = true;
-        return;
-      }
-      if (complete) {
-        state.ended = true;
-        options.stream.write(`${ended(state)}\n`);
-      }
+      const payload = { stage: STAGE_NAMES[progress.stage], amount: amount(progress) };
+      state.bar ??= multiBar().create(Math.max(progress.total, 1), 0, payload);
+      state.bar.setTotal(Math.max(progress.total, 1));
+      state.bar.update(progress.done, payload);
+      if (progress.total > 0 && progress.done >= progress.total) state.ended = true;
     },
     line(text) {
       const finished = text.endsWith("\n") ? text : `${text}\n`;
@@ -108,11 +94,6 @@ export function progressDisplay(options: ProgressDisplayOptions): ProgressDispla
     stop() {
       bars?.stop();
       bars = undefined;
-      if (options.isTTY) return;
-      for (const state of stages.values()) {
-        if (!state.ended) options.stream.write(`${ended(state)} (stopped)\n`);
-        state.ended = true;
-      }
     },
   };
 }
