@@ -132,7 +132,7 @@ describe("envforge config", () => {
     });
     expect(result.code).toBe(2);
     expect(result.stderr).toBe(
-      `envforge: ${join(dir, "bad.yaml")}:2:1: registery: unknown key "registery" (allowed: baseImage, builder, channelAlias, channelUrls, databaseUrl, defaultChannels, dockerHost, home, networkTimeout, pipIndexUrl, registry, server, token)\n`,
+      `envforge: ${join(dir, "bad.yaml")}:2:1: registery: unknown key "registery"; did you mean "registry"? (allowed: baseImage, builder, channelAlias, channelUrls, databaseUrl, defaultChannels, dockerHost, home, networkTimeout, pipIndexUrl, registry, server, token)\n`,
     );
   });
 });
