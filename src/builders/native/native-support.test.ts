@@ -42,6 +42,40 @@ describe("what the native builder refuses", () => {
       ["image"],
     ],
     ["pip run in the image", {}, { pipRequirements: "wheel\n" }, ["pip"]],
+    [
+      "a VCS requirement in envforge's pip list",
+      {
+        pip: {
+          requirements: [
+            {
+              name: "x",
+              requirement: "x @ git+https://127.0.0.1:9/x.git@v1",
+              hashes: [],
+              vcs: { vcs: "git", url: "https://127.0.0.1:9/x.git", ref: "v1" },
+            },
+          ],
+          constraints: [],
+          extraIndexUrls: [],
+          findLinks: [],
+          pre: false,
+        },
+      },
+      {},
+      ["pip"],
+    ],
+    [
+      "a bare VCS URL in a conda pip: list",
+      {
+        conda: {
+          channels: [],
+          dependencies: ["python=3.11", "pip"],
+          pip: ["git+https://127.0.0.1:9/dask/distributed"],
+          variables: {},
+        },
+      },
+      {},
+      ["pip"],
+    ],
   ])("%s", (_, definition, parts, keys) => {
     const problems = nativeBuildProblems({ ...base, ...definition }, undefined, {
       ...recipe,
@@ -51,5 +85,32 @@ describe("what the native builder refuses", () => {
     for (const problem of problems) {
       expect(problem.message).toMatch(/Docker builder|ENVFORGE_BUILDER=docker/);
     }
+  });
+});
+
+describe("a VCS requirement on the native builder", () => {
+  it("is refused by name, pointing to the Docker builder", () => {
+    const problems = nativeBuildProblems(
+      {
+        ...base,
+        conda: {
+          channels: [],
+          dependencies: ["python=3.11", "pip"],
+          pip: ["clip @ git+https://u:secret@127.0.0.1:9/openai/CLIP.git"],
+          variables: {},
+        },
+      },
+      undefined,
+      recipe,
+    );
+    expect(problems).toEqual([
+      {
+        key: "pip",
+        message:
+          "VCS requirements are built from their source at the locked commit, which the native builder does not do: ENVFORGE_BUILDER=docker (or --builder docker)",
+        found: '"clip @ git+https://u:****@127.0.0.1:9/openai/CLIP.git"',
+        allowed: "requirements from an index (wheels)",
+      },
+    ]);
   });
 });

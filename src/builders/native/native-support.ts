@@ -7,6 +7,8 @@
 import type { Definition } from "../../definition/definition.js";
 import type { Lock } from "../../definition/lock.js";
 import { formatImageReference } from "../../definition/image-reference.js";
+import { redactUrl } from "../../definition/pip-requirements.js";
+import { isVcsUrl } from "../../definition/vcs-requirement.js";
 import type { Problem } from "../../errors/index.js";
 import type { Recipe } from "../../recipe/index.js";
 
@@ -51,6 +53,22 @@ export function nativeBuildProblems(
       message: "the native builder places the lock's conda packages; resolve the definition first",
       found: "no lock",
       allowed: "a lock made by `envforge lock` or at registration",
+    });
+  }
+  const vcs = [
+    ...(definition.pip?.requirements ?? [])
+      .filter((r) => r.vcs !== undefined)
+      .map((r) => r.requirement),
+    ...(definition.conda?.pip ?? []).filter((line) =>
+      isVcsUrl(line.replace(/^[^@\s]+\s*@\s*/, "")),
+    ),
+  ];
+  if (vcs.length > 0) {
+    problems.push({
+      key: "pip",
+      message: `VCS requirements are built from their source at the locked commit, which the native builder does not do: ${USE_DOCKER}`,
+      found: vcs.map((line) => JSON.stringify(redactUrl(line))).join(", "),
+      allowed: "requirements from an index (wheels)",
     });
   }
   if (recipe.pipRequirements !== undefined && recipe.pipLayers.length === 0) {
