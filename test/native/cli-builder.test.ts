@@ -115,7 +115,7 @@ describe.skipIf(gate.skip)("the builder the CLI chooses", () => {
   }, 120_000);
 
   it("keeps a native image in the local engine without a registry, and run uses it", async () => {
-    const local = { ...env, ENVFORGE_HOME: join(dir, "local-home") };
+    const local: NodeJS.ProcessEnv = { ...env, ENVFORGE_HOME: join(dir, "local-home") };
     delete local["ENVFORGE_REGISTRY"];
     const file = join(dir, "local.yml");
     await writeFile(

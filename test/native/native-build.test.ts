@@ -184,8 +184,9 @@ describe.skipIf(gate.skip)("the native builder", () => {
       expect(changed).toHaveLength(1);
       const layer = await layerSize(second.imageName, changed[0] ?? "");
       expect(layer).toBeGreaterThan(2 * MiB);
-      // The changed layer and the config, nothing else; the base was mounted the first time.
-      expect(proxy.blobUploads()).toBe(2);
+      // The changed layer, the config and the new SBOM, nothing else; the base was mounted the
+      // first time.
+      expect(proxy.blobUploads()).toBe(3);
       expect(second.pushedBlobs).toBe(1);
       expect(proxy.blobBytes()).toBeLessThanOrEqual(1.1 * layer);
     }, 180_000);

@@ -12,7 +12,7 @@
 import { fetchStageLine, installProgress, seconds } from "../install-progress.js";
 import { createHash } from "node:crypto";
 import { createReadStream } from "node:fs";
-import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
+import { mkdir, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import type { Readable } from "node:stream";
@@ -31,7 +31,9 @@ import {
   imageConfigBytes,
   imageManifestBytes,
   OCI_CONFIG,
+  OCI_INDEX,
   OCI_LAYER_GZIP,
+  OCI_MANIFEST,
   parseBaseConfig,
   parseBaseManifest,
   platformManifest,
@@ -39,6 +41,7 @@ import {
 import type { BaseManifest, Descriptor } from "./image-config.js";
 import type { BuiltImage, LocalBlob } from "./image-outputs.js";
 import { nativeBuildProblems } from "./native-support.js";
+import { cycloneDxSbom, CYCLONEDX_MEDIA_TYPE } from "./sbom.js";
 import { fileBlobHomes } from "./blob-homes.js";
 import type { BlobHomes } from "./blob-homes.js";
 import { writeLayer } from "./layer-tar.js";
@@ -80,6 +83,7 @@ export interface NativeBuilderOptions {
 }
 
 const PARALLEL_UPLOADS = 4;
+const OCI_EMPTY = "application/vnd.oci.empty.v1+json";
 
 export class NativeBuilder implements ImageBuilder {
   readonly #options: NativeBuilderOptions;
@@ -313,6 +317,114 @@ export class NativeBuilder implements ImageBuilder {
     return trees;
   }
 
+  /**
+   * The SBOM as an OCI artifact whose subject is the image: its blob, the empty config, the
+   * artifact manifest by digest, and the referrers tag (the spec's fallback, which every registry
+   * serves; one that answers the referrers API lists the artifact there too, by its subject).
+   */
+  async #attachSbom(
+    image: NativeImage,
+    to: { readonly registry?: string; readonly repository: string },
+    imageDigest: string,
+    request: BuildRequest,
+  ): Promise<string> {
+    const { registry } = this.#options;
+    const lock = request.lock;
+    const imageHash = /envforge_[0-9a-f]{32}$/.exec(to.repository)?.[0] ?? to.repository;
+    const sbom = cycloneDxSbom({
+      lock: lock ?? {
+        version: 1,
+        definitionHash: request.definitionHash,
+        channels: [],
+        platforms: [],
+      },
+      platform: request.definition.platform,
+      imageHash,
+      imageName: `${to.registry ?? ""}/${to.repository}`,
+      sourceDateEpoch: this.#options.sourceDateEpoch ?? 0,
+      condaLicenses: await this.#condaLicenses(request),
+    });
+    const sbomDigest = sha256(sbom);
+    const empty = new TextEncoder().encode("{}");
+    await registry.uploadBlob(to, { digest: sbomDigest, size: sbom.length, open: () => sbom });
+    // The same two bytes in every repository: mounted from where they were put before.
+    const emptyDigest = sha256(empty);
+    const home = await this.#homes().get(emptyDigest);
+    const mountFrom = mountSource(home, to.registry, to.repository);
+    await registry.uploadBlob(
+      to,
+      { digest: emptyDigest, size: empty.length, open: () => empty },
+      mountFrom === undefined ? {} : { mountFrom },
+    );
+    await this.#homes().set(emptyDigest, `${to.registry ?? ""}/${to.repository}`);
+    const artifact = new TextEncoder().encode(
+      JSON.stringify({
+        schemaVersion: 2,
+        mediaType: OCI_MANIFEST,
+        artifactType: CYCLONEDX_MEDIA_TYPE,
+        config: { mediaType: OCI_EMPTY, digest: sha256(empty), size: empty.length },
+        layers: [{ mediaType: CYCLONEDX_MEDIA_TYPE, digest: sbomDigest, size: sbom.length }],
+        subject: { mediaType: OCI_MANIFEST, digest: imageDigest, size: image.manifest.length },
+      }),
+    );
+    const artifactDigest = await registry.putManifest(to, {
+      mediaType: OCI_MANIFEST,
+      bytes: artifact,
+    });
+    const index = new TextEncoder().encode(
+      JSON.stringify({
+        schemaVersion: 2,
+        mediaType: OCI_INDEX,
+        manifests: [
+          {
+            mediaType: OCI_MANIFEST,
+            artifactType: CYCLONEDX_MEDIA_TYPE,
+            digest: artifactDigest,
+            size: artifact.length,
+          },
+        ],
+      }),
+    );
+    await registry.putManifest(
+      { ...to, tag: referrersTag(imageDigest) },
+      { mediaType: OCI_INDEX, bytes: index },
+    );
+    return artifactDigest;
+  }
+
+  #homes(): BlobHomes {
+    return (
+      this.#options.blobHomes ??
+      fileBlobHomes(join(dirname(this.#options.packageCache.dir), "pushed-blobs"))
+    );
+  }
+
+  /** Licenses the conda packages state (info/index.json in the package cache), by file name. */
+  async #condaLicenses(request: BuildRequest): Promise<Map<string, string>> {
+    const licenses = new Map<string, string>();
+    const platform = request.lock?.platforms.find(
+      (p) => p.platform === request.definition.platform,
+    );
+    for (const pkg of platform?.conda ?? []) {
+      try {
+        const index: unknown = JSON.parse(
+          await readFile(
+            join(this.#options.packageCache.extractedDirOf(pkg), "info", "index.json"),
+            "utf8",
+          ),
+        );
+        const license =
+          typeof index === "object" && index !== null && "license" in index
+            ? index.license
+            : undefined;
+        if (typeof license === "string") licenses.set(pkg.filename, license);
+      } catch {
+        // Not in the cache or no index.json: the SBOM lists the package without a license.
+      }
+    }
+    return licenses;
+  }
+
   /** Base layers fetched into the build's folder (for the outputs that hold every blob). */
   async #withBaseBlobs(
     image: NativeImage,
@@ -380,9 +492,7 @@ export class NativeBuilder implements ImageBuilder {
     const baseRepo = image.base.repository;
     const sameRegistry = baseRepo.registry === target.registry;
     const limit = pLimit(PARALLEL_UPLOADS);
-    const homes =
-      this.#options.blobHomes ??
-      fileBlobHomes(join(dirname(this.#options.packageCache.dir), "pushed-blobs"));
+    const homes = this.#homes();
     const results: { blob: Descriptor; result: BlobUploadResult }[] = [];
     const signal = request.signal;
     const clock = this.#options.clock ?? (() => performance.now());
@@ -433,6 +543,8 @@ export class NativeBuilder implements ImageBuilder {
       { mediaType: "application/vnd.oci.image.manifest.v1+json", bytes: image.manifest },
     );
     for (const layer of image.ours) await homes.set(layer.digest, repository);
+    const sbom = await this.#attachSbom(image, to, digest, request);
+    log(`SBOM ${sbom} attached to ${repository}@${digest} (tag ${referrersTag(digest)})`);
     const sent = results.filter((r) => r.result === "uploaded");
     const mounted = results.filter((r) => r.result === "mounted").length;
     const bytes = sent.reduce((sum, r) => sum + r.blob.size, 0);
@@ -441,6 +553,11 @@ export class NativeBuilder implements ImageBuilder {
     );
     return sent.filter((r) => r.blob.digest !== image.config.digest).length;
   }
+}
+
+/** The tag fallback scheme of the OCI distribution spec: `sha256-<hex>` lists the referrers. */
+export function referrersTag(digest: string): string {
+  return digest.replace(":", "-");
 }
 
 interface NativeImage {
