@@ -1,6 +1,8 @@
 import { describe, expect, it } from "vitest";
 import { condaChannelsOrDefaults, withImplicitChannels } from "./implicit-channels.js";
+import { definitionFromConda } from "./assemble-definition.js";
 import { parseCondaEnvironment } from "./conda-environment.js";
+import { envforgeFilesFromDefinition } from "./envforge-file-writer.js";
 
 describe("conda's implicit default channels", () => {
   it.each<[string, string, string]>([
@@ -35,5 +37,25 @@ describe("conda's implicit default channels", () => {
     expect(conda.channels).toEqual([]);
     expect(condaChannelsOrDefaults(conda.channels)).toEqual(["defaults"]);
     expect(condaChannelsOrDefaults(["conda-forge"])).toEqual(["conda-forge"]);
+  });
+
+  it("convert writes the conda file with defaults, keeping the rest as written", () => {
+    const conda = parseCondaEnvironment({
+      path: "env.yml",
+      text: "# from the paper\nname: x\ndependencies:\n  - numpy\n  - python=3.11\n",
+    });
+    const definition = definitionFromConda(
+      { conda },
+      {
+        defaultBaseImage: "127.0.0.1:5000/envforge/debian:bookworm",
+        defaultPythonVersion: "3.10",
+        defaultPlatform: "linux-64",
+      },
+    );
+    for (const format of ["envforge", "azureml-v2"] as const) {
+      expect(envforgeFilesFromDefinition(definition, { format }).files["conda.yml"]).toBe(
+        "# from the paper\nname: x\nchannels:\n  - defaults\ndependencies:\n  - numpy\n  - python=3.11\n",
+      );
+    }
   });
 });
