@@ -36,6 +36,8 @@ export async function runEnvBuild(io: CliIo, reference: string, raw: unknown): P
   const timeoutMs = secondsOption(options.timeout, "--timeout");
   const quiet = quietAbout();
   const display = stderrDisplay(io);
+  // On a terminal the bars' library loads while the client opens; both are awaited here.
+  const loading = display.progress.ready;
   const outputs = parseOutputs(options.output ?? [], io.cwd);
   const settings = withBuilder(io, options.builder, outputs);
   const client = await openBuildsClient(settings, {
@@ -45,6 +47,7 @@ export async function runEnvBuild(io: CliIo, reference: string, raw: unknown): P
     report: quiet.report(io),
     onProgress: display.progress.onProgress,
   });
+  await loading;
   try {
     const build = await buildWith(io, client, {
       ...ref,

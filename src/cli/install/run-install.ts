@@ -42,6 +42,7 @@ export async function runInstall(
     display === undefined
       ? undefined
       : installProgress(platform?.conda ?? [], display.progress.onProgress);
+  await display?.progress.ready;
   let result: InstallResult;
   try {
     result = await installLock({

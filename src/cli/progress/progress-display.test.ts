@@ -24,13 +24,14 @@ const STAGES: readonly BuildProgress[] = [
 // eslint-disable-next-line no-control-regex
 const COLOUR = /\u001b\[(3[0-9]|2|1)m/;
 
-function drive(isTTY: boolean, env: NodeJS.ProcessEnv) {
+async function drive(isTTY: boolean, env: NodeJS.ProcessEnv): Promise<string> {
   const out = stream(isTTY);
   const display = progressDisplay({
     stream: out.stream,
     isTTY,
     style: terminalStyle({ isTTY, env }),
   });
+  await display.ready;
   display.line("envforge: a log line\n");
   for (const progress of STAGES) display.onProgress(progress);
   display.stop();
@@ -38,8 +39,8 @@ function drive(isTTY: boolean, env: NodeJS.ProcessEnv) {
 }
 
 describe("progress display on a terminal", () => {
-  it("draws a bar per stage with totals, percent and ETA, in colour", () => {
-    const text = drive(true, {});
+  it("draws a bar per stage with totals, percent and ETA, in colour", async () => {
+    const text = await drive(true, {});
     for (const stage of ["download", "extract", "link", "push"]) expect(text).toContain(stage);
     expect(text).toContain("40.0 MB of 40.0 MB");
     expect(text).toContain("3 of 3 packages");
@@ -50,16 +51,16 @@ describe("progress display on a terminal", () => {
     expect(text).toMatch(COLOUR);
   });
 
-  it("has no colour with NO_COLOR, and still draws", () => {
-    const text = drive(true, { NO_COLOR: "1" });
+  it("has no colour with NO_COLOR, and still draws", async () => {
+    const text = await drive(true, { NO_COLOR: "1" });
     expect(text).toContain("40.0 MB of 40.0 MB");
     expect(text).not.toMatch(COLOUR);
   });
 });
 
 describe("progress display off a terminal", () => {
-  it("draws nothing: the build's log has one timed line per stage, in order", () => {
-    expect(drive(false, {})).toBe("envforge: a log line\n");
+  it("draws nothing: the build's log has one timed line per stage, in order", async () => {
+    expect(await drive(false, {})).toBe("envforge: a log line\n");
   });
 });
 

@@ -5,8 +5,7 @@
  * log has one line per stage with its timing (`conda: fetched …`, `conda: linked …`, `pushed …`),
  * in order with the other events, where a CI log and `build logs` both see it.
  */
-import { MultiBar } from "cli-progress";
-import type { SingleBar } from "cli-progress";
+import type { MultiBar, SingleBar } from "cli-progress";
 import type { BuildProgress } from "../../builders/image-builder.js";
 import { isTerminal, terminalStyle } from "./terminal-style.js";
 import type { TerminalStyle } from "./terminal-style.js";
@@ -19,6 +18,12 @@ export interface ProgressDisplay {
   readonly line: (text: string) => void;
   /** Removes the bars. */
   readonly stop: () => void;
+  /**
+   * Settles once bars can be drawn: the drawing library loads only on a terminal, after the
+   * command started (a cache hit or a pipe never pays for it); progress before that is skipped,
+   * and the next event draws the stage as it stands.
+   */
+  readonly ready: Promise<void>;
 }
 
 export interface ProgressDisplayOptions {
@@ -44,9 +49,15 @@ export function progressDisplay(options: ProgressDisplayOptions): ProgressDispla
   const { style } = options;
   const stages = new Map<BuildProgress["stage"], StageState>();
   let bars: MultiBar | undefined;
+  let library: { readonly MultiBar: typeof MultiBar } | undefined;
+  const ready = options.isTTY
+    ? import("cli-progress").then((loaded) => {
+        library = loaded;
+      })
+    : Promise.resolve();
 
-  const multiBar = (): MultiBar =>
-    (bars ??= new MultiBar({
+  const multiBar = (Bars: typeof MultiBar): MultiBar =>
+    (bars ??= new Bars({
       stream: options.stream,
       format: (
         _options,
@@ -71,8 +82,9 @@ export function progressDisplay(options: ProgressDisplayOptions): ProgressDispla
 
   return {
     drawsBars: options.isTTY,
+    ready,
     onProgress(progress) {
-      if (!options.isTTY) return;
+      if (library === undefined) return;
       let state = stages.get(progress.stage);
       if (state === undefined) {
         state = { latest: progress, ended: false };
@@ -81,7 +93,7 @@ export function progressDisplay(options: ProgressDisplayOptions): ProgressDispla
       state.latest = progress;
       if (state.ended) return;
       const payload = { stage: STAGE_NAMES[progress.stage], amount: amount(progress) };
-      state.bar ??= multiBar().create(Math.max(progress.total, 1), 0, payload);
+      state.bar ??= multiBar(library.MultiBar).create(Math.max(progress.total, 1), 0, payload);
       state.bar.setTotal(Math.max(progress.total, 1));
       state.bar.update(progress.done, payload);
       if (progress.total > 0 && progress.done >= progress.total) state.ended = true;
