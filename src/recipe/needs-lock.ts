@@ -13,6 +13,6 @@ export function missingLockProblem(definition: Definition, lock: unknown): Probl
     key: "lock",
     message: "a definition with conda packages is built from its lock; resolve it first",
     found: "no lock",
-    allowed: "a lock made by `envforge lock` or at registration (`envforge env create` again)",
+    allowed: "a lock made by `envforge lock` or at registration",
   };
 }

@@ -61,6 +61,8 @@ export async function printEvents(
   events: AsyncIterable<BuildEvent>,
   options: {
     readonly json: boolean;
+    /** Leave out the log's `build failed: …` line: the command's error line says it. */
+    readonly holdFailure?: boolean;
     /** On a terminal: log lines go above its progress bars, in colour unless NO_COLOR. */
     readonly display?: { readonly progress: ProgressDisplay; readonly style: TerminalStyle };
   },
@@ -72,6 +74,7 @@ export async function printEvents(
   try {
     for await (const event of events) {
       if (event.kind !== "log") last = event.build;
+      else if (options.holdFailure === true && isFailureLine(event.chunk)) continue;
       else if (display?.progress.drawsBars !== true) writeChunk(io, event.chunk, out);
       else if (event.chunk.stream === "envforge") {
         display.progress.line(envforgeLines(event.chunk.text, display.style));
@@ -81,6 +84,11 @@ export async function printEvents(
     display?.progress.stop();
   }
   return last;
+}
+
+/** The log's last line of a build that failed or was canceled (build-leases.ts writes it). */
+function isFailureLine(chunk: LogChunk): boolean {
+  return chunk.stream === "envforge" && /^build (failed|canceled)\b/.test(chunk.text);
 }
 
 /** `envforge: ` before each line; on a terminal, failures red and successes green. */

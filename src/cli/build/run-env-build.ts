@@ -55,6 +55,7 @@ export async function runEnvBuild(io: CliIo, reference: string, raw: unknown): P
       ...(timeoutMs === undefined ? {} : { timeoutMs }),
       follow: options.follow !== false,
       json: options.json === true,
+      holdFailure: options.json !== true,
       onBuild: quiet.build,
       display,
     });
@@ -66,8 +67,9 @@ export async function runEnvBuild(io: CliIo, reference: string, raw: unknown): P
       const error = new ExternalError(
         `build ${build.id} ${build.state}: ${build.reason ?? "no reason given"}`,
       );
-      // Followed, the log said why (and --json's object holds the reason): exit 5, quietly.
-      throw options.follow !== false ? new AlreadyReported(error) : error;
+      // The error line says why (the log's own failure line was held back for it); with --json
+      // the object printed holds the reason and a second JSON document would break it.
+      throw options.json === true ? new AlreadyReported(error) : error;
     }
   } finally {
     await client.close();
@@ -83,6 +85,8 @@ export interface BuildImageInput {
   readonly follow: boolean;
   /** Log to stderr (stdout is for JSON or a job's output). */
   readonly json: boolean;
+  /** Leave out the log's failure line: the caller's error line will say it (once). */
+  readonly holdFailure: boolean;
   /** Told the build's id as soon as it is known. */
   readonly onBuild?: (id: string) => void;
   /** Where the log and the progress of a build run here are drawn. */
@@ -115,7 +119,7 @@ async function buildWith(
   client: BuildsClient & Partial<LocalBuildsClient>,
   input: BuildImageInput,
 ): Promise<Build> {
-  const { follow, json, onBuild, display, ...request } = input;
+  const { follow, json, holdFailure, onBuild, display, ...request } = input;
   const { build, created } = await client.requestBuild(request);
   onBuild?.(build.id);
   // Followed, the log's first line says it was queued (with the id); joining is news.
@@ -140,7 +144,11 @@ async function buildWith(
   try {
     const events = noticeProgress(client.followBuild(key), () => clearTimeout(waiting));
     const [final] = await Promise.all([
-      printEvents(io, events, { json, ...(display === undefined ? {} : { display }) }),
+      printEvents(io, events, {
+        json,
+        holdFailure,
+        ...(display === undefined ? {} : { display }),
+      }),
       working,
     ]);
     return final ?? (await client.getBuild(key));

@@ -128,6 +128,8 @@ async function runRun(
           follow: true,
           // The build log goes to stderr: stdout is the job's.
           json: true,
+          // run's own error line says why the build failed.
+          holdFailure: true,
         }),
       onImageGone: (image) =>
         io.stderr.write(
