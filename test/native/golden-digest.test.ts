@@ -113,6 +113,8 @@ describe.skipIf(gate.skip)("the native builder's golden image", () => {
         registry: `${PLAIN_REGISTRY}/envforge-test/native-golden`,
       }),
     );
+    // Built here, not found: the run before deleted what it pushed.
+    expect(outcome.cacheHit).toBe(false);
     const layers = await manifestLayers(outcome.imageName, outcome.digest);
     expect({ baseManifest: baseDigest, condaLayer: layers[1], image: outcome.digest }).toEqual(
       GOLDEN,
