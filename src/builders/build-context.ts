@@ -4,12 +4,12 @@
  * file's time in the layer, so a conda group whose files did not change gives a layer with the
  * same bytes, the same digest, and nothing to push.
  */
-import { createReadStream } from "node:fs";
 import { lstat, readdir, readlink } from "node:fs/promises";
 import { join, posix } from "node:path";
-import { Readable } from "node:stream";
-import * as tarStream from "tar-stream";
+import type { Readable } from "node:stream";
 import { ValidationError } from "../errors/index.js";
+import { fixedTar } from "./fixed-tar.js";
+import type { FixedTarEntry } from "./fixed-tar.js";
 import { byCodeUnits } from "../definition/canonical-json.js";
 import type { ContextFile } from "../definition/definition.js";
 
@@ -72,67 +72,36 @@ export async function contextEntries(items: readonly ContextItem[]): Promise<Tar
 
 /** A tar stream of the items; errors while reading files end the stream with that error. */
 export function contextTar(options: ContextTarOptions): Readable {
-  const pack = tarStream.pack();
-  const mtime = new Date((options.sourceDateEpoch ?? 0) * 1000);
-  const fill = async (): Promise<void> => {
-    for (const entry of await contextEntries(options.items)) {
-      const header = {
+  const entries = contextEntries(options.items).then((items) =>
+    items.filter(hasContent).map((entry): FixedTarEntry => {
+      const body =
+        entry.text !== undefined
+          ? Buffer.from(entry.text, "utf8")
+          : entry.data !== undefined
+            ? Buffer.from(entry.data.buffer, entry.data.byteOffset, entry.data.byteLength)
+            : undefined;
+      return {
         name: entry.name,
+        type: entry.type,
         mode: entry.mode,
-        mtime,
-        uid: 0,
-        gid: 0,
-        uname: "",
-        gname: "",
+        ...(entry.linkname === undefined ? {} : { linkname: entry.linkname }),
+        ...(body === undefined ? {} : { body }),
+        ...(entry.source === undefined ? {} : { source: entry.source }),
+        ...(entry.size === undefined ? {} : { size: entry.size }),
       };
-      if (entry.type === "directory") {
-        await addEntry(pack, { ...header, type: "directory" });
-      } else if (entry.type === "symlink") {
-        await addEntry(pack, { ...header, type: "symlink", linkname: entry.linkname ?? "" });
-      } else if (entry.text !== undefined) {
-        await addEntry(pack, header, Buffer.from(entry.text, "utf8"));
-      } else if (entry.data !== undefined) {
-        await addEntry(
-          pack,
-          header,
-          Buffer.from(entry.data.buffer, entry.data.byteOffset, entry.data.byteLength),
-        );
-      } else if (entry.source !== undefined) {
-        await addFile(pack, { ...header, size: entry.size ?? 0 }, entry.source);
-      }
-    }
-    pack.finalize();
-  };
-  fill().catch((error: unknown) =>
-    pack.destroy(error instanceof Error ? error : new Error(String(error))),
+    }),
   );
-  return Readable.from(pack);
+  return fixedTar(entries, options.sourceDateEpoch ?? 0);
 }
 
-function addEntry(
-  pack: tarStream.Pack,
-  header: Partial<tarStream.Header> & Pick<tarStream.Header, "name">,
-  body?: Buffer,
-): Promise<void> {
-  return new Promise((resolve, reject) => {
-    pack.entry(header, body ?? Buffer.alloc(0), (error) => (error ? reject(error) : resolve()));
-  });
-}
-
-function addFile(
-  pack: tarStream.Pack,
-  header: Partial<tarStream.Header> & Pick<tarStream.Header, "name">,
-  source: string,
-): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const sink = pack.entry(header, (error) => (error ? reject(error) : resolve()));
-    const file = createReadStream(source);
-    file.on("error", (error) => {
-      sink.destroy(error);
-      reject(error);
-    });
-    file.pipe(sink);
-  });
+/** A file entry with neither bytes nor a source has nothing to write and is left out. */
+function hasContent(entry: TarItem): boolean {
+  return (
+    entry.type !== "file" ||
+    entry.text !== undefined ||
+    entry.data !== undefined ||
+    entry.source !== undefined
+  );
 }
 
 async function treeEntries(dir: string, at: string): Promise<TarItem[]> {

@@ -9,15 +9,15 @@
  * bytes on every machine whose Node bundles the same zlib (Node pins its zlib per release line).
  */
 import { createHash } from "node:crypto";
-import { createReadStream, createWriteStream } from "node:fs";
+import { createWriteStream } from "node:fs";
 import { lstat, readdir, readlink } from "node:fs/promises";
 import { join } from "node:path";
-import { Readable, Transform } from "node:stream";
+import { Transform } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import { createGzip } from "node:zlib";
-import * as tarStream from "tar-stream";
 import { byCodeUnits } from "../../definition/canonical-json.js";
 import { InternalError } from "../../errors/index.js";
+import { fixedTar } from "../fixed-tar.js";
 
 export const GZIP_LEVEL = 6;
 
@@ -94,7 +94,7 @@ async function walk(dir: string, at: string, add: (entry: Entry) => void): Promi
 /** Writes the layer's gzip blob and returns its digests; one pass over the files. */
 export async function writeLayer(options: LayerOptions): Promise<WrittenLayer> {
   const entries = await layerEntries(options.trees);
-  const tar = packTar(entries, options.sourceDateEpoch);
+  const tar = fixedTar(entries, options.sourceDateEpoch);
   const diff = createHash("sha256");
   const blob = createHash("sha256");
   let size = 0;
@@ -122,60 +122,5 @@ function tap(onChunk: (chunk: Buffer) => void): Transform {
       onChunk(chunk);
       callback(null, chunk);
     },
-  });
-}
-
-function packTar(entries: readonly Entry[], sourceDateEpoch: number): Readable {
-  const pack = tarStream.pack();
-  const mtime = new Date(sourceDateEpoch * 1000);
-  const fill = async (): Promise<void> => {
-    for (const entry of entries) {
-      const header = {
-        name: entry.name,
-        mode: entry.mode,
-        mtime,
-        uid: 0,
-        gid: 0,
-        uname: "",
-        gname: "",
-      };
-      if (entry.type === "directory") {
-        await addEntry(pack, { ...header, type: "directory" });
-      } else if (entry.type === "symlink") {
-        await addEntry(pack, { ...header, type: "symlink", linkname: entry.linkname ?? "" });
-      } else {
-        await addFile(pack, { ...header, size: entry.size ?? 0 }, entry.source ?? "");
-      }
-    }
-    pack.finalize();
-  };
-  fill().catch((error: unknown) =>
-    pack.destroy(error instanceof Error ? error : new Error(String(error))),
-  );
-  return Readable.from(pack);
-}
-
-function addEntry(
-  pack: tarStream.Pack,
-  header: Partial<tarStream.Header> & Pick<tarStream.Header, "name">,
-): Promise<void> {
-  return new Promise((resolve, reject) => {
-    pack.entry(header, Buffer.alloc(0), (error) => (error ? reject(error) : resolve()));
-  });
-}
-
-function addFile(
-  pack: tarStream.Pack,
-  header: Partial<tarStream.Header> & Pick<tarStream.Header, "name">,
-  source: string,
-): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const sink = pack.entry(header, (error) => (error ? reject(error) : resolve()));
-    const file = createReadStream(source);
-    file.on("error", (error) => {
-      sink.destroy(error);
-      reject(error);
-    });
-    file.pipe(sink);
   });
 }
