@@ -53,6 +53,10 @@ export const COMMANDS: readonly CommandEntry[] = [
     load: async () => (await import("./build/build-command.js")).registerBuildCommands,
   },
   {
+    names: ["sbom"],
+    load: async () => (await import("./sbom/sbom-command.js")).registerSbomCommand,
+  },
+  {
     names: ["workspace"],
     load: async () => (await import("./workspace/workspace-command.js")).registerWorkspaceCommand,
   },

@@ -1,0 +1,77 @@
+/**
+ * The SBOM attached to an image, read back from the registry by the image's digest: the
+ * referrers tag `sha256-<hex>` (the OCI distribution spec's fallback scheme, which the native
+ * builder always writes) lists the artifact manifest whose subject is the image, and that
+ * manifest's one layer is the SBOM document.
+ */
+import { z } from "zod";
+import { NotFoundError } from "../errors/index.js";
+import type { Registry } from "./registry.js";
+
+export const CYCLONEDX_JSON = "application/vnd.cyclonedx+json";
+
+export interface SbomReference {
+  /** The SBOM document's blob digest. */
+  readonly digest: string;
+  readonly mediaType: string;
+  /** The artifact manifest that attaches it to the image. */
+  readonly artifact: string;
+}
+
+const Index = z.object({
+  manifests: z.array(z.object({ artifactType: z.string().optional(), digest: z.string() })),
+});
+const Artifact = z.object({
+  subject: z.object({ digest: z.string() }).optional(),
+  layers: z.array(z.object({ mediaType: z.string(), digest: z.string() })),
+});
+
+/** `sha256-<hex>`: the tag under which the referrers of `digest` are listed. */
+export function referrersTagOf(digest: string): string {
+  return digest.replace(":", "-");
+}
+
+/**
+ * The CycloneDX SBOM attached to `image` (`registry/repository`) at `digest`, or null when the
+ * registry lists none for it.
+ */
+export async function findSbom(
+  registry: Registry,
+  image: string,
+  digest: string,
+): Promise<SbomReference | null> {
+  const tag = `${image}:${referrersTagOf(digest)}`;
+  if (!(await registry.manifestExists(tag)).exists) return null;
+  const index = Index.parse(JSON.parse(decode((await registry.getManifest(tag)).bytes)));
+  for (const entry of index.manifests) {
+    if (entry.artifactType !== CYCLONEDX_JSON) continue;
+    const manifest = await registry.getManifest(`${image}@${entry.digest}`);
+    const artifact = Artifact.parse(JSON.parse(decode(manifest.bytes)));
+    const layer = artifact.layers.find((l) => l.mediaType === CYCLONEDX_JSON);
+    if (artifact.subject?.digest === digest && layer !== undefined) {
+      return { digest: layer.digest, mediaType: layer.mediaType, artifact: entry.digest };
+    }
+  }
+  return null;
+}
+
+/** The SBOM document's bytes; a NotFoundError naming the image when none is attached. */
+export async function fetchSbom(
+  registry: Registry,
+  image: string,
+  digest: string,
+): Promise<{ readonly reference: SbomReference; readonly bytes: Uint8Array }> {
+  const reference = await findSbom(registry, image, digest);
+  if (reference === null) {
+    throw new NotFoundError(
+      `image ${image}@${digest} has no SBOM attached (no ${CYCLONEDX_JSON} artifact under the tag ${referrersTagOf(digest)}); only the native builder attaches one`,
+    );
+  }
+  const slash = image.indexOf("/");
+  const repository = { registry: image.slice(0, slash), repository: image.slice(slash + 1) };
+  return { reference, bytes: await registry.getBlob(repository, reference.digest) };
+}
+
+function decode(bytes: Uint8Array): string {
+  return new TextDecoder().decode(bytes);
+}
