@@ -145,6 +145,8 @@ describe.skipIf(gate.skip)("output for scripts", () => {
     ["env archive", () => ["jsonout@2"], "json", 0],
     ["env restore", () => ["jsonout@2"], "json", 0],
     ["env build", () => ["jsonout:prod"], "json", 0],
+    // A Docker-builder (or local-engine) image carries no SBOM: the error as JSON, exit 3.
+    ["sbom", () => ["jsonout:prod"], "json", 3],
     ["build list", () => [], "json", 0],
     ["build show", () => [buildId], "json", 0],
     ["build logs", () => [buildId], "ndjson", 0],
