@@ -17,6 +17,7 @@ import {
 import { EnvforgeError } from "../errors/index.js";
 import type { ParseSettings } from "../definition/definition.js";
 import type { EnvironmentService } from "../workspace/index.js";
+import type { FindSbom } from "../workspace/image-details.js";
 import { accessHook } from "./access.js";
 import { browserGuard } from "./browser-guard.js";
 import { useJsonBodyParser } from "./json-body.js";
@@ -63,6 +64,8 @@ export interface ApiAppOptions {
   readonly version?: string;
   /** Builds and jobs (their routes are offered when given). */
   readonly builds?: BuildRouteOptions;
+  /** Image details say whether a pushed image has an SBOM attached (asked of the registry). */
+  readonly findSbom?: FindSbom;
   /** The web UI at `/` (default: dist/web/ when it is built); false: none. */
   readonly webUi?: WebUiOptions | false;
   /**
@@ -202,6 +205,7 @@ export async function buildApiApp(options: ApiAppOptions): Promise<ZodApp> {
     auth: options.auth,
     ...(options.registry === undefined ? {} : { registry: options.registry }),
     ...(options.builds === undefined ? {} : { findBuiltImage: builtImageFinder(options.builds) }),
+    ...(options.findSbom === undefined ? {} : { findSbom: options.findSbom }),
   };
   registerSystemRoutes(app, {
     ...deps,

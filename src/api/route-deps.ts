@@ -9,7 +9,7 @@ import type {
 import type { ZodTypeProvider } from "fastify-type-provider-zod";
 import type { ParseSettings } from "../definition/definition.js";
 import type { EnvironmentService } from "../workspace/index.js";
-import type { FindBuiltImage } from "../workspace/image-details.js";
+import type { FindBuiltImage, FindSbom } from "../workspace/image-details.js";
 import type { ApiMetrics } from "./metrics.js";
 
 export type ZodApp = FastifyInstance<
@@ -28,4 +28,6 @@ export interface RouteDeps {
   readonly auth: boolean;
   /** What builds recorded about an image (digest, existsInRegistry in image details). */
   readonly findBuiltImage?: FindBuiltImage;
+  /** The SBOM attached to a pushed image, for image details. */
+  readonly findSbom?: FindSbom;
 }

@@ -176,6 +176,12 @@ export const imageDetailsSchema = z
     imageHash: z.string(),
     image: imageSchema,
     existsInRegistry: z.boolean(),
+    sbom: z
+      .object({ digest: z.string(), mediaType: z.string() })
+      .nullable()
+      .describe(
+        "the SBOM attached to the pushed image (its document's digest); null when none is, or the image is not in a registry",
+      ),
     ingredients: z.object({
       dockerfile: z.string(),
       condaSpecification: z.string().nullable(),

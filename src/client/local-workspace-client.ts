@@ -10,6 +10,7 @@ import type { ResolveLock } from "../workspace/lock-resolver.js";
 import { createEnvironmentService } from "../workspace/index.js";
 import { createBuildService } from "../workspace/build-api.js";
 import { imageDetailsWithBuild } from "../workspace/image-details.js";
+import type { FindSbom } from "../workspace/image-details.js";
 import { readContextContent } from "../host/read-context-content.js";
 import { loadDefinitionFiles } from "../host/load-definition-files.js";
 import { errorUnder, problemUnder } from "./display-root.js";
@@ -31,6 +32,8 @@ export interface LocalClientOptions {
   /** Default: a service on `store` with the shipped curated catalog. */
   readonly service?: EnvironmentService;
   readonly registry?: string;
+  /** Image details say whether a pushed image has an SBOM attached (asked of the registry). */
+  readonly findSbom?: FindSbom;
   /**
    * Resolves conda locks at registration (channel-lock-resolver.ts), for the default service;
    * its `close` runs when the client closes, so the solver's thread ends with the command.
@@ -112,6 +115,7 @@ export function localWorkspaceClient(options: LocalClientOptions): WorkspaceClie
         await imageDetailsWithBuild(await service.getEnvironmentVersion(input), {
           ...(options.registry === undefined ? {} : { registry: options.registry }),
           findBuiltImage: async (hash) => (await builds.builtImage(hash))?.image,
+          ...(options.findSbom === undefined ? {} : { findSbom: options.findSbom }),
         }),
       ),
     close: async () => {

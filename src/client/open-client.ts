@@ -79,6 +79,14 @@ export async function openLocalClient(settings: SurfaceSettings): Promise<Worksp
     // Loaded lazily: only a registration that locks loads the solver (and starts its thread).
     lockResolver: lazyLockResolver(settings),
     ...(registry === undefined ? {} : { registry }),
+    // The registry client loads only when details of a pushed image are asked for.
+    findSbom: async (image, digest) => {
+      const { openRegistry, sbomFinder } = await import("../image/index.js");
+      return sbomFinder(openRegistry({ env: settings.env, timeoutMs: config.networkTimeoutMs }))(
+        image,
+        digest,
+      );
+    },
   });
 }
 

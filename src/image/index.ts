@@ -22,3 +22,11 @@ export { RegistryAuthError } from "./registry-errors.js";
 export { REDACTED, redact, secretFormsOf } from "./redact.js";
 export { hostnameOf, isLoopbackHost, registryBaseUrl } from "./registry-url.js";
 export { MANIFEST_ACCEPT, MANIFEST_MEDIA_TYPES } from "./media-types.js";
+export {
+  CYCLONEDX_JSON,
+  fetchSbom,
+  findSbom,
+  referrersTagOf,
+  sbomFinder,
+} from "./sbom-artifact.js";
+export type { SbomReference } from "./sbom-artifact.js";

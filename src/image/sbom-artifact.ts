@@ -75,3 +75,20 @@ export async function fetchSbom(
 function decode(bytes: Uint8Array): string {
   return new TextDecoder().decode(bytes);
 }
+
+/**
+ * findSbom for image details: what is attached, or null when nothing is or the registry cannot
+ * be asked (details still answer while a registry is down).
+ */
+export function sbomFinder(
+  registry: Registry,
+): (image: string, digest: string) => Promise<{ digest: string; mediaType: string } | null> {
+  return async (image, digest) => {
+    try {
+      const found = await findSbom(registry, image, digest);
+      return found === null ? null : { digest: found.digest, mediaType: found.mediaType };
+    } catch {
+      return null;
+    }
+  };
+}

@@ -23,6 +23,12 @@ export interface ImageDetails {
    */
   readonly image: Build["image"];
   readonly existsInRegistry: boolean;
+  /**
+   * The SBOM attached to the pushed image (its document's blob digest and media type), read from
+   * the registry by the image's digest; null when none is attached, the image is not in a
+   * registry, or the registry could not be asked.
+   */
+  readonly sbom: SbomInfo | null;
   readonly ingredients: {
     readonly dockerfile: string;
     readonly condaSpecification: string | null;
@@ -30,6 +36,11 @@ export interface ImageDetails {
     readonly pipRequirements: string | null;
   };
   readonly pythonEnvironment: PythonEnvironment;
+}
+
+export interface SbomInfo {
+  readonly digest: string;
+  readonly mediaType: string;
 }
 
 export function imageDetailsOf(
@@ -57,6 +68,7 @@ export function imageDetailsOf(
       id: null,
     },
     existsInRegistry: false,
+    sbom: null,
     ingredients: {
       dockerfile: recipe.dockerfile,
       condaSpecification: recipe.condaSpecification ?? null,
@@ -72,14 +84,22 @@ export type BuiltImage = Build["image"];
 
 export type FindBuiltImage = (imageHash: string) => Promise<BuiltImage | undefined>;
 
+/** The SBOM attached to a pushed image (`registry/repository` at `digest`), or null. */
+export type FindSbom = (image: string, digest: string) => Promise<SbomInfo | null>;
+
 /**
  * imageDetailsOf, completed by the image's newest succeeded build: where it kept the image (the
- * registry with its digest, or the local engine with its image id), and existsInRegistry (a
- * succeeded build with a registry ends with the push; a local one never pushes).
+ * registry with its digest, or the local engine with its image id), existsInRegistry (a
+ * succeeded build with a registry ends with the push; a local one never pushes), and the SBOM
+ * attached to a pushed image.
  */
 export async function imageDetailsWithBuild(
   version: EnvironmentVersion,
-  options: { readonly registry?: string; readonly findBuiltImage?: FindBuiltImage },
+  options: {
+    readonly registry?: string;
+    readonly findBuiltImage?: FindBuiltImage;
+    readonly findSbom?: FindSbom;
+  },
 ): Promise<ImageDetails> {
   const details = imageDetailsOf(
     version,
@@ -91,5 +111,6 @@ export async function imageDetailsWithBuild(
     return built.id === null ? details : { ...details, image: { ...built } };
   }
   if (built.digest === null) return details;
-  return { ...details, image: { ...built }, existsInRegistry: true };
+  const sbom = (await options.findSbom?.(built.name, built.digest)) ?? null;
+  return { ...details, image: { ...built }, existsInRegistry: true, sbom };
 }

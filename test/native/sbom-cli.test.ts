@@ -3,6 +3,7 @@
  * image's digest, lists every locked package; `-o` writes the same document to a file; a
  * version never built is a not-found error (exit 3) that says so.
  */
+import { createHash } from "node:crypto";
 import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -20,6 +21,7 @@ const Built = z.looseObject({
   image: z.object({ name: z.string(), digest: z.string() }),
 });
 const Details = z.looseObject({
+  sbom: z.object({ digest: z.string(), mediaType: z.string() }).nullable(),
   ingredients: z.looseObject({
     lock: z.looseObject({
       platforms: z.array(
@@ -102,13 +104,17 @@ describe.skipIf(gate.skip)("envforge sbom", () => {
 
     const shown = await cli(["env", "show", "hello@1", "--image", "--json"], { env });
     expect(shown.code, shown.stderr).toBe(0);
-    const locked = Details.parse(JSON.parse(shown.stdout)).ingredients.lock.platforms[0]?.conda;
+    const details = Details.parse(JSON.parse(shown.stdout));
+    const locked = details.ingredients.lock.platforms[0]?.conda;
     expect(locked?.length).toBeGreaterThan(1);
 
     const sbom = await cli(["sbom", "hello@1"], { env });
     expect(sbom.code, sbom.stderr).toBe(0);
     const bom = Bom.parse(JSON.parse(sbom.stdout));
     expect(bom.specVersion).toBe("1.5");
+    // Image details name the same document: its digest is the sha256 of what sbom printed.
+    const printed = `sha256:${createHash("sha256").update(sbom.stdout.trimEnd()).digest("hex")}`;
+    expect(details.sbom).toEqual({ digest: printed, mediaType: "application/vnd.cyclonedx+json" });
     expect(
       bom.components.map((c) => `${c.name} ${c.version} ${c.hashes[0]?.content ?? ""}`).sort(),
     ).toEqual((locked ?? []).map((p) => `${p.name} ${p.version} ${p.sha256}`).sort());
@@ -133,5 +139,8 @@ describe.skipIf(gate.skip)("envforge sbom", () => {
     expect(result.stdout).toBe("");
     expect(result.stderr).toContain("unbuilt version 1 has no SBOM");
     expect(result.stderr).toContain("never built");
+    const shown = await cli(["env", "show", "unbuilt@1", "--image", "--json"], { env });
+    expect(shown.code, shown.stderr).toBe(0);
+    expect(JSON.parse(shown.stdout)).toMatchObject({ sbom: null, existsInRegistry: false });
   });
 });

@@ -1666,6 +1666,11 @@ export interface components {
         id: string | null;
       };
       existsInRegistry: boolean;
+      /** @description the SBOM attached to the pushed image (its document's digest); null when none is, or the image is not in a registry */
+      sbom: {
+        digest: string;
+        mediaType: string;
+      } | null;
       ingredients: {
         dockerfile: string;
         condaSpecification: string | null;
@@ -1948,6 +1953,11 @@ export interface components {
         id: string | null;
       };
       existsInRegistry: boolean;
+      /** @description the SBOM attached to the pushed image (its document's digest); null when none is, or the image is not in a registry */
+      sbom: {
+        digest: string;
+        mediaType: string;
+      } | null;
       ingredients: {
         dockerfile: string;
         condaSpecification: string | null;

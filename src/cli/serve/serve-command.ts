@@ -12,6 +12,8 @@ import type { CliIo } from "../context.js";
 import { packageVersion } from "../package-version.js";
 import { writeLine } from "../context.js";
 import { REGISTRY_VARIABLE } from "../remote/client-options.js";
+import { openRegistry } from "../../image/open-registry.js";
+import { sbomFinder } from "../../image/sbom-artifact.js";
 
 export const DEFAULT_PORT = 8080;
 
@@ -61,6 +63,7 @@ async function runServe(io: CliIo, options: z.infer<typeof serveOptions>): Promi
       store,
       service,
       report: (line) => io.stderr.write(`${line}\n`),
+      pinBases: locks.pinBases,
     });
     const server = await startApiServer({
       host: options.host,
@@ -68,6 +71,7 @@ async function runServe(io: CliIo, options: z.infer<typeof serveOptions>): Promi
       auth,
       service,
       builds: builds.routes,
+      findSbom: sbomFinder(openRegistry({ env: io.env, timeoutMs: config.networkTimeoutMs })),
       storeKind: store.kind,
       settings: config.parse,
       ...(registry === undefined || registry === "" ? {} : { registry }),
