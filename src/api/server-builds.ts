@@ -11,6 +11,7 @@ import type { SurfaceSettings } from "../host/config.js";
 import { dockerFromHost } from "../jobs/docker-endpoint.js";
 import { DockerJobRunner } from "../jobs/docker-job-runner.js";
 import { createBuildService, createJobService } from "../workspace/build-api.js";
+import type { BuildServiceOptions } from "../workspace/build-api.js";
 import type { EnvironmentService, WorkspaceStore } from "../workspace/index.js";
 import { DATABASE_URL_VARIABLE } from "../workspace/index.js";
 import { openImageBuilder } from "../client/open-builds.js";
@@ -26,6 +27,8 @@ export async function openServerBuilds(options: {
   readonly store: WorkspaceStore;
   readonly service: EnvironmentService;
   readonly report: (line: string) => void;
+  /** Pins at the first build the bases registration could not (the server's lock resolver). */
+  readonly pinBases?: BuildServiceOptions["pinBases"];
 }): Promise<ServerBuilds> {
   const { settings, store, service } = options;
   const { env } = settings;
@@ -47,7 +50,11 @@ export async function openServerBuilds(options: {
       : undefined;
   return {
     routes: {
-      builds: createBuildService({ store, versions: service }),
+      builds: createBuildService({
+        store,
+        versions: service,
+        ...(options.pinBases === undefined ? {} : { pinBases: options.pinBases }),
+      }),
       jobs: createJobService({ store }),
       queue,
       jobRunner: new DockerJobRunner({ docker: dockerFromHost(settings.config.dockerHost, env) }),

@@ -23,6 +23,7 @@ import type { EnvforgeConfig, SurfaceSettings } from "../host/config.js";
 import { BUILDER_NAMES, isBuilderName } from "../host/config.js";
 import { dockerConfigCredentials, openRegistry } from "../image/index.js";
 import { dockerFromHost } from "../jobs/docker-endpoint.js";
+import { localLockResolver } from "./local-lock-resolver.js";
 import type { BuildService } from "../workspace/build-api.js";
 import { createBuildService } from "../workspace/build-api.js";
 import type { EnvironmentService, WorkspaceStore } from "../workspace/index.js";
@@ -56,10 +57,14 @@ export async function openBuilds(
       curated: shippedCuratedCatalog({ settings: config.parse }),
     });
     const accepts = builderAccepts(settings);
+    // Bases registration could not pin are pinned at the first build (its solver starts only
+    // for a version stored without any lock).
+    const pinner = localLockResolver(settings);
     const builds = createBuildService({
       store,
       versions: environments,
       ...(accepts === undefined ? {} : { accepts }),
+      pinBases: pinner.pinBases,
     });
     const url = env[DATABASE_URL_VARIABLE]?.trim();
     const queue =
@@ -75,6 +80,7 @@ export async function openBuilds(
       builds,
       queue,
       close: async () => {
+        await pinner.close();
         await queue.close();
         await store.close();
       },

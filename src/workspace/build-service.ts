@@ -21,10 +21,12 @@ import { buildView, logChunkView } from "./build-view.js";
 import type { Clock, NewId } from "./clock.js";
 import { isoNow, randomId, systemClock } from "./clock.js";
 import type { EnvironmentService } from "./environment-service.js";
-import type { Page } from "./model.js";
+import { unpinnedBases } from "./lock-resolver.js";
+import type { PinBases } from "./lock-resolver.js";
+import type { EnvironmentVersion, Page } from "./model.js";
 import { newProblems, requireWorkspace, workspaceOf } from "./service-context.js";
 import type { WorkspaceStore } from "./store.js";
-import { encodeJson } from "./stored-values.js";
+import { decodeLock, encodeJson } from "./stored-values.js";
 import { checkLimit, checkName } from "./validation.js";
 
 export interface BuildSettings {
@@ -112,6 +114,11 @@ export interface BuildServiceOptions {
     readonly definitionHash: string;
     readonly lock?: Lock;
   }) => readonly Problem[];
+  /**
+   * Pins the bases registration could not (channel-lock-resolver.ts): the pinned lock is stored
+   * in the version once, before the image hash is taken, so the build and the version agree.
+   */
+  readonly pinBases?: PinBases;
 }
 
 const LOG_PAGE = 500;
@@ -141,15 +148,51 @@ export function createBuildService(options: BuildServiceOptions): BuildService {
     return workspace;
   }
 
+  /**
+   * The version with every base pinned: a base registration could not pin is pinned now and
+   * written into the version's lock once (a concurrent build that stored its pin first wins,
+   * and both build from the stored lock). Without a pinner the version is built as stored.
+   */
+  async function pinnedVersion(version: EnvironmentVersion): Promise<EnvironmentVersion> {
+    if (options.pinBases === undefined) return version;
+    const lock = await options.pinBases({
+      definition: version.definition,
+      definitionHash: version.definitionHash,
+      ...(version.lock === undefined ? {} : { lock: version.lock }),
+    });
+    if (lock === undefined) return version;
+    const key = { workspace: version.workspace, name: version.name, version: version.version };
+    const stored = await store.write(async (tx) => {
+      const record = await tx.getVersion(key);
+      // A curated version of the catalogue has no row: it is built from the pinned lock as is.
+      if (record === undefined) return lock;
+      const current = decodeLock(record.lockJson);
+      // Pinned by a build that came first: its pins stand.
+      if (current !== undefined && unpinnedBases(version.definition, current).length === 0) {
+        return current;
+      }
+      await tx.pinVersionLock({
+        ...key,
+        previousLockJson: record.lockJson,
+        lockJson: encodeJson(lock),
+        now: isoNow(clock),
+      });
+      return decodeLock((await tx.getVersion(key))?.lockJson ?? null) ?? lock;
+    });
+    return { ...version, lock: stored };
+  }
+
   const service: BuildService = {
     ...createRunStats(store),
     async requestBuild(input) {
-      const version = await versions.getEnvironmentVersion({
-        ...(input.workspace === undefined ? {} : { workspace: input.workspace }),
-        name: input.name,
-        ...(input.version === undefined ? {} : { version: input.version }),
-        ...(input.label === undefined ? {} : { label: input.label }),
-      });
+      const version = await pinnedVersion(
+        await versions.getEnvironmentVersion({
+          ...(input.workspace === undefined ? {} : { workspace: input.workspace }),
+          name: input.name,
+          ...(input.version === undefined ? {} : { version: input.version }),
+          ...(input.label === undefined ? {} : { label: input.label }),
+        }),
+      );
       const refused = options.accepts?.({
         definition: version.definition,
         definitionHash: version.definitionHash,

@@ -24,7 +24,8 @@ import type { Definition } from "../definition/definition.js";
 import type { Lock, LockedAptPackage, LockedBaseImage } from "../definition/lock.js";
 import { checkImageReference, formatImageReference } from "../definition/image-reference.js";
 import { pinnableFromReferences } from "../recipe/from-lines.js";
-import type { LockProblem, LockResolution, ResolveLock } from "./lock-resolver.js";
+import { needsCondaLock, unpinnedBases } from "./lock-resolver.js";
+import type { LockProblem, LockResolution, PinBases, ResolveLock } from "./lock-resolver.js";
 
 /** What locking needs of the configuration (host/config.ts's EnvforgeConfig has these). */
 export interface LockSettings {
@@ -59,6 +60,8 @@ export interface ChannelLockResolverOptions {
 
 export interface ChannelLockResolver {
   readonly resolveLock: ResolveLock;
+  /** Pins at a build the bases registration could not (lock-resolver.ts, PinBases). */
+  readonly pinBases: PinBases;
   /** Ends the solver's worker thread; resolving after this starts none. */
   close(): Promise<void>;
 }
@@ -153,8 +156,39 @@ export function channelLockResolver(options: ChannelLockResolverOptions): Channe
     };
   };
 
+  const pinBases: PinBases = async ({ definition, lock }) => {
+    const missing = unpinnedBases(definition, lock);
+    if (missing.length === 0) return undefined;
+    // A conda definition without its lock has nothing to add the pins to: its build needs the
+    // lock first (`envforge env build` says so).
+    if (lock === undefined && needsCondaLock(definition)) return undefined;
+    let into = lock;
+    if (into === undefined) {
+      const made = await condaLock(definition);
+      if ("part" in made) throw new ExternalError(made.reason);
+      into = made;
+    }
+    const digests = new Map<string, string>();
+    for (const reference of missing) {
+      digests.set(reference, await digestForBuild(registry, reference));
+    }
+    const { base } = definition;
+    if (base.kind === "image") {
+      const digest = digests.get(missing[0] ?? "");
+      return digest === undefined ? into : { ...into, baseImageDigest: digest };
+    }
+    // In the order the FROM lines name them, those pinned at registration kept as they were.
+    const known = new Map((into.baseImages ?? []).map((b) => [b.reference, b.digest]));
+    for (const [reference, digest] of digests) known.set(reference, digest);
+    const baseImages = pinnableFromReferences(base.dockerfile)
+      .filter((reference, index, all) => known.has(reference) && all.indexOf(reference) === index)
+      .map((reference) => ({ reference, digest: known.get(reference) ?? "" }));
+    return { ...into, baseImages };
+  };
+
   return {
     resolveLock,
+    pinBases,
     async close() {
       closed = true;
       const running = solver;
@@ -256,4 +290,29 @@ async function pinnedBase(
     }
     throw error;
   }
+}
+
+/**
+ * The digest a build pins a base to that registration left unpinned. No answer is an
+ * ExternalError naming the base and its registry: the build fails rather than take the tag.
+ */
+async function digestForBuild(registry: Registry, reference: string): Promise<string> {
+  const parsed = checkImageReference(reference);
+  const host = parsed.ok ? (parsed.reference.registry ?? "its registry") : "its registry";
+  const refusal = (why: string): ExternalError =>
+    new ExternalError(
+      `base image ${reference} was not pinned at registration and cannot be pinned now: ${why}; ` +
+        `a build never uses a base by its tag: make sure the registry ${host} is reachable and ` +
+        "has it, or pin the base by digest in the definition (image@sha256:…)",
+    );
+  if (!parsed.ok) throw refusal("it is not an image reference");
+  let status;
+  try {
+    status = await registry.manifestExists(parsed.reference);
+  } catch (error) {
+    if (error instanceof ExternalError) throw refusal(`registry ${host}: ${error.message}`);
+    throw error;
+  }
+  if (status.exists && status.digest !== undefined) return status.digest;
+  throw refusal(`registry ${host} does not have it`);
 }

@@ -5,7 +5,7 @@
 import type { Problem } from "../errors/index.js";
 import type { Definition } from "../definition/definition.js";
 import type { Lock } from "../definition/lock.js";
-import { checkImageReference } from "../definition/image-reference.js";
+import { checkImageReference, formatImageReference } from "../definition/image-reference.js";
 import { pinnableFromReferences } from "../recipe/from-lines.js";
 
 /** The parts of a lock, each resolved from its own source. */
@@ -65,6 +65,35 @@ export function hasPinsToMake(definition: Definition): boolean {
     return parsed.ok && parsed.reference.registry !== undefined;
   });
 }
+
+/**
+ * The bases a build would take by tag because registration could not pin them: the image of an
+ * image definition without `baseImageDigest`, and each FROM reference of a user Dockerfile that
+ * the lock's `baseImages` lack. Short Docker Hub names are not counted (no registry to ask).
+ */
+export function unpinnedBases(definition: Definition, lock: Lock | undefined): string[] {
+  const { base } = definition;
+  if (base.kind === "image") {
+    if (base.image.registry === undefined || base.image.digest !== undefined) return [];
+    return lock?.baseImageDigest === undefined ? [formatImageReference(base.image)] : [];
+  }
+  const pinned = new Set((lock?.baseImages ?? []).map((b) => b.reference));
+  return pinnableFromReferences(base.dockerfile).filter((reference) => {
+    const parsed = checkImageReference(reference);
+    return parsed.ok && parsed.reference.registry !== undefined && !pinned.has(reference);
+  });
+}
+
+/**
+ * Pins, at the first build, the bases registration left unpinned (unpinnedBases): the lock to
+ * store and build with, or undefined when nothing is left to pin. A base that cannot be pinned
+ * throws, naming the base and its registry: a build never takes a floating tag.
+ */
+export type PinBases = (version: {
+  readonly definition: Definition;
+  readonly definitionHash: string;
+  readonly lock?: Lock;
+}) => Promise<Lock | undefined>;
 
 /** Whether registering this definition needs a conda lock at all. */
 export function needsCondaLock(definition: Definition): boolean {

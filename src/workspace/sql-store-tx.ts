@@ -184,6 +184,21 @@ export function sqlStoreTx(db: SqlConnection): StoreTx {
         [lockJson, now, workspace, name, version],
       );
     },
+    async pinVersionLock({ workspace, name, version, previousLockJson, lockJson, now }) {
+      const still = previousLockJson === null ? "lock_json IS NULL" : "lock_json = ?";
+      await db.run(
+        `UPDATE environment_versions SET lock_json = ?, updated_at = ?
+         WHERE workspace = ? AND name = ? AND version = ? AND ${still}`,
+        [
+          lockJson,
+          now,
+          workspace,
+          name,
+          version,
+          ...(previousLockJson === null ? [] : [previousLockJson]),
+        ],
+      );
+    },
     async setAllVersionsArchived({ workspace, name, archived, now }) {
       await db.run(
         `UPDATE environment_versions SET archived = ?, updated_at = ?

@@ -137,6 +137,17 @@ export interface StoreTx
   setVersionLock(
     key: VersionKey & { readonly lockJson: string; readonly now: string },
   ): Promise<void>;
+  /**
+   * Replaces a version's lock when it is still `previousLockJson` (null: none): a build pins a
+   * base that registration could not, once; a concurrent pin that came first is kept.
+   */
+  pinVersionLock(
+    key: VersionKey & {
+      readonly previousLockJson: string | null;
+      readonly lockJson: string;
+      readonly now: string;
+    },
+  ): Promise<void>;
   setAllVersionsArchived(
     key: EnvironmentKey & { readonly archived: boolean; readonly now: string },
   ): Promise<void>;
