@@ -126,6 +126,27 @@ describe.skipIf(gate.skip)("envforge sbom", () => {
     expect(await readFile(out, "utf8")).toBe(sbom.stdout);
   }, 120_000);
 
+  it("exits 3 for an image the Docker builder pushed: it has no SBOM attached", async () => {
+    const file = join(dir, "docker.yaml");
+    await writeFile(file, `name: plain\nimage: ${BASE_IMAGE}\nvariables:\n  PLAIN: "1"\n`);
+    const docker = { ...env, ENVFORGE_BUILDER: "docker" };
+    const created = await cli(["env", "create", "-f", file], { env: docker });
+    expect(created.code, created.stderr).toBe(0);
+    const result = await cli(["env", "build", "plain", "--json"], { env: docker });
+    expect(result.code, result.stderr).toBe(0);
+    const build = Built.parse(JSON.parse(result.stdout));
+    pushed.push(build);
+    const sbom = await cli(["sbom", "plain"], { env: docker });
+    expect(sbom.code).toBe(3);
+    expect(sbom.stderr).toContain(`${build.image.name}@${build.image.digest} has no SBOM attached`);
+    const shown = await cli(["env", "show", "plain", "--image", "--json"], { env: docker });
+    expect(JSON.parse(shown.stdout)).toMatchObject({
+      existsInRegistry: true,
+      sbom: null,
+      image: { digest: build.image.digest },
+    });
+  }, 120_000);
+
   it("exits 3 and says so for a version never built", async () => {
     const file = join(dir, "unbuilt.yml");
     await writeFile(
