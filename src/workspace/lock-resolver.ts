@@ -121,12 +121,21 @@ const ADVICE: Readonly<Record<LockPart, string>> = {
     `(image@sha256:…), ${AGAIN}`,
 };
 
+/** What a build does about a part a locked version left unpinned. */
+const UNTIL_PINNED: Readonly<Record<LockPart, string>> = {
+  conda: "builds use the package names until it is",
+  pip: "builds use the package names until it is",
+  apt: "builds use the package names until it is",
+  "base-image":
+    "the first build pins it and stores the digest, and fails while the registry cannot give it",
+};
+
 /** What the user is told about one part of a lock that was not made. */
 export function unlockedWarning(problem: LockProblem, locked: boolean): Problem {
   return {
     key: `lock.${problem.part}`,
     message: locked
-      ? `not pinned: ${problem.reason}; builds use ${problem.part === "apt" ? "the package names" : "it by its tag"} until it is: ${ADVICE[problem.part]}`
+      ? `not pinned: ${problem.reason}; ${UNTIL_PINNED[problem.part]}: ${ADVICE[problem.part]}`
       : `registered without a lock: ${problem.reason}; \`envforge env build\` will need one: ${ADVICE[problem.part]}`,
   };
 }
