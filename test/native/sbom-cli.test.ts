@@ -3,13 +3,16 @@
  * image's digest, lists every locked package; `-o` writes the same document to a file; a
  * version never built is a not-found error (exit 3) that says so.
  */
+import { spawn } from "node:child_process";
 import { createHash } from "node:crypto";
 import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { join, resolve } from "node:path";
+import { createInterface } from "node:readline";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { z } from "zod";
 import { cli } from "../support/run-cli.js";
+import { withLoopbackDefaults } from "../support/loopback-defaults.js";
 import { BASE_IMAGE, deleteManifest } from "../support/registry.js";
 import { startSeedChannel } from "../support/seed-channel.js";
 import type { SeedChannel } from "../support/seed-channel.js";
@@ -46,6 +49,7 @@ const Bom = z.looseObject({
   ),
 });
 
+const REPO = resolve(import.meta.dirname, "../..");
 let dir: string;
 let channel: SeedChannel;
 let env: NodeJS.ProcessEnv;
@@ -118,6 +122,25 @@ describe.skipIf(gate.skip)("envforge sbom", () => {
     expect(
       bom.components.map((c) => `${c.name} ${c.version} ${c.hashes[0]?.content ?? ""}`).sort(),
     ).toEqual((locked ?? []).map((p) => `${p.name} ${p.version} ${p.sha256}`).sort());
+
+    // envforge serve on the same home answers image details with the same SBOM digest.
+    const server = spawn(
+      join(REPO, "node_modules/.bin/tsx"),
+      [join(REPO, "src/cli/main.ts"), "serve", "--port", "0", "--json"],
+      { env: { ...process.env, ...withLoopbackDefaults(env) }, stdio: ["ignore", "pipe", "pipe"] },
+    );
+    try {
+      const lines = createInterface({ input: server.stdout });
+      const first = await new Promise<string>((done) => lines.once("line", done));
+      const { url } = z.object({ url: z.string() }).parse(JSON.parse(first));
+      const served = await cli(["env", "show", "hello@1", "--image", "--json", "--server", url], {
+        env,
+      });
+      expect(served.code, served.stderr).toBe(0);
+      expect(JSON.parse(served.stdout)).toMatchObject({ sbom: { digest: printed } });
+    } finally {
+      server.kill("SIGTERM");
+    }
 
     const out = join(dir, "hello.cdx.json");
     const written = await cli(["sbom", "hello", "-o", out], { env });
