@@ -16,8 +16,9 @@ import type { PackageCache } from "../conda/package-cache.js";
 import { EnvforgeError, ExternalError, ValidationError } from "../errors/index.js";
 import type { CredentialSource, Registry } from "../image/index.js";
 import { z } from "zod";
-import { IMAGE_HASH_LABEL, imageName } from "../definition/image-hash.js";
-import { makeRecipe, LAYERS_BASE_ARGUMENT, pipNetrc } from "../recipe/index.js";
+import { IMAGE_HASH_LABEL } from "../definition/image-hash.js";
+import { LAYERS_BASE_ARGUMENT, pipNetrc } from "../recipe/index.js";
+import { buildTarget } from "./build-target.js";
 import { missingLockProblem } from "../recipe/needs-lock.js";
 import { fetchStageLine, installProgress, seconds } from "./install-progress.js";
 import type { Recipe } from "../recipe/index.js";
@@ -59,16 +60,7 @@ export class DockerEngineBuilder implements ImageBuilder {
   async build(request: BuildRequest): Promise<BuildOutcome> {
     const clock = this.#options.clock ?? (() => performance.now());
     const started = clock();
-    const recipe = makeRecipe(request.definition, {
-      definitionHash: request.definitionHash,
-      ...(request.lock === undefined ? {} : { lock: request.lock }),
-      ...(request.labels === undefined ? {} : { labels: request.labels }),
-    });
-    const registry = nonEmpty(request.registry);
-    const repository = imageName({
-      imageHash: recipe.imageHash,
-      ...(registry === undefined ? {} : { registry }),
-    });
+    const { recipe, registry, repository } = buildTarget(request);
     const tag = this.#options.tag ?? "latest";
     const log = new LogTail(request.onLog);
     log.envforge(
@@ -562,11 +554,6 @@ function statusCodeOf(error: unknown): unknown {
   return typeof error === "object" && error !== null && "statusCode" in error
     ? error.statusCode
     : undefined;
-}
-
-function nonEmpty(value: string | undefined): string | undefined {
-  const trimmed = value?.trim();
-  return trimmed === undefined || trimmed === "" ? undefined : trimmed;
 }
 
 function messageOf(error: unknown): string {

@@ -18,12 +18,12 @@ import { dirname, join } from "node:path";
 import type { Readable } from "node:stream";
 import pLimit from "p-limit";
 import type { PackageCache } from "../../conda/package-cache.js";
-import { IMAGE_CONDA_PREFIX, IMAGE_HASH_LABEL, imageName } from "../../definition/image-hash.js";
+import { IMAGE_CONDA_PREFIX, IMAGE_HASH_LABEL } from "../../definition/image-hash.js";
 import { parseImageReference } from "../../definition/image-reference.js";
 import type { ImageReference } from "../../definition/definition.js";
 import { EnvforgeError, ExternalError, ValidationError } from "../../errors/index.js";
 import type { BlobUploadResult, Registry } from "../../image/index.js";
-import { makeRecipe } from "../../recipe/index.js";
+import { buildTarget } from "../build-target.js";
 import type { Recipe } from "../../recipe/index.js";
 import { BuildFailedError } from "../image-builder.js";
 import type { BuildLogLine, BuildOutcome, BuildRequest, ImageBuilder } from "../image-builder.js";
@@ -96,18 +96,9 @@ export class NativeBuilder implements ImageBuilder {
     const clock = this.#options.clock ?? (() => performance.now());
     const started = clock();
     const log = (text: string): void => request.onLog?.({ stream: "envforge", text });
-    const recipe = makeRecipe(request.definition, {
-      definitionHash: request.definitionHash,
-      ...(request.lock === undefined ? {} : { lock: request.lock }),
-      ...(request.labels === undefined ? {} : { labels: request.labels }),
-    });
+    const { recipe, registry, repository } = buildTarget(request);
     const problems = nativeBuildProblems(request.definition, request.lock, recipe);
     if (problems.length > 0) throw new ValidationError(problems);
-    const registry = nonEmpty(request.registry);
-    const repository = imageName({
-      imageHash: recipe.imageHash,
-      ...(registry === undefined ? {} : { registry }),
-    });
     const tag = this.#options.tag ?? "latest";
     const outputs = this.#options.outputs ?? {};
     const extraOutputs = outputs.ociLayout !== undefined || outputs.dockerArchive !== undefined;
@@ -608,11 +599,6 @@ function mountSource(
 
 function sha256(bytes: Uint8Array): string {
   return `sha256:${createHash("sha256").update(bytes).digest("hex")}`;
-}
-
-function nonEmpty(value: string | undefined): string | undefined {
-  const trimmed = value?.trim();
-  return trimmed === undefined || trimmed === "" ? undefined : trimmed;
 }
 
 function messageOf(error: unknown): string {
