@@ -25,26 +25,36 @@ RUN apt-get update \\
 export const PYTHON_IMAGE_REPOSITORY = "envforge-test/python3";
 
 export function pythonImageTag(): string {
-  return `bookworm-${createHash("sha256").update(PYTHON_IMAGE_DOCKERFILE).digest("hex").slice(0, 12)}`;
+  return dockerfileTag(PYTHON_IMAGE_DOCKERFILE);
 }
 
 /** `127.0.0.1:5000/envforge-test/python3:bookworm-<hash>`, built and pushed if missing. */
-export async function ensurePythonImage(): Promise<string> {
-  const tag = pythonImageTag();
-  const image = `${PLAIN_REGISTRY}/${PYTHON_IMAGE_REPOSITORY}:${tag}`;
-  const head = await fetch(
-    `http://${PLAIN_REGISTRY}/v2/${PYTHON_IMAGE_REPOSITORY}/manifests/${tag}`,
-    {
-      method: "HEAD",
-      headers: { accept: "application/vnd.docker.distribution.manifest.v2+json" },
-    },
-  );
+export function ensurePythonImage(): Promise<string> {
+  return ensureTestImage(PYTHON_IMAGE_REPOSITORY, PYTHON_IMAGE_DOCKERFILE);
+}
+
+/** `bookworm-<12 hex of the Dockerfile's sha256>`: a new Dockerfile is a new tag. */
+export function dockerfileTag(dockerfile: string): string {
+  return `bookworm-${createHash("sha256").update(dockerfile).digest("hex").slice(0, 12)}`;
+}
+
+/**
+ * `<plain registry>/<repository>:<dockerfileTag>`: found in the registry, or built from the
+ * Dockerfile with the 20.10 CLI (host networking, so apt reaches Debian) and pushed there.
+ */
+export async function ensureTestImage(repository: string, dockerfile: string): Promise<string> {
+  const tag = dockerfileTag(dockerfile);
+  const image = `${PLAIN_REGISTRY}/${repository}:${tag}`;
+  const head = await fetch(`http://${PLAIN_REGISTRY}/v2/${repository}/manifests/${tag}`, {
+    method: "HEAD",
+    headers: { accept: "application/vnd.docker.distribution.manifest.v2+json" },
+  });
   if (head.status === 200) return image;
   const build = run(DOCKER_CLI, ["build", "--network", "host", "--tag", image, "-"], {
     env: { ...process.env, DOCKER_BUILDKIT: "1" },
     maxBuffer: 1 << 26,
   });
-  build.child.stdin?.end(PYTHON_IMAGE_DOCKERFILE);
+  build.child.stdin?.end(dockerfile);
   await build;
   await run(DOCKER_CLI, ["push", image], { maxBuffer: 1 << 26 });
   return image;
