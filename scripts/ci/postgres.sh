@@ -34,4 +34,8 @@ fi
 if [ "$(as_postgres "SELECT 1 FROM pg_database WHERE datname = '$ROLE'")" != "1" ]; then
   as_postgres "CREATE DATABASE $ROLE OWNER $ROLE"
 fi
+# DROP DATABASE … WITH (FORCE), which the tests use to clean up, must be able to end every session
+# on the database, autovacuum workers included; that takes pg_signal_backend for a role that is not
+# a superuser. Granted on every run so machines set up before this line get it too.
+as_postgres "GRANT pg_signal_backend TO $ROLE"
 echo "postgresql $version ready on 127.0.0.1:5432 (role and database $ROLE)"

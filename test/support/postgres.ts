@@ -55,12 +55,29 @@ export async function createTestDatabase(
   return {
     url: url.toString(),
     name,
-    drop: async () => {
+    drop: () => dropDatabase(adminUrl, name),
+  };
+}
+
+/**
+ * FORCE ends the other sessions on the database, which a role without pg_signal_backend may not do
+ * to an autovacuum worker (SQLSTATE 42501). Such a worker leaves within moments, so a refused drop
+ * is tried again for a few seconds before the error is reported.
+ */
+async function dropDatabase(adminUrl: string, name: string): Promise<void> {
+  const deadline = Date.now() + 5000;
+  for (;;) {
+    try {
       await withAdmin(adminUrl, (client) =>
         client.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`),
       );
-    },
-  };
+      return;
+    } catch (error) {
+      const refused = (error as { code?: string }).code === "42501";
+      if (!refused || Date.now() > deadline) throw error;
+      await new Promise((resolve) => setTimeout(resolve, 200));
+    }
+  }
 }
 
 async function withAdmin<T>(adminUrl: string, work: (client: pg.Client) => Promise<T>): Promise<T> {
