@@ -1,7 +1,9 @@
 /**
  * One native build in a process of its own, for the reproducibility test: reads a request
  * (definition, hash, lock, registry, home) from the JSON file named by argv[2] and prints the
- * outcome as JSON. Run with `node --import tsx`, on the host or inside a container.
+ * outcome as JSON, with the time this process's clock said when it started (`startedAt`), so a
+ * run under another clock (faketime) can show it had one. Run with `node --import tsx`, on the
+ * host or inside a container.
  */
 import { readFile } from "node:fs/promises";
 import { join } from "node:path";
@@ -19,6 +21,7 @@ interface Request {
   readonly home: string;
 }
 
+const startedAt = new Date().toISOString();
 const request = JSON.parse(await readFile(process.argv[2] ?? "", "utf8")) as Request;
 const builder = new NativeBuilder({
   registry: openRegistry({ env: { HOME: request.home } }),
@@ -31,4 +34,4 @@ const outcome = await builder.build({
   lock: request.lock,
   registry: request.registry,
 });
-process.stdout.write(`${JSON.stringify(outcome)}\n`);
+process.stdout.write(`${JSON.stringify({ ...outcome, startedAt })}\n`);

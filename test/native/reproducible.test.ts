@@ -1,7 +1,8 @@
 /**
  * Reproducible across processes and machines: the same lock built by separate processes with
- * their own empty homes, under other time zones and umasks, and once inside a container (the CI
- * base image with the host's node, host networking), gives the same manifest digest.
+ * their own empty homes, under other time zones, umasks and clocks (one build runs under
+ * libfaketime in 2031), and once inside a container (the CI base image with the host's node, host
+ * networking), gives the same manifest digest.
  */
 import { execFile } from "node:child_process";
 import { randomBytes } from "node:crypto";
@@ -19,7 +20,14 @@ import { DOCKER_CLI, gate, imageDefinition } from "../build/harness.js";
 import { runRegistry } from "./harness.js";
 
 const run = promisify(execFile);
-const Outcome = z.object({ imageName: z.string(), digest: z.string(), cacheHit: z.boolean() });
+const Outcome = z.object({
+  imageName: z.string(),
+  digest: z.string(),
+  cacheHit: z.boolean(),
+  startedAt: z.string(),
+});
+/** The other clock: libfaketime starts the child's clock there (in its own time zone) and lets it run. */
+const FAKE_TIME = "2031-06-15 12:00:00";
 type Outcome = z.infer<typeof Outcome>;
 
 let channel: SeedChannel;
@@ -71,20 +79,30 @@ function parsed(stdout: string): Outcome {
   return outcome;
 }
 
-async function onHost(tz: string, umask: string): Promise<Outcome> {
+async function onHost(tz: string, umask: string, clock: "real" | "fake"): Promise<Outcome> {
   const { file } = await request();
+  const node = `${clock === "fake" ? `faketime '${FAKE_TIME}' ` : ""}node`;
   const { stdout } = await run(
     "sh",
-    ["-c", `umask ${umask} && exec node --import tsx test/native/build-once.ts "$1"`, "sh", file],
+    [
+      "-c",
+      `umask ${umask} && exec ${node} --import tsx test/native/build-once.ts "$1"`,
+      "sh",
+      file,
+    ],
     { cwd: REPO_ROOT, env: { PATH: process.env["PATH"] ?? "", TZ: tz, HOME: scratch } },
   );
   return parsed(stdout);
 }
 
 describe.skipIf(gate.skip)("native images are reproducible", () => {
-  it("gives one manifest digest from separate processes, homes, time zones, umasks and a container", async () => {
-    const first = await onHost("UTC", "022");
-    const second = await onHost("Pacific/Kiritimati", "077");
+  it("gives one manifest digest from separate processes, homes, time zones, umasks, clocks and a container", async () => {
+    const first = await onHost("UTC", "022", "real");
+    const second = await onHost("Pacific/Kiritimati", "077", "fake");
+    // The second build really ran under the other clock (faketime from scripts/ci/oci-tools.sh),
+    // the first under the real one: without this the clock would not be shown to differ.
+    expect(second.startedAt.slice(0, 4)).toBe("2031");
+    expect(first.startedAt.slice(0, 4)).toBe(String(new Date().getUTCFullYear()));
     expect(first.cacheHit).toBe(false);
     expect(second.cacheHit).toBe(false);
     expect(second.imageName).not.toBe(first.imageName);
