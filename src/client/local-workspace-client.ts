@@ -8,9 +8,8 @@ import type { ParseSettings } from "../definition/definition.js";
 import type { EnvironmentService, WorkspaceStore } from "../workspace/index.js";
 import type { ResolveLock } from "../workspace/lock-resolver.js";
 import { createEnvironmentService } from "../workspace/index.js";
-import { createBuildService } from "../workspace/build-api.js";
 import { imageDetailsWithBuild } from "../workspace/image-details.js";
-import type { FindSbom } from "../workspace/image-details.js";
+import type { FindBuiltImage, FindSbom } from "../workspace/image-details.js";
 import { readContextContent } from "../host/read-context-content.js";
 import { loadDefinitionFiles } from "../host/load-definition-files.js";
 import { errorUnder, problemUnder } from "./display-root.js";
@@ -35,6 +34,11 @@ export interface LocalClientOptions {
   /** Image details say whether a pushed image has an SBOM attached (asked of the registry). */
   readonly findSbom?: FindSbom;
   /**
+   * The image a succeeded build made (image details say where it is kept). From the local build
+   * service (local-build-service.ts), so this client makes no build service of its own.
+   */
+  readonly findBuiltImage?: FindBuiltImage;
+  /**
    * Resolves conda locks at registration (channel-lock-resolver.ts), for the default service;
    * its `close` runs when the client closes, so the solver's thread ends with the command.
    */
@@ -54,7 +58,6 @@ export function localWorkspaceClient(options: LocalClientOptions): WorkspaceClie
       store,
       ...(lockResolver === undefined ? {} : { resolveLock: lockResolver.resolveLock }),
     });
-  const builds = createBuildService({ store, versions: service });
   return {
     location: `${store.kind} ${store.location}`,
     createWorkspace: async (input) => workspaceResponse.parse(await service.createWorkspace(input)),
@@ -114,7 +117,9 @@ export function localWorkspaceClient(options: LocalClientOptions): WorkspaceClie
       imageDetailsResponse.parse(
         await imageDetailsWithBuild(await service.getEnvironmentVersion(input), {
           ...(options.registry === undefined ? {} : { registry: options.registry }),
-          findBuiltImage: async (hash) => (await builds.builtImage(hash))?.image,
+          ...(options.findBuiltImage === undefined
+            ? {}
+            : { findBuiltImage: options.findBuiltImage }),
           ...(options.findSbom === undefined ? {} : { findSbom: options.findSbom }),
         }),
       ),

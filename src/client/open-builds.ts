@@ -23,9 +23,8 @@ import type { EnvforgeConfig, SurfaceSettings } from "../host/config.js";
 import { BUILDER_NAMES, isBuilderName } from "../host/config.js";
 import { dockerConfigCredentials, openRegistry } from "../image/index.js";
 import { dockerFromHost } from "../jobs/docker-endpoint.js";
-import { localLockResolver } from "./local-lock-resolver.js";
+import { lazyLockResolver, localBuildService } from "./local-build-service.js";
 import type { BuildService } from "../workspace/build-api.js";
-import { createBuildService } from "../workspace/build-api.js";
 import type { EnvironmentService, WorkspaceStore } from "../workspace/index.js";
 import {
   createEnvironmentService,
@@ -57,14 +56,13 @@ export async function openBuilds(
       curated: shippedCuratedCatalog({ settings: config.parse }),
     });
     const accepts = builderAccepts(settings);
-    // Bases registration could not pin are pinned at the first build (its solver starts only
-    // for a version stored without any lock).
-    const pinner = localLockResolver(settings);
-    const builds = createBuildService({
+    // Bases registration could not pin are pinned at the first build (local-build-service.ts).
+    const pinner = lazyLockResolver(settings);
+    const builds = localBuildService({
       store,
       versions: environments,
+      locks: pinner,
       ...(accepts === undefined ? {} : { accepts }),
-      pinBases: pinner.pinBases,
     });
     const url = env[DATABASE_URL_VARIABLE]?.trim();
     const queue =

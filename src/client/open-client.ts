@@ -7,8 +7,7 @@
 import type { NativeOutputs } from "../builders/native/native-builder.js";
 import { ValidationError } from "../errors/index.js";
 import type { SurfaceSettings } from "../host/config.js";
-import { openWorkspaceStore } from "../workspace/index.js";
-import type { ChannelLockResolver } from "../workspace/channel-lock-resolver.js";
+import { createEnvironmentService, openWorkspaceStore } from "../workspace/index.js";
 import type { BuildsClient } from "./builds-client.js";
 import { httpJobsClient } from "./http-jobs-client.js";
 import type { JobsClient, ServerJobsClient } from "./jobs-client.js";
@@ -17,6 +16,7 @@ import { httpBuildsClient } from "./http-builds-client.js";
 import type { HttpClientOptions } from "./http-workspace-client.js";
 import { httpWorkspaceClient } from "./http-workspace-client.js";
 import type { LocalBuildsClient, LocalBuildsOptions } from "./local-builds-client.js";
+import { lazyLockResolver, localBuildService } from "./local-build-service.js";
 import { localWorkspaceClient } from "./local-workspace-client.js";
 import type { WorkspaceClient } from "./workspace-client.js";
 
@@ -73,11 +73,16 @@ export async function openLocalClient(settings: SurfaceSettings): Promise<Worksp
   const { config } = settings;
   const store = await openWorkspaceStore({ settings: config });
   const registry = nonEmpty(config.registry);
+  // Loaded lazily: only a registration that locks, or a base to pin, loads the resolver.
+  const locks = lazyLockResolver(settings);
+  const service = createEnvironmentService({ store, resolveLock: locks.resolveLock });
+  const builds = localBuildService({ store, versions: service, locks });
   return localWorkspaceClient({
     store,
     settings: config.parse,
-    // Loaded lazily: only a registration that locks loads the solver (and starts its thread).
-    lockResolver: lazyLockResolver(settings),
+    service,
+    lockResolver: locks,
+    findBuiltImage: async (hash) => (await builds.builtImage(hash))?.image,
     ...(registry === undefined ? {} : { registry }),
     // The registry client loads only when details of a pushed image are asked for.
     findSbom: async (image, digest) => {
@@ -155,24 +160,6 @@ export async function openJobsClient(
   if (endpoint.kind === "server") return { kind: "server", client: httpJobsClient(endpoint) };
   const store = await openWorkspaceStore({ settings: settings.config });
   return { kind: "local", client: localJobsClient(store, `${store.kind} ${store.location}`) };
-}
-
-/** The channel lock resolver, loaded with the conda solver on the first lock it is asked for. */
-function lazyLockResolver(
-  settings: SurfaceSettings,
-): Pick<ChannelLockResolver, "resolveLock" | "close"> {
-  let loaded: Promise<ChannelLockResolver> | undefined;
-  const load = (): Promise<ChannelLockResolver> =>
-    (loaded ??= import("./local-lock-resolver.js").then((module) =>
-      module.localLockResolver(settings),
-    ));
-  return {
-    resolveLock: async (definition, definitionHash) =>
-      (await load()).resolveLock(definition, definitionHash),
-    close: async () => {
-      if (loaded !== undefined) await (await loaded).close();
-    },
-  };
 }
 
 function nonEmpty(value: string | undefined): string | undefined {

@@ -64,7 +64,9 @@ export async function runHere(opened: OpenedBuilds, input: RunHereInput): Promis
     ...workspace,
     name: version.name,
     version: version.version,
-    imageHash: hash,
+    // The image the build made: a build that pinned a base at its start has the pinned lock's
+    // hash, not the hash of the version as read above.
+    imageHash: built.imageHash,
     imageName: image,
     buildId: built.id,
     command: input.command,
