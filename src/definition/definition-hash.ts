@@ -13,6 +13,7 @@ import type {
   PipRequirements,
 } from "./definition.js";
 import { formatImageReference } from "./image-reference.js";
+import { stripUrlCredentials } from "./strip-url-credentials.js";
 
 export const HASH_VERSION = 1;
 export const HASH_PREFIX = "envforge_";
@@ -103,11 +104,7 @@ export function sha256Hex(text: string): string {
  * hosted-channel style `/t/<token>/` path segment (conda strips it the same way). Credentials
  * choose who may read an index, not what it serves, so they never change the image.
  */
-export function stripUrlCredentials(text: string): string {
-  return text
-    .replace(/([A-Za-z][A-Za-z0-9+.-]*:\/\/)[^/?#\s]*@/g, "$1")
-    .replace(/([A-Za-z][A-Za-z0-9+.-]*:\/\/[^/\s]+)\/t\/[^/\s]+(?=\/|$|\s)/g, "$1");
-}
+export { stripUrlCredentials };
 
 function canonicalBase(base: BaseSpec): CanonicalBase {
   switch (base.kind) {
