@@ -7,12 +7,19 @@
  *
  *   npx tsx scripts/bundle-cli.ts [DIST]   # run by `npm run build` and `prepare` (npm ci)
  *
+ * Two steps. esbuild splits the program into ES module chunks; each chunk is then turned into
+ * CommonJS and written as one function expression, which src/cli/bundle-loader.ts runs through
+ * node:vm with V8's code cache (ES modules cannot take one on Node 20). dist/bin/envforge.js is
+ * that loader, with this build's entry chunk and id written in.
+ *
  * dist/bin sits two folders below the package, as dist/cli does, so files found relative to a
  * module (package.json, curated/) are found the same way from either.
  */
-import { readFile, rm } from "node:fs/promises";
-import { join, resolve } from "node:path";
-import { build } from "esbuild";
+import { createHash } from "node:crypto";
+import { mkdir, readFile, rm, writeFile } from "node:fs/promises";
+import { basename, join, resolve } from "node:path";
+import { build, transform } from "esbuild";
+import { CHUNK_PARAMETERS } from "../src/cli/bundle-loader.js";
 import type { Plugin } from "esbuild";
 
 /** The folder tsc wrote to (default dist/); the bundle goes to its bin/. */
@@ -61,15 +68,19 @@ const lazyRequires: Plugin = {
 };
 
 await rm(outdir, { recursive: true, force: true });
-await build({
+const split = await build({
   entryPoints: { envforge: join(dist, "cli/main.js") },
   outdir,
+  // Every chunk name carries its content hash, the entry's too: a cache is never read for
+  // other code than it was made from.
+  entryNames: "[name]-[hash]",
   bundle: true,
   splitting: true,
   format: "esm",
   platform: "node",
   target: "node20",
   minify: true,
+  write: false,
   logLevel: "warning",
   plugins: [lazyRequires],
   // Native addons, WebAssembly loaded by path, and optional native parts of dependencies stay
@@ -83,8 +94,55 @@ await build({
     "pg-native",
     "@pnpm/tabtab",
   ],
-  // Bundled CommonJS dependencies call require() for Node's own modules.
-  banner: {
-    js: 'import { createRequire as __envforgeRequire } from "node:module"; const require = __envforgeRequire(import.meta.url);',
+});
+
+await mkdir(outdir, { recursive: true });
+const chunks = split.outputFiles.filter((file) => file.path.endsWith(".js"));
+const entry = chunks.find((file) => basename(file.path).startsWith("envforge-"));
+if (entry === undefined) throw new Error(`${outdir}: esbuild wrote no envforge-<hash>.js entry`);
+const buildId = createHash("sha256");
+for (const chunk of chunks) {
+  const cjs = await transform(chunk.text, {
+    format: "cjs",
+    platform: "node",
+    target: "node20",
+    minify: true,
+    // Chunks load each other with require() (import() of a chunk becomes a require), so the
+    // loader sees every chunk a command needs.
+    supported: { "dynamic-import": false },
+    define: { "import.meta.url": CHUNK_PARAMETERS[5] },
+    logLevel: "warning",
+  });
+  if (/\bimport\.meta\b/.test(cjs.code)) {
+    throw new Error(`${chunk.path}: import.meta left after the CommonJS step`);
+  }
+  // Strict, as the ES module it was: the function keeps the semantics the code was tested with.
+  // The entry keeps main.ts's `#!` line, which is valid only at the start of a file.
+  const code = cjs.code.replace(/^#!.*\n/, "");
+  const text = `(function (${CHUNK_PARAMETERS.join(", ")}) {"use strict";\n${code}\n})`;
+  buildId.update(`${basename(chunk.path)}\0${text}\0`);
+  await writeFile(chunk.path, text);
+}
+
+// .js files under dist/bin are CommonJS (the package is "type": "module"): a CommonJS main
+// starts faster than an ES module one.
+await writeFile(join(outdir, "package.json"), `${JSON.stringify({ type: "commonjs" })}\n`);
+await build({
+  stdin: {
+    contents: [
+      `import { startBundle } from ${JSON.stringify(join(dist, "cli/bundle-loader.js"))};`,
+      `const built = ${JSON.stringify({ entry: basename(entry.path), buildId: buildId.digest("hex").slice(0, 16) })};`,
+      "startBundle({ ...built, dir: __dirname, env: process.env });",
+    ].join("\n"),
+    resolveDir: dist,
+    loader: "js",
   },
+  outfile: join(outdir, "envforge.js"),
+  bundle: true,
+  format: "cjs",
+  platform: "node",
+  target: "node20",
+  minify: true,
+  logLevel: "warning",
+  banner: { js: "#!/usr/bin/env node" },
 });

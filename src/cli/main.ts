@@ -10,11 +10,13 @@ for (const stream of [process.stdout, process.stderr]) {
   });
 }
 
-const argv = process.argv.slice(2);
-if (argv.length === 1 && (argv[0] === "--version" || argv[0] === "-V")) {
-  // Answered before the command tree loads: a version check costs little more than node itself.
-  process.stdout.write(`${await packageVersion()}\n`);
-} else {
+// No top-level await: the bundle runs this module as a CommonJS script (scripts/bundle-cli.ts).
+async function main(argv: readonly string[]): Promise<void> {
+  if (argv.length === 1 && (argv[0] === "--version" || argv[0] === "-V")) {
+    // Answered before the command tree loads: a version check costs little more than node itself.
+    process.stdout.write(`${await packageVersion()}\n`);
+    return;
+  }
   const { runCli } = await import("./run-cli.js");
   process.exitCode = await runCli(argv, {
     stdout: process.stdout,
@@ -23,3 +25,5 @@ if (argv.length === 1 && (argv[0] === "--version" || argv[0] === "-V")) {
     cwd: process.cwd(),
   });
 }
+
+void main(process.argv.slice(2));
