@@ -1,7 +1,9 @@
 import { describe, expect, it } from "vitest";
 import {
+  configIsFor,
   DEFAULT_PATH,
   imageConfigBytes,
+  imageIndexBytes,
   imageManifestBytes,
   parseBaseConfig,
   parseBaseManifest,
@@ -114,5 +116,39 @@ describe("manifests", () => {
     expect(new TextDecoder().decode(bytes)).toBe(
       `{"schemaVersion":2,"mediaType":"application/vnd.oci.image.manifest.v1+json","config":{"mediaType":"c","digest":"${D(1)}","size":3},"layers":[{"mediaType":"l","digest":"${D(2)}","size":4}]}`,
     );
+  });
+});
+
+describe("the image index of a build for several platforms", () => {
+  it("lists each manifest with its platform, in the given order, and is read back by platform", () => {
+    const manifest = (n: number) => ({
+      mediaType: "application/vnd.oci.image.manifest.v1+json",
+      digest: D(n),
+      size: 100 + n,
+    });
+    const bytes = imageIndexBytes([
+      { manifest: manifest(1), dockerPlatform: "linux/amd64" },
+      { manifest: manifest(2), dockerPlatform: "linux/arm/v7" },
+    ]);
+    expect(JSON.parse(new TextDecoder().decode(bytes))).toEqual({
+      schemaVersion: 2,
+      mediaType: "application/vnd.oci.image.index.v1+json",
+      manifests: [
+        { ...manifest(1), platform: { architecture: "amd64", os: "linux" } },
+        { ...manifest(2), platform: { architecture: "arm", os: "linux", variant: "v7" } },
+      ],
+    });
+    expect(platformManifest(bytes, "linux/arm/v7", "x")).toBe(D(2));
+    expect(platformManifest(bytes, "linux/amd64", "x")).toBe(D(1));
+  });
+
+  it("tells whether a base that is one image is for the platform", () => {
+    const config = parseBaseConfig(
+      encode({ architecture: "arm64", os: "linux", rootfs: { type: "layers", diff_ids: [] } }),
+      "x",
+    );
+    expect(configIsFor(config, "linux/arm64")).toBe(true);
+    expect(configIsFor(config, "linux/amd64")).toBe(false);
+    expect(configIsFor(config, "linux/arm64/v8")).toBe(false);
   });
 });

@@ -172,6 +172,38 @@ export function imageManifestBytes(config: Descriptor, layers: readonly Descript
   return new TextEncoder().encode(JSON.stringify(document));
 }
 
+/** One platform's image in an index: its manifest and its Docker platform (`linux/arm64`). */
+export interface IndexEntry {
+  readonly manifest: Descriptor;
+  readonly dockerPlatform: string;
+}
+
+/** The OCI image index JSON of a build for several platforms, manifests in the given order. */
+export function imageIndexBytes(entries: readonly IndexEntry[]): Uint8Array {
+  const document = {
+    schemaVersion: 2,
+    mediaType: OCI_INDEX,
+    manifests: entries.map(({ manifest, dockerPlatform }) => {
+      const [os = "", architecture = "", variant] = dockerPlatform.split("/");
+      return {
+        ...descriptor(manifest),
+        platform: { architecture, os, ...(variant === undefined ? {} : { variant }) },
+      };
+    }),
+  };
+  return new TextEncoder().encode(JSON.stringify(document));
+}
+
+/** Whether a base config is for `linux/<arch>[/<variant>]` (a base that is not an index). */
+export function configIsFor(config: BaseConfig, dockerPlatform: string): boolean {
+  const [os, architecture, variant] = dockerPlatform.split("/");
+  return (
+    config.os === os &&
+    config.architecture === architecture &&
+    (variant === undefined || config.variant === variant)
+  );
+}
+
 function descriptor(d: Descriptor): Descriptor {
   return { mediaType: d.mediaType, digest: d.digest, size: d.size };
 }

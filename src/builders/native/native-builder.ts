@@ -7,6 +7,10 @@
  * across repositories of the same registry, streams the rest from disk and puts the manifest
  * last. With no registry the image is loaded into the local Docker engine (`docker load`).
  *
+ * A lock of several platforms (`envforge lock --platform linux-64 --platform linux-aarch64`)
+ * gives one image per platform, each on its base's manifest for that platform, and an OCI image
+ * index over them, pushed last under the tag (platform-groups.ts says which layers they share).
+ *
  * Same lock, same base digest, same SOURCE_DATE_EPOCH ⇒ same manifest digest, on any machine.
  */
 import { fetchStageLine, installProgress, seconds } from "../install-progress.js";
@@ -22,13 +26,17 @@ import { IMAGE_CONDA_PREFIX, IMAGE_HASH_LABEL } from "../../definition/image-has
 import { parseImageReference } from "../../definition/image-reference.js";
 import type { ImageReference } from "../../definition/definition.js";
 import { EnvforgeError, ExternalError, ValidationError } from "../../errors/index.js";
+import type { Problem } from "../../errors/index.js";
 import type { BlobUploadResult, Registry } from "../../image/index.js";
 import { buildTarget } from "../build-target.js";
-import type { Recipe } from "../../recipe/index.js";
+import { dockerPlatformOf } from "../../recipe/index.js";
+import type { PackageGroup, Recipe } from "../../recipe/index.js";
 import { BuildFailedError } from "../image-builder.js";
 import type { BuildLogLine, BuildOutcome, BuildRequest, ImageBuilder } from "../image-builder.js";
 import {
+  configIsFor,
   imageConfigBytes,
+  imageIndexBytes,
   imageManifestBytes,
   OCI_CONFIG,
   OCI_INDEX,
@@ -41,6 +49,7 @@ import {
 import type { BaseManifest, Descriptor } from "./image-config.js";
 import type { BuiltImage, LocalBlob } from "./image-outputs.js";
 import { nativeBuildProblems } from "./native-support.js";
+import { lockPlatforms, platformGroups } from "./platform-groups.js";
 import { cycloneDxSbom, CYCLONEDX_MEDIA_TYPE } from "./sbom.js";
 import { fileBlobHomes } from "./blob-homes.js";
 import type { BlobHomes } from "./blob-homes.js";
@@ -102,6 +111,13 @@ export class NativeBuilder implements ImageBuilder {
     const tag = this.#options.tag ?? "latest";
     const outputs = this.#options.outputs ?? {};
     const extraOutputs = outputs.ociLayout !== undefined || outputs.dockerArchive !== undefined;
+    const platforms = lockPlatforms(request.lock);
+    if (platforms.length > 1) {
+      // The index goes to a registry: the local engine keeps one platform's image, and the
+      // outputs hold one image each.
+      const refused = severalPlatformsProblems(platforms, registry, extraOutputs);
+      if (refused.length > 0) throw new ValidationError(refused);
+    }
     log(`native builder: image ${repository}:${tag}`);
 
     if (!extraOutputs) {
@@ -120,47 +136,31 @@ export class NativeBuilder implements ImageBuilder {
 
     const workDir = await mkdtemp(join(this.#options.workDir ?? tmpdir(), "envforge-native-"));
     try {
-      const base = await this.#base(recipe, request.signal);
-      log(`base ${base.reference}: ${base.manifest.layers.length} layers, read by reference`);
-      const trees = await this.#trees(request, recipe, workDir, log);
-      const epoch = this.#options.sourceDateEpoch ?? 0;
-      await mkdir(join(workDir, "blobs"), { recursive: true });
-      const layers: (LocalBlob & { readonly diffId: string; readonly comment: string })[] = [];
-      for (const tree of trees) {
-        request.signal?.throwIfAborted();
-        const written = await writeLayer({
-          trees: [tree.tree],
-          sourceDateEpoch: epoch,
-          destination: join(workDir, "blobs", `layer-${layers.length}.tar.gz`),
-        });
-        layers.push({
-          mediaType: OCI_LAYER_GZIP,
-          digest: written.digest,
-          size: written.size,
-          path: written.path,
-          diffId: written.diffId,
-          comment: tree.comment,
-        });
-        log(`layer ${tree.comment}: ${written.digest} (${written.size} bytes)`);
+      if (platforms.length > 1 && request.lock !== undefined) {
+        const images: NativeImage[] = [];
+        for (const platform of platforms) {
+          log(`platform ${platform} (${dockerPlatformOf(platform)})`);
+          images.push(
+            await this.#assemble(request, recipe, {
+              platform,
+              groups: platformGroups(request.lock, platform),
+              workDir: join(workDir, platform),
+              strictBase: true,
+              log,
+            }),
+          );
+        }
+        const pushed = await this.#pushIndex(images, repository, tag, request, log);
+        return done(repository, pushed.digest, pushed.blobs, clock() - started);
       }
-      const configBytes = imageConfigBytes({
-        base: base.config,
-        recipe: recipe.imageConfig,
-        layers,
-        sourceDateEpoch: epoch,
+      const image = await this.#assemble(request, recipe, {
+        platform: request.definition.platform,
+        groups: recipe.packageGroups,
+        workDir,
+        strictBase: false,
+        log,
       });
-      const configPath = join(workDir, "blobs", "config.json");
-      await writeFile(configPath, configBytes);
-      const config: LocalBlob = {
-        mediaType: OCI_CONFIG,
-        digest: sha256(configBytes),
-        size: configBytes.length,
-        path: configPath,
-      };
-      const manifest = imageManifestBytes(config, [...base.manifest.layers, ...layers]);
-      const manifestDigest = sha256(manifest);
-      log(`manifest ${manifestDigest}`);
-      const image = { manifest, manifestDigest, config, ours: layers, base };
+      const { config, manifestDigest } = image;
 
       if (extraOutputs) await this.#writeOutputs(image, `${repository}:${tag}`, workDir, request);
       if (registry === undefined) {
@@ -198,6 +198,57 @@ export class NativeBuilder implements ImageBuilder {
     }
   }
 
+  /** One platform's image: base read by reference, layers written, config and manifest. */
+  async #assemble(
+    request: BuildRequest,
+    recipe: Recipe,
+    target: PlatformTarget & { readonly strictBase: boolean },
+  ): Promise<NativeImage> {
+    const { platform, workDir, log } = target;
+    const dockerPlatform = dockerPlatformOf(platform);
+    const base = await this.#base(recipe, dockerPlatform, target.strictBase, request.signal);
+    log(`base ${base.reference}: ${base.manifest.layers.length} layers, read by reference`);
+    const trees = await this.#trees(request, recipe, target);
+    const epoch = this.#options.sourceDateEpoch ?? 0;
+    await mkdir(join(workDir, "blobs"), { recursive: true });
+    const layers: (LocalBlob & { readonly diffId: string; readonly comment: string })[] = [];
+    for (const tree of trees) {
+      request.signal?.throwIfAborted();
+      const written = await writeLayer({
+        trees: [tree.tree],
+        sourceDateEpoch: epoch,
+        destination: join(workDir, "blobs", `layer-${layers.length}.tar.gz`),
+      });
+      layers.push({
+        mediaType: OCI_LAYER_GZIP,
+        digest: written.digest,
+        size: written.size,
+        path: written.path,
+        diffId: written.diffId,
+        comment: tree.comment,
+      });
+      log(`layer ${tree.comment}: ${written.digest} (${written.size} bytes)`);
+    }
+    const configBytes = imageConfigBytes({
+      base: base.config,
+      recipe: recipe.imageConfig,
+      layers,
+      sourceDateEpoch: epoch,
+    });
+    const configPath = join(workDir, "blobs", "config.json");
+    await writeFile(configPath, configBytes);
+    const config: LocalBlob = {
+      mediaType: OCI_CONFIG,
+      digest: sha256(configBytes),
+      size: configBytes.length,
+      path: configPath,
+    };
+    const manifest = imageManifestBytes(config, [...base.manifest.layers, ...layers]);
+    const manifestDigest = sha256(manifest);
+    log(`manifest ${manifestDigest}`);
+    return { manifest, manifestDigest, config, ours: layers, base, platform, dockerPlatform };
+  }
+
   async #existing(
     repository: string,
     tag: string,
@@ -218,8 +269,14 @@ export class NativeBuilder implements ImageBuilder {
     return found !== undefined && found.imageHash === imageHash ? found.id : undefined;
   }
 
+  /**
+   * The base's manifest for the platform (picked from its index by digest) and its config. With
+   * `strict` (a build for several platforms) a base that is one image must be for the platform.
+   */
   async #base(
     recipe: Recipe,
+    dockerPlatform: string,
+    strict: boolean,
     signal: AbortSignal | undefined,
   ): Promise<{
     reference: string;
@@ -234,7 +291,7 @@ export class NativeBuilder implements ImageBuilder {
     const { registry } = this.#options;
     let answer = await registry.getManifest(reference, options);
     if (answer.configDigest === undefined) {
-      const digest = platformManifest(answer.bytes, recipe.dockerPlatform, `base image ${from}`);
+      const digest = platformManifest(answer.bytes, dockerPlatform, `base image ${from}`);
       answer = await registry.getManifest({ ...reference, tag: undefined, digest }, options);
     }
     const manifest = parseBaseManifest(answer.bytes, `base image ${from}`);
@@ -243,22 +300,28 @@ export class NativeBuilder implements ImageBuilder {
       await registry.getBlob(repository, manifest.config.digest, options),
       `config of base image ${from}`,
     );
+    if (strict && !configIsFor(config, dockerPlatform)) {
+      const has = [config.os, config.architecture, config.variant].filter(Boolean).join("/");
+      throw new ExternalError(
+        `base image ${from} is one image for ${has}, and the lock asks for ${dockerPlatform} too: name a base whose image index holds every platform of the lock`,
+      );
+    }
     return { reference: from, repository, manifest, config };
   }
 
   async #trees(
     request: BuildRequest,
     recipe: Recipe,
-    workDir: string,
-    log: (text: string) => void,
+    target: PlatformTarget,
   ): Promise<{ tree: LayerTree; comment: string }[]> {
+    const { platform, groups, workDir, log } = target;
     const trees: { tree: LayerTree; comment: string }[] = [];
-    if (recipe.packageGroups.length > 0 && request.lock !== undefined) {
+    if (groups.length > 0 && request.lock !== undefined) {
       const { linkPrefixGroups } = await import("../prefix-groups.js");
       const linked = await linkPrefixGroups({
         lock: request.lock,
-        platform: request.definition.platform,
-        groups: recipe.packageGroups,
+        platform,
+        groups,
         cache: this.#options.packageCache,
         workDir: join(workDir, "conda"),
         ...(request.signal === undefined ? {} : { signal: request.signal }),
@@ -266,8 +329,7 @@ export class NativeBuilder implements ImageBuilder {
           ? {}
           : {
               onEvent: installProgress(
-                request.lock.platforms.find((p) => p.platform === request.definition.platform)
-                  ?.conda ?? [],
+                request.lock.platforms.find((p) => p.platform === platform)?.conda ?? [],
                 request.onProgress,
               ),
             }),
@@ -275,9 +337,9 @@ export class NativeBuilder implements ImageBuilder {
       for (const warning of linked.install.warnings) log(`conda: ${warning}`);
       log(fetchStageLine(linked.install));
       log(
-        `conda: linked ${linked.install.packages.length} packages into ${recipe.packageGroups.length} layers in ${seconds(linked.install.timings.linkMs)} s`,
+        `conda: linked ${linked.install.packages.length} packages into ${groups.length} layers in ${seconds(linked.install.timings.linkMs)} s`,
       );
-      for (const group of recipe.packageGroups) {
+      for (const group of groups) {
         const dir = linked.folders.get(group.name);
         if (dir === undefined) continue;
         trees.push({
@@ -314,9 +376,9 @@ export class NativeBuilder implements ImageBuilder {
    * serves; one that answers the referrers API lists the artifact there too, by its subject).
    */
   async #attachSbom(
-    image: NativeImage,
+    subject: Descriptor,
+    platform: string,
     to: { readonly registry?: string; readonly repository: string },
-    imageDigest: string,
     request: BuildRequest,
   ): Promise<string> {
     const { registry } = this.#options;
@@ -329,11 +391,11 @@ export class NativeBuilder implements ImageBuilder {
         channels: [],
         platforms: [],
       },
-      platform: request.definition.platform,
+      platform,
       imageHash,
       imageName: `${to.registry ?? ""}/${to.repository}`,
       sourceDateEpoch: this.#options.sourceDateEpoch ?? 0,
-      condaLicenses: await this.#condaLicenses(request),
+      condaLicenses: await this.#condaLicenses(request, platform),
     });
     const sbomDigest = sha256(sbom);
     const empty = new TextEncoder().encode("{}");
@@ -355,7 +417,7 @@ export class NativeBuilder implements ImageBuilder {
         artifactType: CYCLONEDX_MEDIA_TYPE,
         config: { mediaType: OCI_EMPTY, digest: sha256(empty), size: empty.length },
         layers: [{ mediaType: CYCLONEDX_MEDIA_TYPE, digest: sbomDigest, size: sbom.length }],
-        subject: { mediaType: OCI_MANIFEST, digest: imageDigest, size: image.manifest.length },
+        subject: descriptorOf(subject),
       }),
     );
     const artifactDigest = await registry.putManifest(to, {
@@ -377,7 +439,7 @@ export class NativeBuilder implements ImageBuilder {
       }),
     );
     await registry.putManifest(
-      { ...to, tag: referrersTag(imageDigest) },
+      { ...to, tag: referrersTag(subject.digest) },
       { mediaType: OCI_INDEX, bytes: index },
     );
     return artifactDigest;
@@ -391,12 +453,10 @@ export class NativeBuilder implements ImageBuilder {
   }
 
   /** Licenses the conda packages state (info/index.json in the package cache), by file name. */
-  async #condaLicenses(request: BuildRequest): Promise<Map<string, string>> {
+  async #condaLicenses(request: BuildRequest, platform: string): Promise<Map<string, string>> {
     const licenses = new Map<string, string>();
-    const platform = request.lock?.platforms.find(
-      (p) => p.platform === request.definition.platform,
-    );
-    for (const pkg of platform?.conda ?? []) {
+    const locked = request.lock?.platforms.find((p) => p.platform === platform);
+    for (const pkg of locked?.conda ?? []) {
       try {
         const index: unknown = JSON.parse(
           await readFile(
@@ -466,7 +526,7 @@ export class NativeBuilder implements ImageBuilder {
     await this.#options.localEngine?.load(dockerArchive(full, reference), request.signal);
   }
 
-  /** Every blob HEADed first (uploadBlob), base layers mounted, ours streamed, manifest last. */
+  /** The image's blobs, its manifest under the tag, then its SBOM; the blobs sent (no config). */
   async #push(
     image: NativeImage,
     repository: string,
@@ -474,20 +534,100 @@ export class NativeBuilder implements ImageBuilder {
     request: BuildRequest,
     log: (text: string) => void,
   ): Promise<number> {
+    const clock = this.#options.clock ?? (() => performance.now());
+    const pushStarted = clock();
+    const target = parseImageReference(repository);
+    const results = await this.#pushBlobs(image, repository, request);
+    const digest = await this.#options.registry.putManifest(
+      { ...target, tag },
+      { mediaType: OCI_MANIFEST, bytes: image.manifest },
+    );
+    for (const layer of image.ours) await this.#homes().set(layer.digest, repository);
+    const subject = { mediaType: OCI_MANIFEST, digest, size: image.manifest.length };
+    const sbom = await this.#attachSbom(subject, image.platform, repoOf(target), request);
+    log(`SBOM ${sbom} attached to ${repository}@${digest} (tag ${referrersTag(digest)})`);
+    log(pushedLine(`${repository}@${digest}`, results, seconds(clock() - pushStarted)));
+    return sentLayers(results, [image]);
+  }
+
+  /**
+   * A build for several platforms: each platform's blobs and manifest (by digest) one platform
+   * after the other, so a blob the platforms share is HEADed as there and never sent twice; then
+   * each manifest's SBOM, and the index under the tag last. The index's own SBOM is the
+   * definition's platform's, so `envforge sbom` finds it by the image's digest.
+   */
+  async #pushIndex(
+    images: readonly NativeImage[],
+    repository: string,
+    tag: string,
+    request: BuildRequest,
+    log: (text: string) => void,
+  ): Promise<{ digest: string; blobs: number }> {
+    const clock = this.#options.clock ?? (() => performance.now());
+    const pushStarted = clock();
     const { registry } = this.#options;
     const target = parseImageReference(repository);
-    const to = {
-      ...(target.registry === undefined ? {} : { registry: target.registry }),
-      repository: target.repository,
-    };
+    const results: { blob: Descriptor; result: BlobUploadResult }[] = [];
+    for (const image of images) {
+      results.push(...(await this.#pushBlobs(image, repository, request)));
+      await registry.putManifest(
+        { ...target, tag: undefined, digest: image.manifestDigest },
+        { mediaType: OCI_MANIFEST, bytes: image.manifest },
+      );
+      for (const layer of image.ours) await this.#homes().set(layer.digest, repository);
+    }
+    const index = imageIndexBytes(
+      images.map((image) => ({
+        manifest: {
+          mediaType: OCI_MANIFEST,
+          digest: image.manifestDigest,
+          size: image.manifest.length,
+        },
+        dockerPlatform: image.dockerPlatform,
+      })),
+    );
+    for (const image of images) {
+      const subject = {
+        mediaType: OCI_MANIFEST,
+        digest: image.manifestDigest,
+        size: image.manifest.length,
+      };
+      await this.#attachSbom(subject, image.platform, repoOf(target), request);
+    }
+    const digest = await registry.putManifest(
+      { ...target, tag },
+      { mediaType: OCI_INDEX, bytes: index },
+    );
+    const subject = { mediaType: OCI_INDEX, digest, size: index.length };
+    const sbom = await this.#attachSbom(
+      subject,
+      request.definition.platform,
+      repoOf(target),
+      request,
+    );
+    log(`SBOM ${sbom} attached to ${repository}@${digest} (tag ${referrersTag(digest)})`);
+    log(
+      `index ${repository}@${digest}: ${images.map((i) => `${i.dockerPlatform} ${i.manifestDigest}`).join(", ")}`,
+    );
+    log(pushedLine(`${repository}@${digest}`, results, seconds(clock() - pushStarted)));
+    return { digest, blobs: sentLayers(results, images) };
+  }
+
+  /** Every blob HEADed first (uploadBlob), base layers mounted, ours streamed. */
+  async #pushBlobs(
+    image: NativeImage,
+    repository: string,
+    request: BuildRequest,
+  ): Promise<{ blob: Descriptor; result: BlobUploadResult }[]> {
+    const { registry } = this.#options;
+    const target = parseImageReference(repository);
+    const to = repoOf(target);
     const baseRepo = image.base.repository;
     const sameRegistry = baseRepo.registry === target.registry;
     const limit = pLimit(PARALLEL_UPLOADS);
     const homes = this.#homes();
     const results: { blob: Descriptor; result: BlobUploadResult }[] = [];
     const signal = request.signal;
-    const clock = this.#options.clock ?? (() => performance.now());
-    const pushStarted = clock();
     // Progress by blob: each one sent, mounted or found counts its size (the manifest has them).
     const total = [...image.base.manifest.layers, ...image.ours, image.config].reduce(
       (sum, blob) => sum + blob.size,
@@ -529,21 +669,61 @@ export class NativeBuilder implements ImageBuilder {
       limit(() => upload(image.config, () => fileChunks(image.config.path))),
     ]);
     signal?.throwIfAborted();
-    const digest = await registry.putManifest(
-      { ...target, tag },
-      { mediaType: "application/vnd.oci.image.manifest.v1+json", bytes: image.manifest },
-    );
-    for (const layer of image.ours) await homes.set(layer.digest, repository);
-    const sbom = await this.#attachSbom(image, to, digest, request);
-    log(`SBOM ${sbom} attached to ${repository}@${digest} (tag ${referrersTag(digest)})`);
-    const sent = results.filter((r) => r.result === "uploaded");
-    const mounted = results.filter((r) => r.result === "mounted").length;
-    const bytes = sent.reduce((sum, r) => sum + r.blob.size, 0);
-    log(
-      `pushed ${repository}@${digest}: ${sent.length} blobs sent (${bytes} bytes), ${mounted} mounted, ${results.length - sent.length - mounted} already there, in ${seconds(clock() - pushStarted)} s`,
-    );
-    return sent.filter((r) => r.blob.digest !== image.config.digest).length;
+    return results;
   }
+}
+
+function repoOf(target: ImageReference): { registry?: string; repository: string } {
+  return {
+    ...(target.registry === undefined ? {} : { registry: target.registry }),
+    repository: target.repository,
+  };
+}
+
+function pushedLine(
+  image: string,
+  results: readonly { blob: Descriptor; result: BlobUploadResult }[],
+  took: string,
+): string {
+  const sent = results.filter((r) => r.result === "uploaded");
+  const mounted = results.filter((r) => r.result === "mounted").length;
+  const bytes = sent.reduce((sum, r) => sum + r.blob.size, 0);
+  return `pushed ${image}: ${sent.length} blobs sent (${bytes} bytes), ${mounted} mounted, ${results.length - sent.length - mounted} already there, in ${took} s`;
+}
+
+/** Blobs sent other than the images' configs: what a build's `pushedBlobs` counts. */
+function sentLayers(
+  results: readonly { blob: Descriptor; result: BlobUploadResult }[],
+  images: readonly NativeImage[],
+): number {
+  const configs = new Set(images.map((image) => image.config.digest));
+  return results.filter((r) => r.result === "uploaded" && !configs.has(r.blob.digest)).length;
+}
+
+/** What a build for several platforms needs besides what nativeBuildProblems checks. */
+function severalPlatformsProblems(
+  platforms: readonly string[],
+  registry: string | undefined,
+  extraOutputs: boolean,
+): Problem[] {
+  const problems: Problem[] = [];
+  if (registry === undefined) {
+    problems.push({
+      key: "ENVFORGE_REGISTRY",
+      message: `a lock of several platforms (${platforms.join(", ")}) gives an image index, which goes to a registry; the local engine keeps one platform's image`,
+      found: "no registry",
+      allowed: "a registry such as 127.0.0.1:5000/envforge, or a lock of one platform",
+    });
+  }
+  if (extraOutputs) {
+    problems.push({
+      key: "--output",
+      message: `the OCI layout and docker archive outputs hold one image, and the lock has several platforms (${platforms.join(", ")})`,
+      found: "an output for an image index",
+      allowed: "no --output, or a lock of one platform",
+    });
+  }
+  return problems;
 }
 
 /** The tag fallback scheme of the OCI distribution spec: `sha256-<hex>` lists the referrers. */
@@ -557,6 +737,21 @@ interface NativeImage {
   readonly config: LocalBlob;
   readonly ours: readonly LocalBlob[];
   readonly base: { readonly repository: ImageReference; readonly manifest: BaseManifest };
+  /** The conda subdir (`linux-aarch64`) and Docker platform (`linux/arm64`) it is for. */
+  readonly platform: string;
+  readonly dockerPlatform: string;
+}
+
+/** What one platform's layers are made from. */
+interface PlatformTarget {
+  readonly platform: string;
+  readonly groups: readonly PackageGroup[];
+  readonly workDir: string;
+  readonly log: (text: string) => void;
+}
+
+function descriptorOf(d: Descriptor): Descriptor {
+  return { mediaType: d.mediaType, digest: d.digest, size: d.size };
 }
 
 /** The image-hash label's key, for the local engine's cache check. */

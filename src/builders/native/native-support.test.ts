@@ -114,3 +114,42 @@ describe("a VCS requirement on the native builder", () => {
     ]);
   });
 });
+
+describe("a lock of several platforms on the native builder", () => {
+  const platform = (name: string) => ({ platform: name, virtualPackages: [], conda: [], pip: [] });
+  const lockOf = (...names: string[]) => ({
+    version: 1 as const,
+    definitionHash: "envforge_00000000000000000000000000000000",
+    channels: [],
+    platforms: names.map(platform),
+  });
+
+  it.each<[string, string[], Partial<Parameters<typeof nativeBuildProblems>[2]>, string[]]>([
+    ["conda content for linux-64 and linux-aarch64", ["linux-64", "linux-aarch64"], {}, []],
+    [
+      "pip requirements locked for the definition's platform",
+      ["linux-64", "linux-aarch64"],
+      {
+        pipRequirements: "wheel==0.38.4\n",
+        pipLayers: [{ name: "wheel", directory: "envforge/pip/wheel/", packages: [] }],
+      },
+      ["pip"],
+    ],
+    ["a platform with no Linux image", ["linux-64", "osx-arm64"], {}, ["platforms"]],
+    ["no lock of the definition's platform", ["linux-aarch64", "linux-ppc64le"], {}, ["platforms"]],
+  ])("%s", (_, platforms, parts, keys) => {
+    const problems = nativeBuildProblems(base, lockOf(...platforms), { ...recipe, ...parts });
+    expect(problems.map((p) => p.key)).toEqual(keys);
+  });
+
+  it("names the platforms and what is allowed", () => {
+    expect(nativeBuildProblems(base, lockOf("linux-64", "osx-arm64"), recipe)).toEqual([
+      {
+        key: "platforms",
+        message: "the lock holds a platform no Linux image is made for",
+        found: "osx-arm64",
+        allowed: "linux-64, linux-aarch64, linux-armv7l, linux-ppc64le, linux-s390x, linux-32",
+      },
+    ]);
+  });
+});

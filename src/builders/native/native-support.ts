@@ -2,7 +2,8 @@
  * What the native builder can build, decided before anything is queued: an image base named
  * with its registry (no user Dockerfile or build context, whose RUN steps need an engine), no apt packages (installed by
  * apt-get in the image), and every conda and pip package from the lock (pip run in the image
- * needs an engine too). Pure: a definition and its lock in, the problems out.
+ * needs an engine too). A lock of several platforms (an image index) holds conda content only,
+ * for Linux platforms with a Docker name. Pure: a definition and its lock in, the problems out.
  */
 import type { Definition } from "../../definition/definition.js";
 import type { Lock } from "../../definition/lock.js";
@@ -10,7 +11,9 @@ import { formatImageReference } from "../../definition/image-reference.js";
 import { redactUrl } from "../../definition/pip-requirements.js";
 import { isVcsUrl } from "../../definition/vcs-requirement.js";
 import type { Problem } from "../../errors/index.js";
+import { DOCKER_PLATFORMS } from "../../recipe/index.js";
 import type { Recipe } from "../../recipe/index.js";
+import { lockPlatforms } from "./platform-groups.js";
 
 const USE_DOCKER = "ENVFORGE_BUILDER=docker (or --builder docker)";
 
@@ -78,6 +81,34 @@ export function nativeBuildProblems(
       found: "pip requirements installed by pip in the image",
       allowed: "pip requirements locked for a conda python",
     });
+  }
+  const platforms = lockPlatforms(lock);
+  if (platforms.length > 1) {
+    if (recipe.pipRequirements !== undefined) {
+      problems.push({
+        key: "pip",
+        message: `a lock of several platforms (${platforms.join(", ")}) is built natively as conda content only: its pip wheels are locked for ${definition.platform} alone (the Docker builder builds ${definition.platform} only)`,
+        found: "pip requirements",
+        allowed: "no pip requirements, or a lock of one platform",
+      });
+    }
+    const unknown = platforms.filter((p) => DOCKER_PLATFORMS[p] === undefined);
+    if (unknown.length > 0) {
+      problems.push({
+        key: "platforms",
+        message: "the lock holds a platform no Linux image is made for",
+        found: unknown.join(", "),
+        allowed: Object.keys(DOCKER_PLATFORMS).join(", "),
+      });
+    }
+    if (!platforms.includes(definition.platform)) {
+      problems.push({
+        key: "platforms",
+        message: `the lock does not hold the definition's platform ${definition.platform}`,
+        found: platforms.join(", "),
+        allowed: `a lock that holds ${definition.platform}`,
+      });
+    }
   }
   return problems;
 }
