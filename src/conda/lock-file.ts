@@ -14,6 +14,7 @@ import type {
   LockContent,
   LockedCondaPackage,
   LockedPipPackage,
+  LockedVcsPackage,
   PlatformLock,
 } from "../definition/lock.js";
 import { parseYamlSource, problemsFromZodIssues } from "../definition/yaml-source.js";
@@ -82,6 +83,24 @@ const lockBody = {
           .string()
           .regex(/^[A-Za-z0-9][A-Za-z0-9._:/-]*$/, "expected an image reference"),
         digest,
+      }),
+    )
+    .optional(),
+  vcs: z
+    .array(
+      z.strictObject({
+        name: z.string().regex(/^[a-z0-9]([a-z0-9._-]*[a-z0-9])?$/, "expected a project name"),
+        requirement: z.string().min(1),
+        vcs: z.enum(["git", "hg", "svn", "bzr"]),
+        // Handed to git on the build host: a URL, never an option or whitespace.
+        url: z.string().regex(/^[a-z][a-z0-9+.-]*:\/\/\S+$/i, "expected a repository URL"),
+        commit: z
+          .string()
+          .regex(
+            /^(?:[0-9a-f]{40}|[0-9a-f]{64}|\d+)$/,
+            "expected a full commit id (40 or 64 lower-case hex digits) or a revision number",
+          ),
+        subdirectory: z.string().min(1).optional(),
       }),
     )
     .optional(),
@@ -170,6 +189,9 @@ export function formatLockFile(lock: LockContent): string {
     ...(lock.baseImages === undefined
       ? {}
       : { baseImages: lock.baseImages.map((b) => ({ reference: b.reference, digest: b.digest })) }),
+    ...(lock.vcs === undefined
+      ? {}
+      : { vcs: [...lock.vcs].sort((a, b) => compare(a.name, b.name)).map(vcsPackage) }),
     platforms: [...lock.platforms].sort((a, b) => compare(a.platform, b.platform)).map(platform),
   };
   return HEADER + stringify(document, { lineWidth: 0, indent: 2, indentSeq: true });
@@ -200,6 +222,7 @@ export function parseLockFile(text: string, file: string = LOCK_FILE_NAME): Lock
     channels: data.channels,
     ...(data.baseImageDigest === undefined ? {} : { baseImageDigest: data.baseImageDigest }),
     ...(data.baseImages === undefined ? {} : { baseImages: data.baseImages }),
+    ...(data.vcs === undefined ? {} : { vcs: data.vcs.map(vcsPackage) }),
     platforms: data.platforms.map((p) => ({
       platform: p.platform,
       virtualPackages: p.virtualPackages,
@@ -306,6 +329,17 @@ function pipPackage(p: LockedPipPackage): Record<string, unknown> {
     url: p.url,
     sha256: p.sha256,
     ...(p.filename === undefined ? {} : { filename: p.filename }),
+  };
+}
+
+function vcsPackage(v: LockedVcsPackage): LockedVcsPackage {
+  return {
+    name: v.name,
+    requirement: v.requirement,
+    vcs: v.vcs,
+    url: v.url,
+    commit: v.commit,
+    ...(v.subdirectory === undefined ? {} : { subdirectory: v.subdirectory }),
   };
 }
 

@@ -74,6 +74,21 @@ export function canonicalLock(lock: Lock): unknown {
     ...(lock.baseImages === undefined
       ? {}
       : { baseImages: lock.baseImages.map((b) => ({ reference: b.reference, digest: b.digest })) }),
+    // Left out when absent, so locks made before VCS requirements were pinned keep their hash.
+    ...(lock.vcs === undefined
+      ? {}
+      : {
+          vcs: [...lock.vcs]
+            .sort((a, b) => byCodeUnits(a.name, b.name))
+            .map((v) => ({
+              name: v.name,
+              requirement: stripUrlCredentials(v.requirement),
+              vcs: v.vcs,
+              url: stripUrlCredentials(v.url),
+              commit: v.commit,
+              ...(v.subdirectory === undefined ? {} : { subdirectory: v.subdirectory }),
+            })),
+        }),
   };
 }
 

@@ -9,6 +9,7 @@ import { definitionHash } from "./definition-hash.js";
 import type { Definition } from "./definition.js";
 import type { Lock, LockContent } from "./lock.js";
 import { resolutionChanges, resolutionKey } from "./resolution-hash.js";
+import { vcsPinChanges } from "./vcs-pins.js";
 
 /**
  * The lock as used with this definition (recipe, registration, image hash), when it was
@@ -21,12 +22,26 @@ export function bindLock(lock: LockContent, definition: Definition, file?: strin
   return { ...lock, definitionHash: definitionHash(definition) };
 }
 
-/** Each way the lock's key differs from the definition's: one problem per changed input. */
+/**
+ * Each way the lock's key differs from the definition's: one problem per changed input. A lock
+ * whose key fits must also pin every VCS requirement of the definition to a commit, and no other.
+ */
 export function lockKeyProblems(
   lock: LockContent,
   definition: Definition,
   file?: string,
 ): Problem[] {
+  const problems = keyProblems(lock, definition, file);
+  if (problems.length > 0) return problems;
+  return vcsPinChanges(definition, lock).map((change) => ({
+    ...(file === undefined ? {} : { file }),
+    key: "vcs",
+    message: `the lock does not fit the definition's VCS requirements: ${change}`,
+    allowed: "a lock made for this definition (envforge lock pins every VCS requirement)",
+  }));
+}
+
+function keyProblems(lock: LockContent, definition: Definition, file?: string): Problem[] {
   const wanted = resolutionKey(definition);
   if (lock.resolution === undefined) {
     // A version 1 lock knows only the whole definition it was made from.

@@ -4,6 +4,7 @@
  * its reading and writing live in conda/lock-file.ts.
  */
 import type { CanonicalResolution } from "./resolution-hash.js";
+import type { VcsKind } from "./vcs-requirement.js";
 
 /**
  * 2: the lock is keyed by the resolution hash (definition/resolution-hash.ts). Version 1 locks,
@@ -41,6 +42,27 @@ export interface LockedPipPackage {
   readonly sha256: string;
   /** The wheel's file name (its tags say which interpreters and platforms it is for). */
   readonly filename?: string;
+}
+
+/**
+ * A VCS requirement (`name @ git+URL@ref`) pinned to the commit its ref named at lock time. It is
+ * built from its source at that commit, so it has no wheel URL or sha256: the commit id names
+ * the bytes (git checks every object against it).
+ */
+export interface LockedVcsPackage {
+  readonly name: string;
+  /**
+   * The requirement as the definition writes it (trimmed, URL credentials removed): how a
+   * definition's line finds its pin, so a pin missing or left over is told by its line.
+   */
+  readonly requirement: string;
+  readonly vcs: VcsKind;
+  /** The repository, without the `vcs+` prefix, the ref or credentials. */
+  readonly url: string;
+  /** The full commit id (git sha, hg changeset) or revision number the ref named. */
+  readonly commit: string;
+  /** `#subdirectory=`: where the project's pyproject.toml or setup.py is. */
+  readonly subdirectory?: string;
 }
 
 /**
@@ -94,6 +116,11 @@ export interface LockContent {
   readonly baseImageDigest?: string;
   /** The digest of each image a user Dockerfile's `FROM` lines name, in the order they appear. */
   readonly baseImages?: readonly LockedBaseImage[];
+  /**
+   * VCS requirements pinned to commits, sorted by name; absent when the definition has none (or
+   * the lock was made before envforge pinned them). The same for every platform.
+   */
+  readonly vcs?: readonly LockedVcsPackage[];
 }
 
 /** One `FROM` reference of a user Dockerfile, as written, and the digest it is built from. */
