@@ -5,6 +5,10 @@
  * host (run-pip.ts). A definition that names no --index-url uses the configured default index
  * (host/config.ts: ENVFORGE_PIP_INDEX_URL), which the caller passes in.
  *
+ * VCS requirements (`name @ git+URL@ref`) never reach pip's resolver, which would clone them from
+ * wherever they point and build them on the host: each is pinned to a commit (lock-vcs.ts) into
+ * the lock's `vcs` list, and the build installs that commit from its source (fetch-vcs.ts).
+ *
  * Outcomes: `locked`; `unavailable` when the host or an index cannot answer (the lock is made
  * later); a ValidationError when the input cannot be locked anywhere: a requirement that is on
  * no index, one with no wheel for the target (the index and the tags tried are named), one with
@@ -14,14 +18,18 @@
 import { createHash } from "node:crypto";
 import { stripUrlCredentials } from "../definition/definition-hash.js";
 import type { Definition } from "../definition/definition.js";
-import type { Lock, LockedPipPackage, PlatformLock } from "../definition/lock.js";
+import type { Lock, LockedPipPackage, LockedVcsPackage, PlatformLock } from "../definition/lock.js";
 import { normalizePipName } from "../definition/pep503.js";
+import { definitionVcsRequirements, isVcsPipLine } from "../definition/vcs-pins.js";
+import { ExternalError } from "../errors/index.js";
 import type { Problem } from "../errors/index.js";
 import { ValidationError } from "../errors/index.js";
 import { lockedWheel, wheelsOfReport } from "./pip-report.js";
 import type { PipTarget } from "./pip-target.js";
 import { describeTags, markerEnvironment, pipTargetOf, targetFlags } from "./pip-target.js";
 import { runPipResolver } from "./run-pip.js";
+import { pinVcsRequirements } from "./lock-vcs.js";
+import type { PinVcsOptions } from "./lock-vcs.js";
 
 export type PipLockResult =
   | { readonly kind: "locked"; readonly lock: Lock }
@@ -40,6 +48,8 @@ export interface LockPipOptions {
   /** Per request; default 30 s. */
   readonly timeoutMs?: number;
   readonly signal?: AbortSignal;
+  /** How git is run to pin VCS requirements (its environment: proxies, HOME for credentials). */
+  readonly git?: Omit<PinVcsOptions, "timeoutMs">;
 }
 
 export interface PipInputs {
@@ -56,9 +66,14 @@ export interface PipInputs {
 
 const INDEX_OPTION = /^(?:--index-url|-i)(?:[=\s]\s*(\S+))?$/;
 
-/** What a definition gives pip (envforge `pip:` and conda's); `defaultIndexUrl` fills a missing index. */
+/**
+ * What a definition gives pip's resolver (envforge `pip:` and conda's); `defaultIndexUrl` fills a
+ * missing index. VCS requirements are left out: they are pinned to commits, not resolved.
+ */
 export function pipInputs(definition: Definition, defaultIndexUrl?: string): PipInputs {
-  const sub = (definition.conda?.pip ?? []).map((line) => line.trim());
+  const sub = (definition.conda?.pip ?? [])
+    .map((line) => line.trim())
+    .filter((line) => !isVcsPipLine(line));
   const subOptions = sub.filter((line) => line.startsWith("-"));
   const option = (names: readonly string[]): string[] =>
     subOptions.flatMap((line) => {
@@ -71,9 +86,9 @@ export function pipInputs(definition: Definition, defaultIndexUrl?: string): Pip
   return {
     requirements: [
       ...sub.filter((line) => !line.startsWith("-")),
-      ...(pip?.requirements ?? []).map((r) =>
-        [r.requirement.trim(), ...r.hashes.map((hash) => `--hash=${hash}`)].join(" "),
-      ),
+      ...(pip?.requirements ?? [])
+        .filter((r) => r.vcs === undefined)
+        .map((r) => [r.requirement.trim(), ...r.hashes.map((hash) => `--hash=${hash}`)].join(" ")),
     ],
     indexes: [
       ...(index === undefined ? [] : [index]),
@@ -104,8 +119,11 @@ export function pipRequirementsFile(inputs: PipInputs): string {
 }
 
 export async function lockPip(options: LockPipOptions): Promise<PipLockResult> {
+  const vcs = await vcsPins(options);
+  if (typeof vcs === "string") return unavailable(vcs);
+  const withVcs: Lock = vcs.length === 0 ? options.lock : { ...options.lock, vcs };
   const inputs = pipInputs(options.definition, options.defaultIndexUrl);
-  if (inputs.requirements.length === 0) return { kind: "locked", lock: options.lock };
+  if (inputs.requirements.length === 0) return { kind: "locked", lock: withVcs };
   if (inputs.indexes.length === 0 && inputs.findLinks.length === 0) {
     return unavailable("the pip requirements name no --index-url and no default index is set");
   }
@@ -117,7 +135,40 @@ export async function lockPip(options: LockPipOptions): Promise<PipLockResult> {
     if (typeof resolved === "string") return unavailable(resolved);
     platforms.push({ ...platform, pip: resolved });
   }
-  return { kind: "locked", lock: { ...options.lock, platforms } };
+  return { kind: "locked", lock: { ...withVcs, platforms } };
+}
+
+/**
+ * The definition's VCS requirements pinned to commits, sorted by name; a repository that cannot
+ * be asked now is a reason to lock later, a ref it does not have a ValidationError.
+ */
+async function vcsPins(options: LockPipOptions): Promise<LockedVcsPackage[] | string> {
+  const requirements = definitionVcsRequirements(options.definition);
+  if (requirements.length === 0) return [];
+  try {
+    const pins = await pinVcsRequirements(requirements, {
+      ...options.git,
+      timeoutMs: options.timeoutMs ?? 30_000,
+    });
+    return pins
+      .map((pin, i): LockedVcsPackage => {
+        const key = requirements[i]?.key ?? "";
+        return {
+          name: pin.name,
+          requirement: key,
+          vcs: pin.reference.vcs,
+          url: stripUrlCredentials(pin.reference.url),
+          commit: pin.commit,
+          ...(pin.reference.subdirectory === undefined
+            ? {}
+            : { subdirectory: pin.reference.subdirectory }),
+        };
+      })
+      .sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+  } catch (error) {
+    if (error instanceof ExternalError) return error.message;
+    throw error;
+  }
 }
 
 /**

@@ -1,5 +1,11 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { formatLockFile, parseLockFile } from "../../src/conda/lock-file.js";
+import { bindLock } from "../../src/definition/lock-binding.js";
+import type { Definition } from "../../src/definition/definition.js";
+import type { Lock } from "../../src/definition/lock.js";
+import { resolutionKey } from "../../src/definition/resolution-hash.js";
 import { parsePipRequirements } from "../../src/definition/pip-requirements.js";
+import { lockPip, pipInputs } from "../../src/pip/lock-pip.js";
 import { ExternalError, ValidationError } from "../../src/errors/index.js";
 import { pinVcsRequirements } from "../../src/pip/lock-vcs.js";
 import { startGitDaemon } from "../support/git-daemon.js";
@@ -80,5 +86,113 @@ describe("pinning VCS requirements to commits (git daemon on loopback)", () => {
     expect((error as ValidationError).message).toBe(
       'hg+https://127.0.0.1:9/proj names no fixed revision, and envforge pins only git refs itself (found "default"; allowed: a full 40-hex changeset id after @)',
     );
+  });
+});
+
+function definitionWith(condaPip: readonly string[], pipText?: string): Definition {
+  return {
+    kind: "envforge",
+    tags: {},
+    base: { kind: "image", image: { repository: "base" }, defaulted: false },
+    conda: {
+      channels: ["defaults"],
+      dependencies: ["python=3.11", "pip"],
+      pip: [...condaPip],
+      variables: {},
+    },
+    ...(pipText === undefined
+      ? {}
+      : {
+          pip: {
+            ...parsePipRequirements(
+              { path: "requirements.txt", text: pipText },
+              { readInclude: () => undefined },
+            ),
+          },
+        }),
+    apt: [],
+    variables: {},
+    platform: "linux-64",
+    python: { userManagedDependencies: false, interpreterPath: "python" },
+  };
+}
+
+/** A conda lock with no pip part, keyed by the definition, as the conda solver leaves it. */
+function condaLock(definition: Definition): Lock {
+  return {
+    version: 2,
+    resolution: resolutionKey(definition),
+    definitionHash: "envforge_00000000000000000000000000000000",
+    channels: ["http://127.0.0.1:9/defaults"],
+    platforms: [{ platform: "linux-64", virtualPackages: [], conda: [], pip: [] }],
+  };
+}
+
+describe("VCS pins in the lock (git daemon on loopback)", () => {
+  it("leaves VCS lines out of what pip's resolver is given", () => {
+    const definition = definitionWith(
+      ["requests==2.0", `-e git+${repo.url}#egg=four`, `three @ git+${repo.url}@feature`, "--pre"],
+      `numpy==1.26.4\nvcsdemo @ git+${repo.url}@v1\n`,
+    );
+    const inputs = pipInputs(definition, "http://127.0.0.1:9/simple");
+    expect(inputs.requirements).toEqual(["requests==2.0", "numpy==1.26.4"]);
+    expect(inputs.otherOptions).toEqual([]);
+    expect(inputs.pre).toBe(true);
+  });
+
+  it("pins every VCS requirement of both pip lists into the lock, with no index asked", async () => {
+    // Only VCS requirements: pip's resolver has nothing to do, and no index is configured.
+    const definition = definitionWith(
+      [`-e git+${repo.url}#egg=four`],
+      `vcsdemo @ git+${repo.url}@v1\n`,
+    );
+    const result = await lockPip({ definition, lock: condaLock(definition), git: OPTIONS });
+    expect(result.kind).toBe("locked");
+    const lock = result.kind === "locked" ? result.lock : undefined;
+    expect(lock?.vcs).toEqual([
+      {
+        name: "four",
+        requirement: `git+${repo.url}#egg=four`,
+        vcs: "git",
+        url: repo.url,
+        commit: repo.main,
+      },
+      {
+        name: "vcsdemo",
+        requirement: `vcsdemo @ git+${repo.url}@v1`,
+        vcs: "git",
+        url: repo.url,
+        commit: repo.v1,
+      },
+    ]);
+    // The file holds the pins and reads back the same; the lock fits its definition.
+    const text = formatLockFile(lock as Lock);
+    expect(text).toContain(`    commit: ${repo.v1}\n`);
+    expect(parseLockFile(text).vcs).toEqual(lock?.vcs);
+    expect(() => bindLock(parseLockFile(text), definition)).not.toThrow();
+  });
+
+  it("tells lock --check which VCS requirement the lock does not pin", () => {
+    const definition = definitionWith([], `vcsdemo @ git+${repo.url}@v1\n`);
+    const error = (() => {
+      try {
+        bindLock(condaLock(definition), definition, "envforge.lock");
+      } catch (caught) {
+        return caught;
+      }
+      return undefined;
+    })();
+    expect((error as ValidationError).message).toBe(
+      `envforge.lock: vcs: the lock does not fit the definition's VCS requirements: VCS requirement "vcsdemo @ git+${repo.url}@v1" has no pinned commit in the lock (allowed: a lock made for this definition (envforge lock pins every VCS requirement))`,
+    );
+  });
+
+  it("refuses a lock file whose pin is not a full commit id", () => {
+    const definition = definitionWith([], `vcsdemo @ git+${repo.url}@v1\n`);
+    const text = formatLockFile({
+      ...condaLock(definition),
+      vcs: [{ name: "vcsdemo", requirement: "x", vcs: "git", url: repo.url, commit: "main" }],
+    });
+    expect(() => parseLockFile(text)).toThrow(/vcs\[0\]\.commit.*expected a full commit id/s);
   });
 });

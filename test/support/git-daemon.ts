@@ -1,7 +1,8 @@
 /**
  * A git repository served on loopback by Debian's `git daemon`, for VCS requirements: a small
- * Python project with a branch, a lightweight tag and an annotated tag. Returns the commits so a
- * test can check what a ref was pinned to.
+ * Python project (setuptools' PEP 517 backend, which Debian's python3-setuptools provides
+ * offline) with a branch, a lightweight tag and an annotated tag. Returns the commits so a test
+ * can check what a ref was pinned to, and can add a commit to main later.
  */
 import { execFileSync, spawn } from "node:child_process";
 import type { ChildProcess } from "node:child_process";
@@ -19,6 +20,8 @@ export interface GitDaemon {
   readonly main: string;
   /** Head of branch feature. */
   readonly feature: string;
+  /** Commits `version` on main (the served repository's main moves) and returns the commit. */
+  commit(version: string): string;
   stop(): Promise<void>;
 }
 
@@ -38,7 +41,10 @@ function git(cwd: string, ...args: string[]): string {
   return execFileSync("git", args, { cwd, env: GIT_ENV, encoding: "utf8" }).trim();
 }
 
-/** A project `name` (module `name`, version 0.1.0 at v1, 0.2.0 after) in `<root>/<name>.git`. */
+/**
+ * A project `name` (package `name` with `__version__`, 0.1.0 at v1, 0.2.0 after) in
+ * `<root>/<name>.git`.
+ */
 export async function startGitDaemon(name = "vcsdemo"): Promise<GitDaemon> {
   const root = mkdtempSync(join(tmpdir(), "envforge-git-"));
   const work = join(root, "work");
@@ -47,9 +53,21 @@ export async function startGitDaemon(name = "vcsdemo"): Promise<GitDaemon> {
   const write = (version: string): void => {
     writeFileSync(
       join(work, "pyproject.toml"),
-      `[build-system]\nrequires = []\nbuild-backend = "backend"\nbackend-path = ["."]\n\n[project]\nname = "${name}"\nversion = "${version}"\n`,
+      [
+        "[build-system]",
+        'requires = ["setuptools>=61", "wheel"]',
+        'build-backend = "setuptools.build_meta"',
+        "",
+        "[project]",
+        `name = "${name}"`,
+        `version = "${version}"`,
+        "",
+        "[tool.setuptools]",
+        `packages = ["${name}"]`,
+        "",
+      ].join("\n"),
     );
-    writeFileSync(join(work, name, "__init__.py"), `VERSION = "${version}"\n`);
+    writeFileSync(join(work, name, "__init__.py"), `__version__ = "${version}"\n`);
   };
   write("0.1.0");
   git(work, "add", "-A");
@@ -89,6 +107,12 @@ export async function startGitDaemon(name = "vcsdemo"): Promise<GitDaemon> {
     v1,
     main,
     feature,
+    commit: (version) => {
+      write(version);
+      git(work, "commit", "-q", "-am", version);
+      git(work, "push", "-q", join(root, `${name}.git`), "main");
+      return git(work, "rev-parse", "HEAD");
+    },
     stop: async () => {
       daemon.kill("SIGTERM");
       await new Promise((resolve) => daemon.once("exit", resolve));
