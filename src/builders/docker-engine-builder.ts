@@ -89,6 +89,7 @@ export class DockerEngineBuilder implements ImageBuilder {
       const trees = [
         ...(await this.#linkGroups(request, recipe, workDir, log)),
         ...(await this.#installPip(request, recipe, workDir, log)),
+        ...(await this.#fetchVcs(request, recipe, workDir, log)),
       ];
       request.signal?.throwIfAborted();
       const generated: ContextItem[] = recipe.generatedFiles.map((file) => ({
@@ -216,6 +217,31 @@ export class DockerEngineBuilder implements ImageBuilder {
       path: layer.directory,
       dir: installed.folders.get(layer.name) ?? join(workDir, "pip", layer.name),
     }));
+  }
+
+  /** Each VCS requirement's source at its locked commit, for the image's pip to build. */
+  async #fetchVcs(
+    request: BuildRequest,
+    recipe: Recipe,
+    workDir: string,
+    log: LogTail,
+  ): Promise<ContextItem[]> {
+    if (recipe.vcsSources.length === 0) return [];
+    const { fetchVcsSources } = await import("../pip/fetch-vcs.js");
+    const folders = await fetchVcsSources({
+      definition: request.definition,
+      sources: recipe.vcsSources,
+      workDir,
+      ...(request.signal === undefined ? {} : { signal: request.signal }),
+    });
+    return recipe.vcsSources.map((source) => {
+      log.envforge(`vcs: fetched ${source.name} at ${source.pin.commit}`);
+      return {
+        kind: "tree" as const,
+        path: source.directory,
+        dir: folders.get(source.name) ?? join(workDir, "vcs", source.name),
+      };
+    });
   }
 
   async #engineBuild(options: {

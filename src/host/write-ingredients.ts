@@ -16,7 +16,7 @@ export interface WrittenIngredients {
   readonly folder: string;
   /** Context paths written, sorted. */
   readonly files: readonly string[];
-  /** Conda prefix folders a build fills from the lock (listed in ingredients.json). */
+  /** Folders a build fills from the lock: conda groups, pip layers, VCS sources (listed in ingredients.json). */
   readonly pendingFolders: readonly string[];
 }
 
@@ -35,7 +35,12 @@ export async function writeIngredients(
   const exists = await checkOutputFolder(folder, options.force === true);
   const written: string[] = [];
   const pendingFolders = recipe.context
-    .filter((entry) => entry.source === "conda-prefix" || entry.source === "pip-layer")
+    .filter(
+      (entry) =>
+        entry.source === "conda-prefix" ||
+        entry.source === "pip-layer" ||
+        entry.source === "vcs-source",
+    )
     .map((entry) => entry.path);
   await writeFolder(
     folder,

@@ -18,6 +18,7 @@ import { CONTROL_CHARACTER } from "./dockerfile-text.js";
 import { PREFIX_DIRECTORY } from "./package-groups.js";
 import type { RecipeOptions } from "./recipe.js";
 import { readUserDockerfile } from "./user-dockerfile.js";
+import { isVcsPipLine, vcsPinChanges } from "../definition/vcs-pins.js";
 
 const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
 const LABEL_KEY = /^[A-Za-z0-9][A-Za-z0-9._/-]*$/;
@@ -28,6 +29,9 @@ const CONDA_FIELD = /^[A-Za-z0-9_.+!*-]+$/;
 const PIP_NAME = /^[A-Za-z0-9]([A-Za-z0-9._-]*[A-Za-z0-9])?$/;
 const URL = /^(https?|file):\/\/\S+$/;
 const HEX64 = /^[a-f0-9]{64}$/;
+const COMMIT = /^(?:[a-f0-9]{40}|[a-f0-9]{64}|\d+)$/;
+/** A folder inside a repository: no `..`, no absolute path, nothing a shell would read. */
+const SUBDIRECTORY = /^(?!\/)(?!.*(?:^|\/)\.\.(?:\/|$))[A-Za-z0-9._/+-]+$/;
 const RESERVED_DIRECTORY = "envforge";
 
 export function checkRecipeInput(definition: Definition, options: RecipeOptions): void {
@@ -196,8 +200,10 @@ function recipeInputProblems(
         JSON.stringify(definition.platform),
       );
     }
+    // VCS requirements are pinned to commits (lock.vcs), not locked as wheels.
     const pipWanted =
-      (conda?.pip.some((l) => !l.startsWith("-")) ?? false) || (pip?.requirements.length ?? 0) > 0;
+      (conda?.pip.some((l) => !l.startsWith("-") && !isVcsPipLine(l)) ?? false) ||
+      (pip?.requirements.some((r) => r.vcs === undefined) ?? false);
     if (pipWanted && (platform?.pip.length ?? 0) === 0) {
       add(
         "lock.platforms",
@@ -219,6 +225,35 @@ function recipeInputProblems(
       pattern(`${key}.url`, p.url, URL, "an http(s) or file URL without spaces");
       pattern(`${key}.sha256`, p.sha256, HEX64, "64 lower-case hex digits");
     });
+    for (const change of vcsPinChanges(definition, lock)) {
+      add("lock.vcs", "does not fit the definition's VCS requirements", change);
+    }
+    lock.vcs?.forEach((v, i) => {
+      const key = `lock.vcs[${i}]`;
+      pattern(`${key}.name`, v.name, PIP_NAME, "a pip project name");
+      pattern(`${key}.commit`, v.commit, COMMIT, "a full commit id or a revision number");
+      if (v.subdirectory !== undefined) {
+        pattern(
+          `${key}.subdirectory`,
+          v.subdirectory,
+          SUBDIRECTORY,
+          "a folder inside the repository",
+        );
+      }
+    });
+    const condaPackages = needsConda ? (platform?.conda ?? []) : [];
+    const hasCondaPython = condaPackages.some((p) => p.name === "python");
+    const hasPip =
+      condaPackages.some((p) => p.name === "pip") ||
+      (platform?.pip ?? []).some((p) => p.name === "pip");
+    if ((lock.vcs?.length ?? 0) > 0 && hasCondaPython && !hasPip) {
+      add(
+        "lock.vcs",
+        "VCS requirements are built from source by the environment's own pip, and the lock has no pip",
+        (lock.vcs ?? []).map((v) => v.name).join(", "),
+        "pip (and the projects' build backend, e.g. setuptools and wheel) among the conda dependencies",
+      );
+    }
   }
 
   return problems;

@@ -47,6 +47,14 @@ export interface DockerfileParts {
     readonly files: readonly string[];
     readonly secret?: BuildSecret;
   };
+  /**
+   * VCS requirements, built from their sources at the locked commits by the image's pip; each
+   * source is a context folder mounted into its RUN step, so it never stays in the image.
+   */
+  readonly vcs?: {
+    readonly python: string;
+    readonly sources: readonly { readonly directory: string; readonly subdirectory?: string }[];
+  };
   readonly variables: Readonly<Record<string, string>>;
   readonly labels: Readonly<Record<string, string>>;
 }
@@ -69,6 +77,7 @@ export function renderDockerfile(parts: DockerfileParts): string {
     parts.apt.length > 0 ||
     parts.conda !== undefined ||
     parts.pip !== undefined ||
+    parts.vcs !== undefined ||
     (parts.pipLayers?.length ?? 0) > 0;
   if (runs) out.push("USER root");
 
@@ -119,6 +128,29 @@ export function renderDockerfile(parts: DockerfileParts): string {
     out.push(
       `RUN ${mount}${pip.python} -m pip install ${flags} -r ${IMAGE_FILES_DIRECTORY}/requirements.txt`,
     );
+  }
+
+  if (parts.vcs !== undefined) {
+    out.push(
+      "# VCS requirements at their locked commits, built from source by the image's own pip: a",
+      "# compiled package is built for the image's interpreter and libraries, not the host's.",
+      "# --no-build-isolation: the build backend comes from the locked environment, never an index;",
+      "# --no-deps: their dependencies are the lock's.",
+    );
+    for (const source of parts.vcs.sources) {
+      const target = `/tmp/${source.directory.replace(/\/+$/, "")}`;
+      const project =
+        source.subdirectory === undefined ? target : `${target}/${source.subdirectory}`;
+      out.push(
+        continued(
+          [
+            `RUN --mount=type=bind,source=${source.directory},target=${target},rw`,
+            `${parts.vcs.python} -m pip install --no-deps --no-index --no-build-isolation --no-cache-dir --disable-pip-version-check --no-input ${project}`,
+          ],
+          escape,
+        ),
+      );
+    }
   }
 
   // After every RUN and COPY: the name carries the definition hash, so any change of the

@@ -20,4 +20,5 @@ export type {
   PythonEnvironment,
   Recipe,
   RecipeOptions,
+  VcsSource,
 } from "./recipe.js";

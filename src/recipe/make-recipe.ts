@@ -26,6 +26,7 @@ import type {
   Recipe,
   RecipeImageConfig,
   RecipeOptions,
+  VcsSource,
 } from "./recipe.js";
 import { readUserDockerfile } from "./user-dockerfile.js";
 import { pinFromLines } from "./from-lines.js";
@@ -34,6 +35,8 @@ export const GENERATED_DIRECTORY = "envforge";
 export const DOCKERFILE_PATH = `${GENERATED_DIRECTORY}/Dockerfile`;
 /** The build argument naming the base image of `Recipe.layersDockerfile`. */
 export const LAYERS_BASE_ARGUMENT = "ENVFORGE_BASE_IMAGE";
+/** Where the builder puts each VCS requirement's source tree in the build context. */
+export const VCS_DIRECTORY = `${GENERATED_DIRECTORY}/vcs`;
 
 export function makeRecipe(definition: Definition, options: RecipeOptions): Recipe {
   checkRecipeInput(definition, options);
@@ -75,6 +78,7 @@ export function makeRecipe(definition: Definition, options: RecipeOptions): Reci
             : [{ path: `${GENERATED_DIRECTORY}/constraints.txt`, content: pip.constraints }]),
         ];
   const secret = pipInImage && needsPipNetrc(definition) ? PIP_NETRC_SECRET : undefined;
+  const vcsSources = vcsSourcesOf(lock);
 
   const base = baseOf(definition, options);
   const parts: DockerfileParts = {
@@ -109,6 +113,19 @@ export function makeRecipe(definition: Definition, options: RecipeOptions): Reci
             ...(secret === undefined ? {} : { secret }),
           },
         }),
+    ...(vcsSources.length === 0
+      ? {}
+      : {
+          vcs: {
+            python,
+            sources: vcsSources.map((source) => ({
+              directory: source.directory,
+              ...(source.pin.subdirectory === undefined
+                ? {}
+                : { subdirectory: source.pin.subdirectory }),
+            })),
+          },
+        }),
     // `conda activate` exports the environment's own variables; the image is always "activated"
     // (PATH, CONDA_PREFIX), so they are set too. The definition's variables win on a clash.
     variables: { ...(hasConda ? definition.conda?.variables : {}), ...definition.variables },
@@ -135,7 +152,7 @@ export function makeRecipe(definition: Definition, options: RecipeOptions): Reci
     { path: DOCKERFILE_PATH, content: dockerfile },
     ...pipGenerated,
   ];
-  const context = contextOf(definition, generatedFiles, groups, pipLayerList);
+  const context = contextOf(definition, generatedFiles, groups, pipLayerList, vcsSources);
 
   const pythonEnvironment: PythonEnvironment = hasConda
     ? {
@@ -159,6 +176,7 @@ export function makeRecipe(definition: Definition, options: RecipeOptions): Reci
     generatedFiles,
     packageGroups: groups,
     pipLayers: pipLayerList,
+    vcsSources,
     ...(pipScheme === undefined ? {} : { pipScheme }),
     buildSecrets: secret === undefined ? [] : [secret],
     pythonEnvironment,
@@ -181,6 +199,7 @@ function imageConfigOf(parts: DockerfileParts, condaPrefix: string | undefined):
     parts.apt.length > 0 ||
     parts.conda !== undefined ||
     parts.pip !== undefined ||
+    parts.vcs !== undefined ||
     (parts.pipLayers?.length ?? 0) > 0;
   return {
     env,
@@ -195,6 +214,7 @@ function contextOf(
   generatedFiles: readonly GeneratedFile[],
   groups: readonly PackageGroup[],
   pipLayerList: readonly PipLayer[],
+  vcsSources: readonly VcsSource[],
 ): ContextEntry[] {
   return [
     ...(definition.base.kind === "build"
@@ -215,6 +235,7 @@ function contextOf(
     })),
     ...groups.map((group) => ({ path: group.directory, source: "conda-prefix" as const })),
     ...pipLayerList.map((layer) => ({ path: layer.directory, source: "pip-layer" as const })),
+    ...vcsSources.map((vcs) => ({ path: vcs.directory, source: "vcs-source" as const })),
   ].sort((a, b) => byCodeUnits(a.path, b.path));
 }
 
@@ -272,6 +293,13 @@ function aptPackages(definition: Definition, lock: Lock | undefined): string[] {
     return pinned.map((p) => `${p.name}=${p.version}`).sort(byCodeUnits);
   }
   return [...new Set(definition.apt)].sort(byCodeUnits);
+}
+
+/** The lock's VCS pins, in name order, each with its build-context folder. */
+function vcsSourcesOf(lock: Lock | undefined): VcsSource[] {
+  return [...(lock?.vcs ?? [])]
+    .sort((a, b) => byCodeUnits(a.name, b.name))
+    .map((pin) => ({ name: pin.name, directory: `${VCS_DIRECTORY}/${pin.name}/`, pin }));
 }
 
 function lockPythonVersion(lock: Lock, platform: string): string | undefined {

@@ -3,7 +3,12 @@
  * what `getImageDetails().ingredients` returns, and what a builder writes into a build context.
  * docs/hashing.md and src/recipe/README.md describe the layout; nothing here holds a secret.
  */
-import type { Lock, LockedCondaPackage, LockedPipPackage } from "../definition/lock.js";
+import type {
+  Lock,
+  LockedCondaPackage,
+  LockedPipPackage,
+  LockedVcsPackage,
+} from "../definition/lock.js";
 
 export interface RecipeOptions {
   /** `envforge_<32 hex>` of the definition (from `definitionHash`). */
@@ -17,7 +22,7 @@ export interface RecipeOptions {
   readonly labels?: Readonly<Record<string, string>>;
 }
 
-export type ContextSource = "user" | "generated" | "conda-prefix" | "pip-layer";
+export type ContextSource = "user" | "generated" | "conda-prefix" | "pip-layer" | "vcs-source";
 
 /** One entry of the build context. Directories end with `/` (conda prefix groups). */
 export interface ContextEntry {
@@ -62,6 +67,17 @@ export interface PipLayer {
   /** Context folder, `envforge/pip/<name>/`. */
   readonly directory: string;
   readonly packages: readonly LockedPipPackage[];
+}
+
+/**
+ * A VCS requirement's source tree at its locked commit: the builder fetches it into `directory`
+ * of the build context, and the image's pip builds and installs it from there (dockerfile.ts).
+ */
+export interface VcsSource {
+  readonly name: string;
+  /** Context folder, `envforge/vcs/<name>/`. */
+  readonly directory: string;
+  readonly pin: LockedVcsPackage;
 }
 
 /** Where envforge installs wheels in the image: sysconfig's paths of the target interpreter. */
@@ -123,6 +139,8 @@ export interface Recipe {
    * the image instead (no lock, or no conda python to install for).
    */
   readonly pipLayers: readonly PipLayer[];
+  /** VCS requirements the build fetches at their locked commits and installs from source. */
+  readonly vcsSources: readonly VcsSource[];
   /** Where the pip layers' wheels go; set exactly when `pipLayers` is not empty. */
   readonly pipScheme?: PipScheme;
   /** Secrets the Dockerfile can mount; see `pipNetrcSecret` for the content. */
