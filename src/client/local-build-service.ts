@@ -13,7 +13,7 @@ import type { BuildService, BuildServiceOptions } from "../workspace/build-api.j
 import { createBuildService } from "../workspace/build-api.js";
 import type { ChannelLockResolver } from "../workspace/channel-lock-resolver.js";
 import type { EnvironmentService, WorkspaceStore } from "../workspace/index.js";
-import { unpinnedBases } from "../workspace/lock-resolver.js";
+import { leftToPinAtBuild } from "../workspace/lock-resolver.js";
 
 export type LocalLockResolver = Pick<ChannelLockResolver, "resolveLock" | "pinBases" | "close">;
 
@@ -29,7 +29,7 @@ export function lazyLockResolver(settings: SurfaceSettings): LocalLockResolver {
       (await load()).resolveLock(definition, definitionHash),
     pinBases: async (version) =>
       // Nothing left to pin (the common case): answered without loading the resolver.
-      unpinnedBases(version.definition, version.lock).length === 0
+      leftToPinAtBuild(version.definition, version.lock).length === 0
         ? undefined
         : (await load()).pinBases(version),
     close: async () => {

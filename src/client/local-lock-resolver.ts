@@ -3,6 +3,7 @@
  * folder's repodata cache, pip's index, and a registry client with the user's credentials for
  * base image digests. workspace/'s resolver takes these as values and reads no environment.
  */
+import { join } from "node:path";
 import type { SurfaceSettings } from "../host/config.js";
 import { openRegistry } from "../image/index.js";
 import type { ChannelLockResolver } from "../workspace/channel-lock-resolver.js";
@@ -33,6 +34,21 @@ export function localLockResolver(
         docker: dockerFromHost(settings.config.dockerHost, settings.env),
       });
       return resolveApt({ image, packages, runner });
+    },
+    // Read once per base digest: the answer is kept under the home's cache.
+    probePython: async ({ image, interpreterPath }) => {
+      const { DockerJobRunner } = await import("../jobs/docker-job-runner.js");
+      const { dockerFromHost } = await import("../jobs/docker-endpoint.js");
+      const { probePython } = await import("../jobs/python-probe.js");
+      const runner = new DockerJobRunner({
+        docker: dockerFromHost(settings.config.dockerHost, settings.env),
+      });
+      return probePython({
+        image,
+        interpreterPath,
+        runner,
+        cacheDir: join(settings.config.home, "cache", "interpreters"),
+      });
     },
     ...(options.keepRepodata === undefined ? {} : { keepRepodata: options.keepRepodata }),
   });

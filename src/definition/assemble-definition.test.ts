@@ -109,8 +109,25 @@ dependencies:
         ),
       ),
     ).toEqual([
-      "python.user_managed_dependencies: Python is user-managed here, so conda and pip dependencies would never be installed (allowed: user_managed_dependencies: false, or no conda and pip dependencies)",
+      "python.user_managed_dependencies: Python is user-managed here, so conda dependencies would never be installed (allowed: user_managed_dependencies: false, or no conda dependencies (pip requirements are installed with the image's interpreter))",
     ]);
+  });
+
+  it("keeps pip requirements with user-managed Python, for the image's interpreter, and makes no conda env", () => {
+    const definition = assembleDefinition(
+      {
+        kind: "envforge",
+        pip: PIP,
+        python: { userManagedDependencies: true, interpreterPath: "/usr/bin/python3" },
+      },
+      SETTINGS,
+    );
+    expect(definition.conda).toBeUndefined();
+    expect(definition.pip).toEqual(PIP);
+    expect(definition.python).toEqual({
+      userManagedDependencies: true,
+      interpreterPath: "/usr/bin/python3",
+    });
   });
 });
 

@@ -80,11 +80,13 @@ export function assembleDefinition(parts: DefinitionParts, settings: ParseSettin
   const base = assembleBase(parts.base, settings, add);
   const userManaged =
     parts.python?.userManagedDependencies ?? (parts.conda === undefined && parts.pip === undefined);
-  if (userManaged && (parts.conda !== undefined || parts.pip !== undefined)) {
+  // pip requirements with user-managed Python are installed with the image's own interpreter
+  // (interpreter_path), resolved for that interpreter; conda ones would have no env to go into.
+  if (userManaged && parts.conda !== undefined) {
     add("python.user_managed_dependencies", {
-      message:
-        "Python is user-managed here, so conda and pip dependencies would never be installed",
-      allowed: "user_managed_dependencies: false, or no conda and pip dependencies",
+      message: "Python is user-managed here, so conda dependencies would never be installed",
+      allowed:
+        "user_managed_dependencies: false, or no conda dependencies (pip requirements are installed with the image's interpreter)",
     });
   }
   const conda = userManaged ? undefined : assembleConda(parts, settings);
@@ -120,7 +122,7 @@ export function assembleDefinition(parts: DefinitionParts, settings: ParseSettin
     tags: parts.tags ?? {},
     base,
     ...(conda === undefined ? {} : { conda }),
-    ...(parts.pip === undefined || userManaged ? {} : { pip: parts.pip }),
+    ...(parts.pip === undefined ? {} : { pip: parts.pip }),
     apt,
     variables,
     platform,

@@ -97,6 +97,13 @@ export function envforgeFilesFromDefinition(
   }
 
   if (azure) {
+    if (definition.python.userManagedDependencies && pipLines(definition.pip).length > 0) {
+      refuse(
+        "pip",
+        "Azure ML v2 keeps pip requirements in a conda file, and this definition installs them with the image's interpreter",
+        "--to envforge",
+      );
+    }
     if (definition.apt.length > 0) {
       refuse("apt", "Azure ML v2 environments have no apt packages", "--to envforge");
     }

@@ -39,6 +39,11 @@ export interface LockPipOptions {
   readonly definition: Definition;
   /** The conda lock: its platforms (python version, glibc) are the targets pip resolves for. */
   readonly lock: Lock;
+  /**
+   * The target when there is no conda python: the image's own interpreter, as read from the
+   * pinned base image (pip-target.ts, pipTargetOfInterpreter). Wins over the conda lock's.
+   */
+  readonly target?: PipTarget;
   /** pip's index when the definition names no --index-url. */
   readonly defaultIndexUrl?: string;
   /** The host interpreter with pip; default /usr/bin/python3. */
@@ -129,7 +134,7 @@ export async function lockPip(options: LockPipOptions): Promise<PipLockResult> {
   }
   const platforms: PlatformLock[] = [];
   for (const platform of options.lock.platforms) {
-    const target = pipTargetOf(platform);
+    const target = options.target ?? pipTargetOf(platform);
     if (typeof target === "string") return unavailable(target);
     const resolved = await resolveFor(target, inputs, options);
     if (typeof resolved === "string") return unavailable(resolved);

@@ -53,6 +53,52 @@ export function pipTargetOf(platform: PlatformLock): PipTarget | string {
   };
 }
 
+/** What the image's own interpreter says of itself (jobs/python-probe.ts reads it in the image). */
+export interface InterpreterFacts {
+  /** `sys.version_info`, e.g. `3.11.2`. */
+  readonly version: string;
+  /** `sys.implementation.name`, e.g. `cpython`. */
+  readonly implementation: string;
+  /** `os.confstr("CS_GNU_LIBC_VERSION")`, e.g. `glibc 2.36`; empty when the C library is not glibc. */
+  readonly libc: string;
+  /** `platform.machine()`, e.g. `x86_64`. */
+  readonly machine: string;
+}
+
+/**
+ * The target of pip requirements installed with the image's own interpreter (user-managed
+ * Python): its version, and the glibc and machine of the image it runs in. A string says why
+ * there is none: only CPython on glibc (manylinux wheels) of the definition's platform.
+ */
+export function pipTargetOfInterpreter(
+  facts: InterpreterFacts,
+  platform: string,
+): PipTarget | string {
+  const machine = PIP_MACHINES[platform];
+  if (machine === undefined) {
+    return `pip content is resolved for ${Object.keys(PIP_MACHINES).join(" and ")} only, not ${platform}`;
+  }
+  if (facts.implementation !== "cpython") {
+    return `the interpreter is ${facts.implementation}, and pip content is resolved for CPython only`;
+  }
+  if (facts.machine !== machine) {
+    return `the interpreter runs on ${facts.machine}, and the definition's platform ${platform} is ${machine}`;
+  }
+  const version = /^(\d+)\.(\d+)(\.\d+)?$/.exec(facts.version);
+  if (version === null)
+    return `the interpreter gave no usable version (${JSON.stringify(facts.version)})`;
+  const glibc = /^glibc (\d+\.\d+)/.exec(facts.libc)?.[1];
+  if (glibc === undefined) {
+    return `the image's C library is not glibc (${JSON.stringify(facts.libc)}), and pip content is resolved for manylinux only`;
+  }
+  return {
+    platform,
+    pythonVersion: `${version[1]}.${version[2]}`,
+    pythonFullVersion: facts.version,
+    glibc,
+  };
+}
+
 /** `manylinux_2_<glibc>_<machine>` down to manylinux_2_17, then the legacy aliases. */
 export function platformTags(target: PipTarget): string[] {
   const machine = PIP_MACHINES[target.platform] ?? "x86_64";

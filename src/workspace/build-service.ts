@@ -21,7 +21,7 @@ import { buildView, logChunkView } from "./build-view.js";
 import type { Clock, NewId } from "./clock.js";
 import { isoNow, randomId, systemClock } from "./clock.js";
 import type { EnvironmentService } from "./environment-service.js";
-import { unpinnedBases } from "./lock-resolver.js";
+import { leftToPinAtBuild } from "./lock-resolver.js";
 import type { PinBases } from "./lock-resolver.js";
 import type { EnvironmentVersion, Page } from "./model.js";
 import { newProblems, requireWorkspace, workspaceOf } from "./service-context.js";
@@ -149,7 +149,8 @@ export function createBuildService(options: BuildServiceOptions): BuildService {
   }
 
   /**
-   * The version with every base pinned: a base registration could not pin is pinned now and
+   * The version with everything pinned: what registration could not pin (a base, the pip
+   * requirements of the image's interpreter, apt packages; leftToPinAtBuild) is pinned now and
    * written into the version's lock once (a concurrent build that stored its pin first wins,
    * and both build from the stored lock). Without a pinner the version is built as stored.
    */
@@ -168,7 +169,7 @@ export function createBuildService(options: BuildServiceOptions): BuildService {
       if (record === undefined) return lock;
       const current = decodeLock(record.lockJson);
       // Pinned by a build that came first: its pins stand.
-      if (current !== undefined && unpinnedBases(version.definition, current).length === 0) {
+      if (current !== undefined && leftToPinAtBuild(version.definition, current).length === 0) {
         return current;
       }
       await tx.pinVersionLock({

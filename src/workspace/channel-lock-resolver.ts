@@ -20,11 +20,18 @@ import type { RattlerSolver } from "../conda/rattler-solver.js";
 import { ExternalError, ValidationError } from "../errors/index.js";
 import type { Registry } from "../image/index.js";
 import { lockPip, pipWithoutTarget } from "../pip/lock-pip.js";
+import type { InterpreterFacts, PipTarget } from "../pip/pip-target.js";
+import { pipTargetOfInterpreter } from "../pip/pip-target.js";
 import type { Definition } from "../definition/definition.js";
 import type { Lock, LockedAptPackage, LockedBaseImage } from "../definition/lock.js";
 import { checkImageReference, formatImageReference } from "../definition/image-reference.js";
 import { pinnableFromReferences } from "../recipe/from-lines.js";
-import { needsCondaLock, unpinnedBases } from "./lock-resolver.js";
+import {
+  leftToPinAtBuild,
+  needsCondaLock,
+  needsImagePipLock,
+  unpinnedBases,
+} from "./lock-resolver.js";
 import type { LockProblem, LockResolution, PinBases, ResolveLock } from "./lock-resolver.js";
 
 /** What locking needs of the configuration (host/config.ts's EnvforgeConfig has these). */
@@ -56,6 +63,14 @@ export interface ChannelLockResolverOptions {
     readonly image: string;
     readonly packages: readonly string[];
   }) => Promise<readonly LockedAptPackage[]>;
+  /**
+   * Reads the image's own interpreter (jobs/python-probe.ts on the surface's engine), for pip
+   * requirements of user-managed Python; without it they stay unlocked, and the problem says so.
+   */
+  readonly probePython?: (request: {
+    readonly image: string;
+    readonly interpreterPath: string;
+  }) => Promise<InterpreterFacts>;
 }
 
 export interface ChannelLockResolver {
@@ -124,10 +139,19 @@ export function channelLockResolver(options: ChannelLockResolverOptions): Channe
       timeoutMs: options.timeoutMs ?? 30_000,
       ...(options.fetch === undefined ? {} : { fetch: options.fetch }),
     };
+    const imageTarget = needsImagePipLock(definition)
+      ? await interpreterTarget(definition, typeof base === "string" ? base : undefined)
+      : undefined;
     const pip =
-      "part" in conda
-        ? await pipWithoutTarget(pipOptions)
-        : await lockPip({ ...pipOptions, lock: conda });
+      imageTarget !== undefined && "part" in imageTarget
+        ? { kind: "unavailable" as const, reason: imageTarget.reason }
+        : "part" in conda
+          ? await pipWithoutTarget(pipOptions)
+          : await lockPip({
+              ...pipOptions,
+              lock: conda,
+              ...(imageTarget === undefined ? {} : { target: imageTarget }),
+            });
     const problems: LockProblem[] = [];
     if ("part" in conda) problems.push(conda);
     if (pip?.kind === "unavailable") problems.push({ part: "pip", reason: pip.reason });
@@ -156,9 +180,61 @@ export function channelLockResolver(options: ChannelLockResolverOptions): Channe
     };
   };
 
+  /**
+   * pip's target for the image's own interpreter, read in the base image by digest. Why it cannot
+   * be read now (no engine, an unpinned base) is a pip problem; an image without that Python 3,
+   * or one pip content cannot be resolved for, is a ValidationError.
+   */
+  const interpreterTarget = async (
+    definition: Definition,
+    digest: string | undefined,
+  ): Promise<PipTarget | LockProblem> => {
+    const { base } = definition;
+    if (base.kind !== "image") {
+      return { part: "pip", reason: "the image's interpreter is read in an image base only" };
+    }
+    const pinned = base.image.digest ?? digest;
+    // A short Docker Hub name has no registry to ask here and is used by its tag (pinnedBase).
+    if (pinned === undefined && base.image.registry !== undefined) {
+      return {
+        part: "pip",
+        reason: `the base image ${formatImageReference(base.image)} is not pinned, so its interpreter cannot be read`,
+      };
+    }
+    const image = formatImageReference(
+      pinned === undefined ? base.image : { ...base.image, digest: pinned },
+    );
+    if (options.probePython === undefined) {
+      return { part: "pip", reason: "this workspace reads no image's interpreter at registration" };
+    }
+    const { interpreterPath } = definition.python;
+    let facts: InterpreterFacts;
+    try {
+      facts = await options.probePython({ image, interpreterPath });
+    } catch (error) {
+      if (error instanceof ExternalError) {
+        return {
+          part: "pip",
+          reason: `the interpreter ${interpreterPath} of ${image} could not be read: ${error.message}`,
+        };
+      }
+      throw error;
+    }
+    const target = pipTargetOfInterpreter(facts, definition.platform);
+    if (typeof target === "string") {
+      throw ValidationError.single({
+        key: "python.interpreter_path",
+        message: `pip requirements cannot be resolved for the interpreter ${interpreterPath} of ${image}: ${target}`,
+        found: `${facts.implementation} ${facts.version}, ${facts.libc || "no glibc"}, ${facts.machine}`,
+        allowed: `CPython on glibc for ${definition.platform}`,
+      });
+    }
+    return target;
+  };
+
   const pinBases: PinBases = async ({ definition, lock }) => {
+    if (leftToPinAtBuild(definition, lock).length === 0) return undefined;
     const missing = unpinnedBases(definition, lock);
-    if (missing.length === 0) return undefined;
     // A conda definition without its lock has nothing to add the pins to: its build needs the
     // lock first (`envforge env build` says so).
     if (lock === undefined && needsCondaLock(definition)) return undefined;
@@ -173,17 +249,60 @@ export function channelLockResolver(options: ChannelLockResolverOptions): Channe
       digests.set(reference, await digestForBuild(registry, reference));
     }
     const { base } = definition;
-    if (base.kind === "image") {
-      const digest = digests.get(missing[0] ?? "");
-      return digest === undefined ? into : { ...into, baseImageDigest: digest };
+    if (base.kind !== "image") {
+      // In the order the FROM lines name them, those pinned at registration kept as they were.
+      const known = new Map((into.baseImages ?? []).map((b) => [b.reference, b.digest]));
+      for (const [reference, digest] of digests) known.set(reference, digest);
+      const baseImages = pinnableFromReferences(base.dockerfile)
+        .filter((reference, index, all) => known.has(reference) && all.indexOf(reference) === index)
+        .map((reference) => ({ reference, digest: known.get(reference) ?? "" }));
+      return { ...into, baseImages };
     }
-    // In the order the FROM lines name them, those pinned at registration kept as they were.
-    const known = new Map((into.baseImages ?? []).map((b) => [b.reference, b.digest]));
-    for (const [reference, digest] of digests) known.set(reference, digest);
-    const baseImages = pinnableFromReferences(base.dockerfile)
-      .filter((reference, index, all) => known.has(reference) && all.indexOf(reference) === index)
-      .map((reference) => ({ reference, digest: known.get(reference) ?? "" }));
-    return { ...into, baseImages };
+    const digest = digests.get(missing[0] ?? "");
+    const pinned = digest === undefined ? into : { ...into, baseImageDigest: digest };
+    return fillImageParts(definition, pinned);
+  };
+
+  /**
+   * The parts of an image base registration could not resolve for want of an engine: the pip
+   * requirements of the image's interpreter and the apt packages, resolved in the pinned base
+   * now. What still cannot be resolved fails the build, naming it: neither is installed floating.
+   */
+  const fillImageParts = async (definition: Definition, lock: Lock): Promise<Lock> => {
+    const left = leftToPinAtBuild(definition, lock);
+    const refusal = (what: string, why: string): ExternalError =>
+      new ExternalError(
+        `${what} of this version were not locked at registration and cannot be locked now: ${why}; ` +
+          "a build never installs them floating",
+      );
+    let filled = lock;
+    if (left.some((part) => part.startsWith("the pip requirements"))) {
+      const target = await interpreterTarget(definition, filled.baseImageDigest);
+      if ("part" in target) throw refusal("the pip requirements", target.reason);
+      const pip = await lockPip({
+        definition,
+        defaultIndexUrl: settings.pipIndexUrl,
+        timeoutMs: options.timeoutMs ?? 30_000,
+        ...(options.fetch === undefined ? {} : { fetch: options.fetch }),
+        lock: filled,
+        target,
+      });
+      if (pip.kind !== "locked") throw refusal("the pip requirements", pip.reason);
+      filled = pip.lock;
+    }
+    if (left.includes("the apt packages")) {
+      const apt = await pinnedApt(definition, filled.baseImageDigest, options.resolveApt);
+      if (apt !== undefined && "part" in apt) throw refusal("the apt packages", apt.reason);
+      if (apt !== undefined) {
+        filled = {
+          ...filled,
+          platforms: filled.platforms.map((p) =>
+            p.platform === definition.platform ? { ...p, apt: [...apt] } : p,
+          ),
+        };
+      }
+    }
+    return filled;
   };
 
   return {

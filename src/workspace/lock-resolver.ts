@@ -85,9 +85,40 @@ export function unpinnedBases(definition: Definition, lock: Lock | undefined): s
 }
 
 /**
- * Pins, at the first build, the bases registration left unpinned (unpinnedBases): the lock to
- * store and build with, or undefined when nothing is left to pin. A base that cannot be pinned
- * throws, naming the base and its registry: a build never takes a floating tag.
+ * pip requirements installed with the image's own interpreter (user-managed Python, no conda
+ * env, on an image base): resolved for that interpreter as the pinned base image has it.
+ */
+export function needsImagePipLock(definition: Definition): boolean {
+  return (
+    definition.python.userManagedDependencies &&
+    definition.base.kind === "image" &&
+    (definition.pip?.requirements.some((r) => r.vcs === undefined) ?? false)
+  );
+}
+
+/**
+ * What a build would otherwise take floating because registration could not pin it (an engine,
+ * registry or index out of reach then): the unpinned bases, the pip requirements of the image's
+ * interpreter, the apt packages of an image base. Empty when the lock pins everything.
+ */
+export function leftToPinAtBuild(definition: Definition, lock: Lock | undefined): string[] {
+  const platform = lock?.platforms.find((p) => p.platform === definition.platform);
+  return [
+    ...unpinnedBases(definition, lock),
+    ...(needsImagePipLock(definition) && (platform?.pip.length ?? 0) === 0
+      ? ["the pip requirements (for the image's interpreter)"]
+      : []),
+    ...(definition.apt.length > 0 && definition.base.kind === "image" && platform?.apt === undefined
+      ? ["the apt packages"]
+      : []),
+  ];
+}
+
+/**
+ * Pins, at the first build, what registration left unpinned (leftToPinAtBuild): the lock to
+ * store and build with, or undefined when nothing is left to pin. What cannot be pinned throws,
+ * naming it and the source asked (a base and its registry, the interpreter's image, the index):
+ * a build never takes a floating tag or version.
  */
 export type PinBases = (version: {
   readonly definition: Definition;
@@ -98,6 +129,14 @@ export type PinBases = (version: {
 /** Whether registering this definition needs a conda lock at all. */
 export function needsCondaLock(definition: Definition): boolean {
   return definition.conda !== undefined && !definition.python.userManagedDependencies;
+}
+
+/**
+ * Whether a version of this definition is incomplete without a lock: a conda env to link, or
+ * pip requirements of the image's interpreter that would otherwise be installed floating.
+ */
+export function needsLock(definition: Definition): boolean {
+  return needsCondaLock(definition) || needsImagePipLock(definition);
 }
 
 const AGAIN = "and run `envforge env create` again";

@@ -26,7 +26,7 @@ import { definitionRecipeProblems } from "../recipe/index.js";
 import { isoNow } from "./clock.js";
 import type { ContextContent } from "./context-content.js";
 import { planContextContent, storeContextContent } from "./context-content.js";
-import { hasPinsToMake, needsCondaLock, unlockedWarning } from "./lock-resolver.js";
+import { hasPinsToMake, needsLock, unlockedWarning } from "./lock-resolver.js";
 import type { LockProblem, LockResolution, RegistrationLock } from "./lock-resolver.js";
 import type { EnvironmentVersion } from "./model.js";
 import type { ServiceContext } from "./service-context.js";
@@ -117,7 +117,7 @@ export async function registerEnvironment(
     hash,
     ...(explicit === undefined ? {} : { explicit }),
   });
-  const needed = lock !== undefined || needsCondaLock(input.definition);
+  const needed = lock !== undefined || needsLock(input.definition);
   const now = isoNow(context.clock);
   // The lock was resolved with the URLs as written; what is stored has no credentials in it.
   const split = splitUrlCredentials(input.definition);
@@ -245,8 +245,9 @@ async function lockOf(
   if (input.lock !== undefined) {
     return { lock: { ...input.lock, definitionHash: target.hash }, problems: [] };
   }
-  const conda = needsCondaLock(input.definition);
-  // Without conda, a lock still pins what floats otherwise: base images and apt packages.
+  // A conda env, or pip for the image's interpreter; without them a lock still pins what floats
+  // otherwise: base images and apt packages.
+  const conda = needsLock(input.definition);
   if (!conda && (!hasPinsToMake(input.definition) || context.resolveLock === undefined)) {
     return { problems: [] };
   }
