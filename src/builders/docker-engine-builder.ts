@@ -90,6 +90,7 @@ export class DockerEngineBuilder implements ImageBuilder {
         ...(await this.#linkGroups(request, recipe, workDir, log)),
         ...(await this.#installPip(request, recipe, workDir, log)),
         ...(await this.#fetchVcs(request, recipe, workDir, log)),
+        ...(await localItems(request, recipe)),
       ];
       request.signal?.throwIfAborted();
       const generated: ContextItem[] = recipe.generatedFiles.map((file) => ({
@@ -494,6 +495,28 @@ async function userItems(request: BuildRequest): Promise<ContextItem[]> {
   if (base.kind === "dockerfile")
     return [{ kind: "text", path: "Dockerfile", content: base.dockerfile }];
   return [];
+}
+
+/**
+ * The build-context folders pip requirements name, copied to `envforge/local/<n>/` of the
+ * layers' context (which holds none of the user's files), from the verified stored content.
+ */
+async function localItems(request: BuildRequest, recipe: Recipe): Promise<ContextItem[]> {
+  const base = request.definition.base;
+  if (recipe.localSources.length === 0 || base.kind !== "build") return [];
+  const content = await verifiedContextFiles(base.files, request.contextContent);
+  return recipe.localSources.map((source): ContextItem => {
+    const prefix = source.path === "" ? "" : `${source.path}/`;
+    const inside = base.files.filter((file) => file.path.startsWith(prefix));
+    const moved = new Map<string, Uint8Array>();
+    const files = inside.map((file) => {
+      const path = `${source.directory}${file.path.slice(prefix.length)}`;
+      const bytes = content.get(file.path);
+      if (bytes !== undefined) moved.set(path, bytes);
+      return { ...file, path };
+    });
+    return { kind: "listed", files, content: moved };
+  });
 }
 
 function userDockerfilePath(request: BuildRequest): string {

@@ -78,6 +78,11 @@ export interface PipRequirement {
   readonly hashes: readonly string[];
   /** A VCS requirement (`git+https://…@ref`): the repository and ref; the lock pins a commit. */
   readonly vcs?: VcsReference;
+  /**
+   * A local folder inside the definition's build context (`-e .`, `./pkg`), installed from the
+   * context's files: `path` is relative to the context root (`""` for the root itself).
+   */
+  readonly local?: { readonly path: string; readonly editable: boolean };
 }
 
 /** A pip requirements file (with its `-r` includes flattened) or envforge.yaml's `pip:` list. */

@@ -207,6 +207,8 @@ export function parseEnvforgeFile(
   if (Array.isArray(value.pip) && value.pip.every((line) => typeof line === "string")) {
     const result = checkPipRequirementLines(value.pip, {
       path: source.path,
+      // A folder inside `build.path` is installed from the context's files (pip-requirements.ts).
+      ...(build === undefined ? {} : { contextFolder: build.path }),
       locate: (index) => {
         const position = yaml.locateValue(["pip", index]);
         return {
@@ -216,6 +218,8 @@ export function parseEnvforgeFile(
       },
     });
     problems.push(...result.problems);
+    // `-e` of a VCS URL or a context folder is accepted with a warning the user must see.
+    warnings.push(...(result.value.warnings ?? []));
     pip = result.value;
   }
 

@@ -35,6 +35,12 @@ export interface PipLinesWhere {
   readonly path: string;
   /** Line, column and key of item `index` (e.g. `dependencies[3].pip[0]`), when known. */
   readonly locate?: (index: number) => Omit<Location, "file">;
+  /**
+   * The definition's build context folder, relative to the file's folder as written
+   * (envforge.yaml's `build.path`): a local path inside it (`-e ./ctx/pkg`) is installed from
+   * the context's files; every other local path is refused.
+   */
+  readonly contextFolder?: string;
 }
 
 export interface PipLinesResult {
@@ -69,6 +75,7 @@ export function checkPipRequirementLines(
   where: PipLinesWhere,
 ): PipLinesResult {
   const state = new State();
+  state.contextFolder = where.contextFolder;
   lines.forEach((line, index) => {
     const text = stripComment(line).trim();
     if (text === "") return;
@@ -114,6 +121,8 @@ class State {
   readonly findLinks: string[] = [];
   readonly warnings: Problem[] = [];
   pre = false;
+  /** Local paths inside this folder are accepted (PipLinesWhere.contextFolder). */
+  contextFolder: string | undefined;
   /** Logical lines read so far, over every file (bounded by INPUT_LIMITS.listItems). */
   lines = 0;
   /** Files already read per mode, so a file included twice (a diamond) is read once. */
@@ -361,6 +370,24 @@ function handleLine(
     const hash = checkHash(option.value, where, state.problems);
     if (hash !== undefined) hashes.push(hash);
   }
+  const localHead = requirementText.split(/[\s;]/, 1)[0] ?? "";
+  if (
+    state.contextFolder !== undefined &&
+    (isLocalPath(requirementText) ||
+      (!requirementText.includes("@") &&
+        !/^[a-z][a-z0-9+.-]*:/i.test(localHead) &&
+        /[\\/]/.test(localHead)))
+  ) {
+    if (checkLocalRequirement(state, requirementText, where, mode, false) && hashes.length > 0) {
+      state.problems.add({
+        ...where,
+        message: "a folder of the build context is built from its files and has no --hash",
+        found: quote(text),
+        allowed: requirementText,
+      });
+    }
+    return;
+  }
   const vcs = checkVcsRequirement(requirementText, where, mode, state.problems);
   if (vcs === "refused") return;
   const parsed = vcs?.name ?? checkRequirement(requirementText, where, mode, state.problems);
@@ -454,6 +481,17 @@ function handleOptionLine(state: State, text: string, where: Location, hooks: Li
       }
       continue;
     }
+    if (kind === "editable" && option.value !== undefined && state.contextFolder !== undefined) {
+      if (checkLocalRequirement(state, option.value, where, "requirement", true)) {
+        state.warnings.push({
+          ...where,
+          message:
+            "-e (editable) is ignored for a folder of the build context: an image has no working copy to edit, so it is installed from the context's files",
+          found: quote(text),
+        });
+      }
+      continue;
+    }
     if (kind === "editable") {
       problem({
         message: EDITABLE,
@@ -527,6 +565,48 @@ function handleOptionLine(state: State, text: string, where: Location, hooks: Li
         break;
     }
   }
+}
+
+/**
+ * A local folder requirement when the definition has a build context: accepted (and recorded)
+ * when it lies inside the context, refused with today's reason otherwise. True when accepted.
+ */
+function checkLocalRequirement(
+  state: State,
+  text: string,
+  where: Location,
+  mode: Mode,
+  editable: boolean,
+): boolean {
+  const context = posix.normalize(state.contextFolder ?? ".").replace(/\/+$/, "") || ".";
+  const path = posix.normalize(text.replace(/\\/g, "/")).replace(/\/+$/, "") || ".";
+  const relative = context === "." ? path : posix.relative(context, path);
+  const inside =
+    mode === "requirement" &&
+    !posix.isAbsolute(path) &&
+    !/^(file:|~)/i.test(text) &&
+    !posix.isAbsolute(context) &&
+    relative !== ".." &&
+    !relative.startsWith("../") &&
+    !posix.isAbsolute(relative);
+  if (!inside) {
+    state.problems.add({
+      ...where,
+      message: `${editable ? EDITABLE : LOCAL_PATH}; only a folder inside the build context ${JSON.stringify(state.contextFolder)} can be installed`,
+      found: quote(text),
+      allowed: `a folder inside ${JSON.stringify(state.contextFolder)}, e.g. "${posix.join(context, "mypkg")}"`,
+    });
+    return false;
+  }
+  const folder = relative === "." ? "" : relative;
+  const base = posix.basename(folder === "" ? context : folder);
+  state.requirements.push({
+    name: normalizePipName(/^[A-Za-z0-9]/.test(base) ? base : "local"),
+    requirement: editable ? `-e ${text}` : text,
+    hashes: [],
+    local: { path: folder, editable },
+  });
+  return true;
 }
 
 function locationText(where: Location): string {

@@ -16,7 +16,7 @@ export interface WrittenIngredients {
   readonly folder: string;
   /** Context paths written, sorted. */
   readonly files: readonly string[];
-  /** Folders a build fills from the lock: conda groups, pip layers, VCS sources (listed in ingredients.json). */
+  /** Folders a build fills: conda groups, pip layers, VCS and build-context sources. */
   readonly pendingFolders: readonly string[];
 }
 
@@ -39,7 +39,8 @@ export async function writeIngredients(
       (entry) =>
         entry.source === "conda-prefix" ||
         entry.source === "pip-layer" ||
-        entry.source === "vcs-source",
+        entry.source === "vcs-source" ||
+        entry.source === "local-source",
     )
     .map((entry) => entry.path);
   await writeFolder(

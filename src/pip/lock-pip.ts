@@ -73,7 +73,8 @@ const INDEX_OPTION = /^(?:--index-url|-i)(?:[=\s]\s*(\S+))?$/;
 
 /**
  * What a definition gives pip's resolver (envforge `pip:` and conda's); `defaultIndexUrl` fills a
- * missing index. VCS requirements are left out: they are pinned to commits, not resolved.
+ * missing index. VCS requirements are left out (they are pinned to commits, not resolved), and so
+ * are folders of the build context (built from its files).
  */
 export function pipInputs(definition: Definition, defaultIndexUrl?: string): PipInputs {
   const sub = (definition.conda?.pip ?? [])
@@ -92,7 +93,7 @@ export function pipInputs(definition: Definition, defaultIndexUrl?: string): Pip
     requirements: [
       ...sub.filter((line) => !line.startsWith("-")),
       ...(pip?.requirements ?? [])
-        .filter((r) => r.vcs === undefined)
+        .filter((r) => r.vcs === undefined && r.local === undefined)
         .map((r) => [r.requirement.trim(), ...r.hashes.map((hash) => `--hash=${hash}`)].join(" ")),
     ],
     indexes: [

@@ -114,10 +114,35 @@ function recipeInputProblems(
     }
   }
   if (base.kind === "build") {
+    // A folder a pip requirement installs must reach the build (.dockerignore may leave it out).
+    definition.pip?.requirements.forEach((r, i) => {
+      if (r.local === undefined) return;
+      const prefix = r.local.path === "" ? "" : `${r.local.path}/`;
+      if (!base.files.some((file) => file.path.startsWith(prefix))) {
+        add(
+          `pip.requirements[${i}]`,
+          `names a folder with no files in the build context (after .dockerignore): ${JSON.stringify(r.local.path || ".")}`,
+          show(r.requirement),
+          "a folder of the build context holding the project (pyproject.toml or setup.py)",
+        );
+      }
+    });
     contextPath("base.dockerfilePath", base.dockerfilePath, false);
     base.files.forEach((file, i) => {
       contextPath(`base.files[${i}].path`, file.path, true);
       if (file.linkTarget !== undefined) line(`base.files[${i}].linkTarget`, file.linkTarget);
+    });
+  }
+
+  if (base.kind !== "build") {
+    definition.pip?.requirements.forEach((r, i) => {
+      if (r.local === undefined) return;
+      add(
+        `pip.requirements[${i}]`,
+        "a local folder can be installed only from a build context, and this definition has none",
+        show(r.requirement),
+        "a requirement from an index, or build: {path: <folder>} holding the folder",
+      );
     });
   }
 
@@ -200,10 +225,11 @@ function recipeInputProblems(
         JSON.stringify(definition.platform),
       );
     }
-    // VCS requirements are pinned to commits (lock.vcs), not locked as wheels.
+    // VCS requirements are pinned to commits (lock.vcs) and build-context folders built from
+    // their files, not locked as wheels.
     const pipWanted =
       (conda?.pip.some((l) => !l.startsWith("-") && !isVcsPipLine(l)) ?? false) ||
-      (pip?.requirements.some((r) => r.vcs === undefined) ?? false);
+      (pip?.requirements.some((r) => r.vcs === undefined && r.local === undefined) ?? false);
     if (pipWanted && (platform?.pip.length ?? 0) === 0) {
       add(
         "lock.platforms",

@@ -48,12 +48,13 @@ export interface DockerfileParts {
     readonly secret?: BuildSecret;
   };
   /**
-   * VCS requirements, built from their sources at the locked commits by the image's pip; each
-   * source is a context folder mounted into its RUN step, so it never stays in the image.
+   * pip projects built from source by the image's pip: VCS requirements at their locked commits,
+   * then folders of the build context. Each source is a context folder mounted into its RUN
+   * step, so it never stays in the image.
    */
-  readonly vcs?: {
+  readonly sources?: {
     readonly python: string;
-    readonly sources: readonly { readonly directory: string; readonly subdirectory?: string }[];
+    readonly folders: readonly { readonly directory: string; readonly subdirectory?: string }[];
   };
   readonly variables: Readonly<Record<string, string>>;
   readonly labels: Readonly<Record<string, string>>;
@@ -77,7 +78,7 @@ export function renderDockerfile(parts: DockerfileParts): string {
     parts.apt.length > 0 ||
     parts.conda !== undefined ||
     parts.pip !== undefined ||
-    parts.vcs !== undefined ||
+    parts.sources !== undefined ||
     (parts.pipLayers?.length ?? 0) > 0;
   if (runs) out.push("USER root");
 
@@ -130,14 +131,14 @@ export function renderDockerfile(parts: DockerfileParts): string {
     );
   }
 
-  if (parts.vcs !== undefined) {
+  if (parts.sources !== undefined) {
     out.push(
-      "# VCS requirements at their locked commits, built from source by the image's own pip: a",
-      "# compiled package is built for the image's interpreter and libraries, not the host's.",
-      "# --no-build-isolation: the build backend comes from the locked environment, never an index;",
-      "# --no-deps: their dependencies are the lock's.",
+      "# VCS requirements at their locked commits and build-context folders, built from source",
+      "# by the image's own pip: a compiled package is built for the image's interpreter and",
+      "# libraries, not the host's. --no-build-isolation: the build backend comes from the locked",
+      "# environment, never an index; --no-deps: their dependencies are the lock's.",
     );
-    for (const source of parts.vcs.sources) {
+    for (const source of parts.sources.folders) {
       const target = `/tmp/${source.directory.replace(/\/+$/, "")}`;
       const project =
         source.subdirectory === undefined ? target : `${target}/${source.subdirectory}`;
@@ -145,7 +146,7 @@ export function renderDockerfile(parts: DockerfileParts): string {
         continued(
           [
             `RUN --mount=type=bind,source=${source.directory},target=${target},rw`,
-            `${parts.vcs.python} -m pip install --no-deps --no-index --no-build-isolation --no-cache-dir --disable-pip-version-check --no-input ${project}`,
+            `${parts.sources.python} -m pip install --no-deps --no-index --no-build-isolation --no-cache-dir --disable-pip-version-check --no-input ${project}`,
           ],
           escape,
         ),

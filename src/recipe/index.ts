@@ -14,6 +14,7 @@ export type {
   ContextEntry,
   ContextSource,
   GeneratedFile,
+  LocalSource,
   PackageGroup,
   PipLayer,
   PipScheme,

@@ -25,6 +25,7 @@ import type {
   PythonEnvironment,
   Recipe,
   RecipeImageConfig,
+  LocalSource,
   RecipeOptions,
   VcsSource,
 } from "./recipe.js";
@@ -37,6 +38,8 @@ export const DOCKERFILE_PATH = `${GENERATED_DIRECTORY}/Dockerfile`;
 export const LAYERS_BASE_ARGUMENT = "ENVFORGE_BASE_IMAGE";
 /** Where the builder puts each VCS requirement's source tree in the build context. */
 export const VCS_DIRECTORY = `${GENERATED_DIRECTORY}/vcs`;
+/** Where the builder puts each build-context folder a pip requirement names. */
+export const LOCAL_DIRECTORY = `${GENERATED_DIRECTORY}/local`;
 
 export function makeRecipe(definition: Definition, options: RecipeOptions): Recipe {
   checkRecipeInput(definition, options);
@@ -79,6 +82,7 @@ export function makeRecipe(definition: Definition, options: RecipeOptions): Reci
         ];
   const secret = pipInImage && needsPipNetrc(definition) ? PIP_NETRC_SECRET : undefined;
   const vcsSources = vcsSourcesOf(lock);
+  const localSources = localSourcesOf(definition);
 
   const base = baseOf(definition, options);
   const parts: DockerfileParts = {
@@ -113,17 +117,20 @@ export function makeRecipe(definition: Definition, options: RecipeOptions): Reci
             ...(secret === undefined ? {} : { secret }),
           },
         }),
-    ...(vcsSources.length === 0
+    ...(vcsSources.length === 0 && localSources.length === 0
       ? {}
       : {
-          vcs: {
+          sources: {
             python,
-            sources: vcsSources.map((source) => ({
-              directory: source.directory,
-              ...(source.pin.subdirectory === undefined
-                ? {}
-                : { subdirectory: source.pin.subdirectory }),
-            })),
+            folders: [
+              ...vcsSources.map((source) => ({
+                directory: source.directory,
+                ...(source.pin.subdirectory === undefined
+                  ? {}
+                  : { subdirectory: source.pin.subdirectory }),
+              })),
+              ...localSources.map((source) => ({ directory: source.directory })),
+            ],
           },
         }),
     // `conda activate` exports the environment's own variables; the image is always "activated"
@@ -152,7 +159,10 @@ export function makeRecipe(definition: Definition, options: RecipeOptions): Reci
     { path: DOCKERFILE_PATH, content: dockerfile },
     ...pipGenerated,
   ];
-  const context = contextOf(definition, generatedFiles, groups, pipLayerList, vcsSources);
+  const context = contextOf(definition, generatedFiles, groups, pipLayerList, [
+    ...vcsSources.map((source) => ({ path: source.directory, source: "vcs-source" as const })),
+    ...localSources.map((source) => ({ path: source.directory, source: "local-source" as const })),
+  ]);
 
   const pythonEnvironment: PythonEnvironment = hasConda
     ? {
@@ -177,6 +187,7 @@ export function makeRecipe(definition: Definition, options: RecipeOptions): Reci
     packageGroups: groups,
     pipLayers: pipLayerList,
     vcsSources,
+    localSources,
     ...(pipScheme === undefined ? {} : { pipScheme }),
     buildSecrets: secret === undefined ? [] : [secret],
     pythonEnvironment,
@@ -199,7 +210,7 @@ function imageConfigOf(parts: DockerfileParts, condaPrefix: string | undefined):
     parts.apt.length > 0 ||
     parts.conda !== undefined ||
     parts.pip !== undefined ||
-    parts.vcs !== undefined ||
+    parts.sources !== undefined ||
     (parts.pipLayers?.length ?? 0) > 0;
   return {
     env,
@@ -214,7 +225,7 @@ function contextOf(
   generatedFiles: readonly GeneratedFile[],
   groups: readonly PackageGroup[],
   pipLayerList: readonly PipLayer[],
-  vcsSources: readonly VcsSource[],
+  sourceFolders: readonly ContextEntry[],
 ): ContextEntry[] {
   return [
     ...(definition.base.kind === "build"
@@ -235,7 +246,7 @@ function contextOf(
     })),
     ...groups.map((group) => ({ path: group.directory, source: "conda-prefix" as const })),
     ...pipLayerList.map((layer) => ({ path: layer.directory, source: "pip-layer" as const })),
-    ...vcsSources.map((vcs) => ({ path: vcs.directory, source: "vcs-source" as const })),
+    ...sourceFolders,
   ].sort((a, b) => byCodeUnits(a.path, b.path));
 }
 
@@ -293,6 +304,19 @@ function aptPackages(definition: Definition, lock: Lock | undefined): string[] {
     return pinned.map((p) => `${p.name}=${p.version}`).sort(byCodeUnits);
   }
   return [...new Set(definition.apt)].sort(byCodeUnits);
+}
+
+/**
+ * The definition's build-context folders to install (`-e .`, `./pkg`), in the order written;
+ * the builder copies each folder's files to `envforge/local/<n>/` of the layers' context.
+ */
+function localSourcesOf(definition: Definition): LocalSource[] {
+  if (definition.base.kind !== "build") return [];
+  return (definition.pip?.requirements ?? []).flatMap((r, i) =>
+    r.local === undefined
+      ? []
+      : [{ name: r.name, directory: `${LOCAL_DIRECTORY}/${i}/`, path: r.local.path }],
+  );
 }
 
 /** The lock's VCS pins, in name order, each with its build-context folder. */

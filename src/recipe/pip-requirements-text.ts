@@ -8,6 +8,7 @@ import { byCodeUnits } from "../definition/canonical-json.js";
 import { stripUrlCredentials } from "../definition/definition-hash.js";
 import type { Definition, PipRequirement } from "../definition/definition.js";
 import type { Lock } from "../definition/lock.js";
+import { isVcsPipLine } from "../definition/vcs-pins.js";
 
 export interface PipFiles {
   readonly requirements: string;
@@ -27,9 +28,16 @@ export function pipFiles(options: {
   const subOptions = subList.filter((line) => line.startsWith("-"));
   const subRequirements = subList.filter((line) => !line.startsWith("-"));
   const pip = definition.pip;
-  if (subRequirements.length === 0 && (pip?.requirements.length ?? 0) === 0) return undefined;
+  // A folder of the build context is installed from the context's files (make-recipe.ts), never
+  // from this file; with a lock, so is a VCS requirement, at its pinned commit.
+  const requirements = (pip?.requirements ?? []).filter((r) => r.local === undefined);
+  if (subRequirements.length === 0 && requirements.length === 0) return undefined;
 
   if (lock !== undefined) {
+    const wheels =
+      subRequirements.some((line) => !isVcsPipLine(line)) ||
+      requirements.some((r) => r.vcs === undefined);
+    if (!wheels) return undefined;
     const locked = lock.platforms.find((p) => p.platform === definition.platform)?.pip ?? [];
     const lines = [...locked]
       .sort((a, b) => byCodeUnits(a.name, b.name))
@@ -51,7 +59,7 @@ export function pipFiles(options: {
     ...subOptions,
   ].map(stripUrlCredentials);
   const constraints = pip?.constraints ?? [];
-  const requirementLines = [...subRequirements, ...(pip?.requirements ?? []).map(requirementLine)]
+  const requirementLines = [...subRequirements, ...requirements.map(requirementLine)]
     .map(stripUrlCredentials)
     .sort(byCodeUnits);
   return {

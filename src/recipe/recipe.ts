@@ -22,7 +22,8 @@ export interface RecipeOptions {
   readonly labels?: Readonly<Record<string, string>>;
 }
 
-export type ContextSource = "user" | "generated" | "conda-prefix" | "pip-layer" | "vcs-source";
+export type ContextSource =
+  "user" | "generated" | "conda-prefix" | "pip-layer" | "vcs-source" | "local-source";
 
 /** One entry of the build context. Directories end with `/` (conda prefix groups). */
 export interface ContextEntry {
@@ -78,6 +79,19 @@ export interface VcsSource {
   /** Context folder, `envforge/vcs/<name>/`. */
   readonly directory: string;
   readonly pin: LockedVcsPackage;
+}
+
+/**
+ * A folder of the user's build context a pip requirement names (`-e .`, `./pkg`): the builder
+ * copies its files to `directory` of the layers' build context (which holds no user files), and
+ * the image's pip builds and installs it from there.
+ */
+export interface LocalSource {
+  readonly name: string;
+  /** Context folder, `envforge/local/<n>/`. */
+  readonly directory: string;
+  /** The folder in the user's build context, relative to its root (`""` for the root). */
+  readonly path: string;
 }
 
 /** Where envforge installs wheels in the image: sysconfig's paths of the target interpreter. */
@@ -141,6 +155,8 @@ export interface Recipe {
   readonly pipLayers: readonly PipLayer[];
   /** VCS requirements the build fetches at their locked commits and installs from source. */
   readonly vcsSources: readonly VcsSource[];
+  /** Build-context folders the build installs from their files (build-context bases only). */
+  readonly localSources: readonly LocalSource[];
   /** Where the pip layers' wheels go; set exactly when `pipLayers` is not empty. */
   readonly pipScheme?: PipScheme;
   /** Secrets the Dockerfile can mount; see `pipNetrcSecret` for the content. */
