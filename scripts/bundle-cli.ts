@@ -16,8 +16,8 @@
  * module (package.json, curated/) are found the same way from either.
  */
 import { createHash } from "node:crypto";
-import { mkdir, readFile, rm, writeFile } from "node:fs/promises";
-import { basename, join, resolve } from "node:path";
+import { mkdir, readFile, readdir, rm, writeFile } from "node:fs/promises";
+import { basename, join, relative, resolve } from "node:path";
 import { build, transform } from "esbuild";
 import { CHUNK_PARAMETERS } from "../src/cli/bundle-loader.js";
 import type { Plugin } from "esbuild";
@@ -67,9 +67,57 @@ const lazyRequires: Plugin = {
   },
 };
 
+/**
+ * zod exports every translation of its messages (`z.locales`, 40 of them, 263 KB of the 454 KB
+ * it adds) and sets English itself. envforge speaks English and never calls `z.locales`: the
+ * bundle gets English only, which every command that loads zod would otherwise read (and V8
+ * load from its cache) for nothing. The bundle fails if the program starts to name `locales`.
+ */
+const englishOnlyZod: Plugin = {
+  name: "english-only-zod",
+  setup(bundler) {
+    bundler.onResolve({ filter: /^\.\.\/locales\/index\.js$/ }, (args) =>
+      /\/node_modules\/zod\/v4\/(classic|core)\//.test(args.importer)
+        ? { path: join(args.importer, "../../locales"), namespace: "zod-english" }
+        : undefined,
+    );
+    bundler.onLoad({ filter: /.*/, namespace: "zod-english" }, (args) => ({
+      contents: 'export { default as en } from "./en.js";',
+      resolveDir: args.path,
+      loader: "js",
+    }));
+  },
+};
+
+/** tsc's output (not the bundle, not the web app's) that names `locales`. */
+async function namesZodLocales(folder: string): Promise<string[]> {
+  const found: string[] = [];
+  const skipped = [`${outdir}/`, `${join(folder, "web")}/`];
+  for (const entry of await readdir(folder, { withFileTypes: true, recursive: true })) {
+    const path = join(entry.parentPath, entry.name);
+    if (!entry.isFile() || !entry.name.endsWith(".js")) continue;
+    if (skipped.some((prefix) => path.startsWith(prefix))) continue;
+    if (/\blocales\b/.test(await readFile(path, "utf8"))) found.push(path);
+  }
+  return found;
+}
+
+const namingLocales = await namesZodLocales(dist);
+if (namingLocales.length > 0) {
+  throw new Error(`${namingLocales.join(", ")}: names zod's locales, which the bundle leaves out`);
+}
+
+/**
+ * What the bundle starts from: the CLI, and any module a worker thread runs (code that starts a
+ * thread finds it as `<name>.js` beside itself, in dist/bin as in dist/).
+ */
+const entryPoints: Readonly<Record<string, string>> = {
+  envforge: join(dist, "cli/main.js"),
+};
+
 await rm(outdir, { recursive: true, force: true });
 const split = await build({
-  entryPoints: { envforge: join(dist, "cli/main.js") },
+  entryPoints,
   outdir,
   // Every chunk name carries its content hash, the entry's too: a cache is never read for
   // other code than it was made from.
@@ -81,8 +129,9 @@ const split = await build({
   target: "node20",
   minify: true,
   write: false,
+  metafile: true,
   logLevel: "warning",
-  plugins: [lazyRequires],
+  plugins: [lazyRequires, englishOnlyZod],
   // Native addons, WebAssembly loaded by path, and optional native parts of dependencies stay
   // in node_modules.
   // @pnpm/tabtab reads its completion templates from files next to its own code.
@@ -97,11 +146,17 @@ const split = await build({
 });
 
 await mkdir(outdir, { recursive: true });
-const chunks = split.outputFiles.filter((file) => file.path.endsWith(".js"));
-const entry = chunks.find((file) => basename(file.path).startsWith("envforge-"));
-if (entry === undefined) throw new Error(`${outdir}: esbuild wrote no envforge-<hash>.js entry`);
 const buildId = createHash("sha256");
-for (const chunk of chunks) {
+/** Entry name (`envforge`, a thread's module) → its chunk's file name. */
+const entries = new Map<string, string>();
+for (const chunk of split.outputFiles) {
+  if (!chunk.path.endsWith(".js")) continue;
+  const name = basename(chunk.path);
+  // Chunks of import() have an entry point too; only the named ones get a file to start them.
+  const from = split.metafile.outputs[relative(process.cwd(), chunk.path)]?.entryPoint;
+  for (const [entry, file] of Object.entries(entryPoints)) {
+    if (from !== undefined && relative(process.cwd(), file) === from) entries.set(entry, name);
+  }
   const cjs = await transform(chunk.text, {
     format: "cjs",
     platform: "node",
@@ -113,36 +168,42 @@ for (const chunk of chunks) {
     define: { "import.meta.url": CHUNK_PARAMETERS[5] },
     logLevel: "warning",
   });
-  if (/\bimport\.meta\b/.test(cjs.code)) {
-    throw new Error(`${chunk.path}: import.meta left after the CommonJS step`);
+  if (/\bimport\.meta\.url\b/.test(cjs.code)) {
+    throw new Error(`${chunk.path}: import.meta.url left after the CommonJS step`);
   }
   // Strict, as the ES module it was: the function keeps the semantics the code was tested with.
   // The entry keeps main.ts's `#!` line, which is valid only at the start of a file.
   const code = cjs.code.replace(/^#!.*\n/, "");
   const text = `(function (${CHUNK_PARAMETERS.join(", ")}) {"use strict";\n${code}\n})`;
-  buildId.update(`${basename(chunk.path)}\0${text}\0`);
+  buildId.update(`${name}\0${text}\0`);
   await writeFile(chunk.path, text);
 }
+if (!entries.has("envforge")) throw new Error(`${outdir}: esbuild wrote no envforge-<hash>.js`);
+const id = buildId.digest("hex").slice(0, 16);
 
 // .js files under dist/bin are CommonJS (the package is "type": "module"): a CommonJS main
 // starts faster than an ES module one.
 await writeFile(join(outdir, "package.json"), `${JSON.stringify({ type: "commonjs" })}\n`);
-await build({
-  stdin: {
-    contents: [
-      `import { startBundle } from ${JSON.stringify(join(dist, "cli/bundle-loader.js"))};`,
-      `const built = ${JSON.stringify({ entry: basename(entry.path), buildId: buildId.digest("hex").slice(0, 16) })};`,
-      "startBundle({ ...built, dir: __dirname, env: process.env });",
-    ].join("\n"),
-    resolveDir: dist,
-    loader: "js",
-  },
-  outfile: join(outdir, "envforge.js"),
-  bundle: true,
-  format: "cjs",
-  platform: "node",
-  target: "node20",
-  minify: true,
-  logLevel: "warning",
-  banner: { js: "#!/usr/bin/env node" },
-});
+// Each entry gets a file of its own name that starts its chunk through the loader: envforge.js
+// (bin), and a thread's module where the code that starts the thread looks for it.
+for (const [name, chunk] of entries) {
+  await build({
+    stdin: {
+      contents: [
+        `import { startBundle } from ${JSON.stringify(join(dist, "cli/bundle-loader.js"))};`,
+        `const built = ${JSON.stringify({ entry: chunk, buildId: id })};`,
+        "startBundle({ ...built, dir: __dirname, env: process.env });",
+      ].join("\n"),
+      resolveDir: dist,
+      loader: "js",
+    },
+    outfile: join(outdir, `${name}.js`),
+    bundle: true,
+    format: "cjs",
+    platform: "node",
+    target: "node20",
+    minify: true,
+    logLevel: "warning",
+    banner: name === "envforge" ? { js: "#!/usr/bin/env node" } : {},
+  });
+}

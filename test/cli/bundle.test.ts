@@ -108,13 +108,18 @@ describe("the bundled CLI", () => {
     expect(JSON.parse(readFileSync(join(dir, "package.json"), "utf8"))).toEqual({
       type: "commonjs",
     });
-    const chunks = readdirSync(dir).filter(
-      (name) => name !== "envforge.js" && name.endsWith(".js"),
-    );
-    expect(chunks.some((name) => /^envforge-[A-Z0-9]+\.js$/.test(name))).toBe(true);
+    const files = readdirSync(dir).filter((name) => name.endsWith(".js"));
+    // Chunks are named by their content hash; a file without one starts an entry's chunk.
+    const chunks = files.filter((name) => /-[A-Z0-9]{8}\.js$/.test(name));
+    expect(chunks.some((name) => /^envforge-[A-Z0-9]{8}\.js$/.test(name))).toBe(true);
     for (const name of chunks) {
       expect(readFileSync(join(dir, name), "utf8")).toMatch(/^\(function \(exports, require, /);
     }
+    const starters = files.filter((name) => !chunks.includes(name));
+    expect(starters).toContain("envforge.js");
+    expect(readFileSync(bin, "utf8")).toMatch(/^#!\/usr\/bin\/env node\n/);
+    // One per entry the bundler names, not one per chunk an import() loads.
+    expect(starters.length).toBeLessThan(4);
   });
 
   it.each([
