@@ -22,6 +22,7 @@ import { accessHook } from "./access.js";
 import { browserGuard } from "./browser-guard.js";
 import { useJsonBodyParser } from "./json-body.js";
 import { createApiMetrics } from "./metrics.js";
+import { createParsePool } from "./parse-pool.js";
 import type { RouteDeps, ZodApp } from "./route-deps.js";
 import { PROBLEM_CONTENT_TYPE, problemOf, requestProblem } from "./problem.js";
 import { registerEnvironmentRoutes } from "./routes/environment-routes.js";
@@ -34,7 +35,7 @@ import { builtImageFinder, registerBuildRoutes } from "./routes/builds-routes.js
 import { registerJobRoutes } from "./routes/jobs-routes.js";
 import { registerSystemRoutes } from "./routes/system-routes.js";
 import { registerTokenRoutes } from "./routes/token-routes.js";
-import { registerVersionRoutes } from "./routes/version-routes.js";
+import { REGISTRATION_OFF_THREAD_BYTES, registerVersionRoutes } from "./routes/version-routes.js";
 import { registerWorkspaceRoutes } from "./routes/workspace-routes.js";
 
 /** Uploads larger than this are refused with 413 before they are parsed. */
@@ -73,6 +74,12 @@ export interface ApiAppOptions {
    * without auth, any other `Host` is refused (DNS rebinding).
    */
   readonly publicHosts?: readonly string[];
+  /**
+   * Reading request bodies off the event loop (parse-pool.ts): registration bodies above
+   * `registrationBytes` (default REGISTRATION_OFF_THREAD_BYTES) and JSON bodies above 256 KiB
+   * go to `threads` worker threads (default: one per core but one, at most 4).
+   */
+  readonly parsing?: { readonly threads?: number; readonly registrationBytes?: number };
 }
 
 /**
@@ -134,7 +141,11 @@ export async function buildApiApp(options: ApiAppOptions): Promise<ZodApp> {
           },
   }).withTypeProvider<ZodTypeProvider>();
 
-  useJsonBodyParser(app);
+  const parsePool = createParsePool(
+    options.parsing?.threads === undefined ? {} : { threads: options.parsing.threads },
+  );
+  app.addHook("onClose", async () => parsePool.close());
+  useJsonBodyParser(app, parsePool);
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(serializerCompiler);
 
@@ -203,6 +214,8 @@ export async function buildApiApp(options: ApiAppOptions): Promise<ZodApp> {
     settings: options.settings,
     metrics,
     auth: options.auth,
+    parsePool,
+    registrationOffThreadBytes: options.parsing?.registrationBytes ?? REGISTRATION_OFF_THREAD_BYTES,
     ...(options.registry === undefined ? {} : { registry: options.registry }),
     ...(options.builds === undefined ? {} : { findBuiltImage: builtImageFinder(options.builds) }),
     ...(options.findSbom === undefined ? {} : { findSbom: options.findSbom }),

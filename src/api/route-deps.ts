@@ -11,6 +11,7 @@ import type { ParseSettings } from "../definition/definition.js";
 import type { EnvironmentService } from "../workspace/index.js";
 import type { FindBuiltImage, FindSbom } from "../workspace/image-details.js";
 import type { ApiMetrics } from "./metrics.js";
+import type { ParsePool } from "./parse-pool.js";
 
 export type ZodApp = FastifyInstance<
   RawServerDefault,
@@ -26,6 +27,10 @@ export interface RouteDeps {
   readonly metrics: ApiMetrics;
   readonly registry?: string;
   readonly auth: boolean;
+  /** Threads that read request bodies off the event loop. */
+  readonly parsePool: ParsePool;
+  /** Registration bodies above this many bytes are read on the pool, smaller ones in place. */
+  readonly registrationOffThreadBytes: number;
   /** What builds recorded about an image (digest, existsInRegistry in image details). */
   readonly findBuiltImage?: FindBuiltImage;
   /** The SBOM attached to a pushed image, for image details. */

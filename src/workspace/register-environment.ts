@@ -19,10 +19,8 @@
 import { ConflictError, InternalError, ValidationError } from "../errors/index.js";
 import type { Problem } from "../errors/index.js";
 import type { Definition } from "../definition/definition.js";
-import { definitionHash } from "../definition/definition-hash.js";
 import type { Lock, LockContent } from "../definition/lock.js";
 import { lockKeyProblems } from "../definition/lock-binding.js";
-import { definitionRecipeProblems } from "../recipe/index.js";
 import { isoNow } from "./clock.js";
 import type { ContextContent } from "./context-content.js";
 import { planContextContent, storeContextContent } from "./context-content.js";
@@ -33,7 +31,8 @@ import type { ServiceContext } from "./service-context.js";
 import { newProblems, requireWorkspace, workspaceOf } from "./service-context.js";
 import type { StoreTx, VersionRecord } from "./store.js";
 import { decodeLock, encodeJson } from "./stored-values.js";
-import { splitUrlCredentials, stripSourceFiles } from "./url-credentials.js";
+import type { PreparedDefinition } from "./prepare-registration.js";
+import { prepareDefinition } from "./prepare-registration.js";
 import {
   checkDescription,
   checkEnvironmentName,
@@ -72,6 +71,11 @@ export interface RegisterEnvironmentInput {
    * stored with the version. Files left out must be stored in the workspace already.
    */
   readonly contextContent?: ContextContent;
+  /**
+   * `prepareDefinition(definition, sourceFiles)`, made elsewhere (a server makes it on a worker
+   * thread, off its event loop); it must be of this very definition. Default: made here.
+   */
+  readonly prepared?: PreparedDefinition;
 }
 
 export interface RegisterResult {
@@ -97,9 +101,10 @@ export async function registerEnvironment(
   checkDescription(problems, description);
   const tags = input.tags ?? input.definition.tags;
   checkTags(problems, tags);
+  const prepared = input.prepared ?? prepareDefinition(input.definition, input.sourceFiles);
   // What the build would refuse is refused here, before a version number is taken.
-  problems.addAll(definitionRecipeProblems(input.definition));
-  const hash = definitionHash(input.definition);
+  problems.addAll(prepared.recipeProblems);
+  const hash = prepared.definitionHash;
   if (input.lock !== undefined) {
     problems.addAll(
       lockKeyProblems(input.lock, input.definition).map((p) => ({ ...p, key: "lock" })),
@@ -120,13 +125,13 @@ export async function registerEnvironment(
   const needed = lock !== undefined || needsLock(input.definition);
   const now = isoNow(context.clock);
   // The lock was resolved with the URLs as written; what is stored has no credentials in it.
-  const split = splitUrlCredentials(input.definition);
+  const { credentials } = prepared;
   const record = {
     workspace,
     name,
-    definitionJson: encodeJson(split.definition),
+    definitionJson: prepared.definitionJson,
     definitionHash: hash,
-    sourceFilesJson: encodeJson(stripSourceFiles(input.sourceFiles ?? {})),
+    sourceFilesJson: prepared.sourceFilesJson,
     lockJson: lock === undefined ? null : encodeJson(lock),
     description: description ?? null,
     tagsJson: encodeJson(tags),
@@ -185,11 +190,11 @@ export async function registerEnvironment(
     await storeContextContent(tx, contextPlan, now);
     // Every version of this definition hash builds with the credentials sent last, also when
     // an existing version is returned (a rotated password); none sent keeps the stored ones.
-    if (split.credentials.length > 0) {
+    if (credentials.length > 0) {
       await tx.putUrlCredentials({
         workspace,
         definitionHash: hash,
-        credentialsJson: encodeJson(split.credentials),
+        credentialsJson: encodeJson(credentials),
         now,
       });
     }

@@ -31,6 +31,8 @@ export async function startApiHarness(options: {
   readonly auth?: boolean;
   readonly bodyLimit?: number;
   readonly publicHosts?: readonly string[];
+  /** Where registration bodies are read (default: the server's own thresholds). */
+  readonly parsing?: { readonly threads?: number; readonly registrationBytes?: number };
   readonly curated?: boolean;
   /** Channel and index settings of the server's lock resolver, over the loopback defaults. */
   readonly env?: NodeJS.ProcessEnv;
@@ -63,6 +65,7 @@ export async function startApiHarness(options: {
     log: { stream, level: "info" },
     ...(options.bodyLimit === undefined ? {} : { bodyLimit: options.bodyLimit }),
     ...(options.publicHosts === undefined ? {} : { publicHosts: options.publicHosts }),
+    ...(options.parsing === undefined ? {} : { parsing: options.parsing }),
   });
   return {
     url: server.url,

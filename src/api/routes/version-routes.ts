@@ -12,15 +12,27 @@ import {
   updateBody,
   versionParams,
 } from "../schemas.js";
+import type { FastifySchemaValidationError } from "fastify/types/schema.js";
+import type { ZodTypeProvider } from "fastify-type-provider-zod";
+import { validatorCompiler } from "fastify-type-provider-zod";
+import { z } from "zod";
+import { InternalError } from "../../errors/index.js";
+import { isRecord } from "../../definition/model-shape.js";
+import { emptyBody } from "../json-body.js";
+import { badJson } from "../json-reading.js";
 import { createParseGate } from "../parse-gate.js";
-import { loadUpload } from "../upload/load-upload.js";
+import {
+  errorFromWire,
+  isRegistrationReading,
+  readRegistration,
+  validateBody,
+} from "../upload/read-registration.js";
 import { includeArchived, versionNumber } from "./params.js";
 
 const READ = { scope: "read", workspaceParam: true } as const;
 const WRITE = { scope: "write", workspaceParam: true } as const;
 
 export function registerVersionRoutes(app: ZodApp, deps: RouteDeps): void {
-  const parseGate = createParseGate();
   const { service } = deps;
   const base = "/v1/workspaces/:workspace/environments/:name/versions";
 
@@ -48,38 +60,10 @@ export function registerVersionRoutes(app: ZodApp, deps: RouteDeps): void {
     },
   );
 
-  app.post(
-    base,
-    {
-      config: { access: WRITE },
-      schema: {
-        summary:
-          "Register a definition from its files: 201 with a new version, 200 when the latest version already has this definition",
-        params: environmentParams,
-        body: registerBody,
-        response: { 200: registerResultSchema, 201: registerResultSchema },
-      },
-    },
-    async (request, reply) => {
-      const { version, description, tags, requireLock, ...upload } = request.body;
-      const loaded = await parseGate(() => loadUpload(upload, { settings: deps.settings }));
-      const result = await service.registerEnvironment({
-        workspace: request.params.workspace,
-        name: request.params.name,
-        definition: loaded.definition,
-        sourceFiles: loaded.sourceFiles,
-        contextContent: loaded.contextContent,
-        ...(version === undefined ? {} : { version }),
-        ...(description === undefined ? {} : { description }),
-        ...(tags === undefined ? {} : { tags }),
-        ...(requireLock === undefined ? {} : { requireLock }),
-      });
-      deps.metrics.countRegistration(result.created);
-      return reply
-        .code(result.created ? 201 : 200)
-        .send({ ...result, warnings: [...loaded.warnings, ...(result.warnings ?? [])] });
-    },
-  );
+  // Its own JSON parser reads the whole registration (parse-pool.ts, read-registration.ts).
+  void app.register(async (scope) => {
+    registerDefinitionRoute(scope.withTypeProvider<ZodTypeProvider>(), deps, base);
+  });
 
   app.get(
     `${base}/:version`,
@@ -161,4 +145,119 @@ export function registerVersionRoutes(app: ZodApp, deps: RouteDeps): void {
       },
     );
   }
+}
+
+/**
+ * Registration bodies above this many bytes are read on the parse pool. Smaller ones are read in
+ * place, one at a time through the parse gate: shipping them costs about what reading them does,
+ * and a definition this size reads in a millisecond or two (docs/limits.md bounds the rest).
+ */
+export const REGISTRATION_OFF_THREAD_BYTES = 16 * 1024;
+
+/**
+ * POST …/versions. The body is read whole by readRegistration when it is parsed: JSON, the body
+ * schema, the definition and its hash; a big one on a worker thread, so the event loop only
+ * moves its bytes. What is wrong with it is told where fastify and the handler always told it:
+ * not JSON at parsing (400), the schema's issues by the body's validator (400, worded by
+ * fastify), a definition that cannot be read by the handler (422).
+ */
+function registerDefinitionRoute(app: ZodApp, deps: RouteDeps, base: string): void {
+  const parseGate = createParseGate();
+  app.removeContentTypeParser("application/json");
+  app.addContentTypeParser(
+    "application/json",
+    { parseAs: "buffer" },
+    async (_request: unknown, body: string | Buffer) => {
+      const bytes = typeof body === "string" ? Buffer.from(body) : body;
+      if (bytes.length === 0) throw emptyBody();
+      const reading =
+        bytes.length > deps.registrationOffThreadBytes
+          ? await deps.parsePool.registration(bytes, deps.settings)
+          : await parseGate(() => readRegistration(bytes, deps.settings));
+      if (reading.kind === "bad-json") throw badJson(reading.message);
+      return reading;
+    },
+  );
+
+  app.post(
+    base,
+    {
+      config: { access: WRITE },
+      schema: {
+        summary:
+          "Register a definition from its files: 201 with a new version, 200 when the latest version already has this definition",
+        params: environmentParams,
+        body: registerBody,
+        response: { 200: registerResultSchema, 201: registerResultSchema },
+      },
+      validatorCompiler: ({ schema, method, url, httpPart }) => {
+        if (httpPart === "body") return validateReading;
+        const part: unknown = schema;
+        if (!(part instanceof z.ZodType))
+          throw new InternalError(`no zod schema for ${url} ${httpPart}`);
+        return validatorCompiler({
+          schema: part,
+          method,
+          url,
+          ...(httpPart === undefined ? {} : { httpPart }),
+        });
+      },
+    },
+    async (request, reply) => {
+      // The validator let through only a reading (registerBody is the shape the OpenAPI shows).
+      const reading: unknown = request.body;
+      if (!isRegistrationReading(reading) || reading.kind !== "read") {
+        if (isRegistrationReading(reading) && reading.kind === "failed") {
+          throw errorFromWire(reading.error);
+        }
+        throw new InternalError("the registration body reached its handler unread");
+      }
+      const { options, prepared, warnings, contextContent } = reading;
+      const result = await deps.service.registerEnvironment({
+        workspace: request.params.workspace,
+        name: request.params.name,
+        definition: prepared.definition,
+        prepared,
+        contextContent,
+        ...options,
+      });
+      deps.metrics.countRegistration(result.created);
+      return reply
+        .code(result.created ? 201 : 200)
+        .send({ ...result, warnings: [...warnings, ...(result.warnings ?? [])] });
+    },
+  );
+}
+
+/**
+ * The body's validator: a reading passes (its schema issues fail as fastify words them); anything
+ * else (no body at all) gets the zod validator's own verdict, as before.
+ */
+function validateReading(data: unknown): {
+  readonly value?: unknown;
+  readonly error?: FastifySchemaValidationError[];
+} {
+  if (!isRegistrationReading(data)) {
+    const checked = validateBody(data);
+    return "error" in checked ? { error: checked.error.map(validationIssue) } : { value: data };
+  }
+  return data.kind === "invalid-body"
+    ? { error: data.issues.map(validationIssue) }
+    : { value: data };
+}
+
+/** One issue as fastify-type-provider-zod made it (on this thread or another), typed again. */
+function validationIssue(issue: unknown): FastifySchemaValidationError {
+  const field = (key: string): string => {
+    const value: unknown = isRecord(issue) ? issue[key] : undefined;
+    return typeof value === "string" ? value : "";
+  };
+  const params: unknown = isRecord(issue) ? issue.params : undefined;
+  return {
+    keyword: field("keyword"),
+    instancePath: field("instancePath"),
+    schemaPath: field("schemaPath"),
+    params: isRecord(params) ? params : {},
+    message: field("message"),
+  };
 }
