@@ -1,7 +1,8 @@
 import { describe, expect, it } from "vitest";
 import { ValidationError } from "../errors/index.js";
 import type { ConfigFile } from "./config-file.js";
-import { envWithConfigFile, mask, parseConfigFile, resolveSettings } from "./config-file.js";
+import { envWithConfigFile, mask, resolveSettings } from "./config-file.js";
+import { parseConfigFile } from "./config-file-parse.js";
 import { readConfig } from "./config.js";
 
 const file: ConfigFile = {

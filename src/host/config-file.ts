@@ -7,11 +7,7 @@
  */
 import { homedir } from "node:os";
 import { join } from "node:path";
-import { z } from "zod";
-import { ValidationError } from "../errors/index.js";
 import { DEFAULT_PARSE_SETTINGS } from "../definition/definition.js";
-import type { SourceText } from "../definition/definition.js";
-import { problemsFromZodIssues, parseYamlSource } from "../definition/yaml-source.js";
 import {
   DEFAULT_CHANNEL_ALIAS,
   DEFAULT_CHANNELS,
@@ -128,10 +124,6 @@ export const SETTINGS: readonly SettingSpec[] = [
   { key: "token", variable: "ENVFORGE_TOKEN", description: "API token", secret: "whole" },
 ];
 
-const ConfigFileSchema = z.strictObject(
-  Object.fromEntries(SETTINGS.map((s) => [s.key, z.string().min(1).optional()])),
-);
-
 export interface ConfigFile {
   readonly path: string;
   readonly exists: boolean;
@@ -150,27 +142,12 @@ export function configFilePath(env: NodeJS.ProcessEnv): string {
   );
 }
 
-/** Pure: the file's text to its values, or one ValidationError listing every problem. */
-export function parseConfigFile(source: SourceText): Readonly<Record<string, string>> {
-  const yaml = parseYamlSource(source);
-  if (yaml.value === null) return {};
-  const parsed = ConfigFileSchema.safeParse(yaml.value);
-  if (!parsed.success) {
-    throw new ValidationError(
-      problemsFromZodIssues(parsed.error.issues, { yaml, schema: ConfigFileSchema }),
-    );
-  }
-  const values: Record<string, string> = {};
-  for (const [key, value] of Object.entries(parsed.data)) {
-    if (typeof value === "string") values[key] = value;
-  }
-  return values;
-}
-
 export async function readConfigFile(env: NodeJS.ProcessEnv): Promise<ConfigFile> {
   const path = configFilePath(env);
   const source = await readOptionalSourceText(path);
   if (source === undefined) return { path, exists: false, values: {} };
+  // The parser (yaml, zod) loads only for a file that exists: most runs have none.
+  const { parseConfigFile } = await import("./config-file-parse.js");
   return { path, exists: true, values: parseConfigFile(source) };
 }
 

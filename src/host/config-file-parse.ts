@@ -1,0 +1,30 @@
+/**
+ * The config file's text to its values (config-file.ts reads the file and loads this only when
+ * there is one, so a run without a config file never loads the YAML parser or zod for it).
+ */
+import { z } from "zod";
+import { ValidationError } from "../errors/index.js";
+import type { SourceText } from "../definition/definition.js";
+import { problemsFromZodIssues, parseYamlSource } from "../definition/yaml-source.js";
+import { SETTINGS } from "./config-file.js";
+
+const ConfigFileSchema = z.strictObject(
+  Object.fromEntries(SETTINGS.map((s) => [s.key, z.string().min(1).optional()])),
+);
+
+/** Pure: the file's text to its values, or one ValidationError listing every problem. */
+export function parseConfigFile(source: SourceText): Readonly<Record<string, string>> {
+  const yaml = parseYamlSource(source);
+  if (yaml.value === null) return {};
+  const parsed = ConfigFileSchema.safeParse(yaml.value);
+  if (!parsed.success) {
+    throw new ValidationError(
+      problemsFromZodIssues(parsed.error.issues, { yaml, schema: ConfigFileSchema }),
+    );
+  }
+  const values: Record<string, string> = {};
+  for (const [key, value] of Object.entries(parsed.data)) {
+    if (typeof value === "string") values[key] = value;
+  }
+  return values;
+}
