@@ -126,6 +126,28 @@ export type PinBases = (version: {
   readonly lock?: Lock;
 }) => Promise<Lock | undefined>;
 
+/**
+ * apt packages on a base built from a Dockerfile (or a build context) are refused at
+ * registration. They are pinned in the image they are installed on, and that image does not
+ * exist until the user's Dockerfile is built. Building it at registration would run the user's
+ * build steps where versions are stored (on a server, its API process), and those steps are the
+ * user's, not pinned by envforge (they may add apt sources, or upgrade what the base has): pins
+ * taken from one build of it need not hold for the next build of it on another worker, so the
+ * lock would not say what the image holds. Installing them by name instead would float. The
+ * Dockerfile, next to the lines that set up its apt sources, is where such packages belong.
+ */
+export function aptOnBuiltBaseProblem(definition: Definition): Problem | undefined {
+  if (definition.apt.length === 0 || definition.base.kind === "image") return undefined;
+  return {
+    key: "apt",
+    message:
+      "apt packages are pinned in the image they are installed on, and this base is built from a Dockerfile, so there is none to pin them in before a build (envforge never installs them unpinned)",
+    found: [...definition.apt].sort().join(", "),
+    allowed:
+      "the packages installed by the Dockerfile itself (RUN apt-get install -y NAME=VERSION), or apt with an image base (image:)",
+  };
+}
+
 /** Whether registering this definition needs a conda lock at all. */
 export function needsCondaLock(definition: Definition): boolean {
   return definition.conda !== undefined && !definition.python.userManagedDependencies;

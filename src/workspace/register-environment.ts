@@ -24,7 +24,12 @@ import { lockKeyProblems } from "../definition/lock-binding.js";
 import { isoNow } from "./clock.js";
 import type { ContextContent } from "./context-content.js";
 import { planContextContent, storeContextContent } from "./context-content.js";
-import { hasPinsToMake, needsLock, unlockedWarning } from "./lock-resolver.js";
+import {
+  aptOnBuiltBaseProblem,
+  hasPinsToMake,
+  needsLock,
+  unlockedWarning,
+} from "./lock-resolver.js";
 import type { LockProblem, LockResolution, RegistrationLock } from "./lock-resolver.js";
 import type { EnvironmentVersion } from "./model.js";
 import type { ServiceContext } from "./service-context.js";
@@ -101,6 +106,9 @@ export async function registerEnvironment(
   checkDescription(problems, description);
   const tags = input.tags ?? input.definition.tags;
   checkTags(problems, tags);
+  // apt on a Dockerfile base cannot be pinned before a build (lock-resolver.ts says why).
+  const aptProblem = aptOnBuiltBaseProblem(input.definition);
+  if (aptProblem !== undefined) problems.addAll([aptProblem]);
   const prepared = input.prepared ?? prepareDefinition(input.definition, input.sourceFiles);
   // What the build would refuse is refused here, before a version number is taken.
   problems.addAll(prepared.recipeProblems);

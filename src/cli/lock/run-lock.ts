@@ -17,6 +17,7 @@ import type { Lock, LockContent, LockedAptPackage } from "../../definition/lock.
 import { formatImageReference } from "../../definition/image-reference.js";
 import { resolveApt } from "../../jobs/apt-resolve.js";
 import { resolutionKey } from "../../definition/resolution-hash.js";
+import { aptOnBuiltBaseProblem } from "../../workspace/lock-resolver.js";
 import type { CliIo } from "../context.js";
 import { writeJson, writeLine } from "../context.js";
 import { readDefinitionInput, resolveFrom } from "../definition-input.js";
@@ -338,12 +339,10 @@ async function writeAtomically(path: string, text: string): Promise<void> {
  */
 async function withApt(lock: Lock, definition: Definition, io: CliIo): Promise<Lock> {
   if (definition.apt.length === 0) return lock;
-  if (definition.base.kind !== "image") {
-    io.stderr.write(
-      "warning: apt packages not locked: they are resolved in a base image, and this definition's base is built from a Dockerfile\n",
-    );
-    return lock;
-  }
+  // Refused, as registration refuses it (workspace/lock-resolver.ts says why).
+  const refused = aptOnBuiltBaseProblem(definition);
+  if (refused !== undefined) throw ValidationError.single(refused);
+  if (definition.base.kind !== "image") return lock;
   const reference = definition.base.image;
   const image = formatImageReference(
     reference.digest === undefined && lock.baseImageDigest !== undefined
