@@ -6,7 +6,7 @@
  * path fails here rather than slowing every invocation.
  */
 import { execFile } from "node:child_process";
-import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { promisify } from "node:util";
@@ -39,6 +39,7 @@ let traces = 0;
 /** Runs the CLI from source; returns the npm packages it loaded (by name), stdout and exit code. */
 async function loadedPackages(
   argv: readonly string[],
+  env: Record<string, string> = {},
 ): Promise<{ packages: Set<string>; stdout: string; code: number }> {
   const trace = join(dir, `trace-${++traces}.txt`);
   const { stdout, code } = await run(
@@ -52,6 +53,7 @@ async function loadedPackages(
         ENVFORGE_HOME: join(dir, "home"),
         ENVFORGE_CONFIG: join(dir, "missing.yaml"),
         ENVFORGE_MODULE_TRACE: trace,
+        ...env,
       }),
     },
   ).then(
@@ -103,5 +105,25 @@ describe("what a command loads", () => {
     expect(JSON.parse(stdout)).toBeDefined();
     expect(packages.has("better-sqlite3")).toBe(true);
     expect(HEAVY.filter((name) => packages.has(name))).toEqual([]);
+  });
+
+  it("without a config file, a command that parses no definition loads neither yaml nor zod", async () => {
+    const { packages, stdout, code } = await loadedPackages(["completion", "bash"]);
+    expect(code).toBe(0);
+    expect(stdout).toContain("envforge");
+    expect(packages.has("commander")).toBe(true);
+    expect(["yaml", "zod", ...HEAVY].filter((name) => packages.has(name))).toEqual([]);
+  });
+
+  it("a config file that exists is parsed (yaml, zod) and its settings are used", async () => {
+    const config = join(dir, "config.yaml");
+    writeFileSync(config, "registry: 127.0.0.1:5999/from-config-file\n");
+    const { packages, stdout, code } = await loadedPackages(["config", "show", "--json"], {
+      ENVFORGE_CONFIG: config,
+    });
+    expect(code).toBe(0);
+    expect(packages.has("yaml")).toBe(true);
+    expect(packages.has("zod")).toBe(true);
+    expect(stdout).toContain("127.0.0.1:5999/from-config-file");
   });
 });
