@@ -5,6 +5,7 @@
  * the conda subdir. From these come the wheel tags pip may choose, in pip's own flag form.
  */
 import type { PlatformLock } from "../definition/lock.js";
+import { ValidationError } from "../errors/index.js";
 
 export interface PipTarget {
   /** Conda subdir, `linux-64` or `linux-aarch64`. */
@@ -97,6 +98,24 @@ export function pipTargetOfInterpreter(
     pythonFullVersion: facts.version,
     glibc,
   };
+}
+
+/**
+ * pipTargetOfInterpreter, or the refusal of an image whose interpreter pip content cannot be
+ * resolved for (a ValidationError naming `python.interpreter_path`, what it is and what fits).
+ */
+export function requireInterpreterTarget(
+  facts: InterpreterFacts,
+  where: { readonly platform: string; readonly interpreterPath: string; readonly image: string },
+): PipTarget {
+  const target = pipTargetOfInterpreter(facts, where.platform);
+  if (typeof target !== "string") return target;
+  throw ValidationError.single({
+    key: "python.interpreter_path",
+    message: `pip requirements cannot be resolved for the interpreter ${where.interpreterPath} of ${where.image}: ${target}`,
+    found: `${facts.implementation} ${facts.version}, ${facts.libc || "no glibc"}, ${facts.machine}`,
+    allowed: `CPython on glibc for ${where.platform}`,
+  });
 }
 
 /** `manylinux_2_<glibc>_<machine>` down to manylinux_2_17, then the legacy aliases. */

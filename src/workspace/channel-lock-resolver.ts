@@ -21,7 +21,7 @@ import { ExternalError, ValidationError } from "../errors/index.js";
 import type { Registry } from "../image/index.js";
 import { lockPip, pipWithoutTarget } from "../pip/lock-pip.js";
 import type { InterpreterFacts, PipTarget } from "../pip/pip-target.js";
-import { pipTargetOfInterpreter } from "../pip/pip-target.js";
+import { requireInterpreterTarget } from "../pip/pip-target.js";
 import type { Definition } from "../definition/definition.js";
 import type { Lock, LockedAptPackage, LockedBaseImage } from "../definition/lock.js";
 import { checkImageReference, formatImageReference } from "../definition/image-reference.js";
@@ -220,16 +220,11 @@ export function channelLockResolver(options: ChannelLockResolverOptions): Channe
       }
       throw error;
     }
-    const target = pipTargetOfInterpreter(facts, definition.platform);
-    if (typeof target === "string") {
-      throw ValidationError.single({
-        key: "python.interpreter_path",
-        message: `pip requirements cannot be resolved for the interpreter ${interpreterPath} of ${image}: ${target}`,
-        found: `${facts.implementation} ${facts.version}, ${facts.libc || "no glibc"}, ${facts.machine}`,
-        allowed: `CPython on glibc for ${definition.platform}`,
-      });
-    }
-    return target;
+    return requireInterpreterTarget(facts, {
+      platform: definition.platform,
+      interpreterPath,
+      image,
+    });
   };
 
   const pinBases: PinBases = async ({ definition, lock }) => {

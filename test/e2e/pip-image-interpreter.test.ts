@@ -11,11 +11,12 @@
  *   python.interpreter_path, and nothing is stored.
  */
 import { createHash } from "node:crypto";
-import { mkdtemp, readdir, rm, writeFile } from "node:fs/promises";
+import { mkdtemp, readFile, readdir, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { z } from "zod";
+import { parseLockFile } from "../../src/conda/lock-file.js";
 import { docker, gate } from "../build/harness.js";
 import { removeImage } from "../support/docker.js";
 import { LOOPBACK_DEFAULTS } from "../support/loopback-defaults.js";
@@ -195,6 +196,18 @@ describe.skipIf(gate.skip || wheelsMissing !== undefined)(
         expect(await job("direct")).toBe("0.38.4 1.0");
       },
     );
+
+    it("envforge lock resolves for the same interpreter", { timeout: 300_000 }, async () => {
+      const file = await definition("locked");
+      const locked = await cli(["lock", file], { env, cwd: dir });
+      expect(locked.code, locked.stderr).toBe(0);
+      expect(locked.stderr).not.toMatch(/not locked/);
+      const lock = parseLockFile(await readFile(join(dir, "envforge.lock"), "utf8"));
+      expect(lock.platforms[0]?.pip.map((p) => `${p.name}==${p.version}`)).toEqual([
+        "fits==1.0",
+        "wheel==0.38.4",
+      ]);
+    });
 
     it(
       "with no engine at registration, locks at the first build, once",

@@ -17,7 +17,9 @@ import type { Lock, LockContent, LockedAptPackage } from "../../definition/lock.
 import { formatImageReference } from "../../definition/image-reference.js";
 import { resolveApt } from "../../jobs/apt-resolve.js";
 import { resolutionKey } from "../../definition/resolution-hash.js";
-import { aptOnBuiltBaseProblem } from "../../workspace/lock-resolver.js";
+import { aptOnBuiltBaseProblem, needsImagePipLock } from "../../workspace/lock-resolver.js";
+import type { PipTarget } from "../../pip/pip-target.js";
+import { requireInterpreterTarget } from "../../pip/pip-target.js";
 import type { CliIo } from "../context.js";
 import { writeJson, writeLine } from "../context.js";
 import { readDefinitionInput, resolveFrom } from "../definition-input.js";
@@ -381,15 +383,60 @@ async function withPip(
 ): Promise<Lock> {
   if (options.offline) return lock;
   const config = io.config;
+  const target = needsImagePipLock(definition)
+    ? await interpreterTarget(definition, io)
+    : undefined;
+  if (typeof target === "string") {
+    io.stderr.write(`warning: pip requirements not locked: ${target}\n`);
+    return lock;
+  }
   const pip = await lockPip({
     definition,
     lock,
     defaultIndexUrl: config.pipIndexUrl,
     timeoutMs: config.networkTimeoutMs,
+    ...(target === undefined ? {} : { target }),
   });
   if (pip.kind === "unavailable") {
     io.stderr.write(`warning: pip requirements not locked: ${pip.reason}\n`);
     return lock;
   }
   return pip.lock;
+}
+
+/**
+ * pip's target for user-managed Python: the base image's own interpreter, read in that image
+ * through the configured engine (jobs/python-probe.ts, kept by digest under the home's cache),
+ * as registration reads it. An engine out of reach is a reason to say (the pip part is left
+ * unlocked); an image without that interpreter, or not CPython on glibc, is a ValidationError.
+ */
+async function interpreterTarget(definition: Definition, io: CliIo): Promise<PipTarget | string> {
+  if (definition.base.kind !== "image") {
+    return "the image's interpreter is read in an image base only";
+  }
+  const image = formatImageReference(definition.base.image);
+  const { interpreterPath } = definition.python;
+  const { DockerJobRunner } = await import("../../jobs/docker-job-runner.js");
+  const { dockerFromHost } = await import("../../jobs/docker-endpoint.js");
+  const { probePython } = await import("../../jobs/python-probe.js");
+  const runner = new DockerJobRunner({ docker: dockerFromHost(io.config.dockerHost, io.env) });
+  let facts;
+  try {
+    facts = await probePython({
+      image,
+      interpreterPath,
+      runner,
+      cacheDir: join(io.config.home, "cache", "interpreters"),
+    });
+  } catch (error) {
+    if (error instanceof ExternalError) {
+      return `the interpreter ${interpreterPath} of ${image} could not be read: ${error.message}`;
+    }
+    throw error;
+  }
+  return requireInterpreterTarget(facts, {
+    platform: definition.platform,
+    interpreterPath,
+    image,
+  });
 }
