@@ -2,7 +2,9 @@
  * Every real, published definition under test/fixtures/real/ (sources and licences in its
  * README.md) is validated, hashed and converted to envforge.yaml, and the converted file is read
  * back: every conda package, pip entry and channel survives the round trip. A file that is
- * invalid for its own tool is kept as a negative case, with envforge's message pinned.
+ * invalid for its own tool is kept as a negative case, with envforge's message pinned. The files
+ * cover requirements with --hash, environment markers and nested -r includes, and Azure ML v1
+ * folders as well as conda files and v2 YAMLs.
  */
 import { mkdtemp, readdir, rm, stat } from "node:fs/promises";
 import { tmpdir } from "node:os";
@@ -24,8 +26,38 @@ const SETTINGS: ParseSettings = {
   defaultPlatform: "linux-64",
 };
 
+/**
+ * Azure's foundation-models import example: a Python list pasted into requirements.txt. pip
+ * refuses its first line too (`Invalid requirement: "'jsonpickle',"`); envforge names every line.
+ */
+const PASTED_LIST = "azureml-examples/sdk/python/foundation-models/system/import/requirements.txt";
+const PASTED_LINES = [
+  "'jsonpickle',",
+  "'mlflow==2.3.1',",
+  "'azureml-core>=1.43.0',",
+  "'azureml-mlflow>=1.47.0',",
+  "'azureml-metrics',",
+  "'scikit-learn>=0.24.0',",
+  "'cryptography',",
+  "'python-dateutil>=2.7.3,<3.0.0',",
+  "'datasets==2.11.0',",
+  "'soundfile>=0.12.1',",
+  "'librosa',",
+  "'diffusers==0.14.0',",
+  "'sentencepiece',",
+  "'transformers>=4.28.1',",
+  "'torch>=1.9.0',",
+  "'accelerate>=0.19.0',",
+  "'Pillow==9.4.0'",
+];
+
 /** Files that are invalid for their own tool too: envforge's message, pinned. */
-const NEGATIVE: Readonly<Record<string, string>> = {};
+const NEGATIVE: Readonly<Record<string, string>> = {
+  [PASTED_LIST]: PASTED_LINES.map(
+    (line, i) =>
+      `<real>/${PASTED_LIST}:${i + 1}: not a valid requirement: at column 1: expected end of input (found ${JSON.stringify(line)}; allowed: a PEP 508 requirement such as "numpy>=1.2" or a pip option)`,
+  ).join("\n"),
+};
 
 /** Files read as part of another definition (a v2 YAML's conda file or build context). */
 const PARTS = /(^|\/)(Dockerfile|requirements\.txt)$/;
@@ -77,6 +109,31 @@ function contents(definition: Definition): Contents {
 describe("real published definitions", () => {
   it("keeps at least 40 definitions", () => {
     expect(DEFINITIONS.length).toBeGreaterThanOrEqual(40);
+  });
+
+  it("keeps every kind the issue names: hashes, markers, -r includes, v1 folders, a negative case", async () => {
+    const loaded = await Promise.all(
+      DEFINITIONS.filter((path) => NEGATIVE[path] === undefined).map((path) =>
+        loadDefinition(join(ROOT, path), { settings: SETTINGS }),
+      ),
+    );
+    const pip = loaded.flatMap((d) => d.pip?.requirements ?? []);
+    expect(pip.filter((r) => r.hashes.length > 0).length).toBeGreaterThan(0);
+    expect(pip.filter((r) => r.requirement.includes(";")).length).toBeGreaterThan(0);
+    expect(loaded.filter((d) => d.kind === "azureml-v1").length).toBeGreaterThan(0);
+    // dev.in reads lint.in, test.in and doc.in, and those read theirs (-r, nested).
+    const dev = loaded[DEFINITIONS.indexOf("aio-libs-aiohttp/requirements/dev.in")];
+    expect(dev?.pip?.requirements.map((r) => r.name)).toEqual(
+      expect.arrayContaining([
+        "pre-commit",
+        "gunicorn",
+        "yarl",
+        "freezegun",
+        "sphinx",
+        "pip-tools",
+      ]),
+    );
+    expect(Object.keys(NEGATIVE).every((path) => DEFINITIONS.includes(path))).toBe(true);
   });
 
   it.each(DEFINITIONS)("%s validates, hashes and converts with nothing lost", async (path) => {
