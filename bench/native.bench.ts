@@ -7,7 +7,16 @@
  * - rebuild after one package changed (a 4 MiB package's version), with the bytes it pushed;
  * - warm build: the same image again, and how many registry requests it took.
  *
- *   npx tsx bench/native.bench.ts [--runs 3] [--json]
+ * Where the machine's local wheel mirror is (test/support/mirror-index.ts), the same comparison
+ * runs once more, once, on the real torch 2.13.0+cpu + torchvision environment of the lock issue
+ * (pins as bench/pip.bench.ts, wheels installed by envforge into one layer per distribution on
+ * the python base without pip): cold build with an empty package cache, then the rebuild after one
+ * small wheel changed (envforge-bench-tiny 1.0 → 1.1, fresh per run), with the bytes each sent.
+ * The rebuild must not send torch's layer again (checked on each builder's two manifests and
+ * on the uploads the proxy saw; the bench fails otherwise). Without the mirror it says so and
+ * skips that part; `--no-torch` skips it too.
+ *
+ *   npx tsx bench/native.bench.ts [--runs 3] [--json] [--no-torch]
  *
  * Needs scripts/ci/engines.sh (Docker 20.10, registry 127.0.0.1:5000, base image). Every push of
  * both builders goes through a counting proxy on 127.0.0.1 (test/support/counting-proxy.ts), which
@@ -17,7 +26,7 @@
  */
 import { randomBytes } from "node:crypto";
 import { mkdtemp, rm } from "node:fs/promises";
-import { tmpdir } from "node:os";
+import { loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
 import { DockerEngineBuilder } from "../src/builders/docker-engine-builder.js";
 import type { BuildOutcome, ImageBuilder } from "../src/builders/image-builder.js";
@@ -26,11 +35,23 @@ import { PackageCache } from "../src/conda/package-cache.js";
 import { definitionHash } from "../src/definition/definition-hash.js";
 import type { Definition } from "../src/definition/definition.js";
 import { dockerConfigCredentials, openRegistry } from "../src/image/index.js";
+import { lockPip } from "../src/pip/lock-pip.js";
+import { hostPipProblem } from "../src/pip/run-pip.js";
+import { PYTHON_SHIMS } from "../scripts/support/seed-flow-setup.js";
 import { startCountingProxy } from "../test/support/counting-proxy.js";
 import { dockerClient, removeImage } from "../test/support/docker.js";
+import { mirrorProblem, startMirrorIndex } from "../test/support/mirror-index.js";
+import { startPipIndex } from "../test/support/pip-index.js";
+import {
+  ensurePythonNoPipImage,
+  PYTHON_NOPIP_REPOSITORY,
+  pythonNoPipTag,
+} from "../test/support/python-nopip-image.js";
 import { deleteManifest, PLAIN_REGISTRY } from "../test/support/registry.js";
 import { startSeedChannel } from "../test/support/seed-channel.js";
 import type { SeedChannel } from "../test/support/seed-channel.js";
+import { z } from "zod";
+import { buildWheel } from "../test/support/wheels.js";
 
 const args = process.argv.slice(2);
 const runs = (() => {
@@ -38,6 +59,8 @@ const runs = (() => {
   return at >= 0 ? Number(args[at + 1]) : 3;
 })();
 const asJson = args.includes("--json");
+const withTorch = !args.includes("--no-torch");
+const loadBefore = loadavg();
 const MiB = 1024 * 1024;
 const docker = dockerClient();
 const proxy = await startCountingProxy(PLAIN_REGISTRY);
@@ -122,6 +145,160 @@ async function prefetch(home: string, request: ReturnType<typeof environment>): 
   for (const pkg of request.lock.platforms[0]?.conda ?? []) await cache.get(pkg);
 }
 
+/** The torch + torchvision environment on one builder: cold, then one small wheel changed. */
+interface TorchRun {
+  readonly coldMs: number;
+  readonly coldBytes: number;
+  readonly changedMs: number;
+  readonly changedBytes: number;
+  /** torch's layer (the largest): digest and compressed size, the same in both images. */
+  readonly torchLayer: { readonly digest: string; readonly size: number };
+  /** Whether the rebuild's uploads included torch's layer (must be false). */
+  readonly torchSentAgain: boolean;
+  readonly layers: number;
+}
+type TorchResult = { readonly skipped: string } | Readonly<Record<Kind, TorchRun>>;
+
+const TORCH_PINS = ["torch==2.13.0+cpu", "torchvision==0.28.0", "numpy", "pandas"];
+const ManifestLayers = z.object({
+  layers: z.array(z.object({ digest: z.string(), size: z.number() })),
+});
+
+async function layersOf(imageName: string, digest: string) {
+  const [, ...path] = imageName.split("/");
+  const response = await fetch(
+    `http://${PLAIN_REGISTRY}/v2/${path.join("/")}/manifests/${digest}`,
+    {
+      headers: {
+        accept:
+          "application/vnd.docker.distribution.manifest.v2+json, application/vnd.oci.image.manifest.v1+json",
+      },
+    },
+  );
+  return ManifestLayers.parse(await response.json()).layers;
+}
+
+async function torchComparison(): Promise<TorchResult> {
+  const missing = (await mirrorProblem()) ?? (await hostPipProblem());
+  if (missing !== undefined) return { skipped: missing };
+  const nonce = randomBytes(6).toString("hex");
+  const tiny = (version: string) =>
+    buildWheel({
+      name: "envforge-bench-tiny",
+      version,
+      files: { "envforge_bench_tiny.py": `VERSION = '${version}'\nNONCE = '${nonce}'\n` },
+    });
+  const mirror = await startMirrorIndex();
+  const extra = await startPipIndex({ debianWheels: false, files: [tiny("1.0"), tiny("1.1")] });
+  const channel = await startSeedChannel({ extra: PYTHON_SHIMS });
+  try {
+    await ensurePythonNoPipImage();
+    // Locked once, outside the timings: both builders build the same two locks.
+    const locks = new Map<string, Awaited<ReturnType<typeof torchRequest>>>();
+    for (const version of ["1.0", "1.1"]) {
+      locks.set(version, await torchRequest(version, channel, mirror.url, extra.url));
+    }
+    const result: Partial<Record<Kind, TorchRun>> = {};
+    for (const kind of ["native", "docker"] as const) {
+      const home = await mkdtemp(join(work, `torch-${kind}-`));
+      try {
+        const builder = builders(home)[kind];
+        const registry = `${proxy.address}/envforge-bench/torch-${kind}-${nonce}`;
+        const build = async (version: string) => {
+          const request = locks.get(version);
+          if (request === undefined) throw new Error(`no lock for ${version}`);
+          proxy.reset();
+          const started = performance.now();
+          const outcome = await builder.build({ ...request, registry });
+          const ms = performance.now() - started;
+          made.push(outcome);
+          const uploads = proxy.requests
+            .filter((r) => r.method === "PUT" && r.path.includes("/blobs/uploads/"))
+            .map((r) => decodeURIComponent(r.path));
+          return { outcome, ms, bytes: proxy.blobBytes(), uploads };
+        };
+        const cold = await build("1.0");
+        const changed = await build("1.1");
+        const coldLayers = await layersOf(cold.outcome.imageName, cold.outcome.digest);
+        const changedLayers = await layersOf(changed.outcome.imageName, changed.outcome.digest);
+        const torchLayer = [...coldLayers].sort((a, b) => b.size - a.size)[0];
+        if (torchLayer === undefined) throw new Error(`${kind}: the torch image has no layers`);
+        if (!changedLayers.some((l) => l.digest === torchLayer.digest)) {
+          throw new Error(
+            `${kind}: torch's layer ${torchLayer.digest} is not in the rebuilt image: one small wheel changed torch's layer`,
+          );
+        }
+        result[kind] = {
+          coldMs: cold.ms,
+          coldBytes: cold.bytes,
+          changedMs: changed.ms,
+          changedBytes: changed.bytes,
+          torchLayer,
+          torchSentAgain: changed.uploads.some((path) => path.includes(torchLayer.digest)),
+          layers: coldLayers.length,
+        };
+      } finally {
+        await rm(home, { recursive: true, force: true });
+      }
+    }
+    const native = result.native;
+    const dockerRun = result.docker;
+    if (native === undefined || dockerRun === undefined) throw new Error("a builder did not run");
+    return { native, docker: dockerRun };
+  } finally {
+    await mirror.close();
+    await extra.close();
+    await channel.close();
+  }
+}
+
+async function torchRequest(
+  tinyVersion: string,
+  channel: SeedChannel,
+  indexUrl: string,
+  extraUrl: string,
+) {
+  const definition: Definition = {
+    kind: "envforge",
+    tags: {},
+    base: {
+      kind: "image",
+      // Through the proxy, as the seed environments: both builders find the base's layers in
+      // the registry they push to.
+      image: {
+        registry: proxy.address,
+        repository: PYTHON_NOPIP_REPOSITORY,
+        tag: pythonNoPipTag(),
+      },
+      defaulted: false,
+    },
+    conda: {
+      channels: [channel.url],
+      dependencies: ["python=3.11", "pip"],
+      pip: [
+        `--index-url ${indexUrl}`,
+        `--extra-index-url ${extraUrl}`,
+        ...TORCH_PINS,
+        `envforge-bench-tiny==${tinyVersion}`,
+      ],
+      variables: {},
+    },
+    apt: [],
+    variables: {},
+    platform: "linux-64",
+    python: { userManagedDependencies: false, interpreterPath: "python" },
+  };
+  const hash = definitionHash(definition);
+  const locked = await lockPip({
+    definition,
+    lock: channel.lock(hash, ["pip", "python"]),
+    timeoutMs: 300_000,
+  });
+  if (locked.kind !== "locked") throw new Error(`torch environment: ${locked.reason}`);
+  return { definition, definitionHash: hash, lock: locked.lock };
+}
+
+let torch: TorchResult | undefined;
 try {
   for (let r = 0; r < runs; r += 1) {
     for (const kind of ["native", "docker"] as const) {
@@ -155,6 +332,7 @@ try {
       }
     }
   }
+  if (withTorch) torch = await torchComparison();
 } finally {
   for (const outcome of made) {
     if (outcome.cacheHit) continue;
@@ -189,8 +367,9 @@ const rows = cases.map((name) => {
     dockerRequests: median(requests.get(`docker ${name}`) ?? []),
   };
 });
+const load = { before: loadBefore.map(round2), after: loadavg().map(round2) };
 if (asJson) {
-  process.stdout.write(`${JSON.stringify({ runs, rows })}\n`);
+  process.stdout.write(`${JSON.stringify({ runs, rows, torch, load })}\n`);
 } else {
   process.stdout.write(`native vs Docker-engine builder, medians of ${runs} runs\n`);
   for (const row of rows) {
@@ -198,4 +377,52 @@ if (asJson) {
       `${row.case.padEnd(18)} native ${String(row.nativeMs).padStart(6)} ms  docker ${String(row.dockerMs).padStart(6)} ms  docker/native ${row.ratio.toFixed(2)}x  bytes pushed native ${row.nativeBytes} docker ${row.dockerBytes}  registry requests native ${row.nativeRequests} docker ${row.dockerRequests}\n`,
     );
   }
+  if (torch === undefined) {
+    process.stdout.write("torch + torchvision: not run (--no-torch)\n");
+  } else if ("skipped" in torch) {
+    process.stdout.write(`torch + torchvision: skipped: ${torch.skipped}\n`);
+  } else {
+    const { native, docker: dockerRun } = torch;
+    const s = (ms: number) => `${(ms / 1000).toFixed(1)} s`;
+    process.stdout.write(
+      `torch + torchvision (one run, empty package cache, ${native.layers} layers native, ${dockerRun.layers} docker)\n`,
+    );
+    process.stdout.write(
+      `cold build         native ${s(native.coldMs)}  docker ${s(dockerRun.coldMs)}  docker/native ${(dockerRun.coldMs / native.coldMs).toFixed(2)}x  bytes pushed native ${mib(native.coldBytes)} docker ${mib(dockerRun.coldBytes)}\n`,
+    );
+    process.stdout.write(
+      `one wheel changed  native ${s(native.changedMs)}  docker ${s(dockerRun.changedMs)}  docker/native ${(dockerRun.changedMs / native.changedMs).toFixed(2)}x  bytes pushed native ${mib(native.changedBytes)} docker ${mib(dockerRun.changedBytes)}\n`,
+    );
+    for (const [kind, r] of [
+      ["native", native],
+      ["docker", dockerRun],
+    ] as const) {
+      process.stdout.write(
+        `${kind}: torch's layer ${r.torchLayer.digest} (${mib(r.torchLayer.size)}) kept by the rebuild, ${r.torchSentAgain ? "SENT AGAIN" : "not sent again"}\n`,
+      );
+    }
+  }
+  process.stdout.write(
+    `load average (1, 5, 15 min): before ${load.before.join(", ")}, after ${load.after.join(", ")}\n`,
+  );
+}
+if (torch !== undefined && !("skipped" in torch)) {
+  for (const kind of ["native", "docker"] as const) {
+    if (torch[kind].torchSentAgain) {
+      process.stderr.write(
+        `${kind}: the rebuild after one small wheel changed sent torch's layer again\n`,
+      );
+      process.exitCode = 1;
+    }
+  }
+}
+
+function round2(value: number): number {
+  return Math.round(value * 100) / 100;
+}
+
+function mib(bytes: number): string {
+  return bytes < 1024 * 1024
+    ? `${(bytes / 1024).toFixed(1)} KiB`
+    : `${(bytes / 1024 / 1024).toFixed(1)} MiB`;
 }
