@@ -45,7 +45,8 @@ import {
   checkVersionNumber,
   MAX_VERSION,
 } from "./validation.js";
-import { viewWithLabels } from "./version-view.js";
+import type { LabelContext } from "./version-view.js";
+import { versionView, viewWithLabels } from "./version-view.js";
 
 export interface RegisterEnvironmentInput {
   /** Default: the `default` workspace. */
@@ -152,6 +153,7 @@ export async function registerEnvironment(
     tx: StoreTx,
     stored: VersionRecord,
     result: { readonly created: boolean; readonly filled: boolean },
+    labels?: LabelContext,
   ): Promise<RegisterResult> => {
     const locked = stored.lockJson !== null;
     const state = locked ? "locked" : needed ? "unlocked" : "not-needed";
@@ -159,7 +161,8 @@ export async function registerEnvironment(
     const problems = state === "unlocked" || (locked && lock !== undefined) ? lockProblems : [];
     const warnings = problems.map((problem) => unlockedWarning(problem, locked));
     return {
-      version: await viewWithLabels(tx, stored),
+      version:
+        labels === undefined ? await viewWithLabels(tx, stored) : versionView(stored, labels),
       created: result.created,
       lock: { state, filled: result.filled, problems },
       ...(warnings.length === 0 ? {} : { warnings }),
@@ -219,9 +222,13 @@ export async function registerEnvironment(
       }
       version = explicit;
     } else {
-      const compared = await tx.newestVersion({ ...key, includeArchived: environment.archived });
-      if (compared !== undefined && compared.definitionHash === hash) return same(tx, compared);
-      version = (await tx.maxVersionNumber(key)) + 1;
+      // One query while the environment is locked: a new version needs no more than this.
+      const numbers = await tx.versionNumbers({ ...key, includeArchived: environment.archived });
+      if (numbers.newest?.definitionHash === hash) {
+        const compared = await tx.getVersion({ ...key, version: numbers.newest.version });
+        if (compared !== undefined) return same(tx, compared);
+      }
+      version = numbers.max + 1;
       if (version > MAX_VERSION) {
         throw new ConflictError(
           `environment "${name}" in workspace "${workspace}" has used the highest version number (${MAX_VERSION}); register under a new name`,
@@ -231,8 +238,13 @@ export async function registerEnvironment(
 
     const inserted: VersionRecord = { ...record, version, archived: environment.archived };
     await tx.insertVersion(inserted);
-    await tx.touchEnvironment({ ...key, now });
-    return done(tx, inserted, { created: true, filled: false });
+    // Above every version there is, a new number has no label, and it is `latest` unless it is
+    // archived; an explicit number may sit below others and is looked up as any version is.
+    const labels =
+      explicit === undefined
+        ? { labels: [], latestVersion: inserted.archived ? undefined : version }
+        : undefined;
+    return done(tx, inserted, { created: true, filled: false }, labels);
   });
 }
 
@@ -264,9 +276,10 @@ async function lockOf(
   if (!conda && (!hasPinsToMake(input.definition) || context.resolveLock === undefined)) {
     return { problems: [] };
   }
-  const existing = await context.store.read((tx) => sameVersion(tx, target));
+  const { existing, kept } = await context.store.read((tx) =>
+    lockReads(tx, target, input.definition),
+  );
   if (existing !== undefined && existing.lockJson !== null) return { problems: [] };
-  const kept = await context.store.read((tx) => lockToKeep(tx, target, input.definition));
   if (kept !== undefined) return { lock: kept, problems: [] };
   const resolve = context.resolveLock;
   const resolution: LockResolution =
@@ -300,36 +313,38 @@ function lockRequired(problems: readonly LockProblem[]): ValidationError {
   );
 }
 
-/** The version registering `target` would return, read without locking anything. */
-async function sameVersion(tx: StoreTx, target: Target): Promise<VersionRecord | undefined> {
-  const key = { workspace: target.workspace, name: target.name };
-  const environment = await tx.getEnvironment(key);
-  if (environment === undefined) return undefined;
-  const found =
-    target.explicit === undefined
-      ? await tx.newestVersion({ ...key, includeArchived: environment.archived })
-      : await tx.getVersion({ ...key, version: target.explicit });
-  return found?.definitionHash === target.hash ? found : undefined;
-}
-
 /**
- * The newest version's lock, when it was resolved from what this definition asks for: a
- * definition that changed only in variables or metadata keeps its packages exactly, without a
- * solve (the lock is keyed by its resolution hash, docs/hashing.md).
+ * In one read: the version registering `target` would return (`existing`, read without locking
+ * anything), and the newest version's lock when it was resolved from what this definition asks
+ * for (`kept`): a definition that changed only in variables or metadata keeps its packages
+ * exactly, without a solve (the lock is keyed by its resolution hash, docs/hashing.md).
  */
-async function lockToKeep(
+async function lockReads(
   tx: StoreTx,
   target: Target,
   definition: Definition,
-): Promise<Lock | undefined> {
+): Promise<{ readonly existing?: VersionRecord; readonly kept?: Lock }> {
   const key = { workspace: target.workspace, name: target.name };
   const environment = await tx.getEnvironment(key);
-  if (environment === undefined) return undefined;
+  if (environment === undefined) return {};
   const newest = await tx.newestVersion({ ...key, includeArchived: true });
+  const compared =
+    target.explicit !== undefined
+      ? await tx.getVersion({ ...key, version: target.explicit })
+      : environment.archived || newest === undefined || !newest.archived
+        ? newest
+        : await tx.newestVersion({ ...key, includeArchived: false });
+  const existing = compared?.definitionHash === target.hash ? compared : undefined;
+  if (existing !== undefined && existing.lockJson !== null) return { existing };
   const lock = decodeLock(newest?.lockJson ?? null);
-  if (lock?.resolution === undefined) return undefined;
-  if (lockKeyProblems(lock, definition).length > 0) return undefined;
-  return { ...lock, definitionHash: target.hash };
+  const kept =
+    lock?.resolution === undefined || lockKeyProblems(lock, definition).length > 0
+      ? undefined
+      : { ...lock, definitionHash: target.hash };
+  return {
+    ...(existing === undefined ? {} : { existing }),
+    ...(kept === undefined ? {} : { kept }),
+  };
 }
 
 /** The definition file's `version:`; text that is not a number is reported by the check. */

@@ -39,11 +39,17 @@ export function sqlStoreTx(db: SqlConnection): StoreTx {
       ({ readonly create: true; readonly now: string } | { readonly create: false }),
   ): Promise<EnvironmentRecord | undefined> {
     if (key.create) {
-      await db.run(
+      // One statement, one round trip: the upsert's no-op update locks the row on PostgreSQL
+      // (as FOR UPDATE does) and RETURNING gives it, new or not. Registration holds this lock
+      // until it commits, so every statement saved here is throughput on one environment.
+      const rows = await db.all(
         `INSERT INTO environments (workspace, name, archived, created_at, updated_at)
-         VALUES (?, ?, 0, ?, ?) ON CONFLICT (workspace, name) DO NOTHING`,
+         VALUES (?, ?, 0, ?, ?)
+         ON CONFLICT (workspace, name) DO UPDATE SET archived = environments.archived
+         RETURNING workspace, name, archived, created_at, updated_at`,
         [key.workspace, key.name, key.now, key.now],
       );
+      return environmentOf(only(rows));
     }
     // SQLite already holds the database's write lock (BEGIN IMMEDIATE); PostgreSQL locks the row.
     const lock = db.dialect === "postgres" ? " FOR UPDATE" : "";
@@ -142,6 +148,25 @@ export function sqlStoreTx(db: SqlConnection): StoreTx {
       );
       return rows[0] === undefined ? undefined : versionOf(rows[0]);
     },
+    async versionNumbers({ workspace, name, includeArchived }) {
+      const rows = await db.all(
+        `SELECT m.max_version, n.version AS newest_version, n.definition_hash AS newest_hash
+         FROM (SELECT COALESCE(MAX(version), 0) AS max_version FROM environment_versions
+               WHERE workspace = ? AND name = ?) m
+         LEFT JOIN (SELECT version, definition_hash FROM environment_versions
+                    WHERE workspace = ? AND name = ? AND (? = 1 OR archived = 0)
+                    ORDER BY version DESC LIMIT 1) n ON 1 = 1`,
+        [workspace, name, workspace, name, includeArchived ? 1 : 0],
+      );
+      const row = only(rows);
+      const newest = integerOrNull(row, "newest_version");
+      return {
+        max: integer(row, "max_version"),
+        ...(newest === null
+          ? {}
+          : { newest: { version: newest, definitionHash: text(row, "newest_hash") } }),
+      };
+    },
     async maxVersionNumber({ workspace, name }) {
       const rows = await db.all(
         `SELECT COALESCE(MAX(version), 0) AS max_version FROM environment_versions
@@ -151,10 +176,17 @@ export function sqlStoreTx(db: SqlConnection): StoreTx {
       return integer(only(rows), "max_version");
     },
     async insertVersion(r) {
+      const touch = "UPDATE environments SET updated_at = ? WHERE workspace = ? AND name = ?";
+      const touched = [r.createdAt, r.workspace, r.name];
+      // PostgreSQL: the environment's time in the same statement (a round trip less while its
+      // row is locked); SQLite runs in process, so two statements cost nothing more.
+      const postgres = db.dialect === "postgres";
+      if (!postgres) await db.run(touch, touched);
       await db.run(
-        `INSERT INTO environment_versions (${VERSION_COLUMNS})
+        `${postgres ? `WITH touched AS (${touch}) ` : ""}INSERT INTO environment_versions (${VERSION_COLUMNS})
          VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
         [
+          ...(postgres ? touched : []),
           r.workspace,
           r.name,
           r.version,

@@ -124,6 +124,15 @@ export interface StoreTx
   ): Promise<VersionRecord | undefined>;
   /** 0 when the environment has no version. */
   maxVersionNumber(key: EnvironmentKey): Promise<number>;
+  /**
+   * In one query: the highest version number (0 when none) and the number and definition hash
+   * of the newest version (or newest unarchived one), what registration decides by.
+   */
+  versionNumbers(key: EnvironmentKey & { readonly includeArchived: boolean }): Promise<{
+    readonly max: number;
+    readonly newest?: { readonly version: number; readonly definitionHash: string };
+  }>;
+  /** Inserts the version and records that the environment changed (its `updated_at`). */
   insertVersion(record: VersionRecord): Promise<void>;
   updateVersion(
     key: VersionKey & {
