@@ -19,7 +19,7 @@ import { mkdirSync, readFileSync, readdirSync, renameSync, rmSync, statSync } fr
 import { writeFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import { homedir } from "node:os";
-import { join } from "node:path";
+import { isAbsolute, join } from "node:path";
 import { pathToFileURL } from "node:url";
 import { Script, constants } from "node:vm";
 
@@ -73,7 +73,9 @@ export function compileCacheDir(
   home: () => string = homedir,
 ): string | undefined {
   if (env.NODE_DISABLE_COMPILE_CACHE === "1") return undefined;
-  const root = env.XDG_CACHE_HOME?.trim() || join(home(), ".cache");
+  // The XDG base directory spec: a relative path is ignored.
+  const xdg = env.XDG_CACHE_HOME?.trim();
+  const root = xdg !== undefined && isAbsolute(xdg) ? xdg : join(home(), ".cache");
   return join(
     root,
     "envforge",

@@ -1,0 +1,25 @@
+import { describe, expect, it } from "vitest";
+import { compileCacheDir } from "./bundle-loader.js";
+
+const build = `b-node${process.version}-${process.arch}`;
+const home = () => "/home/u";
+
+describe("compileCacheDir", () => {
+  it.each([
+    ["XDG_CACHE_HOME", { XDG_CACHE_HOME: "/c" }, `/c/envforge/compile-cache/${build}`],
+    ["~/.cache without it", {}, `/home/u/.cache/envforge/compile-cache/${build}`],
+    [
+      "~/.cache for an empty one",
+      { XDG_CACHE_HOME: " " },
+      `/home/u/.cache/envforge/compile-cache/${build}`,
+    ],
+    [
+      "~/.cache for a relative one (XDG)",
+      { XDG_CACHE_HOME: "c" },
+      `/home/u/.cache/envforge/compile-cache/${build}`,
+    ],
+    ["none with NODE_DISABLE_COMPILE_CACHE=1", { NODE_DISABLE_COMPILE_CACHE: "1" }, undefined],
+  ])("%s", (_name, env, expected) => {
+    expect(compileCacheDir(env, "b", home)).toBe(expected);
+  });
+});
