@@ -3,7 +3,9 @@
  * image per platform, each on its base's manifest for the platform (picked from the base's index
  * by digest), and an OCI image index over them under the tag, pushed last. skopeo reads the index
  * and the arm64 image; docker runs the amd64 one; the noarch packages' layers are the same blobs
- * in both images and are sent once.
+ * in both images and are sent once. The same through the CLI as docs/builds.md tells it:
+ * `envforge lock --platform linux-64 --platform linux-aarch64`, `env create --lock`, `env build`,
+ * then `envforge sbom` and `envforge run` on the index.
  *
  * The CI base image is amd64 only, so the test makes its own two-platform base: the base image's
  * manifest (blobs mounted) and a tiny arm64 image (one layer, config architecture arm64) in one
@@ -11,7 +13,7 @@
  */
 import { execFile } from "node:child_process";
 import { createHash, randomBytes } from "node:crypto";
-import { mkdtemp, rm } from "node:fs/promises";
+import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
@@ -28,6 +30,7 @@ import { parseImageReference } from "../../src/definition/image-reference.js";
 import { openRegistry } from "../../src/image/index.js";
 import type { Registry } from "../../src/image/index.js";
 import { removeImage } from "../support/docker.js";
+import { cli } from "../support/run-cli.js";
 import {
   BASE_IMAGE,
   deleteManifest,
@@ -74,6 +77,14 @@ beforeAll(async () => {
   channel = await startSeedChannel({
     nonce: randomBytes(8).toString("hex"),
     extra: [
+      // Every conda definition gets the default python (3.10): a noarch stand-in answers for it
+      // on both platforms (the channel has no linux-aarch64 subdir, only noarch).
+      {
+        name: "python",
+        version: "3.10.0",
+        noarch: "generic",
+        files: [{ path: "share/python-stand-in.txt", content: "not a python\n" }],
+      },
       {
         name: "envforge-arm-tool",
         subdir: "linux-aarch64",
@@ -399,4 +410,64 @@ describe.skipIf(gate.skip)("the native builder for several platforms", () => {
       `base image ${BASE_IMAGE} is one image for linux/amd64, and the lock asks for linux/arm64 too`,
     );
   }, 120_000);
+
+  it("builds the index by the documented path: lock --platform twice, env create --lock, env build", async () => {
+    const base = await twoPlatformBase();
+    const dir = join(scratch, "cli");
+    const env: NodeJS.ProcessEnv = {
+      ENVFORGE_HOME: join(dir, "home"),
+      HOME: dir,
+      ENVFORGE_REGISTRY: runRegistry(),
+    };
+    const yml = join(scratch, "environment.yml");
+    await writeFile(
+      yml,
+      `name: two-platforms\nchannels:\n  - ${channel.url}\ndependencies:\n  - envforge-hello\n  - seed-alpha=1.0.0\n`,
+    );
+    const file = join(scratch, "envforge.yaml");
+    await writeFile(
+      file,
+      `name: two-platforms\nimage: ${base.reference}\nconda_file: environment.yml\n`,
+    );
+    const lockFile = join(scratch, "envforge.lock");
+    const locked = await cli(
+      ["lock", file, "--platform", "linux-64", "--platform", "linux-aarch64", "-o", lockFile],
+      { env },
+    );
+    expect(locked.code, locked.stderr).toBe(0);
+    expect(await readFile(lockFile, "utf8")).toContain("platform: linux-aarch64");
+    const created = await cli(["env", "create", "-f", file, "--lock", lockFile], { env });
+    expect(created.code, created.stderr).toBe(0);
+    expect(created.stdout).toContain("locked linux-aarch64: 3 conda packages");
+    const built = await cli(["env", "build", "two-platforms", "--json"], { env });
+    expect(built.code, built.stderr).toBe(0);
+    const build = z
+      .looseObject({ image: z.object({ name: z.string(), digest: z.string() }) })
+      .parse(JSON.parse(built.stdout));
+    harness.track({
+      imageName: build.image.name,
+      digest: build.image.digest,
+      cacheHit: false,
+      pushedBlobs: 0,
+      durationMs: 0,
+    });
+    const index = Index.parse(
+      JSON.parse(await skopeo(["--raw", `docker://${build.image.name}:latest`])),
+    );
+    expect(index.manifests.map((m) => m.platform.architecture)).toEqual(["amd64", "arm64"]);
+    const repository = build.image.name.slice(PLAIN_REGISTRY.length + 1);
+    for (const m of index.manifests) made.push({ repository, digest: m.digest });
+
+    // envforge sbom reads the SBOM attached to the index; run pulls this machine's platform.
+    const sbom = await cli(["sbom", "two-platforms"], { env });
+    expect(sbom.code, sbom.stderr).toBe(0);
+    expect(sbom.stdout).toContain("pkg:conda/envforge-hello@1.0.0");
+    try {
+      const job = await cli(["run", "two-platforms", "--", "envforge-hello"], { env });
+      expect(job.code, job.stderr).toBe(0);
+      expect(job.stdout).toBe("hello from /opt/envforge/env\n");
+    } finally {
+      await removeImage(docker, `${build.image.name}@${build.image.digest}`);
+    }
+  }, 240_000);
 });
