@@ -6,6 +6,7 @@ import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startChannelServer } from "../../src/conda/channel-server.js";
 import type { ChannelServer } from "../../src/conda/channel-server.js";
+import { parseLockFile } from "../../src/conda/lock-file.js";
 import { cli } from "../support/run-cli.js";
 
 const repoRoot = fileURLToPath(new URL("../..", import.meta.url));
@@ -135,7 +136,7 @@ describe("envforge lock", () => {
     const bare = await envforge(["lock", "envforge.lock"]);
     expect([bare.code, bare.stderr]).toEqual([
       2,
-      "envforge: envforge.lock: a lock file is exported, not locked: add --export (allowed: --export explicit, --export conda-lock)\n",
+      "envforge: envforge.lock: a lock file is exported, not locked: add --export (allowed: --export explicit, --export conda-lock, --export pixi)\n",
     ]);
   });
 
@@ -176,6 +177,45 @@ describe("envforge lock", () => {
     expect(await packages("trip-2.lock")).toEqual(solved);
     // Each imported lock is keyed by the definition, so it stands for it.
     const check = await envforge(["lock", "env.yml", "--check", "-o", "trip-2.lock"]);
+    expect(check.code).toBe(0);
+  });
+
+  it("envforge.lock -> pixi.lock -> envforge.lock keeps every package, URL, sha256, md5 and dependency", async () => {
+    await envforge(["lock", "env.yml", "-o", "pixi-solved.lock"]);
+    const pixi = await envforge(["lock", "pixi-solved.lock", "--export", "pixi"]);
+    expect([pixi.code, pixi.stderr]).toEqual([0, ""]);
+    expect(pixi.stdout).toMatch(/\nversion: 6\nenvironments:\n {2}default:\n {4}channels:\n/);
+    await writeFile(join(work, "pixi.lock"), pixi.stdout);
+    const back = await envforge([
+      "lock",
+      "env.yml",
+      "--import",
+      "pixi.lock",
+      "-o",
+      "pixi-back.lock",
+    ]);
+    expect(back.code, back.stderr).toBe(0);
+    const solved = parseLockFile(await readFile(join(work, "pixi-solved.lock"), "utf8"));
+    const imported = parseLockFile(await readFile(join(work, "pixi-back.lock"), "utf8"));
+    const fields = (lock: typeof solved) =>
+      lock.platforms.flatMap((p) =>
+        p.conda.map((c) =>
+          [
+            p.platform,
+            c.name,
+            c.version,
+            c.build,
+            c.buildNumber,
+            c.url,
+            c.sha256,
+            c.md5,
+            c.depends.join(";"),
+          ].join(" "),
+        ),
+      );
+    expect(fields(solved)).toHaveLength(26);
+    expect(fields(imported)).toEqual(fields(solved));
+    const check = await envforge(["lock", "env.yml", "--check", "-o", "pixi-back.lock"]);
     expect(check.code).toBe(0);
   });
 

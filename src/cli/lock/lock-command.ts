@@ -38,9 +38,12 @@ export function registerLockCommand(program: Command, io: CliIo): void {
     )
     .option(
       "--export <format>",
-      "write this format instead of envforge.lock, from the existing lock when it fits: explicit, conda-lock",
+      "write this format instead of envforge.lock, from the existing lock when it fits: explicit, conda-lock, pixi",
     )
-    .option("--import <file>", "make the lock from a conda explicit spec or a conda-lock v1 file")
+    .option(
+      "--import <file>",
+      "make the lock from a conda explicit spec, a conda-lock v1 file or a pixi.lock (version 6)",
+    )
     .option(
       "--update <package>",
       "re-resolve this package and keep the rest of envforge.lock pinned, repeatable",
@@ -59,6 +62,7 @@ export function registerLockCommand(program: Command, io: CliIo): void {
         "  envforge lock env.yml --import conda-lock.yml",
         "  envforge lock env.yml --update numpy",
         "  envforge lock envforge.lock --export conda-lock > conda-lock.yml",
+        "  envforge lock envforge.lock --export pixi > pixi.lock",
         "",
         "Channel names map to URLs through ENVFORGE_CHANNEL_URLS (name=url,...) and",
         "ENVFORGE_CHANNEL_ALIAS; see docs/lock-file.md.",

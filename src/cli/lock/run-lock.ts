@@ -3,6 +3,7 @@ import { readFile, rename, rm, writeFile } from "node:fs/promises";
 import { basename, dirname, join, relative, resolve } from "node:path";
 import { channelConfigFromEnv, resolveChannels } from "../../conda/channels.js";
 import { formatCondaLock } from "../../conda/conda-lock-export.js";
+import { formatPixiLock, importPixiLock } from "../../conda/pixi-lock.js";
 import { importCondaLock } from "../../conda/conda-lock-import.js";
 import { formatExplicitSpec, importExplicitSpec } from "../../conda/explicit-spec.js";
 import { lockMismatches } from "../../conda/lock-check.js";
@@ -38,7 +39,7 @@ export interface LockCommandOptions {
   readonly dockerfilePath?: string;
 }
 
-const EXPORT_FORMATS = ["explicit", "conda-lock"] as const;
+const EXPORT_FORMATS = ["explicit", "conda-lock", "pixi"] as const;
 type ExportFormat = (typeof EXPORT_FORMATS)[number];
 
 export async function runLock(file: string, options: LockCommandOptions, io: CliIo): Promise<void> {
@@ -281,6 +282,8 @@ async function writeExport(
       });
     }
     text = formatExplicitSpec(lock, platform);
+  } else if (format === "pixi") {
+    text = formatPixiLock(lock);
   } else {
     text = formatCondaLock(lock, basename(where.shownLockPath));
   }
@@ -317,7 +320,9 @@ async function importLock(
         definitionHash: hash,
         platform: options.platform[0] ?? definition.platform,
       })
-    : importCondaLock({ text, file: path, definitionHash: hash });
+    : /^environments:/m.test(text)
+      ? importPixiLock({ text, file: path, definitionHash: hash })
+      : importCondaLock({ text, file: path, definitionHash: hash });
   // Keyed like a lock envforge resolved, so --check and a later build take it as this one's.
   return { ...imported, resolution: resolutionKey(definition) };
 }
