@@ -6,14 +6,18 @@ import { z } from "zod";
 import { ValidationError } from "../errors/index.js";
 import type { SourceText } from "../definition/definition.js";
 import { problemsFromZodIssues, parseYamlSource } from "../definition/yaml-source.js";
-import { SETTINGS } from "./config-file.js";
 
-const ConfigFileSchema = z.strictObject(
-  Object.fromEntries(SETTINGS.map((s) => [s.key, z.string().min(1).optional()])),
-);
-
-/** Pure: the file's text to its values, or one ValidationError listing every problem. */
-export function parseConfigFile(source: SourceText): Readonly<Record<string, string>> {
+/**
+ * Pure: the file's text to its values, or one ValidationError listing every problem. `keys` are
+ * the settings' config-file keys (config-file.ts SETTINGS); any other key is a problem.
+ */
+export function parseConfigFile(
+  source: SourceText,
+  keys: readonly string[],
+): Readonly<Record<string, string>> {
+  const ConfigFileSchema = z.strictObject(
+    Object.fromEntries(keys.map((key) => [key, z.string().min(1).optional()])),
+  );
   const yaml = parseYamlSource(source);
   if (yaml.value === null) return {};
   const parsed = ConfigFileSchema.safeParse(yaml.value);

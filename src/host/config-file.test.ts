@@ -1,9 +1,16 @@
 import { describe, expect, it } from "vitest";
 import { ValidationError } from "../errors/index.js";
 import type { ConfigFile } from "./config-file.js";
-import { envWithConfigFile, mask, resolveSettings } from "./config-file.js";
-import { parseConfigFile } from "./config-file-parse.js";
+import { SETTINGS, envWithConfigFile, mask, resolveSettings } from "./config-file.js";
+import { parseConfigFile as parseWithKeys } from "./config-file-parse.js";
+import type { SourceText } from "../definition/definition.js";
 import { readConfig } from "./config.js";
+
+const parseConfigFile = (source: SourceText) =>
+  parseWithKeys(
+    source,
+    SETTINGS.map((setting) => setting.key),
+  );
 
 const file: ConfigFile = {
   path: "config.yaml",

@@ -148,7 +148,8 @@ export async function readConfigFile(env: NodeJS.ProcessEnv): Promise<ConfigFile
   if (source === undefined) return { path, exists: false, values: {} };
   // The parser (yaml, zod) loads only for a file that exists: most runs have none.
   const { parseConfigFile } = await import("./config-file-parse.js");
-  return { path, exists: true, values: parseConfigFile(source) };
+  const keys = SETTINGS.map((setting) => setting.key);
+  return { path, exists: true, values: parseConfigFile(source, keys) };
 }
 
 /**
