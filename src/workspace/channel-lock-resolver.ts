@@ -27,6 +27,8 @@ import type { Lock, LockedAptPackage, LockedBaseImage } from "../definition/lock
 import { checkImageReference, formatImageReference } from "../definition/image-reference.js";
 import { pinnableFromReferences } from "../recipe/from-lines.js";
 import {
+  aptLeft,
+  imagePipLeft,
   leftToPinAtBuild,
   needsCondaLock,
   needsImagePipLock,
@@ -264,14 +266,13 @@ export function channelLockResolver(options: ChannelLockResolverOptions): Channe
    * now. What still cannot be resolved fails the build, naming it: neither is installed floating.
    */
   const fillImageParts = async (definition: Definition, lock: Lock): Promise<Lock> => {
-    const left = leftToPinAtBuild(definition, lock);
     const refusal = (what: string, why: string): ExternalError =>
       new ExternalError(
         `${what} of this version were not locked at registration and cannot be locked now: ${why}; ` +
           "a build never installs them floating",
       );
     let filled = lock;
-    if (left.some((part) => part.startsWith("the pip requirements"))) {
+    if (imagePipLeft(definition, filled)) {
       const target = await interpreterTarget(definition, filled.baseImageDigest);
       if ("part" in target) throw refusal("the pip requirements", target.reason);
       const pip = await lockPip({
@@ -285,7 +286,7 @@ export function channelLockResolver(options: ChannelLockResolverOptions): Channe
       if (pip.kind !== "locked") throw refusal("the pip requirements", pip.reason);
       filled = pip.lock;
     }
-    if (left.includes("the apt packages")) {
+    if (aptLeft(definition, filled)) {
       const apt = await pinnedApt(definition, filled.baseImageDigest, options.resolveApt);
       if (apt !== undefined && "part" in apt) throw refusal("the apt packages", apt.reason);
       if (apt !== undefined) {

@@ -96,21 +96,32 @@ export function needsImagePipLock(definition: Definition): boolean {
   );
 }
 
+/** Whether the lock lacks the pip distributions of the image's interpreter it needs. */
+export function imagePipLeft(definition: Definition, lock: Lock | undefined): boolean {
+  const platform = lock?.platforms.find((p) => p.platform === definition.platform);
+  return needsImagePipLock(definition) && (platform?.pip.length ?? 0) === 0;
+}
+
+/** Whether the lock lacks the apt versions of an image base's apt packages. */
+export function aptLeft(definition: Definition, lock: Lock | undefined): boolean {
+  const platform = lock?.platforms.find((p) => p.platform === definition.platform);
+  return (
+    definition.apt.length > 0 && definition.base.kind === "image" && platform?.apt === undefined
+  );
+}
+
 /**
  * What a build would otherwise take floating because registration could not pin it (an engine,
  * registry or index out of reach then): the unpinned bases, the pip requirements of the image's
  * interpreter, the apt packages of an image base. Empty when the lock pins everything.
  */
 export function leftToPinAtBuild(definition: Definition, lock: Lock | undefined): string[] {
-  const platform = lock?.platforms.find((p) => p.platform === definition.platform);
   return [
     ...unpinnedBases(definition, lock),
-    ...(needsImagePipLock(definition) && (platform?.pip.length ?? 0) === 0
+    ...(imagePipLeft(definition, lock)
       ? ["the pip requirements (for the image's interpreter)"]
       : []),
-    ...(definition.apt.length > 0 && definition.base.kind === "image" && platform?.apt === undefined
-      ? ["the apt packages"]
-      : []),
+    ...(aptLeft(definition, lock) ? ["the apt packages"] : []),
   ];
 }
 
