@@ -402,6 +402,13 @@ export function azureMlV1FromDefinition(definition: Definition): AzureMlV1Saved 
       message: `pip constraints (-c) cannot be written into ${AZUREML_V1_CONDA_FILE}`,
     });
   }
+  if (definition.python.userManagedDependencies && definition.pip !== undefined) {
+    problems.push({
+      key: "pip",
+      message: `Azure ML v1 keeps pip requirements in ${AZUREML_V1_CONDA_FILE}, which it ignores when Python is user-managed, and this definition installs them with the image's interpreter`,
+      allowed: "--to envforge",
+    });
+  }
   if (definition.description !== undefined || Object.keys(definition.tags).length > 0) {
     warnings.push({ message: "description and tags are not part of an Azure ML v1 folder" });
   }

@@ -70,6 +70,39 @@ describe("envforge convert", () => {
     expect((await readdir(dir)).sort()).toEqual(["ef", "envforge.yaml"]);
   });
 
+  it("keeps pip for the image's interpreter in envforge.yaml, and refuses it for Azure v1 and v2 without writing", async () => {
+    const work = join(dir, "user-managed");
+    await mkdir(work);
+    const file = join(work, "envforge.yaml");
+    await writeFile(
+      file,
+      [
+        "image: 127.0.0.1:5000/envforge/debian:bookworm",
+        "python: {user_managed_dependencies: true, interpreter_path: /usr/bin/python3}",
+        "pip: [requests==2.31.0]",
+        "",
+      ].join("\n"),
+    );
+    const original = await hashOf(file);
+    await convert(file, "envforge", join(work, "ef"));
+    expect(await hashOf(join(work, "ef/envforge.yaml"))).toBe(original);
+    for (const [to, shown] of [
+      [
+        "azureml-v2",
+        "azureml-environment.yaml: pip: Azure ML v2 keeps pip requirements in a conda file",
+      ],
+      [
+        "azureml-v1",
+        "pip: Azure ML v1 keeps pip requirements in conda_dependencies.yml, which it ignores when Python is user-managed",
+      ],
+    ] as const) {
+      const refused = await cli(["convert", file, "--to", to, "--output", join(work, to)]);
+      expect(refused.code, to).toBe(2);
+      expect(refused.stderr, to).toContain(shown);
+    }
+    expect((await readdir(work)).sort()).toEqual(["ef", "envforge.yaml"]);
+  });
+
   it("gives a Dockerfile definition a build context of its own", async () => {
     const dockerfile = join(dir, "Dockerfile");
     await writeFile(dockerfile, "FROM 127.0.0.1:5000/envforge/debian:bookworm\nRUN true\n");
