@@ -61,55 +61,79 @@ export async function fetchVcsSources(options: FetchVcsOptions): Promise<Map<str
         allowed: "git+https, git+ssh, git+http or git+git requirements",
       });
     }
-    const repository = join(options.workDir, "vcs-git", source.name);
     const tree = join(options.workDir, "vcs", source.name);
-    await mkdir(tree, { recursive: true });
-    const url = requirement.vcs.url;
-    await git(["init", "--quiet", "--bare", repository], { ...options, what: "init" });
-    const at = ["--git-dir", repository];
-    try {
-      await git([...at, "fetch", "--quiet", "--no-tags", "--depth", "1", "--", url, pin.commit], {
-        ...options,
-        what: "fetch",
-        url,
-      });
-    } catch (error) {
-      if (!(error instanceof ExternalError)) throw error;
-      // Not every server serves a commit by its id: take every branch and tag, then look.
-      await git(
-        [
-          ...at,
-          "fetch",
-          "--quiet",
-          "--",
-          url,
-          "+refs/heads/*:refs/heads/*",
-          "+refs/tags/*:refs/tags/*",
-        ],
-        { ...options, what: "fetch", url },
-      );
-    }
-    try {
-      await git([...at, "cat-file", "-e", `${pin.commit}^{commit}`], {
-        ...options,
-        what: "cat-file",
-      });
-    } catch (error) {
-      if (!(error instanceof ExternalError)) throw error;
-      throw new ExternalError(
-        `git repository ${redactUrl(url)} no longer has commit ${pin.commit}, which the lock pins for ${pin.name}: lock the definition again to pin what its ref names now`,
-      );
-    }
-    await git(
-      [...at, "--work-tree", tree, "checkout", "--quiet", "--force", pin.commit, "--", "."],
-      {
-        ...options,
-        what: "checkout",
-      },
-    );
+    await checkoutCommit({
+      ...options,
+      url: requirement.vcs.url,
+      commit: pin.commit,
+      name: pin.name,
+      repository: join(options.workDir, "vcs-git", source.name),
+      tree,
+    });
     folders.set(source.name, tree);
   }
   return folders;
+}
+
+export interface CheckoutOptions extends Pick<
+  FetchVcsOptions,
+  "git" | "env" | "timeoutMs" | "signal"
+> {
+  /** The repository as the definition names it (credentials included, never shown). */
+  readonly url: string;
+  readonly commit: string;
+  /** The project, for messages. */
+  readonly name: string;
+  /** A bare repository made here. */
+  readonly repository: string;
+  /** Where the commit's files are written. */
+  readonly tree: string;
+}
+
+/** Writes the files of one commit of a git repository into `tree` (no `.git` there). */
+export async function checkoutCommit(options: CheckoutOptions): Promise<void> {
+  const { url, commit, repository, tree } = options;
+  await mkdir(tree, { recursive: true });
+  await git(["init", "--quiet", "--bare", repository], { ...options, what: "init" });
+  const at = ["--git-dir", repository];
+  try {
+    await git([...at, "fetch", "--quiet", "--no-tags", "--depth", "1", "--", url, commit], {
+      ...options,
+      what: "fetch",
+    });
+  } catch (error) {
+    if (!(error instanceof ExternalError)) throw error;
+    // Not every server serves a commit by its id: take every branch and tag, then look.
+    await git(
+      [
+        ...at,
+        "fetch",
+        "--quiet",
+        "--",
+        url,
+        "+refs/heads/*:refs/heads/*",
+        "+refs/tags/*:refs/tags/*",
+      ],
+      { ...options, what: "fetch" },
+    );
+  }
+  try {
+    await git([...at, "cat-file", "-e", `${commit}^{commit}`], {
+      ...options,
+      url: undefined,
+      what: "cat-file",
+    });
+  } catch (error) {
+    if (!(error instanceof ExternalError)) throw error;
+    throw new ExternalError(
+      `git repository ${redactUrl(url)} no longer has commit ${commit}, which the lock pins for ${options.name}: lock the definition again to pin what its ref names now`,
+    );
+  }
+  await git([...at, "--work-tree", tree, "checkout", "--quiet", "--force", commit, "--", "."], {
+    ...options,
+    url: undefined,
+    what: "checkout",
+  });
 }
 
 function git(

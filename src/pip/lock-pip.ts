@@ -30,6 +30,7 @@ import { describeTags, markerEnvironment, pipTargetOf, targetFlags } from "./pip
 import { runPipResolver } from "./run-pip.js";
 import { pinVcsRequirements } from "./lock-vcs.js";
 import type { PinVcsOptions } from "./lock-vcs.js";
+import { vcsDependencies } from "./vcs-dependencies.js";
 
 export type PipLockResult =
   | { readonly kind: "locked"; readonly lock: Lock }
@@ -127,8 +128,16 @@ export function pipRequirementsFile(inputs: PipInputs): string {
 export async function lockPip(options: LockPipOptions): Promise<PipLockResult> {
   const vcs = await vcsPins(options);
   if (typeof vcs === "string") return unavailable(vcs);
-  const withVcs: Lock = vcs.length === 0 ? options.lock : { ...options.lock, vcs };
-  const inputs = pipInputs(options.definition, options.defaultIndexUrl);
+  const withVcs: Lock = vcs.pins.length === 0 ? options.lock : { ...options.lock, vcs: vcs.pins };
+  const written = pipInputs(options.definition, options.defaultIndexUrl);
+  // What the VCS projects declare is resolved with the rest: the build installs them --no-deps.
+  const inputs: PipInputs = {
+    ...written,
+    requirements: [
+      ...written.requirements,
+      ...vcs.dependencies.filter((line) => !written.requirements.includes(line)),
+    ],
+  };
   if (inputs.requirements.length === 0) return { kind: "locked", lock: withVcs };
   if (inputs.indexes.length === 0 && inputs.findLinks.length === 0) {
     return unavailable("the pip requirements name no --index-url and no default index is set");
@@ -145,32 +154,49 @@ export async function lockPip(options: LockPipOptions): Promise<PipLockResult> {
 }
 
 /**
- * The definition's VCS requirements pinned to commits, sorted by name; a repository that cannot
+ * The definition's VCS requirements pinned to commits, sorted by name, and the dependencies
+ * their pyproject.toml declares at those commits (vcs-dependencies.ts); a repository that cannot
  * be asked now is a reason to lock later, a ref it does not have a ValidationError.
  */
-async function vcsPins(options: LockPipOptions): Promise<LockedVcsPackage[] | string> {
+async function vcsPins(
+  options: LockPipOptions,
+): Promise<{ pins: LockedVcsPackage[]; dependencies: string[] } | string> {
   const requirements = definitionVcsRequirements(options.definition);
-  if (requirements.length === 0) return [];
+  if (requirements.length === 0) return { pins: [], dependencies: [] };
   try {
     const pins = await pinVcsRequirements(requirements, {
       ...options.git,
       timeoutMs: options.timeoutMs ?? 30_000,
     });
-    return pins
-      .map((pin, i): LockedVcsPackage => {
-        const key = requirements[i]?.key ?? "";
-        return {
-          name: pin.name,
-          requirement: key,
-          vcs: pin.reference.vcs,
-          url: stripUrlCredentials(pin.reference.url),
-          commit: pin.commit,
-          ...(pin.reference.subdirectory === undefined
-            ? {}
-            : { subdirectory: pin.reference.subdirectory }),
-        };
-      })
-      .sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+    const locked = pins.map((pin, i): LockedVcsPackage => {
+      const key = requirements[i]?.key ?? "";
+      return {
+        name: pin.name,
+        requirement: key,
+        vcs: pin.reference.vcs,
+        url: stripUrlCredentials(pin.reference.url),
+        commit: pin.commit,
+        ...(pin.reference.subdirectory === undefined
+          ? {}
+          : { subdirectory: pin.reference.subdirectory }),
+      };
+    });
+    const dependencies = await vcsDependencies(
+      locked.flatMap((pin, i) => {
+        const requirement = requirements[i];
+        return requirement === undefined ? [] : [{ pin, requirement }];
+      }),
+      {
+        ...options.git,
+        ...(options.python === undefined ? {} : { python: options.python }),
+        ...(options.signal === undefined ? {} : { signal: options.signal }),
+        timeoutMs: options.timeoutMs ?? 30_000,
+      },
+    );
+    return {
+      pins: locked.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0)),
+      dependencies,
+    };
   } catch (error) {
     if (error instanceof ExternalError) return error.message;
     throw error;

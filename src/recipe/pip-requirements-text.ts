@@ -8,7 +8,6 @@ import { byCodeUnits } from "../definition/canonical-json.js";
 import { stripUrlCredentials } from "../definition/definition-hash.js";
 import type { Definition, PipRequirement } from "../definition/definition.js";
 import type { Lock } from "../definition/lock.js";
-import { isVcsPipLine } from "../definition/vcs-pins.js";
 
 export interface PipFiles {
   readonly requirements: string;
@@ -34,11 +33,9 @@ export function pipFiles(options: {
   if (subRequirements.length === 0 && requirements.length === 0) return undefined;
 
   if (lock !== undefined) {
-    const wheels =
-      subRequirements.some((line) => !isVcsPipLine(line)) ||
-      requirements.some((r) => r.vcs === undefined);
-    if (!wheels) return undefined;
+    // The lock's wheels: the requirements', and what VCS projects declare (pip/lock-pip.ts).
     const locked = lock.platforms.find((p) => p.platform === definition.platform)?.pip ?? [];
+    if (locked.length === 0) return undefined;
     const lines = [...locked]
       .sort((a, b) => byCodeUnits(a.name, b.name))
       .map((p) => `${p.name} @ ${stripUrlCredentials(p.url)} --hash=sha256:${p.sha256}`);

@@ -1,9 +1,10 @@
 /**
  * A VCS requirement from a repository served by `git daemon` on loopback, through the CLI on the
  * real Docker engine: `env create` pins `vcsdemo @ git+git://…@main` to main's commit, the lock
- * (`env show --json`, `envforge lock`) shows that sha, `env build` fetches it on the host and the
- * image's own pip builds it with setuptools (Debian's, offline; wheel 0.38.4 comes locked from
- * the loopback index), and `run` imports it. A new commit on main changes nothing for the lock
+ * (`env show --json`, `envforge lock`) shows that sha and the wheel the project declares in its
+ * pyproject.toml (wheel 0.38.4 from the loopback index), `env build` fetches the commit on the
+ * host and the image's own pip builds it with setuptools (Debian's, offline), and `run` imports
+ * it. A new commit on main changes nothing for the lock
  * already made: a build from it, into a fresh workspace and engine name, still installs the old
  * commit, while a new registration pins the new one.
  */
@@ -53,7 +54,9 @@ describe.skipIf(gate.skip)("a VCS requirement locked to a commit and built from 
 
   beforeAll(async () => {
     gate.require();
-    repo = await startGitDaemon();
+    // setuptools' bdist_wheel needs wheel: the project declares it, so the lock pins it and the
+    // build backend comes from the locked environment.
+    repo = await startGitDaemon("vcsdemo", { dependencies: ["wheel==0.38.4"] });
     setup = await prepareSeedFlow({ registry: REGISTRY });
     await writeFile(
       setup.definitionFile,
@@ -62,8 +65,6 @@ describe.skipIf(gate.skip)("a VCS requirement locked to a commit and built from 
         "conda_file: environment.yml",
         "pip:",
         `  - --index-url ${setup.index.url}`,
-        // setuptools' bdist_wheel needs wheel: the build backend comes from the locked env.
-        "  - wheel==0.38.4",
         `  - vcsdemo @ git+${repo.url}@main`,
         "",
       ].join("\n"),
@@ -113,6 +114,10 @@ describe.skipIf(gate.skip)("a VCS requirement locked to a commit and built from 
     const lockFile = join(definitionFile, "..", "envforge.lock");
     const lockText = await readFile(lockFile, "utf8");
     expect(lockText).toContain(`commit: ${repo.main}`);
+    // wheel is no requirement of the definition: the VCS project declares it.
+    expect(parseLockFile(lockText).platforms[0]?.pip.map((p) => [p.name, p.version])).toEqual([
+      ["wheel", "0.38.4"],
+    ]);
     expect(parseLockFile(lockText).vcs).toEqual([
       {
         name: "vcsdemo",

@@ -6,6 +6,8 @@ import type { Lock } from "../../src/definition/lock.js";
 import { resolutionKey } from "../../src/definition/resolution-hash.js";
 import { parsePipRequirements } from "../../src/definition/pip-requirements.js";
 import { lockPip, pipInputs } from "../../src/pip/lock-pip.js";
+import { vcsDependencies } from "../../src/pip/vcs-dependencies.js";
+import { pinsOf } from "../../src/definition/vcs-pins.js";
 import { ExternalError, ValidationError } from "../../src/errors/index.js";
 import { pinVcsRequirements } from "../../src/pip/lock-vcs.js";
 import { startGitDaemon } from "../support/git-daemon.js";
@@ -194,5 +196,58 @@ describe("VCS pins in the lock (git daemon on loopback)", () => {
       vcs: [{ name: "vcsdemo", requirement: "x", vcs: "git", url: repo.url, commit: "main" }],
     });
     expect(() => parseLockFile(text)).toThrow(/vcs\[0\]\.commit.*expected a full commit id/s);
+  });
+});
+
+describe("what a VCS project declares (git daemon on loopback)", () => {
+  it("reads the static dependencies of the pinned commit, leaving direct references out", async () => {
+    const declaring = await startGitDaemon("declaring", {
+      dependencies: ['wheel==0.38.4; python_version >= "3.8"', "other @ git+https://127.0.0.1:9/x"],
+    });
+    try {
+      const definition = definitionWith([], `declaring @ git+${declaring.url}@v1\n`);
+      const result = await lockPip({ definition, lock: condaLock(definition), git: OPTIONS });
+      // The declared wheel must be resolved, and there is no index to resolve it on.
+      expect(result).toEqual({
+        kind: "unavailable",
+        reason: "the pip requirements name no --index-url and no default index is set",
+      });
+      const lock = {
+        vcs: [
+          {
+            name: "declaring",
+            requirement: `declaring @ git+${declaring.url}@v1`,
+            vcs: "git" as const,
+            url: declaring.url,
+            commit: declaring.v1,
+          },
+        ],
+      };
+      const pinned = pinsOf(definition, lock).flatMap(({ pin, requirement }) =>
+        pin === undefined ? [] : [{ pin, requirement }],
+      );
+      expect(await vcsDependencies(pinned, OPTIONS)).toEqual([
+        'wheel==0.38.4; python_version >= "3.8"',
+      ]);
+    } finally {
+      await declaring.stop();
+    }
+  });
+
+  it("declares nothing for a project without static dependencies", async () => {
+    const definition = definitionWith([], `vcsdemo @ git+${repo.url}@v1\n`);
+    const pinned = pinsOf(definition, {
+      vcs: [
+        {
+          name: "vcsdemo",
+          requirement: `vcsdemo @ git+${repo.url}@v1`,
+          vcs: "git",
+          url: repo.url,
+          commit: repo.v1,
+        },
+      ],
+    }).flatMap(({ pin, requirement }) => (pin === undefined ? [] : [{ pin, requirement }]));
+    expect(pinned).toHaveLength(1);
+    expect(await vcsDependencies(pinned, OPTIONS)).toEqual([]);
   });
 });

@@ -43,9 +43,12 @@ function git(cwd: string, ...args: string[]): string {
 
 /**
  * A project `name` (package `name` with `__version__`, 0.1.0 at v1, 0.2.0 after) in
- * `<root>/<name>.git`.
+ * `<root>/<name>.git`, declaring `dependencies` in its pyproject.toml when given.
  */
-export async function startGitDaemon(name = "vcsdemo"): Promise<GitDaemon> {
+export async function startGitDaemon(
+  name = "vcsdemo",
+  options: { readonly dependencies?: readonly string[] } = {},
+): Promise<GitDaemon> {
   const root = mkdtempSync(join(tmpdir(), "envforge-git-"));
   const work = join(root, "work");
   mkdirSync(join(work, name), { recursive: true });
@@ -61,6 +64,9 @@ export async function startGitDaemon(name = "vcsdemo"): Promise<GitDaemon> {
         "[project]",
         `name = "${name}"`,
         `version = "${version}"`,
+        ...(options.dependencies === undefined
+          ? []
+          : [`dependencies = ${JSON.stringify(options.dependencies)}`]),
         "",
         "[tool.setuptools]",
         `packages = ["${name}"]`,
