@@ -10,6 +10,9 @@
  *   node            `node -e 0`
  *   version         `envforge --version`
  *   hash            `envforge hash examples/pytorch/environment.yml`
+ *   hash-no-cache   the same with NODE_DISABLE_COMPILE_CACHE=1: a first start, which compiles
+ *                   every chunk it loads (the other cases start warm: the untimed round writes
+ *                   the bundle's V8 code cache, see src/cli/bundle-loader.ts)
  *   env-list        `envforge env list` on SQLite, in an ENVFORGE_HOME made for the bench
  *   env-build-hit   `envforge env build bench` once the image is in the local engine (no
  *                   registry, as on one machine): a cache hit
@@ -52,7 +55,8 @@ const bin = resolve(REPO, option("--bin") ?? "dist/bin/envforge.js");
 const asJson = args.includes("--json");
 const HASHED = join(REPO, "examples/pytorch/environment.yml");
 
-type Case = "node" | "version" | "hash" | "env-list" | "env-build-hit" | "docker-cached";
+type Case =
+  "node" | "version" | "hash" | "hash-no-cache" | "env-list" | "env-build-hit" | "docker-cached";
 
 /** The ratio each case is held to, and against which baseline (issue 9, point 4). */
 const TARGETS: readonly { case: Case; baseline: Case; atMost: number }[] = [
@@ -123,6 +127,10 @@ const COMMANDS: Record<Case, { readonly command: readonly string[]; env: NodeJS.
   node: { command: [process.execPath, "-e", "0"], env },
   version: { command: [process.execPath, bin, "--version"], env },
   hash: { command: [process.execPath, bin, "hash", HASHED], env },
+  "hash-no-cache": {
+    command: [process.execPath, bin, "hash", HASHED],
+    env: { ...env, NODE_DISABLE_COMPILE_CACHE: "1" },
+  },
   "env-list": { command: [process.execPath, bin, "env", "list"], env: freshEnv },
   "env-build-hit": { command: [process.execPath, bin, "env", "build", "bench"], env },
   "docker-cached": {
