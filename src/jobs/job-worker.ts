@@ -3,11 +3,18 @@
  * built) and runs them on this worker's engine, one at a time, until the signal aborts. Woken by
  * the queue when a job is offered, and by its own poll otherwise. A job is taken by one worker
  * only (taking deletes the offer in the store).
+ *
+ * A taken job is held under a lease, as a build is (builders/worker.ts): renewed while it runs,
+ * never past the job's deadline (this worker's job timeout, the grace to wind down, and one
+ * renewal). Each pass of the loop first fails the jobs of workers that stopped renewing (a killed
+ * worker's job does not stay `running`); job-service.ts says why they are failed, not run again.
  */
+import { randomUUID } from "node:crypto";
+import { hostname } from "node:os";
 import { setTimeout as sleep } from "node:timers/promises";
-import type { JobService } from "../workspace/build-api.js";
+import type { Job, JobService, TakenJob } from "../workspace/build-api.js";
 import type { JobRunner } from "./job-runner.js";
-import { runJob } from "./run-job.js";
+import { JobStop, runJob } from "./run-job.js";
 
 export interface JobWorkerOptions {
   readonly jobs: JobService;
@@ -16,17 +23,42 @@ export interface JobWorkerOptions {
   /** How often to look for offered jobs without a wake-up (default 2 s). */
   readonly pollMs?: number;
   readonly report?: (line: string) => void;
+  /** Default: `<hostname>-<pid>-<random>`. */
+  readonly workerId?: string;
+  /** How long a taken job is held without renewal (default 30 s). */
+  readonly leaseMs?: number;
+  /** How often the lease is renewed (default a third of leaseMs). */
+  readonly heartbeatMs?: number;
+  /** A job's deadline: it is stopped and failed when it runs longer (default 24 h). */
+  readonly jobTimeoutMs?: number;
+  /**
+   * How long a stopped job may take to wind down before the worker records its end anyway
+   * (default 10 s): a runner that ignores the stop cannot keep the job `running`.
+   */
+  readonly stopGraceMs?: number;
+  /** Wall-clock milliseconds for the deadline; default Date.now. */
+  readonly now?: () => number;
 }
 
 export interface JobWorker {
+  readonly workerId: string;
   /** Look for a job now (the queue said one was offered). */
   wake(): void;
   /** Resolves when the loop has stopped, after the signal aborted and the running job ended. */
   readonly done: Promise<void>;
 }
 
+export const DEFAULT_JOB_TIMEOUT_MS = 24 * 60 * 60 * 1000;
+
 export function startJobWorker(options: JobWorkerOptions): JobWorker {
   const { jobs, runner, signal } = options;
+  const workerId = options.workerId ?? `${hostname()}-${process.pid}-${randomUUID().slice(0, 8)}`;
+  const leaseMs = options.leaseMs ?? 30_000;
+  const heartbeatMs = options.heartbeatMs ?? Math.max(1, Math.floor(leaseMs / 3));
+  const jobTimeoutMs = options.jobTimeoutMs ?? DEFAULT_JOB_TIMEOUT_MS;
+  const stopGraceMs = options.stopGraceMs ?? 10_000;
+  const now = options.now ?? Date.now;
+  const report = options.report ?? (() => undefined);
   let wakeUp: (() => void) | undefined;
   let woken = false;
   const wake = (): void => {
@@ -48,14 +80,87 @@ export function startJobWorker(options: JobWorkerOptions): JobWorker {
       signal.removeEventListener("abort", onAbort);
     }
   };
+
+  /** Runs a taken job, renewing its lease until it ends or its deadline passes. */
+  const runLeased = async (taken: TakenJob): Promise<Job> => {
+    const { job } = taken;
+    const stop = new AbortController();
+    const stopWith = (state: "failed" | "canceled", reason: string): void => {
+      if (!stop.signal.aborted) stop.abort(new JobStop(state, reason));
+    };
+    const onAbort = (): void => stopWith("canceled", `worker ${workerId} was stopped`);
+    signal.addEventListener("abort", onAbort, { once: true });
+    if (signal.aborted) onAbort();
+    const timeout = setTimeout(
+      () =>
+        stopWith("failed", `timed out after ${jobTimeoutMs / 1000} s (the worker's job deadline)`),
+      jobTimeoutMs,
+    );
+    const leaseEnd = now() + jobTimeoutMs + stopGraceMs + heartbeatMs;
+    let beating = Promise.resolve();
+    const heartbeat = setInterval(() => {
+      beating = beating.then(async () => {
+        const left = leaseEnd - now();
+        if (left <= 0) return;
+        try {
+          const held = await jobs.renewJobLease({
+            id: job.id,
+            workerId,
+            leaseMs: Math.min(leaseMs, left),
+          });
+          if (!held) stopWith("failed", `worker ${workerId} lost the job's lease`);
+        } catch (error) {
+          // The store is unreachable for now; the lease may still hold. Say so and keep trying.
+          report(`job worker ${workerId}: lease renewal of ${job.id} failed: ${message(error)}`);
+        }
+      });
+    }, heartbeatMs);
+    try {
+      const running = runJob({
+        jobs,
+        runner,
+        job,
+        ...(taken.buildId === undefined ? {} : { buildId: taken.buildId }),
+        request: {
+          image: taken.image,
+          pull: taken.pull,
+          env: taken.env,
+          mounts: [],
+          signal: stop.signal,
+        },
+      });
+      // Once the grace decides, a late end of the run must not go unhandled.
+      running.catch(() => undefined);
+      const ended = await Promise.race([running, graceAfter(stop.signal, stopGraceMs)]);
+      if (ended !== "grace") return ended;
+      const reason: unknown = stop.signal.reason;
+      const stopped = reason instanceof JobStop ? reason : new JobStop("canceled", "stopped");
+      report(`job worker ${workerId}: ${job.id} did not stop within ${stopGraceMs / 1000} s`);
+      return await jobs.finishJob({
+        id: job.id,
+        state: stopped.state,
+        exitCode: null,
+        reason: `${stopped.message}; it did not stop within ${stopGraceMs / 1000} s`,
+      });
+    } finally {
+      clearTimeout(timeout);
+      clearInterval(heartbeat);
+      await beating;
+      signal.removeEventListener("abort", onAbort);
+    }
+  };
+
   const loop = async (): Promise<void> => {
     while (!signal.aborted) {
       woken = false;
-      let taken: Awaited<ReturnType<JobService["takeJob"]>>;
+      let taken: TakenJob | undefined;
       try {
-        taken = await jobs.takeJob();
+        for (const expired of await jobs.expireJobLeases()) {
+          report(`job ${expired.id} lost its worker; now ${expired.state}`);
+        }
+        taken = await jobs.takeJob({ workerId, leaseMs });
       } catch (error) {
-        options.report?.(`job worker: ${error instanceof Error ? error.message : String(error)}`);
+        report(`job worker: ${message(error)}`);
         await idle();
         continue;
       }
@@ -64,17 +169,26 @@ export function startJobWorker(options: JobWorkerOptions): JobWorker {
         continue;
       }
       options.report?.(`job ${taken.job.id} (${taken.job.name}@${taken.job.version}) taken`);
-      const ended = await runJob({
-        jobs,
-        runner,
-        job: taken.job,
-        ...(taken.buildId === undefined ? {} : { buildId: taken.buildId }),
-        request: { image: taken.image, pull: taken.pull, env: taken.env, mounts: [], signal },
-      });
+      const ended = await runLeased(taken);
       options.report?.(
         `job ${ended.id} ${ended.state}${ended.exitCode === null ? "" : ` (exit ${ended.exitCode})`}`,
       );
     }
   };
-  return { wake, done: loop() };
+  return { workerId, wake, done: loop() };
+}
+
+/** Resolves with "grace" `graceMs` after `signal` aborts; never settles otherwise. */
+function graceAfter(signal: AbortSignal, graceMs: number): Promise<"grace"> {
+  return new Promise((resolve) => {
+    const start = (): void => {
+      setTimeout(() => resolve("grace"), graceMs).unref();
+    };
+    if (signal.aborted) start();
+    else signal.addEventListener("abort", start, { once: true });
+  });
+}
+
+function message(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
 }

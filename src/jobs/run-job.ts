@@ -18,6 +18,20 @@ export interface RunJobOptions {
   readonly logFlushMs?: number;
 }
 
+/**
+ * Why a run was stopped, as the abort reason of its signal: the state its record ends in and
+ * the reason it gives (a worker's job deadline, a lost lease). Any other abort is a cancel.
+ */
+export class JobStop extends Error {
+  constructor(
+    readonly state: "failed" | "canceled",
+    message: string,
+  ) {
+    super(message);
+    this.name = "JobStop";
+  }
+}
+
 export async function runJob(options: RunJobOptions): Promise<Job> {
   const { jobs, runner, job } = options;
   const log = bufferedLog(
@@ -49,10 +63,18 @@ export async function runJob(options: RunJobOptions): Promise<Job> {
         result.reason ?? (result.exitCode === 0 ? null : `exited with code ${result.exitCode}`),
     };
   } catch (error) {
-    const message = error instanceof Error ? error.message : String(error);
+    const { signal } = options.request;
+    const stop: unknown = signal?.aborted === true ? signal.reason : undefined;
+    const message =
+      stop instanceof JobStop
+        ? stop.message
+        : error instanceof Error
+          ? error.message
+          : String(error);
     end = {
       id: job.id,
-      state: options.request.signal?.aborted === true ? "canceled" : "failed",
+      state:
+        stop instanceof JobStop ? stop.state : signal?.aborted === true ? "canceled" : "failed",
       exitCode: null,
       reason: message,
     };

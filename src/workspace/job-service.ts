@@ -55,8 +55,25 @@ export interface JobService {
     readonly buildId?: string;
     readonly env: Readonly<Record<string, string>>;
   }): Promise<void>;
-  /** The oldest offered job, taken by this caller alone; undefined when none is offered. */
-  takeJob(): Promise<TakenJob | undefined>;
+  /**
+   * The oldest offered job, taken by this worker alone under a lease of `leaseMs` that it renews
+   * (renewJobLease) while the job runs; undefined when none is offered.
+   */
+  takeJob(input: {
+    readonly workerId: string;
+    readonly leaseMs: number;
+  }): Promise<TakenJob | undefined>;
+  /** Renews a taken job's lease; false when the job is no longer this worker's to run. */
+  renewJobLease(input: {
+    readonly id: string;
+    readonly workerId: string;
+    readonly leaseMs: number;
+  }): Promise<boolean>;
+  /**
+   * Fails the jobs whose worker stopped renewing its lease (JOB_LEASE_LOST says why they are
+   * failed rather than offered again), each with a line in its log; returns them.
+   */
+  expireJobLeases(): Promise<readonly Job[]>;
   startJob(input: {
     readonly id: string;
     readonly imageName?: string;
@@ -95,6 +112,23 @@ export interface JobService {
 }
 
 const LOG_PAGE = 500;
+
+/**
+ * Why a job whose worker died is failed, not offered again: a job is a command with effects of
+ * its own (a training run writing its outputs), which may have run in part; and its environment
+ * values, which may be secrets, left the store with the worker that took it, so no other worker
+ * could run it as asked. Its user decides whether to run it again.
+ */
+export const JOB_LEASE_LOST =
+  "its worker stopped renewing the job's lease (it died or lost the store); the job may have run in part and is not run again: run it anew if it should";
+
+function leaseTimes(clock: Clock, leaseMs: number): { now: string; leaseUntil: string } {
+  const now = clock();
+  return {
+    now: now.toISOString(),
+    leaseUntil: new Date(now.getTime() + leaseMs).toISOString(),
+  };
+}
 
 export function createJobService(options: {
   readonly store: WorkspaceStore;
@@ -207,10 +241,13 @@ export function createJobService(options: {
         }),
       );
     },
-    async takeJob() {
+    async takeJob({ workerId, leaseMs }) {
+      const { now, leaseUntil } = leaseTimes(clock, leaseMs);
       const taken = await store.write(async (tx) => {
         const offer = await tx.takeJobOffer();
         if (offer === undefined) return undefined;
+        // In the transaction that takes the offer: no moment in which the job is held by no one.
+        await tx.leaseJob({ id: offer.jobId, workerId, now, leaseUntil });
         const record = await tx.getJob(offer.jobId);
         return record === undefined ? undefined : { offer, record };
       });
@@ -223,6 +260,26 @@ export function createJobService(options: {
         ...(offer.buildId === null ? {} : { buildId: offer.buildId }),
         env: decodeStringRecord(offer.envJson, "job offer env"),
       };
+    },
+    async renewJobLease({ id, workerId, leaseMs }) {
+      const { now, leaseUntil } = leaseTimes(clock, leaseMs);
+      return store.write((tx) => tx.heartbeatJob({ id, workerId, now, leaseUntil }));
+    },
+    async expireJobLeases() {
+      const now = isoNow(clock);
+      const expired = await store.write(async (tx) => {
+        const records = await tx.expireJobLeases({ now, reason: JOB_LEASE_LOST });
+        for (const record of records) {
+          await tx.appendJobLog({
+            jobId: record.id,
+            stream: "envforge",
+            text: `job failed: ${JOB_LEASE_LOST} (worker ${record.workerId})\n`,
+            now,
+          });
+        }
+        return records;
+      });
+      return expired.map(jobView);
     },
     async startJob(input) {
       const now = isoNow(clock);

@@ -70,11 +70,38 @@ export function jobStoreTx(db: SqlConnection): JobStoreTx {
     },
     async finishJob({ id, state, exitCode, reason, now }) {
       const changed = await db.run(
-        `UPDATE jobs SET state = ?, exit_code = ?, reason = ?, finished_at = ?, updated_at = ?
+        `UPDATE jobs SET state = ?, exit_code = ?, reason = ?, finished_at = ?, updated_at = ?,
+           lease_until = NULL
          WHERE id = ? AND state IN ('queued', 'running')`,
         [state, exitCode, reason, now, now, id],
       );
       return changed === 1;
+    },
+    async leaseJob({ id, workerId, now, leaseUntil }) {
+      const changed = await db.run(
+        `UPDATE jobs SET worker_id = ?, lease_until = ?, updated_at = ?
+         WHERE id = ? AND state = 'queued'`,
+        [workerId, leaseUntil, now, id],
+      );
+      return changed === 1;
+    },
+    async heartbeatJob({ id, workerId, now, leaseUntil }) {
+      const changed = await db.run(
+        `UPDATE jobs SET lease_until = ?, updated_at = ?
+         WHERE id = ? AND worker_id = ? AND state IN ('queued', 'running')`,
+        [leaseUntil, now, id, workerId],
+      );
+      return changed === 1;
+    },
+    async expireJobLeases({ now, reason }) {
+      const rows = await db.all(
+        `UPDATE jobs SET state = 'failed', reason = ?, finished_at = ?, updated_at = ?,
+           lease_until = NULL
+         WHERE state IN ('queued', 'running') AND lease_until < ?
+         RETURNING ${JOB_COLUMNS}, worker_id`,
+        [reason, now, now, now],
+      );
+      return rows.map((row) => ({ ...jobOf(row), workerId: text(row, "worker_id") }));
     },
     async appendJobLog({ jobId, stream, text: chunk, now }) {
       const rows = await db.all(

@@ -50,6 +50,28 @@ export interface JobStoreTx {
     readonly reason: string | null;
     readonly now: string;
   }): Promise<boolean>;
+  /** The worker that took the job holds it until `leaseUntil`; false when it is not queued. */
+  leaseJob(key: {
+    readonly id: string;
+    readonly workerId: string;
+    readonly now: string;
+    readonly leaseUntil: string;
+  }): Promise<boolean>;
+  /** Renews the lease; false when the job is no longer this worker's to run (or has ended). */
+  heartbeatJob(key: {
+    readonly id: string;
+    readonly workerId: string;
+    readonly now: string;
+    readonly leaseUntil: string;
+  }): Promise<boolean>;
+  /**
+   * Fails every unfinished job whose lease ran out before `now` (its worker stopped renewing:
+   * it died, or lost the store), with the reason given; returns them as they are now.
+   */
+  expireJobLeases(key: {
+    readonly now: string;
+    readonly reason: string;
+  }): Promise<readonly (JobRecord & { readonly workerId: string })[]>;
   appendJobLog(chunk: {
     readonly jobId: string;
     readonly stream: LogStream;

@@ -210,6 +210,18 @@ export const MIGRATIONS: readonly Migration[] = [
       )`,
     ],
   },
+  {
+    version: 6,
+    name: "leases of jobs taken by workers",
+    // A worker that takes a job holds it under a lease it renews while the job runs; a job whose
+    // lease ran out (its worker died) is failed by the next sweep, never run twice. Jobs run in
+    // process (no worker) have no lease.
+    statements: ({ key }) => [
+      "ALTER TABLE jobs ADD COLUMN worker_id TEXT",
+      `ALTER TABLE jobs ADD COLUMN lease_until ${key}`,
+      "CREATE INDEX jobs_by_lease ON jobs (lease_until)",
+    ],
+  },
 ];
 
 /**

@@ -65,6 +65,9 @@ async function runWorker(io: CliIo, raw: unknown): Promise<void> {
           }),
           signal: stop.signal,
           ...(pollMs === undefined ? {} : { pollMs }),
+          // A taken job is held under a lease as a build is, renewed as often.
+          ...(leaseMs === undefined ? {} : { leaseMs }),
+          ...(options.id === undefined ? {} : { workerId: `${options.id}-jobs` }),
           report: (line) => io.stderr.write(`${line}\n`),
         });
   try {
