@@ -94,7 +94,8 @@ export async function revokeToken(
 export async function verifyToken(context: ServiceContext, secret: string): Promise<TokenGrant> {
   if (!TOKEN_PATTERN.test(secret)) throw new UnauthorizedError("the API token is not valid");
   const presented = hashSecret(secret);
-  const record = await context.store.read((tx) => tx.getTokenByHash(presented));
+  // Every authenticated request asks this: one statement, no transaction around it.
+  const record = await context.store.readOne((tx) => tx.getTokenByHash(presented));
   // The lookup is by hash, so timing reveals nothing of the secret; the constant-time compare
   // keeps that true even if the lookup ever becomes a prefix or range scan.
   const matches =

@@ -10,7 +10,7 @@ import type { Clock } from "./clock.js";
 import { isoNow } from "./clock.js";
 import { migrate } from "./migrations.js";
 import type { SqlConnection } from "./sql-connection.js";
-import { numberedPlaceholders } from "./sql-connection.js";
+import { numberedPlaceholders, oneStatement } from "./sql-connection.js";
 import { sqlStoreTx } from "./sql-store-tx.js";
 import type { StoreTx, WorkspaceStore } from "./store.js";
 
@@ -40,26 +40,28 @@ export async function openPostgresStore(options: PostgresStoreOptions): Promise<
   // next transaction reports the failure instead.
   pool.on("error", () => undefined);
 
+  const connectionOf = (client: pg.PoolClient): SqlConnection => ({
+    dialect: "postgres",
+    all: (sql, params = []) =>
+      guard(location, async () => {
+        const result = await client.query<Record<string, unknown>>(numberedPlaceholders(sql), [
+          ...params,
+        ]);
+        return result.rows;
+      }),
+    run: (sql, params = []) =>
+      guard(location, async () => {
+        const result = await client.query(numberedPlaceholders(sql), [...params]);
+        return result.rowCount ?? 0;
+      }),
+  });
+
   const inTransaction = async <T>(
     begin: string,
     work: (tx: StoreTx, connection: SqlConnection) => Promise<T>,
   ): Promise<T> => {
     const client = await guard(location, () => pool.connect());
-    const connection: SqlConnection = {
-      dialect: "postgres",
-      all: (sql, params = []) =>
-        guard(location, async () => {
-          const result = await client.query<Record<string, unknown>>(numberedPlaceholders(sql), [
-            ...params,
-          ]);
-          return result.rows;
-        }),
-      run: (sql, params = []) =>
-        guard(location, async () => {
-          const result = await client.query(numberedPlaceholders(sql), [...params]);
-          return result.rowCount ?? 0;
-        }),
-    };
+    const connection = connectionOf(client);
     let broken = false;
     try {
       await connection.run(begin);
@@ -92,6 +94,14 @@ export async function openPostgresStore(options: PostgresStoreOptions): Promise<
     location,
     write: (work) => inTransaction("BEGIN", work),
     read: (work) => inTransaction("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY", work),
+    async readOne(work) {
+      const client = await guard(location, () => pool.connect());
+      try {
+        return await work(sqlStoreTx(oneStatement(connectionOf(client))));
+      } finally {
+        client.release();
+      }
+    },
     close: () => pool.end(),
   };
 }

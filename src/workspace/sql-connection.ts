@@ -63,3 +63,20 @@ function badColumn(column: string, value: unknown, expected: string): InternalEr
     `store: column ${column} holds ${JSON.stringify(value) ?? typeof value}, expected ${expected}`,
   );
 }
+
+/** The connection for WorkspaceStore.readOne: a second statement is refused, not run. */
+export function oneStatement(connection: SqlConnection): SqlConnection {
+  let statements = 0;
+  const once = <R>(run: () => Promise<R>): Promise<R> => {
+    statements += 1;
+    if (statements > 1) {
+      return Promise.reject(new InternalError("store: a second statement in readOne; use read"));
+    }
+    return run();
+  };
+  return {
+    dialect: connection.dialect,
+    all: (sql, params) => once(() => connection.all(sql, params)),
+    run: (sql, params) => once(() => connection.run(sql, params)),
+  };
+}
