@@ -96,7 +96,10 @@ describe("a VCS requirement on the native builder", () => {
         conda: {
           channels: [],
           dependencies: ["python=3.11", "pip"],
-          pip: ["clip @ git+https://u:secret@127.0.0.1:9/openai/CLIP.git"],
+          pip: [
+            "clip @ git+https://u:secret@127.0.0.1:9/openai/CLIP.git",
+            "-e git+https://127.0.0.1:9/dask/distributed#egg=distributed",
+          ],
           variables: {},
         },
       },
@@ -108,7 +111,8 @@ describe("a VCS requirement on the native builder", () => {
         key: "pip",
         message:
           "VCS requirements are built from their source at the locked commit, which the native builder does not do: ENVFORGE_BUILDER=docker (or --builder docker)",
-        found: '"clip @ git+https://u:****@127.0.0.1:9/openai/CLIP.git"',
+        found:
+          '"clip @ git+https://u:****@127.0.0.1:9/openai/CLIP.git", "-e git+https://127.0.0.1:9/dask/distributed#egg=distributed"',
         allowed: "requirements from an index (wheels)",
       },
     ]);

@@ -9,7 +9,7 @@ import type { Definition } from "../../definition/definition.js";
 import type { Lock } from "../../definition/lock.js";
 import { formatImageReference } from "../../definition/image-reference.js";
 import { redactUrl } from "../../definition/pip-requirements.js";
-import { isVcsUrl } from "../../definition/vcs-requirement.js";
+import { isVcsPipLine } from "../../definition/vcs-pins.js";
 import type { Problem } from "../../errors/index.js";
 import { DOCKER_PLATFORMS } from "../../recipe/index.js";
 import type { Recipe } from "../../recipe/index.js";
@@ -62,9 +62,8 @@ export function nativeBuildProblems(
     ...(definition.pip?.requirements ?? [])
       .filter((r) => r.vcs !== undefined)
       .map((r) => r.requirement),
-    ...(definition.conda?.pip ?? []).filter((line) =>
-      isVcsUrl(line.replace(/^[^@\s]+\s*@\s*/, "")),
-    ),
+    // `-e git+…` of a conda pip: list too (definition/vcs-pins.ts reads them as pip does).
+    ...(definition.conda?.pip ?? []).filter(isVcsPipLine),
   ];
   if (vcs.length > 0) {
     problems.push({
