@@ -27,6 +27,7 @@ import { planContextContent, storeContextContent } from "./context-content.js";
 import {
   aptOnBuiltBaseProblem,
   hasPinsToMake,
+  needsCondaLock,
   needsLock,
   unlockedWarning,
 } from "./lock-resolver.js";
@@ -34,7 +35,7 @@ import type { LockProblem, LockResolution, RegistrationLock } from "./lock-resol
 import type { EnvironmentVersion } from "./model.js";
 import type { ServiceContext } from "./service-context.js";
 import { newProblems, requireWorkspace, workspaceOf } from "./service-context.js";
-import type { StoreTx, VersionRecord } from "./store.js";
+import type { StoreTx, VersionHead, VersionRecord } from "./store.js";
 import { decodeLock, encodeJson } from "./stored-values.js";
 import type { PreparedDefinition } from "./prepare-registration.js";
 import { prepareDefinition } from "./prepare-registration.js";
@@ -286,7 +287,12 @@ async function lockOf(
     resolve === undefined
       ? {
           kind: "unavailable",
-          problems: [{ part: "conda", reason: "this workspace resolves no locks at registration" }],
+          problems: [
+            {
+              part: needsCondaLock(input.definition) ? "conda" : "pip",
+              reason: "this workspace resolves no locks at registration",
+            },
+          ],
         }
       : await resolve(input.definition, target.hash);
   if (resolution.kind === "unavailable") {
@@ -323,17 +329,18 @@ async function lockReads(
   tx: StoreTx,
   target: Target,
   definition: Definition,
-): Promise<{ readonly existing?: VersionRecord; readonly kept?: Lock }> {
+): Promise<{ readonly existing?: VersionHead; readonly kept?: Lock }> {
   const key = { workspace: target.workspace, name: target.name };
   const environment = await tx.getEnvironment(key);
   if (environment === undefined) return {};
-  const newest = await tx.newestVersion({ ...key, includeArchived: true });
+  // Heads only: a definition at the limits is half a megabyte of JSON not needed here.
+  const newest = await tx.newestVersionHead({ ...key, includeArchived: true });
   const compared =
     target.explicit !== undefined
       ? await tx.getVersion({ ...key, version: target.explicit })
       : environment.archived || newest === undefined || !newest.archived
         ? newest
-        : await tx.newestVersion({ ...key, includeArchived: false });
+        : await tx.newestVersionHead({ ...key, includeArchived: false });
   const existing = compared?.definitionHash === target.hash ? compared : undefined;
   if (existing !== undefined && existing.lockJson !== null) return { existing };
   const lock = decodeLock(newest?.lockJson ?? null);
