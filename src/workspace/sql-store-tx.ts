@@ -148,6 +148,23 @@ export function sqlStoreTx(db: SqlConnection): StoreTx {
       );
       return rows[0] === undefined ? undefined : versionOf(rows[0]);
     },
+    async newestVersionHead({ workspace, name, includeArchived }) {
+      const rows = await db.all(
+        `SELECT version, definition_hash, lock_json, archived FROM environment_versions
+         WHERE workspace = ? AND name = ? AND (? = 1 OR archived = 0)
+         ORDER BY version DESC LIMIT 1`,
+        [workspace, name, includeArchived ? 1 : 0],
+      );
+      const row = rows[0];
+      return row === undefined
+        ? undefined
+        : {
+            version: integer(row, "version"),
+            definitionHash: text(row, "definition_hash"),
+            lockJson: textOrNull(row, "lock_json"),
+            archived: flag(row, "archived"),
+          };
+    },
     async versionNumbers({ workspace, name, includeArchived }) {
       const rows = await db.all(
         `SELECT m.max_version, n.version AS newest_version, n.definition_hash AS newest_hash

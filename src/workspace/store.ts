@@ -122,6 +122,10 @@ export interface StoreTx
   newestVersion(
     key: EnvironmentKey & { readonly includeArchived: boolean },
   ): Promise<VersionRecord | undefined>;
+  /** newestVersion without the definition and source texts: what registration compares. */
+  newestVersionHead(
+    key: EnvironmentKey & { readonly includeArchived: boolean },
+  ): Promise<VersionHead | undefined>;
   /** 0 when the environment has no version. */
   maxVersionNumber(key: EnvironmentKey): Promise<number>;
   /**
@@ -187,6 +191,12 @@ export interface StoreTx
 
   countRows(): Promise<RowCounts>;
 }
+
+/** A version's number, hash, lock and archived flag: a VersionRecord without its big texts. */
+export type VersionHead = Pick<
+  VersionRecord,
+  "version" | "definitionHash" | "lockJson" | "archived"
+>;
 
 export interface WorkspaceStore {
   readonly kind: "sqlite" | "postgres";
