@@ -111,6 +111,7 @@ describe.skipIf(gate.skip)("a VCS requirement locked to a commit and built from 
     // The lock file says the same, and --check sees the pin.
     const locked = await cli(["lock", definitionFile], { env, cwd });
     expect(locked.code, locked.stderr).toBe(0);
+    expect(locked.stdout).toContain(`\nvcs: vcsdemo at ${repo.main} (${repo.url})\n`);
     const lockFile = join(definitionFile, "..", "envforge.lock");
     const lockText = await readFile(lockFile, "utf8");
     expect(lockText).toContain(`commit: ${repo.main}`);

@@ -123,12 +123,17 @@ export async function runLock(file: string, options: LockCommandOptions, io: Cli
         conda: p.conda.length,
         pip: p.pip.length,
       })),
+      ...(lock.vcs === undefined
+        ? {}
+        : { vcs: lock.vcs.map((v) => ({ name: v.name, commit: v.commit, url: v.url })) }),
     });
     return;
   }
   for (const p of lock.platforms) {
     writeLine(io, `${p.platform}: ${p.conda.length} conda packages, ${p.pip.length} pip packages`);
   }
+  // VCS requirements: the commit each ref named, which every build installs.
+  for (const v of lock.vcs ?? []) writeLine(io, `vcs: ${v.name} at ${v.commit} (${v.url})`);
   writeLine(
     io,
     `${written ? "wrote" : "unchanged"} ${shownLockPath} (${lock.definitionHash}) in ${seconds} s`,
