@@ -30,7 +30,6 @@ import {
   workspacesResponse,
 } from "./response-schemas.js";
 import { uploadFromFiles } from "../api/upload/upload-schema.js";
-import { definitionUpload } from "./definition-upload.js";
 import { errorUnder } from "./display-root.js";
 import type { WorkspaceClient } from "./workspace-client.js";
 
@@ -163,7 +162,7 @@ export function httpWorkspaceClient(options: HttpClientOptions): WorkspaceClient
       }
       return call("POST", `${env(input.workspace, input.name)}/versions`, registerResponse, {
         body: {
-          ...(await definitionUpload(input.definition)),
+          ...(await (await import("./definition-upload.js")).definitionUpload(input.definition)),
           ...(input.version === undefined ? {} : { version: input.version }),
           ...(input.description === undefined ? {} : { description: input.description }),
           ...(input.tags === undefined ? {} : { tags: input.tags }),

@@ -8,10 +8,8 @@ import type { ParseSettings } from "../definition/definition.js";
 import type { EnvironmentService, WorkspaceStore } from "../workspace/index.js";
 import type { ResolveLock } from "../workspace/lock-resolver.js";
 import { createEnvironmentService } from "../workspace/index.js";
-import { imageDetailsWithBuild } from "../workspace/image-details.js";
 import type { FindBuiltImage, FindSbom } from "../workspace/image-details.js";
 import { readContextContent } from "../host/read-context-content.js";
-import { loadDefinitionFiles } from "../host/load-definition-files.js";
 import { errorUnder, problemUnder } from "./display-root.js";
 import {
   createdTokenResponse,
@@ -78,6 +76,8 @@ export function localWorkspaceClient(options: LocalClientOptions): WorkspaceClie
     listTokens: async (input) => tokens.parse(await service.listTokens(input)),
     revokeToken: async (input) => tokenResponse.parse(await service.revokeToken(input)),
     registerFiles: async (input) => {
+      // Parsers and recipes load with the first registration or image details, not for a list.
+      const { loadDefinitionFiles } = await import("../host/load-definition-files.js");
       let loaded;
       try {
         loaded = loadDefinitionFiles(input.files, { settings });
@@ -115,7 +115,9 @@ export function localWorkspaceClient(options: LocalClientOptions): WorkspaceClie
     },
     getImageDetails: async (input) =>
       imageDetailsResponse.parse(
-        await imageDetailsWithBuild(await service.getEnvironmentVersion(input), {
+        await (
+          await import("../workspace/image-details.js")
+        ).imageDetailsWithBuild(await service.getEnvironmentVersion(input), {
           ...(options.registry === undefined ? {} : { registry: options.registry }),
           ...(options.findBuiltImage === undefined
             ? {}

@@ -10,11 +10,6 @@ import { fileURLToPath } from "node:url";
 import { InternalError } from "../errors/index.js";
 import type { Definition, ParseSettings } from "../definition/definition.js";
 import { DEFAULT_PARSE_SETTINGS } from "../definition/definition.js";
-import {
-  definitionFromEnvforgeFile,
-  envforgeFileNeeds,
-  parseEnvforgeFile,
-} from "../definition/envforge-file.js";
 import { isReservedName } from "./validation.js";
 
 export interface CuratedEnvironment {
@@ -56,6 +51,9 @@ export function shippedCuratedCatalog(
 /** Reads an envforge.yaml that needs no other file (no conda_file path, no build context). */
 export function selfContainedLoader(settings: ParseSettings): LoadCuratedDefinition {
   return async (file) => {
+    // The parser loads when a curated file is first read, not with every workspace.
+    const { definitionFromEnvforgeFile, envforgeFileNeeds, parseEnvforgeFile } =
+      await import("../definition/envforge-file.js");
     const text = await readFile(file, "utf8");
     const parsed = parseEnvforgeFile({ path: file, text });
     const needs = envforgeFileNeeds(parsed);

@@ -20,8 +20,11 @@ import type { WorkspaceStore } from "./store.js";
 import type { ServiceContext } from "./service-context.js";
 import type { CreateWorkspaceInput } from "./workspaces.js";
 import { createWorkspace, getWorkspace, listWorkspaces } from "./workspaces.js";
-import type { RegisterEnvironmentInput, RegisterResult } from "./register-environment.js";
-import { registerEnvironment } from "./register-environment.js";
+import type {
+  RegisterEnvironmentInput,
+  RegisterResult,
+  registerEnvironment,
+} from "./register-environment.js";
 import type { PruneVersionsInput, PruneVersionsResult } from "./prune-versions.js";
 import { pruneVersions } from "./prune-versions.js";
 import type {
@@ -96,11 +99,17 @@ export function createEnvironmentService(options: EnvironmentServiceOptions): En
     curated: options.curated ?? shippedCuratedCatalog(),
     ...(options.resolveLock === undefined ? {} : { resolveLock: options.resolveLock }),
   };
+  let registering: Promise<{ registerEnvironment: typeof registerEnvironment }> | undefined;
   return {
     createWorkspace: (input) => createWorkspace(context, input),
     getWorkspace: (input) => getWorkspace(context, input),
     listWorkspaces: () => listWorkspaces(context),
-    registerEnvironment: (input) => registerEnvironment(context, input),
+    // Registration (definition checks, recipes, locks) loads with the first registration, once.
+    registerEnvironment: async (input) =>
+      (await (registering ??= import("./register-environment.js"))).registerEnvironment(
+        context,
+        input,
+      ),
     getEnvironment: (input) => getEnvironment(context, input),
     getEnvironmentVersion: (input) => getEnvironmentVersion(context, input),
     listEnvironments: (input) => listEnvironments(context, input),

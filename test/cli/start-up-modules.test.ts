@@ -34,6 +34,9 @@ const HEAVY = [
   "pip-requirements-js",
 ];
 
+/** Packages only the definition parsers use (YAML, PEP 440 versions, .dockerignore). */
+const DEFINITION_PARSING = ["yaml", "@renovatebot/pep440", "@balena/dockerignore"];
+
 let traces = 0;
 
 /** Runs the CLI from source; returns the npm packages it loaded (by name), stdout and exit code. */
@@ -105,6 +108,9 @@ describe("what a command loads", () => {
     expect(JSON.parse(stdout)).toBeDefined();
     expect(packages.has("better-sqlite3")).toBe(true);
     expect(HEAVY.filter((name) => packages.has(name))).toEqual([]);
+    // Listing parses no definition: the parsers load with a registration, image details or a
+    // curated file, not with the workspace.
+    expect(DEFINITION_PARSING.filter((name) => packages.has(name))).toEqual([]);
   });
 
   it("without a config file, a command that parses no definition loads neither yaml nor zod", async () => {
