@@ -34,7 +34,12 @@ import { vcsDependencies } from "./vcs-dependencies.js";
 
 export type PipLockResult =
   | { readonly kind: "locked"; readonly lock: Lock }
-  | { readonly kind: "unavailable"; readonly reason: string };
+  | {
+      readonly kind: "unavailable";
+      readonly reason: string;
+      /** The VCS pins made before the wheels could not be resolved (a lock file keeps them). */
+      readonly vcs?: readonly LockedVcsPackage[];
+    };
 
 export interface LockPipOptions {
   readonly definition: Definition;
@@ -140,14 +145,17 @@ export async function lockPip(options: LockPipOptions): Promise<PipLockResult> {
   };
   if (inputs.requirements.length === 0) return { kind: "locked", lock: withVcs };
   if (inputs.indexes.length === 0 && inputs.findLinks.length === 0) {
-    return unavailable("the pip requirements name no --index-url and no default index is set");
+    return unavailable(
+      "the pip requirements name no --index-url and no default index is set",
+      vcs.pins,
+    );
   }
   const platforms: PlatformLock[] = [];
   for (const platform of options.lock.platforms) {
     const target = options.target ?? pipTargetOf(platform);
-    if (typeof target === "string") return unavailable(target);
+    if (typeof target === "string") return unavailable(target, vcs.pins);
     const resolved = await resolveFor(target, inputs, options);
-    if (typeof resolved === "string") return unavailable(resolved);
+    if (typeof resolved === "string") return unavailable(resolved, vcs.pins);
     platforms.push({ ...platform, pip: resolved });
   }
   return { kind: "locked", lock: { ...withVcs, platforms } };
@@ -434,6 +442,6 @@ function lastLines(text: string): string {
   return stripUrlCredentials(text.trim().split("\n").slice(-3).join(" "));
 }
 
-function unavailable(reason: string): PipLockResult {
-  return { kind: "unavailable", reason };
+function unavailable(reason: string, vcs: readonly LockedVcsPackage[] = []): PipLockResult {
+  return { kind: "unavailable", reason, ...(vcs.length === 0 ? {} : { vcs }) };
 }

@@ -207,10 +207,20 @@ describe("what a VCS project declares (git daemon on loopback)", () => {
     try {
       const definition = definitionWith([], `declaring @ git+${declaring.url}@v1\n`);
       const result = await lockPip({ definition, lock: condaLock(definition), git: OPTIONS });
-      // The declared wheel must be resolved, and there is no index to resolve it on.
+      // The declared wheel must be resolved, and there is no index to resolve it on; the pin
+      // made before that is handed back for a lock file to keep.
       expect(result).toEqual({
         kind: "unavailable",
         reason: "the pip requirements name no --index-url and no default index is set",
+        vcs: [
+          {
+            name: "declaring",
+            requirement: `declaring @ git+${declaring.url}@v1`,
+            vcs: "git",
+            url: declaring.url,
+            commit: declaring.v1,
+          },
+        ],
       });
       const lock = {
         vcs: [

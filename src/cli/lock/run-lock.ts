@@ -409,7 +409,8 @@ async function withPip(
   });
   if (pip.kind === "unavailable") {
     io.stderr.write(`warning: pip requirements not locked: ${pip.reason}\n`);
-    return lock;
+    // The VCS commits were pinned before the wheels failed: the file keeps them.
+    return pip.vcs === undefined ? lock : { ...lock, vcs: pip.vcs };
   }
   return pip.lock;
 }
