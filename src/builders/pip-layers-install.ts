@@ -103,8 +103,11 @@ function install(
   });
 }
 
-/** Bump when install-wheel.ts writes anything differently: older installed trees are not reused. */
-const INSTALLED_FORMAT = 1;
+/**
+ * Bump when install-wheel.ts writes anything differently: older installed trees are not reused
+ * (the native layer cache keys pip layers by it too).
+ */
+export const INSTALLED_FORMAT = 1;
 
 const InstalledSummary = z.object({
   name: z.string(),

@@ -25,7 +25,12 @@ import type { PackageCache } from "../../conda/package-cache.js";
 import { IMAGE_CONDA_PREFIX, IMAGE_HASH_LABEL } from "../../definition/image-hash.js";
 import { parseImageReference } from "../../definition/image-reference.js";
 import type { ImageReference } from "../../definition/definition.js";
-import { EnvforgeError, ExternalError, ValidationError } from "../../errors/index.js";
+import {
+  EnvforgeError,
+  ExternalError,
+  InternalError,
+  ValidationError,
+} from "../../errors/index.js";
 import type { Problem } from "../../errors/index.js";
 import type { BlobUploadResult, Registry } from "../../image/index.js";
 import { buildTarget } from "../build-target.js";
@@ -53,6 +58,9 @@ import { lockPlatforms, platformGroups } from "./platform-groups.js";
 import { cycloneDxSbom, CYCLONEDX_MEDIA_TYPE } from "./sbom.js";
 import { fileBlobHomes } from "./blob-homes.js";
 import type { BlobHomes } from "./blob-homes.js";
+import { LayerCache } from "./layer-cache.js";
+import type { LayerRecord } from "./layer-cache.js";
+import { condaLayerKey, pipLayerKey } from "./layer-keys.js";
 import { writeLayer } from "./layer-tar.js";
 import type { LayerTree } from "./layer-tar.js";
 
@@ -89,6 +97,12 @@ export interface NativeBuilderOptions {
   readonly blobHomes?: BlobHomes;
   /** Monotonic milliseconds; default performance.now. */
   readonly clock?: () => number;
+  /**
+   * Layers by the digest of their inputs, with their blobs (layer-cache.ts); default
+   * `<package cache>/../layers`, bounded to DEFAULT_LAYER_CACHE_BYTES. `false`: none, every
+   * layer is written.
+   */
+  readonly layerCache?: LayerCache | false;
 }
 
 const PARALLEL_UPLOADS = 4;
@@ -96,6 +110,7 @@ const OCI_EMPTY = "application/vnd.oci.empty.v1+json";
 
 export class NativeBuilder implements ImageBuilder {
   readonly #options: NativeBuilderOptions;
+  #cache: LayerCache | undefined;
 
   constructor(options: NativeBuilderOptions) {
     this.#options = options;
@@ -135,6 +150,12 @@ export class NativeBuilder implements ImageBuilder {
     }
 
     const workDir = await mkdtemp(join(this.#options.workDir ?? tmpdir(), "envforge-native-"));
+    // Where a known layer's blob is looked for before it is written: only when the blobs go to
+    // a registry and nowhere else (the outputs and the local engine need every layer's bytes).
+    const pushTo =
+      registry !== undefined && !extraOutputs
+        ? { pushTo: repoOf(parseImageReference(repository)) }
+        : {};
     try {
       if (platforms.length > 1 && request.lock !== undefined) {
         const images: NativeImage[] = [];
@@ -147,6 +168,7 @@ export class NativeBuilder implements ImageBuilder {
               workDir: join(workDir, platform),
               strictBase: true,
               log,
+              ...pushTo,
             }),
           );
         }
@@ -159,6 +181,7 @@ export class NativeBuilder implements ImageBuilder {
         workDir,
         strictBase: false,
         log,
+        ...pushTo,
       });
       const { config, manifestDigest } = image;
 
@@ -195,10 +218,17 @@ export class NativeBuilder implements ImageBuilder {
       });
     } finally {
       await rm(workDir, { recursive: true, force: true });
+      // The bound is kept after the build: its blobs were used just now, so none of them goes.
+      await this.#layerCache()
+        ?.trim()
+        .catch(() => undefined);
     }
   }
 
-  /** One platform's image: base read by reference, layers written, config and manifest. */
+  /**
+   * One platform's image: base read by reference, layers written (or taken from the layer cache
+   * when their key is known), config and manifest.
+   */
   async #assemble(
     request: BuildRequest,
     recipe: Recipe,
@@ -208,27 +238,49 @@ export class NativeBuilder implements ImageBuilder {
     const dockerPlatform = dockerPlatformOf(platform);
     const base = await this.#base(recipe, dockerPlatform, target.strictBase, request.signal);
     log(`base ${base.reference}: ${base.manifest.layers.length} layers, read by reference`);
-    const trees = await this.#trees(request, recipe, target);
     const epoch = this.#options.sourceDateEpoch ?? 0;
+    const cache = this.#layerCache();
+    const planned = await this.#trees(request, recipe, target, (key, comment) =>
+      cache === undefined ? Promise.resolve(undefined) : this.#reuse(cache, key, comment, target),
+    );
     await mkdir(join(workDir, "blobs"), { recursive: true });
-    const layers: (LocalBlob & { readonly diffId: string; readonly comment: string })[] = [];
-    for (const tree of trees) {
+    const layers: OurLayer[] = [];
+    let written = 0;
+    for (const layer of planned) {
       request.signal?.throwIfAborted();
-      const written = await writeLayer({
-        trees: [tree.tree],
-        sourceDateEpoch: epoch,
-        destination: join(workDir, "blobs", `layer-${layers.length}.tar.gz`),
-      });
+      const size = (blob: { digest: string; size: number }): string =>
+        `${blob.digest} (${blob.size} bytes)`;
+      if (layer.reused !== undefined) {
+        const { reused } = layer;
+        layers.push({ mediaType: OCI_LAYER_GZIP, ...reused, comment: layer.comment });
+        const where = reused.inRegistry
+          ? "in the registry already, not written"
+          : "from the layer cache";
+        log(`layer ${layer.comment}: ${size(reused)}, ${where}`);
+        continue;
+      }
+      if (layer.tree === undefined) throw new InternalError(`layer ${layer.comment} has no files`);
+      const blob =
+        cache === undefined
+          ? await writeLayer({
+              trees: [layer.tree],
+              sourceDateEpoch: epoch,
+              destination: join(workDir, "blobs", `layer-${layers.length}.tar.gz`),
+            })
+          : await cache.write(layer.key, [layer.tree], epoch);
+      written += 1;
       layers.push({
         mediaType: OCI_LAYER_GZIP,
-        digest: written.digest,
-        size: written.size,
-        path: written.path,
-        diffId: written.diffId,
-        comment: tree.comment,
+        digest: blob.digest,
+        size: blob.size,
+        path: blob.path,
+        diffId: blob.diffId,
+        comment: layer.comment,
+        inRegistry: false,
       });
-      log(`layer ${tree.comment}: ${written.digest} (${written.size} bytes)`);
+      log(`layer ${layer.comment}: ${size(blob)}, written`);
     }
+    log(`layers: ${written} written, ${layers.length - written} from the layer cache`);
     const configBytes = imageConfigBytes({
       base: base.config,
       recipe: recipe.imageConfig,
@@ -309,15 +361,23 @@ export class NativeBuilder implements ImageBuilder {
     return { reference: from, repository, manifest, config };
   }
 
+  /**
+   * The layers' trees in image order (conda groups, then pip layers), each with its layer-cache
+   * key. A pip layer `reuse` finds is not installed at all; conda groups are linked together
+   * (a group's files can depend on the others': python's version, clobbers) and then looked up.
+   */
   async #trees(
     request: BuildRequest,
     recipe: Recipe,
     target: PlatformTarget,
-  ): Promise<{ tree: LayerTree; comment: string }[]> {
+    reuse: (key: string, comment: string) => Promise<ReusedLayer | undefined>,
+  ): Promise<PlannedLayer[]> {
     const { platform, groups, workDir, log } = target;
-    const trees: { tree: LayerTree; comment: string }[] = [];
+    const epoch = this.#options.sourceDateEpoch ?? 0;
+    const limit = pLimit(PARALLEL_UPLOADS);
+    const planned: PlannedLayer[] = [];
     if (groups.length > 0 && request.lock !== undefined) {
-      const { linkPrefixGroups } = await import("../prefix-groups.js");
+      const { IMAGE_HISTORY, linkPrefixGroups } = await import("../prefix-groups.js");
       const linked = await linkPrefixGroups({
         lock: request.lock,
         platform,
@@ -339,35 +399,103 @@ export class NativeBuilder implements ImageBuilder {
       log(
         `conda: linked ${linked.install.packages.length} packages into ${groups.length} layers in ${seconds(linked.install.timings.linkMs)} s`,
       );
-      for (const group of groups) {
+      const python = request.lock.platforms
+        .find((p) => p.platform === platform)
+        ?.conda.find((p) => p.name === "python");
+      const condaLayers = groups.flatMap((group, index) => {
         const dir = linked.folders.get(group.name);
-        if (dir === undefined) continue;
-        trees.push({
-          tree: { dir, at: IMAGE_CONDA_PREFIX.slice(1) },
-          comment: `conda ${group.name}`,
+        if (dir === undefined) return [];
+        const key = condaLayerKey({
+          packages: group.packages,
+          prefix: IMAGE_CONDA_PREFIX,
+          sourceDateEpoch: epoch,
+          python,
+          clobbers: linked.install.clobbers,
+          // linkPrefixGroups writes the image's history into the first group.
+          history: index === 0 ? IMAGE_HISTORY : undefined,
         });
-      }
+        const tree = { dir, at: IMAGE_CONDA_PREFIX.slice(1) };
+        return [{ key, tree, comment: `conda ${group.name}` }];
+      });
+      const reused = await Promise.all(
+        condaLayers.map((layer) => limit(() => reuse(layer.key, layer.comment))),
+      );
+      condaLayers.forEach((layer, i) => planned.push(withReused(layer, reused[i])));
     }
     if (recipe.pipLayers.length > 0 && recipe.pipScheme !== undefined) {
-      const { installPipLayers } = await import("../pip-layers-install.js");
-      const installed = await installPipLayers({
-        definition: request.definition,
-        layers: recipe.pipLayers,
-        scheme: recipe.pipScheme,
-        cacheDir: this.#options.packageCache.dir,
-        workDir: join(workDir, "pip-trees"),
-        ...(request.signal === undefined ? {} : { signal: request.signal }),
-      });
-      log(
-        `pip: installed ${installed.wheels.length} wheels into ${recipe.pipLayers.length} layers`,
+      const scheme = recipe.pipScheme;
+      const { INSTALLED_FORMAT, installPipLayers } = await import("../pip-layers-install.js");
+      const pipLayers = recipe.pipLayers.map((layer) => ({
+        layer,
+        comment: `pip ${layer.name}`,
+        key: pipLayerKey({
+          packages: layer.packages,
+          scheme,
+          installedFormat: INSTALLED_FORMAT,
+          sourceDateEpoch: epoch,
+        }),
+      }));
+      const reused = await Promise.all(
+        pipLayers.map((layer) => limit(() => reuse(layer.key, layer.comment))),
       );
-      for (const layer of recipe.pipLayers) {
+      const missing = pipLayers.filter((_, i) => reused[i] === undefined).map((p) => p.layer);
+      const installed =
+        missing.length === 0
+          ? { folders: new Map<string, string>(), wheels: [] }
+          : await installPipLayers({
+              definition: request.definition,
+              layers: missing,
+              scheme,
+              cacheDir: this.#options.packageCache.dir,
+              workDir: join(workDir, "pip-trees"),
+              ...(request.signal === undefined ? {} : { signal: request.signal }),
+            });
+      log(
+        `pip: installed ${installed.wheels.length} wheels into ${missing.length} of ${recipe.pipLayers.length} layers`,
+      );
+      pipLayers.forEach(({ layer, key, comment }, i) => {
         const dir = installed.folders.get(layer.name);
-        if (dir === undefined) continue;
-        trees.push({ tree: { dir, at: "" }, comment: `pip ${layer.name}` });
-      }
+        const found = reused[i];
+        if (found !== undefined) planned.push({ key, comment, reused: found });
+        else if (dir !== undefined) planned.push({ key, comment, tree: { dir, at: "" } });
+      });
     }
-    return trees;
+    return planned;
+  }
+
+  /**
+   * A layer the cache knows by `key`: in the registry already (one HEAD, when this build pushes
+   * and has no other output), or its cached blob read back with the right sha256. Undefined when
+   * it must be written: unknown key, blob gone, or blob damaged (said in the log).
+   */
+  async #reuse(
+    cache: LayerCache,
+    key: string,
+    comment: string,
+    target: PlatformTarget,
+  ): Promise<ReusedLayer | undefined> {
+    const record = await cache.get(key);
+    if (record === undefined) return undefined;
+    if (target.pushTo !== undefined) {
+      const there = await this.#options.registry.blobExists(target.pushTo, record.digest);
+      if (there) return { ...record, path: cache.blobPath(record.digest), inRegistry: true };
+    }
+    const blob = await cache.verifiedBlob(key, record);
+    if ("path" in blob) return { ...record, path: blob.path, inRegistry: false };
+    if ("damaged" in blob) {
+      target.log(
+        `layer ${comment}: the layer cache's blob ${record.digest} is damaged (its bytes are ${blob.damaged}); writing the layer again`,
+      );
+    }
+    return undefined;
+  }
+
+  /** The layer cache; undefined when the builder was made without one. */
+  #layerCache(): LayerCache | undefined {
+    const option = this.#options.layerCache;
+    if (option === false) return undefined;
+    return (this.#cache ??=
+      option ?? new LayerCache({ dir: join(dirname(this.#options.packageCache.dir), "layers") }));
   }
 
   /**
@@ -661,6 +789,13 @@ export class NativeBuilder implements ImageBuilder {
       ),
       ...image.ours.map((layer) =>
         limit(async () => {
+          if (layer.inRegistry) {
+            // HEADed when its key was found in the layer cache: not asked again.
+            results.push({ blob: layer, result: "exists" });
+            done += layer.size;
+            request.onProgress?.({ stage: "push", done, total, unit: "bytes" });
+            return;
+          }
           const home = await homes.get(layer.digest);
           const mountFrom = mountSource(home, target.registry, to.repository);
           await upload(layer, () => fileChunks(layer.path), mountFrom);
@@ -735,7 +870,7 @@ interface NativeImage {
   readonly manifest: Uint8Array;
   readonly manifestDigest: string;
   readonly config: LocalBlob;
-  readonly ours: readonly LocalBlob[];
+  readonly ours: readonly OurLayer[];
   readonly base: { readonly repository: ImageReference; readonly manifest: BaseManifest };
   /** The conda subdir (`linux-aarch64`) and Docker platform (`linux/arm64`) it is for. */
   readonly platform: string;
@@ -748,6 +883,34 @@ interface PlatformTarget {
   readonly groups: readonly PackageGroup[];
   readonly workDir: string;
   readonly log: (text: string) => void;
+  /** The repository the blobs go to, when they go to a registry only. */
+  readonly pushTo?: { readonly registry?: string; readonly repository: string };
+}
+
+/** One of the image's own layers, with where its bytes are. */
+type OurLayer = LocalBlob & {
+  readonly diffId: string;
+  readonly comment: string;
+  /** The registry had it when its key was found: `path` may not exist, nothing is sent. */
+  readonly inRegistry: boolean;
+};
+
+/** A layer the layer cache had: in the target repository already, or its checked blob. */
+type ReusedLayer = LayerRecord & { readonly path: string; readonly inRegistry: boolean };
+
+/** A layer to make: its tree to write, or what the layer cache had. */
+interface PlannedLayer {
+  readonly key: string;
+  readonly comment: string;
+  readonly tree?: LayerTree;
+  readonly reused?: ReusedLayer;
+}
+
+function withReused(
+  layer: { readonly key: string; readonly comment: string; readonly tree: LayerTree },
+  reused: ReusedLayer | undefined,
+): PlannedLayer {
+  return reused === undefined ? layer : { key: layer.key, comment: layer.comment, reused };
 }
 
 function descriptorOf(d: Descriptor): Descriptor {
