@@ -4,8 +4,7 @@
  * push with totals and percent, in colour unless NO_COLOR; off a terminal, the log's one line
  * per stage with its timing, and no redraws. Builds run in this process (SQLite), natively.
  */
-import { mkdtemp, rm, writeFile } from "node:fs/promises";
-import { tmpdir } from "node:os";
+import { writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { PassThrough } from "node:stream";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -13,53 +12,27 @@ import { z } from "zod";
 import { runCli } from "../../src/cli/run-cli.js";
 import { gate } from "../build/harness.js";
 import { withLoopbackDefaults } from "../support/loopback-defaults.js";
-import { BASE_IMAGE, deleteManifest } from "../support/registry.js";
 import { cli } from "../support/run-cli.js";
-import { startSeedChannel } from "../support/seed-channel.js";
 import type { SeedChannel } from "../support/seed-channel.js";
-import { runRegistry } from "./harness.js";
+import { openCliHome } from "./harness.js";
+import type { CliHome } from "./harness.js";
 
 const Built = z.looseObject({ image: z.object({ name: z.string(), digest: z.string() }) });
 
+let home: CliHome;
 let dir: string;
 let channel: SeedChannel;
 let env: NodeJS.ProcessEnv;
-const registry = runRegistry();
-const pushed: z.infer<typeof Built>[] = [];
 
 beforeAll(async () => {
   if (gate.skip) return;
   gate.require();
-  dir = await mkdtemp(join(tmpdir(), "envforge-progress-"));
-  channel = await startSeedChannel({
-    extra: [
-      {
-        name: "python",
-        version: "3.10.0",
-        noarch: "generic",
-        files: [{ path: "share/python-stand-in.txt", content: "not a python\n" }],
-      },
-    ],
-  });
-  env = {
-    ENVFORGE_HOME: join(dir, "home"),
-    HOME: dir,
-    ENVFORGE_REGISTRY: registry,
-    ENVFORGE_BASE_IMAGE: BASE_IMAGE,
-  };
+  home = await openCliHome("envforge-progress-");
+  ({ dir, channel, env } = home);
 });
 
 afterAll(async () => {
-  for (const build of pushed) {
-    const [host = "", ...path] = build.image.name.split("/");
-    await deleteManifest({
-      registry: host,
-      repository: path.join("/"),
-      digest: build.image.digest,
-    }).catch(() => undefined);
-  }
-  await channel?.close();
-  if (dir !== undefined) await rm(dir, { recursive: true, force: true });
+  await home?.close();
 });
 
 /** `env build NAME --json` with stderr a terminal (isTTY, as a TTY stream says) or not. */
@@ -79,7 +52,7 @@ async function build(
     env: withLoopbackDefaults({ ...env, ...terminal.env }),
     cwd: dir,
   });
-  if (code === 0) pushed.push(Built.parse(JSON.parse(out)));
+  if (code === 0) home.pushed.push(Built.parse(JSON.parse(out)));
   return { code, stderr: err };
 }
 

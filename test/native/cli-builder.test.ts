@@ -4,18 +4,17 @@
  * queued, and with no builder named a conda environment is built natively (auto), also into an
  * OCI layout folder with `--output`.
  */
-import { mkdtemp, rm, writeFile } from "node:fs/promises";
-import { tmpdir } from "node:os";
+import { writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { z } from "zod";
 import { cli } from "../support/run-cli.js";
-import { BASE_IMAGE, deleteManifest } from "../support/registry.js";
-import { startSeedChannel } from "../support/seed-channel.js";
+import { BASE_IMAGE } from "../support/registry.js";
 import type { SeedChannel } from "../support/seed-channel.js";
 import { docker, gate } from "../build/harness.js";
 import { removeImage } from "../support/docker.js";
-import { run, runRegistry } from "./harness.js";
+import { openCliHome, run } from "./harness.js";
+import type { CliHome } from "./harness.js";
 
 const Built = z.looseObject({
   state: z.string(),
@@ -23,46 +22,20 @@ const Built = z.looseObject({
   image: z.object({ name: z.string(), digest: z.string() }),
 });
 
+let home: CliHome;
 let dir: string;
 let channel: SeedChannel;
 let env: NodeJS.ProcessEnv;
-const registry = runRegistry();
-const pushed: z.infer<typeof Built>[] = [];
 
 beforeAll(async () => {
   if (gate.skip) return;
   gate.require();
-  dir = await mkdtemp(join(tmpdir(), "envforge-native-cli-"));
-  // Every conda definition gets the default python (3.10): a stand-in package answers for it.
-  channel = await startSeedChannel({
-    extra: [
-      {
-        name: "python",
-        version: "3.10.0",
-        noarch: "generic",
-        files: [{ path: "share/python-stand-in.txt", content: "not a python\n" }],
-      },
-    ],
-  });
-  env = {
-    ENVFORGE_HOME: join(dir, "home"),
-    HOME: dir,
-    ENVFORGE_REGISTRY: registry,
-    ENVFORGE_BASE_IMAGE: BASE_IMAGE,
-  };
+  home = await openCliHome("envforge-native-cli-");
+  ({ dir, channel, env } = home);
 });
 
 afterAll(async () => {
-  for (const build of pushed) {
-    const [host = "", ...path] = build.image.name.split("/");
-    await deleteManifest({
-      registry: host,
-      repository: path.join("/"),
-      digest: build.image.digest,
-    });
-  }
-  await channel?.close();
-  if (dir !== undefined) await rm(dir, { recursive: true, force: true });
+  await home?.close();
 });
 
 describe.skipIf(gate.skip)("the builder the CLI chooses", () => {
@@ -101,7 +74,7 @@ describe.skipIf(gate.skip)("the builder the CLI chooses", () => {
     });
     expect(result.code, result.stderr).toBe(0);
     const build = Built.parse(JSON.parse(result.stdout));
-    pushed.push(build);
+    home.pushed.push(build);
     expect(build.state).toBe("succeeded");
     expect(result.stderr).toContain("native builder");
     const { stdout } = await run("skopeo", ["inspect", `oci:${layout}`]);

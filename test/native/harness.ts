@@ -1,8 +1,8 @@
 /**
  * What the native builder's integration tests share: a NativeBuilder wired as a surface would
  * wire it (its own package cache and work folder, so two harnesses are two machines' homes), a
- * registry path per run, runners for docker, podman and skopeo, and clean-up of the manifests
- * the tests pushed.
+ * registry path per run, runners for docker, podman and skopeo, clean-up of the manifests the
+ * tests pushed, and a home for the tests that drive the CLI (openCliHome).
  */
 import { execFile } from "node:child_process";
 import { randomBytes } from "node:crypto";
@@ -18,7 +18,9 @@ import type {
 import type { BuildOutcome } from "../../src/builders/image-builder.js";
 import { PackageCache } from "../../src/conda/package-cache.js";
 import { openRegistry } from "../../src/image/index.js";
-import { deleteManifest, PLAIN_REGISTRY } from "../support/registry.js";
+import { BASE_IMAGE, deleteManifest, PLAIN_REGISTRY } from "../support/registry.js";
+import { startSeedChannel } from "../support/seed-channel.js";
+import type { SeedChannel } from "../support/seed-channel.js";
 
 export const run = promisify(execFile);
 
@@ -105,4 +107,59 @@ export async function podmanRun(
     { maxBuffer: 16 * 1024 * 1024 },
   );
   return stdout;
+}
+
+/** A home for tests that drive the CLI with the native builder on the real registry. */
+export interface CliHome {
+  /** A new folder: HOME, and ENVFORGE_HOME under it (`home/`). */
+  readonly dir: string;
+  /** The seed channel, with a stand-in for the default python. */
+  readonly channel: SeedChannel;
+  /** ENVFORGE_HOME, HOME, ENVFORGE_REGISTRY (this run's path) and ENVFORGE_BASE_IMAGE. */
+  readonly env: NodeJS.ProcessEnv;
+  /** Builds the test pushed: close() deletes their manifests. */
+  readonly pushed: { readonly image: { readonly name: string; readonly digest: string } }[];
+  close(): Promise<void>;
+}
+
+export async function openCliHome(prefix: string): Promise<CliHome> {
+  const dir = await mkdtemp(join(tmpdir(), prefix));
+  // Every conda definition gets the default python (3.10): a stand-in package answers for it.
+  const channel = await startSeedChannel({
+    extra: [
+      {
+        name: "python",
+        version: "3.10.0",
+        noarch: "generic",
+        files: [{ path: "share/python-stand-in.txt", content: "not a python\n" }],
+      },
+    ],
+  });
+  const pushed: CliHome["pushed"][number][] = [];
+  return {
+    dir,
+    channel,
+    env: {
+      ENVFORGE_HOME: join(dir, "home"),
+      HOME: dir,
+      ENVFORGE_REGISTRY: runRegistry(),
+      ENVFORGE_BASE_IMAGE: BASE_IMAGE,
+    },
+    pushed,
+    async close() {
+      try {
+        for (const build of pushed) {
+          const [host = "", ...path] = build.image.name.split("/");
+          await deleteManifest({
+            registry: host,
+            repository: path.join("/"),
+            digest: build.image.digest,
+          });
+        }
+      } finally {
+        await channel.close();
+        await rm(dir, { recursive: true, force: true });
+      }
+    },
+  };
 }
