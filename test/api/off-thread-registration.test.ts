@@ -2,7 +2,8 @@
  * Registration bodies read on the parse pool's threads (issue 13: parsing never holds the event
  * loop) answer exactly as bodies read in place: two real servers on 127.0.0.1, one reading every
  * registration on a thread and one reading every registration in place, get the same requests
- * and must give the same statuses and bodies (times aside), hashes and problems included. The
+ * and must give the same statuses and bodies (times aside), hashes and problems included, on
+ * SQLite and PostgreSQL (build context bytes come back from the thread as plain arrays). The
  * parsers are spied on in this (the server's) thread: off-thread, they run zero times here.
  */
 import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from "vitest";
@@ -11,6 +12,7 @@ import { INPUT_LIMITS } from "../../src/definition/input-limits.js";
 import type { ApiHarness } from "./harness.js";
 import { field, request, startApiHarness, versionsUrl } from "./harness.js";
 import { rawRequest } from "../support/http-probe.js";
+import { harnessKinds } from "../workspace/fixtures.js";
 
 const here = vi.hoisted(() => ({ pipParses: 0 }));
 
@@ -23,28 +25,6 @@ vi.mock("../../src/definition/pip-requirements.js", async (importOriginal) => {
       return real.parsePipRequirements(...args);
     },
   };
-});
-
-let offThread: ApiHarness;
-let inPlace: ApiHarness;
-
-beforeAll(async () => {
-  [offThread, inPlace] = await Promise.all([
-    startApiHarness({ kind: "sqlite", adminUrl: undefined, parsing: { registrationBytes: 0 } }),
-    startApiHarness({
-      kind: "sqlite",
-      adminUrl: undefined,
-      parsing: { registrationBytes: Number.MAX_SAFE_INTEGER },
-    }),
-  ]);
-}, 60_000);
-
-afterAll(async () => {
-  await Promise.all([offThread?.close(), inPlace?.close()]);
-});
-
-beforeEach(() => {
-  here.pipParses = 0;
 });
 
 /** Times differ between the two servers; nothing else may. */
@@ -151,52 +131,81 @@ const bodies: readonly { readonly title: string; readonly status: number; readon
     },
   ];
 
-describe("a registration body read on a thread answers as one read in place", () => {
-  it.each(bodies)("$title: $status", async ({ raw, status }) => {
-    const url = (api: ApiHarness) => versionsUrl(api.url, "default", "same");
-    const there = await request(url(offThread), { raw });
-    expect(here.pipParses).toBe(0);
-    const inline = await request(url(inPlace), { raw });
-    expect(there.status).toBe(status);
-    expect(inline.status).toBe(status);
-    expect(there.contentType).toBe(inline.contentType);
-    expect(comparable(there.body)).toBe(comparable(inline.body));
-    const counts = await Promise.all(
-      [offThread, inPlace].map((api) => api.store.read((tx) => tx.countRows())),
-    );
-    expect(counts[0]).toEqual(counts[1]);
-  });
+const { kinds, adminUrl } = await harnessKinds();
 
-  it("the requirements files are parsed on the server's thread only when read in place", async () => {
-    const raw = JSON.stringify({
-      entry: "requirements.txt",
-      files: { "requirements.txt": "flask\n" },
+describe.each(kinds)(
+  "on %s, a registration body read on a thread answers as one read in place",
+  (kind) => {
+    let offThread: ApiHarness;
+    let inPlace: ApiHarness;
+
+    beforeAll(async () => {
+      [offThread, inPlace] = await Promise.all([
+        startApiHarness({ kind, adminUrl, parsing: { registrationBytes: 0 } }),
+        startApiHarness({
+          kind,
+          adminUrl,
+          parsing: { registrationBytes: Number.MAX_SAFE_INTEGER },
+        }),
+      ]);
+    }, 60_000);
+
+    afterAll(async () => {
+      await Promise.all([offThread?.close(), inPlace?.close()]);
     });
-    expect((await request(versionsUrl(offThread.url, "default", "where"), { raw })).status).toBe(
-      201,
-    );
-    expect(here.pipParses).toBe(0);
-    expect((await request(versionsUrl(inPlace.url, "default", "where"), { raw })).status).toBe(201);
-    expect(here.pipParses).toBe(1);
-  });
 
-  it("a POST without a body gets the body schema's own 400 from either", async () => {
-    const answers = await Promise.all(
-      [offThread, inPlace].map((api) =>
-        rawRequest({ url: versionsUrl(api.url, "default", "none"), method: "POST" }),
-      ),
-    );
-    expect(answers[0]?.status).toBe(answers[1]?.status);
-    expect(answers[0]?.text).toBe(answers[1]?.text);
-  });
+    beforeEach(() => {
+      here.pipParses = 0;
+    });
 
-  it("the version and its hash stored from a thread are those stored in place", async () => {
-    const read = async (api: ApiHarness) =>
-      (await request(`${versionsUrl(api.url, "default", "same")}/7`)).body;
-    const [a, b] = await Promise.all([read(offThread), read(inPlace)]);
-    expect(field(a, "definitionHash")).toMatch(/^envforge_[0-9a-f]{32}$/);
-    expect(comparable(a)).toBe(comparable(b));
-    // The index's password is kept apart on both.
-    expect(JSON.stringify(a)).not.toContain("secret");
-  });
-});
+    it.each(bodies)("$title: $status", async ({ raw, status }) => {
+      const url = (api: ApiHarness) => versionsUrl(api.url, "default", "same");
+      const there = await request(url(offThread), { raw });
+      expect(here.pipParses).toBe(0);
+      const inline = await request(url(inPlace), { raw });
+      expect(there.status).toBe(status);
+      expect(inline.status).toBe(status);
+      expect(there.contentType).toBe(inline.contentType);
+      expect(comparable(there.body)).toBe(comparable(inline.body));
+      const counts = await Promise.all(
+        [offThread, inPlace].map((api) => api.store.read((tx) => tx.countRows())),
+      );
+      expect(counts[0]).toEqual(counts[1]);
+    });
+
+    it("the requirements files are parsed on the server's thread only when read in place", async () => {
+      const raw = JSON.stringify({
+        entry: "requirements.txt",
+        files: { "requirements.txt": "flask\n" },
+      });
+      expect((await request(versionsUrl(offThread.url, "default", "where"), { raw })).status).toBe(
+        201,
+      );
+      expect(here.pipParses).toBe(0);
+      expect((await request(versionsUrl(inPlace.url, "default", "where"), { raw })).status).toBe(
+        201,
+      );
+      expect(here.pipParses).toBe(1);
+    });
+
+    it("a POST without a body gets the body schema's own 400 from either", async () => {
+      const answers = await Promise.all(
+        [offThread, inPlace].map((api) =>
+          rawRequest({ url: versionsUrl(api.url, "default", "none"), method: "POST" }),
+        ),
+      );
+      expect(answers[0]?.status).toBe(answers[1]?.status);
+      expect(answers[0]?.text).toBe(answers[1]?.text);
+    });
+
+    it("the version and its hash stored from a thread are those stored in place", async () => {
+      const read = async (api: ApiHarness) =>
+        (await request(`${versionsUrl(api.url, "default", "same")}/7`)).body;
+      const [a, b] = await Promise.all([read(offThread), read(inPlace)]);
+      expect(field(a, "definitionHash")).toMatch(/^envforge_[0-9a-f]{32}$/);
+      expect(comparable(a)).toBe(comparable(b));
+      // The index's password is kept apart on both.
+      expect(JSON.stringify(a)).not.toContain("secret");
+    });
+  },
+);
