@@ -10,7 +10,7 @@ import type { Clock } from "./clock.js";
 import { isoNow } from "./clock.js";
 import { migrate } from "./migrations.js";
 import type { SqlConnection } from "./sql-connection.js";
-import { numberedPlaceholders, oneStatement } from "./sql-connection.js";
+import { limitedConnection, numberedPlaceholders } from "./sql-connection.js";
 import { sqlStoreTx } from "./sql-store-tx.js";
 import type { StoreTx, WorkspaceStore } from "./store.js";
 
@@ -20,6 +20,14 @@ export interface PostgresStoreOptions {
   readonly clock: Clock;
   /** Pool size (default 10). */
   readonly maxConnections?: number;
+}
+
+interface ClientTx {
+  readonly connection: SqlConnection;
+  readonly tx: StoreTx;
+  /** The StoreTx of readOne: it runs as many statements as `allow` last said. */
+  readonly one: StoreTx;
+  readonly allow: (statements: number) => void;
 }
 
 /** Any constant works; it only has to be the same in every envforge process. */
@@ -56,16 +64,37 @@ export async function openPostgresStore(options: PostgresStoreOptions): Promise<
       }),
   });
 
+  /**
+   * Each pooled client's StoreTx, made once: a StoreTx is a few hundred closures, and making it
+   * for every transaction cost a measurable share of a short request. A client serves one
+   * transaction at a time, so its readOne limit is set per call.
+   */
+  const perClient = new WeakMap<pg.PoolClient, ClientTx>();
+  const txOf = (client: pg.PoolClient): ClientTx => {
+    const known = perClient.get(client);
+    if (known !== undefined) return known;
+    const connection = connectionOf(client);
+    const limited = limitedConnection(connection);
+    const made: ClientTx = {
+      connection,
+      tx: sqlStoreTx(connection),
+      one: sqlStoreTx(limited.connection),
+      allow: limited.allow,
+    };
+    perClient.set(client, made);
+    return made;
+  };
+
   const inTransaction = async <T>(
     begin: string,
     work: (tx: StoreTx, connection: SqlConnection) => Promise<T>,
   ): Promise<T> => {
     const client = await guard(location, () => pool.connect());
-    const connection = connectionOf(client);
+    const { connection, tx } = txOf(client);
     let broken = false;
     try {
       await connection.run(begin);
-      const value = await work(sqlStoreTx(connection), connection);
+      const value = await work(tx, connection);
       await connection.run("COMMIT");
       return value;
     } catch (error) {
@@ -96,8 +125,10 @@ export async function openPostgresStore(options: PostgresStoreOptions): Promise<
     read: (work) => inTransaction("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY", work),
     async readOne(work) {
       const client = await guard(location, () => pool.connect());
+      const { one, allow } = txOf(client);
+      allow(1);
       try {
-        return await work(sqlStoreTx(oneStatement(connectionOf(client))));
+        return await work(one);
       } finally {
         client.release();
       }

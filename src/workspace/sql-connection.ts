@@ -19,9 +19,16 @@ export interface SqlConnection {
 
 /** `?` → `$1, $2, …` for PostgreSQL. Our statements never contain a literal `?`. */
 export function numberedPlaceholders(sql: string): string {
+  const known = numbered.get(sql);
+  if (known !== undefined) return known;
   let n = 0;
-  return sql.replace(/\?/g, () => `$${++n}`);
+  const made = sql.replace(/\?/g, () => `$${++n}`);
+  // The statements are the program's own few hundred texts; the bound only guards a mistake.
+  if (numbered.size < 2000) numbered.set(sql, made);
+  return made;
 }
+
+const numbered = new Map<string, string>();
 
 export function text(row: SqlRow, column: string): string {
   const value = row[column];
@@ -64,19 +71,29 @@ function badColumn(column: string, value: unknown, expected: string): InternalEr
   );
 }
 
-/** The connection for WorkspaceStore.readOne: a second statement is refused, not run. */
-export function oneStatement(connection: SqlConnection): SqlConnection {
-  let statements = 0;
+/**
+ * The connection for WorkspaceStore.readOne: it runs as many statements as `allow` last said,
+ * and refuses the next one (made once per connection, set before each use).
+ */
+export function limitedConnection(connection: SqlConnection): {
+  readonly connection: SqlConnection;
+  allow(statements: number): void;
+} {
+  let left = 0;
   const once = <R>(run: () => Promise<R>): Promise<R> => {
-    statements += 1;
-    if (statements > 1) {
-      return Promise.reject(new InternalError("store: a second statement in readOne; use read"));
-    }
-    return run();
+    left -= 1;
+    return left < 0
+      ? Promise.reject(new InternalError("store: a second statement in readOne; use read"))
+      : run();
   };
   return {
-    dialect: connection.dialect,
-    all: (sql, params) => once(() => connection.all(sql, params)),
-    run: (sql, params) => once(() => connection.run(sql, params)),
+    connection: {
+      dialect: connection.dialect,
+      all: (sql, params) => once(() => connection.all(sql, params)),
+      run: (sql, params) => once(() => connection.run(sql, params)),
+    },
+    allow: (statements) => {
+      left = statements;
+    },
   };
 }

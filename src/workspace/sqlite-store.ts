@@ -18,7 +18,7 @@ import type { Clock } from "./clock.js";
 import { isoNow } from "./clock.js";
 import { migrate } from "./migrations.js";
 import type { SqlConnection, SqlRow } from "./sql-connection.js";
-import { oneStatement } from "./sql-connection.js";
+import { limitedConnection } from "./sql-connection.js";
 import { sqlStoreTx } from "./sql-store-tx.js";
 import type { StoreTx, WorkspaceStore } from "./store.js";
 
@@ -71,6 +71,9 @@ export async function openSqliteStore(options: SqliteStoreOptions): Promise<Work
     run: async (sql, params = []) => guard(path, () => prepare(sql).run(...params).changes),
   };
   const tx = sqlStoreTx(connection);
+  // readOne's: transactions here run one at a time, so one limit serves them all.
+  const limited = limitedConnection(connection);
+  const oneTx = sqlStoreTx(limited.connection);
 
   let tail: Promise<unknown> = Promise.resolve();
   const inTransaction = <T>(begin: string, work: (tx: StoreTx) => Promise<T>): Promise<T> => {
@@ -97,7 +100,11 @@ export async function openSqliteStore(options: SqliteStoreOptions): Promise<Work
     write: (work) => inTransaction("BEGIN IMMEDIATE", work),
     read: (work) => inTransaction("BEGIN", work),
     // In process, a transaction costs no round trip: one statement reads as `read` does.
-    readOne: (work) => inTransaction("BEGIN", () => work(sqlStoreTx(oneStatement(connection)))),
+    readOne: (work) =>
+      inTransaction("BEGIN", () => {
+        limited.allow(1);
+        return work(oneTx);
+      }),
     close: async () => {
       await tail;
       db.close();
