@@ -206,10 +206,10 @@ function registerDefinitionRoute(app: ZodApp, deps: RouteDeps, base: string): vo
     async (request, reply) => {
       // The validator let through only a reading (registerBody is the shape the OpenAPI shows).
       const reading: unknown = request.body;
+      if (isRegistrationReading(reading) && reading.kind === "failed") {
+        throw errorFromWire(reading.error);
+      }
       if (!isRegistrationReading(reading) || reading.kind !== "read") {
-        if (isRegistrationReading(reading) && reading.kind === "failed") {
-          throw errorFromWire(reading.error);
-        }
         throw new InternalError("the registration body reached its handler unread");
       }
       const { options, prepared, warnings, contextContent } = reading;
