@@ -72,6 +72,8 @@ type Case = "cold-warm-cache" | "cold-empty-cache" | "one-changed" | "warm";
 const times = new Map<string, number[]>();
 const bytes = new Map<string, number[]>();
 const requests = new Map<string, number[]>();
+/** This process's CPU (user + system) per build: all of the native builder's work, little of Docker's. */
+const cpu = new Map<string, number[]>();
 const add = (map: Map<string, number[]>, key: string, value: number): void => {
   map.set(key, [...(map.get(key) ?? []), value]);
 };
@@ -132,8 +134,11 @@ async function measure(
 ): Promise<BuildOutcome> {
   proxy.reset();
   const started = performance.now();
+  const cpuBefore = process.cpuUsage();
   const outcome = await builder.build(request);
   add(times, `${kind} ${name}`, performance.now() - started);
+  const cpuUsed = process.cpuUsage(cpuBefore);
+  add(cpu, `${kind} ${name}`, (cpuUsed.user + cpuUsed.system) / 1000);
   add(bytes, `${kind} ${name}`, proxy.blobBytes());
   add(requests, `${kind} ${name}`, proxy.requests.length);
   made.push(outcome);
@@ -364,6 +369,7 @@ const rows = cases.map((name) => {
     nativeBytes: median(bytes.get(`native ${name}`) ?? []),
     dockerBytes: median(bytes.get(`docker ${name}`) ?? []),
     nativeRequests: median(requests.get(`native ${name}`) ?? []),
+    nativeCpuMs: Math.round(median(cpu.get(`native ${name}`) ?? [])),
     dockerRequests: median(requests.get(`docker ${name}`) ?? []),
   };
 });
@@ -374,7 +380,7 @@ if (asJson) {
   process.stdout.write(`native vs Docker-engine builder, medians of ${runs} runs\n`);
   for (const row of rows) {
     process.stdout.write(
-      `${row.case.padEnd(18)} native ${String(row.nativeMs).padStart(6)} ms  docker ${String(row.dockerMs).padStart(6)} ms  docker/native ${row.ratio.toFixed(2)}x  bytes pushed native ${row.nativeBytes} docker ${row.dockerBytes}  registry requests native ${row.nativeRequests} docker ${row.dockerRequests}\n`,
+      `${row.case.padEnd(18)} native ${String(row.nativeMs).padStart(6)} ms  docker ${String(row.dockerMs).padStart(6)} ms  docker/native ${row.ratio.toFixed(2)}x  native CPU ${row.nativeCpuMs} ms  bytes pushed native ${row.nativeBytes} docker ${row.dockerBytes}  registry requests native ${row.nativeRequests} docker ${row.dockerRequests}\n`,
     );
   }
   if (torch === undefined) {

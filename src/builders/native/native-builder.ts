@@ -106,6 +106,8 @@ export interface NativeBuilderOptions {
 }
 
 const PARALLEL_UPLOADS = 4;
+/** Layers compressed at once (zlib's work runs on libuv's pool of four threads). */
+const LAYER_WRITERS = 2;
 const OCI_EMPTY = "application/vnd.oci.empty.v1+json";
 
 export class NativeBuilder implements ImageBuilder {
@@ -244,32 +246,21 @@ export class NativeBuilder implements ImageBuilder {
       cache === undefined ? Promise.resolve(undefined) : this.#reuse(cache, key, comment, target),
     );
     await mkdir(join(workDir, "blobs"), { recursive: true });
-    const layers: OurLayer[] = [];
-    let written = 0;
-    for (const layer of planned) {
+    // Layers are written LAYER_WRITERS at a time: gzip runs on the thread pool while the next
+    // layer's tar is read, and each layer's bytes are its own (the same whatever the order).
+    const writers = pLimit(LAYER_WRITERS);
+    const write = async (layer: PlannedLayer, index: number): Promise<OurLayer> => {
       request.signal?.throwIfAborted();
-      const size = (blob: { digest: string; size: number }): string =>
-        `${blob.digest} (${blob.size} bytes)`;
-      if (layer.reused !== undefined) {
-        const { reused } = layer;
-        layers.push({ mediaType: OCI_LAYER_GZIP, ...reused, comment: layer.comment });
-        const where = reused.inRegistry
-          ? "in the registry already, not written"
-          : "from the layer cache";
-        log(`layer ${layer.comment}: ${size(reused)}, ${where}`);
-        continue;
-      }
       if (layer.tree === undefined) throw new InternalError(`layer ${layer.comment} has no files`);
       const blob =
         cache === undefined
           ? await writeLayer({
               trees: [layer.tree],
               sourceDateEpoch: epoch,
-              destination: join(workDir, "blobs", `layer-${layers.length}.tar.gz`),
+              destination: join(workDir, "blobs", `layer-${index}.tar.gz`),
             })
           : await cache.write(layer.key, [layer.tree], epoch);
-      written += 1;
-      layers.push({
+      return {
         mediaType: OCI_LAYER_GZIP,
         digest: blob.digest,
         size: blob.size,
@@ -277,8 +268,26 @@ export class NativeBuilder implements ImageBuilder {
         diffId: blob.diffId,
         comment: layer.comment,
         inRegistry: false,
-      });
-      log(`layer ${layer.comment}: ${size(blob)}, written`);
+      };
+    };
+    const layers = await Promise.all(
+      planned.map((layer, index) =>
+        layer.reused === undefined
+          ? writers(() => write(layer, index))
+          : { mediaType: OCI_LAYER_GZIP, ...layer.reused, comment: layer.comment },
+      ),
+    );
+    let written = 0;
+    for (const [index, layer] of layers.entries()) {
+      const reused = planned[index]?.reused;
+      const how =
+        reused === undefined
+          ? "written"
+          : reused.inRegistry
+            ? "in the registry already, not written"
+            : "from the layer cache";
+      if (reused === undefined) written += 1;
+      log(`layer ${layer.comment}: ${layer.digest} (${layer.size} bytes), ${how}`);
     }
     log(`layers: ${written} written, ${layers.length - written} from the layer cache`);
     const configBytes = imageConfigBytes({
@@ -499,16 +508,17 @@ export class NativeBuilder implements ImageBuilder {
   }
 
   /**
-   * The SBOM as an OCI artifact whose subject is the image: its blob, the empty config, the
-   * artifact manifest by digest, and the referrers tag (the spec's fallback, which every registry
-   * serves; one that answers the referrers API lists the artifact there too, by its subject).
+   * The SBOM as an OCI artifact whose subject is the image, part one: its document's blob and
+   * the empty config, sent (they do not name the image, so they go beside its blobs). Part two,
+   * #attachSbom, puts the artifact manifest by digest and the referrers tag (the spec's fallback,
+   * which every registry serves; one that answers the referrers API lists the artifact there too,
+   * by its subject).
    */
-  async #attachSbom(
-    subject: Descriptor,
+  async #sendSbomBlobs(
     platform: string,
     to: { readonly registry?: string; readonly repository: string },
     request: BuildRequest,
-  ): Promise<string> {
+  ): Promise<SbomBlobs> {
     const { registry } = this.#options;
     const lock = request.lock;
     const imageHash = /envforge_[0-9a-f]{32}$/.exec(to.repository)?.[0] ?? to.repository;
@@ -527,24 +537,39 @@ export class NativeBuilder implements ImageBuilder {
     });
     const sbomDigest = sha256(sbom);
     const empty = new TextEncoder().encode("{}");
-    await registry.uploadBlob(to, { digest: sbomDigest, size: sbom.length, open: () => sbom });
     // The same two bytes in every repository: mounted from where they were put before.
     const emptyDigest = sha256(empty);
-    const home = await this.#homes().get(emptyDigest);
-    const mountFrom = mountSource(home, to.registry, to.repository);
-    await registry.uploadBlob(
-      to,
-      { digest: emptyDigest, size: empty.length, open: () => empty },
-      mountFrom === undefined ? {} : { mountFrom },
-    );
-    await this.#homes().set(emptyDigest, `${to.registry ?? ""}/${to.repository}`);
+    const sendEmpty = async (): Promise<void> => {
+      const home = await this.#homes().get(emptyDigest);
+      const mountFrom = mountSource(home, to.registry, to.repository);
+      await registry.uploadBlob(
+        to,
+        { digest: emptyDigest, size: empty.length, open: () => empty },
+        mountFrom === undefined ? {} : { mountFrom },
+      );
+      await this.#homes().set(emptyDigest, `${to.registry ?? ""}/${to.repository}`);
+    };
+    await Promise.all([
+      registry.uploadBlob(to, { digest: sbomDigest, size: sbom.length, open: () => sbom }),
+      sendEmpty(),
+    ]);
+    return { sbom: { digest: sbomDigest, size: sbom.length }, empty: emptyDigest };
+  }
+
+  /** The SBOM's artifact manifest (its blobs sent before) and the referrers tag for `subject`. */
+  async #attachSbom(
+    subject: Descriptor,
+    blobs: SbomBlobs,
+    to: { readonly registry?: string; readonly repository: string },
+  ): Promise<string> {
+    const { registry } = this.#options;
     const artifact = new TextEncoder().encode(
       JSON.stringify({
         schemaVersion: 2,
         mediaType: OCI_MANIFEST,
         artifactType: CYCLONEDX_MEDIA_TYPE,
-        config: { mediaType: OCI_EMPTY, digest: sha256(empty), size: empty.length },
-        layers: [{ mediaType: CYCLONEDX_MEDIA_TYPE, digest: sbomDigest, size: sbom.length }],
+        config: { mediaType: OCI_EMPTY, digest: blobs.empty, size: 2 },
+        layers: [{ mediaType: CYCLONEDX_MEDIA_TYPE, ...blobs.sbom }],
         subject: descriptorOf(subject),
       }),
     );
@@ -665,14 +690,18 @@ export class NativeBuilder implements ImageBuilder {
     const clock = this.#options.clock ?? (() => performance.now());
     const pushStarted = clock();
     const target = parseImageReference(repository);
-    const results = await this.#pushBlobs(image, repository, request);
+    // The SBOM's blobs do not depend on the manifest: sent beside the image's blobs.
+    const [results, sbomBlobs] = await Promise.all([
+      this.#pushBlobs(image, repository, request),
+      this.#sendSbomBlobs(image.platform, repoOf(target), request),
+    ]);
     const digest = await this.#options.registry.putManifest(
       { ...target, tag },
       { mediaType: OCI_MANIFEST, bytes: image.manifest },
     );
-    for (const layer of image.ours) await this.#homes().set(layer.digest, repository);
+    await Promise.all(image.ours.map((layer) => this.#homes().set(layer.digest, repository)));
     const subject = { mediaType: OCI_MANIFEST, digest, size: image.manifest.length };
-    const sbom = await this.#attachSbom(subject, image.platform, repoOf(target), request);
+    const sbom = await this.#attachSbom(subject, sbomBlobs, repoOf(target));
     log(`SBOM ${sbom} attached to ${repository}@${digest} (tag ${referrersTag(digest)})`);
     log(pushedLine(`${repository}@${digest}`, results, seconds(clock() - pushStarted)));
     return sentLayers(results, [image]);
@@ -702,8 +731,18 @@ export class NativeBuilder implements ImageBuilder {
         { ...target, tag: undefined, digest: image.manifestDigest },
         { mediaType: OCI_MANIFEST, bytes: image.manifest },
       );
-      for (const layer of image.ours) await this.#homes().set(layer.digest, repository);
+      await Promise.all(image.ours.map((layer) => this.#homes().set(layer.digest, repository)));
     }
+    // One SBOM document per platform, its blobs sent once: the index's is its platform's.
+    const sbomBlobs = new Map<string, Promise<SbomBlobs>>();
+    const blobsFor = (platform: string): Promise<SbomBlobs> => {
+      let blobs = sbomBlobs.get(platform);
+      if (blobs === undefined) {
+        blobs = this.#sendSbomBlobs(platform, repoOf(target), request);
+        sbomBlobs.set(platform, blobs);
+      }
+      return blobs;
+    };
     const index = imageIndexBytes(
       images.map((image) => ({
         manifest: {
@@ -720,7 +759,7 @@ export class NativeBuilder implements ImageBuilder {
         digest: image.manifestDigest,
         size: image.manifest.length,
       };
-      await this.#attachSbom(subject, image.platform, repoOf(target), request);
+      await this.#attachSbom(subject, await blobsFor(image.platform), repoOf(target));
     }
     const digest = await registry.putManifest(
       { ...target, tag },
@@ -729,9 +768,8 @@ export class NativeBuilder implements ImageBuilder {
     const subject = { mediaType: OCI_INDEX, digest, size: index.length };
     const sbom = await this.#attachSbom(
       subject,
-      request.definition.platform,
+      await blobsFor(request.definition.platform),
       repoOf(target),
-      request,
     );
     log(`SBOM ${sbom} attached to ${repository}@${digest} (tag ${referrersTag(digest)})`);
     log(
@@ -894,6 +932,12 @@ type OurLayer = LocalBlob & {
   /** The registry had it when its key was found: `path` may not exist, nothing is sent. */
   readonly inRegistry: boolean;
 };
+
+/** An SBOM document's blob and the empty config's digest, both in the target repository. */
+interface SbomBlobs {
+  readonly sbom: { readonly digest: string; readonly size: number };
+  readonly empty: string;
+}
 
 /** A layer the layer cache had: in the target repository already, or its checked blob. */
 type ReusedLayer = LayerRecord & { readonly path: string; readonly inRegistry: boolean };
