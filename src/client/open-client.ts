@@ -4,10 +4,12 @@
  * ENVFORGE_HOME, or PostgreSQL with ENVFORGE_DATABASE_URL). The CLI and the SDK open their
  * workspace and build clients here, so both adapters answer the same calls the same way.
  */
+import { join } from "node:path";
 import type { NativeOutputs } from "../builders/native/native-builder.js";
 import { ValidationError } from "../errors/index.js";
 import type { SurfaceSettings } from "../host/config.js";
 import { createEnvironmentService, openWorkspaceStore } from "../workspace/index.js";
+import type { FindSbom } from "../workspace/image-details.js";
 import type { BuildsClient } from "./builds-client.js";
 import { httpJobsClient } from "./http-jobs-client.js";
 import type { JobsClient, ServerJobsClient } from "./jobs-client.js";
@@ -77,6 +79,7 @@ export async function openLocalClient(settings: SurfaceSettings): Promise<Worksp
   const locks = lazyLockResolver(settings);
   const service = createEnvironmentService({ store, resolveLock: locks.resolveLock });
   const builds = localBuildService({ store, versions: service, locks });
+  let finder: Promise<FindSbom> | undefined;
   return localWorkspaceClient({
     store,
     settings: config.parse,
@@ -84,13 +87,15 @@ export async function openLocalClient(settings: SurfaceSettings): Promise<Worksp
     lockResolver: locks,
     findBuiltImage: async (hash) => (await builds.builtImage(hash))?.image,
     ...(registry === undefined ? {} : { registry }),
-    // The registry client loads only when details of a pushed image are asked for.
+    // The registry client loads only when details of a pushed image are asked for; answers are
+    // kept by image digest under the home's cache, so later reads ask the registry nothing.
     findSbom: async (image, digest) => {
-      const { openRegistry, sbomFinder } = await import("../image/index.js");
-      return sbomFinder(openRegistry({ env: settings.env, timeoutMs: config.networkTimeoutMs }))(
-        image,
-        digest,
+      finder ??= import("../image/index.js").then(({ openRegistry, sbomFinder }) =>
+        sbomFinder(openRegistry({ env: settings.env, timeoutMs: config.networkTimeoutMs }), {
+          cacheDir: join(config.home, "cache", "sboms"),
+        }),
       );
+      return (await finder)(image, digest);
     },
   });
 }

@@ -4,6 +4,9 @@
  * builder always writes) lists the artifact manifest whose subject is the image, and that
  * manifest's one layer is the SBOM document.
  */
+import { createHash, randomBytes } from "node:crypto";
+import { mkdir, readFile, rename, rm, writeFile } from "node:fs/promises";
+import { join } from "node:path";
 import { z } from "zod";
 import { NotFoundError } from "../errors/index.js";
 import type { Registry } from "./registry.js";
@@ -76,19 +79,81 @@ function decode(bytes: Uint8Array): string {
   return new TextDecoder().decode(bytes);
 }
 
+export interface SbomFinderOptions {
+  /**
+   * A folder that keeps each answer by image and digest (one small file each), so another process
+   * asks the registry no more either: `$ENVFORGE_HOME/cache/sboms`. None: memory only.
+   */
+  readonly cacheDir?: string;
+  /** Answers kept in memory, least recently used dropped first; default 1,000. */
+  readonly maxEntries?: number;
+}
+
+const CachedAnswer = z.object({
+  sbom: z.object({ digest: z.string(), mediaType: z.string() }).nullable(),
+});
+
 /**
  * findSbom for image details: what is attached, or null when nothing is or the registry cannot
  * be asked (details still answer while a registry is down).
+ *
+ * An answer is kept by image and digest, in memory (bounded) and in `cacheDir`: the SBOM of a
+ * digest never changes, and "none" does not either for the images details ask about (a build
+ * succeeds only after the native builder attached the SBOM, and no other builder attaches one).
+ * So a read asks the registry once per image, with up to three requests, and never again. A
+ * registry that cannot be asked is not an answer: nothing is kept, the next read asks again.
  */
 export function sbomFinder(
   registry: Registry,
+  options: SbomFinderOptions = {},
 ): (image: string, digest: string) => Promise<{ digest: string; mediaType: string } | null> {
+  const maxEntries = options.maxEntries ?? 1_000;
+  const memory = new Map<string, { digest: string; mediaType: string } | null>();
+  const remember = (key: string, sbom: { digest: string; mediaType: string } | null): void => {
+    memory.delete(key);
+    memory.set(key, sbom);
+    for (const oldest of memory.keys()) {
+      if (memory.size <= maxEntries) break;
+      memory.delete(oldest);
+    }
+  };
   return async (image, digest) => {
+    const key = `${image}@${digest}`;
+    const known = memory.get(key);
+    if (known !== undefined || memory.has(key)) {
+      remember(key, known ?? null);
+      return known ?? null;
+    }
+    const file =
+      options.cacheDir === undefined
+        ? undefined
+        : join(options.cacheDir, `${createHash("sha256").update(key).digest("hex")}.json`);
+    if (file !== undefined) {
+      const stored = await readFile(file, "utf8")
+        .then((text) => CachedAnswer.safeParse(JSON.parse(text)))
+        .catch(() => undefined);
+      if (stored?.success === true) {
+        remember(key, stored.data.sbom);
+        return stored.data.sbom;
+      }
+    }
+    let sbom: { digest: string; mediaType: string } | null;
     try {
       const found = await findSbom(registry, image, digest);
-      return found === null ? null : { digest: found.digest, mediaType: found.mediaType };
+      sbom = found === null ? null : { digest: found.digest, mediaType: found.mediaType };
     } catch {
       return null;
     }
+    remember(key, sbom);
+    if (file !== undefined && options.cacheDir !== undefined) {
+      // Written whole and renamed; a folder that cannot be written only costs the next process
+      // the registry's requests.
+      const partial = `${file}.${randomBytes(4).toString("hex")}.part`;
+      await mkdir(options.cacheDir, { recursive: true })
+        .then(() => writeFile(partial, `${JSON.stringify({ sbom })}\n`))
+        .then(() => rename(partial, file))
+        .catch(() => rm(partial, { force: true }));
+    }
+    return sbom;
   };
 }

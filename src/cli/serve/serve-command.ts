@@ -2,6 +2,7 @@
  * `envforge serve`: the workspace over HTTP. Refuses a non-loopback address unless auth is on;
  * logs JSON lines (authorization headers redacted) to stderr; stops on SIGINT or SIGTERM.
  */
+import { join } from "node:path";
 import type { Command } from "commander";
 import { z } from "zod";
 import { openServerBuilds, startApiServer } from "../../api/serve.js";
@@ -71,7 +72,10 @@ async function runServe(io: CliIo, options: z.infer<typeof serveOptions>): Promi
       auth,
       service,
       builds: builds.routes,
-      findSbom: sbomFinder(openRegistry({ env: io.env, timeoutMs: config.networkTimeoutMs })),
+      // Kept by image digest (in memory and under the home's cache): reads ask the registry once.
+      findSbom: sbomFinder(openRegistry({ env: io.env, timeoutMs: config.networkTimeoutMs }), {
+        cacheDir: join(config.home, "cache", "sboms"),
+      }),
       storeKind: store.kind,
       settings: config.parse,
       ...(registry === undefined || registry === "" ? {} : { registry }),
