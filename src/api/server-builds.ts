@@ -14,7 +14,7 @@ import { createBuildService, createJobService } from "../workspace/build-api.js"
 import type { BuildServiceOptions } from "../workspace/build-api.js";
 import type { EnvironmentService, WorkspaceStore } from "../workspace/index.js";
 import { DATABASE_URL_VARIABLE } from "../workspace/index.js";
-import { openImageBuilder } from "../client/open-builds.js";
+import { openImageBuilder } from "../client/open-image-builder.js";
 
 export interface ServerBuilds {
   readonly routes: BuildRouteOptions;

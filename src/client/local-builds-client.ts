@@ -11,7 +11,11 @@ import type { BuildProgress } from "../builders/image-builder.js";
 import type { BuildsClient } from "./builds-client.js";
 import type { NativeOutputs } from "../builders/native/native-builder.js";
 import type { OpenedBuilds } from "./open-builds.js";
-import { openImageBuilder, registryOf } from "./open-builds.js";
+import { registryOf } from "./open-builds.js";
+import type { SurfaceSettings } from "../host/config.js";
+import type { ImageBuilder } from "../builders/image-builder.js";
+import { readDockerEndpoint } from "../jobs/docker-endpoint-read.js";
+import { probeFirstBuilder } from "./cache-probe.js";
 
 /** How often a follower on SQLite checks whether the build's holder died. */
 const TAKE_OVER_POLL_MS = 1000;
@@ -62,10 +66,7 @@ export function localBuildsClient(
       if (store.kind !== "sqlite") return undefined;
       const worker = createBuildWorker({
         leases,
-        builder: openImageBuilder(
-          opened.settings,
-          options.outputs === undefined ? {} : { outputs: options.outputs },
-        ),
+        builder: await cacheProbing(opened.settings, options.outputs),
         report: options.report ?? (() => undefined),
         ...(options.onProgress === undefined
           ? {}
@@ -108,4 +109,33 @@ async function refuseUnlocked(
       message: `${version.name} version ${version.version}: ${problem.message}`,
     });
   }
+}
+
+/**
+ * The configured builder behind a one-request cache check (cache-probe.ts): a cache hit loads
+ * neither the builders nor the Docker client. An endpoint setting the probe cannot read (an
+ * unknown docker context) or an endpoint it does not speak to (TLS, ssh) makes the full builder
+ * now, as before, which refuses a bad setting before the build runs.
+ */
+async function cacheProbing(
+  settings: SurfaceSettings,
+  outputs: NativeOutputs | undefined,
+): Promise<ImageBuilder> {
+  const full = async (): Promise<ImageBuilder> =>
+    (await import("./open-image-builder.js")).openImageBuilder(
+      settings,
+      outputs === undefined ? {} : { outputs },
+    );
+  let endpoint;
+  try {
+    endpoint = readDockerEndpoint({ ...settings.env, DOCKER_HOST: settings.config.dockerHost });
+  } catch {
+    return full();
+  }
+  // TLS files and ssh keys are read (and refused) when the client is made: made now, as before.
+  const { transport } = endpoint;
+  if (transport.kind === "ssh" || (transport.kind === "tcp" && transport.tls !== undefined)) {
+    return full();
+  }
+  return probeFirstBuilder({ settings, endpoint, outputs: outputs !== undefined, full });
 }

@@ -1,28 +1,16 @@
 /**
  * The local adapters for builds, wired from the surface's configuration: the store, the build
- * service, the queue (pg-boss on PostgreSQL, in-process on SQLite) and the Docker engine builder.
+ * service and the queue (pg-boss on PostgreSQL, in-process on SQLite). The image builders, with
+ * the Docker client, are in open-image-builder.ts: a cache hit (cache-probe.ts) needs neither.
  */
-import { mkdirSync } from "node:fs";
-import { homedir } from "node:os";
 import { join } from "node:path";
-import { DockerEngineBuilder } from "../builders/docker-engine-builder.js";
-import type Docker from "dockerode";
-import type { BuildRequest, ImageBuilder } from "../builders/image-builder.js";
-import { AutoBuilder } from "../builders/native/auto-builder.js";
-import { dockerLocalEngine } from "../builders/native/docker-local-engine.js";
-import { NativeBuilder } from "../builders/native/native-builder.js";
-import type { NativeOutputs } from "../builders/native/native-builder.js";
 import { nativeBuildProblems } from "../builders/native/native-support.js";
 import { makeRecipe } from "../recipe/index.js";
+import type { BuildRequest } from "../builders/image-builder.js";
 import type { BuildQueue } from "../builders/queue/build-queue.js";
 import { inProcessQueue } from "../builders/queue/in-process-queue.js";
-import { PackageCache } from "../conda/package-cache.js";
-import { ValidationError } from "../errors/index.js";
 import type { Problem } from "../errors/index.js";
 import type { EnvforgeConfig, SurfaceSettings } from "../host/config.js";
-import { BUILDER_NAMES, isBuilderName } from "../host/config.js";
-import { dockerConfigCredentials, openRegistry } from "../image/index.js";
-import { dockerFromHost } from "../jobs/docker-endpoint.js";
 import { lazyLockResolver, localBuildService } from "./local-build-service.js";
 import type { BuildService } from "../workspace/build-api.js";
 import type { EnvironmentService, WorkspaceStore } from "../workspace/index.js";
@@ -87,55 +75,6 @@ export async function openBuilds(
     await store.close();
     throw error;
   }
-}
-
-/**
- * The builder the settings name: `native`, `docker`, or `auto` (unset): native for every
- * definition it can build, docker for the rest. readConfig refuses any other name at start.
- */
-export function openImageBuilder(
-  settings: SurfaceSettings,
-  options: { readonly outputs?: NativeOutputs } = {},
-): ImageBuilder {
-  const { config, env } = settings;
-  if (!isBuilderName(config.builder)) {
-    throw ValidationError.single({
-      key: "ENVFORGE_BUILDER",
-      message: "unknown image builder",
-      found: JSON.stringify(config.builder),
-      allowed: BUILDER_NAMES.join(", "),
-    });
-  }
-  mkdirSync(buildWorkDir(config.home), { recursive: true });
-  const registry = openRegistry({ env, timeoutMs: config.networkTimeoutMs });
-  const packageCache = new PackageCache({
-    dir: join(config.home, "cache", "pkgs"),
-    connectTimeoutMs: config.networkTimeoutMs,
-    idleTimeoutMs: config.networkTimeoutMs,
-  });
-  // Made now, not on first use: a bad endpoint setting (an unknown docker context) is refused as
-  // input before a build is queued, whichever builder runs. Making the client connects nowhere.
-  const docker: Docker = dockerFromHost(config.dockerHost, env);
-  const engine = (): Docker => docker;
-  const dockerBuilder = (): ImageBuilder =>
-    new DockerEngineBuilder({
-      docker: engine(),
-      registry,
-      credentials: dockerConfigCredentials({ env, homedir: homedir() }),
-      packageCache,
-      workDir: buildWorkDir(config.home),
-    });
-  if (config.builder === "docker") return dockerBuilder();
-  const native = new NativeBuilder({
-    registry,
-    packageCache,
-    workDir: buildWorkDir(config.home),
-    sourceDateEpoch: config.sourceDateEpoch,
-    localEngine: dockerLocalEngine(engine),
-    ...(options.outputs === undefined ? {} : { outputs: options.outputs }),
-  });
-  if (config.builder === "native") return native;
-  return new AutoBuilder({ native, docker: dockerBuilder });
 }
 
 /**

@@ -6,12 +6,16 @@
  * path fails here rather than slowing every invocation.
  */
 import { execFile } from "node:child_process";
+import { randomBytes } from "node:crypto";
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { promisify } from "node:util";
 import { afterAll, describe, expect, it } from "vitest";
+import { z } from "zod";
+import { dockerClient, dockerProblem, engineGate, removeImage } from "../support/docker.js";
 import { withLoopbackDefaults } from "../support/loopback-defaults.js";
+import { BASE_IMAGE } from "../support/registry.js";
 
 const run = promisify(execFile);
 const REPO = resolve(import.meta.dirname, "../..");
@@ -38,14 +42,40 @@ const HEAVY = [
 const DEFINITION_PARSING = ["yaml", "@renovatebot/pep440", "@balena/dockerignore"];
 
 let traces = 0;
+const docker = dockerClient();
+const gate = engineGate("Docker engine", await dockerProblem(docker));
 
-/** Runs the CLI from source; returns the npm packages it loaded (by name), stdout and exit code. */
+/** What the tests read of `env build --json`. */
+const Built = z.looseObject({
+  cacheHit: z.boolean().nullable(),
+  image: z.looseObject({ name: z.string(), id: z.string() }),
+});
+
+/** Modules of the build machinery itself: the builders and the Docker client's wiring. */
+const BUILDERS = [
+  "src/builders/docker-engine-builder.ts",
+  "src/builders/native/native-builder.ts",
+  "src/builders/native/docker-local-engine.ts",
+  "src/jobs/docker-endpoint.ts",
+  "src/client/open-image-builder.ts",
+];
+
+/**
+ * Runs the CLI from source; returns the npm packages it loaded (by name), the project's own
+ * modules it loaded (paths from the repository's root), stdout, stderr and exit code.
+ */
 async function loadedPackages(
   argv: readonly string[],
   env: Record<string, string> = {},
-): Promise<{ packages: Set<string>; stdout: string; code: number }> {
+): Promise<{
+  packages: Set<string>;
+  modules: Set<string>;
+  stdout: string;
+  stderr: string;
+  code: number;
+}> {
   const trace = join(dir, `trace-${++traces}.txt`);
-  const { stdout, code } = await run(
+  const { stdout, stderr, code } = await run(
     process.execPath,
     ["--import", "tsx", "--import", TRACE_HOOKS, MAIN, ...argv],
     {
@@ -60,9 +90,10 @@ async function loadedPackages(
       }),
     },
   ).then(
-    (done) => ({ stdout: done.stdout, code: 0 }),
-    (failed: { stdout?: string; code?: number }) => ({
+    (done) => ({ stdout: done.stdout, stderr: done.stderr, code: 0 }),
+    (failed: { stdout?: string; stderr?: string; code?: number }) => ({
       stdout: failed.stdout ?? "",
+      stderr: failed.stderr ?? "",
       code: failed.code ?? -1,
     }),
   );
@@ -73,14 +104,57 @@ async function loadedPackages(
       return match?.[1] === undefined ? [] : [match[1]];
     }),
   );
-  return { packages, stdout, code };
+  const modules = new Set(
+    urls.flatMap((url) =>
+      url.startsWith(`file://${REPO}/src/`) ? [url.slice(`file://${REPO}/`.length)] : [],
+    ),
+  );
+  return { packages, modules, stdout, stderr, code };
 }
 
 describe("what a command loads", () => {
-  it("sees what a command loads: env build loads the Docker client even for a missing name", async () => {
-    const { packages, code } = await loadedPackages(["env", "build", "missing"]);
+  it("env build of a missing name loads no builder: it is refused before anything is built", async () => {
+    const { packages, modules, code } = await loadedPackages(["env", "build", "missing"]);
     expect(code).toBe(3);
-    expect(packages.has("dockerode")).toBe(true);
+    expect(packages.has("dockerode")).toBe(false);
+    expect(BUILDERS.filter((path) => modules.has(path))).toEqual([]);
+  });
+
+  describe.skipIf(gate.skip)("env build in the local engine", () => {
+    const made = new Set<string>();
+    afterAll(async () => {
+      for (const id of made) await removeImage(docker, id);
+    });
+
+    it("a build that runs loads the builders and the Docker client; its cache hit loads neither", async () => {
+      gate.require();
+      // A step of its own, so the first build is a miss on every run of this test.
+      const dockerfile = join(dir, "Dockerfile");
+      writeFileSync(
+        dockerfile,
+        `FROM ${BASE_IMAGE}\nRUN echo ${randomBytes(6).toString("hex")} > /nonce\n`,
+      );
+      expect((await loadedPackages(["env", "create", "-f", dockerfile, "-n", "hit"])).code).toBe(0);
+
+      const built = await loadedPackages(["env", "build", "hit", "--json"]);
+      expect(built.code).toBe(0);
+      const first = Built.parse(JSON.parse(built.stdout));
+      made.add(first.image.id);
+      expect(first.cacheHit).toBe(false);
+      // The trace sees what a build loads: the same names are what the cache hit must not load.
+      expect(built.packages.has("dockerode")).toBe(true);
+      expect(BUILDERS.filter((path) => built.modules.has(path))).toEqual(BUILDERS);
+
+      const hit = await loadedPackages(["env", "build", "hit", "--json"]);
+      expect(hit.code).toBe(0);
+      const second = Built.parse(JSON.parse(hit.stdout));
+      expect(second).toMatchObject({ cacheHit: true, image: { id: first.image.id } });
+      expect(hit.stderr).toContain(
+        `cache hit: the local engine has ${first.image.name}:latest (${first.image.id})`,
+      );
+      expect(HEAVY.filter((name) => hit.packages.has(name))).toEqual([]);
+      expect(BUILDERS.filter((path) => hit.modules.has(path))).toEqual([]);
+    });
   });
 
   it("--version loads no package at all, not even commander", async () => {

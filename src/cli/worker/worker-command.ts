@@ -12,7 +12,8 @@ import { startJobWorker } from "../../jobs/job-worker.js";
 import { createJobService } from "../../workspace/build-api.js";
 import type { CliIo } from "../context.js";
 import { writeEvent } from "../context.js";
-import { openBuilds, openImageBuilder } from "../../client/open-builds.js";
+import { openBuilds } from "../../client/open-builds.js";
+import { openImageBuilder } from "../../client/open-image-builder.js";
 import { secondsOption } from "../build/run-env-build.js";
 
 const Options = z.object({
