@@ -154,6 +154,10 @@ describe("what a command loads", () => {
       );
       expect(HEAVY.filter((name) => hit.packages.has(name))).toEqual([]);
       expect(BUILDERS.filter((path) => hit.modules.has(path))).toEqual([]);
+      // Nor the HTTP adapters and the API's schemas: a local build talks to no server.
+      expect([...hit.modules].filter((path) => /^src\/(api\/|client\/http-)/.test(path))).toEqual(
+        [],
+      );
     });
   });
 

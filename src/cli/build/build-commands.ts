@@ -5,7 +5,7 @@ import { writeEvent, writeJson, writeLine } from "../context.js";
 import { buildLines, buildsTable, writeChunk } from "./build-format.js";
 import type { LogChunk } from "../../workspace/build-api.js";
 import type { BuildsClient } from "../../client/builds-client.js";
-import { openBuildsClient } from "../../client/open-client.js";
+import { openBuildsClient } from "../../client/open-builds-client.js";
 
 const Common = z.object({
   workspace: z.string().optional(),

@@ -16,7 +16,7 @@ import type { BuildsClient } from "../../client/builds-client.js";
 import { parseEnvironmentRef } from "../../client/environment-ref.js";
 import type { LocalBuildsClient } from "../../client/local-builds-client.js";
 import { localBuildsClient } from "../../client/local-builds-client.js";
-import { openBuildsClient } from "../../client/open-client.js";
+import { openBuildsClient } from "../../client/open-builds-client.js";
 import type { OpenedBuilds } from "../../client/open-builds.js";
 
 const Options = z.object({

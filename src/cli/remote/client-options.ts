@@ -1,13 +1,13 @@
 /**
  * The options every command that reads or changes a workspace takes, and the CLI's way to hold
- * a client for one command. Where the client talks to is decided in client/open-client.ts.
+ * a client for one command. Where the client talks to is decided in client/endpoint.ts.
  */
 import type { Command } from "commander";
 import type { WorkspaceClient } from "../../client/workspace-client.js";
-import { openClient, SERVER_VARIABLE, TOKEN_VARIABLE } from "../../client/open-client.js";
+import { SERVER_VARIABLE, TOKEN_VARIABLE } from "../../client/endpoint.js";
 import type { CliIo } from "../context.js";
 
-export { REGISTRY_VARIABLE, SERVER_VARIABLE, TOKEN_VARIABLE } from "../../client/open-client.js";
+export { REGISTRY_VARIABLE, SERVER_VARIABLE, TOKEN_VARIABLE } from "../../client/endpoint.js";
 
 /** Options of every command that reads or changes a workspace. */
 export interface ClientOptions {
@@ -32,6 +32,9 @@ export async function withClient<T>(
   options: ClientOptions,
   work: (client: WorkspaceClient) => Promise<T>,
 ): Promise<T> {
+  // Loaded when a command runs, not when its options are declared: `env build` declares them
+  // too and opens no workspace client.
+  const { openClient } = await import("../../client/open-client.js");
   const client = await openClient(
     io,
     options.server === undefined ? {} : { server: options.server },
