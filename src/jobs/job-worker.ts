@@ -150,14 +150,30 @@ export function startJobWorker(options: JobWorkerOptions): JobWorker {
     }
   };
 
+  // Dead workers' jobs are failed before each take and, while this worker runs a long job, every
+  // poll: a job left by a dead worker does not wait for a free one.
+  let sweeping: Promise<void> | undefined;
+  const sweep = (): Promise<void> =>
+    (sweeping ??= (async () => {
+      try {
+        for (const expired of await jobs.expireJobLeases()) {
+          report(`job ${expired.id} lost its worker; now ${expired.state}`);
+        }
+      } finally {
+        sweeping = undefined;
+      }
+    })());
+  const sweeper = setInterval(() => {
+    sweep().catch((error: unknown) => report(`job worker: ${message(error)}`));
+  }, options.pollMs ?? 2000);
+  sweeper.unref();
+
   const loop = async (): Promise<void> => {
     while (!signal.aborted) {
       woken = false;
       let taken: TakenJob | undefined;
       try {
-        for (const expired of await jobs.expireJobLeases()) {
-          report(`job ${expired.id} lost its worker; now ${expired.state}`);
-        }
+        await sweep();
         taken = await jobs.takeJob({ workerId, leaseMs });
       } catch (error) {
         report(`job worker: ${message(error)}`);
@@ -175,7 +191,8 @@ export function startJobWorker(options: JobWorkerOptions): JobWorker {
       );
     }
   };
-  return { workerId, wake, done: loop() };
+  const done = loop().finally(() => clearInterval(sweeper));
+  return { workerId, wake, done };
 }
 
 /** Resolves with "grace" `graceMs` after `signal` aborts; never settles otherwise. */

@@ -132,6 +132,43 @@ describe.each(kinds)("job leases on %s", (kind) => {
     for (const child of children) killGroup(child);
   }, 60_000);
 
+  it("a worker busy with a long job still fails a job whose taker stopped renewing", async () => {
+    let release: () => void = () => undefined;
+    const released = new Promise<void>((resolve) => (release = resolve));
+    const long: JobRunner = {
+      run: async (request) => {
+        request.onOutput({ stream: "stdout", text: "long\n" });
+        await released;
+        return { exitCode: 0, durationMs: 0 };
+      },
+    };
+    const stop = new AbortController();
+    const worker = startJobWorker({
+      jobs,
+      runner: long,
+      signal: stop.signal,
+      workerId: "worker-busy",
+      leaseMs: 2_000,
+      pollMs: 50,
+    });
+    try {
+      const busy = await offered(["long"]);
+      await waitFor(async () => (await logOf(busy.id)).includes("long"));
+      // Taken by a worker that renews nothing (as one killed right after taking it).
+      const orphan = await offered(["never"]);
+      const taken = await jobs.takeJob({ workerId: "worker-gone", leaseMs: 300 });
+      expect(taken?.job.id).toBe(orphan.id);
+      await waitFor(async () => (await jobs.getJob({ id: orphan.id })).state === "failed");
+      expect(await jobs.getJob({ id: orphan.id })).toMatchObject({ reason: JOB_LEASE_LOST });
+      expect(await logOf(orphan.id)).toContain("(worker worker-gone)");
+      expect(await jobs.getJob({ id: busy.id })).toMatchObject({ state: "running" });
+    } finally {
+      stop.abort();
+      release();
+      await worker.done;
+    }
+  }, 30_000);
+
   it("renews a lease only until the job's deadline: a worker stuck past it loses the job to a sweep", async () => {
     // A runner that ignores its stop, and a store call that hangs when the worker records the
     // end itself: only the lease's end can end this job.
@@ -159,8 +196,9 @@ describe.each(kinds)("job leases on %s", (kind) => {
       workerId: "worker-stuck",
       leaseMs: 200,
       heartbeatMs: 50,
-      jobTimeoutMs: 300,
-      stopGraceMs: 300,
+      // Long enough that a loaded machine still sees the lease renewed before it is capped.
+      jobTimeoutMs: 1_500,
+      stopGraceMs: 500,
       pollMs: 50,
     });
     try {
@@ -169,15 +207,17 @@ describe.each(kinds)("job leases on %s", (kind) => {
       // The worker renews: past one lease time, a sweep finds nothing to fail.
       await new Promise((resolve) => setTimeout(resolve, 250));
       expect((await jobs.expireJobLeases()).map((j) => j.id)).not.toContain(job.id);
-      // Past deadline (300 ms), grace (300 ms) and one renewal, renewals stop; a sweep fails it.
-      await waitFor(
-        async () => (await jobs.expireJobLeases()).some((expired) => expired.id === job.id),
-        10_000,
-      );
+      // Past deadline (1.5 s), grace (0.5 s) and one renewal, renewals stop; a sweep (this
+      // test's or the worker's own, every poll) fails it.
+      await waitFor(async () => {
+        await jobs.expireJobLeases();
+        return (await jobs.getJob({ id: job.id })).state === "failed";
+      }, 10_000);
       expect(await jobs.getJob({ id: job.id })).toMatchObject({
         state: "failed",
         reason: JOB_LEASE_LOST,
       });
+      expect(await logOf(job.id)).toContain("(worker worker-stuck)");
     } finally {
       stop.abort();
       release();
