@@ -10,6 +10,7 @@
  */
 import { request as httpRequest } from "node:http";
 import type { IncomingMessage } from "node:http";
+import { connect } from "node:net";
 import { nativeCanBuild } from "../builders/native/auto-builder.js";
 import type { BuildOutcome, BuildRequest, ImageBuilder } from "../builders/image-builder.js";
 import { lockPlatforms } from "../builders/native/platform-groups.js";
@@ -110,17 +111,19 @@ async function labelledImage(
   signal: AbortSignal | undefined,
 ): Promise<string | undefined> {
   const transport = endpoint.transport;
-  const target =
+  // One connection of its own, no agent: an agent's bookkeeping (its TLS server name check
+  // among it) cost more CPU than the request itself.
+  const connection =
     transport.kind === "unix"
-      ? { socketPath: transport.socketPath }
+      ? () => connect(transport.socketPath)
       : transport.kind === "tcp" && transport.tls === undefined
-        ? { host: transport.host, port: transport.port }
+        ? () => connect(transport.port, transport.host)
         : undefined;
-  if (target === undefined) return undefined;
+  if (connection === undefined) return undefined;
   const answer = await new Promise<{ status: number; body: string } | undefined>((resolve) => {
     const sent = httpRequest(
       {
-        ...target,
+        createConnection: connection,
         method: "GET",
         // The reference is envforge's own name (envforge/envforge_<hash>:latest): no escaping.
         path: `/images/${reference}/json`,
