@@ -2,7 +2,7 @@
  * The native builder's layer cache on the real registry: a rebuild after one package changed
  * writes and compresses exactly that package's layer (the others are known by their inputs and
  * HEADed in the registry), and a damaged blob in the cache is found when it is read back, written
- * again, and never pushed.
+ * again, and never pushed. A pip layer whose key is known is not even installed.
  */
 import { createHash, randomBytes } from "node:crypto";
 import { readFile, rm, writeFile } from "node:fs/promises";
@@ -13,7 +13,13 @@ import { definitionHash } from "../../src/definition/definition-hash.js";
 import type { Definition } from "../../src/definition/definition.js";
 import type { Lock } from "../../src/definition/lock.js";
 import { deleteManifest } from "../support/registry.js";
+import { lockPip } from "../../src/pip/lock-pip.js";
+import { hostPipProblem } from "../../src/pip/run-pip.js";
+import { PYTHON_SHIMS } from "../../scripts/support/seed-flow-setup.js";
+import { engineGate } from "../support/docker.js";
+import { startPipIndex } from "../support/pip-index.js";
 import { startSeedChannel } from "../support/seed-channel.js";
+import { buildWheel } from "../support/wheels.js";
 import type { SeedChannel } from "../support/seed-channel.js";
 import { gate, imageDefinition, manifestLayers } from "../build/harness.js";
 import { openNativeHarness, runRegistry } from "./harness.js";
@@ -141,5 +147,63 @@ describe.skipIf(gate.skip)("the native builder's layer cache", () => {
     expect(third.pushedBlobs).toBe(layers.length);
     const again = await readFile(blobPath);
     expect(`sha256:${createHash("sha256").update(again).digest("hex")}`).toBe(digest);
+  }, 300_000);
+});
+
+const pipTools = engineGate("pip wheels", (await hostPipProblem()) ?? undefined);
+
+describe.skipIf(gate.skip || pipTools.skip)("the layer cache with pip layers", () => {
+  it("installs and writes only the changed wheel's layer on a rebuild", async () => {
+    pipTools.require();
+    const nonce = randomBytes(8).toString("hex");
+    const wheel = (name: string, version: string) =>
+      buildWheel({
+        name,
+        version,
+        files: { [`${name.replace(/-/g, "_")}.py`]: `V = '${version} ${nonce}'\n` },
+      });
+    const index = await startPipIndex({
+      debianWheels: false,
+      files: [
+        wheel("cache-wheel-a", "1.0"),
+        wheel("cache-wheel-a", "1.1"),
+        wheel("cache-wheel-b", "1.0"),
+      ],
+    });
+    const shims = await startSeedChannel({ extra: PYTHON_SHIMS });
+    try {
+      const locked = async (a: string) => {
+        const definition = imageDefinition({
+          conda: {
+            channels: [shims.url],
+            dependencies: ["python=3.11", "pip"],
+            pip: [`--index-url ${index.url}`, `cache-wheel-a==${a}`, "cache-wheel-b"],
+            variables: {},
+          },
+        });
+        const hash = definitionHash(definition);
+        const result = await lockPip({ definition, lock: shims.lock(hash, ["pip", "python"]) });
+        if (result.kind !== "locked") throw new Error(result.reason);
+        return { definition, definitionHash: hash, lock: result.lock };
+      };
+      const registry = runRegistry();
+      const lines: string[] = [];
+      const onLog = (line: { text: string }) => lines.push(line.text);
+      const first = await build({ ...(await locked("1.0")), registry });
+      expect(written(first.layers)).toHaveLength(first.layers.length);
+      expect(first.layers.filter((l) => l.startsWith("layer pip "))).toHaveLength(2);
+
+      harness.track(await harness.builder.build({ ...(await locked("1.1")), registry, onLog }));
+      const layers = lines.filter((line) => line.startsWith("layer "));
+      expect(written(layers)).toHaveLength(1);
+      expect(written(layers)[0]).toMatch(/^layer pip cache-wheel-a: /);
+      expect(layers.filter((l) => l.endsWith(", from the layer cache"))).toHaveLength(
+        layers.length - 1,
+      );
+      expect(lines).toContain("pip: installed 1 wheels into 1 of 2 layers");
+    } finally {
+      await shims.close();
+      await index.close();
+    }
   }, 300_000);
 });
