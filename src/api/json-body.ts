@@ -6,9 +6,11 @@
  * keys are refused as fastify's own parser does (json-reading.ts). The route that registers a
  * definition reads its body its own way (version-routes.ts), on the same pool.
  */
-import type { FastifyInstance } from "fastify";
+import type { IncomingMessage } from "node:http";
+import type { FastifyInstance, FastifyRequest } from "fastify";
 import { badJson, readJsonBody } from "./json-reading.js";
 import type { ParsePool } from "./parse-pool.js";
+import { readBodyBytes } from "./read-body.js";
 
 /** Bodies above this many bytes are parsed off the event loop. */
 export const OFF_THREAD_JSON_BYTES = 256 * 1024;
@@ -23,9 +25,8 @@ export function useJsonBodyParser(app: FastifyInstance, pool: ParsePool): void {
   app.removeContentTypeParser("application/json");
   app.addContentTypeParser(
     "application/json",
-    { parseAs: "buffer" },
-    async (_request: unknown, body: string | Buffer) => {
-      const bytes = typeof body === "string" ? Buffer.from(body) : body;
+    async (request: FastifyRequest, payload: IncomingMessage) => {
+      const bytes = await readBodyBytes(request, payload);
       if (bytes.length === 0) throw emptyBody();
       const reading =
         bytes.length > OFF_THREAD_JSON_BYTES ? await pool.json(bytes) : readJsonBody(bytes);

@@ -1,4 +1,6 @@
 /** Versions of one environment: list, register from uploaded files, show, change, archive. */
+import type { FastifyRequest } from "fastify";
+import type { IncomingMessage } from "node:http";
 import type { RouteDeps, ZodApp } from "../route-deps.js";
 import { imageDetailsWithBuild } from "../../workspace/image-details.js";
 import {
@@ -21,6 +23,7 @@ import { isRecord } from "../../definition/model-shape.js";
 import { emptyBody } from "../json-body.js";
 import { badJson } from "../json-reading.js";
 import { createParseGate } from "../parse-gate.js";
+import { readBodyBytes } from "../read-body.js";
 import {
   errorFromWire,
   isRegistrationReading,
@@ -166,9 +169,8 @@ function registerDefinitionRoute(app: ZodApp, deps: RouteDeps, base: string): vo
   app.removeContentTypeParser("application/json");
   app.addContentTypeParser(
     "application/json",
-    { parseAs: "buffer" },
-    async (_request: unknown, body: string | Buffer) => {
-      const bytes = typeof body === "string" ? Buffer.from(body) : body;
+    async (request: FastifyRequest, payload: IncomingMessage) => {
+      const bytes = await readBodyBytes(request, payload);
       if (bytes.length === 0) throw emptyBody();
       const reading =
         bytes.length > deps.registrationOffThreadBytes
