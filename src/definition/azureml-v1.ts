@@ -79,11 +79,10 @@ export function definitionFromAzureMlV1(
   settings: ParseSettings,
 ): AzureMlV1Loaded {
   const yaml = parseYamlSource(files.environment);
-  const checked = writtenAzureMlV1Schema.safeParse(yaml.value);
+  const schema = writtenAzureMlV1Schema();
+  const checked = schema.safeParse(yaml.value);
   if (!checked.success) {
-    throw new ValidationError(
-      problemsFromZodIssues(checked.error.issues, { yaml, schema: writtenAzureMlV1Schema }),
-    );
+    throw new ValidationError(problemsFromZodIssues(checked.error.issues, { yaml, schema }));
   }
   const written = checked.data;
   const problems: Problem[] = [];

@@ -113,13 +113,12 @@ export function parseEnvforgeFile(
       });
     }
   }
-  const checked = writtenEnvforgeFileSchema.safeParse(
+  const schema = writtenEnvforgeFileSchema();
+  const checked = schema.safeParse(
     Object.fromEntries(Object.entries(value).filter(([key]) => !isCondaKey(key))),
   );
   if (!checked.success) {
-    problems.push(
-      ...problemsFromZodIssues(checked.error.issues, { yaml, schema: writtenEnvforgeFileSchema }),
-    );
+    problems.push(...problemsFromZodIssues(checked.error.issues, { yaml, schema }));
   }
 
   // Read as Azure's format on request: envforge's own keys would make Azure refuse the file.

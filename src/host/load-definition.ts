@@ -29,10 +29,8 @@ import {
   envforgeFileNeeds,
   parseEnvforgeFile,
 } from "../definition/envforge-file.js";
-import { loadAzureMlV1Folder } from "./azureml-v1-folder.js";
 import { detectFileKind, parseAsDetected } from "./detect-kind.js";
 import { errorCode, fileError, readSourceText, readSourceTextSync } from "./file-errors.js";
-import { walkBuildContext } from "./walk-build-context.js";
 
 export interface LoadDefinitionOptions {
   readonly settings: ParseSettings;
@@ -67,6 +65,8 @@ export async function loadDefinition(
   if (isFolder) {
     const kind = options.kind ?? (await folderKind(path));
     if (kind === "azureml-v1") {
+      // Loaded for a folder only, as is the build-context walk: a file needs neither.
+      const { loadAzureMlV1Folder } = await import("./azureml-v1-folder.js");
       const { definition, warnings } = await loadAzureMlV1Folder(path, { settings });
       warn(warnings);
       return definition;
@@ -78,6 +78,7 @@ export async function loadDefinition(
         allowed: "an Azure ML v1 folder or a build context folder",
       });
     }
+    const { walkBuildContext } = await import("./walk-build-context.js");
     const context = await walkBuildContext(path, {
       ...(options.dockerfilePath === undefined ? {} : { dockerfilePath: options.dockerfilePath }),
     });
@@ -138,7 +139,9 @@ export async function loadDefinition(
       const context =
         needs.buildContext === undefined
           ? undefined
-          : await walkBuildContext(relativeTo(folder, needs.buildContext.path), {
+          : await (
+              await import("./walk-build-context.js")
+            ).walkBuildContext(relativeTo(folder, needs.buildContext.path), {
               dockerfilePath: needs.buildContext.dockerfilePath,
             });
       return definitionFromEnvforgeFile(

@@ -169,7 +169,7 @@ describe("what a command loads", () => {
   });
 
   it("hash FILE loads none of the heavy packages", async () => {
-    const { packages, stdout, code } = await loadedPackages([
+    const { packages, modules, stdout, code } = await loadedPackages([
       "hash",
       join(REPO, "examples/pytorch/environment.yml"),
     ]);
@@ -178,6 +178,14 @@ describe("what a command loads", () => {
     expect(packages.has("commander")).toBe(true);
     expect(HEAVY.filter((name) => packages.has(name))).toEqual([]);
     expect(packages.has("better-sqlite3")).toBe(false);
+    // A file is no folder: neither the Azure ML v1 folder reader nor the build-context walk
+    // (with p-limit) loads for it.
+    expect(packages.has("p-limit")).toBe(false);
+    expect(
+      ["src/host/azureml-v1-folder.ts", "src/host/walk-build-context.ts"].filter((path) =>
+        modules.has(path),
+      ),
+    ).toEqual([]);
   });
 
   it("env list on SQLite loads its driver and none of the heavy packages", async () => {
