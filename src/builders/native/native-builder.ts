@@ -459,8 +459,9 @@ export class NativeBuilder implements ImageBuilder {
               workDir: join(workDir, "pip-trees"),
               ...(request.signal === undefined ? {} : { signal: request.signal }),
             });
+      const known = recipe.pipLayers.length - missing.length;
       log(
-        `pip: installed ${installed.wheels.length} wheels into ${missing.length} of ${recipe.pipLayers.length} layers`,
+        `pip: installed ${installed.wheels.length} wheels into ${missing.length} layers${known === 0 ? "" : `; ${known} layers from the layer cache`}`,
       );
       pipLayers.forEach(({ layer, key, comment }, i) => {
         const dir = installed.folders.get(layer.name);
