@@ -16,7 +16,7 @@ import Database from "better-sqlite3";
 import { EnvforgeError, ExternalError } from "../errors/index.js";
 import type { Clock } from "./clock.js";
 import { isoNow } from "./clock.js";
-import { migrate } from "./migrations.js";
+import { MIGRATIONS, migrate } from "./migrations.js";
 import type { SqlConnection, SqlRow } from "./sql-connection.js";
 import { limitedConnection } from "./sql-connection.js";
 import { sqlStoreTx } from "./sql-store-tx.js";
@@ -111,9 +111,14 @@ export async function openSqliteStore(options: SqliteStoreOptions): Promise<Work
     },
   };
   try {
-    await inTransaction("BEGIN IMMEDIATE", () =>
-      migrate(connection, { now: isoNow(options.clock) }),
-    );
+    // A database at this envforge's schema needs no migration (nor the default workspace: the
+    // migration that made it current made that too), so one read spares the write lock, and a
+    // command that only reads does not wait for another process's write.
+    if (!atCurrentSchema(db)) {
+      await inTransaction("BEGIN IMMEDIATE", () =>
+        migrate(connection, { now: isoNow(options.clock) }),
+      );
+    }
   } catch (error) {
     db.close();
     throw error;
@@ -122,6 +127,21 @@ export async function openSqliteStore(options: SqliteStoreOptions): Promise<Work
 }
 
 const SQLITE_BUSY_WAIT_MS = 20;
+
+const NEWEST_MIGRATION = Math.max(...MIGRATIONS.map((migration) => migration.version));
+
+/**
+ * Whether schema_migrations' newest version is the newest this envforge knows. Anything else,
+ * a new file without the table included, goes through migrate, which also refuses a newer one.
+ */
+function atCurrentSchema(db: Database.Database): boolean {
+  try {
+    const newest: unknown = db.prepare("SELECT max(version) FROM schema_migrations").pluck().get();
+    return newest === NEWEST_MIGRATION;
+  } catch {
+    return false;
+  }
+}
 
 /** Runs `work`, retrying with growing pauses while another connection holds the lock. */
 async function whenFree<T>(path: string, deadline: number, work: () => T): Promise<T> {
