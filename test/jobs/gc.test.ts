@@ -30,6 +30,7 @@ const gate = engineGate(
 const Plan = z.object({
   contexts: z.array(z.object({ path: z.string() })),
   cache: z.array(z.object({ key: z.string() })),
+  layers: z.array(z.object({ key: z.string() })),
   images: z.array(z.object({ id: z.string(), imageHash: z.string() })),
 });
 const Built = z.looseObject({ image: z.object({ name: z.string() }) });
@@ -110,6 +111,12 @@ describe.skipIf(gate.skip)("envforge gc", () => {
     ]) {
       utimesSync(join(pkgs, path), old, old);
     }
+    // The native builder's layer cache: an old blob goes, a fresh one stays.
+    const layers = join(dir, "home", "cache", "layers", "blobs");
+    mkdirSync(layers, { recursive: true });
+    writeFileSync(join(layers, "a".repeat(64)), "old layer");
+    writeFileSync(join(layers, "b".repeat(64)), "fresh layer");
+    utimesSync(join(layers, "a".repeat(64)), old, old);
     const contexts = join(dir, "home", "build-contexts");
     mkdirSync(join(contexts, "envforge-build-dead"), { recursive: true });
     mkdirSync(join(contexts, "envforge-build-live"), { recursive: true });
@@ -121,7 +128,9 @@ describe.skipIf(gate.skip)("envforge gc", () => {
     expect(plan.images).toEqual([]); // the orphan is younger than 30 days
     expect(plan.cache.map((e) => e.key)).toEqual(["aaa"]); // ccc is locked, bbb is fresh
     expect(plan.contexts.map((c) => c.path)).toEqual([join(contexts, "envforge-build-dead")]);
+    expect(plan.layers.map((e) => e.key)).toEqual(["a".repeat(64)]);
     expect(existsSync(join(contexts, "envforge-build-dead"))).toBe(true);
+    expect(existsSync(join(layers, "a".repeat(64)))).toBe(true);
 
     const result = await cli(["gc", "--max-age", "0", "--max-cache-size", "1G"], { env });
     expect(result.code, result.stderr).toBe(0);
@@ -135,6 +144,10 @@ describe.skipIf(gate.skip)("envforge gc", () => {
     expect(existsSync(join(pkgs, "extracted", "aaa"))).toBe(false);
     expect(existsSync(join(contexts, "envforge-build-dead"))).toBe(false);
     expect(existsSync(join(contexts, "envforge-build-live"))).toBe(true);
+    expect(existsSync(join(layers, "a".repeat(64)))).toBe(false);
+    // --max-age 0 makes the fresh one old too.
+    expect(existsSync(join(layers, "b".repeat(64)))).toBe(false);
+    expect(result.stdout).toContain("removed 2 layer cache blob(s)");
   });
 
   it("refuses a size it cannot read", async () => {

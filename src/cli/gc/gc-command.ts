@@ -29,6 +29,7 @@ import { planGc } from "./gc-plan.js";
 import {
   pointedImageHashes,
   scanCache,
+  scanLayerCache,
   scanContexts,
   scanImages,
   scanUploadLeftovers,
@@ -55,12 +56,12 @@ export function registerGcCommand(program: Command, io: CliIo): void {
   program
     .command("gc")
     .description(
-      "Remove leftover build contexts, old or excess package-cache entries, and envforge images no version points to",
+      "Remove leftover build contexts, old or excess package-cache entries and layer-cache blobs, and envforge images no version points to",
     )
     .option("--max-age <days>", "cache entries and images unused this long go", "30")
     .option(
       "--max-cache-size <size>",
-      "trim the package cache to this size (e.g. 20G, 500M)",
+      "trim the package cache, and the layer cache, each to this size (e.g. 20G, 500M)",
       "20G",
     )
     .option("--context-age <hours>", "build contexts older than this are leftovers", "6")
@@ -93,6 +94,7 @@ async function runGc(io: CliIo, raw: unknown): Promise<void> {
   const env = io.env; // the config file is folded in once per invocation (run-cli.ts)
   const { config } = io;
   const cacheDir = join(config.home, "cache", "pkgs");
+  const layerDir = join(config.home, "cache", "layers");
   const notes: string[] = [];
 
   const retention = retentionOf(options);
@@ -154,22 +156,25 @@ async function runGc(io: CliIo, raw: unknown): Promise<void> {
       ...(await scanUploadLeftovers(env.TMPDIR?.trim() || tmpdir())),
     ],
     cache: await scanCache(cacheDir),
+    layers: await scanLayerCache(layerDir),
     images,
     pointedTo,
   });
 
   if (options.dryRun !== true) {
-    await apply(plan, { cacheDir, docker });
+    await apply(plan, { cacheDir, layerDir, docker });
     if (registryPlan !== undefined && config.registry !== undefined) {
       await applyRegistryGc(registryClient, config.registry, registryPlan);
     }
   }
   const freed = plan.cache.reduce((sum, e) => sum + e.bytes, 0);
+  const layersFreed = plan.layers.reduce((sum, e) => sum + e.bytes, 0);
   if (options.json === true) {
     return writeJson(io, {
       dryRun: options.dryRun === true,
       ...plan,
       cacheBytesFreed: freed,
+      layerCacheBytesFreed: layersFreed,
       ...(pruned === undefined ? {} : { versions: { deleted: pruned.deleted, kept: pruned.kept } }),
       ...(registryPlan === undefined ? {} : { registry: registryPlan }),
       notes,
@@ -190,6 +195,7 @@ async function runGc(io: CliIo, raw: unknown): Promise<void> {
   }
   writeLine(io, `${verb} ${plan.contexts.length} build context(s)`);
   writeLine(io, `${verb} ${plan.cache.length} package cache entr(ies), ${formatBytes(freed)}`);
+  writeLine(io, `${verb} ${plan.layers.length} layer cache blob(s), ${formatBytes(layersFreed)}`);
   writeLine(io, `${verb} ${plan.images.length} image(s) no version points to`);
   for (const image of plan.images) writeLine(io, `  ${image.imageHash} ${image.id}`);
   for (const note of notes) io.stderr.write(`envforge gc: ${note}\n`);
@@ -197,7 +203,11 @@ async function runGc(io: CliIo, raw: unknown): Promise<void> {
 
 async function apply(
   plan: GcPlan,
-  options: { readonly cacheDir: string; readonly docker: ReturnType<typeof dockerFromHost> },
+  options: {
+    readonly cacheDir: string;
+    readonly layerDir: string;
+    readonly docker: ReturnType<typeof dockerFromHost>;
+  },
 ): Promise<void> {
   for (const context of plan.contexts) await rm(context.path, { recursive: true, force: true });
   for (const entry of plan.cache) {
@@ -205,6 +215,9 @@ async function apply(
       await rm(join(options.cacheDir, "archives", `${entry.key}.${ext}`), { force: true });
     }
     await rm(join(options.cacheDir, "extracted", entry.key), { recursive: true, force: true });
+  }
+  for (const entry of plan.layers) {
+    await rm(join(options.layerDir, "blobs", entry.key), { force: true });
   }
   for (const image of plan.images) {
     // By id, with every tag it has: all of them name the same unreferenced image hash.

@@ -1,7 +1,8 @@
 /**
  * What `envforge gc` removes, decided without touching anything: build contexts older than their
  * limit, package-cache entries past the age limit and then the least recently used until the
- * cache fits its size limit, and envforge images no version points to. Pure: lists in, lists out.
+ * cache fits its size limit, the native builder's layer-cache blobs by the same rule (their own
+ * size limit), and envforge images no version points to. Pure: lists in, lists out.
  */
 
 export interface GcPolicy {
@@ -37,6 +38,8 @@ export interface LocalImage {
 export interface GcPlan {
   readonly contexts: readonly ContextFolder[];
   readonly cache: readonly CacheEntry[];
+  /** Layer-cache blobs (`key`: the blob's sha256 hex). */
+  readonly layers: readonly CacheEntry[];
   readonly images: readonly LocalImage[];
 }
 
@@ -44,6 +47,8 @@ export function planGc(input: {
   readonly policy: GcPolicy;
   readonly contexts: readonly ContextFolder[];
   readonly cache: readonly CacheEntry[];
+  /** The native builder's layer-cache blobs; none when left out. */
+  readonly layers?: readonly CacheEntry[];
   readonly images: readonly LocalImage[];
   /** Image hashes some version (archived or not) points to. */
   readonly pointedTo: ReadonlySet<string>;
@@ -54,7 +59,12 @@ export function planGc(input: {
     (image) =>
       !input.pointedTo.has(image.imageHash) && policy.nowMs - image.createdMs > policy.maxAgeMs,
   );
-  return { contexts, cache: planCache(input.cache, policy), images };
+  return {
+    contexts,
+    cache: planCache(input.cache, policy),
+    layers: planCache(input.layers ?? [], policy),
+    images,
+  };
 }
 
 function planCache(entries: readonly CacheEntry[], policy: GcPolicy): CacheEntry[] {

@@ -63,6 +63,22 @@ export async function scanCache(dir: string): Promise<CacheEntry[]> {
     .sort((a, b) => (a.key < b.key ? -1 : 1));
 }
 
+/**
+ * The native builder's layer cache (builders/native/layer-cache.ts): `blobs/<sha256 hex>`, each
+ * used last at its modification time (the builder touches a blob it uses). Its `keys/` records
+ * stay: a record whose blob is gone still lets a build skip a layer the registry has.
+ */
+export async function scanLayerCache(dir: string): Promise<CacheEntry[]> {
+  const entries: CacheEntry[] = [];
+  for (const name of (await readdir(join(dir, "blobs")).catch(() => [])).sort()) {
+    const info = await stat(join(dir, "blobs", name)).catch(() => undefined);
+    if (info?.isFile() === true) {
+      entries.push({ key: name, bytes: info.size, lastUsedMs: info.mtimeMs, locked: false });
+    }
+  }
+  return entries;
+}
+
 async function treeUsage(path: string): Promise<{ bytes: number; lastUsedMs: number }> {
   const info = await lstat(path).catch(() => undefined);
   if (info === undefined) return { bytes: 0, lastUsedMs: 0 };
