@@ -16,7 +16,7 @@
  * module (package.json, curated/) are found the same way from either.
  */
 import { createHash } from "node:crypto";
-import { mkdir, readFile, readdir, rm, writeFile } from "node:fs/promises";
+import { chmod, mkdir, readFile, readdir, rm, writeFile } from "node:fs/promises";
 import { basename, join, relative, resolve } from "node:path";
 import { build, transform } from "esbuild";
 import { CHUNK_PARAMETERS } from "../src/cli/bundle-loader.js";
@@ -207,3 +207,6 @@ for (const [name, chunk] of entries) {
     banner: name === "envforge" ? { js: "#!/usr/bin/env node" } : {},
   });
 }
+// The bin must be executable by itself: `npm link` marks it so, but prepare runs again after that
+// and writes the folder anew, so a linked `envforge` would answer "Permission denied".
+await chmod(join(outdir, "envforge.js"), 0o755);

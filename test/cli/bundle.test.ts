@@ -122,6 +122,12 @@ describe("the bundled CLI", () => {
     expect(starters.length).toBeLessThan(4);
   });
 
+  it("runs by itself, as a linked bin does: executable, with its #! line", async () => {
+    expect(statSync(bin).mode & 0o111).toBe(0o111);
+    const done = await run(bin, ["--version"], { cwd: REPO, env: { PATH: process.env.PATH } });
+    expect(done.stdout).toBe((await fromSource(["--version"])).stdout);
+  });
+
   it.each([
     [["--version"]],
     [["--help"]],
