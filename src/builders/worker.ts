@@ -8,6 +8,7 @@ import { hostname } from "node:os";
 import { setTimeout as sleep } from "node:timers/promises";
 import { randomUUID } from "node:crypto";
 import type { Build, BuildLeases, ClaimedBuild } from "../workspace/build-api.js";
+import { renewLease } from "../workspace/lease-renewal.js";
 import type { BuildProgress, ImageBuilder } from "./image-builder.js";
 import { BuildFailedError } from "./image-builder.js";
 import { bufferedLog } from "./worker-log.js";
@@ -86,29 +87,21 @@ export function createBuildWorker(options: BuildWorkerOptions): BuildWorker {
       { flushMs: options.logFlushMs ?? 250 },
     );
     const timeout = setTimeout(() => stopWith("timeout"), build.timeoutMs);
-    // The lease never reaches past the build's deadline (and the grace to wind down, and one
-    // heartbeat so the worker's own end is recorded before a sweeper may take the build): a
-    // worker stuck in a build that ignores its timeout loses it instead of holding it forever.
-    const leaseEnd = now() + build.timeoutMs + stopGraceMs + heartbeatMs;
-    let beating = Promise.resolve();
-    const heartbeat = setInterval(() => {
-      beating = beating.then(async () => {
-        const left = leaseEnd - now();
-        if (left <= 0) return;
-        try {
-          const held = await leases.heartbeat({
-            id: build.id,
-            workerId,
-            leaseMs: Math.min(leaseMs, left),
-          });
-          if (held === undefined) stopWith("lost");
-          else if (held.cancelRequested) stopWith("canceled");
-        } catch (error) {
-          // The store is unreachable for now; the lease may still hold. Say so and keep trying.
-          report(`worker ${workerId}: lease renewal of ${build.id} failed: ${message(error)}`);
-        }
-      });
-    }, heartbeatMs);
+    // The lease never reaches past the build's deadline, its grace to wind down and one
+    // heartbeat, so the worker's own end is recorded before a sweeper may take the build.
+    const lease = renewLease({
+      leaseEnd: now() + build.timeoutMs + stopGraceMs + heartbeatMs,
+      leaseMs,
+      heartbeatMs,
+      now,
+      renew: async (forMs) => {
+        const held = await leases.heartbeat({ id: build.id, workerId, leaseMs: forMs });
+        if (held === undefined) stopWith("lost");
+        else if (held.cancelRequested) stopWith("canceled");
+      },
+      onError: (error) =>
+        report(`worker ${workerId}: lease renewal of ${build.id} failed: ${message(error)}`),
+    });
     report(
       `worker ${workerId}: building ${build.id} (${build.name} v${build.version}, attempt ${build.attempt})`,
     );
@@ -147,8 +140,7 @@ export function createBuildWorker(options: BuildWorkerOptions): BuildWorker {
       end = failure(build, workerId, error, stopReason);
     } finally {
       clearTimeout(timeout);
-      clearInterval(heartbeat);
-      await beating;
+      await lease.stop();
     }
     await log.close().catch((error: unknown) => {
       report(`worker ${workerId}: writing the log of ${build.id} failed: ${message(error)}`);

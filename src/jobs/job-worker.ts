@@ -13,6 +13,7 @@ import { randomUUID } from "node:crypto";
 import { hostname } from "node:os";
 import { setTimeout as sleep } from "node:timers/promises";
 import type { Job, JobService, TakenJob } from "../workspace/build-api.js";
+import { renewLease } from "../workspace/lease-renewal.js";
 import type { JobRunner } from "./job-runner.js";
 import { JobStop, runJob } from "./run-job.js";
 
@@ -96,25 +97,18 @@ export function startJobWorker(options: JobWorkerOptions): JobWorker {
         stopWith("failed", `timed out after ${jobTimeoutMs / 1000} s (the worker's job deadline)`),
       jobTimeoutMs,
     );
-    const leaseEnd = now() + jobTimeoutMs + stopGraceMs + heartbeatMs;
-    let beating = Promise.resolve();
-    const heartbeat = setInterval(() => {
-      beating = beating.then(async () => {
-        const left = leaseEnd - now();
-        if (left <= 0) return;
-        try {
-          const held = await jobs.renewJobLease({
-            id: job.id,
-            workerId,
-            leaseMs: Math.min(leaseMs, left),
-          });
-          if (!held) stopWith("failed", `worker ${workerId} lost the job's lease`);
-        } catch (error) {
-          // The store is unreachable for now; the lease may still hold. Say so and keep trying.
-          report(`job worker ${workerId}: lease renewal of ${job.id} failed: ${message(error)}`);
-        }
-      });
-    }, heartbeatMs);
+    const lease = renewLease({
+      leaseEnd: now() + jobTimeoutMs + stopGraceMs + heartbeatMs,
+      leaseMs,
+      heartbeatMs,
+      now,
+      renew: async (forMs) => {
+        const held = await jobs.renewJobLease({ id: job.id, workerId, leaseMs: forMs });
+        if (!held) stopWith("failed", `worker ${workerId} lost the job's lease`);
+      },
+      onError: (error) =>
+        report(`job worker ${workerId}: lease renewal of ${job.id} failed: ${message(error)}`),
+    });
     try {
       const running = runJob({
         jobs,
@@ -144,8 +138,7 @@ export function startJobWorker(options: JobWorkerOptions): JobWorker {
       });
     } finally {
       clearTimeout(timeout);
-      clearInterval(heartbeat);
-      await beating;
+      await lease.stop();
       signal.removeEventListener("abort", onAbort);
     }
   };
