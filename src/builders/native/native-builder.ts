@@ -158,6 +158,12 @@ export class NativeBuilder implements ImageBuilder {
       registry !== undefined && !extraOutputs
         ? { pushTo: repoOf(parseImageReference(repository)) }
         : {};
+    // A push to a registry only: each blob is sent as soon as it is ready (BlobSender), while the
+    // other layers are still being written.
+    const sender =
+      registry !== undefined && !extraOutputs && platforms.length <= 1
+        ? new BlobSender(this.#options.registry, repository, this.#homes(), request)
+        : undefined;
     try {
       if (platforms.length > 1 && request.lock !== undefined) {
         const images: NativeImage[] = [];
@@ -184,6 +190,7 @@ export class NativeBuilder implements ImageBuilder {
         strictBase: false,
         log,
         ...pushTo,
+        ...(sender === undefined ? {} : { early: sender }),
       });
       const { config, manifestDigest } = image;
 
@@ -209,7 +216,7 @@ export class NativeBuilder implements ImageBuilder {
         );
         return done(repository, config.digest, 0, clock() - started);
       }
-      const pushed = await this.#push(image, repository, tag, request, log);
+      const pushed = await this.#push(image, repository, tag, request, log, sender);
       return done(repository, manifestDigest, pushed, clock() - started);
     } catch (error) {
       request.signal?.throwIfAborted();
@@ -219,6 +226,8 @@ export class NativeBuilder implements ImageBuilder {
         cause: error,
       });
     } finally {
+      // A failed build's uploads still under way read files of the work folder.
+      await sender?.idle();
       await rm(workDir, { recursive: true, force: true });
       // The bound is kept after the build: its blobs were used just now, so none of them goes.
       await this.#layerCache()
@@ -234,17 +243,33 @@ export class NativeBuilder implements ImageBuilder {
   async #assemble(
     request: BuildRequest,
     recipe: Recipe,
-    target: PlatformTarget & { readonly strictBase: boolean },
+    target: PlatformTarget & { readonly strictBase: boolean; readonly early?: BlobSender },
   ): Promise<NativeImage> {
-    const { platform, workDir, log } = target;
+    const { platform, workDir, log, early } = target;
     const dockerPlatform = dockerPlatformOf(platform);
-    const base = await this.#base(recipe, dockerPlatform, target.strictBase, request.signal);
-    log(`base ${base.reference}: ${base.manifest.layers.length} layers, read by reference`);
+    // The base is read while the packages are linked; its layers are sent (mounted) at once.
+    const basePromise = this.#base(recipe, dockerPlatform, target.strictBase, request.signal).then(
+      (found) => {
+        early?.base(found);
+        return found;
+      },
+    );
+    basePromise.catch(() => undefined);
     const epoch = this.#options.sourceDateEpoch ?? 0;
     const cache = this.#layerCache();
     const planned = await this.#trees(request, recipe, target, (key, comment) =>
       cache === undefined ? Promise.resolve(undefined) : this.#reuse(cache, key, comment, target),
     );
+    // The SBOM reads the licenses of the packages just linked; its blobs go beside the layers.
+    if (early !== undefined) {
+      const to = repoOf(parseImageReference(early.repository));
+      early.sbomBlobs(() => this.#sendSbomBlobs(platform, to, request));
+      for (const layer of planned) {
+        if (layer.reused !== undefined) {
+          early.layer({ mediaType: OCI_LAYER_GZIP, ...layer.reused, comment: layer.comment });
+        }
+      }
+    }
     await mkdir(join(workDir, "blobs"), { recursive: true });
     // Layers are written LAYER_WRITERS at a time: gzip runs on the thread pool while the next
     // layer's tar is read, and each layer's bytes are its own (the same whatever the order).
@@ -260,7 +285,7 @@ export class NativeBuilder implements ImageBuilder {
               destination: join(workDir, "blobs", `layer-${index}.tar.gz`),
             })
           : await cache.write(layer.key, [layer.tree], epoch);
-      return {
+      const written: OurLayer = {
         mediaType: OCI_LAYER_GZIP,
         digest: blob.digest,
         size: blob.size,
@@ -269,6 +294,8 @@ export class NativeBuilder implements ImageBuilder {
         comment: layer.comment,
         inRegistry: false,
       };
+      early?.layer(written);
+      return written;
     };
     const layers = await Promise.all(
       planned.map((layer, index) =>
@@ -290,6 +317,8 @@ export class NativeBuilder implements ImageBuilder {
       log(`layer ${layer.comment}: ${layer.digest} (${layer.size} bytes), ${how}`);
     }
     log(`layers: ${written} written, ${layers.length - written} from the layer cache`);
+    const base = await basePromise;
+    log(`base ${base.reference}: ${base.manifest.layers.length} layers, read by reference`);
     const configBytes = imageConfigBytes({
       base: base.config,
       recipe: recipe.imageConfig,
@@ -304,6 +333,7 @@ export class NativeBuilder implements ImageBuilder {
       size: configBytes.length,
       path: configPath,
     };
+    early?.config(config);
     const manifest = imageManifestBytes(config, [...base.manifest.layers, ...layers]);
     const manifestDigest = sha256(manifest);
     log(`manifest ${manifestDigest}`);
@@ -680,29 +710,42 @@ export class NativeBuilder implements ImageBuilder {
     await this.#options.localEngine?.load(dockerArchive(full, reference), request.signal);
   }
 
-  /** The image's blobs, its manifest under the tag, then its SBOM; the blobs sent (no config). */
+  /**
+   * The image's blobs (those `early` has not sent yet), its SBOM, then its manifest under the
+   * tag, last; the blobs sent (no config). The SBOM's artifact names the image by its manifest's
+   * digest, known before the push, so it and the referrers tag are put beside the blobs.
+   */
   async #push(
     image: NativeImage,
     repository: string,
     tag: string,
     request: BuildRequest,
     log: (text: string) => void,
+    early: BlobSender | undefined,
   ): Promise<number> {
     const clock = this.#options.clock ?? (() => performance.now());
     const pushStarted = clock();
     const target = parseImageReference(repository);
-    // The SBOM's blobs do not depend on the manifest: sent beside the image's blobs.
-    const [results, sbomBlobs] = await Promise.all([
-      this.#pushBlobs(image, repository, request),
-      this.#sendSbomBlobs(image.platform, repoOf(target), request),
+    const to = repoOf(target);
+    const sender =
+      early ?? new BlobSender(this.#options.registry, repository, this.#homes(), request);
+    sender.image(image);
+    const subject = {
+      mediaType: OCI_MANIFEST,
+      digest: image.manifestDigest,
+      size: image.manifest.length,
+    };
+    const [results, sbom] = await Promise.all([
+      sender.settled(),
+      sender
+        .sbomBlobs(() => this.#sendSbomBlobs(image.platform, to, request))
+        .then((blobs) => this.#attachSbom(subject, blobs, to)),
     ]);
     const digest = await this.#options.registry.putManifest(
       { ...target, tag },
       { mediaType: OCI_MANIFEST, bytes: image.manifest },
     );
     await Promise.all(image.ours.map((layer) => this.#homes().set(layer.digest, repository)));
-    const subject = { mediaType: OCI_MANIFEST, digest, size: image.manifest.length };
-    const sbom = await this.#attachSbom(subject, sbomBlobs, repoOf(target));
     log(`SBOM ${sbom} attached to ${repository}@${digest} (tag ${referrersTag(digest)})`);
     log(pushedLine(`${repository}@${digest}`, results, seconds(clock() - pushStarted)));
     return sentLayers(results, [image]);
@@ -727,7 +770,9 @@ export class NativeBuilder implements ImageBuilder {
     const target = parseImageReference(repository);
     const results: { blob: Descriptor; result: BlobUploadResult }[] = [];
     for (const image of images) {
-      results.push(...(await this.#pushBlobs(image, repository, request)));
+      const sender = new BlobSender(registry, repository, this.#homes(), request);
+      sender.image(image);
+      results.push(...(await sender.settled()));
       await registry.putManifest(
         { ...target, tag: undefined, digest: image.manifestDigest },
         { mediaType: OCI_MANIFEST, bytes: image.manifest },
@@ -779,71 +824,152 @@ export class NativeBuilder implements ImageBuilder {
     log(pushedLine(`${repository}@${digest}`, results, seconds(clock() - pushStarted)));
     return { digest, blobs: sentLayers(results, images) };
   }
+}
 
-  /** Every blob HEADed first (uploadBlob), base layers mounted, ours streamed. */
-  async #pushBlobs(
-    image: NativeImage,
-    repository: string,
-    request: BuildRequest,
-  ): Promise<{ blob: Descriptor; result: BlobUploadResult }[]> {
-    const { registry } = this.#options;
-    const target = parseImageReference(repository);
-    const to = repoOf(target);
-    const baseRepo = image.base.repository;
-    const sameRegistry = baseRepo.registry === target.registry;
-    const limit = pLimit(PARALLEL_UPLOADS);
-    const homes = this.#homes();
-    const results: { blob: Descriptor; result: BlobUploadResult }[] = [];
-    const signal = request.signal;
-    // Progress by blob: each one sent, mounted or found counts its size (the manifest has them).
-    const total = [...image.base.manifest.layers, ...image.ours, image.config].reduce(
+/**
+ * One image's blobs sent to its repository, each as soon as it is ready and PARALLEL_UPLOADS at a
+ * time: every blob HEADed first (uploadBlob), base layers mounted, ours streamed from disk. A
+ * digest is sent once. Failures are kept and thrown by `settled`, which waits for every blob.
+ */
+class BlobSender {
+  readonly repository: string;
+  readonly #registry: Registry;
+  readonly #homes: BlobHomes;
+  readonly #request: BuildRequest;
+  readonly #target: ImageReference;
+  readonly #to: { readonly registry?: string; readonly repository: string };
+  readonly #limit = pLimit(PARALLEL_UPLOADS);
+  readonly #started = new Set<string>();
+  readonly #pending: Promise<void>[] = [];
+  readonly #errors: unknown[] = [];
+  readonly #results: { blob: Descriptor; result: BlobUploadResult }[] = [];
+  #sbom: Promise<SbomBlobs> | undefined;
+  #done = 0;
+  /** Bytes of the whole image, once it is known: progress is reported from then on. */
+  #total: number | undefined;
+
+  constructor(registry: Registry, repository: string, homes: BlobHomes, request: BuildRequest) {
+    this.#registry = registry;
+    this.repository = repository;
+    this.#homes = homes;
+    this.#request = request;
+    this.#target = parseImageReference(repository);
+    this.#to = repoOf(this.#target);
+  }
+
+  /** The base's layers: mounted from its repository when it is in the same registry. */
+  base(base: { readonly repository: ImageReference; readonly manifest: BaseManifest }): void {
+    const from = base.repository;
+    const mountFrom =
+      from.registry === this.#target.registry && from.repository !== this.#to.repository
+        ? from.repository
+        : undefined;
+    const signal = this.#request.signal;
+    for (const layer of base.manifest.layers) {
+      this.#start(layer, () =>
+        this.#upload(
+          layer,
+          () => remoteBlob(this.#registry, from, layer.digest, signal),
+          mountFrom,
+        ),
+      );
+    }
+  }
+
+  /** One of our layers: mounted from where it was pushed before, else streamed from disk. */
+  layer(layer: OurLayer): void {
+    this.#start(layer, async () => {
+      if (layer.inRegistry) {
+        // HEADed when its key was found in the layer cache: not asked again.
+        this.#record(layer, "exists");
+        return;
+      }
+      const home = await this.#homes.get(layer.digest);
+      const mountFrom = mountSource(home, this.#target.registry, this.#to.repository);
+      await this.#upload(layer, () => fileChunks(layer.path), mountFrom);
+    });
+  }
+
+  config(config: LocalBlob): void {
+    this.#start(config, () => this.#upload(config, () => fileChunks(config.path)));
+  }
+
+  /** Every blob of the image not started yet; progress is reported against its size from now. */
+  image(image: NativeImage): void {
+    this.base(image.base);
+    for (const layer of image.ours) this.layer(layer);
+    this.config(image.config);
+    this.#total = [...image.base.manifest.layers, ...image.ours, image.config].reduce(
       (sum, blob) => sum + blob.size,
       0,
     );
-    let done = 0;
-    const upload = async (
-      blob: Descriptor,
-      open: () => Uint8Array | AsyncIterable<Uint8Array>,
-      mountFrom?: string,
-    ): Promise<void> => {
-      signal?.throwIfAborted();
-      const result = await registry.uploadBlob(
-        to,
-        { digest: blob.digest, size: blob.size, open },
-        mountFrom === undefined ? {} : { mountFrom },
-      );
-      results.push({ blob, result });
-      done += blob.size;
-      request.onProgress?.({ stage: "push", done, total, unit: "bytes" });
-    };
-    await Promise.all([
-      ...image.base.manifest.layers.map((layer) =>
-        limit(() =>
-          upload(
-            layer,
-            () => remoteBlob(registry, baseRepo, layer.digest, signal),
-            sameRegistry && baseRepo.repository !== to.repository ? baseRepo.repository : undefined,
-          ),
-        ),
-      ),
-      ...image.ours.map((layer) =>
-        limit(async () => {
-          if (layer.inRegistry) {
-            // HEADed when its key was found in the layer cache: not asked again.
-            results.push({ blob: layer, result: "exists" });
-            done += layer.size;
-            request.onProgress?.({ stage: "push", done, total, unit: "bytes" });
-            return;
-          }
-          const home = await homes.get(layer.digest);
-          const mountFrom = mountSource(home, target.registry, to.repository);
-          await upload(layer, () => fileChunks(layer.path), mountFrom);
-        }),
-      ),
-      limit(() => upload(image.config, () => fileChunks(image.config.path))),
-    ]);
-    signal?.throwIfAborted();
-    return results;
+    this.#progress();
+  }
+
+  /** The SBOM's blobs, sent once by `send` (the first call's). */
+  sbomBlobs(send: () => Promise<SbomBlobs>): Promise<SbomBlobs> {
+    if (this.#sbom === undefined) {
+      this.#sbom = send();
+      this.#sbom.catch(() => undefined);
+    }
+    return this.#sbom;
+  }
+
+  /** Every blob started, sent; the first failure thrown. */
+  async settled(): Promise<{ blob: Descriptor; result: BlobUploadResult }[]> {
+    await this.idle();
+    const [error] = this.#errors;
+    if (error !== undefined) throw error;
+    this.#request.signal?.throwIfAborted();
+    return this.#results;
+  }
+
+  /** Waits for every blob started (and the SBOM's), whatever their outcome. */
+  async idle(): Promise<void> {
+    await Promise.all(this.#pending);
+    await this.#sbom?.catch(() => undefined);
+  }
+
+  #start(blob: Descriptor, send: () => Promise<void>): void {
+    if (this.#started.has(blob.digest)) return;
+    this.#started.add(blob.digest);
+    this.#pending.push(
+      this.#limit(async () => {
+        this.#request.signal?.throwIfAborted();
+        await send();
+      }).catch((error: unknown) => {
+        this.#errors.push(error);
+      }),
+    );
+  }
+
+  async #upload(
+    blob: Descriptor,
+    open: () => Uint8Array | AsyncIterable<Uint8Array>,
+    mountFrom?: string,
+  ): Promise<void> {
+    const result = await this.#registry.uploadBlob(
+      this.#to,
+      { digest: blob.digest, size: blob.size, open },
+      mountFrom === undefined ? {} : { mountFrom },
+    );
+    this.#record(blob, result);
+  }
+
+  #record(blob: Descriptor, result: BlobUploadResult): void {
+    this.#results.push({ blob, result });
+    this.#done += blob.size;
+    this.#progress();
+  }
+
+  #progress(): void {
+    if (this.#total === undefined) return;
+    this.#request.onProgress?.({
+      stage: "push",
+      done: this.#done,
+      total: this.#total,
+      unit: "bytes",
+    });
   }
 }
 
