@@ -297,12 +297,29 @@ export class NativeBuilder implements ImageBuilder {
       early?.layer(written);
       return written;
     };
+    // The largest first: its gzip is the longest, and the small ones fit in beside it.
+    const order = planned
+      .map((layer, index) => ({ index, weight: layer.weight ?? 0 }))
+      .sort((a, b) => b.weight - a.weight);
+    const writing = new Map<number, Promise<OurLayer>>();
+    for (const { index } of order) {
+      const layer = planned[index];
+      if (layer !== undefined && layer.reused === undefined) {
+        writing.set(
+          index,
+          writers(() => write(layer, index)),
+        );
+      }
+    }
     const layers = await Promise.all(
-      planned.map((layer, index) =>
-        layer.reused === undefined
-          ? writers(() => write(layer, index))
-          : { mediaType: OCI_LAYER_GZIP, ...layer.reused, comment: layer.comment },
-      ),
+      planned.map((layer, index): OurLayer | Promise<OurLayer> => {
+        if (layer.reused !== undefined) {
+          return { mediaType: OCI_LAYER_GZIP, ...layer.reused, comment: layer.comment };
+        }
+        const pending = writing.get(index);
+        if (pending === undefined) throw new InternalError(`layer ${layer.comment} not written`);
+        return pending;
+      }),
     );
     let written = 0;
     for (const [index, layer] of layers.entries()) {
@@ -454,7 +471,8 @@ export class NativeBuilder implements ImageBuilder {
           history: index === 0 ? IMAGE_HISTORY : undefined,
         });
         const tree = { dir, at: IMAGE_CONDA_PREFIX.slice(1) };
-        return [{ key, tree, comment: `conda ${group.name}` }];
+        const weight = group.packages.reduce((sum, pkg) => sum + (pkg.size ?? 0), 0);
+        return [{ key, tree, comment: `conda ${group.name}`, weight }];
       });
       const reused = await Promise.all(
         condaLayers.map((layer) => limit(() => reuse(layer.key, layer.comment))),
@@ -1075,10 +1093,17 @@ interface PlannedLayer {
   readonly comment: string;
   readonly tree?: LayerTree;
   readonly reused?: ReusedLayer;
+  /** Its packages' archive bytes, where the lock has them: the largest is written first. */
+  readonly weight?: number;
 }
 
 function withReused(
-  layer: { readonly key: string; readonly comment: string; readonly tree: LayerTree },
+  layer: {
+    readonly key: string;
+    readonly comment: string;
+    readonly tree: LayerTree;
+    readonly weight: number;
+  },
   reused: ReusedLayer | undefined,
 ): PlannedLayer {
   return reused === undefined ? layer : { key: layer.key, comment: layer.comment, reused };
