@@ -3,6 +3,7 @@
  * substitute, swap two neighbours) from a known key of any definition kind is named with the key
  * it most likely meant and the kind that key belongs to.
  */
+import { AZUREML_V2_KEYS, ENVFORGE_ONLY_KEYS } from "./definition-schema.js";
 
 /** Top-level keys of each kind of YAML definition, for near-miss suggestions and detection. */
 export const TOP_LEVEL_KEYS: readonly {
@@ -13,22 +14,8 @@ export const TOP_LEVEL_KEYS: readonly {
     kind: "a conda environment file",
     keys: ["name", "channels", "dependencies", "variables", "prefix"],
   },
-  {
-    kind: "an Azure ML v2 environment YAML",
-    keys: [
-      "$schema",
-      "name",
-      "version",
-      "description",
-      "tags",
-      "image",
-      "conda_file",
-      "build",
-      "os_type",
-      "inference_config",
-    ],
-  },
-  { kind: "an envforge.yaml", keys: ["pip", "apt", "variables", "platform", "python"] },
+  { kind: "an Azure ML v2 environment YAML", keys: AZUREML_V2_KEYS },
+  { kind: "an envforge.yaml", keys: ENVFORGE_ONLY_KEYS },
 ];
 
 const MAX_DISTANCE = 2;
