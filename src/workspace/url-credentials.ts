@@ -24,48 +24,23 @@ export interface SplitDefinition {
 
 export function splitUrlCredentials(definition: Definition): SplitDefinition {
   const credentials: UrlCredential[] = [];
-  const strip = (key: string, value: string): string => {
+  const mapped = mapUrlValues(definition, (key, value) => {
     const clean = stripUrlCredentials(value);
     if (clean !== value) credentials.push({ key, value });
     return clean;
-  };
-  const list = (key: string, values: readonly string[]): string[] =>
-    values.map((value, i) => strip(`${key}[${i}]`, value));
-  const requirements = (key: string, values: readonly PipRequirement[]): PipRequirement[] =>
-    values.map((r, i) => ({ ...r, requirement: strip(`${key}[${i}].requirement`, r.requirement) }));
-
-  const { conda, pip } = definition;
-  const stripped: Definition = {
-    ...definition,
-    ...(conda === undefined
-      ? {}
+  });
+  // The text as written is for display and edits; a build reads the fields mapped above.
+  const source = mapped.conda?.source;
+  const stripped: Definition =
+    mapped.conda === undefined || source === undefined
+      ? mapped
       : {
+          ...mapped,
           conda: {
-            ...conda,
-            channels: list("conda.channels", conda.channels),
-            dependencies: list("conda.dependencies", conda.dependencies),
-            pip: list("conda.pip", conda.pip),
-            // The text as written is for display and edits; a build reads the fields above.
-            ...(conda.source === undefined
-              ? {}
-              : { source: { ...conda.source, text: stripUrlCredentials(conda.source.text) } }),
+            ...mapped.conda,
+            source: { ...source, text: stripUrlCredentials(source.text) },
           },
-        }),
-    ...(pip === undefined
-      ? {}
-      : {
-          pip: {
-            ...pip,
-            requirements: requirements("pip.requirements", pip.requirements),
-            constraints: requirements("pip.constraints", pip.constraints),
-            ...(pip.indexUrl === undefined
-              ? {}
-              : { indexUrl: strip("pip.indexUrl", pip.indexUrl) }),
-            extraIndexUrls: list("pip.extraIndexUrls", pip.extraIndexUrls),
-            findLinks: list("pip.findLinks", pip.findLinks),
-          },
-        }),
-  };
+        };
   const { credentialsConfigured: _old, ...rest } = stripped;
   return {
     definition:
@@ -87,11 +62,21 @@ export function restoreUrlCredentials(
 ): Definition {
   if (credentials.length === 0) return definition;
   const byKey = new Map(credentials.map((c) => [c.key, c.value]));
-  const put = (key: string, value: string): string => byKey.get(key) ?? value;
+  return mapUrlValues(definition, (key, value) => byKey.get(key) ?? value);
+}
+
+/**
+ * Every value of the definition that may hold a URL, each replaced by `at(key, value)`: the one
+ * walk that splitting and restoring share, so the keys one writes are the keys the other reads.
+ */
+function mapUrlValues(
+  definition: Definition,
+  at: (key: string, value: string) => string,
+): Definition {
   const list = (key: string, values: readonly string[]): string[] =>
-    values.map((value, i) => put(`${key}[${i}]`, value));
+    values.map((value, i) => at(`${key}[${i}]`, value));
   const requirements = (key: string, values: readonly PipRequirement[]): PipRequirement[] =>
-    values.map((r, i) => ({ ...r, requirement: put(`${key}[${i}].requirement`, r.requirement) }));
+    values.map((r, i) => ({ ...r, requirement: at(`${key}[${i}].requirement`, r.requirement) }));
   const { conda, pip } = definition;
   return {
     ...definition,
@@ -112,7 +97,7 @@ export function restoreUrlCredentials(
             ...pip,
             requirements: requirements("pip.requirements", pip.requirements),
             constraints: requirements("pip.constraints", pip.constraints),
-            ...(pip.indexUrl === undefined ? {} : { indexUrl: put("pip.indexUrl", pip.indexUrl) }),
+            ...(pip.indexUrl === undefined ? {} : { indexUrl: at("pip.indexUrl", pip.indexUrl) }),
             extraIndexUrls: list("pip.extraIndexUrls", pip.extraIndexUrls),
             findLinks: list("pip.findLinks", pip.findLinks),
           },
