@@ -10,7 +10,7 @@
  * the lock's URLs never hold any.
  */
 import { createHash, randomBytes } from "node:crypto";
-import { mkdir, readFile, rename, rm, stat, writeFile } from "node:fs/promises";
+import { mkdir, readFile, rename, rm, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import pLimit from "p-limit";
 import { z } from "zod";
@@ -23,6 +23,7 @@ import { installWheel } from "../pip/install-wheel.js";
 import type { InstalledWheel } from "../pip/install-wheel.js";
 import { pipNetrc } from "../recipe/index.js";
 import type { PipLayer, PipScheme } from "../recipe/index.js";
+import { pathExists } from "../host/path-exists.js";
 
 export interface InstallPipLayersOptions {
   readonly definition: Definition;
@@ -140,7 +141,7 @@ async function cachedInstall(
   const dir = join(options.cacheDir, "pip-installed");
   const folder = join(dir, key);
   const summaryPath = `${folder}.json`;
-  if (await exists(folder)) {
+  if (await pathExists(folder)) {
     const summary = InstalledSummary.safeParse(
       JSON.parse(await readFile(summaryPath, "utf8").catch(() => "null")),
     );
@@ -157,7 +158,7 @@ async function cachedInstall(
       await rename(partial, folder);
     } catch (error) {
       // Another build put the same tree there first: use it.
-      if (!(await exists(folder))) throw error;
+      if (!(await pathExists(folder))) throw error;
     }
     return { folder, wheel };
   } finally {
@@ -172,7 +173,7 @@ async function cachedWheel(
 ): Promise<string> {
   const dir = join(options.cacheDir, "wheels");
   const path = join(dir, `${p.sha256}.whl`);
-  if (await exists(path)) return path;
+  if (await pathExists(path)) return path;
   await mkdir(dir, { recursive: true });
   // Another build may fetch the same wheel: each writes its own file and renames it in place.
   const partial = `${path}.${randomBytes(6).toString("hex")}.part`;
@@ -224,13 +225,4 @@ function unquote(token: string): string {
   return token.startsWith('"') && token.endsWith('"')
     ? token.slice(1, -1).replace(/\\(.)/g, "$1")
     : token;
-}
-
-async function exists(path: string): Promise<boolean> {
-  try {
-    await stat(path);
-    return true;
-  } catch {
-    return false;
-  }
 }

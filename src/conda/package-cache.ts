@@ -6,7 +6,7 @@
  * the same package at once, and an in-process map keeps one process from doing it twice.
  */
 import { randomBytes } from "node:crypto";
-import { mkdir, readFile, rename, rm, stat, writeFile } from "node:fs/promises";
+import { mkdir, readFile, rename, rm, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import lockfile from "proper-lockfile";
 import { z } from "zod";
@@ -14,6 +14,7 @@ import { EnvforgeError, ExternalError } from "../errors/index.js";
 import { downloadVerified } from "./download.js";
 import type { Fetch } from "./download.js";
 import { archiveFormatOf, extractPackage, findProgram } from "./extract.js";
+import { pathExists } from "../host/path-exists.js";
 
 /** What the cache needs to know of a package: a subset of LockedCondaPackage. */
 export interface PackageRef {
@@ -149,16 +150,16 @@ export class PackageCache {
         warnings: await readWarnings(extractedDir),
       };
     };
-    if (await exists(extractedDir)) return hit();
+    if (await pathExists(extractedDir)) return hit();
     for (const sub of ["archives", "extracted", "tmp", "locks"]) {
       await mkdir(join(this.dir, sub), { recursive: true });
     }
     const release = await this.#lock(ref);
     try {
       // Another process may have finished it while we waited for the lock.
-      if (await exists(extractedDir)) return hit();
+      if (await pathExists(extractedDir)) return hit();
       let bytes = 0;
-      if (!(await exists(archivePath))) {
+      if (!(await pathExists(archivePath))) {
         bytes = await this.#download(ref, archivePath, onEvent, signal);
       }
       signal?.throwIfAborted();
@@ -231,7 +232,7 @@ export class PackageCache {
       } catch (error) {
         // Only if another process finished the same package first (its lock had gone stale):
         // its copy is as good as ours.
-        if (!(await exists(extractedDir))) throw error;
+        if (!(await pathExists(extractedDir))) throw error;
       }
       return warnings;
     } finally {
@@ -297,15 +298,6 @@ async function readWarnings(extractedDir: string): Promise<readonly string[]> {
   }
   const parsed = z.array(z.string()).safeParse(value);
   return parsed.success ? parsed.data : [];
-}
-
-async function exists(path: string): Promise<boolean> {
-  try {
-    await stat(path);
-    return true;
-  } catch {
-    return false;
-  }
 }
 
 function pick<T extends object, K extends keyof T>(

@@ -5,13 +5,14 @@
  * Both hold every blob, base layers included, written in a fixed order with fixed times.
  */
 import { createReadStream, createWriteStream } from "node:fs";
-import { mkdir, stat, writeFile, copyFile } from "node:fs/promises";
+import { mkdir, writeFile, copyFile } from "node:fs/promises";
 import { join } from "node:path";
 import { Readable } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import * as tarStream from "tar-stream";
 import type { Descriptor } from "./image-config.js";
 import { OCI_INDEX, OCI_MANIFEST } from "./image-config.js";
+import { pathExists } from "../../host/path-exists.js";
 
 /** A blob of the image: its descriptor and a file holding its bytes. */
 export interface LocalBlob extends Descriptor {
@@ -35,7 +36,7 @@ export async function writeOciLayout(
   await mkdir(blobs, { recursive: true });
   for (const blob of [image.config, ...image.layers]) {
     const target = join(blobs, blob.digest.slice("sha256:".length));
-    if (!(await exists(target))) await copyFile(blob.path, target);
+    if (!(await pathExists(target))) await copyFile(blob.path, target);
   }
   await writeFile(join(blobs, image.manifestDigest.slice("sha256:".length)), image.manifest);
   await writeFile(join(dir, "oci-layout"), `${JSON.stringify({ imageLayoutVersion: "1.0.0" })}\n`);
@@ -96,13 +97,4 @@ export async function writeDockerArchive(
   repoTag: string,
 ): Promise<void> {
   await pipeline(dockerArchive(image, repoTag), createWriteStream(file));
-}
-
-async function exists(path: string): Promise<boolean> {
-  try {
-    await stat(path);
-    return true;
-  } catch {
-    return false;
-  }
 }
