@@ -1,6 +1,4 @@
 /** Versions of one environment: list, register from uploaded files, show, change, archive. */
-import type { FastifyRequest } from "fastify";
-import type { IncomingMessage } from "node:http";
 import type { RouteDeps, ZodApp } from "../route-deps.js";
 import { imageDetailsWithBuild } from "../../workspace/image-details.js";
 import {
@@ -20,16 +18,15 @@ import { validatorCompiler } from "fastify-type-provider-zod";
 import { z } from "zod";
 import { InternalError } from "../../errors/index.js";
 import { isRecord } from "../../definition/model-shape.js";
-import { emptyBody } from "../json-body.js";
-import { badJson } from "../json-reading.js";
+import { useJsonBodyReader } from "../json-body.js";
 import { createParseGate } from "../parse-gate.js";
-import { readBodyBytes } from "../read-body.js";
 import {
   errorFromWire,
   isRegistrationReading,
   readRegistration,
   validateBody,
 } from "../upload/read-registration.js";
+import type { RegistrationReading } from "../upload/read-registration.js";
 import { includeArchived, versionNumber } from "./params.js";
 
 const READ = { scope: "read", workspaceParam: true } as const;
@@ -166,19 +163,13 @@ export const REGISTRATION_OFF_THREAD_BYTES = 16 * 1024;
  */
 function registerDefinitionRoute(app: ZodApp, deps: RouteDeps, base: string): void {
   const parseGate = createParseGate();
-  app.removeContentTypeParser("application/json");
-  app.addContentTypeParser(
-    "application/json",
-    async (request: FastifyRequest, payload: IncomingMessage) => {
-      const bytes = await readBodyBytes(request, payload);
-      if (bytes.length === 0) throw emptyBody();
-      const reading =
-        bytes.length > deps.registrationOffThreadBytes
-          ? await deps.parsePool.registration(bytes, deps.settings)
-          : await parseGate(() => readRegistration(bytes, deps.settings));
-      if (reading.kind === "bad-json") throw badJson(reading.message);
-      return reading;
-    },
+  useJsonBodyReader(
+    app,
+    async (bytes) =>
+      bytes.length > deps.registrationOffThreadBytes
+        ? deps.parsePool.registration(bytes, deps.settings)
+        : parseGate(() => readRegistration(bytes, deps.settings)),
+    (reading: Exclude<RegistrationReading, { readonly kind: "bad-json" }>) => reading,
   );
 
   app.post(
