@@ -6,6 +6,7 @@
  */
 import { ValidationError } from "../errors/index.js";
 import type { SurfaceSettings } from "../host/config.js";
+import { nonEmpty } from "../host/non-empty.js";
 
 export const SERVER_VARIABLE = "ENVFORGE_SERVER";
 export const TOKEN_VARIABLE = "ENVFORGE_TOKEN";
@@ -39,9 +40,4 @@ export function chooseEndpoint(
   }
   const token = nonEmpty(env[TOKEN_VARIABLE]);
   return { kind: "server", url: server, ...(token === undefined ? {} : { token }) };
-}
-
-/** The trimmed value, or undefined when it is unset or blank. */
-export function nonEmpty(value: string | undefined): string | undefined {
-  return value === undefined || value.trim() === "" ? undefined : value.trim();
 }

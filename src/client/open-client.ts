@@ -8,7 +8,8 @@
 import { join } from "node:path";
 import type { SurfaceSettings } from "../host/config.js";
 import type { OpenClientOptions } from "./endpoint.js";
-import { chooseEndpoint, nonEmpty } from "./endpoint.js";
+import { chooseEndpoint } from "./endpoint.js";
+import { nonEmpty } from "../host/non-empty.js";
 import { createEnvironmentService, openWorkspaceStore } from "../workspace/index.js";
 import type { FindSbom } from "../workspace/image-details.js";
 import { httpJobsClient } from "./http-jobs-client.js";

@@ -15,6 +15,7 @@ import {
   DEFAULT_PIP_INDEX_URL,
 } from "./config.js";
 import { readOptionalSourceText } from "./file-errors.js";
+import { nonEmpty } from "./non-empty.js";
 
 export const CONFIG_FILE_VARIABLE = "ENVFORGE_CONFIG";
 
@@ -242,8 +243,4 @@ export function mask(value: string, secret: SettingSpec["secret"]): string {
   } catch {
     return "***";
   }
-}
-
-function nonEmpty(value: string | undefined): string | undefined {
-  return value === undefined || value.trim() === "" ? undefined : value.trim();
 }

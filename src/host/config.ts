@@ -3,6 +3,7 @@ import { join } from "node:path";
 import { DEFAULT_PARSE_SETTINGS } from "../definition/definition.js";
 import { ValidationError } from "../errors/index.js";
 import type { ParseSettings } from "../definition/definition.js";
+import { nonEmpty } from "./non-empty.js";
 
 /**
  * conda's `channel_alias`: a bare channel name `n` means `<alias>/n`, as conda, mamba and pixi
@@ -177,8 +178,4 @@ function listSetting(value: string | undefined): string[] {
 
 function withoutTrailingSlash(url: string): string {
   return url.trim().replace(/\/+$/, "");
-}
-
-function nonEmpty(value: string | undefined): string | undefined {
-  return value === undefined || value.trim() === "" ? undefined : value.trim();
 }

@@ -14,6 +14,7 @@ import { createHash, createHmac } from "node:crypto";
 import { join } from "node:path";
 import { z } from "zod";
 import { ExternalError, ValidationError } from "../errors/index.js";
+import { nonEmpty } from "../host/non-empty.js";
 
 export const DEFAULT_DOCKER_SOCKET = "/var/run/docker.sock";
 
@@ -442,9 +443,4 @@ function definedOnly<T extends Record<string, string | undefined>>(
   const out: Record<string, string> = {};
   for (const [key, value] of Object.entries(record)) if (value !== undefined) out[key] = value;
   return out;
-}
-
-function nonEmpty(value: string | undefined): string | undefined {
-  const trimmed = value?.trim();
-  return trimmed === undefined || trimmed === "" ? undefined : trimmed;
 }
