@@ -74,12 +74,7 @@ export function renderDockerfile(parts: DockerfileParts): string {
     out.push(parts.base.text.trimEnd(), "", ...header);
   }
 
-  const runs =
-    parts.apt.length > 0 ||
-    parts.conda !== undefined ||
-    parts.pip !== undefined ||
-    parts.sources !== undefined ||
-    (parts.pipLayers?.length ?? 0) > 0;
+  const runs = installsAnything(parts);
   if (runs) out.push("USER root");
 
   if (parts.apt.length > 0) {
@@ -176,4 +171,18 @@ export function renderDockerfile(parts: DockerfileParts): string {
 
 function sortedEntries(record: Readonly<Record<string, string>>): [string, string][] {
   return Object.entries(record).sort(([a], [b]) => byCodeUnits(a, b));
+}
+
+/**
+ * Whether the Dockerfile installs anything (apt, conda, pip, sources): then its steps run as root,
+ * and the image's config says so (make-recipe.ts).
+ */
+export function installsAnything(parts: DockerfileParts): boolean {
+  return (
+    parts.apt.length > 0 ||
+    parts.conda !== undefined ||
+    parts.pip !== undefined ||
+    parts.sources !== undefined ||
+    (parts.pipLayers?.length ?? 0) > 0
+  );
 }

@@ -11,7 +11,7 @@ import { formatImageReference } from "../definition/image-reference.js";
 import { checkRecipeInput } from "./check-input.js";
 import { condaSpecification } from "./conda-specification.js";
 import type { DockerfileParts } from "./dockerfile.js";
-import { renderDockerfile } from "./dockerfile.js";
+import { installsAnything, renderDockerfile } from "./dockerfile.js";
 import { dockerPlatformOf } from "./docker-platform.js";
 import { packageGroups } from "./package-groups.js";
 import { PIP_NETRC_SECRET, needsPipNetrc } from "./pip-netrc.js";
@@ -206,16 +206,10 @@ function imageConfigOf(parts: DockerfileParts, condaPrefix: string | undefined):
   }
   for (const [name, value] of Object.entries(parts.variables).sort(([a], [b]) => byCodeUnits(a, b)))
     env.push([name, value]);
-  const runs =
-    parts.apt.length > 0 ||
-    parts.conda !== undefined ||
-    parts.pip !== undefined ||
-    parts.sources !== undefined ||
-    (parts.pipLayers?.length ?? 0) > 0;
   return {
     env,
     labels: parts.labels,
-    ...(runs && parts.base.kind === "image" ? { user: "root" } : {}),
+    ...(installsAnything(parts) && parts.base.kind === "image" ? { user: "root" } : {}),
   };
 }
 
