@@ -112,15 +112,18 @@ export function parseMatchSpec(text: string): MatchSpecResult {
   try {
     return { ok: true, spec: parse(text) };
   } catch (error) {
-    if (error instanceof Invalid) {
-      const base = { message: error.message };
-      return {
-        ok: false,
-        error: error.example === undefined ? base : { ...base, example: error.example },
-      };
-    }
-    throw error;
+    return refused(error);
   }
+}
+
+/** A parser's refusal as a result; any other error is thrown on. */
+function refused(error: unknown): { readonly ok: false; readonly error: MatchSpecError } {
+  if (!(error instanceof Invalid)) throw error;
+  const base = { message: error.message };
+  return {
+    ok: false,
+    error: error.example === undefined ? base : { ...base, example: error.example },
+  };
 }
 
 export type VersionSpecResult =
@@ -135,14 +138,7 @@ export function parseVersionSpec(text: string): VersionSpecResult {
   try {
     return { ok: true, version: checkVersion(text.trim(), "x", (fixed) => fixed) };
   } catch (error) {
-    if (error instanceof Invalid) {
-      const base = { message: error.message };
-      return {
-        ok: false,
-        error: error.example === undefined ? base : { ...base, example: error.example },
-      };
-    }
-    throw error;
+    return refused(error);
   }
 }
 
