@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { z } from "zod";
+import * as z from "zod";
 import { ValidationError, formatProblem } from "../errors/index.js";
 import type { KeyPath } from "./yaml-source.js";
 import {
@@ -115,6 +115,29 @@ describe("parseYamlSource", () => {
     expect(problems).toHaveLength(1);
     expect(problems[0]?.message).toMatch(/^invalid YAML: Source contains multiple documents/);
     expect(problems[0]?.line).toBe(2);
+  });
+
+  it("parses a source once: telling its kind and reading it share one parse", () => {
+    const source = { path: "env.yml", text: ENV };
+    const first = parseYamlSource(source);
+    expect(parseYamlSource(source)).toBe(first);
+    // Another object with the same text is another source: parsed again, equal but not shared.
+    const other = parseYamlSource({ ...source });
+    expect(other).not.toBe(first);
+    expect(other.value).toEqual(first.value);
+  });
+
+  it("gives the same error again for a source that failed, without parsing it again", () => {
+    const source = { path: "bad.yml", text: "a: [1\n" };
+    const first = validationProblems(() => parseYamlSource(source));
+    let again: unknown;
+    try {
+      parseYamlSource(source);
+    } catch (error) {
+      again = error;
+    }
+    expect(again).toBeInstanceOf(ValidationError);
+    expect((again as ValidationError).problems).toBe(first);
   });
 });
 

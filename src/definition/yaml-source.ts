@@ -4,7 +4,7 @@
  */
 import { LineCounter, isMap, isPair, isScalar, isSeq, parseDocument } from "yaml";
 import type { Document } from "yaml";
-import { z } from "zod";
+import * as z from "zod";
 import type { Problem } from "../errors/index.js";
 import { ValidationError } from "../errors/index.js";
 import type { SourceText } from "./definition.js";
@@ -43,10 +43,36 @@ export interface YamlSource {
 }
 
 /**
- * Parses YAML text. Syntax errors (all of them, not just the first) become one ValidationError
- * with file, line, column and the parser's message.
+ * What each source object parsed to, or the error it gave: telling a file's kind from its keys
+ * and then reading it as that kind parse the same source, and YAML parsing is most of what
+ * `envforge hash FILE` does after start-up. Keyed by the object, so a new text is a new parse.
+ */
+const parsed = new WeakMap<
+  SourceText,
+  { readonly text: string; readonly outcome: YamlSource | ValidationError }
+>();
+
+/**
+ * Parses YAML text, once per source object. Syntax errors (all of them, not just the first)
+ * become one ValidationError with file, line, column and the parser's message.
  */
 export function parseYamlSource(source: SourceText): YamlSource {
+  const known = parsed.get(source);
+  if (known !== undefined && known.text === source.text) {
+    if (known.outcome instanceof ValidationError) throw known.outcome;
+    return known.outcome;
+  }
+  try {
+    const yaml = parseYamlText(source);
+    parsed.set(source, { text: source.text, outcome: yaml });
+    return yaml;
+  } catch (error) {
+    if (error instanceof ValidationError) parsed.set(source, { text: source.text, outcome: error });
+    throw error;
+  }
+}
+
+function parseYamlText(source: SourceText): YamlSource {
   checkTextLimits(source);
   const tooMany = yamlEntriesProblem(source);
   if (tooMany !== undefined) throw ValidationError.single(tooMany);
