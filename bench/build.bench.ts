@@ -20,7 +20,7 @@ import { cp, mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
-import { z } from "zod";
+import * as z from "zod";
 import { DockerEngineBuilder } from "../src/builders/docker-engine-builder.js";
 import { installLock } from "../src/conda/install.js";
 import { PackageCache } from "../src/conda/package-cache.js";

@@ -30,7 +30,7 @@ import { mkdir, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { loadavg, tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { promisify } from "node:util";
-import { z } from "zod";
+import * as z from "zod";
 import { dockerClient, dockerProblem, removeImage } from "../test/support/docker.js";
 import { withLoopbackDefaults } from "../test/support/loopback-defaults.js";
 import { BASE_IMAGE, registryProblem } from "../test/support/registry.js";

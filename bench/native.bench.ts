@@ -50,7 +50,7 @@ import {
 import { deleteManifest, PLAIN_REGISTRY } from "../test/support/registry.js";
 import { startSeedChannel } from "../test/support/seed-channel.js";
 import type { SeedChannel } from "../test/support/seed-channel.js";
-import { z } from "zod";
+import * as z from "zod";
 import { buildWheel } from "../test/support/wheels.js";
 
 const args = process.argv.slice(2);

@@ -23,7 +23,7 @@ import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
-import { z } from "zod";
+import * as z from "zod";
 import { DockerEngineBuilder } from "../src/builders/docker-engine-builder.js";
 import { PackageCache } from "../src/conda/package-cache.js";
 import { definitionHash } from "../src/definition/definition-hash.js";

@@ -8,7 +8,7 @@
  *   bash scripts/ci/engines.sh && npm ci && npm run seed-flow
  */
 import { PassThrough } from "node:stream";
-import { z } from "zod";
+import * as z from "zod";
 import { runCli } from "../src/cli/run-cli.js";
 import { dockerClient, removeImage } from "../test/support/docker.js";
 import {

@@ -3,7 +3,7 @@
  * with them and @fastify/swagger publishes them in /openapi.json. Definitions and locks are the
  * definition/ models, passed through as JSON (docs/api.md links their description).
  */
-import { z } from "zod";
+import * as z from "zod";
 import { TOKEN_SCOPES } from "../workspace/index.js";
 import { LOCK_PARTS } from "../workspace/lock-resolver.js";
 import { definitionUploadSchema } from "./upload/upload-schema.js";

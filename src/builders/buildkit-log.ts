@@ -5,7 +5,7 @@
  * the wire format itself. Output arrives in chunks per step; lines are cut at `\n` per step and
  * stream, and a step's unfinished line is flushed when the step ends.
  */
-import { z } from "zod";
+import * as z from "zod";
 import type { BuildLogLine } from "./image-builder.js";
 import { messagesOf, readFields, stringField, varintField, bytesField } from "./protobuf-wire.js";
 import type { WireValue } from "./protobuf-wire.js";

@@ -15,7 +15,7 @@ import type Docker from "dockerode";
 import type { PackageCache } from "../conda/package-cache.js";
 import { EnvforgeError, ExternalError, ValidationError } from "../errors/index.js";
 import type { CredentialSource, Registry } from "../image/index.js";
-import { z } from "zod";
+import * as z from "zod";
 import { IMAGE_HASH_LABEL } from "../definition/image-hash.js";
 import { LAYERS_BASE_ARGUMENT, pipNetrc } from "../recipe/index.js";
 import { buildTarget } from "./build-target.js";

@@ -4,7 +4,7 @@
  * so both readers return what the events said and leave judging it to the caller.
  */
 import { createInterface } from "node:readline";
-import { z } from "zod";
+import * as z from "zod";
 
 /** Each non-empty line of the stream, in order. */
 export async function forEachLine(

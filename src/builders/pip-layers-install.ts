@@ -13,7 +13,7 @@ import { createHash, randomBytes } from "node:crypto";
 import { mkdir, readFile, rename, rm, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import pLimit from "p-limit";
-import { z } from "zod";
+import * as z from "zod";
 import { canonicalJson } from "../definition/canonical-json.js";
 import { downloadVerified } from "../conda/download.js";
 import type { Fetch } from "../conda/download.js";

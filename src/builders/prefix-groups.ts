@@ -7,7 +7,7 @@
 import type { InstallEvent } from "../conda/progress.js";
 import { lstat, mkdir, readFile, readdir, rename, rm, writeFile } from "node:fs/promises";
 import { dirname, join } from "node:path";
-import { z } from "zod";
+import * as z from "zod";
 import { installLock } from "../conda/install.js";
 import type { InstallResult } from "../conda/install.js";
 import { prefixRecordFileName } from "../conda/conda-meta.js";

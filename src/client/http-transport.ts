@@ -3,7 +3,7 @@
  * routes' own schemas, Server-Sent Events read block by block, problem bodies turned into the
  * envforge error of their kind (errorFrom), the token in the Authorization header only.
  */
-import type { z } from "zod";
+import type * as z from "zod";
 import { ExternalError } from "../errors/index.js";
 import { DEFAULT_WORKSPACE } from "../workspace/index.js";
 import { errorFrom } from "./http-workspace-client.js";

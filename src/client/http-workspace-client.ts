@@ -3,7 +3,7 @@
  * Problem bodies become the envforge error of the same kind, so the CLI exits with the code and
  * message it would give in-process. The token goes in the Authorization header only.
  */
-import type { z } from "zod";
+import type * as z from "zod";
 import type { Problem } from "../errors/index.js";
 import {
   ConflictError,

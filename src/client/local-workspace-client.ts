@@ -3,7 +3,7 @@
  * Answers go through the API's response schemas, as the HTTP client's do, so both give the same
  * fields in the same order and a command prints the same bytes either way.
  */
-import { z } from "zod";
+import * as z from "zod";
 import type { ParseSettings } from "../definition/definition.js";
 import type { EnvironmentService, WorkspaceStore } from "../workspace/index.js";
 import type { ResolveLock } from "../workspace/lock-resolver.js";

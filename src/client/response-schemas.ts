@@ -3,7 +3,7 @@
  * Lock checked for their shape (they are the definition/ models, produced by an envforge server) so
  * the client never casts what came over the network.
  */
-import { z } from "zod";
+import * as z from "zod";
 import type { Definition } from "../definition/definition.js";
 import type { Lock } from "../definition/lock.js";
 import { isDefinitionShape, isLockShape } from "../definition/model-shape.js";

@@ -3,7 +3,7 @@
  * (top-level keys limited to name/channels/dependencies/prefix/variables) plus every conda
  * dependency as a MatchSpec and every pip entry as PEP 508, all collected into one error.
  */
-import { z } from "zod";
+import * as z from "zod";
 import type { Problem } from "../errors/index.js";
 import { parseMatchSpec } from "../definition/match-spec.js";
 import type { YamlSource } from "../definition/yaml-source.js";

@@ -4,7 +4,7 @@
  * map. Optional entries (other categories than main) are left out, as `conda-lock install`
  * leaves them out by default.
  */
-import { z } from "zod";
+import * as z from "zod";
 import { ProblemCollector, ValidationError } from "../errors/index.js";
 import { stripUrlCredentials } from "../definition/definition-hash.js";
 import { LOCK_VERSION } from "../definition/lock.js";

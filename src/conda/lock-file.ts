@@ -4,7 +4,7 @@
  * and a diff shows exactly which packages moved.
  */
 import { stringify } from "yaml";
-import { z } from "zod";
+import * as z from "zod";
 import { ValidationError } from "../errors/index.js";
 import { HASH_PATTERN } from "../definition/definition-hash.js";
 import { APT_NAME_PATTERN, APT_VERSION_PATTERN, LOCK_VERSION } from "../definition/lock.js";

@@ -9,7 +9,7 @@ import { randomBytes } from "node:crypto";
 import { mkdir, readFile, rename, rm, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import lockfile from "proper-lockfile";
-import { z } from "zod";
+import * as z from "zod";
 import { EnvforgeError, ExternalError } from "../errors/index.js";
 import { downloadVerified } from "./download.js";
 import type { Fetch } from "./download.js";

@@ -5,7 +5,7 @@
  */
 import { readdir, readFile } from "node:fs/promises";
 import { join, relative } from "node:path";
-import { z } from "zod";
+import * as z from "zod";
 import { ExternalError } from "../errors/index.js";
 
 export type PathType = "hardlink" | "softlink" | "directory";

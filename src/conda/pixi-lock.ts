@@ -11,7 +11,7 @@
  * (a source tree pixi builds, `pypi: .`), an environment the file does not have.
  */
 import { stringify } from "yaml";
-import { z } from "zod";
+import * as z from "zod";
 import { stripUrlCredentials } from "../definition/definition-hash.js";
 import { LOCK_VERSION } from "../definition/lock.js";
 import type {

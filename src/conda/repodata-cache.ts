@@ -6,7 +6,7 @@
 import { createHash, randomUUID } from "node:crypto";
 import { mkdir, readFile, rename, writeFile } from "node:fs/promises";
 import { join } from "node:path";
-import { z } from "zod";
+import * as z from "zod";
 import { ExternalError } from "../errors/index.js";
 import { stripUrlCredentials } from "../definition/definition-hash.js";
 import type { Channel } from "./channels.js";

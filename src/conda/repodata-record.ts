@@ -3,7 +3,7 @@
  * looked up, not all at once: a solve needs a few dozen of thousands, and the solver itself
  * reads the same bytes.
  */
-import { z } from "zod";
+import * as z from "zod";
 import { ExternalError } from "../errors/index.js";
 
 /** What the lock needs from a repodata record. */

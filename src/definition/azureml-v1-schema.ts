@@ -3,7 +3,7 @@
  * `az ml environment scaffold` template). Every section Azure ML writes is known here, so a file
  * saved by Azure loads; anything else is an unknown key and an error.
  */
-import { z } from "zod";
+import * as z from "zod";
 
 let built: ReturnType<typeof buildSchema> | undefined;
 

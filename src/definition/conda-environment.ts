@@ -3,7 +3,7 @@
  * those conda and Azure ML accept (name, channels, dependencies, variables, prefix); anything
  * else is an error, as in Azure's CondaDependencies. Every problem is reported at once.
  */
-import { z } from "zod";
+import * as z from "zod";
 import type { Problem } from "../errors/index.js";
 import { ValidationError } from "../errors/index.js";
 import type { CondaEnvironment, SourceText } from "./definition.js";

@@ -4,7 +4,7 @@
  * `python`. Validation and the published JSON Schema (schema/envforge.schema.json) both come
  * from this one zod schema, so they cannot drift apart.
  */
-import { z } from "zod";
+import * as z from "zod";
 import { PLATFORMS } from "./definition-rules.js";
 
 /** Azure's v2 schema keys; an envforge.yaml that uses only these is also a valid Azure file. */

@@ -2,7 +2,7 @@
  * The config file's text to its values (config-file.ts reads the file and loads this only when
  * there is one, so a run without a config file never loads the YAML parser or zod for it).
  */
-import { z } from "zod";
+import * as z from "zod";
 import { ValidationError } from "../errors/index.js";
 import type { SourceText } from "../definition/definition.js";
 import { problemsFromZodIssues, parseYamlSource } from "../definition/yaml-source.js";

@@ -3,7 +3,7 @@
  * as the Docker CLI runs them: https://github.com/docker/docker-credential-helpers#usage
  */
 import { spawn } from "node:child_process";
-import { z } from "zod";
+import * as z from "zod";
 import { ExternalError } from "../errors/index.js";
 
 export interface HelperCredentials {

@@ -6,7 +6,7 @@
  */
 import { readFile } from "node:fs/promises";
 import path from "node:path";
-import { z } from "zod";
+import * as z from "zod";
 import { ExternalError, ValidationError } from "../errors/index.js";
 import type { Problem } from "../errors/index.js";
 import { runCredentialHelper } from "./credential-helper.js";

@@ -5,7 +5,7 @@
  * Pure: bytes and headers in, the checked manifest or a reason out.
  */
 import { createHash } from "node:crypto";
-import { z } from "zod";
+import * as z from "zod";
 import { MANIFEST_MEDIA_TYPES } from "./media-types.js";
 
 export type ManifestMediaType = (typeof MANIFEST_MEDIA_TYPES)[number];

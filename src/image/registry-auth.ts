@@ -4,7 +4,7 @@
  * `Bearer realm=…,service=…,scope=…` -> GET realm?service=…&scope=… (with Basic credentials when
  * there are some, anonymous otherwise) -> `{"token": …}` -> retry with `Bearer <token>`.
  */
-import { z } from "zod";
+import * as z from "zod";
 import { ExternalError } from "../errors/index.js";
 import type { AuthChallenge } from "./auth-challenge.js";
 import type { RegistryCredentials } from "./credentials.js";

@@ -12,7 +12,7 @@
  */
 import { createHash, createHmac } from "node:crypto";
 import { join } from "node:path";
-import { z } from "zod";
+import * as z from "zod";
 import { ExternalError, ValidationError } from "../errors/index.js";
 import { nonEmpty } from "../host/non-empty.js";
 

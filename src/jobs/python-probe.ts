@@ -12,7 +12,7 @@
 import { createHash } from "node:crypto";
 import { mkdir, readFile, rename, writeFile } from "node:fs/promises";
 import { join } from "node:path";
-import { z } from "zod";
+import * as z from "zod";
 import { ValidationError } from "../errors/index.js";
 import type { JobRunner } from "./job-runner.js";
 

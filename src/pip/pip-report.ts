@@ -3,7 +3,7 @@
  * distributions. Pure: the report is checked with zod, never cast.
  * https://pip.pypa.io/en/stable/reference/installation-report/
  */
-import { z } from "zod";
+import * as z from "zod";
 import { byCodeUnits } from "../definition/canonical-json.js";
 import { stripUrlCredentials } from "../definition/definition-hash.js";
 import type { LockedPipPackage } from "../definition/lock.js";

@@ -8,7 +8,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { randomBytes } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { z } from "zod";
+import * as z from "zod";
 import { dockerClient, dockerProblem, engineGate, removeImage } from "../support/docker.js";
 import { BASE_IMAGE, PLAIN_REGISTRY, registryProblem } from "../support/registry.js";
 import { createBuildLeases, createBuildService } from "../../src/workspace/build-api.js";

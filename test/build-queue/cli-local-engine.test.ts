@@ -9,7 +9,7 @@ import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { z } from "zod";
+import * as z from "zod";
 import { dockerClient, dockerProblem, engineGate, removeImage } from "../support/docker.js";
 import type { TestDatabase } from "../support/postgres.js";
 import { createTestDatabase, probePostgres } from "../support/postgres.js";

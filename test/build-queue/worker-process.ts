@@ -3,7 +3,7 @@
  * file builder, as `envforge worker` wires them. argv[2] is a JSON job; it prints `ready` once it
  * listens, and one line per build it starts or ends.
  */
-import { z } from "zod";
+import * as z from "zod";
 import { startWorkerHost } from "../../src/builders/worker-host.js";
 import { openPgBossQueue } from "../../src/builders/queue/pg-boss-queue.js";
 import { openPostgresStore } from "../../src/workspace/postgres-store.js";

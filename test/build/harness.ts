@@ -11,7 +11,7 @@ import { join } from "node:path";
 import { promisify } from "node:util";
 import { gunzipSync } from "node:zlib";
 import * as tarStream from "tar-stream";
-import { z } from "zod";
+import * as z from "zod";
 import { DockerEngineBuilder } from "../../src/builders/docker-engine-builder.js";
 import type { BuildLogLine, BuildOutcome } from "../../src/builders/image-builder.js";
 import { PackageCache } from "../../src/conda/package-cache.js";

@@ -5,7 +5,7 @@
  */
 import { randomBytes } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { z } from "zod";
+import * as z from "zod";
 import type { BuildOutcome } from "../../src/builders/image-builder.js";
 import { definitionHash } from "../../src/definition/definition-hash.js";
 import { imageHash } from "../../src/definition/image-hash.js";

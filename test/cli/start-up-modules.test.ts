@@ -12,7 +12,7 @@ import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { promisify } from "node:util";
 import { afterAll, describe, expect, it } from "vitest";
-import { z } from "zod";
+import * as z from "zod";
 import { dockerClient, dockerProblem, engineGate, removeImage } from "../support/docker.js";
 import { withLoopbackDefaults } from "../support/loopback-defaults.js";
 import { BASE_IMAGE } from "../support/registry.js";

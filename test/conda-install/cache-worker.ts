@@ -3,7 +3,7 @@
  * and prints what it got, so two real processes can race for the same package.
  * Usage: node --import tsx cache-worker.ts <cache dir> <package ref as JSON>
  */
-import { z } from "zod";
+import * as z from "zod";
 import { PackageCache } from "../../src/conda/package-cache.js";
 
 const ref = z

@@ -1,7 +1,7 @@
 import { execFile } from "node:child_process";
 import { access, readdir } from "node:fs/promises";
 import { promisify } from "node:util";
-import { z } from "zod";
+import * as z from "zod";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { installLock } from "../../src/conda/install.js";

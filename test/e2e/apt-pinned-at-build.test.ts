@@ -9,7 +9,7 @@ import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { z } from "zod";
+import * as z from "zod";
 import { docker, gate } from "../build/harness.js";
 import { removeImage } from "../support/docker.js";
 import { LOOPBACK_DEFAULTS } from "../support/loopback-defaults.js";

@@ -6,7 +6,7 @@ import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { z } from "zod";
+import * as z from "zod";
 import { PYTHON_SHIMS } from "../../scripts/support/seed-flow-setup.js";
 import { engineGate } from "../support/docker.js";
 import { BASE_IMAGE, PLAIN_REGISTRY, registryProblem } from "../support/registry.js";

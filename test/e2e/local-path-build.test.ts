@@ -11,7 +11,7 @@ import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { z } from "zod";
+import * as z from "zod";
 import { dockerClient, dockerProblem, engineGate, removeImage } from "../support/docker.js";
 import { ensurePythonImage } from "../support/python-image.js";
 import { registryProblem } from "../support/registry.js";

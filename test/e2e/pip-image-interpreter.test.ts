@@ -15,7 +15,7 @@ import { mkdtemp, readFile, readdir, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { z } from "zod";
+import * as z from "zod";
 import { parseLockFile } from "../../src/conda/lock-file.js";
 import { docker, gate } from "../build/harness.js";
 import { removeImage } from "../support/docker.js";

@@ -7,7 +7,7 @@ import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { z } from "zod";
+import * as z from "zod";
 import { cli } from "../support/run-cli.js";
 import { startSeedChannel } from "../support/seed-channel.js";
 import type { SeedChannel } from "../support/seed-channel.js";

@@ -12,7 +12,7 @@ import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { z } from "zod";
+import * as z from "zod";
 import { field, request, startApiHarness, versionsUrl } from "../api/harness.js";
 import { CLOSED_LOOPBACK } from "../support/loopback-defaults.js";
 import { pipIndexProblem, startPipIndex } from "../support/pip-index.js";

@@ -10,7 +10,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import Database from "better-sqlite3";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { z } from "zod";
+import * as z from "zod";
 import { PYTHON_SHIMS } from "../../scripts/support/seed-flow-setup.js";
 import { hostPipProblem } from "../../src/pip/run-pip.js";
 import { startPipIndex } from "../support/pip-index.js";

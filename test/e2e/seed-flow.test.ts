@@ -7,7 +7,7 @@
  * hit), and `envforge run` prints what the env's commands print and exits with their code.
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { z } from "zod";
+import * as z from "zod";
 import { makeRecipe } from "../../src/recipe/index.js";
 import { definitionHash } from "../../src/definition/definition-hash.js";
 import type { Definition } from "../../src/definition/definition.js";

@@ -12,7 +12,7 @@ import { randomBytes } from "node:crypto";
 import { readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { z } from "zod";
+import * as z from "zod";
 import { parseLockFile } from "../../src/conda/lock-file.js";
 import { prepareSeedFlow } from "../../scripts/support/seed-flow-setup.js";
 import type { SeedFlowSetup } from "../../scripts/support/seed-flow-setup.js";

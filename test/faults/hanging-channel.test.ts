@@ -9,7 +9,7 @@ import { existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { z } from "zod";
+import * as z from "zod";
 import { formatLockFile } from "../../src/conda/lock-file.js";
 import { dockerClient, dockerProblem, engineGate } from "../support/docker.js";
 import { BASE_IMAGE, registryProblem } from "../support/registry.js";

@@ -13,7 +13,7 @@ import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { createInterface } from "node:readline";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { z } from "zod";
+import * as z from "zod";
 import { withLoopbackDefaults } from "../support/loopback-defaults.js";
 
 const MAIN = resolve(import.meta.dirname, "../../src/cli/main.ts");

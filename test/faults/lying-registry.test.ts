@@ -13,7 +13,7 @@ import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
-import { z } from "zod";
+import * as z from "zod";
 import { dockerClient, dockerProblem, engineGate } from "../support/docker.js";
 import { BASE_IMAGE, registryProblem } from "../support/registry.js";
 import { cli } from "../support/run-cli.js";

@@ -3,7 +3,7 @@
  * images pushed by the real Docker engine: the digest envforge reads must be the engine's.
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { z } from "zod";
+import * as z from "zod";
 import { ExternalError, NotFoundError } from "../../src/errors/index.js";
 import { anonymousCredentials } from "../../src/image/credentials.js";
 import { HttpRegistry } from "../../src/image/http-registry.js";

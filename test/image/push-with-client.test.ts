@@ -6,7 +6,7 @@
 import { createHash, randomBytes } from "node:crypto";
 import { gzipSync } from "node:zlib";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { z } from "zod";
+import * as z from "zod";
 import { anonymousCredentials } from "../../src/image/credentials.js";
 import { HttpRegistry } from "../../src/image/http-registry.js";
 import type { BlobContent } from "../../src/image/registry.js";

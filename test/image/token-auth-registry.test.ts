@@ -10,7 +10,7 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { gzipSync } from "node:zlib";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { z } from "zod";
+import * as z from "zod";
 import { errorJson } from "../../src/errors/index.js";
 import { dockerConfigCredentials } from "../../src/image/docker-config.js";
 import { HttpRegistry } from "../../src/image/http-registry.js";

@@ -3,7 +3,7 @@
  * runs the command as a child process (no engine), as `envforge worker` runs offered jobs.
  * argv[2] is a JSON job; it prints `ready` once its loop runs, then one line per job event.
  */
-import { z } from "zod";
+import * as z from "zod";
 import { startJobWorker } from "../../src/jobs/job-worker.js";
 import { createJobService } from "../../src/workspace/build-api.js";
 import { openPostgresStore } from "../../src/workspace/postgres-store.js";

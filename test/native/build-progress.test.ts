@@ -8,7 +8,7 @@ import { writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { PassThrough } from "node:stream";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { z } from "zod";
+import * as z from "zod";
 import { runCli } from "../../src/cli/run-cli.js";
 import { gate } from "../build/harness.js";
 import { withLoopbackDefaults } from "../support/loopback-defaults.js";

@@ -7,7 +7,7 @@
 import { writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { z } from "zod";
+import * as z from "zod";
 import { cli } from "../support/run-cli.js";
 import { BASE_IMAGE } from "../support/registry.js";
 import type { SeedChannel } from "../support/seed-channel.js";

@@ -20,7 +20,7 @@ import { promisify } from "node:util";
 import { gzipSync } from "node:zlib";
 import * as tarStream from "tar-stream";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { z } from "zod";
+import * as z from "zod";
 import { referrersTag } from "../../src/builders/native/native-builder.js";
 import { platformGroups } from "../../src/builders/native/platform-groups.js";
 import { definitionHash } from "../../src/definition/definition-hash.js";

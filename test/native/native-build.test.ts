@@ -10,7 +10,7 @@ import { mkdtemp, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { z } from "zod";
+import * as z from "zod";
 import { dockerLocalEngine } from "../../src/builders/native/docker-local-engine.js";
 import { definitionHash } from "../../src/definition/definition-hash.js";
 import type { Definition } from "../../src/definition/definition.js";

@@ -11,7 +11,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { z } from "zod";
+import * as z from "zod";
 import { definitionHash } from "../../src/definition/definition-hash.js";
 import { BASE_IMAGE, deleteManifest } from "../support/registry.js";
 import { REPO_ROOT, startSeedChannel } from "../support/seed-channel.js";

@@ -10,7 +10,7 @@ import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { createInterface } from "node:readline";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { z } from "zod";
+import * as z from "zod";
 import { cli } from "../support/run-cli.js";
 import { withLoopbackDefaults } from "../support/loopback-defaults.js";
 import { BASE_IMAGE, deleteManifest } from "../support/registry.js";

@@ -6,7 +6,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { Spec, Validation } from "@cyclonedx/cyclonedx-library";
-import { z } from "zod";
+import * as z from "zod";
 import { referrersTag } from "../../src/builders/native/native-builder.js";
 import { definitionHash } from "../../src/definition/definition-hash.js";
 import { startSeedChannel } from "../support/seed-channel.js";

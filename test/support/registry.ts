@@ -8,7 +8,7 @@ import { randomBytes } from "node:crypto";
 import { mkdir, readFile, writeFile } from "node:fs/promises";
 import { createServer } from "node:net";
 import path from "node:path";
-import { z } from "zod";
+import * as z from "zod";
 
 /** scripts/ci/cold-check.sh points these at scratch registries; everything else uses the defaults. */
 export const PLAIN_REGISTRY = process.env["ENVFORGE_CI_REGISTRY"] ?? "127.0.0.1:5000";

@@ -1,5 +1,5 @@
 /** Request and response shapes of the build and job routes (published in /openapi.json). */
-import { z } from "zod";
+import * as z from "zod";
 import { BUILD_STATES, LOG_STREAMS } from "../../workspace/build-api.js";
 import { imageSchema } from "../schemas.js";
 

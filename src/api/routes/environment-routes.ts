@@ -1,5 +1,5 @@
 /** Environments as a whole: list, curated list, labels, archive and restore. */
-import { z } from "zod";
+import * as z from "zod";
 import type { RouteDeps, ZodApp } from "../route-deps.js";
 import { imageDetailsWithBuild } from "../../workspace/image-details.js";
 import {

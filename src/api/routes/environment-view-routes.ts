@@ -2,7 +2,7 @@
  * Reading an environment as a page shows it: the environment with its labels, its latest
  * version (and that version's image details) by the word `latest`, and the diff of two versions.
  */
-import { z } from "zod";
+import * as z from "zod";
 import { diffVersions } from "../../definition/version-diff.js";
 import { imageDetailsWithBuild } from "../../workspace/image-details.js";
 import type { RouteDeps, ZodApp } from "../route-deps.js";

@@ -1,5 +1,5 @@
 /** Schemas of the environment view and version diff routes (GET one environment, diff). */
-import { z } from "zod";
+import * as z from "zod";
 import { environmentSummarySchema } from "../schemas.js";
 
 export const environmentDetailsSchema = environmentSummarySchema

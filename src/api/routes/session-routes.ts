@@ -3,7 +3,7 @@
  * workspace and scopes of the token presented, so a page can hide what it may not do (the
  * server still refuses it).
  */
-import { z } from "zod";
+import * as z from "zod";
 import { TOKEN_SCOPES } from "../../workspace/index.js";
 import type { RouteDeps, ZodApp } from "../route-deps.js";
 

@@ -1,5 +1,5 @@
 /** Health, readiness, Prometheus metrics and the OpenAPI document: public, so probes need no token. */
-import { z } from "zod";
+import * as z from "zod";
 import type { BuildQueue } from "../../builders/queue/build-queue.js";
 import { PROBLEM_CONTENT_TYPE, problemType } from "../problem.js";
 import type { RouteDeps, ZodApp } from "../route-deps.js";

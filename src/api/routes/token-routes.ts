@@ -1,5 +1,5 @@
 /** API tokens of a workspace: admin scope (or the server admin). Secrets appear once, at creation. */
-import { z } from "zod";
+import * as z from "zod";
 import type { RouteDeps, ZodApp } from "../route-deps.js";
 import {
   apiTokenSchema,

@@ -15,7 +15,7 @@ import {
 import type { FastifySchemaValidationError } from "fastify/types/schema.js";
 import type { ZodTypeProvider } from "fastify-type-provider-zod";
 import { validatorCompiler } from "fastify-type-provider-zod";
-import { z } from "zod";
+import * as z from "zod";
 import { InternalError } from "../../errors/index.js";
 import { isRecord } from "../../definition/model-shape.js";
 import { useJsonBodyReader } from "../json-body.js";

@@ -2,7 +2,7 @@
 import type { RouteDeps, ZodApp } from "../route-deps.js";
 import { isServerAdmin } from "../access.js";
 import { createWorkspaceBody, workspaceParams, workspaceSchema } from "../schemas.js";
-import { z } from "zod";
+import * as z from "zod";
 
 export function registerWorkspaceRoutes(app: ZodApp, deps: RouteDeps): void {
   const { service } = deps;

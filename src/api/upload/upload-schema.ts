@@ -4,7 +4,7 @@
  * POSIX, relative to the upload's root; a definition refers to its other files (conda_file,
  * `-r` includes, build context) by paths relative to the entry, as it does on disk.
  */
-import { z } from "zod";
+import * as z from "zod";
 import { FILE_DEFINITION_KINDS } from "../../definition/definition.js";
 import type { DefinitionFiles, MappedFile } from "../../host/definition-files.js";
 import { MAX_FILES, MAX_PATH_LENGTH } from "../../host/definition-files.js";

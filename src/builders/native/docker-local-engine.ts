@@ -4,7 +4,7 @@
  */
 import type { Readable } from "node:stream";
 import type Docker from "dockerode";
-import { z } from "zod";
+import * as z from "zod";
 import { IMAGE_HASH_LABEL } from "../../definition/image-hash.js";
 import { ExternalError } from "../../errors/index.js";
 import type { InspectLocal, LoadImage } from "./native-builder.js";

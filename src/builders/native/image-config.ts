@@ -4,7 +4,7 @@
  * layer blobs by reference and envforge's after them. Pure: the same inputs give the same bytes
  * (objects are written in a fixed key order, never from a map whose order is not controlled).
  */
-import { z } from "zod";
+import * as z from "zod";
 import { ExternalError } from "../../errors/index.js";
 import type { RecipeImageConfig } from "../../recipe/recipe.js";
 

@@ -18,7 +18,7 @@ import { createHash, randomBytes } from "node:crypto";
 import { createReadStream } from "node:fs";
 import { mkdir, readFile, readdir, rename, rm, stat, utimes, writeFile } from "node:fs/promises";
 import { join } from "node:path";
-import { z } from "zod";
+import * as z from "zod";
 import { canonicalJson } from "../../definition/canonical-json.js";
 import { GZIP_LEVEL, writeLayer } from "./layer-tar.js";
 import type { LayerTree, WrittenLayer } from "./layer-tar.js";

@@ -1,5 +1,5 @@
 /** `envforge build list | show | logs | cancel`: builds by id, locally or on a server. */
-import { z } from "zod";
+import * as z from "zod";
 import type { CliIo } from "../context.js";
 import { writeEvent, writeJson, writeLine } from "../context.js";
 import { buildLines, buildsTable, writeChunk } from "./build-format.js";

@@ -4,7 +4,7 @@
  * PostgreSQL `envforge worker` processes take it from the queue; with `--server` the server's
  * workers do, and the log arrives as Server-Sent Events.
  */
-import { z } from "zod";
+import * as z from "zod";
 import { ExternalError, ValidationError } from "../../errors/index.js";
 import type { Build, BuildEvent } from "../../workspace/build-api.js";
 import type { CliIo } from "../context.js";

@@ -5,7 +5,7 @@
  * context, or the default socket).
  */
 import type { Command } from "commander";
-import { z } from "zod";
+import * as z from "zod";
 import { envWithConfigFile, readConfigFile, resolveSettings } from "../../host/config-file.js";
 import type { ConfigFile } from "../../host/config-file.js";
 import { readDockerEndpoint } from "../../jobs/docker-endpoint-read.js";

@@ -6,7 +6,7 @@
  */
 import { readFile } from "node:fs/promises";
 import { resolve } from "node:path";
-import { z } from "zod";
+import * as z from "zod";
 import { FILE_DEFINITION_KINDS as UPLOAD_KINDS } from "../../definition/definition.js";
 import { collectDefinitionFiles } from "../../host/collect-definition-files.js";
 import { declaredName } from "../../host/declared-name.js";

@@ -3,7 +3,7 @@
  * in the lock. Exits 0 when they are the same and 1 when they differ, like diff(1), so a
  * script can test it; errors keep their own codes (2 and up).
  */
-import { z } from "zod";
+import * as z from "zod";
 import type { LockChange, LockedVersion, VersionDiff } from "../../definition/version-diff.js";
 import { diffVersions } from "../../definition/version-diff.js";
 import { parseEnvironmentRef } from "../../client/environment-ref.js";

@@ -1,5 +1,5 @@
 /** `envforge env list | show | versions`. */
-import { z } from "zod";
+import * as z from "zod";
 import { ValidationError } from "../../errors/index.js";
 import type { CliIo } from "../context.js";
 import { writeJson, writeLine } from "../context.js";

@@ -9,7 +9,7 @@ import { rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { Command } from "commander";
-import { z } from "zod";
+import * as z from "zod";
 import { ValidationError } from "../../errors/index.js";
 import { dockerFromHost } from "../../jobs/docker-endpoint.js";
 import {

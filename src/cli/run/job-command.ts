@@ -3,7 +3,7 @@
  * server (`--server`, ENVFORGE_SERVER), through the jobs client either way.
  */
 import type { Command } from "commander";
-import { z } from "zod";
+import * as z from "zod";
 import type { JobsClient } from "../../client/jobs-client.js";
 import { openJobsClient } from "../../client/open-client.js";
 import type { Job, LogChunk } from "../../workspace/build-api.js";

@@ -5,7 +5,7 @@
  * exit with the command's exit code.
  */
 import type { Command } from "commander";
-import { z } from "zod";
+import * as z from "zod";
 import { ExternalError, ValidationError } from "../../errors/index.js";
 import type { Job } from "../../workspace/build-api.js";
 import type { CliIo } from "../context.js";

@@ -5,7 +5,7 @@
  */
 import { writeFile } from "node:fs/promises";
 import type { Command } from "commander";
-import { z } from "zod";
+import * as z from "zod";
 import { NotFoundError } from "../../errors/index.js";
 import { parseEnvironmentRef } from "../../client/environment-ref.js";
 import type { CliIo } from "../context.js";

@@ -4,7 +4,7 @@
  */
 import { join } from "node:path";
 import type { Command } from "commander";
-import { z } from "zod";
+import * as z from "zod";
 import { openServerBuilds, startApiServer } from "../../api/serve.js";
 import { ValidationError } from "../../errors/index.js";
 import { localLockResolver } from "../../client/local-lock-resolver.js";

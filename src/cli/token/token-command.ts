@@ -3,7 +3,7 @@
  * the first token is made; the secret is printed once and cannot be shown again.
  */
 import type { Command } from "commander";
-import { z } from "zod";
+import * as z from "zod";
 import { ValidationError } from "../../errors/index.js";
 import { TOKEN_SCOPES } from "../../workspace/index.js";
 import type { TokenScope } from "../../workspace/index.js";

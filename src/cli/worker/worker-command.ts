@@ -4,7 +4,7 @@
  * own Docker engine (DOCKER_HOST). On SQLite it serves the builds of this machine.
  */
 import type { Command } from "commander";
-import { z } from "zod";
+import * as z from "zod";
 import { startWorkerHost } from "../../builders/worker-host.js";
 import { checkDockerEndpoint, dockerFromHost } from "../../jobs/docker-endpoint.js";
 import { DockerJobRunner } from "../../jobs/docker-job-runner.js";

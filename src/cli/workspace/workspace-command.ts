@@ -1,6 +1,6 @@
 /** `envforge workspace create | list | show`. */
 import type { Command } from "commander";
-import { z } from "zod";
+import * as z from "zod";
 import type { CliIo } from "../context.js";
 import { withExamples } from "../help.js";
 import { writeJson, writeLine } from "../context.js";
