@@ -17,8 +17,22 @@ describe("commandsFor", () => {
       ["env", "list", "--json"],
       ["env", "build+env"],
     ],
+    [["env", "build", "pytorch"], ["build+env"]],
+    [["env", "build", "pytorch@3", "--json"], ["build+env"]],
     [
-      ["env", "build", "pytorch"],
+      ["env", "create", "-f", "env.yml"],
+      ["env", "build+env"],
+    ],
+    [
+      ["env", "--help"],
+      ["env", "build+env"],
+    ],
+    [
+      ["env", "-h", "build"],
+      ["env", "build+env"],
+    ],
+    [
+      ["env", "bild"],
       ["env", "build+env"],
     ],
     [["build", "show", "abc"], ["build+env"]],
@@ -33,6 +47,25 @@ describe("commandsFor", () => {
       expect(commandsFor(argv)).toBe(COMMANDS);
     },
   );
+
+  it("an entry that adds subcommands to a group adds exactly those", async () => {
+    for (const entry of COMMANDS) {
+      for (const [group, subcommands] of Object.entries(entry.adds ?? {})) {
+        const program = new Command("envforge");
+        (await entry.load())(program, {
+          stdout,
+          stderr,
+          env: {},
+          cwd: "/",
+          config: readConfig({}),
+        });
+        const added = program.commands.find((command) => command.name() === group);
+        expect(added?.commands.map((command) => command.name()).sort()).toEqual(
+          [...subcommands].sort(),
+        );
+      }
+    }
+  });
 
   it("each entry adds exactly the top-level commands it names", async () => {
     for (const entry of COMMANDS) {

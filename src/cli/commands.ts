@@ -11,6 +11,11 @@ export type RegisterCommand = (program: Command, io: CliIo) => void;
  */
 export interface CommandEntry {
   readonly names: readonly string[];
+  /**
+   * For a group that several entries add to (`env`): the subcommands this entry adds, by group.
+   * `env build` then loads only the entry that adds `build`, not every `env` subcommand.
+   */
+  readonly adds?: Readonly<Record<string, readonly string[]>>;
   readonly load: () => Promise<RegisterCommand>;
 }
 
@@ -50,6 +55,7 @@ export const COMMANDS: readonly CommandEntry[] = [
   // Adds `build` and `env build`, so it is loaded for either name.
   {
     names: ["build", "env"],
+    adds: { env: ["build"] },
     load: async () => (await import("./build/build-command.js")).registerBuildCommands,
   },
   {
@@ -102,5 +108,12 @@ export function commandsFor(
   // Completion answers from the whole command tree.
   if (name === "completion-server") return commands;
   const named = commands.filter((entry) => entry.names.includes(name));
-  return named.length > 0 ? named : commands;
+  if (named.length === 0) return commands;
+  // A group's subcommand another entry adds alone: only that entry (`env build`, not `env list`).
+  const rest = argv.slice(argv.indexOf(name) + 1);
+  const sub = rest.find((word) => !word.startsWith("-"));
+  const asksHelp = rest.slice(0, sub === undefined ? rest.length : rest.indexOf(sub));
+  if (sub === undefined || asksHelp.includes("--help") || asksHelp.includes("-h")) return named;
+  const adding = named.filter((entry) => entry.adds?.[name]?.includes(sub) === true);
+  return adding.length > 0 ? adding : named;
 }
