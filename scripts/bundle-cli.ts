@@ -192,7 +192,7 @@ for (const [name, chunk] of entries) {
       contents: [
         `import { startBundle } from ${JSON.stringify(join(dist, "cli/bundle-loader.js"))};`,
         `const built = ${JSON.stringify({ entry: chunk, buildId: id })};`,
-        "startBundle({ ...built, dir: __dirname, env: process.env });",
+        "startBundle({ ...built, dir: __dirname, env: process.env, argv: process.argv.slice(2) });",
       ].join("\n"),
       resolveDir: dist,
       loader: "js",

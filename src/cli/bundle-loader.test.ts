@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { compileCacheDir } from "./bundle-loader.js";
+import { compileCacheDir, packName } from "./bundle-loader.js";
 
 const build = `b-node${process.version}-${process.arch}`;
 const home = () => "/home/u";
@@ -21,5 +21,21 @@ describe("compileCacheDir", () => {
     ["none with NODE_DISABLE_COMPILE_CACHE=1", { NODE_DISABLE_COMPILE_CACHE: "1" }, undefined],
   ])("%s", (_name, env, expected) => {
     expect(compileCacheDir(env, "b", home)).toBe(expected);
+  });
+});
+
+describe("packName", () => {
+  it.each([
+    [["hash", "examples/pytorch/environment.yml"], "pack-hash.js"],
+    [["env", "build", "pytorch@3", "--json"], "pack-env+build.js"],
+    [["env", "list", "--json"], "pack-env+list.js"],
+    [["build", "logs", "0c7c5e96-be02"], "pack-build+logs.js"],
+    [["--version"], undefined],
+    [["--help", "env"], undefined],
+    [["env", "--help"], "pack-env.js"],
+    [["Env", "list"], undefined],
+    [[], undefined],
+  ])("%j: %s", (argv, expected) => {
+    expect(packName(argv)).toBe(expected);
   });
 });

@@ -10,6 +10,12 @@
  * the functions compiled lazily while it ran). The next start of any command that loads the
  * chunk deserialises that instead of parsing and compiling it again.
  *
+ * A command loads dozens of chunks (`envforge hash` 34, `env build` 59), and each costs two
+ * file reads and a Script of its own. So the chunks a command loaded are also kept together, as
+ * one pack per command (`pack-env+build.js`: the chunks' functions in the order they loaded,
+ * written at the end of the first run), with one code cache (written at the end of the first
+ * run that loads the pack). A chunk the pack lacks loads on its own, as before.
+ *
  * Where: `$XDG_CACHE_HOME/envforge/compile-cache/` (default `~/.cache/...`), one folder per
  * build and Node version; `NODE_DISABLE_COMPILE_CACHE=1` (Node's own switch) turns it off. A
  * cache that cannot be read, written, or is rejected by V8 (another V8, other flags) only costs
@@ -19,7 +25,7 @@ import { mkdirSync, readFileSync, readdirSync, renameSync, rmSync, statSync } fr
 import { writeFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import { homedir } from "node:os";
-import { isAbsolute, join } from "node:path";
+import { basename, isAbsolute, join } from "node:path";
 import { pathToFileURL } from "node:url";
 import { Script, constants } from "node:vm";
 
@@ -31,6 +37,8 @@ export interface BundleStart {
   /** Names this build's caches: a hash over every chunk, written by the bundler. */
   readonly buildId: string;
   readonly env: NodeJS.ProcessEnv;
+  /** The command's arguments (process.argv without node and the script): they name its pack. */
+  readonly argv: readonly string[];
 }
 
 /**
@@ -84,12 +92,55 @@ export function compileCacheDir(
   );
 }
 
+/**
+ * The name of a command's pack: its leading words (`env+build`, `hash`), up to two, stopping at
+ * the first option or anything that is not a plain lowercase word (a path, a selector).
+ */
+export function packName(argv: readonly string[]): string | undefined {
+  const words: string[] = [];
+  for (const word of argv) {
+    if (words.length === 2 || !/^[a-z][a-z0-9-]{0,39}$/.test(word)) break;
+    words.push(word);
+  }
+  return words.length === 0 ? undefined : `pack-${words.join("+")}.js`;
+}
+
+/**
+ * A pack's first line names it: its code cache is `<pack>.<id>.cache`, so a pack written anew
+ * (another process's, one that replaced a damaged one) never meets the cache of another.
+ */
+const PACK_ID = /^\/\/ envforge pack ([0-9a-f]{16})\n/;
+
+/** A pack read from the cache: each chunk's function, by chunk name. */
+interface Pack {
+  readonly script: Script;
+  /** Where its code cache is, or goes. */
+  readonly cacheFile: string;
+  readonly chunks: Readonly<Record<string, ChunkFunction>>;
+  /** Whether V8 took the pack's code cache; without one, it is written at exit. */
+  readonly cached: boolean;
+}
+
 /** Loads and runs the entry chunk; chunks it requires load the same way, once each. */
 export function startBundle(start: BundleStart): void {
   const cacheDir = compileCacheDir(start.env, start.buildId);
   const nodeRequire = createRequire(join(start.dir, start.entry));
   const modules = new Map<string, ChunkModule>();
   const uncached: { readonly script: Script; readonly file: string }[] = [];
+  const name = packName(start.argv);
+  const packFile = cacheDir === undefined || name === undefined ? undefined : join(cacheDir, name);
+  const pack = packFile === undefined ? undefined : readPack(packFile);
+  /** The chunks loaded on their own, in order: the pack of a command that has none yet. */
+  const loadedAlone: { readonly name: string; readonly text: string }[] = [];
+  if (pack !== undefined && !pack.cached) {
+    uncached.push({ script: pack.script, file: pack.cacheFile });
+  }
+  process.once("exit", () => {
+    if (uncached.length > 0) writeCaches(cacheDir, uncached);
+    if (pack === undefined && packFile !== undefined && loadedAlone.length > 1) {
+      writePack(cacheDir, packFile, loadedAlone);
+    }
+  });
 
   const requireChunk = (specifier: string): unknown =>
     specifier.startsWith("./") ? load(specifier.slice(2)) : nodeRequire(specifier);
@@ -107,19 +158,7 @@ export function startBundle(start: BundleStart): void {
     const module: ChunkModule = { exports: {}, id: filename, filename, loaded: false };
     // Before it runs, as require() does, so chunks that import each other see each other.
     modules.set(name, module);
-    const cacheFile = cacheDir === undefined ? undefined : join(cacheDir, `${name}.cache`);
-    const cachedData = cacheFile === undefined ? undefined : readIfPresent(cacheFile);
-    const script = new Script(readFileSync(filename, "utf8"), {
-      filename,
-      cachedData,
-      // The bundle turns import() into require(); any left goes through Node's own loader.
-      importModuleDynamically: constants.USE_MAIN_CONTEXT_DEFAULT_LOADER,
-    });
-    if (cacheFile !== undefined && (cachedData === undefined || script.cachedDataRejected)) {
-      if (uncached.length === 0) process.once("exit", () => writeCaches(cacheDir, uncached));
-      uncached.push({ script, file: cacheFile });
-    }
-    const run = script.runInThisContext() as ChunkFunction;
+    const run = pack?.chunks[name] ?? compileAlone(name, filename);
     run.call(
       module.exports,
       module.exports,
@@ -133,7 +172,77 @@ export function startBundle(start: BundleStart): void {
     return module.exports;
   }
 
+  function compileAlone(name: string, filename: string): ChunkFunction {
+    const cacheFile = cacheDir === undefined ? undefined : join(cacheDir, `${name}.cache`);
+    const cachedData = cacheFile === undefined ? undefined : readIfPresent(cacheFile);
+    const text = readFileSync(filename, "utf8");
+    const script = new Script(text, {
+      filename,
+      cachedData,
+      // The bundle turns import() into require(); any left goes through Node's own loader.
+      importModuleDynamically: constants.USE_MAIN_CONTEXT_DEFAULT_LOADER,
+    });
+    if (cacheFile !== undefined && (cachedData === undefined || script.cachedDataRejected)) {
+      uncached.push({ script, file: cacheFile });
+    }
+    loadedAlone.push({ name, text });
+    return script.runInThisContext() as ChunkFunction;
+  }
+
   load(start.entry);
+}
+
+/** The pack at `file` with its code cache when there is one; undefined when there is no pack. */
+function readPack(file: string): Pack | undefined {
+  let text: string;
+  try {
+    text = readFileSync(file, "utf8");
+  } catch {
+    return undefined;
+  }
+  const id = PACK_ID.exec(text)?.[1];
+  if (id === undefined) return undefined;
+  try {
+    const cacheFile = `${file}.${id}.cache`;
+    const cachedData = readIfPresent(cacheFile);
+    const script = new Script(text, {
+      filename: file,
+      cachedData,
+      importModuleDynamically: constants.USE_MAIN_CONTEXT_DEFAULT_LOADER,
+    });
+    const chunks = script.runInThisContext() as Record<string, ChunkFunction>;
+    const cached = cachedData !== undefined && !script.cachedDataRejected;
+    return { script, cacheFile, chunks, cached };
+  } catch {
+    // A pack cut short (a full disk) is no pack: the chunks load on their own.
+    return undefined;
+  }
+}
+
+/** The chunks a command loaded, as one object expression of their functions by name. */
+function writePack(
+  dir: string | undefined,
+  file: string,
+  chunks: readonly { readonly name: string; readonly text: string }[],
+): void {
+  if (dir === undefined) return;
+  const entries = chunks.map((chunk) => `${JSON.stringify(chunk.name)}: ${chunk.text}`);
+  // Only tells this pack from the one before it (node:crypto is left unloaded for --version).
+  const id = Array.from({ length: 16 }, () => Math.floor(Math.random() * 16).toString(16));
+  const header = `// envforge pack ${id.join("")}\n`;
+  try {
+    mkdirSync(dir, { recursive: true, mode: 0o700 });
+    const temporary = `${file}.${process.pid}.tmp`;
+    writeFileSync(temporary, `${header}({\n${entries.join(",\n")}\n})`, { mode: 0o600 });
+    renameSync(temporary, file);
+    // The caches of the pack this one replaces.
+    const own = `${basename(file)}.`;
+    for (const name of readdirSync(dir)) {
+      if (name.startsWith(own) && name.endsWith(".cache")) rmSync(join(dir, name), { force: true });
+    }
+  } catch {
+    // As for the caches: the next start loads the chunks one by one.
+  }
 }
 
 function readIfPresent(file: string): Buffer | undefined {

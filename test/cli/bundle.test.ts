@@ -1,9 +1,10 @@
 /**
  * The bundled CLI (bin: dist/bin/envforge.js, made by scripts/bundle-cli.ts) against the
  * source: the same output and exit codes, and the V8 code cache its loader keeps
- * (src/cli/bundle-loader.ts): written once after a command's first run, used as it is by the
- * next (not written again), rewritten when V8 refuses it, never in the way of the command when
- * its folder cannot be written, and off with NODE_DISABLE_COMPILE_CACHE=1.
+ * (src/cli/bundle-loader.ts): each chunk's cache and the command's pack written after its first
+ * run, the pack's cache after its second, nothing after that; rewritten when V8 refuses a cache
+ * or a pack is damaged, never in the way of the command when its folder cannot be written, and
+ * off with NODE_DISABLE_COMPILE_CACHE=1.
  *
  * The bundle is built here from the working tree (tsc into a scratch package, then the
  * bundler), so the test checks the code it sits beside, not whatever dist/ holds.
@@ -162,17 +163,59 @@ describe("the compile cache", () => {
     expect(build).toMatch(new RegExp(`^[0-9a-f]{16}-node${process.version}-${process.arch}$`));
     expect(statSync(join(xdg, "envforge/compile-cache", build ?? "")).mode & 0o777).toBe(0o700);
 
+    // The first run also kept its chunks together, as hash's pack; its cache comes next.
+    const packs = [...written.keys()].filter((name) => /\/pack-/.test(name));
+    expect(packs.map((name) => name.replace(/^.*\//, ""))).toEqual(["pack-hash.js"]);
+
     const second = await bundled(["hash", HASHED], { XDG_CACHE_HOME: xdg });
     expect(second).toEqual(first);
-    // V8 took every cache: none was written again.
-    expect(caches(xdg)).toEqual(written);
+    // The second run loaded the pack and wrote its code cache, and nothing else.
+    const withPackCache = caches(xdg);
+    const added = [...withPackCache.keys()].filter((name) => !written.has(name));
+    expect(added.map((name) => name.replace(/^.*\//, ""))).toEqual([
+      expect.stringMatching(/^pack-hash\.js\.[0-9a-f]{16}\.cache$/),
+    ]);
+    for (const [name, cache] of written) expect(withPackCache.get(name)).toEqual(cache);
 
-    // Another command adds the chunks it loads that hash did not, and rewrites none.
+    const third = await bundled(["hash", HASHED], { XDG_CACHE_HOME: xdg });
+    expect(third).toEqual(first);
+    // V8 took every cache: none was written again.
+    expect(caches(xdg)).toEqual(withPackCache);
+
+    // Another command adds the chunks it loads that hash did not, and its own pack; it rewrites
+    // none of hash's.
     const list = await bundled(["env", "list"], { XDG_CACHE_HOME: xdg });
     expect(list.code).toBe(0);
     const after = caches(xdg);
-    expect(after.size).toBeGreaterThan(written.size);
-    for (const [name, cache] of written) expect(after.get(name)).toEqual(cache);
+    expect([...after.keys()].some((name) => name.endsWith("/pack-env+list.js"))).toBe(true);
+    expect(after.size).toBeGreaterThan(withPackCache.size + 1);
+    for (const [name, cache] of withPackCache) expect(after.get(name)).toEqual(cache);
+  });
+
+  it("a damaged pack is written anew, the old pack's cache goes, and the command runs the same", async () => {
+    const xdg = join(work, "cache-pack");
+    const first = await bundled(["hash", HASHED], { XDG_CACHE_HOME: xdg });
+    await bundled(["hash", HASHED], { XDG_CACHE_HOME: xdg });
+    const [build] = readdirSync(join(xdg, "envforge/compile-cache"));
+    const dir = join(xdg, "envforge/compile-cache", build ?? "");
+    const pack = join(dir, "pack-hash.js");
+    const oldCache = readdirSync(dir).find((name) => /^pack-hash\.js\..*\.cache$/.test(name));
+    expect(oldCache).toBeDefined();
+    // Cut short, as by a full disk: the header stays, the code does not parse.
+    const text = readFileSync(pack, "utf8");
+    writeFileSync(pack, text.slice(0, Math.floor(text.length / 2)));
+
+    expect(await bundled(["hash", HASHED], { XDG_CACHE_HOME: xdg })).toEqual(first);
+    const rewritten = readFileSync(pack, "utf8");
+    expect(rewritten).toMatch(/^\/\/ envforge pack [0-9a-f]{16}\n\(\{\n/);
+    expect(rewritten.split("\n")[0]).not.toBe(text.split("\n")[0]);
+    expect(readdirSync(dir)).not.toContain(oldCache);
+
+    // The new pack then gets a cache of its own and runs from it.
+    expect(await bundled(["hash", HASHED], { XDG_CACHE_HOME: xdg })).toEqual(first);
+    expect(await bundled(["hash", HASHED], { XDG_CACHE_HOME: xdg })).toEqual(first);
+    const id = /^\/\/ envforge pack ([0-9a-f]{16})/.exec(rewritten)?.[1];
+    expect(readdirSync(dir)).toContain(`pack-hash.js.${id}.cache`);
   });
 
   it("a cache V8 refuses is replaced, and the command runs as without one", async () => {
