@@ -11,8 +11,8 @@
  *   version         `envforge --version`
  *   hash            `envforge hash examples/pytorch/environment.yml`
  *   hash-no-cache   the same with NODE_DISABLE_COMPILE_CACHE=1: a first start, which compiles
- *                   every chunk it loads (the other cases start warm: the untimed round writes
- *                   the bundle's V8 code cache, see src/cli/bundle-loader.ts)
+ *                   every chunk it loads (the other cases start warm: the untimed rounds write
+ *                   the bundle's V8 code caches and packs, see src/cli/bundle-loader.ts)
  *   env-list        `envforge env list` on SQLite, in an ENVFORGE_HOME made for the bench
  *   env-build-hit   `envforge env build bench` once the image is in the local engine (no
  *                   registry, as on one machine): a cache hit
