@@ -27,26 +27,33 @@ const dist = resolve(process.argv[2] ?? join(import.meta.dirname, "../dist"));
 const outdir = join(dist, "bin");
 
 /**
- * The Docker client requires its BuildKit session (gRPC and protobuf) and its SSH transport (ssh2)
- * when it loads, though only a build that runs and an ssh:// endpoint use them; `env build` on a
- * cache hit would load and run them for nothing. Here each becomes a function that requires its
- * module on first call. The exact text is matched, so a dependency update that changes it fails the bundle
- * rather than quietly loading them again.
+ * Modules that dependencies require when they load but use only on a path envforge rarely takes;
+ * each becomes a require on first use. The Docker client's BuildKit session (gRPC and protobuf)
+ * and SSH transport (ssh2) serve only a build that runs and an ssh:// endpoint, so `env build`
+ * on a cache hit would load and run them for nothing; commander's child_process (with net and
+ * dgram) serves only executable subcommands, which envforge has none of. The exact text is
+ * matched, so a dependency update that changes it fails the bundle rather than quietly loading
+ * them again.
  */
 const LAZY_REQUIRES: readonly {
   readonly file: RegExp;
   readonly text: string;
-  readonly path: string;
+  readonly lazy: string;
 }[] = [
   {
     file: /node_modules\/dockerode\/lib\/docker\.js$/,
     text: "withSession = require('./session'),",
-    path: "./session",
+    lazy: "withSession = function () { return require('./session').apply(this, arguments); },",
   },
   {
     file: /node_modules\/docker-modem\/lib\/modem\.js$/,
     text: "ssh = require('./ssh'),",
-    path: "./ssh",
+    lazy: "ssh = function () { return require('./ssh').apply(this, arguments); },",
+  },
+  {
+    file: /node_modules\/commander\/lib\/command\.js$/,
+    text: "const childProcess = require('node:child_process');",
+    lazy: "const childProcess = { spawn: (...args) => require('node:child_process').spawn(...args) };",
   },
 ];
 
@@ -59,9 +66,7 @@ const lazyRequires: Plugin = {
         if (!source.includes(lazy.text)) {
           throw new Error(`${args.path}: expected \`${lazy.text}\` to make it lazy; found none`);
         }
-        const name = lazy.text.slice(0, lazy.text.indexOf(" ="));
-        const deferred = `${name} = function () { return require('${lazy.path}').apply(this, arguments); },`;
-        return { contents: source.replace(lazy.text, deferred), loader: "js" };
+        return { contents: source.replace(lazy.text, lazy.lazy), loader: "js" };
       });
     }
   },
