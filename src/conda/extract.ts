@@ -27,8 +27,8 @@ export interface ExtractOptions {
   /** Names the package in messages, e.g. `zlib-1.2.11-h7b6447c_3.tar.bz2`. */
   readonly label: string;
   /**
-   * A `bzip2` program to decompress `.tar.bz2` with: about 7 times faster than the JavaScript
-   * decoder used without it (see findProgram).
+   * A program that decompresses `.tar.bz2` as `PROGRAM -dc` (`bzip2`, `lbzip2`): `bzip2` is
+   * about 7 times faster than the JavaScript decoder used without one (see findProgram).
    */
   readonly bzip2Program?: string;
 }

