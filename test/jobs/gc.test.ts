@@ -4,7 +4,15 @@
  * older than their limit go. Only images under this test's own registry path are considered.
  */
 import { randomBytes } from "node:crypto";
-import { existsSync, mkdirSync, mkdtempSync, rmSync, utimesSync, writeFileSync } from "node:fs";
+import {
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  rmSync,
+  utimesSync,
+  writeFileSync,
+} from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Readable } from "node:stream";
@@ -31,6 +39,7 @@ const Plan = z.object({
   contexts: z.array(z.object({ path: z.string() })),
   cache: z.array(z.object({ key: z.string() })),
   layers: z.array(z.object({ key: z.string() })),
+  answers: z.array(z.object({ key: z.string() })),
   images: z.array(z.object({ id: z.string(), imageHash: z.string() })),
 });
 const Built = z.looseObject({ image: z.object({ name: z.string() }) });
@@ -117,6 +126,14 @@ describe.skipIf(gate.skip)("envforge gc", () => {
     writeFileSync(join(layers, "a".repeat(64)), "old layer");
     writeFileSync(join(layers, "b".repeat(64)), "fresh layer");
     utimesSync(join(layers, "a".repeat(64)), old, old);
+    // Remembered answers: an old SBOM lookup and interpreter go, fresh ones stay.
+    const cacheRoot = join(dir, "home", "cache");
+    for (const folder of ["sboms", "interpreters"]) {
+      mkdirSync(join(cacheRoot, folder), { recursive: true });
+      writeFileSync(join(cacheRoot, folder, "old.json"), "{}");
+      writeFileSync(join(cacheRoot, folder, "fresh.json"), "{}");
+      utimesSync(join(cacheRoot, folder, "old.json"), old, old);
+    }
     const contexts = join(dir, "home", "build-contexts");
     mkdirSync(join(contexts, "envforge-build-dead"), { recursive: true });
     mkdirSync(join(contexts, "envforge-build-live"), { recursive: true });
@@ -129,6 +146,8 @@ describe.skipIf(gate.skip)("envforge gc", () => {
     expect(plan.cache.map((e) => e.key)).toEqual(["aaa"]); // ccc is locked, bbb is fresh
     expect(plan.contexts.map((c) => c.path)).toEqual([join(contexts, "envforge-build-dead")]);
     expect(plan.layers.map((e) => e.key)).toEqual(["a".repeat(64)]);
+    expect(plan.answers.map((e) => e.key)).toEqual(["sboms/old.json", "interpreters/old.json"]);
+    expect(existsSync(join(cacheRoot, "sboms", "old.json"))).toBe(true);
     expect(existsSync(join(contexts, "envforge-build-dead"))).toBe(true);
     expect(existsSync(join(layers, "a".repeat(64)))).toBe(true);
 
@@ -148,6 +167,11 @@ describe.skipIf(gate.skip)("envforge gc", () => {
     // --max-age 0 makes the fresh one old too.
     expect(existsSync(join(layers, "b".repeat(64)))).toBe(false);
     expect(result.stdout).toContain("removed 2 layer cache blob(s)");
+    // --max-age 0: every remembered answer is old; each is asked again when needed.
+    expect(result.stdout).toContain("removed 4 remembered answer(s) (SBOM lookups, interpreters)");
+    for (const folder of ["sboms", "interpreters"]) {
+      expect(readdirSync(join(cacheRoot, folder))).toEqual([]);
+    }
   });
 
   it("refuses a size it cannot read", async () => {

@@ -28,6 +28,7 @@ import { applyRegistryGc, planRegistryGc } from "./gc-registry.js";
 import { planGc } from "./gc-plan.js";
 import {
   pointedImageHashes,
+  scanAnswerCaches,
   scanCache,
   scanLayerCache,
   scanContexts,
@@ -95,6 +96,7 @@ async function runGc(io: CliIo, raw: unknown): Promise<void> {
   const { config } = io;
   const cacheDir = join(config.home, "cache", "pkgs");
   const layerDir = join(config.home, "cache", "layers");
+  const cacheRoot = join(config.home, "cache");
   const notes: string[] = [];
 
   const retention = retentionOf(options);
@@ -157,12 +159,13 @@ async function runGc(io: CliIo, raw: unknown): Promise<void> {
     ],
     cache: await scanCache(cacheDir),
     layers: await scanLayerCache(layerDir),
+    answers: await scanAnswerCaches(cacheRoot),
     images,
     pointedTo,
   });
 
   if (options.dryRun !== true) {
-    await apply(plan, { cacheDir, layerDir, docker });
+    await apply(plan, { cacheDir, layerDir, cacheRoot, docker });
     if (registryPlan !== undefined && config.registry !== undefined) {
       await applyRegistryGc(registryClient, config.registry, registryPlan);
     }
@@ -196,6 +199,7 @@ async function runGc(io: CliIo, raw: unknown): Promise<void> {
   writeLine(io, `${verb} ${plan.contexts.length} build context(s)`);
   writeLine(io, `${verb} ${plan.cache.length} package cache entr(ies), ${formatBytes(freed)}`);
   writeLine(io, `${verb} ${plan.layers.length} layer cache blob(s), ${formatBytes(layersFreed)}`);
+  writeLine(io, `${verb} ${plan.answers.length} remembered answer(s) (SBOM lookups, interpreters)`);
   writeLine(io, `${verb} ${plan.images.length} image(s) no version points to`);
   for (const image of plan.images) writeLine(io, `  ${image.imageHash} ${image.id}`);
   for (const note of notes) io.stderr.write(`envforge gc: ${note}\n`);
@@ -206,6 +210,7 @@ async function apply(
   options: {
     readonly cacheDir: string;
     readonly layerDir: string;
+    readonly cacheRoot: string;
     readonly docker: ReturnType<typeof dockerFromHost>;
   },
 ): Promise<void> {
@@ -219,6 +224,7 @@ async function apply(
   for (const entry of plan.layers) {
     await rm(join(options.layerDir, "blobs", entry.key), { force: true });
   }
+  for (const entry of plan.answers) await rm(join(options.cacheRoot, entry.key), { force: true });
   for (const image of plan.images) {
     // By id, with every tag it has: all of them name the same unreferenced image hash.
     await options.docker.getImage(image.id).remove({ force: true });

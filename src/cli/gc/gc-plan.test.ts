@@ -33,6 +33,23 @@ describe("planGc", () => {
     expect(plan.cache.map((e) => e.key)).toEqual(removed);
   });
 
+  it("removes remembered answers past the age limit only, whatever their total size", () => {
+    const answers = [
+      entry("sboms/a", 500, 1),
+      entry("sboms/b", 1, 48),
+      entry("interpreters/c", 1, 25),
+    ];
+    const plan = planGc({
+      policy,
+      contexts: [],
+      cache: [],
+      answers,
+      images: [],
+      pointedTo: new Set(),
+    });
+    expect(plan.answers.map((e) => e.key)).toEqual(["sboms/b", "interpreters/c"]);
+  });
+
   it("never removes an image a version points to, however old", () => {
     const old = policy.nowMs - 1000 * HOUR;
     const plan = planGc({

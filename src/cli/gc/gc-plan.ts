@@ -2,7 +2,8 @@
  * What `envforge gc` removes, decided without touching anything: build contexts older than their
  * limit, package-cache entries past the age limit and then the least recently used until the
  * cache fits its size limit, the native builder's layer-cache blobs by the same rule (their own
- * size limit), and envforge images no version points to. Pure: lists in, lists out.
+ * size limit), remembered answers (SBOM lookups, base images' interpreters) past the age limit,
+ * and envforge images no version points to. Pure: lists in, lists out.
  */
 
 export interface GcPolicy {
@@ -40,6 +41,8 @@ export interface GcPlan {
   readonly cache: readonly CacheEntry[];
   /** Layer-cache blobs (`key`: the blob's sha256 hex). */
   readonly layers: readonly CacheEntry[];
+  /** Remembered answers (`key`: the file's path under the home's cache folder). */
+  readonly answers: readonly CacheEntry[];
   readonly images: readonly LocalImage[];
 }
 
@@ -49,6 +52,11 @@ export function planGc(input: {
   readonly cache: readonly CacheEntry[];
   /** The native builder's layer-cache blobs; none when left out. */
   readonly layers?: readonly CacheEntry[];
+  /**
+   * Small files each remembering one answer (an image's SBOM, a base image's interpreter); none
+   * when left out. Asked again when gone, so only their age counts.
+   */
+  readonly answers?: readonly CacheEntry[];
   readonly images: readonly LocalImage[];
   /** Image hashes some version (archived or not) points to. */
   readonly pointedTo: ReadonlySet<string>;
@@ -63,6 +71,7 @@ export function planGc(input: {
     contexts,
     cache: planCache(input.cache, policy),
     layers: planCache(input.layers ?? [], policy),
+    answers: (input.answers ?? []).filter((e) => policy.nowMs - e.lastUsedMs > policy.maxAgeMs),
     images,
   };
 }

@@ -79,6 +79,28 @@ export async function scanLayerCache(dir: string): Promise<CacheEntry[]> {
   return entries;
 }
 
+/**
+ * The folders under `cache/` that remember one answer per file (`sboms/`: what SBOM an image
+ * has; `interpreters/`: a base image's python), each used last at its modification or access
+ * time. `key` is the path below `cacheRoot`.
+ */
+export async function scanAnswerCaches(cacheRoot: string): Promise<CacheEntry[]> {
+  const entries: CacheEntry[] = [];
+  for (const folder of ANSWER_FOLDERS) {
+    for (const name of (await readdir(join(cacheRoot, folder)).catch(() => [])).sort()) {
+      const info = await stat(join(cacheRoot, folder, name)).catch(() => undefined);
+      if (info?.isFile() === true) {
+        const lastUsedMs = Math.max(info.mtimeMs, info.atimeMs);
+        entries.push({ key: `${folder}/${name}`, bytes: info.size, lastUsedMs, locked: false });
+      }
+    }
+  }
+  return entries;
+}
+
+/** Where the home's cache keeps remembered answers (image/sbom-artifact.ts, jobs/python-probe). */
+export const ANSWER_FOLDERS = ["sboms", "interpreters"] as const;
+
 async function treeUsage(path: string): Promise<{ bytes: number; lastUsedMs: number }> {
   const info = await lstat(path).catch(() => undefined);
   if (info === undefined) return { bytes: 0, lastUsedMs: 0 };
