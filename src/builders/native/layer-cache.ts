@@ -20,6 +20,7 @@ import { mkdir, readFile, readdir, rename, rm, stat, utimes, writeFile } from "n
 import { join } from "node:path";
 import * as z from "zod";
 import { canonicalJson } from "../../definition/canonical-json.js";
+import { GZIP_BLOCK } from "./block-gzip.js";
 import { GZIP_LEVEL, writeLayer } from "./layer-tar.js";
 import type { LayerTree, WrittenLayer } from "./layer-tar.js";
 
@@ -28,7 +29,7 @@ import type { LayerTree, WrittenLayer } from "./layer-tar.js";
  * layer-tar.ts), the conda linker or the wheel installer writing a file differently. Every
  * older key is then unknown and its layer is written anew (the golden digest test says when).
  */
-export const LAYER_CACHE_FORMAT = 1;
+export const LAYER_CACHE_FORMAT = 2;
 
 /** Default bound of the blobs kept. */
 export const DEFAULT_LAYER_CACHE_BYTES = 4 * 1024 ** 3;
@@ -80,6 +81,7 @@ export class LayerCache {
     const text = canonicalJson({
       format: LAYER_CACHE_FORMAT,
       gzipLevel: GZIP_LEVEL,
+      gzipBlock: GZIP_BLOCK,
       zlib: process.versions.zlib ?? "",
       inputs: plain,
     });

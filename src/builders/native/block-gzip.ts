@@ -1,0 +1,105 @@
+/**
+ * gzip in fixed blocks compressed side by side on the thread pool, the way pigz does it: the
+ * input is cut every GZIP_BLOCK bytes, each block is deflated on its own with the 32 KiB before
+ * it as its dictionary (so matches across the cut are still found), every block but the last
+ * ends with a sync flush (an empty stored block, so the next starts on a byte), the last with the
+ * final block, and one gzip header and trailer (CRC-32 and length of the whole input) go around
+ * them. The result is one ordinary gzip member that any reader takes.
+ *
+ * The bytes depend only on the input, the level, the block size and zlib's version: not on how
+ * the input arrives in chunks, how many blocks are in flight or which finishes first. A layer of
+ * one large package (torch's is 180 MiB) is then compressed on every core, where one deflate
+ * stream keeps one busy.
+ */
+import { constants, crc32, deflateRaw } from "node:zlib";
+import type { ZlibOptions } from "node:zlib";
+import { promisify } from "node:util";
+
+/** Uncompressed bytes per block: pigz's default is 128 KiB; larger blocks mean fewer trips. */
+export const GZIP_BLOCK = 1024 * 1024;
+
+/** deflate's window: the dictionary each block gets from the block before it. */
+const WINDOW = 32 * 1024;
+
+/** Blocks being compressed at once: the thread pool has 4 threads unless told otherwise. */
+const IN_FLIGHT = 4;
+
+const deflate = promisify<Buffer, ZlibOptions, Buffer>(deflateRaw);
+
+/**
+ * The fixed gzip header: no name, no time, no extra field, "Unix" as the system (what zlib's own
+ * gzip writes on Linux, so only the deflate data differs from a single stream's).
+ */
+function header(level: number): Buffer {
+  // XFL: 2 for the slowest level, 4 for the fastest, 0 otherwise (RFC 1952, as zlib sets it).
+  const xfl = level === 9 ? 2 : level === 1 ? 4 : 0;
+  return Buffer.from([0x1f, 0x8b, 8, 0, 0, 0, 0, 0, xfl, 3]);
+}
+
+/** The input cut into blocks of exactly `size` bytes (the last may be shorter). */
+async function* cut(source: AsyncIterable<Buffer>, size: number): AsyncGenerator<Buffer> {
+  let parts: Buffer[] = [];
+  let held = 0;
+  for await (const chunk of source) {
+    let rest = chunk;
+    while (held + rest.length >= size) {
+      const take = size - held;
+      parts.push(rest.subarray(0, take));
+      yield Buffer.concat(parts, size);
+      rest = rest.subarray(take);
+      parts = [];
+      held = 0;
+    }
+    if (rest.length > 0) {
+      parts.push(rest);
+      held += rest.length;
+    }
+  }
+  if (held > 0) yield Buffer.concat(parts, held);
+}
+
+/**
+ * The gzip of `source`, in order: header, each block's deflate data, trailer. At most IN_FLIGHT
+ * blocks are held (read ahead and being compressed), so memory stays a few MiB.
+ */
+export async function* blockGzip(
+  source: AsyncIterable<Buffer>,
+  options: { readonly level: number; readonly blockSize?: number },
+): AsyncGenerator<Buffer> {
+  const blockSize = options.blockSize ?? GZIP_BLOCK;
+  yield header(options.level);
+  let crc = 0;
+  let length = 0;
+  let previous: Buffer | undefined;
+  const pending: Promise<Buffer>[] = [];
+  const start = (block: Buffer, last: boolean): void => {
+    const dictionary = previous?.subarray(Math.max(0, previous.length - WINDOW));
+    const compressed = deflate(block, {
+      level: options.level,
+      finishFlush: last ? constants.Z_FINISH : constants.Z_SYNC_FLUSH,
+      ...(dictionary === undefined ? {} : { dictionary }),
+    });
+    // Awaited in order below; a failure is seen there, not as an unhandled rejection here.
+    compressed.catch(() => undefined);
+    pending.push(compressed);
+  };
+  // One block is held back until the next arrives: only then is it known not to be the last.
+  let held: Buffer | undefined;
+  for await (const block of cut(source, blockSize)) {
+    crc = crc32(block, crc);
+    length += block.length;
+    if (held !== undefined) {
+      start(held, false);
+      previous = held;
+    }
+    held = block;
+    while (pending.length >= IN_FLIGHT) yield await (pending.shift() as Promise<Buffer>);
+  }
+  start(held ?? Buffer.alloc(0), true);
+  while (pending.length > 0) yield await (pending.shift() as Promise<Buffer>);
+  const trailer = Buffer.alloc(8);
+  trailer.writeUInt32LE(crc >>> 0, 0);
+  // ISIZE: the input's length modulo 2^32.
+  trailer.writeUInt32LE(length % 2 ** 32, 4);
+  yield trailer;
+}
