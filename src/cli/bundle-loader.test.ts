@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { compileCacheDir, packName } from "./bundle-loader.js";
+import { compileCacheDir, packCandidates, packName } from "./bundle-loader.js";
 
 const build = `b-node${process.version}-${process.arch}`;
 const home = () => "/home/u";
@@ -24,18 +24,36 @@ describe("compileCacheDir", () => {
   });
 });
 
-describe("packName", () => {
+describe("packCandidates", () => {
   it.each([
-    [["hash", "examples/pytorch/environment.yml"], "pack-hash.js"],
-    [["env", "build", "pytorch@3", "--json"], "pack-env+build.js"],
-    [["env", "list", "--json"], "pack-env+list.js"],
-    [["build", "logs", "0c7c5e96-be02"], "pack-build+logs.js"],
-    [["--version"], undefined],
-    [["--help", "env"], undefined],
-    [["env", "--help"], "pack-env.js"],
-    [["Env", "list"], undefined],
-    [[], undefined],
-  ])("%j: %s", (argv, expected) => {
-    expect(packName(argv)).toBe(expected);
+    [["hash", "examples/pytorch/environment.yml"], ["pack-hash.js"]],
+    [
+      ["env", "build", "pytorch@3", "--json"],
+      ["pack-env+build.js", "pack-env.js"],
+    ],
+    [
+      ["run", "pytorch", "--", "python"],
+      ["pack-run+pytorch.js", "pack-run.js"],
+    ],
+    [
+      ["build", "logs", "0c7c5e96-be02"],
+      ["pack-build+logs.js", "pack-build.js"],
+    ],
+    [["--version"], []],
+    [["--help", "env"], []],
+    [["env", "--help"], ["pack-env.js"]],
+    [["Env", "list"], []],
+    [[], []],
+  ])("%j: %j", (argv, expected) => {
+    expect(packCandidates(argv)).toEqual(expected);
+  });
+});
+
+describe("packName", () => {
+  it("names a command's pack by its words, and none for anything else", () => {
+    expect(packName(["env", "build"])).toBe("pack-env+build.js");
+    expect(packName(["hash"])).toBe("pack-hash.js");
+    expect(packName([])).toBeUndefined();
+    expect(packName(["../x"])).toBeUndefined();
   });
 });

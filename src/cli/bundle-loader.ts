@@ -28,6 +28,7 @@ import { homedir } from "node:os";
 import { basename, isAbsolute, join } from "node:path";
 import { pathToFileURL } from "node:url";
 import { Script, constants } from "node:vm";
+import { recordedCommandPath } from "./command-path.js";
 
 export interface BundleStart {
   /** The folder that holds the chunks (dist/bin). */
@@ -92,17 +93,31 @@ export function compileCacheDir(
   );
 }
 
+/** The pack of a command, by the command's words (`["env", "build"]`: `pack-env+build.js`). */
+export function packName(path: readonly string[]): string | undefined {
+  return path.length === 0 || path.some((word) => !/^[a-z][a-z0-9-]{0,39}$/.test(word))
+    ? undefined
+    : `pack-${path.join("+")}.js`;
+}
+
 /**
- * The name of a command's pack: its leading words (`env+build`, `hash`), up to two, stopping at
- * the first option or anything that is not a plain lowercase word (a path, a selector).
+ * The packs an invocation may have, before anything parses it: its first two words' (`env build
+ * pytorch`: env+build), then its first word's (`run pytorch`: run), as far as they are plain
+ * lowercase words, not options, paths or selectors. Which is the command is known only once the
+ * CLI has parsed it (command-path.ts): that names the pack written at exit.
  */
-export function packName(argv: readonly string[]): string | undefined {
+export function packCandidates(argv: readonly string[]): string[] {
   const words: string[] = [];
   for (const word of argv) {
-    if (words.length === 2 || !/^[a-z][a-z0-9-]{0,39}$/.test(word)) break;
+    if (words.length === 2 || packName([word]) === undefined) break;
     words.push(word);
   }
-  return words.length === 0 ? undefined : `pack-${words.join("+")}.js`;
+  const names: string[] = [];
+  for (let length = words.length; length > 0; length -= 1) {
+    const name = packName(words.slice(0, length));
+    if (name !== undefined) names.push(name);
+  }
+  return names;
 }
 
 /**
@@ -127,9 +142,11 @@ export function startBundle(start: BundleStart): void {
   const nodeRequire = createRequire(join(start.dir, start.entry));
   const modules = new Map<string, ChunkModule>();
   const uncached: { readonly script: Script; readonly file: string }[] = [];
-  const name = packName(start.argv);
-  const packFile = cacheDir === undefined || name === undefined ? undefined : join(cacheDir, name);
-  const pack = packFile === undefined ? undefined : readPack(packFile);
+  let pack: Pack | undefined;
+  for (const name of cacheDir === undefined ? [] : packCandidates(start.argv)) {
+    pack = readPack(join(cacheDir ?? "", name));
+    if (pack !== undefined) break;
+  }
   /** The chunks loaded on their own, in order: the pack of a command that has none yet. */
   const loadedAlone: { readonly name: string; readonly text: string }[] = [];
   if (pack !== undefined && !pack.cached) {
@@ -137,8 +154,14 @@ export function startBundle(start: BundleStart): void {
   }
   process.once("exit", () => {
     if (uncached.length > 0) writeCaches(cacheDir, uncached);
-    if (pack === undefined && packFile !== undefined && loadedAlone.length > 1) {
-      writePack(cacheDir, packFile, loadedAlone);
+    const ran = packName(recordedCommandPath() ?? []);
+    if (
+      pack === undefined &&
+      cacheDir !== undefined &&
+      ran !== undefined &&
+      loadedAlone.length > 1
+    ) {
+      writePack(cacheDir, join(cacheDir, ran), loadedAlone);
     }
   });
 

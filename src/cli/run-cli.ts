@@ -3,6 +3,7 @@ import { errorJson, exitCodeOf, userMessage } from "../errors/index.js";
 import { envWithConfigFile, readConfigFile } from "../host/config-file.js";
 import { readConfig } from "../host/config.js";
 import type { EnvforgeConfig } from "../host/config.js";
+import { recordCommandPath } from "./command-path.js";
 import { commandsFor } from "./commands.js";
 import { RUN_OWN_FAILURE, exitCodesHelp } from "./exit-codes.js";
 import { HELP_CONFIGURATION, programEpilogue } from "./help.js";
@@ -33,7 +34,13 @@ export async function runCli(argv: readonly string[], io: Omit<CliIo, "config">)
     .addHelpText("after", exitCodesHelp())
     .addHelpText("after", programEpilogue())
     // Inherited by every command added below: one way of showing defaults.
-    .configureHelp(HELP_CONFIGURATION);
+    .configureHelp(HELP_CONFIGURATION)
+    // The command that runs names the pack of chunks the bundle's loader keeps for it.
+    .hook("preAction", (_program, action) => {
+      const path: string[] = [];
+      for (let at: Command | null = action; at?.parent; at = at.parent) path.unshift(at.name());
+      recordCommandPath(path);
+    });
 
   // Every command sees the config file's settings where no variable is set (flags win in each).
   const configured = await withConfigFile(io);

@@ -64,9 +64,10 @@ async function envforge(
   program: readonly string[],
   argv: readonly string[],
   env: Record<string, string> = {},
+  cwd = REPO,
 ): Promise<Ran> {
   return run(process.execPath, [...program, ...argv], {
-    cwd: REPO,
+    cwd,
     env: withLoopbackDefaults({
       PATH: process.env.PATH,
       HOME: join(work, "home"),
@@ -190,6 +191,34 @@ describe("the compile cache", () => {
     expect([...after.keys()].some((name) => name.endsWith("/pack-env+list.js"))).toBe(true);
     expect(after.size).toBeGreaterThan(withPackCache.size + 1);
     for (const [name, cache] of withPackCache) expect(after.get(name)).toEqual(cache);
+  });
+
+  it("names a pack by the command that ran, not by its arguments", async () => {
+    const xdg = join(work, "cache-named");
+    const text = readFileSync(HASHED, "utf8");
+    // Two definitions whose file names read like subcommands: the command is still `hash`.
+    for (const name of ["alpha", "beta"]) writeFileSync(join(work, name), text);
+    const alpha = await envforge([bin], ["hash", "alpha"], { XDG_CACHE_HOME: xdg }, work);
+    expect(alpha.code, alpha.stderr).toBe(0);
+    const packs = () =>
+      [...caches(xdg).keys()]
+        .map((name) => name.replace(/^.*\//, ""))
+        .filter((name) => name.startsWith("pack-"))
+        .sort();
+    expect(packs()).toEqual(["pack-hash.js"]);
+    // `hash beta` finds hash's pack, loads it, and writes its code cache: no pack of its own.
+    const beta = await envforge([bin], ["hash", "beta"], { XDG_CACHE_HOME: xdg }, work);
+    expect(beta.stdout).toBe(alpha.stdout);
+    expect(packs()).toEqual([
+      "pack-hash.js",
+      expect.stringMatching(/^pack-hash\.js\.[0-9a-f]{16}\.cache$/),
+    ]);
+    // Help runs no command: it keeps no pack.
+    const help = await bundled(["env", "--help"], { XDG_CACHE_HOME: join(work, "cache-help") });
+    expect(help.code).toBe(0);
+    expect([...caches(join(work, "cache-help")).keys()].some((name) => /\/pack-/.test(name))).toBe(
+      false,
+    );
   });
 
   it("a damaged pack is written anew, the old pack's cache goes, and the command runs the same", async () => {

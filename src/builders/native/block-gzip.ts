@@ -37,7 +37,10 @@ function header(level: number): Buffer {
 }
 
 /** The input cut into blocks of exactly `size` bytes (the last may be shorter). */
-async function* cut(source: AsyncIterable<Buffer>, size: number): AsyncGenerator<Buffer> {
+async function* cut(
+  source: AsyncIterable<Buffer> | Iterable<Buffer>,
+  size: number,
+): AsyncGenerator<Buffer> {
   let parts: Buffer[] = [];
   let held = 0;
   for await (const chunk of source) {
@@ -63,7 +66,7 @@ async function* cut(source: AsyncIterable<Buffer>, size: number): AsyncGenerator
  * blocks are held (read ahead and being compressed), so memory stays a few MiB.
  */
 export async function* blockGzip(
-  source: AsyncIterable<Buffer>,
+  source: AsyncIterable<Buffer> | Iterable<Buffer>,
   options: { readonly level: number; readonly blockSize?: number },
 ): AsyncGenerator<Buffer> {
   const blockSize = options.blockSize ?? GZIP_BLOCK;
