@@ -291,6 +291,88 @@ describe("diffVersions: the lock", () => {
     expect(diff.same).toBe(false);
   });
 
+  it("tells an apt package pinned to another version, one added and one removed", () => {
+    const a = lock({
+      apt: [
+        { name: "curl", version: "7.88.1-10" },
+        { name: "git", version: "1:2.39.5-0" },
+      ],
+    });
+    const b = lock({
+      apt: [
+        { name: "curl", version: "7.88.1-10+deb12u8" },
+        { name: "wget", version: "1.21.3-1" },
+      ],
+    });
+    const diff = diffVersions({ definition: base, lock: a }, { definition: base, lock: b });
+    expect(diff.lock.changes).toEqual([
+      {
+        manager: "apt",
+        platform: "linux-64",
+        name: "curl",
+        kind: "changed",
+        from: { version: "7.88.1-10" },
+        to: { version: "7.88.1-10+deb12u8" },
+      },
+      {
+        manager: "apt",
+        platform: "linux-64",
+        name: "git",
+        kind: "removed",
+        from: { version: "1:2.39.5-0" },
+      },
+      {
+        manager: "apt",
+        platform: "linux-64",
+        name: "wget",
+        kind: "added",
+        to: { version: "1.21.3-1" },
+      },
+    ]);
+    expect(diff.same).toBe(false);
+  });
+
+  it("tells a VCS requirement pinned to another commit, once for all platforms", () => {
+    const pin = (commit: string) => ({
+      name: "mylib",
+      requirement: "mylib @ git+https://example.invalid/mylib.git@main",
+      vcs: "git" as const,
+      url: "https://example.invalid/mylib.git",
+      commit,
+    });
+    const a = lock({}, { vcs: [pin("a".repeat(40))] });
+    const b = lock({}, { vcs: [pin("b".repeat(40))] });
+    const diff = diffVersions({ definition: base, lock: a }, { definition: base, lock: b });
+    expect(diff.lock.changes).toEqual([
+      {
+        manager: "vcs",
+        platform: "all",
+        name: "mylib",
+        kind: "changed",
+        from: { version: "a".repeat(40) },
+        to: { version: "b".repeat(40) },
+      },
+    ]);
+    expect(diff.same).toBe(false);
+  });
+
+  it("tells a user Dockerfile's FROM image at another digest", () => {
+    const from = (digest: string) => ({ baseImages: [{ reference: "python:3.11-slim", digest }] });
+    const a = lock({}, from("sha256:" + "c".repeat(64)));
+    const b = lock({}, from("sha256:" + "d".repeat(64)));
+    const diff = diffVersions({ definition: base, lock: a }, { definition: base, lock: b });
+    expect(diff.lock.changes).toEqual([
+      {
+        manager: "image",
+        platform: "all",
+        name: "python:3.11-slim",
+        kind: "changed",
+        from: { version: "sha256:" + "c".repeat(64) },
+        to: { version: "sha256:" + "d".repeat(64) },
+      },
+    ]);
+  });
+
   it("does not compare when one side has no lock, and calls that a difference", () => {
     const diff = diffVersions({ definition: base }, { definition: base, lock: before });
     expect(diff.lock).toEqual({ compared: false, changes: [] });

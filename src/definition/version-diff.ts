@@ -1,7 +1,9 @@
 /**
  * What changed between two versions of an environment: the definition (base, channels, conda
- * specs, pip, apt, variables, platform, python) and the lock (packages added, removed, or
- * changed in version or build). Pure: `env diff` and the diff route both call this.
+ * specs, pip, apt, variables, platform, python) and the lock (conda, pip and apt packages added,
+ * removed, or changed in version or build; VCS requirements pinned to another commit; a user
+ * Dockerfile's `FROM` images at another digest). Pure: `env diff` and the diff route both call
+ * this.
  */
 import type { BaseSpec, Definition, ImageReference } from "./definition.js";
 import type { Lock } from "./lock.js";
@@ -27,9 +29,18 @@ export interface LockedVersion {
   readonly build?: string;
 }
 
-/** One locked package that differs, per manager and platform. */
+/**
+ * What locked an entry: a package manager, `vcs` (a VCS requirement's commit, in `version`) or
+ * `image` (a user Dockerfile's `FROM`: the reference as `name`, its digest as `version`).
+ */
+export type LockManager = "conda" | "pip" | "apt" | "vcs" | "image";
+
+/** Platform of lock entries that are the same for every platform (VCS pins, `FROM` images). */
+export const ALL_PLATFORMS = "all";
+
+/** One locked entry that differs, per manager and platform. */
 export interface LockChange {
-  readonly manager: "conda" | "pip";
+  readonly manager: LockManager;
   readonly platform: string;
   readonly name: string;
   readonly kind: ChangeKind;
@@ -92,27 +103,44 @@ export function diffDefinitions(a: Definition, b: Definition): DefinitionChange[
 export function diffLocks(a: Lock, b: Lock): VersionDiff["lock"] {
   const platforms = [...new Set([...a.platforms, ...b.platforms].map((p) => p.platform))].sort();
   const changes: LockChange[] = [];
+  const compare = (
+    manager: LockManager,
+    platform: string,
+    before: ReadonlyMap<string, LockedVersion>,
+    after: ReadonlyMap<string, LockedVersion>,
+  ): void => {
+    for (const name of unionSorted(before, after)) {
+      const from = before.get(name);
+      const to = after.get(name);
+      if (sameLocked(from, to)) continue;
+      changes.push({
+        manager,
+        platform,
+        name,
+        kind: from === undefined ? "added" : to === undefined ? "removed" : "changed",
+        ...(from === undefined ? {} : { from }),
+        ...(to === undefined ? {} : { to }),
+      });
+    }
+  };
   for (const platform of platforms) {
     const left = a.platforms.find((p) => p.platform === platform);
     const right = b.platforms.find((p) => p.platform === platform);
-    for (const manager of ["conda", "pip"] as const) {
-      const before = lockedByName(left?.[manager] ?? []);
-      const after = lockedByName(right?.[manager] ?? []);
-      for (const name of unionSorted(before, after)) {
-        const from = before.get(name);
-        const to = after.get(name);
-        if (sameLocked(from, to)) continue;
-        changes.push({
-          manager,
-          platform,
-          name,
-          kind: from === undefined ? "added" : to === undefined ? "removed" : "changed",
-          ...(from === undefined ? {} : { from }),
-          ...(to === undefined ? {} : { to }),
-        });
-      }
+    for (const manager of ["conda", "pip", "apt"] as const) {
+      compare(
+        manager,
+        platform,
+        lockedByName(left?.[manager] ?? []),
+        lockedByName(right?.[manager] ?? []),
+      );
     }
   }
+  const pins = (lock: Lock) =>
+    new Map((lock.vcs ?? []).map((pin) => [pin.name, { version: pin.commit }]));
+  compare("vcs", ALL_PLATFORMS, pins(a), pins(b));
+  const images = (lock: Lock) =>
+    new Map((lock.baseImages ?? []).map((image) => [image.reference, { version: image.digest }]));
+  compare("image", ALL_PLATFORMS, images(a), images(b));
   const digest =
     a.baseImageDigest === b.baseImageDigest
       ? {}

@@ -1735,8 +1735,12 @@ export interface components {
         /** @description false when either version has no lock */
         compared: boolean;
         readonly changes: {
-          /** @enum {string} */
-          manager: "conda" | "pip";
+          /**
+           * @description vcs: a VCS requirement's commit (as version); image: a user Dockerfile's FROM (reference as name, digest as version)
+           * @enum {string}
+           */
+          manager: "conda" | "pip" | "apt" | "vcs" | "image";
+          /** @description a conda subdir, or "all" for vcs and image */
           platform: string;
           name: string;
           /** @enum {string} */
@@ -2022,8 +2026,12 @@ export interface components {
         /** @description false when either version has no lock */
         compared: boolean;
         readonly changes: {
-          /** @enum {string} */
-          manager: "conda" | "pip";
+          /**
+           * @description vcs: a VCS requirement's commit (as version); image: a user Dockerfile's FROM (reference as name, digest as version)
+           * @enum {string}
+           */
+          manager: "conda" | "pip" | "apt" | "vcs" | "image";
+          /** @description a conda subdir, or "all" for vcs and image */
           platform: string;
           name: string;
           /** @enum {string} */

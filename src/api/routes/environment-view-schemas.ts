@@ -43,8 +43,12 @@ export const versionDiffSchema = z
       changes: z
         .array(
           z.object({
-            manager: z.enum(["conda", "pip"]),
-            platform: z.string(),
+            manager: z
+              .enum(["conda", "pip", "apt", "vcs", "image"])
+              .describe(
+                "vcs: a VCS requirement's commit (as version); image: a user Dockerfile's FROM (reference as name, digest as version)",
+              ),
+            platform: z.string().describe(`a conda subdir, or "all" for vcs and image`),
             name: z.string(),
             kind: changeKind,
             from: lockedVersion.optional(),
