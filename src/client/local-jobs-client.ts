@@ -7,8 +7,15 @@ export function localJobsClient(store: WorkspaceStore, location: string): JobsCl
   const jobs = createJobService({ store });
   return {
     location,
-    getJob: (input) => jobs.getJob(input),
-    listJobs: (input) => jobs.listJobs(input),
+    // Jobs whose holder died (an `envforge run` killed mid-job) are failed before they are shown.
+    getJob: async (input) => {
+      await jobs.expireJobLeases();
+      return jobs.getJob(input);
+    },
+    listJobs: async (input) => {
+      await jobs.expireJobLeases();
+      return jobs.listJobs(input);
+    },
     readJobLog: (input) => jobs.readJobLog(input),
     followJob: (input) => jobs.followJob(input),
     close: () => store.close(),

@@ -10,7 +10,7 @@ import { dockerFromHost } from "../jobs/docker-endpoint.js";
 import { DockerJobRunner } from "../jobs/docker-job-runner.js";
 import { jobImageOf, usableHere } from "../jobs/job-image.js";
 import type { JobMount } from "../jobs/job-runner.js";
-import { runJob } from "../jobs/run-job.js";
+import { processWorkerId, runJob } from "../jobs/run-job.js";
 import type { Build, BuiltImageRef, Job, LogChunk } from "../workspace/build-api.js";
 import { createJobService } from "../workspace/build-api.js";
 import type { EnvironmentRef } from "./environment-ref.js";
@@ -60,6 +60,8 @@ export async function runHere(opened: OpenedBuilds, input: RunHereInput): Promis
   }
   const { image, pull } = jobImageOf(built.image);
   const jobs = createJobService({ store: opened.store });
+  // Jobs of `envforge run` processes that died: failed once their leases ran out.
+  await jobs.expireJobLeases();
   const job = await jobs.createJob({
     ...workspace,
     name: version.name,
@@ -79,6 +81,9 @@ export async function runHere(opened: OpenedBuilds, input: RunHereInput): Promis
     jobs,
     runner,
     job,
+    // Held under a lease while it runs: killed, this process leaves a job that fails, not one
+    // `running` forever.
+    holder: { workerId: processWorkerId() },
     request: {
       image,
       pull,

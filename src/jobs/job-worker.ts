@@ -9,13 +9,11 @@
  * renewal). Each pass of the loop first fails the jobs of workers that stopped renewing (a killed
  * worker's job does not stay `running`); job-service.ts says why they are failed, not run again.
  */
-import { randomUUID } from "node:crypto";
-import { hostname } from "node:os";
 import { setTimeout as sleep } from "node:timers/promises";
 import type { Job, JobService, TakenJob } from "../workspace/build-api.js";
 import { renewLease } from "../workspace/lease-renewal.js";
 import type { JobRunner } from "./job-runner.js";
-import { JobStop, runJob } from "./run-job.js";
+import { JobStop, processWorkerId, runJob } from "./run-job.js";
 
 export interface JobWorkerOptions {
   readonly jobs: JobService;
@@ -53,7 +51,7 @@ export const DEFAULT_JOB_TIMEOUT_MS = 24 * 60 * 60 * 1000;
 
 export function startJobWorker(options: JobWorkerOptions): JobWorker {
   const { jobs, runner, signal } = options;
-  const workerId = options.workerId ?? `${hostname()}-${process.pid}-${randomUUID().slice(0, 8)}`;
+  const workerId = options.workerId ?? processWorkerId();
   const leaseMs = options.leaseMs ?? 30_000;
   const heartbeatMs = options.heartbeatMs ?? Math.max(1, Math.floor(leaseMs / 3));
   const jobTimeoutMs = options.jobTimeoutMs ?? DEFAULT_JOB_TIMEOUT_MS;

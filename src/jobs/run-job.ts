@@ -2,7 +2,11 @@
  * One job from record to end: mark it running, run it, store its output in chunks while passing
  * it on live, and record the exit code (succeeded only on 0), or why it could not run.
  */
+import { randomUUID } from "node:crypto";
+import { hostname } from "node:os";
 import { bufferedLog } from "../builders/worker-log.js";
+import { renewLease } from "../workspace/lease-renewal.js";
+import type { LeaseRenewal } from "../workspace/lease-renewal.js";
 import type { Job, JobService } from "../workspace/build-api.js";
 import type { JobRunner, JobRunRequest } from "./job-runner.js";
 
@@ -16,6 +20,27 @@ export interface RunJobOptions {
   /** Live output (the CLI's terminal); the store gets it too. */
   readonly onOutput?: JobRunRequest["onOutput"];
   readonly logFlushMs?: number;
+  /**
+   * This process runs a job nobody took (`envforge run`, a server without workers): it holds
+   * the job under a lease it renews while the job runs, so a dead process leaves a job that
+   * fails when the lease ends (expireJobLeases), not one `running` forever. A worker that took
+   * the job already holds its lease and gives none.
+   */
+  readonly holder?: JobHolder;
+}
+
+export interface JobHolder {
+  readonly workerId: string;
+  /** Default 30 s, renewed every third of it. */
+  readonly leaseMs?: number;
+  readonly heartbeatMs?: number;
+  /** A renewal that failed (the store was out of reach): the lease may still hold. */
+  readonly report?: (line: string) => void;
+}
+
+/** A worker id for a process that runs jobs itself: host, pid and a random part. */
+export function processWorkerId(): string {
+  return `${hostname()}-${process.pid}-${randomUUID().slice(0, 8)}`;
 }
 
 /**
@@ -33,11 +58,22 @@ export class JobStop extends Error {
 }
 
 export async function runJob(options: RunJobOptions): Promise<Job> {
-  const { jobs, runner, job } = options;
+  const { jobs, job } = options;
   const log = bufferedLog(
     { write: (chunk) => jobs.appendJobLog({ id: job.id, stream: chunk.stream, text: chunk.text }) },
     { flushMs: options.logFlushMs ?? 250 },
   );
+  const lease =
+    options.holder === undefined ? undefined : await keepJobLease(jobs, job, options.holder);
+  try {
+    return await runHeld(options, log);
+  } finally {
+    await lease?.stop();
+  }
+}
+
+async function runHeld(options: RunJobOptions, log: ReturnType<typeof bufferedLog>): Promise<Job> {
+  const { jobs, runner, job } = options;
   await jobs.startJob({
     id: job.id,
     imageName: options.request.image,
@@ -82,4 +118,31 @@ export async function runJob(options: RunJobOptions): Promise<Job> {
   }
   await log.close();
   return jobs.finishJob(end);
+}
+
+/**
+ * Holds a queued job for this process and renews its lease until stopped, with no end but the
+ * caller's: for a job this process builds and then runs or offers (a server without workers
+ * holds it from the request on, so a server that dies mid-build leaves no job `queued` forever).
+ */
+export async function keepJobLease(
+  jobs: JobService,
+  job: Job,
+  holder: JobHolder,
+): Promise<LeaseRenewal> {
+  const leaseMs = holder.leaseMs ?? 30_000;
+  await jobs.holdJob({ id: job.id, workerId: holder.workerId, leaseMs });
+  return renewLease({
+    leaseEnd: Number.POSITIVE_INFINITY,
+    leaseMs,
+    heartbeatMs: holder.heartbeatMs ?? Math.max(1, Math.floor(leaseMs / 3)),
+    now: Date.now,
+    renew: async (forMs) => {
+      await jobs.renewJobLease({ id: job.id, workerId: holder.workerId, leaseMs: forMs });
+    },
+    onError: (error) =>
+      holder.report?.(
+        `job ${job.id}: lease renewal failed: ${error instanceof Error ? error.message : String(error)}`,
+      ),
+  });
 }

@@ -63,6 +63,17 @@ export interface JobService {
     readonly workerId: string;
     readonly leaseMs: number;
   }): Promise<TakenJob | undefined>;
+  /**
+   * Holds a queued job that this process runs itself (`envforge run`, a server without workers)
+   * under a lease of `leaseMs`, renewed with renewJobLease as a taken job's is: if the process
+   * dies, the job fails when its lease ends instead of staying `running`. False when the job is
+   * no longer queued.
+   */
+  holdJob(input: {
+    readonly id: string;
+    readonly workerId: string;
+    readonly leaseMs: number;
+  }): Promise<boolean>;
   /** Renews a taken job's lease; false when the job is no longer this worker's to run. */
   renewJobLease(input: {
     readonly id: string;
@@ -230,16 +241,18 @@ export function createJobService(options: {
     },
     async offerJob(input) {
       const now = isoNow(clock);
-      await store.write((tx) =>
-        tx.offerJob({
+      await store.write(async (tx) => {
+        // A hold of the process that built the image ends here: the taker's lease is the job's.
+        await tx.releaseJob({ id: input.id, now });
+        await tx.offerJob({
           jobId: input.id,
           image: input.image,
           pull: input.pull,
           buildId: input.buildId ?? null,
           envJson: encodeJson(input.env),
           createdAt: now,
-        }),
-      );
+        });
+      });
     },
     async takeJob({ workerId, leaseMs }) {
       const { now, leaseUntil } = leaseTimes(clock, leaseMs);
@@ -260,6 +273,10 @@ export function createJobService(options: {
         ...(offer.buildId === null ? {} : { buildId: offer.buildId }),
         env: decodeStringRecord(offer.envJson, "job offer env"),
       };
+    },
+    async holdJob({ id, workerId, leaseMs }) {
+      const { now, leaseUntil } = leaseTimes(clock, leaseMs);
+      return store.write((tx) => tx.leaseJob({ id, workerId, now, leaseUntil }));
     },
     async renewJobLease({ id, workerId, leaseMs }) {
       const { now, leaseUntil } = leaseTimes(clock, leaseMs);

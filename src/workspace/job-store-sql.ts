@@ -85,6 +85,14 @@ export function jobStoreTx(db: SqlConnection): JobStoreTx {
       );
       return changed === 1;
     },
+    async releaseJob({ id, now }) {
+      const changed = await db.run(
+        `UPDATE jobs SET worker_id = NULL, lease_until = NULL, updated_at = ?
+         WHERE id = ? AND state = 'queued'`,
+        [now, id],
+      );
+      return changed === 1;
+    },
     async heartbeatJob({ id, workerId, now, leaseUntil }) {
       const changed = await db.run(
         `UPDATE jobs SET lease_until = ?, updated_at = ?

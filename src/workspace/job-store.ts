@@ -58,6 +58,8 @@ export interface JobStoreTx {
     readonly leaseUntil: string;
   }): Promise<boolean>;
   /** Renews the lease; false when the job is no longer this worker's to run (or has ended). */
+  /** Ends whatever hold a queued job is under (an offered job's lease starts when taken). */
+  releaseJob(key: { readonly id: string; readonly now: string }): Promise<boolean>;
   heartbeatJob(key: {
     readonly id: string;
     readonly workerId: string;

@@ -24,9 +24,11 @@ import type { WorkspaceStore } from "../../src/workspace/store.js";
 import type { TestDatabase } from "../support/postgres.js";
 import { createTestDatabase } from "../support/postgres.js";
 import { harnessKinds, reportSkippedPostgres } from "../workspace/fixtures.js";
+import type { JobHolderJob } from "./job-holder-process.js";
 import type { JobWorkerJob } from "./job-worker-process.js";
 
 const WORKER = fileURLToPath(new URL("./job-worker-process.ts", import.meta.url));
+const HOLDER = fileURLToPath(new URL("./job-holder-process.ts", import.meta.url));
 const LEASE_MS = 800;
 const { kinds, adminUrl, skipped } = await harnessKinds();
 reportSkippedPostgres("job leases", skipped);
@@ -131,6 +133,82 @@ describe.each(kinds)("job leases on %s", (kind) => {
     // Only this test's own worker may take what the next test offers.
     for (const child of children) killGroup(child);
   }, 60_000);
+
+  /** A process that runs a job itself (as `envforge run`), in a process group of its own. */
+  async function startHolder(holder: Omit<JobHolderJob, "kind" | "location" | "leaseMs">) {
+    const input: JobHolderJob = { kind, location, leaseMs: LEASE_MS, ...holder };
+    const child = spawn(process.execPath, ["--import", "tsx", HOLDER, JSON.stringify(input)], {
+      stdio: ["pipe", "pipe", "pipe"],
+      detached: true,
+    });
+    children.push(child);
+    const output: string[] = [];
+    child.stderr.on("data", (chunk: Buffer) => output.push(chunk.toString("utf8")));
+    const id = await new Promise<string>((resolve, reject) => {
+      child.stdout.on("data", (chunk: Buffer) => {
+        output.push(chunk.toString("utf8"));
+        const found = /^job (\S+)$/m.exec(output.join(""));
+        if (found?.[1] !== undefined) resolve(found[1]);
+      });
+      child.once("exit", (code) => reject(new Error(`holder exited ${code}: ${output.join("")}`)));
+    });
+    return { child, id, output };
+  }
+
+  it("fails a job whose own process died (envforge run killed) once its lease ends, not before", async () => {
+    const { child, id } = await startHolder({
+      workerId: "run-process",
+      command: ["sh", "-c", "echo started; sleep 30"],
+    });
+    await waitFor(async () => (await logOf(id)).includes("started"));
+    // Alive, the process renews its hold: past two leases the job is still its own.
+    await new Promise((resolve) => setTimeout(resolve, LEASE_MS * 2));
+    expect(await jobs.expireJobLeases()).toEqual([]);
+    expect(await jobs.getJob({ id })).toMatchObject({ state: "running" });
+
+    killGroup(child);
+    await new Promise((resolve) => child.once("exit", resolve));
+    await waitFor(async () => (await jobs.expireJobLeases()).some((job) => job.id === id), 10_000);
+    expect(await jobs.getJob({ id })).toMatchObject({
+      state: "failed",
+      exitCode: null,
+      reason: JOB_LEASE_LOST,
+    });
+    expect(await logOf(id)).toContain(`job failed: ${JOB_LEASE_LOST} (worker run-process)`);
+  }, 60_000);
+
+  it("leaves no hold behind when the job's own process sees it to the end", async () => {
+    const { child, id, output } = await startHolder({
+      workerId: "run-process-done",
+      command: ["sh", "-c", "echo done"],
+    });
+    await new Promise((resolve) => child.once("exit", resolve));
+    expect(output.join("")).toContain("ended succeeded");
+    await new Promise((resolve) => setTimeout(resolve, LEASE_MS * 2));
+    expect(await jobs.expireJobLeases()).toEqual([]);
+    expect(await jobs.getJob({ id })).toMatchObject({ state: "succeeded", exitCode: 0 });
+  }, 30_000);
+
+  it("a job held while its image was built and then offered waits for a worker, however long", async () => {
+    // A server without a lease of its own on the offer: the taker's lease is the job's.
+    const job = await jobs.createJob({
+      name: "held-then-offered",
+      version: 1,
+      imageHash: "envforge_0123456789abcdef0123456789abcdef",
+      imageName: "none",
+      command: ["true"],
+      envKeys: [],
+      network: "none",
+    });
+    expect(await jobs.holdJob({ id: job.id, workerId: "server", leaseMs: 200 })).toBe(true);
+    await jobs.offerJob({ id: job.id, image: "none", pull: false, env: {} });
+    await new Promise((resolve) => setTimeout(resolve, 600));
+    expect((await jobs.expireJobLeases()).map((expired) => expired.id)).not.toContain(job.id);
+    expect(await jobs.getJob({ id: job.id })).toMatchObject({ state: "queued" });
+    const taken = await jobs.takeJob({ workerId: "worker-late", leaseMs: 5_000 });
+    expect(taken?.job.id).toBe(job.id);
+    await jobs.finishJob({ id: job.id, state: "succeeded", exitCode: 0, reason: null });
+  });
 
   it("a worker busy with a long job still fails a job whose taker stopped renewing", async () => {
     let release: () => void = () => undefined;

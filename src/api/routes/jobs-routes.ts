@@ -7,7 +7,8 @@
 import { imageHash, imageName } from "../../definition/image-hash.js";
 import type { Build, Job } from "../../workspace/build-api.js";
 import { jobImageOf, usableHere } from "../../jobs/job-image.js";
-import { runJob } from "../../jobs/run-job.js";
+import { keepJobLease, processWorkerId, runJob } from "../../jobs/run-job.js";
+import type { JobHolder } from "../../jobs/run-job.js";
 import type { RouteDeps, ZodApp } from "../route-deps.js";
 import { environmentParams } from "../schemas.js";
 import type { BuildRouteOptions } from "./builds-routes.js";
@@ -21,6 +22,9 @@ import {
   pageOf,
 } from "./builds-schemas.js";
 import { resumeAfter, sendEvents } from "./builds-sse.js";
+
+/** How often a server that runs jobs itself fails the jobs whose holder died. */
+const JOB_SWEEP_MS = 10_000;
 
 const READ = { scope: "read", workspaceParam: true } as const;
 const WRITE = { scope: "write", workspaceParam: true } as const;
@@ -83,11 +87,44 @@ export function registerJobRoutes(app: ZodApp, deps: RouteDeps & BuildRouteOptio
     );
   }
 
+  // This server holds each job it builds for, and runs, under a lease (run-job.ts): a server
+  // that dies leaves jobs that fail when their leases end, swept here and by workers.
+  const holder: JobHolder = {
+    workerId: processWorkerId(),
+    report: (line) => app.log.warn(line),
+  };
+  if (runner !== undefined) {
+    const sweeper = setInterval(() => {
+      jobs.expireJobLeases().catch((error: unknown) => {
+        app.log.warn({ err: error }, "sweeping job leases failed");
+      });
+    }, JOB_SWEEP_MS);
+    sweeper.unref();
+    app.addHook("onClose", async () => clearInterval(sweeper));
+  }
+
   async function runWhenBuilt(input: {
     readonly job: Job;
     readonly built: Build | undefined;
     readonly env: Readonly<Record<string, string>>;
   }): Promise<void> {
+    const lease = await keepJobLease(jobs, input.job, holder);
+    try {
+      await buildThenRun(input, () => lease.stop());
+    } finally {
+      await lease.stop();
+    }
+  }
+
+  /** `release` ends this server's hold before a worker may take the job. */
+  async function buildThenRun(
+    input: {
+      readonly job: Job;
+      readonly built: Build | undefined;
+      readonly env: Readonly<Record<string, string>>;
+    },
+    release: () => Promise<void>,
+  ): Promise<void> {
     const { job } = input;
     let built = input.built;
     if (built === undefined) {
@@ -114,7 +151,8 @@ export function registerJobRoutes(app: ZodApp, deps: RouteDeps & BuildRouteOptio
       built = last;
     }
     if (deps.dispatchJobs === true) {
-      // A worker takes it; the queue only wakes workers sooner than their poll.
+      // A worker takes it under its own lease; the queue only wakes workers sooner than a poll.
+      await release();
       await jobs.offerJob({
         id: job.id,
         ...jobImageOf(built.image),
