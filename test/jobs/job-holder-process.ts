@@ -6,13 +6,10 @@
 import * as z from "zod";
 import { runJob } from "../../src/jobs/run-job.js";
 import { createJobService } from "../../src/workspace/build-api.js";
-import { openPostgresStore } from "../../src/workspace/postgres-store.js";
-import { openSqliteStore } from "../../src/workspace/sqlite-store.js";
 import { processJobRunner } from "../build-queue/process-job-runner.js";
+import { StoreAt, openStoreAt } from "./store-at.js";
 
-const HolderJob = z.object({
-  kind: z.enum(["sqlite", "postgres"]),
-  location: z.string(),
+const HolderJob = StoreAt.extend({
   workerId: z.string(),
   leaseMs: z.number(),
   command: z.array(z.string()),
@@ -20,11 +17,7 @@ const HolderJob = z.object({
 export type JobHolderJob = z.infer<typeof HolderJob>;
 
 const input = HolderJob.parse(JSON.parse(process.argv[2] ?? "{}"));
-const clock = () => new Date();
-const store =
-  input.kind === "sqlite"
-    ? await openSqliteStore({ path: input.location, clock })
-    : await openPostgresStore({ url: input.location, clock });
+const store = await openStoreAt(input);
 const jobs = createJobService({ store });
 const job = await jobs.createJob({
   name: "held",

@@ -6,24 +6,17 @@
 import * as z from "zod";
 import { startJobWorker } from "../../src/jobs/job-worker.js";
 import { createJobService } from "../../src/workspace/build-api.js";
-import { openPostgresStore } from "../../src/workspace/postgres-store.js";
-import { openSqliteStore } from "../../src/workspace/sqlite-store.js";
 import { processJobRunner } from "../build-queue/process-job-runner.js";
+import { StoreAt, openStoreAt } from "./store-at.js";
 
-const WorkerJob = z.object({
-  kind: z.enum(["sqlite", "postgres"]),
-  location: z.string(),
+const WorkerJob = StoreAt.extend({
   workerId: z.string(),
   leaseMs: z.number(),
 });
 export type JobWorkerJob = z.infer<typeof WorkerJob>;
 
 const job = WorkerJob.parse(JSON.parse(process.argv[2] ?? "{}"));
-const clock = () => new Date();
-const store =
-  job.kind === "sqlite"
-    ? await openSqliteStore({ path: job.location, clock })
-    : await openPostgresStore({ url: job.location, clock });
+const store = await openStoreAt(job);
 const stop = new AbortController();
 process.on("SIGTERM", () => stop.abort());
 const worker = startJobWorker({
