@@ -142,11 +142,7 @@ export function startBundle(start: BundleStart): void {
   const nodeRequire = createRequire(join(start.dir, start.entry));
   const modules = new Map<string, ChunkModule>();
   const uncached: { readonly script: Script; readonly file: string }[] = [];
-  let pack: Pack | undefined;
-  for (const name of cacheDir === undefined ? [] : packCandidates(start.argv)) {
-    pack = readPack(join(cacheDir ?? "", name));
-    if (pack !== undefined) break;
-  }
+  const pack = cacheDir === undefined ? undefined : findPack(cacheDir, start.argv);
   /** The chunks loaded on their own, in order: the pack of a command that has none yet. */
   const loadedAlone: { readonly name: string; readonly text: string }[] = [];
   if (pack !== undefined && !pack.cached) {
@@ -215,6 +211,15 @@ export function startBundle(start: BundleStart): void {
   load(start.entry);
 }
 
+/** The first of the invocation's candidate packs that can be read (packCandidates). */
+function findPack(cacheDir: string, argv: readonly string[]): Pack | undefined {
+  for (const name of packCandidates(argv)) {
+    const pack = readPack(join(cacheDir, name));
+    if (pack !== undefined) return pack;
+  }
+  return undefined;
+}
+
 /** The pack at `file` with its code cache when there is one; undefined when there is no pack. */
 function readPack(file: string): Pack | undefined {
   let text: string;
@@ -244,11 +249,10 @@ function readPack(file: string): Pack | undefined {
 
 /** The chunks a command loaded, as one object expression of their functions by name. */
 function writePack(
-  dir: string | undefined,
+  dir: string,
   file: string,
   chunks: readonly { readonly name: string; readonly text: string }[],
 ): void {
-  if (dir === undefined) return;
   const entries = chunks.map((chunk) => `${JSON.stringify(chunk.name)}: ${chunk.text}`);
   // Only tells this pack from the one before it (node:crypto is left unloaded for --version).
   const id = Array.from({ length: 16 }, () => Math.floor(Math.random() * 16).toString(16));
