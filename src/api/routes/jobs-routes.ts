@@ -110,21 +110,17 @@ export function registerJobRoutes(app: ZodApp, deps: RouteDeps & BuildRouteOptio
   }): Promise<void> {
     const lease = await keepJobLease(jobs, input.job, holder);
     try {
-      await buildThenRun(input, () => lease.stop());
+      await buildThenRun(input);
     } finally {
       await lease.stop();
     }
   }
 
-  /** `release` ends this server's hold before a worker may take the job. */
-  async function buildThenRun(
-    input: {
-      readonly job: Job;
-      readonly built: Build | undefined;
-      readonly env: Readonly<Record<string, string>>;
-    },
-    release: () => Promise<void>,
-  ): Promise<void> {
+  async function buildThenRun(input: {
+    readonly job: Job;
+    readonly built: Build | undefined;
+    readonly env: Readonly<Record<string, string>>;
+  }): Promise<void> {
     const { job } = input;
     let built = input.built;
     if (built === undefined) {
@@ -151,8 +147,8 @@ export function registerJobRoutes(app: ZodApp, deps: RouteDeps & BuildRouteOptio
       built = last;
     }
     if (deps.dispatchJobs === true) {
-      // A worker takes it under its own lease; the queue only wakes workers sooner than a poll.
-      await release();
+      // Offering ends this server's hold (a renewal after it finds the job no longer held); a
+      // worker takes it under its own lease, and the queue only wakes workers sooner than a poll.
       await jobs.offerJob({
         id: job.id,
         ...jobImageOf(built.image),
