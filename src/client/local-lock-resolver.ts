@@ -3,11 +3,11 @@
  * folder's repodata cache, pip's index, and a registry client with the user's credentials for
  * base image digests. workspace/'s resolver takes these as values and reads no environment.
  */
-import { join } from "node:path";
 import type { SurfaceSettings } from "../host/config.js";
 import { openRegistry } from "../image/index.js";
 import type { ChannelLockResolver } from "../workspace/channel-lock-resolver.js";
 import { channelLockResolver } from "../workspace/channel-lock-resolver.js";
+import { homeCacheDir } from "../host/home-caches.js";
 
 export interface LocalLockResolverOptions {
   /** Per request to a channel, index or registry; default 30 s. */
@@ -47,7 +47,7 @@ export function localLockResolver(
         image,
         interpreterPath,
         runner,
-        cacheDir: join(settings.config.home, "cache", "interpreters"),
+        cacheDir: homeCacheDir(settings.config.home, "interpreters"),
       });
     },
     ...(options.keepRepodata === undefined ? {} : { keepRepodata: options.keepRepodata }),

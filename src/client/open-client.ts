@@ -5,7 +5,6 @@
  * workspace and build clients here (builds: open-builds-client.ts, re-exported), so both
  * adapters answer the same calls the same way.
  */
-import { join } from "node:path";
 import type { SurfaceSettings } from "../host/config.js";
 import type { OpenClientOptions } from "./endpoint.js";
 import { chooseEndpoint } from "./endpoint.js";
@@ -20,6 +19,7 @@ import { httpWorkspaceClient } from "./http-workspace-client.js";
 import { lazyLockResolver, localBuildService } from "./local-build-service.js";
 import { localWorkspaceClient } from "./local-workspace-client.js";
 import type { WorkspaceClient } from "./workspace-client.js";
+import { homeCacheDir } from "../host/home-caches.js";
 
 export { chooseEndpoint, REGISTRY_VARIABLE, SERVER_VARIABLE, TOKEN_VARIABLE } from "./endpoint.js";
 export type { Endpoint, OpenClientOptions } from "./endpoint.js";
@@ -62,7 +62,7 @@ export async function openLocalClient(settings: SurfaceSettings): Promise<Worksp
     findSbom: async (image, digest) => {
       finder ??= import("../image/index.js").then(({ openRegistry, sbomFinder }) =>
         sbomFinder(openRegistry({ env: settings.env, timeoutMs: config.networkTimeoutMs }), {
-          cacheDir: join(config.home, "cache", "sboms"),
+          cacheDir: homeCacheDir(config.home, "sboms"),
         }),
       );
       return (await finder)(image, digest);

@@ -13,13 +13,13 @@ import { dockerLocalEngine } from "../builders/native/docker-local-engine.js";
 import { NativeBuilder } from "../builders/native/native-builder.js";
 import type { NativeOutputs } from "../builders/native/native-builder.js";
 import { PackageCache } from "../conda/package-cache.js";
-import { join } from "node:path";
 import { ValidationError } from "../errors/index.js";
 import type { SurfaceSettings } from "../host/config.js";
 import { BUILDER_NAMES, isBuilderName } from "../host/config.js";
 import { dockerConfigCredentials, openRegistry } from "../image/index.js";
 import { dockerFromHost } from "../jobs/docker-endpoint.js";
 import { buildWorkDir } from "./open-builds.js";
+import { homeCacheDir } from "../host/home-caches.js";
 
 /**
  * The builder the settings name: `native`, `docker`, or `auto` (unset): native for every
@@ -41,7 +41,7 @@ export function openImageBuilder(
   mkdirSync(buildWorkDir(config.home), { recursive: true });
   const registry = openRegistry({ env, timeoutMs: config.networkTimeoutMs });
   const packageCache = new PackageCache({
-    dir: join(config.home, "cache", "pkgs"),
+    dir: homeCacheDir(config.home, "pkgs"),
     connectTimeoutMs: config.networkTimeoutMs,
     idleTimeoutMs: config.networkTimeoutMs,
   });

@@ -10,7 +10,6 @@
  * user's disk), or pip requirements that cannot be locked, make the resolution `unavailable`;
  * an unsolvable spec stays a ValidationError.
  */
-import { join } from "node:path";
 import type { ChannelConfig } from "../conda/channels.js";
 import { resolveChannels } from "../conda/channels.js";
 import { lockDefinition } from "../conda/lock-definition.js";
@@ -35,6 +34,7 @@ import {
   unpinnedBases,
 } from "./lock-resolver.js";
 import type { LockProblem, LockResolution, PinBases, ResolveLock } from "./lock-resolver.js";
+import { homeCacheDir } from "../host/home-caches.js";
 
 /** What locking needs of the configuration (host/config.ts's EnvforgeConfig has these). */
 export interface LockSettings {
@@ -86,7 +86,7 @@ export interface ChannelLockResolver {
 export function channelLockResolver(options: ChannelLockResolverOptions): ChannelLockResolver {
   const { settings, registry } = options;
   const channelConfig = settings.channels;
-  const cacheDir = join(settings.home, "cache", "repodata");
+  const cacheDir = homeCacheDir(settings.home, "repodata");
   const memory = options.keepRepodata === true ? new RepodataMemory() : undefined;
   let solver: RattlerSolver | undefined;
   let closed = false;

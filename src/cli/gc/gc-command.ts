@@ -22,6 +22,7 @@ import type { PruneVersionsResult, RetentionPolicy } from "../../workspace/index
 import type { CliIo } from "../context.js";
 import { writeJson, writeLine } from "../context.js";
 import { buildWorkDir } from "../../client/open-builds.js";
+import { homeCacheDir } from "../../host/home-caches.js";
 import type { GcPlan, LocalImage } from "./gc-plan.js";
 import type { RegistryGcPlan } from "./gc-registry.js";
 import { applyRegistryGc, planRegistryGc } from "./gc-registry.js";
@@ -94,9 +95,8 @@ async function runGc(io: CliIo, raw: unknown): Promise<void> {
   };
   const env = io.env; // the config file is folded in once per invocation (run-cli.ts)
   const { config } = io;
-  const cacheDir = join(config.home, "cache", "pkgs");
-  const layerDir = join(config.home, "cache", "layers");
-  const cacheRoot = join(config.home, "cache");
+  const cacheDir = homeCacheDir(config.home, "pkgs");
+  const layerDir = homeCacheDir(config.home, "layers");
   const notes: string[] = [];
 
   const retention = retentionOf(options);
@@ -159,13 +159,13 @@ async function runGc(io: CliIo, raw: unknown): Promise<void> {
     ],
     cache: await scanCache(cacheDir),
     layers: await scanLayerCache(layerDir),
-    answers: await scanAnswerCaches(cacheRoot),
+    answers: await scanAnswerCaches(config.home),
     images,
     pointedTo,
   });
 
   if (options.dryRun !== true) {
-    await apply(plan, { cacheDir, layerDir, cacheRoot, docker });
+    await apply(plan, { cacheDir, layerDir, docker });
     if (registryPlan !== undefined && config.registry !== undefined) {
       await applyRegistryGc(registryClient, config.registry, registryPlan);
     }
@@ -210,7 +210,6 @@ async function apply(
   options: {
     readonly cacheDir: string;
     readonly layerDir: string;
-    readonly cacheRoot: string;
     readonly docker: ReturnType<typeof dockerFromHost>;
   },
 ): Promise<void> {
@@ -224,7 +223,7 @@ async function apply(
   for (const entry of plan.layers) {
     await rm(join(options.layerDir, "blobs", entry.key), { force: true });
   }
-  for (const entry of plan.answers) await rm(join(options.cacheRoot, entry.key), { force: true });
+  for (const entry of plan.answers) await rm(entry.path, { force: true });
   for (const image of plan.images) {
     // By id, with every tag it has: all of them name the same unreferenced image hash.
     await options.docker.getImage(image.id).remove({ force: true });

@@ -38,7 +38,7 @@ describe("planGc", () => {
       entry("sboms/a", 500, 1),
       entry("sboms/b", 1, 48),
       entry("interpreters/c", 1, 25),
-    ];
+    ].map((e) => ({ ...e, path: `/home/cache/${e.key}` }));
     const plan = planGc({
       policy,
       contexts: [],

@@ -25,6 +25,11 @@ export interface CacheEntry {
   readonly locked: boolean;
 }
 
+/** A file of a cache that remembers one answer per file (`key`: `<cache>/<file name>`). */
+export interface AnswerEntry extends CacheEntry {
+  readonly path: string;
+}
+
 export interface ContextFolder {
   readonly path: string;
   readonly modifiedMs: number;
@@ -41,8 +46,8 @@ export interface GcPlan {
   readonly cache: readonly CacheEntry[];
   /** Layer-cache blobs (`key`: the blob's sha256 hex). */
   readonly layers: readonly CacheEntry[];
-  /** Remembered answers (`key`: the file's path under the home's cache folder). */
-  readonly answers: readonly CacheEntry[];
+  /** Remembered answers. */
+  readonly answers: readonly AnswerEntry[];
   readonly images: readonly LocalImage[];
 }
 
@@ -56,7 +61,7 @@ export function planGc(input: {
    * Small files each remembering one answer (an image's SBOM, a base image's interpreter); none
    * when left out. Asked again when gone, so only their age counts.
    */
-  readonly answers?: readonly CacheEntry[];
+  readonly answers?: readonly AnswerEntry[];
   readonly images: readonly LocalImage[];
   /** Image hashes some version (archived or not) points to. */
   readonly pointedTo: ReadonlySet<string>;

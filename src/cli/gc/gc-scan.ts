@@ -7,7 +7,8 @@ import { join } from "node:path";
 import type Docker from "dockerode";
 import { imageHash } from "../../definition/image-hash.js";
 import type { EnvironmentService } from "../../workspace/index.js";
-import type { CacheEntry, ContextFolder, LocalImage } from "./gc-plan.js";
+import { ANSWER_CACHES, homeCacheDir } from "../../host/home-caches.js";
+import type { AnswerEntry, CacheEntry, ContextFolder, LocalImage } from "./gc-plan.js";
 
 export const IMAGE_HASH_LABEL = "dev.envforge.image-hash";
 
@@ -80,26 +81,30 @@ export async function scanLayerCache(dir: string): Promise<CacheEntry[]> {
 }
 
 /**
- * The folders under `cache/` that remember one answer per file (`sboms/`: what SBOM an image
- * has; `interpreters/`: a base image's python), each used last at its modification or access
- * time. `key` is the path below `cacheRoot`.
+ * The files of the caches that remember one answer per file (home-caches.ts), each used last at
+ * its modification or access time.
  */
-export async function scanAnswerCaches(cacheRoot: string): Promise<CacheEntry[]> {
-  const entries: CacheEntry[] = [];
-  for (const folder of ANSWER_FOLDERS) {
-    for (const name of (await readdir(join(cacheRoot, folder)).catch(() => [])).sort()) {
-      const info = await stat(join(cacheRoot, folder, name)).catch(() => undefined);
+export async function scanAnswerCaches(home: string): Promise<AnswerEntry[]> {
+  const entries: AnswerEntry[] = [];
+  for (const cache of ANSWER_CACHES) {
+    const dir = homeCacheDir(home, cache);
+    for (const name of (await readdir(dir).catch(() => [])).sort()) {
+      const path = join(dir, name);
+      const info = await stat(path).catch(() => undefined);
       if (info?.isFile() === true) {
         const lastUsedMs = Math.max(info.mtimeMs, info.atimeMs);
-        entries.push({ key: `${folder}/${name}`, bytes: info.size, lastUsedMs, locked: false });
+        entries.push({
+          key: `${cache}/${name}`,
+          path,
+          bytes: info.size,
+          lastUsedMs,
+          locked: false,
+        });
       }
     }
   }
   return entries;
 }
-
-/** Where the home's cache keeps remembered answers (image/sbom-artifact.ts, jobs/python-probe). */
-export const ANSWER_FOLDERS = ["sboms", "interpreters"] as const;
 
 async function treeUsage(path: string): Promise<{ bytes: number; lastUsedMs: number }> {
   const info = await lstat(path).catch(() => undefined);

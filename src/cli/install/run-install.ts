@@ -1,5 +1,5 @@
 import { readFile } from "node:fs/promises";
-import { join, relative, resolve } from "node:path";
+import { relative, resolve } from "node:path";
 import { installLock } from "../../conda/install.js";
 import type { InstallResult } from "../../conda/install.js";
 import { parseLockFile } from "../../conda/lock-file.js";
@@ -10,6 +10,7 @@ import { isTerminal } from "../progress/terminal-style.js";
 import { NotFoundError, ValidationError } from "../../errors/index.js";
 import type { CliIo } from "../context.js";
 import { writeJson, writeLine } from "../context.js";
+import { homeCacheDir } from "../../host/home-caches.js";
 
 export interface InstallCommandOptions {
   readonly prefix: string;
@@ -51,7 +52,7 @@ export async function runInstall(
       ...(options.targetPrefix === undefined ? {} : { targetPrefix: options.targetPrefix }),
       ...(options.platform === undefined ? {} : { platform: options.platform }),
       cache: new PackageCache({
-        dir: join(config.home, "cache", "pkgs"),
+        dir: homeCacheDir(config.home, "pkgs"),
         connectTimeoutMs: config.networkTimeoutMs,
         idleTimeoutMs: config.networkTimeoutMs,
       }),

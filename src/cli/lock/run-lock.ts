@@ -24,6 +24,7 @@ import { requireInterpreterTarget } from "../../pip/pip-target.js";
 import type { CliIo } from "../context.js";
 import { writeJson, writeLine } from "../context.js";
 import { readDefinitionInput, resolveFrom } from "../definition-input.js";
+import { homeCacheDir } from "../../host/home-caches.js";
 
 export interface LockCommandOptions {
   readonly output?: string;
@@ -78,7 +79,7 @@ export async function runLock(file: string, options: LockCommandOptions, io: Cli
           definition,
           channelConfig: channelConfigFromEnv(io.env),
           baseDir,
-          cacheDir: join(config.home, "cache", "repodata"),
+          cacheDir: homeCacheDir(config.home, "repodata"),
           ...(options.platform.length > 0 ? { platforms: options.platform } : {}),
           ...(options.offline ? { offline: true } : {}),
           file,
@@ -437,7 +438,7 @@ async function interpreterTarget(definition: Definition, io: CliIo): Promise<Pip
       image,
       interpreterPath,
       runner,
-      cacheDir: join(io.config.home, "cache", "interpreters"),
+      cacheDir: homeCacheDir(io.config.home, "interpreters"),
     });
   } catch (error) {
     if (error instanceof ExternalError) {

@@ -2,7 +2,6 @@
  * `envforge serve`: the workspace over HTTP. Refuses a non-loopback address unless auth is on;
  * logs JSON lines (authorization headers redacted) to stderr; stops on SIGINT or SIGTERM.
  */
-import { join } from "node:path";
 import type { Command } from "commander";
 import * as z from "zod";
 import { openServerBuilds, startApiServer } from "../../api/serve.js";
@@ -15,6 +14,7 @@ import { writeLine } from "../context.js";
 import { REGISTRY_VARIABLE } from "../remote/client-options.js";
 import { openRegistry } from "../../image/open-registry.js";
 import { sbomFinder } from "../../image/sbom-artifact.js";
+import { homeCacheDir } from "../../host/home-caches.js";
 
 export const DEFAULT_PORT = 8080;
 
@@ -74,7 +74,7 @@ async function runServe(io: CliIo, options: z.infer<typeof serveOptions>): Promi
       builds: builds.routes,
       // Kept by image digest (in memory and under the home's cache): reads ask the registry once.
       findSbom: sbomFinder(openRegistry({ env: io.env, timeoutMs: config.networkTimeoutMs }), {
-        cacheDir: join(config.home, "cache", "sboms"),
+        cacheDir: homeCacheDir(config.home, "sboms"),
       }),
       storeKind: store.kind,
       settings: config.parse,
