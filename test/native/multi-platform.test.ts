@@ -39,7 +39,7 @@ import {
 } from "../support/registry.js";
 import { startSeedChannel } from "../support/seed-channel.js";
 import type { SeedChannel } from "../support/seed-channel.js";
-import { docker, DOCKER_CLI, gate, imageDefinition } from "../build/harness.js";
+import { docker, DOCKER_CLI, gate, imageDefinition, shell } from "../build/harness.js";
 import { openNativeHarness, runRegistry } from "./harness.js";
 import type { NativeHarness } from "./harness.js";
 
@@ -356,16 +356,10 @@ describe.skipIf(gate.skip)("the native builder for several platforms", () => {
     // The engine on this amd64 machine pulls the index and runs the amd64 image.
     await run(DOCKER_CLI, ["pull", image]);
     try {
-      const { stdout } = await run(DOCKER_CLI, [
-        "run",
-        "--rm",
-        "--network",
-        "none",
+      const stdout = await shell(
         image,
-        "sh",
-        "-c",
         'envforge-hello; cut -d" " -f1,2 /opt/envforge/env/share/seed-alpha/version.txt; echo "$ENVFORGE_TEST"',
-      ]);
+      );
       expect(stdout).toBe("hello from /opt/envforge/env\nseed-alpha 1.0.0\nmulti-platform\n");
     } finally {
       await removeImage(docker, image);

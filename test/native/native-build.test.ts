@@ -22,7 +22,14 @@ import { removeImage } from "../support/docker.js";
 import { PLAIN_REGISTRY } from "../support/registry.js";
 import { startSeedChannel } from "../support/seed-channel.js";
 import type { SeedChannel } from "../support/seed-channel.js";
-import { docker, DOCKER_CLI, gate, imageDefinition, manifestLayers } from "../build/harness.js";
+import {
+  docker,
+  DOCKER_CLI,
+  gate,
+  imageDefinition,
+  manifestLayers,
+  shell,
+} from "../build/harness.js";
 import { openNativeHarness, podmanRun, run, runRegistry } from "./harness.js";
 import type { NativeHarness } from "./harness.js";
 
@@ -109,19 +116,8 @@ describe.skipIf(gate.skip)("the native builder", () => {
       'envforge-hello; cat /opt/envforge/env/share/seed-alpha/version.txt | cut -d" " -f1,2; echo "$ENVFORGE_TEST_GREETING"; id -u';
     await run(DOCKER_CLI, ["pull", image]);
     try {
-      const fromDocker = await run(DOCKER_CLI, [
-        "run",
-        "--rm",
-        "--network",
-        "none",
-        image,
-        "sh",
-        "-c",
-        script,
-      ]);
-      expect(fromDocker.stdout).toBe(
-        "hello from /opt/envforge/env\nseed-alpha 1.0.0\nhi there\n0\n",
-      );
+      const fromDocker = await shell(image, script);
+      expect(fromDocker).toBe("hello from /opt/envforge/env\nseed-alpha 1.0.0\nhi there\n0\n");
     } finally {
       await removeImage(docker, image);
     }
