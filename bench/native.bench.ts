@@ -35,21 +35,17 @@ import { PackageCache } from "../src/conda/package-cache.js";
 import { definitionHash } from "../src/definition/definition-hash.js";
 import type { Definition } from "../src/definition/definition.js";
 import { dockerConfigCredentials, openRegistry } from "../src/image/index.js";
-import { lockPip } from "../src/pip/lock-pip.js";
 import { hostPipProblem } from "../src/pip/run-pip.js";
 import { PYTHON_SHIMS } from "../scripts/support/seed-flow-setup.js";
 import { startCountingProxy } from "../test/support/counting-proxy.js";
 import { dockerClient, removeImage } from "../test/support/docker.js";
 import { mirrorProblem, startMirrorIndex } from "../test/support/mirror-index.js";
 import { startPipIndex } from "../test/support/pip-index.js";
-import {
-  ensurePythonNoPipImage,
-  PYTHON_NOPIP_REPOSITORY,
-  pythonNoPipTag,
-} from "../test/support/python-nopip-image.js";
+import { ensurePythonNoPipImage } from "../test/support/python-nopip-image.js";
 import { deleteManifest, PLAIN_REGISTRY } from "../test/support/registry.js";
 import { startSeedChannel } from "../test/support/seed-channel.js";
 import type { SeedChannel } from "../test/support/seed-channel.js";
+import { lockedTorchEnvironment } from "../test/support/torch-environment.js";
 import * as z from "zod";
 import { buildWheel } from "../test/support/wheels.js";
 
@@ -164,7 +160,6 @@ interface TorchRun {
 }
 type TorchResult = { readonly skipped: string } | Readonly<Record<Kind, TorchRun>>;
 
-const TORCH_PINS = ["torch==2.13.0+cpu", "torchvision==0.28.0", "numpy", "pandas"];
 const ManifestLayers = z.object({
   layers: z.array(z.object({ digest: z.string(), size: z.number() })),
 });
@@ -199,9 +194,19 @@ async function torchComparison(): Promise<TorchResult> {
   try {
     await ensurePythonNoPipImage();
     // Locked once, outside the timings: both builders build the same two locks.
-    const locks = new Map<string, Awaited<ReturnType<typeof torchRequest>>>();
+    const locks = new Map<string, Awaited<ReturnType<typeof lockedTorchEnvironment>>>();
     for (const version of ["1.0", "1.1"]) {
-      locks.set(version, await torchRequest(version, channel, mirror.url, extra.url));
+      // Through the proxy, as the seed environments: both builders find the base's layers in
+      // the registry they push to.
+      const locked = await lockedTorchEnvironment({
+        baseRegistry: proxy.address,
+        channel,
+        indexUrl: mirror.url,
+        extraUrl: extra.url,
+        tinyVersion: version,
+        timeoutMs: 300_000,
+      });
+      locks.set(version, locked);
     }
     const result: Partial<Record<Kind, TorchRun>> = {};
     for (const kind of ["native", "docker"] as const) {
@@ -255,52 +260,6 @@ async function torchComparison(): Promise<TorchResult> {
     await extra.close();
     await channel.close();
   }
-}
-
-async function torchRequest(
-  tinyVersion: string,
-  channel: SeedChannel,
-  indexUrl: string,
-  extraUrl: string,
-) {
-  const definition: Definition = {
-    kind: "envforge",
-    tags: {},
-    base: {
-      kind: "image",
-      // Through the proxy, as the seed environments: both builders find the base's layers in
-      // the registry they push to.
-      image: {
-        registry: proxy.address,
-        repository: PYTHON_NOPIP_REPOSITORY,
-        tag: pythonNoPipTag(),
-      },
-      defaulted: false,
-    },
-    conda: {
-      channels: [channel.url],
-      dependencies: ["python=3.11", "pip"],
-      pip: [
-        `--index-url ${indexUrl}`,
-        `--extra-index-url ${extraUrl}`,
-        ...TORCH_PINS,
-        `envforge-bench-tiny==${tinyVersion}`,
-      ],
-      variables: {},
-    },
-    apt: [],
-    variables: {},
-    platform: "linux-64",
-    python: { userManagedDependencies: false, interpreterPath: "python" },
-  };
-  const hash = definitionHash(definition);
-  const locked = await lockPip({
-    definition,
-    lock: channel.lock(hash, ["pip", "python"]),
-    timeoutMs: 300_000,
-  });
-  if (locked.kind !== "locked") throw new Error(`torch environment: ${locked.reason}`);
-  return { definition, definitionHash: hash, lock: locked.lock };
 }
 
 let torch: TorchResult | undefined;

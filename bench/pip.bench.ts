@@ -26,10 +26,7 @@ import { promisify } from "node:util";
 import * as z from "zod";
 import { DockerEngineBuilder } from "../src/builders/docker-engine-builder.js";
 import { PackageCache } from "../src/conda/package-cache.js";
-import { definitionHash } from "../src/definition/definition-hash.js";
-import type { Definition } from "../src/definition/definition.js";
 import { dockerConfigCredentials, openRegistry } from "../src/image/index.js";
-import { lockPip } from "../src/pip/lock-pip.js";
 import { hostPipProblem } from "../src/pip/run-pip.js";
 import { PYTHON_SHIMS } from "../scripts/support/seed-flow-setup.js";
 import { dockerClient, removeImage } from "../test/support/docker.js";
@@ -43,12 +40,12 @@ import {
 } from "../test/support/python-nopip-image.js";
 import { deleteManifest, PLAIN_REGISTRY } from "../test/support/registry.js";
 import { startSeedChannel } from "../test/support/seed-channel.js";
+import { TORCH_PINS, lockedTorchEnvironment } from "../test/support/torch-environment.js";
 import { buildWheel } from "../test/support/wheels.js";
 
 const run = promisify(execFile);
 const DOCKER = "/usr/bin/docker";
 const asJson = process.argv.includes("--json");
-const PINS = ["torch==2.13.0+cpu", "torchvision==0.28.0", "numpy", "pandas"];
 
 const missing = (await mirrorProblem()) ?? (await hostPipProblem());
 if (missing !== undefined) {
@@ -110,46 +107,17 @@ async function envforge(): Promise<{ cold: Case; changed: Case }> {
   const seen = new Set(baseLayers.map((l) => l.digest));
   const once = async (tinyVersion: string): Promise<Case> => {
     const started = performance.now();
-    const definition: Definition = {
-      kind: "envforge",
-      tags: {},
-      base: {
-        kind: "image",
-        image: {
-          registry: PLAIN_REGISTRY,
-          repository: PYTHON_NOPIP_REPOSITORY,
-          tag: pythonNoPipTag(),
-        },
-        defaulted: false,
-      },
-      conda: {
-        channels: [channel.url],
-        dependencies: ["python=3.11", "pip"],
-        pip: [
-          `--index-url ${mirror.url}`,
-          `--extra-index-url ${extra.url}`,
-          ...PINS,
-          `envforge-bench-tiny==${tinyVersion}`,
-        ],
-        variables: {},
-      },
-      apt: [],
-      variables: {},
-      platform: "linux-64",
-      python: { userManagedDependencies: false, interpreterPath: "python" },
-    };
-    const hash = definitionHash(definition);
-    const locked = await lockPip({
-      definition,
-      lock: channel.lock(hash, ["pip", "python"]),
+    const request = await lockedTorchEnvironment({
+      baseRegistry: PLAIN_REGISTRY,
+      channel,
+      indexUrl: mirror.url,
+      extraUrl: extra.url,
+      tinyVersion,
       timeoutMs: 120_000,
     });
-    if (locked.kind !== "locked") throw new Error(locked.reason);
     const lockedAt = performance.now();
     const outcome = await builder.build({
-      definition,
-      definitionHash: hash,
-      lock: locked.lock,
+      ...request,
       registry,
       onLog: (line) => {
         if (line.stream === "envforge" && /^(pip|pushed)/.test(line.text)) stages.push(line.text);
@@ -181,7 +149,7 @@ async function handWritten(): Promise<{ cold: Case; changed: Case }> {
     const tag = `${PLAIN_REGISTRY}/${repository}:${tinyVersion}`;
     const dockerfile = [
       `FROM ${base}`,
-      `RUN python3 -m pip install --no-cache-dir --disable-pip-version-check --index-url ${mirror.url} --extra-index-url ${extra.url} ${[...PINS, `envforge-bench-tiny==${tinyVersion}`].map((p) => `"${p}"`).join(" ")}`,
+      `RUN python3 -m pip install --no-cache-dir --disable-pip-version-check --index-url ${mirror.url} --extra-index-url ${extra.url} ${[...TORCH_PINS, `envforge-bench-tiny==${tinyVersion}`].map((p) => `"${p}"`).join(" ")}`,
       "",
     ].join("\n");
     const started = performance.now();
