@@ -8,8 +8,7 @@ import { inProcessQueue } from "../builders/queue/in-process-queue.js";
 import { openPgBossQueue } from "../builders/queue/pg-boss-queue.js";
 import { startWorkerHost } from "../builders/worker-host.js";
 import type { SurfaceSettings } from "../host/config.js";
-import { dockerFromHost } from "../jobs/docker-endpoint.js";
-import { DockerJobRunner } from "../jobs/docker-job-runner.js";
+import { engineJobRunner } from "../jobs/docker-job-runner.js";
 import { createBuildService, createJobService } from "../workspace/build-api.js";
 import type { BuildServiceOptions } from "../workspace/build-api.js";
 import type { EnvironmentService, WorkspaceStore } from "../workspace/index.js";
@@ -57,7 +56,7 @@ export async function openServerBuilds(options: {
       }),
       jobs: createJobService({ store }),
       queue,
-      jobRunner: new DockerJobRunner({ docker: dockerFromHost(settings.config.dockerHost, env) }),
+      jobRunner: engineJobRunner(settings.config.dockerHost, env),
       // A team's server builds nothing itself: builds and jobs go to `envforge worker`s.
       dispatchJobs: store.kind === "postgres",
     },

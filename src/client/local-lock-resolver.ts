@@ -27,22 +27,16 @@ export function localLockResolver(
     timeoutMs,
     // The engine loads only when a definition has apt packages to pin.
     resolveApt: async ({ image, packages }) => {
-      const { DockerJobRunner } = await import("../jobs/docker-job-runner.js");
-      const { dockerFromHost } = await import("../jobs/docker-endpoint.js");
+      const { engineJobRunner } = await import("../jobs/docker-job-runner.js");
       const { resolveApt } = await import("../jobs/apt-resolve.js");
-      const runner = new DockerJobRunner({
-        docker: dockerFromHost(settings.config.dockerHost, settings.env),
-      });
+      const runner = engineJobRunner(settings.config.dockerHost, settings.env);
       return resolveApt({ image, packages, runner });
     },
     // Read once per base digest: the answer is kept under the home's cache.
     probePython: async ({ image, interpreterPath }) => {
-      const { DockerJobRunner } = await import("../jobs/docker-job-runner.js");
-      const { dockerFromHost } = await import("../jobs/docker-endpoint.js");
+      const { engineJobRunner } = await import("../jobs/docker-job-runner.js");
       const { probePython } = await import("../jobs/python-probe.js");
-      const runner = new DockerJobRunner({
-        docker: dockerFromHost(settings.config.dockerHost, settings.env),
-      });
+      const runner = engineJobRunner(settings.config.dockerHost, settings.env);
       return probePython({
         image,
         interpreterPath,

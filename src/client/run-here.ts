@@ -6,8 +6,7 @@
  */
 import { imageHash } from "../definition/image-hash.js";
 import { ExternalError } from "../errors/index.js";
-import { dockerFromHost } from "../jobs/docker-endpoint.js";
-import { DockerJobRunner } from "../jobs/docker-job-runner.js";
+import { engineJobRunner } from "../jobs/docker-job-runner.js";
 import { jobImageOf, usableHere } from "../jobs/job-image.js";
 import type { JobMount } from "../jobs/job-runner.js";
 import { processWorkerId, runJob } from "../jobs/run-job.js";
@@ -41,9 +40,7 @@ export async function runHere(opened: OpenedBuilds, input: RunHereInput): Promis
   const workspace = input.workspace === undefined ? {} : { workspace: input.workspace };
   const version = await opened.environments.getEnvironmentVersion({ ...workspace, ...input.ref });
   const hash = imageHash(version.definitionHash, version.lock);
-  const runner = new DockerJobRunner({
-    docker: dockerFromHost(opened.settings.config.dockerHost, opened.settings.env),
-  });
+  const runner = engineJobRunner(opened.settings.config.dockerHost, opened.settings.env);
   let built: Build | undefined = await opened.builds.builtImage(hash);
   if (built !== undefined && !(await usableHere(runner, built.image))) {
     input.onImageGone?.(built.image);

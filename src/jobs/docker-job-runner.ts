@@ -7,7 +7,14 @@ import { PassThrough } from "node:stream";
 import { StringDecoder } from "node:string_decoder";
 import type Docker from "dockerode";
 import { ExternalError } from "../errors/index.js";
+import { dockerFromHost } from "./docker-endpoint.js";
+import type { DockerEnv } from "./docker-endpoint-rules.js";
 import type { JobRunner, JobRunRequest, JobRunResult } from "./job-runner.js";
+
+/** The runner on the engine a surface's settings name: DOCKER_HOST from them, else `env`'s. */
+export function engineJobRunner(dockerHost: string | undefined, env: DockerEnv): DockerJobRunner {
+  return new DockerJobRunner({ docker: dockerFromHost(dockerHost, env) });
+}
 
 export class DockerJobRunner implements JobRunner {
   readonly #docker: Docker;

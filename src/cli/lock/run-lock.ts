@@ -362,9 +362,8 @@ async function withApt(lock: Lock, definition: Definition, io: CliIo): Promise<L
       ? { ...reference, digest: lock.baseImageDigest }
       : reference,
   );
-  const { DockerJobRunner } = await import("../../jobs/docker-job-runner.js");
-  const { dockerFromHost } = await import("../../jobs/docker-endpoint.js");
-  const runner = new DockerJobRunner({ docker: dockerFromHost(io.config.dockerHost, io.env) });
+  const { engineJobRunner } = await import("../../jobs/docker-job-runner.js");
+  const runner = engineJobRunner(io.config.dockerHost, io.env);
   let apt: LockedAptPackage[];
   try {
     apt = await resolveApt({ image, packages: definition.apt, runner });
@@ -428,10 +427,9 @@ async function interpreterTarget(definition: Definition, io: CliIo): Promise<Pip
   }
   const image = formatImageReference(definition.base.image);
   const { interpreterPath } = definition.python;
-  const { DockerJobRunner } = await import("../../jobs/docker-job-runner.js");
-  const { dockerFromHost } = await import("../../jobs/docker-endpoint.js");
+  const { engineJobRunner } = await import("../../jobs/docker-job-runner.js");
   const { probePython } = await import("../../jobs/python-probe.js");
-  const runner = new DockerJobRunner({ docker: dockerFromHost(io.config.dockerHost, io.env) });
+  const runner = engineJobRunner(io.config.dockerHost, io.env);
   let facts;
   try {
     facts = await probePython({

@@ -6,8 +6,8 @@
 import type { Command } from "commander";
 import * as z from "zod";
 import { startWorkerHost } from "../../builders/worker-host.js";
-import { checkDockerEndpoint, dockerFromHost } from "../../jobs/docker-endpoint.js";
-import { DockerJobRunner } from "../../jobs/docker-job-runner.js";
+import { checkDockerEndpoint } from "../../jobs/docker-endpoint.js";
+import { engineJobRunner } from "../../jobs/docker-job-runner.js";
 import { startJobWorker } from "../../jobs/job-worker.js";
 import { createJobService } from "../../workspace/build-api.js";
 import type { CliIo } from "../context.js";
@@ -61,9 +61,7 @@ async function runWorker(io: CliIo, raw: unknown): Promise<void> {
       ? undefined
       : startJobWorker({
           jobs: createJobService({ store: opened.store }),
-          runner: new DockerJobRunner({
-            docker: dockerFromHost(opened.settings.config.dockerHost, io.env),
-          }),
+          runner: engineJobRunner(opened.settings.config.dockerHost, io.env),
           signal: stop.signal,
           ...(pollMs === undefined ? {} : { pollMs }),
           // A taken job is held under a lease as a build is, renewed as often.
