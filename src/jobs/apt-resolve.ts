@@ -7,6 +7,7 @@
 import { ExternalError, ValidationError } from "../errors/index.js";
 import { APT_NAME_PATTERN, APT_VERSION_PATTERN } from "../definition/lock.js";
 import type { LockedAptPackage } from "../definition/lock.js";
+import { runForOutput } from "./job-runner.js";
 import type { JobRunner } from "./job-runner.js";
 
 export interface ResolveAptOptions {
@@ -39,18 +40,12 @@ export async function resolveApt(options: ResolveAptOptions): Promise<LockedAptP
     `echo '${MARK}'`,
     `dpkg-query -W -f='\${Package} \${Version}\\n' ${quoted} 2>/dev/null || true`,
   ].join("\n");
-  let output = "";
-  const result = await options.runner.run({
+  const { result, output } = await runForOutput(options.runner, {
     image: options.image,
     command: ["sh", "-c", script],
-    env: {},
-    mounts: [],
     network: "host",
-    labels: { "dev.envforge.purpose": "apt-resolve" },
+    purpose: "apt-resolve",
     ...(options.signal === undefined ? {} : { signal: options.signal }),
-    onOutput: (chunk) => {
-      output += chunk.text;
-    },
   });
   if (result.exitCode === 3) {
     throw new ExternalError(

@@ -45,3 +45,33 @@ export interface JobRunner {
    */
   hasImage?(image: string): Promise<boolean>;
 }
+
+/**
+ * A short command of envforge's own in `image` (a probe: no variables, no mounts), labelled with
+ * its purpose: its result and its output, stdout and stderr together as they came.
+ */
+export async function runForOutput(
+  runner: JobRunner,
+  request: {
+    readonly image: string;
+    readonly command: readonly string[];
+    readonly network: "none" | "host";
+    readonly purpose: string;
+    readonly signal?: AbortSignal;
+  },
+): Promise<{ readonly result: JobRunResult; readonly output: string }> {
+  let output = "";
+  const result = await runner.run({
+    image: request.image,
+    command: request.command,
+    env: {},
+    mounts: [],
+    network: request.network,
+    labels: { "dev.envforge.purpose": request.purpose },
+    ...(request.signal === undefined ? {} : { signal: request.signal }),
+    onOutput: (chunk) => {
+      output += chunk.text;
+    },
+  });
+  return { result, output };
+}

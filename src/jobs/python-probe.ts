@@ -14,6 +14,7 @@ import { mkdir, readFile, rename, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import * as z from "zod";
 import { ValidationError } from "../errors/index.js";
+import { runForOutput } from "./job-runner.js";
 import type { JobRunner } from "./job-runner.js";
 
 export interface PythonProbeOptions {
@@ -69,18 +70,12 @@ export async function probePython(options: PythonProbeOptions): Promise<ProbedIn
     );
     if (cached?.success === true) return cached.data;
   }
-  let output = "";
-  const result = await options.runner.run({
+  const { result, output } = await runForOutput(options.runner, {
     image: options.image,
     command: [options.interpreterPath, "-c", SCRIPT],
-    env: {},
-    mounts: [],
     network: "none",
-    labels: { "dev.envforge.purpose": "python-probe" },
+    purpose: "python-probe",
     ...(options.signal === undefined ? {} : { signal: options.signal }),
-    onOutput: (chunk) => {
-      output += chunk.text;
-    },
   });
   const line = output.split("\n").find((l) => l.startsWith(MARK));
   const parsed =
