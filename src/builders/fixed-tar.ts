@@ -46,7 +46,7 @@ export function fixedTar(
       } else if (entry.body !== undefined) {
         await addEntry(pack, header, entry.body);
       } else {
-        await addFile(pack, { ...header, size: entry.size ?? 0 }, entry.source ?? "");
+        await addFile(pack, { ...header, size: entry.size ?? 0 }, entry.source ?? "", entry.size);
       }
     }
     pack.finalize();
@@ -71,10 +71,11 @@ function addFile(
   pack: tarStream.Pack,
   header: Partial<tarStream.Header> & Pick<tarStream.Header, "name">,
   source: string,
+  size: number | undefined,
 ): Promise<void> {
   return new Promise((resolve, reject) => {
     const sink = pack.entry(header, (error) => (error ? reject(error) : resolve()));
-    const file = createReadStream(source);
+    const file = createReadStream(source, { highWaterMark: readSize(size) });
     file.on("error", (error) => {
       sink.destroy(error);
       reject(error);
@@ -82,3 +83,14 @@ function addFile(
     file.pipe(sink);
   });
 }
+
+/**
+ * Bytes per read of a file: the whole file up to 1 MiB, else 1 MiB. Fewer, larger reads keep
+ * the thread pool (where a layer's gzip also runs) and the main thread free; a small file's
+ * buffer is no larger than the file.
+ */
+function readSize(size: number | undefined): number {
+  return Math.min(Math.max(size ?? READ_CHUNK, 1), READ_CHUNK);
+}
+
+const READ_CHUNK = 1024 * 1024;

@@ -1125,8 +1125,11 @@ function done(
   return { imageName, digest, cacheHit: false, pushedBlobs, durationMs };
 }
 
+/** A blob's bytes from disk, 1 MiB a read (64 KiB reads would cost four times the trips). */
 async function* fileChunks(path: string): AsyncIterable<Uint8Array> {
-  for await (const chunk of createReadStream(path)) yield chunk as Buffer;
+  for await (const chunk of createReadStream(path, { highWaterMark: 1024 * 1024 })) {
+    yield chunk as Buffer;
+  }
 }
 
 /** A base layer the target repository lacks and cannot mount: read from where the base is. */
