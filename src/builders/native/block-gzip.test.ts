@@ -6,7 +6,7 @@ import { join } from "node:path";
 import { promisify } from "node:util";
 import { gunzipSync, gzipSync } from "node:zlib";
 import { afterAll, describe, expect, it } from "vitest";
-import { GZIP_BLOCK, blockGzip } from "./block-gzip.js";
+import { GZIP_BLOCK, blockGzip, incompressible } from "./block-gzip.js";
 
 const run = promisify(execFile);
 const BLOCK = 64 * 1024;
@@ -89,6 +89,44 @@ describe("blockGzip", () => {
     for await (const piece of blockGzip([input], { level: 6 })) out.push(piece);
     const digest = createHash("sha256").update(Buffer.concat(out)).digest("hex");
     expect(digest).toBe("8ae55edff9f6c2cc37a0b73d11d460188702e6c3aa49422063d24e1e239d2e24");
+  });
+
+  it("stores blocks that will not compress and deflates the rest", async () => {
+    const random = randomBytes(4 * BLOCK);
+    const text = compressible(4 * BLOCK);
+    expect(incompressible(random)).toBe(true);
+    expect(incompressible(text)).toBe(false);
+    // Too short to sample: deflated whatever it holds.
+    expect(incompressible(randomBytes(BLOCK / 2))).toBe(false);
+    // Stored: deflate's stored blocks cost 5 bytes per 64 KiB, and the output reads back.
+    const stored = await gzipOf(random, 10_000);
+    expect(stored.length).toBeLessThan(random.length + 200);
+    expect(gunzipSync(stored).equals(random)).toBe(true);
+    // A block of text with random data around it is still deflated: one sample of four is text.
+    const mixed = Buffer.concat([
+      randomBytes(BLOCK / 4),
+      text.subarray(0, BLOCK / 2),
+      randomBytes(BLOCK / 4),
+    ]);
+    expect(incompressible(mixed)).toBe(false);
+  });
+
+  it("pins the bytes of a layer with stored and deflated blocks (zlib 1.3.1-e00f703)", async (context) => {
+    // Random bytes from a fixed seed: one block stored, one deflated, one stored.
+    if (process.versions.zlib !== "1.3.1-e00f703") context.skip();
+    const seeded = createHash("sha512");
+    const noise = Buffer.alloc(GZIP_BLOCK);
+    for (let at = 0, counter = 0; at < noise.length; at += 64, counter += 1) {
+      seeded.copy().update(String(counter)).digest().copy(noise, at);
+    }
+    const input = Buffer.concat([noise, compressible(GZIP_BLOCK), noise.subarray(0, 300_000)]);
+    const out: Buffer[] = [];
+    for await (const piece of blockGzip([input], { level: 6 })) out.push(piece);
+    const gzipped = Buffer.concat(out);
+    expect(gunzipSync(gzipped).equals(input)).toBe(true);
+    expect(gzipped.length).toBeGreaterThan(GZIP_BLOCK + 300_000);
+    const digest = createHash("sha256").update(gzipped).digest("hex");
+    expect(digest).toBe("b7bf8e389d25a0bd5d33086b978eea01ad65221a826342d5cdc0be4ea404f9cb");
   });
 
   it("writes the level into the header's XFL as zlib does", async () => {
