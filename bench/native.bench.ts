@@ -19,7 +19,7 @@
  *   npx tsx bench/native.bench.ts [--runs 3] [--json] [--no-torch]
  *
  * Needs scripts/ci/engines.sh (Docker 20.10, registry 127.0.0.1:5000, base image). Every push of
- * both builders goes through a counting proxy on 127.0.0.1 (test/support/counting-proxy.ts), which
+ * both builders goes through a counting proxy on 127.0.0.1 in a child process (test/support/counting-proxy-process.ts), which
  * counts blob bytes sent and requests; the base image is named through it too, so both builders
  * find its layers in the same registry. Each case has its own seed channel with a new nonce, so
  * neither the registry nor BuildKit's cache has its layers. Images and manifests made are removed.
@@ -37,7 +37,8 @@ import type { Definition } from "../src/definition/definition.js";
 import { dockerConfigCredentials, openRegistry } from "../src/image/index.js";
 import { hostPipProblem } from "../src/pip/run-pip.js";
 import { PYTHON_SHIMS } from "../scripts/support/seed-flow-setup.js";
-import { startCountingProxy } from "../test/support/counting-proxy.js";
+import { blobBytesOf } from "../test/support/counting-proxy.js";
+import { startCountingProxyProcess } from "../test/support/counting-proxy-process.js";
 import { dockerClient, removeImage } from "../test/support/docker.js";
 import { mirrorProblem, startMirrorIndex } from "../test/support/mirror-index.js";
 import { startPipIndex } from "../test/support/pip-index.js";
@@ -59,7 +60,7 @@ const withTorch = !args.includes("--no-torch");
 const loadBefore = loadavg();
 const MiB = 1024 * 1024;
 const docker = dockerClient();
-const proxy = await startCountingProxy(PLAIN_REGISTRY);
+const proxy = await startCountingProxyProcess(PLAIN_REGISTRY);
 const work = await mkdtemp(join(tmpdir(), "envforge-native-bench-"));
 const made: BuildOutcome[] = [];
 
@@ -128,15 +129,16 @@ async function measure(
   builder: ImageBuilder,
   request: Parameters<ImageBuilder["build"]>[0],
 ): Promise<BuildOutcome> {
-  proxy.reset();
+  await proxy.reset();
   const started = performance.now();
   const cpuBefore = process.cpuUsage();
   const outcome = await builder.build(request);
   add(times, `${kind} ${name}`, performance.now() - started);
   const cpuUsed = process.cpuUsage(cpuBefore);
   add(cpu, `${kind} ${name}`, (cpuUsed.user + cpuUsed.system) / 1000);
-  add(bytes, `${kind} ${name}`, proxy.blobBytes());
-  add(requests, `${kind} ${name}`, proxy.requests.length);
+  const seen = await proxy.requests();
+  add(bytes, `${kind} ${name}`, blobBytesOf(seen));
+  add(requests, `${kind} ${name}`, seen.length);
   made.push(outcome);
   return outcome;
 }
@@ -217,15 +219,16 @@ async function torchComparison(): Promise<TorchResult> {
         const build = async (version: string) => {
           const request = locks.get(version);
           if (request === undefined) throw new Error(`no lock for ${version}`);
-          proxy.reset();
+          await proxy.reset();
           const started = performance.now();
           const outcome = await builder.build({ ...request, registry });
           const ms = performance.now() - started;
           made.push(outcome);
-          const uploads = proxy.requests
+          const seen = await proxy.requests();
+          const uploads = seen
             .filter((r) => r.method === "PUT" && r.path.includes("/blobs/uploads/"))
             .map((r) => decodeURIComponent(r.path));
-          return { outcome, ms, bytes: proxy.blobBytes(), uploads };
+          return { outcome, ms, bytes: blobBytesOf(seen), uploads };
         };
         const cold = await build("1.0");
         const changed = await build("1.1");

@@ -55,18 +55,26 @@ export async function startCountingProxy(target: string): Promise<CountingProxy>
   });
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
   const address = `127.0.0.1:${(server.address() as AddressInfo).port}`;
-  const uploads = (): CountedRequest[] =>
-    requests.filter((r) => r.path.includes("/blobs/uploads/") && r.method !== "POST");
   return {
     address,
     requests,
     reset: () => requests.splice(0, requests.length),
-    blobBytes: () => uploads().reduce((sum, r) => sum + r.bytes, 0),
-    blobUploads: () => uploads().filter((r) => r.method === "PUT").length,
+    blobBytes: () => blobBytesOf(requests),
+    blobUploads: () => uploadsOf(requests).filter((r) => r.method === "PUT").length,
     close: () =>
       new Promise((resolve) => {
         server.closeAllConnections();
         server.close(() => resolve());
       }),
   };
+}
+
+/** Blob upload requests that carry bytes (PUT or PATCH under /blobs/uploads/). */
+function uploadsOf(requests: readonly CountedRequest[]): CountedRequest[] {
+  return requests.filter((r) => r.path.includes("/blobs/uploads/") && r.method !== "POST");
+}
+
+/** Bytes of blob uploads among `requests`. */
+export function blobBytesOf(requests: readonly CountedRequest[]): number {
+  return uploadsOf(requests).reduce((sum, r) => sum + r.bytes, 0);
 }
