@@ -7,6 +7,7 @@
 import type { InstallEvent } from "../conda/progress.js";
 import { lstat, mkdir, readFile, readdir, rename, rm, writeFile } from "node:fs/promises";
 import { dirname, join } from "node:path";
+import pLimit from "p-limit";
 import * as z from "zod";
 import { installLock } from "../conda/install.js";
 import type { InstallResult } from "../conda/install.js";
@@ -46,6 +47,9 @@ export const IMAGE_HISTORY =
 
 const PrefixRecordFiles = z.looseObject({ files: z.array(z.string()) });
 
+/** Renames (and folders made) at once when the prefix is split into its groups. */
+const PARALLEL_MOVES = 32;
+
 export async function linkPrefixGroups(options: LinkGroupsOptions): Promise<LinkedGroups> {
   const prefix = join(options.workDir, "prefix");
   const install = await installLock({
@@ -62,20 +66,30 @@ export async function linkPrefixGroups(options: LinkGroupsOptions): Promise<Link
     ...(options.onEvent === undefined ? {} : { onEvent: options.onEvent }),
   });
   const folders = new Map<string, string>();
-  for (const group of options.groups) {
-    const folder = join(options.workDir, "groups", group.name);
-    await mkdir(join(folder, "conda-meta"), { recursive: true });
-    folders.set(group.name, folder);
-    for (const pkg of group.packages) {
-      const recordName = join("conda-meta", prefixRecordFileName(pkg));
-      const record = PrefixRecordFiles.parse(
-        JSON.parse(await readFile(join(prefix, recordName), "utf8")),
-      );
-      for (const file of [...record.files, recordName]) {
-        await moveInto(prefix, folder, file);
-      }
-    }
-  }
+  // Every file goes to its group's folder: the records are read together, each folder is made
+  // once, and the renames run side by side (one after the other, a file's trip through the
+  // thread pool is most of the link of a large environment).
+  const moves = await Promise.all(
+    options.groups.flatMap((group) => {
+      const folder = join(options.workDir, "groups", group.name);
+      folders.set(group.name, folder);
+      return group.packages.map(async (pkg) => {
+        const recordName = join("conda-meta", prefixRecordFileName(pkg));
+        const record = PrefixRecordFiles.parse(
+          JSON.parse(await readFile(join(prefix, recordName), "utf8")),
+        );
+        return [...record.files, recordName].map((file) => ({
+          from: join(prefix, file),
+          to: join(folder, file),
+        }));
+      });
+    }),
+  ).then((lists) => lists.flat());
+  const limit = pLimit(PARALLEL_MOVES);
+  const folderDirs = [...folders.values()].map((folder) => join(folder, "conda-meta"));
+  const dirs = [...new Set([...folderDirs, ...moves.map((move) => dirname(move.to))])];
+  await Promise.all(dirs.map((dir) => limit(() => mkdir(dir, { recursive: true }))));
+  await Promise.all(moves.map((move) => limit(() => rename(move.from, move.to))));
   const first = options.groups[0];
   if (first !== undefined) {
     await writeFile(
@@ -92,12 +106,6 @@ export async function linkPrefixGroups(options: LinkGroupsOptions): Promise<Link
     );
   }
   return { folders, install };
-}
-
-async function moveInto(from: string, to: string, path: string): Promise<void> {
-  const target = join(to, path);
-  await mkdir(dirname(target), { recursive: true });
-  await rename(join(from, path), target);
 }
 
 async function filesUnder(root: string, prefix = ""): Promise<string[]> {
