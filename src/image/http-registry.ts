@@ -185,10 +185,16 @@ export class HttpRegistry implements Registry {
     checkDigest(blob.digest);
     const target = this.#target(toRepository(repository));
     const head = { method: "HEAD", path: `blobs/${blob.digest}`, actions: "pull,push" } as const;
-    const existing = await this.#session.request(target, head);
-    await discard(existing);
-    if (existing.status === 200) return "exists";
-    if (existing.status !== 404) throw await this.#session.unexpected(target, head, existing);
+    const exists = async (): Promise<boolean> => {
+      const existing = await this.#session.request(target, head);
+      await discard(existing);
+      if (existing.status === 200) return true;
+      if (existing.status !== 404) throw await this.#session.unexpected(target, head, existing);
+      return false;
+    };
+    // With a source to mount from, the mount goes first: the registry answers 201 when the blob
+    // is in the target now (mounted, or there already), one request where HEAD + POST took two.
+    if (options.mountFrom === undefined && (await exists())) return "exists";
 
     // Spec: POST ?mount=<digest>&from=<repo> answers 201 when mounted, 202 (an upload session)
     // when the registry cannot mount; the session is then used for a monolithic upload.
@@ -214,6 +220,11 @@ export class HttpRegistry implements Registry {
       throw new ExternalError(`registry ${target.registry} started an upload without a Location`);
     }
     const url = new URL(location, this.#session.urlOf(target, "blobs/uploads/"));
+    if (options.mountFrom !== undefined && (await exists())) {
+      // Not in the source, but in the target already: the session is not needed.
+      await this.#cancelUpload(target, url.href);
+      return "exists";
+    }
     url.searchParams.set("digest", blob.digest);
     const put = {
       method: "PUT",
@@ -227,6 +238,15 @@ export class HttpRegistry implements Registry {
     if (done.status !== 201) throw await this.#session.unexpected(target, put, done);
     await discard(done);
     return "uploaded";
+  }
+
+  /** Ends an upload session that will not be used (the registry would drop it in time anyway). */
+  async #cancelUpload(target: Target, location: string): Promise<void> {
+    const cancel = { method: "DELETE", path: location, actions: "pull,push" } as const;
+    await this.#session
+      .request(target, cancel)
+      .then(discard)
+      .catch(() => undefined);
   }
 
   async putManifest(image: ImageReference | string, manifest: ManifestContent): Promise<string> {

@@ -19,6 +19,7 @@ import {
   removeImage,
   tarBytes,
 } from "../support/docker.js";
+import { startCountingProxy } from "../support/counting-proxy.js";
 import {
   BASE_IMAGE,
   PLAIN_REGISTRY,
@@ -165,6 +166,46 @@ describe.skipIf(gate.skip)("HttpRegistry pushing an image the engine can run", (
       expect(demux(logs)).toBe(message);
     } finally {
       await container.remove({ force: true });
+    }
+  });
+});
+
+describe.skipIf(gate.skip)("HttpRegistry mounting first", () => {
+  beforeAll(() => gate.require());
+
+  it("mounts in one request, and falls back to HEAD then upload when the source lacks the blob", async () => {
+    const proxy = await startCountingProxy(PLAIN_REGISTRY);
+    try {
+      const client = new HttpRegistry({ credentials: anonymousCredentials });
+      const source = uniqueRepository("mount-source");
+      const target = uniqueRepository("mount-target");
+      const at = (repository: string) => ({ registry: proxy.address, repository });
+      const inSource = blobOf(randomBytes(2048));
+      const inTarget = blobOf(randomBytes(2048));
+      const nowhere = blobOf(randomBytes(2048));
+      expect(await client.uploadBlob(at(source), inSource)).toBe("uploaded");
+      expect(await client.uploadBlob(at(target), inTarget)).toBe("uploaded");
+
+      const methods = async (blob: BlobContent) => {
+        proxy.reset();
+        const result = await client.uploadBlob(at(target), blob, { mountFrom: source });
+        return [result, proxy.requests.map((r) => r.method)];
+      };
+      // In the source: one POST, mounted.
+      expect(await methods(inSource)).toEqual(["mounted", ["POST"]]);
+      // Only in the target: the mount opens a session, HEAD finds the blob, the session is ended.
+      expect(await methods(inTarget)).toEqual(["exists", ["POST", "HEAD", "DELETE"]]);
+      // Nowhere: sent through the session the mount opened.
+      expect(await methods(nowhere)).toEqual(["uploaded", ["POST", "HEAD", "PUT"]]);
+      // Without a source, HEAD comes first as before.
+      proxy.reset();
+      expect(await client.uploadBlob(at(target), nowhere)).toBe("exists");
+      expect(proxy.requests.map((r) => r.method)).toEqual(["HEAD"]);
+      for (const blob of [inSource, nowhere]) {
+        expect(await client.blobExists(at(target), blob.digest)).toBe(true);
+      }
+    } finally {
+      await proxy.close();
     }
   });
 });
