@@ -24,8 +24,8 @@ import { historyText, prefixRecord, prefixRecordFileName, prefixRecordJson } fro
 import { distNameOf } from "./extract.js";
 import { checkTargetPrefix, planInstall, pythonOf, selectPlatform } from "./install-plan.js";
 import type { InstallPlan, LinkScript, Plan, Prepared } from "./install-plan.js";
-import { linkPackage, safeRelativePath } from "./link-package.js";
-import type { LinkedPath, LinkMode } from "./link-package.js";
+import { describePackage, linkPackage, safeRelativePath } from "./link-package.js";
+import type { DescribedPath, LinkedPath, LinkMode, LinkPackageOptions } from "./link-package.js";
 import type { PackageCache } from "./package-cache.js";
 import { readPackageFiles } from "./package-files.js";
 import type { PackageFiles } from "./package-files.js";
@@ -84,30 +84,12 @@ export interface InstallResult {
 }
 
 export async function installLock(options: InstallOptions): Promise<InstallResult> {
-  const clock = options.clock ?? (() => performance.now());
-  const started = clock();
-  const platform = selectPlatform(options.lock, options.platform);
   const prefixDir = resolve(options.prefixDir);
   const targetPrefix = checkTargetPrefix(options.targetPrefix ?? prefixDir);
   const linkMode = options.linkMode ?? "copy";
   await refuseNonEmpty(prefixDir);
-  const python = pythonOf(platform);
-
-  const warnings: string[] = [];
-  if (platform.pip.length > 0) {
-    warnings.push(
-      `the lock's ${platform.pip.length} pip packages are not installed here; the image's pip step installs them`,
-    );
-  }
-  options.onEvent?.({ type: "stage", stage: "fetch" });
-  const prepared = await fetchAll(platform.conda, options, warnings);
-  const fetchedAt = clock();
-  options.signal?.throwIfAborted();
-
-  options.onEvent?.({ type: "stage", stage: "link" });
-  const plan = planInstall(prepared, python, targetPrefix);
-  warnings.push(...plan.warnings);
-
+  const planned = await planLock({ ...options, targetPrefix });
+  const { plan, warnings } = planned;
   const staging = join(
     dirname(prefixDir),
     `.${basename(prefixDir)}.envforge-${randomBytes(6).toString("hex")}`,
@@ -120,7 +102,7 @@ export async function installLock(options: InstallOptions): Promise<InstallResul
       join(staging, "conda-meta", "history"),
       historyText({
         time: (options.now ?? (() => new Date()))(),
-        packages: platform.conda,
+        packages: planned.packages,
         ...(options.command === undefined ? {} : { command: options.command }),
         ...(options.envforgeVersion === undefined ? {} : { version: options.envforgeVersion }),
       }),
@@ -135,29 +117,79 @@ export async function installLock(options: InstallOptions): Promise<InstallResul
       cause: error,
     });
   }
-  options.onEvent?.({ type: "stage", stage: "done" });
-  const done = clock();
+  return planned.result(prefixDir);
+}
+
+/** A lock's packages fetched and planned (installLock's first half), for a linker of its own. */
+export interface PlannedLock {
+  readonly plan: InstallPlan;
+  /** The lock platform's conda packages. */
+  readonly packages: readonly LockedCondaPackage[];
+  /** Said so far; the caller adds its own. */
+  readonly warnings: string[];
+  /** The install's result once linked (timings measured up to this call). */
+  result(prefixDir: string): InstallResult;
+}
+
+/**
+ * Every package of the lock's platform fetched into the cache (sha256 verified) and every target
+ * path planned: noarch python relocation, entry points, clobbers. Nothing is written.
+ */
+export async function planLock(
+  options: Omit<InstallOptions, "prefixDir" | "targetPrefix"> & { readonly targetPrefix: string },
+): Promise<PlannedLock> {
+  const clock = options.clock ?? (() => performance.now());
+  const started = clock();
+  const platform = selectPlatform(options.lock, options.platform);
+  const { targetPrefix } = options;
+  const python = pythonOf(platform);
+  const warnings: string[] = [];
+  if (platform.pip.length > 0) {
+    warnings.push(
+      `the lock's ${platform.pip.length} pip packages are not installed here; the image's pip step installs them`,
+    );
+  }
+  options.onEvent?.({ type: "stage", stage: "fetch" });
+  const prepared = await fetchAll(platform.conda, options, warnings);
+  const fetchedAt = clock();
+  options.signal?.throwIfAborted();
+  options.onEvent?.({ type: "stage", stage: "link" });
+  const plan = planInstall(prepared, python, targetPrefix);
+  warnings.push(...plan.warnings);
   return {
-    prefixDir,
-    targetPrefix,
-    platform: platform.platform,
-    packages: plan.plans.map(({ item }) => ({
-      name: item.pkg.name,
-      version: item.pkg.version,
-      build: item.pkg.build,
-      fetched: item.fetched,
-    })),
-    ...(python === undefined ? {} : { python: python.shortVersion }),
-    clobbers: plan.clobbers,
-    linkScripts: plan.linkScripts,
+    plan,
+    packages: platform.conda,
     warnings,
-    timings: { fetchMs: fetchedAt - started, linkMs: done - fetchedAt, totalMs: done - started },
+    result: (prefixDir) => {
+      options.onEvent?.({ type: "stage", stage: "done" });
+      const done = clock();
+      return {
+        prefixDir,
+        targetPrefix,
+        platform: platform.platform,
+        packages: plan.plans.map(({ item }) => ({
+          name: item.pkg.name,
+          version: item.pkg.version,
+          build: item.pkg.build,
+          fetched: item.fetched,
+        })),
+        ...(python === undefined ? {} : { python: python.shortVersion }),
+        clobbers: plan.clobbers,
+        linkScripts: plan.linkScripts,
+        warnings,
+        timings: {
+          fetchMs: fetchedAt - started,
+          linkMs: done - fetchedAt,
+          totalMs: done - started,
+        },
+      };
+    },
   };
 }
 
 async function fetchAll(
   packages: readonly LockedCondaPackage[],
-  options: InstallOptions,
+  options: Pick<InstallOptions, "cache" | "concurrency" | "onEvent" | "signal">,
   warnings: string[],
 ): Promise<Prepared[]> {
   const limit = pLimit(Math.max(1, options.concurrency ?? 4));
@@ -218,34 +250,106 @@ async function linkAll(input: LinkAllInput): Promise<string[]> {
   await mkdir(join(staging, "conda-meta"), { recursive: true });
   const checkedDirs = new Set<string>();
   const reflink = {};
-  for (const { item, paths, scripts } of plan.plans) {
+  for (const planned of plan.plans) {
+    const { item, scripts } = planned;
     const renamed = plan.moved.get(item.pkg.name) ?? new Map<string, string>();
     const result = await linkPackage({
-      sourceDir: item.extractedDir,
+      ...linkInput(planned, renamed, targetPrefix),
       root: staging,
-      targetPrefix,
-      paths: paths.map((path) => ({ ...path, target: renamed.get(path.target) ?? path.target })),
-      label: distNameOf(item.pkg.filename),
       linkMode,
       checkedDirs,
       reflink,
     });
     warnings.push(...result.warnings);
     const entryPoints = await writeEntryPoints(scripts, staging, renamed);
-    const record = prefixRecord({
-      pkg: item.pkg,
-      index: item.files.index,
-      linked: [...result.linked, ...entryPoints],
-      pkgsDir: posix.join(posix.dirname(posix.dirname(targetPrefix)), "pkgs"),
-      linkMode,
-    });
-    await writeFile(
-      join(staging, "conda-meta", prefixRecordFileName(item.pkg)),
-      prefixRecordJson(record),
-    );
+    const record = recordOf(planned, [...result.linked, ...entryPoints], targetPrefix, linkMode);
+    await writeFile(join(staging, record.path), record.json);
     input.onEvent?.({ type: "linked", name: item.pkg.name });
   }
   return warnings;
+}
+
+/** One package as describePackage and an entry-point list would write it, written nowhere. */
+export interface DescribedPackage {
+  readonly pkg: LockedCondaPackage;
+  readonly paths: readonly DescribedPath[];
+  readonly entryPoints: readonly { readonly target: string; readonly text: string }[];
+  /** `conda-meta/<dist>.json` and its text. */
+  readonly record: { readonly path: string; readonly json: string };
+  readonly warnings: readonly string[];
+}
+
+/**
+ * What linkAll would write for each package of `plan`, in link order, read from the package
+ * cache and written nowhere (the native builder streams it into layers).
+ */
+export async function describePlan(
+  plan: InstallPlan,
+  targetPrefix: string,
+  linkMode: LinkMode,
+  onEvent?: (event: InstallEvent) => void,
+): Promise<DescribedPackage[]> {
+  const described: DescribedPackage[] = [];
+  for (const planned of plan.plans) {
+    const renamed = plan.moved.get(planned.item.pkg.name) ?? new Map<string, string>();
+    const result = await describePackage({
+      ...linkInput(planned, renamed, targetPrefix),
+      linkMode,
+    });
+    const entryPoints = planned.scripts.map((script) => {
+      const target = entryPointTarget(script.target, renamed);
+      return { target, text: script.text, linked: entryPointLinked(target, script.text) };
+    });
+    described.push({
+      pkg: planned.item.pkg,
+      paths: result.paths,
+      entryPoints: entryPoints.map(({ target, text }) => ({ target, text })),
+      record: recordOf(
+        planned,
+        [...result.linked, ...entryPoints.map((e) => e.linked)],
+        targetPrefix,
+        linkMode,
+      ),
+      warnings: result.warnings,
+    });
+    onEvent?.({ type: "linked", name: planned.item.pkg.name });
+  }
+  return described;
+}
+
+function linkInput(
+  planned: Plan,
+  renamed: ReadonlyMap<string, string>,
+  targetPrefix: string,
+): Pick<LinkPackageOptions, "sourceDir" | "targetPrefix" | "paths" | "label"> {
+  return {
+    sourceDir: planned.item.extractedDir,
+    targetPrefix,
+    paths: planned.paths.map((path) => ({
+      ...path,
+      target: renamed.get(path.target) ?? path.target,
+    })),
+    label: distNameOf(planned.item.pkg.filename),
+  };
+}
+
+function recordOf(
+  planned: Plan,
+  linked: readonly LinkedPath[],
+  targetPrefix: string,
+  linkMode: LinkMode,
+): { readonly path: string; readonly json: string } {
+  const record = prefixRecord({
+    pkg: planned.item.pkg,
+    index: planned.item.files.index,
+    linked,
+    pkgsDir: posix.join(posix.dirname(posix.dirname(targetPrefix)), "pkgs"),
+    linkMode,
+  });
+  return {
+    path: join("conda-meta", prefixRecordFileName(planned.item.pkg)),
+    json: prefixRecordJson(record),
+  };
 }
 
 async function writeEntryPoints(
@@ -255,19 +359,28 @@ async function writeEntryPoints(
 ): Promise<LinkedPath[]> {
   const linked: LinkedPath[] = [];
   for (const script of scripts) {
-    const target = safeRelativePath(renamed.get(script.target) ?? script.target);
-    if (target === undefined)
-      throw new InternalError(`entry point path ${script.target} escapes the prefix`);
+    const target = entryPointTarget(script.target, renamed);
     await mkdir(dirname(join(root, target)), { recursive: true });
     await writeFile(join(root, target), script.text, { flag: "wx", mode: 0o755 });
-    linked.push({
-      path: target,
-      pathType: "unix_python_entry_point",
-      sha256: createHash("sha256").update(script.text).digest("hex"),
-      size: Buffer.byteLength(script.text),
-    });
+    linked.push(entryPointLinked(target, script.text));
   }
   return linked;
+}
+
+function entryPointTarget(planned: string, renamed: ReadonlyMap<string, string>): string {
+  const target = safeRelativePath(renamed.get(planned) ?? planned);
+  if (target === undefined)
+    throw new InternalError(`entry point path ${planned} escapes the prefix`);
+  return target;
+}
+
+function entryPointLinked(target: string, text: string): LinkedPath {
+  return {
+    path: target,
+    pathType: "unix_python_entry_point",
+    sha256: createHash("sha256").update(text).digest("hex"),
+    size: Buffer.byteLength(text),
+  };
 }
 
 async function refuseNonEmpty(dir: string): Promise<void> {

@@ -79,7 +79,65 @@ export function safeRelativePath(path: string): string | undefined {
 
 export async function linkPackage(options: LinkPackageOptions): Promise<LinkPackageResult> {
   const checkedDirs = options.checkedDirs ?? new Set<string>();
-  const jobs: { entry: PackagePath; source: string; target: string; destination: string }[] = [];
+  const jobs = plannedJobs(options);
+  // Folders first and in order, so the symbolic-link check sees every folder before files land.
+  for (const job of jobs) {
+    await ensureRealDirs(options.root, posix.dirname(job.target), checkedDirs, options.label);
+  }
+  const described = await eachPath(options, jobs, async (job) => {
+    const path = await describeOne(options, job);
+    if (path.content !== undefined) {
+      await writeContent(path.content, join(options.root, job.target), options);
+    }
+    return path;
+  });
+  return resultOf(described);
+}
+
+/**
+ * What linking the package would write, read from the extracted package and written nowhere:
+ * each planned path's content (a file to read, bytes with the placeholders replaced, a symbolic
+ * link, a folder) with its conda-meta entry. The same checks as linkPackage refuse paths that
+ * leave the prefix; the caller places the contents (an image layer streams them).
+ */
+export async function describePackage(
+  options: Omit<LinkPackageOptions, "root" | "checkedDirs" | "reflink">,
+): Promise<LinkPackageResult & { readonly paths: readonly DescribedPath[] }> {
+  const paths = await eachPath(options, plannedJobs(options), (job) => describeOne(options, job));
+  return { ...resultOf(paths), paths };
+}
+
+/** What one planned path holds; undefined content: nothing to write (a link the archive lacks). */
+export interface DescribedPath {
+  readonly target: string;
+  readonly content?: PathContent;
+  readonly linked?: LinkedPath;
+  readonly warning?: string;
+}
+
+export type PathContent =
+  | { readonly kind: "directory" }
+  | { readonly kind: "symlink"; readonly linkname: string }
+  /** A file whose placeholders were replaced; `mode` is the package's. */
+  | { readonly kind: "bytes"; readonly bytes: Buffer; readonly mode: number }
+  /** A file as the package has it, at `source`; `copy` when it must not be hard-linked. */
+  | {
+      readonly kind: "file";
+      readonly source: string;
+      readonly mode: number;
+      readonly size: number;
+      readonly copy: boolean;
+    };
+
+interface Job {
+  readonly entry: PackagePath;
+  readonly source: string;
+  readonly target: string;
+}
+
+/** The package's paths with safe source and target paths, each target once. */
+function plannedJobs(options: Pick<LinkPackageOptions, "paths" | "label">): Job[] {
+  const jobs: Job[] = [];
   const seen = new Set<string>();
   for (const planned of options.paths) {
     const source = safeRelativePath(planned.entry.path);
@@ -91,16 +149,23 @@ export async function linkPackage(options: LinkPackageOptions): Promise<LinkPack
     }
     if (seen.has(target)) continue;
     seen.add(target);
-    // Folders first and in order, so the symbolic-link check sees every folder before files land.
-    await ensureRealDirs(options.root, posix.dirname(target), checkedDirs, options.label);
-    jobs.push({ entry: planned.entry, source, target, destination: join(options.root, target) });
+    jobs.push({ entry: planned.entry, source, target });
   }
-  // Every target is distinct, so the copies can overlap; results keep the package's order.
+  return jobs;
+}
+
+/** `work` on every job, PARALLEL_FILES at once; results in the package's order. */
+function eachPath(
+  options: Pick<LinkPackageOptions, "label">,
+  jobs: readonly Job[],
+  work: (job: Job) => Promise<DescribedPath>,
+): Promise<DescribedPath[]> {
+  // Every target is distinct, so the paths can be handled side by side.
   const limit = pLimit(PARALLEL_FILES);
-  const results = await Promise.all(
+  return Promise.all(
     jobs.map((job) =>
       limit(() =>
-        linkOne({ ...options, ...job }).catch((error: unknown) => {
+        work(job).catch((error: unknown) => {
           if (error instanceof EnvforgeError) throw error;
           throw new ExternalError(
             `${options.label}: cannot write ${job.target}: ${messageOf(error)}`,
@@ -112,24 +177,23 @@ export async function linkPackage(options: LinkPackageOptions): Promise<LinkPack
       ),
     ),
   );
+}
+
+function resultOf(paths: readonly DescribedPath[]): LinkPackageResult {
   return {
-    linked: results.flatMap((result) => (result.linked === undefined ? [] : [result.linked])),
-    warnings: results.flatMap((result) => (result.warning === undefined ? [] : [result.warning])),
+    linked: paths.flatMap((path) => (path.linked === undefined ? [] : [path.linked])),
+    warnings: paths.flatMap((path) => (path.warning === undefined ? [] : [path.warning])),
   };
 }
 
 const PARALLEL_FILES = 16;
 
-async function linkOne(
-  options: LinkPackageOptions & {
-    readonly entry: PackagePath;
-    readonly source: string;
-    readonly target: string;
-    readonly destination: string;
-  },
-): Promise<{ readonly linked?: LinkedPath; readonly warning?: string }> {
-  const { entry, target, destination } = options;
-  const sourcePath = join(options.sourceDir, options.source);
+async function describeOne(
+  options: Pick<LinkPackageOptions, "sourceDir" | "targetPrefix" | "label">,
+  job: Job,
+): Promise<DescribedPath> {
+  const { entry, target } = job;
+  const sourcePath = join(options.sourceDir, job.source);
   const base = {
     path: target,
     pathType: entry.pathType,
@@ -138,14 +202,14 @@ async function linkOne(
     ...(entry.noLink === true ? { noLink: true } : {}),
   };
   if (entry.pathType === "directory") {
-    await mkdir(destination, { recursive: true });
-    return { linked: base };
+    return { target, content: { kind: "directory" }, linked: base };
   }
   const stats = await lstat(sourcePath).catch(() => undefined);
   if (stats === undefined) {
     // rattler skips a missing link too: the archive could not hold it.
     if (entry.pathType === "softlink") {
       return {
+        target,
         warning: `${options.label}: ${entry.path} is not in the archive; symbolic link skipped`,
       };
     }
@@ -155,17 +219,20 @@ async function linkOne(
   }
   if (stats.isSymbolicLink()) {
     const linkTarget = await readlink(sourcePath);
-    await symlink(linkTarget, destination);
     const resolved = posix.normalize(posix.join(posix.dirname(target), linkTarget));
     const outside = linkTarget.startsWith("/") || resolved === ".." || resolved.startsWith("../");
     const linked = { ...base, pathType: "softlink" as const };
-    if (!outside) return { linked };
+    const content = { kind: "symlink", linkname: linkTarget } as const;
+    if (!outside) return { target, content, linked };
     // Legal in conda packages (rarely), and harmless here: nothing is ever written through it.
     return {
+      target,
+      content,
       linked,
       warning: `${options.label}: ${target} links outside the prefix, to ${linkTarget}`,
     };
   }
+  const mode = stats.mode & 0o777;
   if (entry.prefixPlaceholder !== undefined) {
     const data = await readFile(sourcePath);
     const replaced =
@@ -174,10 +241,9 @@ async function linkOne(
             label: `${options.label}: ${entry.path}`,
           })
         : replaceTextPlaceholder(data, entry.prefixPlaceholder, options.targetPrefix);
-    await writeFile(destination, replaced, { flag: "wx" });
-    // The package's mode, whatever this process's umask.
-    await chmod(destination, stats.mode & 0o777);
     return {
+      target,
+      content: { kind: "bytes", bytes: replaced, mode },
       linked: {
         ...base,
         pathType: "hardlink",
@@ -188,19 +254,52 @@ async function linkOne(
       },
     };
   }
-  if (options.linkMode === "hardlink" && entry.noLink !== true) {
-    await link(sourcePath, destination);
-  } else {
-    await copyInto(sourcePath, destination, options.reflink ?? {});
-  }
+  const content = {
+    kind: "file",
+    source: sourcePath,
+    mode,
+    size: stats.size,
+    copy: entry.noLink === true,
+  } as const;
   if (entry.pathType === "softlink") {
     // paths.json says link, the archive holds a plain file (an old packaging quirk): conda copies
-    // the file, and the record then describes the file that is on disk.
-    const bytes = await readFile(destination);
+    // the file, and the record then describes the file that is there.
+    const bytes = await readFile(sourcePath);
     const sha256 = createHash("sha256").update(bytes).digest("hex");
-    return { linked: { ...base, pathType: "hardlink", sha256, size: bytes.length } };
+    return {
+      target,
+      content,
+      linked: { ...base, pathType: "hardlink", sha256, size: bytes.length },
+    };
   }
-  return { linked: { ...base, pathType: "hardlink" } };
+  return { target, content, linked: { ...base, pathType: "hardlink" } };
+}
+
+/** Writes one path's content at `destination` (which must not exist). */
+async function writeContent(
+  content: PathContent,
+  destination: string,
+  options: Pick<LinkPackageOptions, "linkMode" | "reflink">,
+): Promise<void> {
+  switch (content.kind) {
+    case "directory":
+      await mkdir(destination, { recursive: true });
+      return;
+    case "symlink":
+      await symlink(content.linkname, destination);
+      return;
+    case "bytes":
+      await writeFile(destination, content.bytes, { flag: "wx" });
+      // The package's mode, whatever this process's umask.
+      await chmod(destination, content.mode);
+      return;
+    case "file":
+      if (options.linkMode === "hardlink" && !content.copy) {
+        await link(content.source, destination);
+      } else {
+        await copyInto(content.source, destination, options.reflink ?? {});
+      }
+  }
 }
 
 /**

@@ -27,7 +27,7 @@ describe("LayerCache", () => {
     const cache = new LayerCache({ dir: join(dir, "layers") });
     const key = LayerCache.keyOf({ kind: "test", n: 1 });
     expect(await cache.get(key)).toBeUndefined();
-    const written = await cache.write(key, [{ dir: tree, at: "opt/x" }], 0);
+    const written = await cache.write(key, { trees: [{ dir: tree, at: "opt/x" }] }, 0);
     const record = await cache.get(key);
     expect(record).toEqual({ digest: written.digest, size: written.size, diffId: written.diffId });
     if (record === undefined) return;
@@ -56,8 +56,12 @@ describe("LayerCache", () => {
   it("trims the least recently used blobs to its bound, keeping those used within the grace period", async () => {
     let now = Date.now();
     const cache = new LayerCache({ dir: join(dir, "layers"), maxBytes: 1, now: () => now });
-    const old = await cache.write(LayerCache.keyOf("old"), [{ dir: tree, at: "a" }], 0);
-    const recent = await cache.write(LayerCache.keyOf("recent"), [{ dir: tree, at: "b" }], 0);
+    const old = await cache.write(LayerCache.keyOf("old"), { trees: [{ dir: tree, at: "a" }] }, 0);
+    const recent = await cache.write(
+      LayerCache.keyOf("recent"),
+      { trees: [{ dir: tree, at: "b" }] },
+      0,
+    );
     const longAgo = new Date(now - 2 * DAY);
     await utimes(old.path, longAgo, longAgo);
     expect(await cache.trim()).toEqual({ removed: 1 });

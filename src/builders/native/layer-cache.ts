@@ -22,7 +22,7 @@ import * as z from "zod";
 import { canonicalJson } from "../../definition/canonical-json.js";
 import { GZIP_BLOCK } from "./block-gzip.js";
 import { GZIP_LEVEL, writeLayer } from "./layer-tar.js";
-import type { LayerTree, WrittenLayer } from "./layer-tar.js";
+import type { LayerSource, WrittenLayer } from "./layer-tar.js";
 
 /**
  * Bump when the same inputs would give other layer bytes: the tar writer (fixed-tar.ts,
@@ -64,6 +64,8 @@ export class LayerCache {
   readonly dir: string;
   readonly #maxBytes: number;
   readonly #now: () => number;
+  /** The cache's folders, made once per instance (again after a failure). */
+  #folders: Promise<unknown> | undefined;
 
   constructor(options: LayerCacheOptions) {
     this.dir = options.dir;
@@ -143,17 +145,14 @@ export class LayerCache {
   }
 
   /** Writes the layer's blob into the cache and records it under `key`. */
-  async write(
-    key: string,
-    trees: readonly LayerTree[],
-    sourceDateEpoch: number,
-  ): Promise<WrittenLayer> {
-    await mkdir(join(this.dir, "tmp"), { recursive: true });
-    await mkdir(join(this.dir, "blobs"), { recursive: true });
-    await mkdir(join(this.dir, "keys"), { recursive: true });
+  async write(key: string, source: LayerSource, sourceDateEpoch: number): Promise<WrittenLayer> {
     const partial = join(this.dir, "tmp", `${key}.${randomBytes(6).toString("hex")}.part`);
     try {
-      const written = await writeLayer({ trees, sourceDateEpoch, destination: partial });
+      // The folders are made once per instance; again after any failure (gc may remove them).
+      await (this.#folders ??= Promise.all(
+        ["tmp", "blobs", "keys"].map((name) => mkdir(join(this.dir, name), { recursive: true })),
+      ));
+      const written = await writeLayer({ ...source, sourceDateEpoch, destination: partial });
       const path = this.blobPath(written.digest);
       await rename(partial, path);
       const record: LayerRecord = {
@@ -165,9 +164,11 @@ export class LayerCache {
       await writeFile(recordPartial, `${JSON.stringify(record)}\n`);
       await rename(recordPartial, this.#recordPath(key));
       return { ...written, path };
-    } finally {
+    } catch (error) {
+      this.#folders = undefined;
       await rm(partial, { force: true });
       await rm(`${partial}.json`, { force: true });
+      throw error;
     }
   }
 

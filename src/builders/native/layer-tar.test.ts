@@ -22,7 +22,7 @@ async function tree(root: string, fileMode: number): Promise<void> {
 describe("layer tar", () => {
   it("lists parents first, sorted, with normalised modes", async () => {
     await tree(join(dir, "t"), 0o700);
-    const entries = await layerEntries([{ dir: join(dir, "t"), at: "opt/env" }]);
+    const entries = await layerEntries({ trees: [{ dir: join(dir, "t"), at: "opt/env" }] });
     expect(entries.map((e) => `${e.name} ${e.mode.toString(8)}`)).toEqual([
       "opt/ 755",
       "opt/env/ 755",

@@ -28,13 +28,19 @@ export interface LayerTree {
   readonly at: string;
 }
 
-export interface LayerOptions {
-  readonly trees: readonly LayerTree[];
+/**
+ * What a layer holds: folders on disk placed in the image (`trees`), or its entries as they are
+ * (`entries`: files to read, bytes, links, folders; paths relative to the image's `/`).
+ */
+export type LayerSource =
+  { readonly trees: readonly LayerTree[] } | { readonly entries: readonly LayerEntry[] };
+
+export type LayerOptions = LayerSource & {
   /** Seconds since 1970 for every entry's time. */
   readonly sourceDateEpoch: number;
   /** Where the compressed blob is written. */
   readonly destination: string;
-}
+};
 
 export interface WrittenLayer {
   /** `sha256:` of the compressed bytes: the blob's digest. */
@@ -45,26 +51,34 @@ export interface WrittenLayer {
   readonly path: string;
 }
 
-interface Entry {
+/** One entry of a layer; a folder's name ends with `/`. */
+export interface LayerEntry {
   readonly name: string;
   readonly type: "file" | "directory" | "symlink";
   readonly mode: number;
+  /** A file to read, with its size, */
   readonly source?: string;
   readonly size?: number;
+  /** or its bytes. */
+  readonly body?: Buffer;
   readonly linkname?: string;
 }
 
 /** Every entry of the layer, parents first, sorted by path. */
-export async function layerEntries(trees: readonly LayerTree[]): Promise<Entry[]> {
-  const byName = new Map<string, Entry>();
-  const add = (entry: Entry): void => {
+export async function layerEntries(source: LayerSource): Promise<LayerEntry[]> {
+  const byName = new Map<string, LayerEntry>();
+  const add = (entry: LayerEntry): void => {
     const existing = byName.get(entry.name);
     if (existing !== undefined && !(existing.type === "directory" && entry.type === "directory")) {
       throw new InternalError(`two files of one layer have the path ${entry.name}`);
     }
     byName.set(entry.name, entry);
   };
-  for (const tree of trees) {
+  if ("entries" in source) {
+    for (const entry of source.entries) add(entry);
+    return [...byName.values()].sort((a, b) => byCodeUnits(a.name, b.name));
+  }
+  for (const tree of source.trees) {
     const at = tree.at.replace(/^\/+|\/+$/g, "");
     const parts = at === "" ? [] : at.split("/");
     for (let i = 1; i <= parts.length; i += 1) {
@@ -75,7 +89,7 @@ export async function layerEntries(trees: readonly LayerTree[]): Promise<Entry[]
   return [...byName.values()].sort((a, b) => byCodeUnits(a.name, b.name));
 }
 
-async function walk(dir: string, at: string, add: (entry: Entry) => void): Promise<void> {
+async function walk(dir: string, at: string, add: (entry: LayerEntry) => void): Promise<void> {
   for (const name of (await readdir(dir)).sort(byCodeUnits)) {
     const full = join(dir, name);
     const path = at === "" ? name : `${at}/${name}`;
@@ -94,7 +108,7 @@ async function walk(dir: string, at: string, add: (entry: Entry) => void): Promi
 
 /** Writes the layer's gzip blob and returns its digests; one pass over the files. */
 export async function writeLayer(options: LayerOptions): Promise<WrittenLayer> {
-  const entries = await layerEntries(options.trees);
+  const entries = await layerEntries(options);
   const tar = fixedTar(entries, options.sourceDateEpoch);
   const diff = createHash("sha256");
   const blob = createHash("sha256");

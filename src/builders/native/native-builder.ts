@@ -62,7 +62,7 @@ import { LayerCache } from "./layer-cache.js";
 import type { LayerRecord } from "./layer-cache.js";
 import { condaLayerKey, pipLayerKey } from "./layer-keys.js";
 import { writeLayer } from "./layer-tar.js";
-import type { LayerTree } from "./layer-tar.js";
+import type { LayerSource } from "./layer-tar.js";
 
 /** Loads a `docker load` archive into the local engine; returns nothing, the id is the config's. */
 export type LoadImage = (archive: Readable, signal: AbortSignal | undefined) => Promise<void>;
@@ -276,15 +276,16 @@ export class NativeBuilder implements ImageBuilder {
     const writers = pLimit(LAYER_WRITERS);
     const write = async (layer: PlannedLayer, index: number): Promise<OurLayer> => {
       request.signal?.throwIfAborted();
-      if (layer.tree === undefined) throw new InternalError(`layer ${layer.comment} has no files`);
+      if (layer.source === undefined)
+        throw new InternalError(`layer ${layer.comment} has no files`);
       const blob =
         cache === undefined
           ? await writeLayer({
-              trees: [layer.tree],
+              ...layer.source,
               sourceDateEpoch: epoch,
               destination: join(workDir, "blobs", `layer-${index}.tar.gz`),
             })
-          : await cache.write(layer.key, [layer.tree], epoch);
+          : await cache.write(layer.key, layer.source, epoch);
       const written: OurLayer = {
         mediaType: OCI_LAYER_GZIP,
         digest: blob.digest,
@@ -433,13 +434,19 @@ export class NativeBuilder implements ImageBuilder {
     const limit = pLimit(PARALLEL_UPLOADS);
     const planned: PlannedLayer[] = [];
     if (groups.length > 0 && request.lock !== undefined) {
-      const { IMAGE_HISTORY, linkPrefixGroups } = await import("../prefix-groups.js");
-      const linked = await linkPrefixGroups({
+      const [{ IMAGE_HISTORY }, { groupEntries }] = await Promise.all([
+        import("../prefix-groups.js"),
+        import("./prefix-entries.js"),
+      ]);
+      // No prefix on disk: each group's files are described from the package cache and read
+      // from there into its layer.
+      const linked = await groupEntries({
         lock: request.lock,
         platform,
         groups,
         cache: this.#options.packageCache,
-        workDir: join(workDir, "conda"),
+        prefix: IMAGE_CONDA_PREFIX.slice(1),
+        history: IMAGE_HISTORY,
         ...(request.signal === undefined ? {} : { signal: request.signal }),
         ...(request.onProgress === undefined
           ? {}
@@ -459,20 +466,19 @@ export class NativeBuilder implements ImageBuilder {
         .find((p) => p.platform === platform)
         ?.conda.find((p) => p.name === "python");
       const condaLayers = groups.flatMap((group, index) => {
-        const dir = linked.folders.get(group.name);
-        if (dir === undefined) return [];
+        const entries = linked.entries.get(group.name);
+        if (entries === undefined) return [];
         const key = condaLayerKey({
           packages: group.packages,
           prefix: IMAGE_CONDA_PREFIX,
           sourceDateEpoch: epoch,
           python,
           clobbers: linked.install.clobbers,
-          // linkPrefixGroups writes the image's history into the first group.
+          // The image's history is in the first group.
           history: index === 0 ? IMAGE_HISTORY : undefined,
         });
-        const tree = { dir, at: IMAGE_CONDA_PREFIX.slice(1) };
         const weight = group.packages.reduce((sum, pkg) => sum + (pkg.size ?? 0), 0);
-        return [{ key, tree, comment: `conda ${group.name}`, weight }];
+        return [{ key, source: { entries }, comment: `conda ${group.name}`, weight }];
       });
       const reused = await Promise.all(
         condaLayers.map((layer) => limit(() => reuse(layer.key, layer.comment))),
@@ -515,7 +521,9 @@ export class NativeBuilder implements ImageBuilder {
         const dir = installed.folders.get(layer.name);
         const found = reused[i];
         if (found !== undefined) planned.push({ key, comment, reused: found });
-        else if (dir !== undefined) planned.push({ key, comment, tree: { dir, at: "" } });
+        else if (dir !== undefined) {
+          planned.push({ key, comment, source: { trees: [{ dir, at: "" }] } });
+        }
       });
     }
     return planned;
@@ -1091,7 +1099,7 @@ type ReusedLayer = LayerRecord & { readonly path: string; readonly inRegistry: b
 interface PlannedLayer {
   readonly key: string;
   readonly comment: string;
-  readonly tree?: LayerTree;
+  readonly source?: LayerSource;
   readonly reused?: ReusedLayer;
   /** Its packages' archive bytes, where the lock has them: the largest is written first. */
   readonly weight?: number;
@@ -1101,7 +1109,7 @@ function withReused(
   layer: {
     readonly key: string;
     readonly comment: string;
-    readonly tree: LayerTree;
+    readonly source: LayerSource;
     readonly weight: number;
   },
   reused: ReusedLayer | undefined,
