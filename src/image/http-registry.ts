@@ -194,7 +194,10 @@ export class HttpRegistry implements Registry {
     };
     // With a source to mount from, the mount goes first: the registry answers 201 when the blob
     // is in the target now (mounted, or there already), one request where HEAD + POST took two.
-    if (options.mountFrom === undefined && (await exists())) return "exists";
+    // A blob that is most likely new has its HEAD and its upload session asked for together.
+    if (options.mountFrom === undefined && options.likelyNew !== true && (await exists())) {
+      return "exists";
+    }
 
     // Spec: POST ?mount=<digest>&from=<repo> answers 201 when mounted, 202 (an upload session)
     // when the registry cannot mount; the session is then used for a monolithic upload.
@@ -211,17 +214,24 @@ export class HttpRegistry implements Registry {
         ? {}
         : { extraScopes: [`repository:${options.mountFrom}:pull`] }),
     } as const;
-    const started = await this.#session.request(target, start);
-    await discard(started);
+    const [found, started] = await Promise.all([
+      options.mountFrom === undefined && options.likelyNew === true ? exists() : false,
+      this.#session.request(target, start).then(async (response) => {
+        await discard(response);
+        return response;
+      }),
+    ]);
     if (started.status === 201 && options.mountFrom !== undefined) return "mounted";
+    // There already: a session that failed to open does not matter.
+    if (found && started.status !== 202) return "exists";
     if (started.status !== 202) throw await this.#session.unexpected(target, start, started);
     const location = started.headers.get("location");
     if (location === null) {
       throw new ExternalError(`registry ${target.registry} started an upload without a Location`);
     }
     const url = new URL(location, this.#session.urlOf(target, "blobs/uploads/"));
-    if (options.mountFrom !== undefined && (await exists())) {
-      // Not in the source, but in the target already: the session is not needed.
+    if (found || (options.mountFrom !== undefined && (await exists()))) {
+      // In the target already (and not in the source): the session is not needed.
       await this.#cancelUpload(target, url.href);
       return "exists";
     }

@@ -46,6 +46,8 @@ export class RegistrySession {
   readonly #options: RegistrySessionOptions;
   /** Per `registry scopes`: the Authorization that worked last, reused until it expires. */
   readonly #authorizations = new Map<string, Authorization>();
+  /** Per key as above: the challenge being answered, so requests sent together ask once. */
+  readonly #authorizing = new Map<string, Promise<Authorization>>();
   readonly #credentialsByRegistry = new Map<string, Promise<RegistryCredentials | undefined>>();
   /** Every password form and token this client handled, removed from every message. */
   readonly secrets = new Set<string>();
@@ -76,18 +78,27 @@ export class RegistrySession {
     const challenge = parseAuthChallenge(response.headers.get("www-authenticate"));
     await discard(response);
     const credentials = await this.credentialsFor(target.registry);
-    const authorization = await authorize({
-      registry: target.registry,
-      challenge,
-      scopes,
-      credentials,
-      credentialSource: this.#options.credentials.description,
-      fetch: this.#options.fetch,
-      timeoutMs: this.#options.timeoutMs,
-      now: this.#options.now,
-      addSecret: (secret) => this.secrets.add(secret),
-      secrets: this.secrets,
-    });
+    let authorizing = this.#authorizing.get(key);
+    if (authorizing === undefined) {
+      authorizing = authorize({
+        registry: target.registry,
+        challenge,
+        scopes,
+        credentials,
+        credentialSource: this.#options.credentials.description,
+        fetch: this.#options.fetch,
+        timeoutMs: this.#options.timeoutMs,
+        now: this.#options.now,
+        addSecret: (secret) => this.secrets.add(secret),
+        secrets: this.secrets,
+      });
+      this.#authorizing.set(key, authorizing);
+      const settled = (): void => {
+        this.#authorizing.delete(key);
+      };
+      authorizing.then(settled, settled);
+    }
+    const authorization = await authorizing;
     response = await this.#send(target, request, authorization.header);
     if (response.status === 401) {
       const retried = parseAuthChallenge(response.headers.get("www-authenticate"));

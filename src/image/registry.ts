@@ -43,6 +43,11 @@ export interface BlobContent {
 export interface UploadBlobOptions {
   /** Another repository of the same registry that may hold the blob: mounted, not sent. */
   readonly mountFrom?: string;
+  /**
+   * The blob is most likely not in the registry (just made, e.g. a new image's config): its HEAD
+   * and the upload session are asked for together, and the session is ended if HEAD finds it.
+   */
+  readonly likelyNew?: boolean;
 }
 
 /** What an upload did: nothing (the repository had it), a cross-repository mount, or a send. */

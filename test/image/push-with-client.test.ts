@@ -201,6 +201,16 @@ describe.skipIf(gate.skip)("HttpRegistry mounting first", () => {
       proxy.reset();
       expect(await client.uploadBlob(at(target), nowhere)).toBe("exists");
       expect(proxy.requests.map((r) => r.method)).toEqual(["HEAD"]);
+      // Most likely new: HEAD and the session side by side, then the upload; when HEAD finds
+      // the blob after all, the session is ended and nothing is sent.
+      const fresh = blobOf(randomBytes(2048));
+      const together = async (blob: BlobContent) => {
+        proxy.reset();
+        const result = await client.uploadBlob(at(target), blob, { likelyNew: true });
+        return [result, proxy.requests.map((r) => r.method).sort(), proxy.blobBytes()];
+      };
+      expect(await together(fresh)).toEqual(["uploaded", ["HEAD", "POST", "PUT"], 2048]);
+      expect(await together(fresh)).toEqual(["exists", ["DELETE", "HEAD", "POST"], 0]);
       for (const blob of [inSource, nowhere]) {
         expect(await client.blobExists(at(target), blob.digest)).toBe(true);
       }

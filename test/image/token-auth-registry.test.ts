@@ -135,6 +135,24 @@ describe.skipIf(gate.skip)("HttpRegistry with a Bearer token registry", () => {
     ]);
   });
 
+  it("answers one challenge for requests sent together", async () => {
+    const { registry } = await clientWith("together", PASSWORD);
+    const before = tokens?.requests.length ?? 0;
+    const name = `${registryAddress}/${repository}-together`;
+    const blob = Buffer.from(`sent together ${randomBytes(8).toString("hex")}`);
+    // A new blob's HEAD and upload session go out side by side, both before any token.
+    expect(
+      await registry.uploadBlob(
+        name,
+        { digest: sha256(blob), size: blob.length, open: () => blob },
+        { likelyNew: true },
+      ),
+    ).toBe("uploaded");
+    expect(tokens?.requests.slice(before)).toEqual([
+      { service: SERVICE, scopes: [`repository:${repository}-together:pull,push`], user: USER },
+    ]);
+  });
+
   it("reuses the token until it expires, then asks for a new one", async () => {
     let now = Date.now();
     const { registry } = await clientWith("reuse", PASSWORD, { now: () => now });

@@ -32,7 +32,7 @@ import {
   ValidationError,
 } from "../../errors/index.js";
 import type { Problem } from "../../errors/index.js";
-import type { BlobUploadResult, Registry } from "../../image/index.js";
+import type { BlobUploadResult, Registry, UploadBlobOptions } from "../../image/index.js";
 import { buildTarget } from "../build-target.js";
 import { dockerPlatformOf } from "../../recipe/index.js";
 import type { PackageGroup, Recipe } from "../../recipe/index.js";
@@ -607,7 +607,12 @@ export class NativeBuilder implements ImageBuilder {
       await this.#homes().set(emptyDigest, `${to.registry ?? ""}/${to.repository}`);
     };
     await Promise.all([
-      registry.uploadBlob(to, { digest: sbomDigest, size: sbom.length, open: () => sbom }),
+      registry.uploadBlob(
+        to,
+        { digest: sbomDigest, size: sbom.length, open: () => sbom },
+        // It names the image by its hash and lists its packages: new with the image.
+        { likelyNew: true },
+      ),
       sendEmpty(),
     ]);
     return { sbom: { digest: sbomDigest, size: sbom.length }, empty: emptyDigest };
@@ -896,7 +901,7 @@ class BlobSender {
         this.#upload(
           layer,
           () => remoteBlob(this.#registry, from, layer.digest, signal),
-          mountFrom,
+          mountFrom === undefined ? {} : { mountFrom },
         ),
       );
     }
@@ -912,12 +917,20 @@ class BlobSender {
       }
       const home = await this.#homes.get(layer.digest);
       const mountFrom = mountSource(home, this.#target.registry, this.#to.repository);
-      await this.#upload(layer, () => fileChunks(layer.path), mountFrom);
+      // Written by this build, or HEADed as missing when its key was found: most likely new.
+      await this.#upload(
+        layer,
+        () => fileChunks(layer.path),
+        mountFrom === undefined ? { likelyNew: true } : { mountFrom },
+      );
     });
   }
 
   config(config: LocalBlob): void {
-    this.#start(config, () => this.#upload(config, () => fileChunks(config.path)));
+    // It names this build's layers: new unless an earlier push of this image failed midway.
+    this.#start(config, () =>
+      this.#upload(config, () => fileChunks(config.path), { likelyNew: true }),
+    );
   }
 
   /** Every blob of the image not started yet; progress is reported against its size from now. */
@@ -972,12 +985,12 @@ class BlobSender {
   async #upload(
     blob: Descriptor,
     open: () => Uint8Array | AsyncIterable<Uint8Array>,
-    mountFrom?: string,
+    options: UploadBlobOptions = {},
   ): Promise<void> {
     const result = await this.#registry.uploadBlob(
       this.#to,
       { digest: blob.digest, size: blob.size, open },
-      mountFrom === undefined ? {} : { mountFrom },
+      options,
     );
     this.#record(blob, result);
   }
