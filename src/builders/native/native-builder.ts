@@ -772,11 +772,14 @@ export class NativeBuilder implements ImageBuilder {
         .sbomBlobs(() => this.#sendSbomBlobs(image.platform, to, request))
         .then((blobs) => this.#attachSbom(subject, blobs, to)),
     ]);
-    const digest = await this.#options.registry.putManifest(
-      { ...target, tag },
-      { mediaType: OCI_MANIFEST, bytes: image.manifest },
-    );
-    await Promise.all(image.ours.map((layer) => this.#homes().set(layer.digest, repository)));
+    // Every blob is in: where they are is recorded while the manifest goes.
+    const [digest] = await Promise.all([
+      this.#options.registry.putManifest(
+        { ...target, tag },
+        { mediaType: OCI_MANIFEST, bytes: image.manifest },
+      ),
+      ...image.ours.map((layer) => this.#homes().set(layer.digest, repository)),
+    ]);
     log(`SBOM ${sbom} attached to ${repository}@${digest} (tag ${referrersTag(digest)})`);
     log(pushedLine(`${repository}@${digest}`, results, seconds(clock() - pushStarted)));
     return sentLayers(results, [image]);
