@@ -109,6 +109,8 @@ describe("blockGzip", () => {
       randomBytes(BLOCK / 4),
     ]);
     expect(incompressible(mixed)).toBe(false);
+    // A tar header or two before random bytes: still not worth deflating.
+    expect(incompressible(Buffer.concat([Buffer.alloc(3 * 512), randomBytes(BLOCK)]))).toBe(true);
   });
 
   it("pins the bytes of a layer with stored and deflated blocks (zlib 1.3.1-e00f703)", async (context) => {
