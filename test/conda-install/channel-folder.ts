@@ -2,6 +2,7 @@
  * Test helpers for installer tests: a channel folder served over HTTP on 127.0.0.1 (with a
  * request log and switches to fail requests), and locks made from package files in it.
  */
+import { afterEach, beforeEach } from "vitest";
 import { createHash } from "node:crypto";
 import { createReadStream } from "node:fs";
 import { copyFile, mkdir, mkdtemp, readFile, rm, stat } from "node:fs/promises";
@@ -122,5 +123,34 @@ export async function tempDirs(): Promise<TempDirs> {
     cache: join(root, "cache"),
     prefix: join(root, "env"),
     cleanup: () => rm(root, { recursive: true, force: true }),
+  };
+}
+
+/**
+ * A new temporary folder with a channel served from it on 127.0.0.1, for each test of the file
+ * (made in beforeEach, closed and removed in afterEach); read `dirs` and `server` inside tests.
+ */
+export function channelPerTest(): { readonly dirs: TempDirs; readonly server: ServedFolder } {
+  let dirs: TempDirs | undefined;
+  let server: ServedFolder | undefined;
+  beforeEach(async () => {
+    dirs = await tempDirs();
+    server = await serveFolder(dirs.channel);
+  });
+  afterEach(async () => {
+    await server?.close();
+    await dirs?.cleanup();
+  });
+  const made = <T>(value: T | undefined): T => {
+    if (value === undefined) throw new Error("channelPerTest: read inside a test");
+    return value;
+  };
+  return {
+    get dirs() {
+      return made(dirs);
+    },
+    get server() {
+      return made(server);
+    },
   };
 }

@@ -1,23 +1,13 @@
 import { readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { PassThrough } from "node:stream";
-import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { formatLockFile } from "../../src/conda/lock-file.js";
 import { runCli } from "../../src/cli/run-cli.js";
 import { withLoopbackDefaults } from "../support/loopback-defaults.js";
-import { addToChannel, CONDA_PACKAGES, lockOf, serveFolder, tempDirs } from "./channel-folder.js";
-import type { ServedFolder, TempDirs } from "./channel-folder.js";
+import { addToChannel, CONDA_PACKAGES, lockOf, channelPerTest } from "./channel-folder.js";
 
-let dirs: TempDirs;
-let server: ServedFolder;
-beforeEach(async () => {
-  dirs = await tempDirs();
-  server = await serveFolder(dirs.channel);
-});
-afterEach(async () => {
-  await server.close();
-  await dirs.cleanup();
-});
+const channel = channelPerTest();
 
 async function run(
   args: readonly string[],
@@ -36,14 +26,14 @@ async function run(
   const code = await runCli(args, {
     stdout,
     stderr,
-    env: withLoopbackDefaults({ ENVFORGE_HOME: join(dirs.root, "home"), ...terminal.env }),
-    cwd: dirs.root,
+    env: withLoopbackDefaults({ ENVFORGE_HOME: join(channel.dirs.root, "home"), ...terminal.env }),
+    cwd: channel.dirs.root,
   });
   return { code, stdout: out, stderr: err };
 }
 
 async function writeLock(sha256?: string): Promise<string> {
-  const conda = await addToChannel(dirs.channel, server.url, [
+  const conda = await addToChannel(channel.dirs.channel, channel.server.url, [
     {
       path: join(CONDA_PACKAGES, "zlib-1.2.11-h7b6447c_3.conda"),
       subdir: "linux-64",
@@ -51,7 +41,7 @@ async function writeLock(sha256?: string): Promise<string> {
     },
   ]);
   const lock = lockOf(conda.map((pkg) => (sha256 === undefined ? pkg : { ...pkg, sha256 })));
-  const path = join(dirs.root, "envforge.lock");
+  const path = join(channel.dirs.root, "envforge.lock");
   await writeFile(path, formatLockFile(lock));
   return path;
 }
@@ -98,14 +88,14 @@ describe("envforge install", () => {
     expect(result.code).toBe(0);
     const summary = JSON.parse(result.stdout) as Record<string, unknown>;
     expect(summary).toMatchObject({
-      prefix: join(dirs.root, "env"),
+      prefix: join(channel.dirs.root, "env"),
       targetPrefix: "/opt/envforge/envs/cli",
       platform: "linux-64",
       packages: [{ name: "zlib", version: "1.2.11", build: "h7b6447c_3", fetched: true }],
       downloaded: 1,
       clobbers: [],
     });
-    expect(await readFile(join(dirs.root, "env/lib/pkgconfig/zlib.pc"), "utf8")).toContain(
+    expect(await readFile(join(channel.dirs.root, "env/lib/pkgconfig/zlib.pc"), "utf8")).toContain(
       "prefix=/opt/envforge/envs/cli\n",
     );
 
@@ -113,7 +103,7 @@ describe("envforge install", () => {
     expect(again.code).toBe(0);
     expect(again.stdout).toMatch(
       new RegExp(
-        `^installed 1 packages into ${join(dirs.root, "env2")} \\(0 downloaded, 1 from the cache\\) in [0-9.]+ s\\n$`,
+        `^installed 1 packages into ${join(channel.dirs.root, "env2")} \\(0 downloaded, 1 from the cache\\) in [0-9.]+ s\\n$`,
       ),
     );
   });

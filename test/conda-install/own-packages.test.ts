@@ -1,70 +1,39 @@
 import { access, lstat, mkdir, readFile, readdir, readlink, writeFile } from "node:fs/promises";
 import { join } from "node:path";
-import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { installLock } from "../../src/conda/install.js";
 import { PackageCache } from "../../src/conda/package-cache.js";
-import { buildTestPackage, CONDA_PLACEHOLDER, lockedPackageOf } from "../support/conda-packages.js";
+import {
+  binaryWithPlaceholder,
+  buildTestPackage,
+  CONDA_PLACEHOLDER,
+  lockedPackageOf,
+  NOARCH_HELLO_PACKAGE,
+  PLACEHOLDER_PACKAGE,
+  PYTHON_PACKAGE,
+} from "../support/conda-packages.js";
 import type { TestPackageFormat } from "../support/conda-packages.js";
-import { lockOf, serveFolder, tempDirs } from "./channel-folder.js";
-import type { ServedFolder, TempDirs } from "./channel-folder.js";
+import { lockOf, channelPerTest } from "./channel-folder.js";
 
 const TARGET = "/opt/envforge/envs/own";
 
-let dirs: TempDirs;
-let server: ServedFolder;
-beforeEach(async () => {
-  dirs = await tempDirs();
-  server = await serveFolder(dirs.channel);
-});
-afterEach(async () => {
-  await server.close();
-  await dirs.cleanup();
-});
-
-function binaryWithPlaceholder(): Buffer {
-  // Two C strings holding the placeholder, one with a suffix, between other bytes.
-  return Buffer.concat([
-    Buffer.from([0x7f, 0x45, 0x4c, 0x46, 0x00, 0x01]),
-    Buffer.from(`${CONDA_PLACEHOLDER}/lib\0`),
-    Buffer.from([0xff, 0x00, 0xfe]),
-    Buffer.from(`RPATH=${CONDA_PLACEHOLDER}:${CONDA_PLACEHOLDER}/lib64\0`),
-    Buffer.from("tail without placeholder\0"),
-  ]);
-}
+const channel = channelPerTest();
 
 describe.each<TestPackageFormat>(["tar.bz2", "conda"])("a package of our own (%s)", (format) => {
   it("replaces a binary placeholder in place, NUL-padded to the same length, byte by byte", async () => {
-    const built = await buildTestPackage(
-      {
-        name: "binpkg",
-        files: [
-          {
-            path: "lib/libbin.so",
-            content: binaryWithPlaceholder(),
-            mode: 0o755,
-            placeholder: { fileMode: "binary" },
-          },
-          {
-            path: "bin/tool",
-            content: `#!${CONDA_PLACEHOLDER}/bin/sh\necho ${CONDA_PLACEHOLDER}\n`,
-            mode: 0o755,
-            placeholder: { fileMode: "text" },
-          },
-          { path: "lib/libbin.so.1", symlink: "libbin.so" },
-          { path: "share/plain.txt", content: "plain\n" },
-        ],
-      },
-      { dir: dirs.channel, format },
-    );
+    const built = await buildTestPackage(PLACEHOLDER_PACKAGE, {
+      dir: channel.dirs.channel,
+      format,
+    });
     await installLock({
-      lock: lockOf([lockedPackageOf(built, server.url)]),
-      prefixDir: dirs.prefix,
+      lock: lockOf([lockedPackageOf(built, channel.server.url)]),
+      prefixDir: channel.dirs.prefix,
       targetPrefix: TARGET,
-      cache: new PackageCache({ dir: dirs.cache }),
+      cache: new PackageCache({ dir: channel.dirs.cache }),
     });
 
     const original = binaryWithPlaceholder();
-    const written = await readFile(join(dirs.prefix, "lib/libbin.so"));
+    const written = await readFile(join(channel.dirs.prefix, "lib/libbin.so"));
     const pad = (n: number): Buffer => Buffer.alloc(n);
     const shrink = CONDA_PLACEHOLDER.length - TARGET.length;
     const expected = Buffer.concat([
@@ -81,52 +50,42 @@ describe.each<TestPackageFormat>(["tar.bz2", "conda"])("a package of our own (%s
     expect(written.length).toBe(original.length);
     expect([...written]).toEqual([...expected]);
 
-    expect(await readFile(join(dirs.prefix, "bin/tool"), "utf8")).toBe(
+    expect(await readFile(join(channel.dirs.prefix, "bin/tool"), "utf8")).toBe(
       `#!${TARGET}/bin/sh\necho ${TARGET}\n`,
     );
-    expect((await lstat(join(dirs.prefix, "bin/tool"))).mode & 0o777).toBe(0o755);
-    expect((await lstat(join(dirs.prefix, "share/plain.txt"))).mode & 0o777).toBe(0o644);
-    expect(await readlink(join(dirs.prefix, "lib/libbin.so.1"))).toBe("libbin.so");
+    expect((await lstat(join(channel.dirs.prefix, "bin/tool"))).mode & 0o777).toBe(0o755);
+    expect((await lstat(join(channel.dirs.prefix, "share/plain.txt"))).mode & 0o777).toBe(0o644);
+    expect(await readlink(join(channel.dirs.prefix, "lib/libbin.so.1"))).toBe("libbin.so");
   });
 
   it("relocates noarch python into the lock's python and writes its entry points", async () => {
-    const python = await buildTestPackage(
-      {
-        name: "python",
-        version: "3.11.4",
-        build: "h_0",
-        files: [{ path: "bin/python3.11", content: "#!/bin/sh\n", mode: 0o755 }],
-      },
-      { dir: dirs.channel, format },
-    );
-    const hello = await buildTestPackage(
-      {
-        name: "hello",
-        noarch: "python",
-        build: "pyh_0",
-        depends: ["python >=3.8"],
-        files: [
-          { path: "site-packages/hello/__init__.py", content: "" },
-          { path: "site-packages/hello/cli.py", content: "def main():\n    print('hi')\n" },
-          { path: "python-scripts/hello-tool", content: "#!/bin/sh\n", mode: 0o755 },
-        ],
-        entryPoints: ["hello = hello.cli:main"],
-      },
-      { dir: dirs.channel, format },
-    );
+    const python = await buildTestPackage(PYTHON_PACKAGE, {
+      dir: channel.dirs.channel,
+      format,
+    });
+    const hello = await buildTestPackage(NOARCH_HELLO_PACKAGE, {
+      dir: channel.dirs.channel,
+      format,
+    });
     const result = await installLock({
-      lock: lockOf([lockedPackageOf(hello, server.url), lockedPackageOf(python, server.url)]),
-      prefixDir: dirs.prefix,
+      lock: lockOf([
+        lockedPackageOf(hello, channel.server.url),
+        lockedPackageOf(python, channel.server.url),
+      ]),
+      prefixDir: channel.dirs.prefix,
       targetPrefix: TARGET,
-      cache: new PackageCache({ dir: dirs.cache }),
+      cache: new PackageCache({ dir: channel.dirs.cache }),
     });
     expect(result.python).toBe("3.11");
     expect(result.packages.map((pkg) => pkg.name)).toEqual(["python", "hello"]);
     expect(
-      await readFile(join(dirs.prefix, "lib/python3.11/site-packages/hello/cli.py"), "utf8"),
+      await readFile(
+        join(channel.dirs.prefix, "lib/python3.11/site-packages/hello/cli.py"),
+        "utf8",
+      ),
     ).toContain("def main");
-    await access(join(dirs.prefix, "bin/hello-tool"));
-    const script = await readFile(join(dirs.prefix, "bin/hello"), "utf8");
+    await access(join(channel.dirs.prefix, "bin/hello-tool"));
+    const script = await readFile(join(channel.dirs.prefix, "bin/hello"), "utf8");
     expect(script.split("\n").slice(0, 6)).toEqual([
       `#!${TARGET}/bin/python3.11`,
       "# -*- coding: utf-8 -*-",
@@ -135,9 +94,9 @@ describe.each<TestPackageFormat>(["tar.bz2", "conda"])("a package of our own (%s
       "",
       "from hello.cli import main",
     ]);
-    expect((await lstat(join(dirs.prefix, "bin/hello"))).mode & 0o111).toBe(0o111);
+    expect((await lstat(join(channel.dirs.prefix, "bin/hello"))).mode & 0o111).toBe(0o111);
     const record = JSON.parse(
-      await readFile(join(dirs.prefix, "conda-meta/hello-1.0.0-pyh_0.json"), "utf8"),
+      await readFile(join(channel.dirs.prefix, "conda-meta/hello-1.0.0-pyh_0.json"), "utf8"),
     ) as {
       files: string[];
       noarch: string;
@@ -174,16 +133,16 @@ describe("old packages without info/paths.json", () => {
           has_prefix: `etc/old.conf\n/old/ph binary lib/libold.so\n`,
         },
       },
-      { dir: dirs.channel, format: "tar.bz2" },
+      { dir: channel.dirs.channel, format: "tar.bz2" },
     );
     await installLock({
-      lock: lockOf([lockedPackageOf(built, server.url)]),
-      prefixDir: dirs.prefix,
+      lock: lockOf([lockedPackageOf(built, channel.server.url)]),
+      prefixDir: channel.dirs.prefix,
       targetPrefix: "/e",
-      cache: new PackageCache({ dir: dirs.cache }),
+      cache: new PackageCache({ dir: channel.dirs.cache }),
     });
-    expect(await readFile(join(dirs.prefix, "etc/old.conf"), "utf8")).toBe("root=/e\n");
-    expect((await readFile(join(dirs.prefix, "lib/libold.so"))).toString("latin1")).toBe(
+    expect(await readFile(join(channel.dirs.prefix, "etc/old.conf"), "utf8")).toBe("root=/e\n");
+    expect((await readFile(join(channel.dirs.prefix, "lib/libold.so"))).toString("latin1")).toBe(
       `/e/lib${"\0".repeat(5)}\0rest`,
     );
   });
@@ -203,48 +162,48 @@ describe("refusals", () => {
           }),
         },
       },
-      { dir: dirs.channel, format: "conda" },
+      { dir: channel.dirs.channel, format: "conda" },
     );
     await expect(
       installLock({
-        lock: lockOf([lockedPackageOf(built, server.url)]),
-        prefixDir: dirs.prefix,
-        cache: new PackageCache({ dir: dirs.cache }),
+        lock: lockOf([lockedPackageOf(built, channel.server.url)]),
+        prefixDir: channel.dirs.prefix,
+        cache: new PackageCache({ dir: channel.dirs.cache }),
       }),
     ).rejects.toThrow('escape-1.0.0-0: path "../outside.txt" escapes the prefix; refused');
-    expect(await readdir(dirs.root)).toEqual(["cache", "channel"]);
+    expect(await readdir(channel.dirs.root)).toEqual(["cache", "channel"]);
   });
 
   it("refuses an archive entry that escapes the package folder", async () => {
     const built = await buildTestPackage(
       { name: "tarescape", files: [{ path: "../../evil.txt", content: "x" }] },
-      { dir: dirs.channel, format: "tar.bz2" },
+      { dir: channel.dirs.channel, format: "tar.bz2" },
     );
     await expect(
       installLock({
-        lock: lockOf([lockedPackageOf(built, server.url)]),
-        prefixDir: dirs.prefix,
-        cache: new PackageCache({ dir: dirs.cache }),
+        lock: lockOf([lockedPackageOf(built, channel.server.url)]),
+        prefixDir: channel.dirs.prefix,
+        cache: new PackageCache({ dir: channel.dirs.cache }),
       }),
     ).rejects.toThrow(
       'tarescape-1.0.0-0.tar.bz2: archive entry "../../evil.txt" would be written outside the package folder; refused',
     );
-    expect(await readdir(join(dirs.cache, "extracted"))).toEqual([]);
-    expect(await readdir(join(dirs.cache, "tmp"))).toEqual([]);
+    expect(await readdir(join(channel.dirs.cache, "extracted"))).toEqual([]);
+    expect(await readdir(join(channel.dirs.cache, "tmp"))).toEqual([]);
   });
 
   it("fails as an external error, leaving nothing, when the prefix cannot be written", async () => {
     const built = await buildTestPackage(
       { name: "fine", files: [{ path: "a.txt", content: "a" }] },
-      { dir: dirs.channel, format: "conda" },
+      { dir: channel.dirs.channel, format: "conda" },
     );
-    await writeFile(join(dirs.root, "blocker"), "a file where a folder should be");
-    const prefixDir = join(dirs.root, "blocker", "env");
+    await writeFile(join(channel.dirs.root, "blocker"), "a file where a folder should be");
+    const prefixDir = join(channel.dirs.root, "blocker", "env");
     await expect(
       installLock({
-        lock: lockOf([lockedPackageOf(built, server.url)]),
+        lock: lockOf([lockedPackageOf(built, channel.server.url)]),
         prefixDir,
-        cache: new PackageCache({ dir: dirs.cache }),
+        cache: new PackageCache({ dir: channel.dirs.cache }),
       }),
     ).rejects.toMatchObject({
       kind: "external",
@@ -252,22 +211,22 @@ describe("refusals", () => {
         new RegExp(`^cannot write the environment at ${prefixDir}: ENOTDIR`),
       ),
     });
-    expect((await readdir(dirs.root)).sort()).toEqual(["blocker", "cache", "channel"]);
+    expect((await readdir(channel.dirs.root)).sort()).toEqual(["blocker", "cache", "channel"]);
   });
 
   it("refuses a prefix folder that is not empty", async () => {
-    await mkdir(dirs.prefix, { recursive: true });
-    await writeFile(join(dirs.prefix, "keep.txt"), "mine");
+    await mkdir(channel.dirs.prefix, { recursive: true });
+    await writeFile(join(channel.dirs.prefix, "keep.txt"), "mine");
     await expect(
       installLock({
         lock: lockOf([]),
-        prefixDir: dirs.prefix,
-        cache: new PackageCache({ dir: dirs.cache }),
+        prefixDir: channel.dirs.prefix,
+        cache: new PackageCache({ dir: channel.dirs.cache }),
       }),
     ).rejects.toThrow(
-      `prefix ${dirs.prefix} exists and is not empty; envforge install makes a new environment, so give a new or empty folder`,
+      `prefix ${channel.dirs.prefix} exists and is not empty; envforge install makes a new environment, so give a new or empty folder`,
     );
-    expect(await readFile(join(dirs.prefix, "keep.txt"), "utf8")).toBe("mine");
+    expect(await readFile(join(channel.dirs.prefix, "keep.txt"), "utf8")).toBe("mine");
   });
 
   it("refuses a binary placeholder shorter than the target prefix", async () => {
@@ -282,18 +241,18 @@ describe("refusals", () => {
           },
         ],
       },
-      { dir: dirs.channel, format: "conda" },
+      { dir: channel.dirs.channel, format: "conda" },
     );
     await expect(
       installLock({
-        lock: lockOf([lockedPackageOf(built, server.url)]),
-        prefixDir: dirs.prefix,
+        lock: lockOf([lockedPackageOf(built, channel.server.url)]),
+        prefixDir: channel.dirs.prefix,
         targetPrefix: TARGET,
-        cache: new PackageCache({ dir: dirs.cache }),
+        cache: new PackageCache({ dir: channel.dirs.cache }),
       }),
     ).rejects.toThrow(
       `target-prefix: short-1.0.0-0: lib/x.so: the target prefix is longer than the package's binary placeholder, so it cannot be written into this binary file; choose a shorter target prefix (found "${TARGET}" (22 bytes); allowed: at most 9 bytes)`,
     );
-    await expect(access(dirs.prefix)).rejects.toThrow();
+    await expect(access(channel.dirs.prefix)).rejects.toThrow();
   });
 });

@@ -3,7 +3,7 @@ import { access, mkdir, readFile, readdir, writeFile } from "node:fs/promises";
 import { promisify } from "node:util";
 import * as z from "zod";
 import { join } from "node:path";
-import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { findProgram } from "../../src/conda/extract.js";
 import { installLock } from "../../src/conda/install.js";
 import { PackageCache } from "../../src/conda/package-cache.js";
@@ -12,27 +12,16 @@ import {
   CONDA_PACKAGES,
   lockOf,
   REPO_ROOT,
-  serveFolder,
-  tempDirs,
+  channelPerTest,
 } from "./channel-folder.js";
-import type { ServedFolder, TempDirs } from "./channel-folder.js";
 
 const ZLIB = "zlib-1.2.11-h7b6447c_3.tar.bz2";
 const execFileAsync = promisify(execFile);
 
-let dirs: TempDirs;
-let server: ServedFolder;
-beforeEach(async () => {
-  dirs = await tempDirs();
-  server = await serveFolder(dirs.channel);
-});
-afterEach(async () => {
-  await server.close();
-  await dirs.cleanup();
-});
+const channel = channelPerTest();
 
 async function zlib() {
-  const [pkg] = await addToChannel(dirs.channel, server.url, [
+  const [pkg] = await addToChannel(channel.dirs.channel, channel.server.url, [
     { path: join(CONDA_PACKAGES, ZLIB), subdir: "linux-64" },
   ]);
   if (pkg === undefined) throw new Error("no package");
@@ -51,29 +40,32 @@ describe("package cache", () => {
     await expect(
       installLock({
         lock: lockOf([{ ...pkg, sha256: wrong }]),
-        prefixDir: dirs.prefix,
-        cache: new PackageCache({ dir: dirs.cache }),
+        prefixDir: channel.dirs.prefix,
+        cache: new PackageCache({ dir: channel.dirs.cache }),
       }),
     ).rejects.toThrow(`${ZLIB}: sha256 mismatch (expected ${wrong}, got ${pkg.sha256})`);
-    expect(server.requests).toEqual([`/linux-64/${ZLIB}`]);
-    expect(await filesUnder(join(dirs.cache, "archives"))).toEqual([]);
-    expect(await filesUnder(join(dirs.cache, "extracted"))).toEqual([]);
-    expect(await filesUnder(join(dirs.cache, "tmp"))).toEqual([]);
-    await expect(access(dirs.prefix)).rejects.toThrow();
-    expect((await readdir(dirs.root)).sort()).toEqual(["cache", "channel"]);
+    expect(channel.server.requests).toEqual([`/linux-64/${ZLIB}`]);
+    expect(await filesUnder(join(channel.dirs.cache, "archives"))).toEqual([]);
+    expect(await filesUnder(join(channel.dirs.cache, "extracted"))).toEqual([]);
+    expect(await filesUnder(join(channel.dirs.cache, "tmp"))).toEqual([]);
+    await expect(access(channel.dirs.prefix)).rejects.toThrow();
+    expect((await readdir(channel.dirs.root)).sort()).toEqual(["cache", "channel"]);
   });
 
   it("retries a failing server with doubling backoff, then installs", async () => {
     const pkg = await zlib();
-    server.failNext(2, 503);
+    channel.server.failNext(2, 503);
     const waits: number[] = [];
     const result = await installLock({
       lock: lockOf([pkg]),
-      prefixDir: dirs.prefix,
-      cache: new PackageCache({ dir: dirs.cache, sleep: async (ms) => void waits.push(ms) }),
+      prefixDir: channel.dirs.prefix,
+      cache: new PackageCache({
+        dir: channel.dirs.cache,
+        sleep: async (ms) => void waits.push(ms),
+      }),
     });
     expect(waits).toEqual([500, 1000]);
-    expect(server.requests).toHaveLength(3);
+    expect(channel.server.requests).toHaveLength(3);
     expect(result.packages).toEqual([
       { name: "zlib", version: "1.2.11", build: "h7b6447c_3", fetched: true },
     ]);
@@ -81,46 +73,52 @@ describe("package cache", () => {
 
   it("gives up after the last retry, saying how often it tried", async () => {
     const pkg = await zlib();
-    server.failNext(10, 503);
+    channel.server.failNext(10, 503);
     await expect(
       installLock({
         lock: lockOf([pkg]),
-        prefixDir: dirs.prefix,
-        cache: new PackageCache({ dir: dirs.cache, retries: 2, sleep: async () => undefined }),
+        prefixDir: channel.dirs.prefix,
+        cache: new PackageCache({
+          dir: channel.dirs.cache,
+          retries: 2,
+          sleep: async () => undefined,
+        }),
       }),
     ).rejects.toThrow(
-      `${ZLIB}: download from ${server.url}/linux-64/${ZLIB} failed after 3 attempts: HTTP 503 Service Unavailable`,
+      `${ZLIB}: download from ${channel.server.url}/linux-64/${ZLIB} failed after 3 attempts: HTTP 503 Service Unavailable`,
     );
-    expect(server.requests).toHaveLength(3);
+    expect(channel.server.requests).toHaveLength(3);
   });
 
   it("does not retry a package the channel does not have", async () => {
     const pkg = await zlib();
-    const missing = { ...pkg, url: `${server.url}/linux-64/missing.tar.bz2` };
+    const missing = { ...pkg, url: `${channel.server.url}/linux-64/missing.tar.bz2` };
     await expect(
       installLock({
         lock: lockOf([missing]),
-        prefixDir: dirs.prefix,
-        cache: new PackageCache({ dir: dirs.cache, sleep: async () => undefined }),
+        prefixDir: channel.dirs.prefix,
+        cache: new PackageCache({ dir: channel.dirs.cache, sleep: async () => undefined }),
       }),
     ).rejects.toThrow(
-      `${ZLIB}: download from ${server.url}/linux-64/missing.tar.bz2 failed: HTTP 404 Not Found`,
+      `${ZLIB}: download from ${channel.server.url}/linux-64/missing.tar.bz2 failed: HTTP 404 Not Found`,
     );
-    expect(server.requests).toHaveLength(1);
+    expect(channel.server.requests).toHaveLength(1);
   });
 
   it("serves a second install from the cache without the network", async () => {
     const pkg = await zlib();
-    const cache = new PackageCache({ dir: dirs.cache });
-    await installLock({ lock: lockOf([pkg]), prefixDir: dirs.prefix, cache });
+    const cache = new PackageCache({ dir: channel.dirs.cache });
+    await installLock({ lock: lockOf([pkg]), prefixDir: channel.dirs.prefix, cache });
     const second = await installLock({
       lock: lockOf([pkg]),
-      prefixDir: join(dirs.root, "env2"),
-      cache: new PackageCache({ dir: dirs.cache }),
+      prefixDir: join(channel.dirs.root, "env2"),
+      cache: new PackageCache({ dir: channel.dirs.cache }),
     });
-    expect(server.requests).toHaveLength(1);
+    expect(channel.server.requests).toHaveLength(1);
     expect(second.packages.map((p) => p.fetched)).toEqual([false]);
-    expect(await filesUnder(join(dirs.cache, "archives"))).toEqual([`${pkg.sha256}.tar.bz2`]);
+    expect(await filesUnder(join(channel.dirs.cache, "archives"))).toEqual([
+      `${pkg.sha256}.tar.bz2`,
+    ]);
   });
 
   it.for([
@@ -131,24 +129,24 @@ describe("package cache", () => {
     async ({ onPath, used }) => {
       // Each program on a search path of its own: a script that notes its name, then runs the
       // real program, so the package still unpacks.
-      const bin = join(dirs.root, "bin");
+      const bin = join(channel.dirs.root, "bin");
       await mkdir(bin);
       for (const name of onPath) {
         const real = await findProgram(name, process.env.PATH);
         if (real === undefined)
           throw new Error(`${name} is not on PATH (scripts/ci/decompressors.sh)`);
-        const script = `#!/bin/sh\necho ${name} >> ${join(dirs.root, "used")}\nexec ${real} "$@"\n`;
+        const script = `#!/bin/sh\necho ${name} >> ${join(channel.dirs.root, "used")}\nexec ${real} "$@"\n`;
         await writeFile(join(bin, name), script, { mode: 0o755 });
       }
       const pkg = await zlib();
       const result = await installLock({
         lock: lockOf([pkg]),
-        prefixDir: dirs.prefix,
-        cache: new PackageCache({ dir: dirs.cache, searchPath: bin }),
+        prefixDir: channel.dirs.prefix,
+        cache: new PackageCache({ dir: channel.dirs.cache, searchPath: bin }),
       });
       expect(result.packages.map((p) => p.fetched)).toEqual([true]);
-      expect(await readFile(join(dirs.root, "used"), "utf8")).toBe(`${used}\n`);
-      expect(await filesUnder(join(dirs.prefix, "lib"))).toContain("libz.so.1.2.11");
+      expect(await readFile(join(channel.dirs.root, "used"), "utf8")).toBe(`${used}\n`);
+      expect(await filesUnder(join(channel.dirs.prefix, "lib"))).toContain("libz.so.1.2.11");
     },
   );
 
@@ -158,7 +156,7 @@ describe("package cache", () => {
     const run = () =>
       execFileAsync(
         process.execPath,
-        ["--import", "tsx", worker, dirs.cache, JSON.stringify(pkg)],
+        ["--import", "tsx", worker, channel.dirs.cache, JSON.stringify(pkg)],
         {
           cwd: REPO_ROOT,
         },
@@ -166,22 +164,22 @@ describe("package cache", () => {
         z.object({ fetched: z.boolean(), extractedDir: z.string() }).parse(JSON.parse(stdout)),
       );
     const [a, b] = await Promise.all([run(), run()]);
-    expect(server.requests).toEqual([`/linux-64/${ZLIB}`]);
+    expect(channel.server.requests).toEqual([`/linux-64/${ZLIB}`]);
     expect(a.extractedDir).toBe(b.extractedDir);
     expect([a.fetched, b.fetched].sort()).toEqual([false, true]);
-    expect(await filesUnder(join(dirs.cache, "tmp"))).toEqual([]);
-    expect(await filesUnder(join(dirs.cache, "locks"))).toEqual([]);
+    expect(await filesUnder(join(channel.dirs.cache, "tmp"))).toEqual([]);
+    expect(await filesUnder(join(channel.dirs.cache, "locks"))).toEqual([]);
   });
 
   it("downloads a package once when two caches on the same folder want it at once", async () => {
     const pkg = await zlib();
     const [a, b] = await Promise.all([
-      new PackageCache({ dir: dirs.cache }).get(pkg),
-      new PackageCache({ dir: dirs.cache }).get(pkg),
+      new PackageCache({ dir: channel.dirs.cache }).get(pkg),
+      new PackageCache({ dir: channel.dirs.cache }).get(pkg),
     ]);
-    expect(server.requests).toHaveLength(1);
+    expect(channel.server.requests).toHaveLength(1);
     expect(a.extractedDir).toBe(b.extractedDir);
     expect([a.fetched, b.fetched].sort()).toEqual([false, true]);
-    expect(await filesUnder(join(dirs.cache, "tmp"))).toEqual([]);
+    expect(await filesUnder(join(channel.dirs.cache, "tmp"))).toEqual([]);
   });
 });

@@ -5,25 +5,15 @@
  */
 import { readFile, readdir, readlink, stat } from "node:fs/promises";
 import { join, relative } from "node:path";
-import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { installLock } from "../../src/conda/install.js";
 import type { InstallResult } from "../../src/conda/install.js";
 import { PackageCache } from "../../src/conda/package-cache.js";
 import type { LockedCondaPackage } from "../../src/definition/lock.js";
 import { buildTestPackage, lockedPackageOf } from "../support/conda-packages.js";
-import { addToChannel, lockOf, RATTLER_PACKAGES, serveFolder, tempDirs } from "./channel-folder.js";
-import type { ServedFolder, TempDirs } from "./channel-folder.js";
+import { addToChannel, lockOf, RATTLER_PACKAGES, channelPerTest } from "./channel-folder.js";
 
-let dirs: TempDirs;
-let server: ServedFolder;
-beforeEach(async () => {
-  dirs = await tempDirs();
-  server = await serveFolder(dirs.channel);
-});
-afterEach(async () => {
-  await server.close();
-  await dirs.cleanup();
-});
+const channel = channelPerTest();
 
 /** Depends as the packages' index.json give them (what a lock copies from repodata). */
 const DEPENDS: Readonly<Record<string, readonly string[]>> = {
@@ -35,8 +25,8 @@ const DEPENDS: Readonly<Record<string, readonly string[]>> = {
 
 async function lockedFrom(files: readonly string[]): Promise<LockedCondaPackage[]> {
   return addToChannel(
-    dirs.channel,
-    server.url,
+    channel.dirs.channel,
+    channel.server.url,
     files.map((file) => ({ path: join(RATTLER_PACKAGES, file), depends: DEPENDS[file] ?? [] })),
   );
 }
@@ -47,9 +37,9 @@ async function install(
 ): Promise<InstallResult> {
   return installLock({
     lock: lockOf([...conda, ...extra]),
-    prefixDir: dirs.prefix,
+    prefixDir: channel.dirs.prefix,
     targetPrefix: "/opt/envforge/envs/rattler",
-    cache: new PackageCache({ dir: join(dirs.cache) }),
+    cache: new PackageCache({ dir: join(channel.dirs.cache) }),
   });
 }
 
@@ -66,7 +56,7 @@ async function filesIn(prefix: string): Promise<string[]> {
   return files.sort();
 }
 
-const text = (path: string): Promise<string> => readFile(join(dirs.prefix, path), "utf8");
+const text = (path: string): Promise<string> => readFile(join(channel.dirs.prefix, path), "utf8");
 
 function permutations<T>(items: readonly T[]): T[][] {
   if (items.length <= 1) return [[...items]];
@@ -87,7 +77,7 @@ describe("clobbering (rattler test_all_possible_orders_clobber)", () => {
     async (...order) => {
       const conda = await lockedFrom(files);
       const result = await install(order.map((i) => conda[i]).filter((pkg) => pkg !== undefined));
-      expect(await filesIn(dirs.prefix)).toEqual([
+      expect(await filesIn(channel.dirs.prefix)).toEqual([
         "__clobbers__/clobber-2/another-clobber.txt",
         "__clobbers__/clobber-2/clobber.txt",
         "__clobbers__/clobber-3/another-clobber.txt",
@@ -121,7 +111,7 @@ describe("clobbering (rattler test_all_possible_orders_clobber)", () => {
         "clobber-nested-3-0.1.0-h4616a5c_0.tar.bz2",
       ]),
     );
-    expect(await filesIn(dirs.prefix)).toEqual([
+    expect(await filesIn(channel.dirs.prefix)).toEqual([
       "__clobbers__/clobber-nested-1/clobber/bobber/clobber.txt",
       "__clobbers__/clobber-nested-3/clobber/bobber/clobber.txt",
       "clobber/bobber/clobber.txt",
@@ -136,7 +126,7 @@ describe("clobbering (rattler test_all_possible_orders_clobber)", () => {
         "clobber-without-dir-0.1.0-h4616a5c_0.conda",
       ]),
     );
-    expect(await filesIn(dirs.prefix)).toEqual([
+    expect(await filesIn(channel.dirs.prefix)).toEqual([
       "__clobbers__/clobber-without-dir/dir",
       "dir/clobber.txt",
     ]);
@@ -150,7 +140,7 @@ describe("clobbering (rattler test_all_possible_orders_clobber)", () => {
         "clobber-fd-rev-1-0.1.0-h4616a5c_0.conda",
       ]),
     );
-    expect(await filesIn(dirs.prefix)).toEqual([
+    expect(await filesIn(channel.dirs.prefix)).toEqual([
       "__clobbers__/clobber-fd-rev-3/clobber",
       "clobber/clobber-fd-rev-1.txt",
       "clobber/clobber-fd-rev-2.txt",
@@ -165,7 +155,7 @@ describe("clobbering (rattler test_all_possible_orders_clobber)", () => {
         "clobber-fd-3-0.1.0-h4616a5c_0.conda",
       ]),
     );
-    expect(await filesIn(dirs.prefix)).toEqual([
+    expect(await filesIn(channel.dirs.prefix)).toEqual([
       "__clobbers__/clobber-fd-2/clobber/clobber-fd-2.txt",
       "__clobbers__/clobber-fd-3/clobber/clobber-fd-3.txt",
       "clobber",
@@ -180,7 +170,7 @@ describe("clobbering (rattler test_all_possible_orders_clobber)", () => {
         "clobber-fd-2-conflicting-0.1.0-h4616a5c_0.conda",
       ]),
     );
-    expect(await filesIn(dirs.prefix)).toEqual([
+    expect(await filesIn(channel.dirs.prefix)).toEqual([
       "__clobbers__/clobber-fd-2-conflicting/clobber/clobber-fd-2.txt",
       "clobber/clobber-fd-2.txt",
     ]);
@@ -201,14 +191,16 @@ describe("clobbering (rattler test_all_possible_orders_clobber)", () => {
         "clobber-with-symlink-b-0.1.0-h4616a5c_0.conda",
       ]),
     );
-    expect(await filesIn(dirs.prefix)).toEqual([
+    expect(await filesIn(channel.dirs.prefix)).toEqual([
       "lib/clobber-1.txt",
       "lib/clobber-2.txt",
       "lib/clobber.so",
     ]);
-    expect(await readlink(join(dirs.prefix, "lib/clobber.so"))).toBe("clobber-1.txt");
+    expect(await readlink(join(channel.dirs.prefix, "lib/clobber.so"))).toBe("clobber-1.txt");
     expect(
-      await readlink(join(dirs.prefix, "__clobbers__/clobber-with-symlink-a/lib/clobber.so")),
+      await readlink(
+        join(channel.dirs.prefix, "__clobbers__/clobber-with-symlink-a/lib/clobber.so"),
+      ),
     ).toBe("clobber-2.txt");
   });
 
@@ -220,16 +212,16 @@ describe("clobbering (rattler test_all_possible_orders_clobber)", () => {
         build: "h_0",
         files: [{ path: "bin/python3.11", content: "", mode: 0o755 }],
       },
-      { dir: dirs.channel, format: "conda" },
+      { dir: channel.dirs.channel, format: "conda" },
     );
     const conda = await lockedFrom([
       "clobber-pynoarch-1-0.1.0-pyh4616a5c_0.tar.bz2",
       "clobber-pynoarch-2-0.1.0-pyh4616a5c_0.tar.bz2",
     ]);
     const noarch = conda.map((pkg) => ({ ...pkg, noarch: "python" as const }));
-    const result = await install(noarch, [lockedPackageOf(python, server.url)]);
+    const result = await install(noarch, [lockedPackageOf(python, channel.server.url)]);
     expect(result.python).toBe("3.11");
-    expect(await filesIn(dirs.prefix)).toEqual([
+    expect(await filesIn(channel.dirs.prefix)).toEqual([
       "__clobbers__/clobber-pynoarch-2/lib/python3.11/site-packages/clobber/clobber.py",
       "bin/python3.11",
       "lib/python3.11/site-packages/clobber/clobber.py",
@@ -240,7 +232,7 @@ describe("clobbering (rattler test_all_possible_orders_clobber)", () => {
     const result = await install(
       await lockedFrom(["clobber-python-0.1.0-pypy.conda", "clobber-pypy-0.1.0-h4616a5c_0.conda"]),
     );
-    expect(await filesIn(dirs.prefix)).toEqual(["bin/python"]);
+    expect(await filesIn(channel.dirs.prefix)).toEqual(["bin/python"]);
     expect(await text("bin/python")).toBe("pypy\n");
     expect(result.packages.map((pkg) => pkg.name)).toEqual(["clobber-pypy", "clobber-python"]);
     expect(result.clobbers).toEqual([]);
@@ -250,7 +242,7 @@ describe("clobbering (rattler test_all_possible_orders_clobber)", () => {
 describe("other rattler packages", () => {
   it("link-scripts: installs the scripts' files but never runs them, and says so", async () => {
     const result = await install(await lockedFrom(["link-scripts-0.1.0-h4616a5c_0.conda"]));
-    expect(await filesIn(dirs.prefix)).toEqual([
+    expect(await filesIn(channel.dirs.prefix)).toEqual([
       "Scripts/.link-scripts-post-link.bat",
       "Scripts/.link-scripts-pre-unlink.bat",
       "bin/.link-scripts-post-link.sh",
@@ -267,32 +259,32 @@ describe("other rattler packages", () => {
 
   it("symlink-test: keeps the symbolic link and the hard link", async () => {
     await install(await lockedFrom(["symlink-test-1.0.0-0.conda"]));
-    expect(await readlink(join(dirs.prefix, "lib/liblink.so"))).toBe("libreal.so.1");
+    expect(await readlink(join(channel.dirs.prefix, "lib/liblink.so"))).toBe("libreal.so.1");
     expect(await text("lib/libhard.so")).toBe("real library bytes");
     expect(await text("lib/libreal.so.1")).toBe("real library bytes");
   });
 
   it("zip64-test: reads a .conda with zip64 headers", async () => {
     await install(await lockedFrom(["zip64-test-1.0.0-0.conda"]));
-    expect(await filesIn(dirs.prefix)).toEqual(["bin/hello.txt"]);
+    expect(await filesIn(channel.dirs.prefix)).toEqual(["bin/hello.txt"]);
     expect(await text("bin/hello.txt")).toBe("zip64 payload\n");
   });
 
   it("sparse-test: installs a payload larger than the zip's tail", async () => {
     await install(await lockedFrom(["sparse-test-1.0.0-0.conda"]));
-    expect(await filesIn(dirs.prefix)).toEqual([
+    expect(await filesIn(channel.dirs.prefix)).toEqual([
       "bin/first-file.txt",
       "lib/blob.bin",
       "share/last-file.txt",
     ]);
     expect(await text("bin/first-file.txt")).toBe("first payload file\n");
     expect(await text("share/last-file.txt")).toBe("last payload file\n");
-    expect((await stat(join(dirs.prefix, "lib/blob.bin"))).size).toBe(150_000);
+    expect((await stat(join(channel.dirs.prefix, "lib/blob.bin"))).size).toBe(150_000);
   });
 
   it("dotslash-test: strips ./ from entry names", async () => {
     await install(await lockedFrom(["dotslash-test-1.0.0-0.conda"]));
-    expect(await filesIn(dirs.prefix)).toEqual(["lib/data.txt"]);
+    expect(await filesIn(channel.dirs.prefix)).toEqual(["lib/data.txt"]);
     expect(await text("lib/data.txt")).toBe("dot slash payload\n");
   });
 
@@ -302,13 +294,13 @@ describe("other rattler packages", () => {
     "test-package-0.1-0.tar.bz2",
   ])("%s: installs nothing but its conda-meta record", async (file) => {
     await install(await lockedFrom([file]));
-    expect(await filesIn(dirs.prefix)).toEqual([]);
-    const meta = (await readdir(join(dirs.prefix, "conda-meta"))).sort();
+    expect(await filesIn(channel.dirs.prefix)).toEqual([]);
+    const meta = (await readdir(join(channel.dirs.prefix, "conda-meta"))).sort();
     expect(meta).toEqual([`${file.replace(/\.(conda|tar\.bz2)$/, "")}.json`, "history"].sort());
   });
 
   it("clobber-directory-upgrade 0.2.0: a file where 0.1.0 had a folder", async () => {
     await install(await lockedFrom(["clobber-directory-upgrade-0.2.0-h4616a5c_0.conda"]));
-    expect(await filesIn(dirs.prefix)).toEqual(["bin/content.txt", "xbin"]);
+    expect(await filesIn(channel.dirs.prefix)).toEqual(["bin/content.txt", "xbin"]);
   });
 });

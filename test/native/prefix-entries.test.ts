@@ -7,7 +7,7 @@
  * python and entry points.
  */
 import { join } from "node:path";
-import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { groupEntries } from "../../src/builders/native/prefix-entries.js";
 import { writeLayer } from "../../src/builders/native/layer-tar.js";
 import { IMAGE_HISTORY, linkPrefixGroups } from "../../src/builders/prefix-groups.js";
@@ -15,40 +15,35 @@ import { PackageCache } from "../../src/conda/package-cache.js";
 import { IMAGE_CONDA_PREFIX } from "../../src/definition/image-hash.js";
 import type { LockedCondaPackage } from "../../src/definition/lock.js";
 import { packageGroups } from "../../src/recipe/package-groups.js";
-import { buildTestPackage, CONDA_PLACEHOLDER, lockedPackageOf } from "../support/conda-packages.js";
+import {
+  buildTestPackage,
+  lockedPackageOf,
+  NOARCH_HELLO_PACKAGE,
+  PLACEHOLDER_PACKAGE,
+  PYTHON_PACKAGE,
+} from "../support/conda-packages.js";
 import {
   addToChannel,
   CONDA_PACKAGES,
   lockOf,
   RATTLER_PACKAGES,
-  serveFolder,
-  tempDirs,
+  channelPerTest,
 } from "../conda-install/channel-folder.js";
-import type { ServedFolder, TempDirs } from "../conda-install/channel-folder.js";
 
-let dirs: TempDirs;
-let server: ServedFolder;
-beforeEach(async () => {
-  dirs = await tempDirs();
-  server = await serveFolder(dirs.channel);
-});
-afterEach(async () => {
-  await server.close();
-  await dirs.cleanup();
-});
+const channel = channelPerTest();
 
 /** Each group's layer digest, from the prefix on disk and from the described entries. */
 async function bothWays(conda: readonly LockedCondaPackage[]) {
   const lock = lockOf(conda);
   const platform = "linux-64";
   const groups = packageGroups({ lock, platform });
-  const cache = new PackageCache({ dir: dirs.cache });
+  const cache = new PackageCache({ dir: channel.dirs.cache });
   const linked = await linkPrefixGroups({
     lock,
     platform,
     groups,
     cache,
-    workDir: join(dirs.root, "linked"),
+    workDir: join(channel.dirs.root, "linked"),
   });
   const described = await groupEntries({
     lock,
@@ -63,7 +58,7 @@ async function bothWays(conda: readonly LockedCondaPackage[]) {
   for (const group of groups) {
     const dir = linked.folders.get(group.name) ?? "";
     const entries = described.entries.get(group.name) ?? [];
-    const destination = (way: string) => join(dirs.root, `${group.name}-${way}.tar.gz`);
+    const destination = (way: string) => join(channel.dirs.root, `${group.name}-${way}.tar.gz`);
     onDisk[group.name] = (
       await writeLayer({
         trees: [{ dir, at: IMAGE_CONDA_PREFIX.slice(1) }],
@@ -83,68 +78,22 @@ async function bothWays(conda: readonly LockedCondaPackage[]) {
 
 const rattler = (files: readonly string[], depends: Record<string, string[]> = {}) =>
   addToChannel(
-    dirs.channel,
-    server.url,
+    channel.dirs.channel,
+    channel.server.url,
     files.map((file) => ({ path: join(RATTLER_PACKAGES, file), depends: depends[file] ?? [] })),
   );
 
 describe("conda layers described from the package cache", () => {
   it("are the layers of the prefix linked on disk: zlib and packages with placeholders, links, noarch python", async () => {
-    const zlib = await addToChannel(dirs.channel, server.url, [
+    const zlib = await addToChannel(channel.dirs.channel, channel.server.url, [
       { path: join(CONDA_PACKAGES, "zlib-1.2.11-h7b6447c_3.tar.bz2"), subdir: "linux-64" },
     ]);
-    const binary = Buffer.concat([
-      Buffer.from([0x7f, 0x45, 0x4c, 0x46, 0x00]),
-      Buffer.from(`${CONDA_PLACEHOLDER}/lib\0padding`),
-    ]);
-    const tools = await buildTestPackage(
-      {
-        name: "tools",
-        files: [
-          {
-            path: "lib/libtool.so",
-            content: binary,
-            mode: 0o755,
-            placeholder: { fileMode: "binary" },
-          },
-          {
-            path: "bin/tool",
-            content: `#!${CONDA_PLACEHOLDER}/bin/sh\necho ${CONDA_PLACEHOLDER}\n`,
-            mode: 0o755,
-            placeholder: { fileMode: "text" },
-          },
-          { path: "lib/libtool.so.1", symlink: "libtool.so" },
-          { path: "share/tools/readme.txt", content: "plain\n" },
-        ],
-      },
-      { dir: dirs.channel, format: "conda" },
-    );
-    const python = await buildTestPackage(
-      {
-        name: "python",
-        version: "3.11.4",
-        build: "h_0",
-        files: [{ path: "bin/python3.11", content: "#!/bin/sh\n", mode: 0o755 }],
-      },
-      { dir: dirs.channel, format: "tar.bz2" },
-    );
-    const hello = await buildTestPackage(
-      {
-        name: "hello",
-        noarch: "python",
-        build: "pyh_0",
-        depends: ["python >=3.8"],
-        files: [
-          { path: "site-packages/hello/__init__.py", content: "" },
-          { path: "site-packages/hello/cli.py", content: "def main():\n    print('hi')\n" },
-        ],
-        entryPoints: ["hello = hello.cli:main"],
-      },
-      { dir: dirs.channel, format: "conda" },
+    const built = [PLACEHOLDER_PACKAGE, PYTHON_PACKAGE, NOARCH_HELLO_PACKAGE].map((spec, i) =>
+      buildTestPackage(spec, { dir: channel.dirs.channel, format: i === 1 ? "tar.bz2" : "conda" }),
     );
     const result = await bothWays([
       ...zlib,
-      ...[tools, python, hello].map((built) => lockedPackageOf(built, server.url)),
+      ...(await Promise.all(built)).map((one) => lockedPackageOf(one, channel.server.url)),
     ]);
     expect(result.groups.length).toBeGreaterThan(1);
     expect(result.fromEntries).toEqual(result.onDisk);
@@ -188,7 +137,7 @@ describe("conda layers described from the package cache", () => {
     // through the link, so the planner moves the link to __clobbers__ in both ways.
     const linkTo = await buildTestPackage(
       { name: "aaa-link", files: [{ path: "lib", symlink: "/etc" }] },
-      { dir: dirs.channel, format: "conda" },
+      { dir: channel.dirs.channel, format: "conda" },
     );
     const under = await buildTestPackage(
       {
@@ -196,10 +145,10 @@ describe("conda layers described from the package cache", () => {
         depends: ["aaa-link"],
         files: [{ path: "lib/evil.conf", content: "x\n" }],
       },
-      { dir: dirs.channel, format: "conda" },
+      { dir: channel.dirs.channel, format: "conda" },
     );
     const result = await bothWays(
-      [linkTo, under].map((built) => lockedPackageOf(built, server.url)),
+      [linkTo, under].map((built) => lockedPackageOf(built, channel.server.url)),
     );
     expect(result.fromEntries).toEqual(result.onDisk);
     const names = [...result.described.entries.values()].flat().map((entry) => entry.name);

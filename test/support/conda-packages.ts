@@ -303,3 +303,57 @@ export function zipOf(entries: readonly { name: string; data: Buffer }[]): Buffe
   end.writeUInt32LE(offset, 16);
   return Buffer.concat([...locals, directory, end]);
 }
+
+/** Bytes like a shared library's: two C strings holding the placeholder, one with a suffix. */
+export function binaryWithPlaceholder(): Buffer {
+  return Buffer.concat([
+    Buffer.from([0x7f, 0x45, 0x4c, 0x46, 0x00, 0x01]),
+    Buffer.from(`${CONDA_PLACEHOLDER}/lib\0`),
+    Buffer.from([0xff, 0x00, 0xfe]),
+    Buffer.from(`RPATH=${CONDA_PLACEHOLDER}:${CONDA_PLACEHOLDER}/lib64\0`),
+    Buffer.from("tail without placeholder\0"),
+  ]);
+}
+
+/** A package with a binary and a text placeholder, a symbolic link and a plain file. */
+export const PLACEHOLDER_PACKAGE: TestPackageSpec = {
+  name: "binpkg",
+  files: [
+    {
+      path: "lib/libbin.so",
+      content: binaryWithPlaceholder(),
+      mode: 0o755,
+      placeholder: { fileMode: "binary" },
+    },
+    {
+      path: "bin/tool",
+      content: `#!${CONDA_PLACEHOLDER}/bin/sh\necho ${CONDA_PLACEHOLDER}\n`,
+      mode: 0o755,
+      placeholder: { fileMode: "text" },
+    },
+    { path: "lib/libbin.so.1", symlink: "libbin.so" },
+    { path: "share/plain.txt", content: "plain\n" },
+  ],
+};
+
+/** A python for noarch packages to be installed for (its interpreter is a shell script). */
+export const PYTHON_PACKAGE: TestPackageSpec = {
+  name: "python",
+  version: "3.11.4",
+  build: "h_0",
+  files: [{ path: "bin/python3.11", content: "#!/bin/sh\n", mode: 0o755 }],
+};
+
+/** A noarch: python package with a module, a python script and an entry point. */
+export const NOARCH_HELLO_PACKAGE: TestPackageSpec = {
+  name: "hello",
+  noarch: "python",
+  build: "pyh_0",
+  depends: ["python >=3.8"],
+  files: [
+    { path: "site-packages/hello/__init__.py", content: "" },
+    { path: "site-packages/hello/cli.py", content: "def main():\n    print('hi')\n" },
+    { path: "python-scripts/hello-tool", content: "#!/bin/sh\n", mode: 0o755 },
+  ],
+  entryPoints: ["hello = hello.cli:main"],
+};
