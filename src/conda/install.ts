@@ -292,24 +292,17 @@ export async function describePlan(
   const described: DescribedPackage[] = [];
   for (const planned of plan.plans) {
     const renamed = plan.moved.get(planned.item.pkg.name) ?? new Map<string, string>();
-    const result = await describePackage({
-      ...linkInput(planned, renamed, targetPrefix),
-      linkMode,
-    });
-    const entryPoints = planned.scripts.map((script) => {
-      const target = entryPointTarget(script.target, renamed);
-      return { target, text: script.text, linked: entryPointLinked(target, script.text) };
-    });
+    const result = await describePackage(linkInput(planned, renamed, targetPrefix));
+    const entryPoints = planned.scripts.map((script) => ({
+      target: entryPointTarget(script.target, renamed),
+      text: script.text,
+    }));
+    const linked = entryPoints.map((script) => entryPointLinked(script.target, script.text));
     described.push({
       pkg: planned.item.pkg,
       paths: result.paths,
-      entryPoints: entryPoints.map(({ target, text }) => ({ target, text })),
-      record: recordOf(
-        planned,
-        [...result.linked, ...entryPoints.map((e) => e.linked)],
-        targetPrefix,
-        linkMode,
-      ),
+      entryPoints,
+      record: recordOf(planned, [...result.linked, ...linked], targetPrefix, linkMode),
       warnings: result.warnings,
     });
     onEvent?.({ type: "linked", name: planned.item.pkg.name });

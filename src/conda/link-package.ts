@@ -101,7 +101,7 @@ export async function linkPackage(options: LinkPackageOptions): Promise<LinkPack
  * leave the prefix; the caller places the contents (an image layer streams them).
  */
 export async function describePackage(
-  options: Omit<LinkPackageOptions, "root" | "checkedDirs" | "reflink">,
+  options: Pick<LinkPackageOptions, "sourceDir" | "targetPrefix" | "paths" | "label">,
 ): Promise<LinkPackageResult & { readonly paths: readonly DescribedPath[] }> {
   const paths = await eachPath(options, plannedJobs(options), (job) => describeOne(options, job));
   return { ...resultOf(paths), paths };

@@ -195,9 +195,8 @@ export class HttpRegistry implements Registry {
     // With a source to mount from, the mount goes first: the registry answers 201 when the blob
     // is in the target now (mounted, or there already), one request where HEAD + POST took two.
     // A blob that is most likely new has its HEAD and its upload session asked for together.
-    if (options.mountFrom === undefined && options.likelyNew !== true && (await exists())) {
-      return "exists";
-    }
+    const together = options.mountFrom === undefined && options.likelyNew === true;
+    if (options.mountFrom === undefined && !together && (await exists())) return "exists";
 
     // Spec: POST ?mount=<digest>&from=<repo> answers 201 when mounted, 202 (an upload session)
     // when the registry cannot mount; the session is then used for a monolithic upload.
@@ -215,7 +214,7 @@ export class HttpRegistry implements Registry {
         : { extraScopes: [`repository:${options.mountFrom}:pull`] }),
     } as const;
     const [found, started] = await Promise.all([
-      options.mountFrom === undefined && options.likelyNew === true ? exists() : false,
+      together ? exists() : false,
       this.#session.request(target, start).then(async (response) => {
         await discard(response);
         return response;

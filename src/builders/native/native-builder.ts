@@ -276,8 +276,9 @@ export class NativeBuilder implements ImageBuilder {
     const writers = pLimit(LAYER_WRITERS);
     const write = async (layer: PlannedLayer, index: number): Promise<OurLayer> => {
       request.signal?.throwIfAborted();
-      if (layer.source === undefined)
+      if (layer.source === undefined) {
         throw new InternalError(`layer ${layer.comment} has no files`);
+      }
       const blob =
         cache === undefined
           ? await writeLayer({

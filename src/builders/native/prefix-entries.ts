@@ -144,7 +144,7 @@ function withFolders(prefix: string, entries: readonly LayerEntry[]): LayerEntry
     }
     placed.push({ ...entry, name: `${prefix}/${entry.name}` });
   }
-  for (const dir of [...folders].flatMap((d) => [d])) {
+  for (const dir of folders) {
     placed.push({ name: `${prefix}/${dir}/`, type: "directory", mode: FOLDER_MODE });
   }
   const parts = prefix.split("/");
