@@ -1,6 +1,7 @@
 /**
  * The Registry port over the OCI distribution HTTP API
- * (https://github.com/opencontainers/distribution-spec/blob/main/spec.md), on Node's fetch.
+ * (https://github.com/opencontainers/distribution-spec/blob/main/spec.md), on node:http
+ * (node-http-fetch.ts says why not fetch).
  * Plain HTTP for loopback registries only; anonymous, Basic and Bearer-token auth with the
  * credentials of a CredentialSource (registry-session.ts); secrets redacted from every message.
  */
@@ -10,6 +11,7 @@ import { formatImageReference, parseImageReference } from "../definition/image-r
 import type { CredentialSource } from "./credentials.js";
 import { checkManifestAnswer, isManifestMediaType, sha256Digest } from "./manifest-check.js";
 import { MANIFEST_ACCEPT } from "./media-types.js";
+import { nodeHttpFetch } from "./node-http-fetch.js";
 import type { FetchFunction } from "./registry-http.js";
 import { discard } from "./registry-http.js";
 import { registryBaseUrl } from "./registry-url.js";
@@ -49,7 +51,7 @@ export class HttpRegistry implements Registry {
   constructor(options: HttpRegistryOptions) {
     this.#session = new RegistrySession({
       credentials: options.credentials,
-      fetch: options.fetch ?? ((input, init) => fetch(input, init)),
+      fetch: options.fetch ?? nodeHttpFetch(),
       now: options.now ?? Date.now,
       timeoutMs: options.timeoutMs ?? 30_000,
     });

@@ -1,7 +1,8 @@
 /**
  * Registry behaviours the real loopback registries do not show: a registry that sends no
  * Docker-Content-Digest, one whose token realm is plain HTTP off loopback, refusals, errors and
- * silence. The peer is a small HTTP server on 127.0.0.1 answering as such registries do.
+ * silence, redirects to a storage host. The peer is a small HTTP server on 127.0.0.1 answering
+ * as such registries do.
  */
 import { createHash } from "node:crypto";
 import { createServer } from "node:http";
@@ -156,5 +157,109 @@ describe("HttpRegistry with unusual registries", () => {
     expect((error as Error).message).toBe(
       `registry ${registry} answered GET /v2/a/b/manifests/1 with something that is not a valid manifest: Docker-Content-Digest "sha256:${"0".repeat(64)}" does not match the body, whose sha256 is sha256:${createHash("sha256").update(manifest).digest("hex")}`,
     );
+  });
+});
+
+describe("HttpRegistry's HTTP: redirects and streams", () => {
+  const user = {
+    description: "a test source",
+    find: () => Promise.resolve({ username: "u", password: "p4ss", source: "a test source" }),
+  };
+  const basic = `Basic ${Buffer.from("u:p4ss").toString("base64")}`;
+  const bytes = new TextEncoder().encode("the blob's bytes");
+  const digest = `sha256:${createHash("sha256").update(bytes).digest("hex")}`;
+
+  /** A registry behind Basic auth that answers `answer` once the request carries the login. */
+  async function basicRegistry(answer: Handler): Promise<{ address: string; seen: string[] }> {
+    const seen: string[] = [];
+    const address = await peer((request, response) => {
+      seen.push(`${request.method} ${request.url} ${request.headers.authorization ?? "-"}`);
+      if (request.headers.authorization !== basic) {
+        response.writeHead(401, { "www-authenticate": 'Basic realm="test"' });
+        response.end();
+        return;
+      }
+      answer(request, response);
+    });
+    return { address, seen };
+  }
+
+  it("reads a blob redirected to another host without sending it the registry's login", async () => {
+    const storageSeen: (string | undefined)[] = [];
+    const storage = await peer((request, response) => {
+      storageSeen.push(request.headers.authorization);
+      response.writeHead(200, { "content-type": "application/octet-stream" });
+      response.end(bytes);
+    });
+    const registry = await basicRegistry((_request, response) => {
+      response.writeHead(307, { location: `http://${storage}/signed/blob?sig=1` });
+      response.end();
+    });
+    const client = new HttpRegistry({ credentials: user });
+    const read = await client.getBlob(`${registry.address}/a/b`, digest);
+    expect(new TextDecoder().decode(read)).toBe("the blob's bytes");
+    expect(registry.seen).toEqual([
+      `GET /v2/a/b/blobs/${digest} -`,
+      `GET /v2/a/b/blobs/${digest} ${basic}`,
+    ]);
+    expect(storageSeen).toEqual([undefined]);
+  });
+
+  it("keeps the login on a redirect within the registry", async () => {
+    const registry = await basicRegistry((request, response) => {
+      if (request.url === `/v2/a/b/blobs/${digest}`) {
+        response.writeHead(302, { location: `/v2/a/b/moved/${digest}` });
+        response.end();
+        return;
+      }
+      response.writeHead(200);
+      response.end(bytes);
+    });
+    const client = new HttpRegistry({ credentials: user });
+    await client.getBlob(`${registry.address}/a/b`, digest);
+    expect(registry.seen.at(-1)).toBe(`GET /v2/a/b/moved/${digest} ${basic}`);
+  });
+
+  it("does not follow a redirect of a PUT, and says what the registry answered", async () => {
+    const registry = await basicRegistry((_request, response) => {
+      response.writeHead(307, { location: "/elsewhere" });
+      response.end();
+    });
+    const client = new HttpRegistry({ credentials: user });
+    await expect(
+      client.putManifest(`${registry.address}/a/b:1`, {
+        mediaType: "application/vnd.oci.image.manifest.v1+json",
+        bytes: new TextEncoder().encode("{}"),
+      }),
+    ).rejects.toThrow(
+      `registry ${registry.address} failed PUT /v2/a/b/manifests/1: HTTP 307 Temporary Redirect`,
+    );
+    expect(registry.seen.filter((line) => line.includes("/elsewhere"))).toEqual([]);
+  });
+
+  it("gives up on a redirect loop", async () => {
+    const registry = await peer((request, response) => {
+      response.writeHead(302, { location: `${request.url ?? "/"}x` });
+      response.end();
+    });
+    const client = new HttpRegistry({ credentials: anonymousCredentials });
+    await expect(client.manifestExists(`${registry}/a/b:1`)).rejects.toThrow(
+      /^registry 127\.0\.0\.1:\d+ could not be reached: more than 20 redirects, the last to \/v2\/a\/b\/manifests\/1x{21}$/,
+    );
+  });
+
+  it("stops a body being read when the caller's signal aborts, with the caller's reason", async () => {
+    const registry = await peer((_request, response) => {
+      response.writeHead(200, { "content-length": "1000" });
+      response.write(bytes); // and the rest never comes
+    });
+    const client = new HttpRegistry({ credentials: anonymousCredentials, timeoutMs: 60_000 });
+    const controller = new AbortController();
+    setTimeout(() => controller.abort(new Error("build canceled")), 100);
+    const started = performance.now();
+    await expect(
+      client.getBlob(`${registry}/a/b`, digest, { signal: controller.signal }),
+    ).rejects.toThrow(/^build canceled$/);
+    expect(performance.now() - started).toBeLessThan(2000);
   });
 });
