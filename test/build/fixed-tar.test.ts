@@ -36,8 +36,8 @@ async function contents(tar: Buffer): Promise<[string, Buffer][]> {
       next();
     });
   });
-  const done = new Promise((resolve, reject) => {
-    extract.on("finish", resolve).on("error", reject);
+  const done = new Promise<void>((resolve, reject) => {
+    extract.on("finish", () => resolve()).on("error", reject);
   });
   extract.end(tar);
   await done;
