@@ -4,10 +4,11 @@
  * entries in the order given (callers sort them), owners 0:0 with no names, and every entry's time
  * fixed to one instant (SOURCE_DATE_EPOCH or the lock's).
  */
-import { createReadStream } from "node:fs";
+import { once } from "node:events";
 import { open } from "node:fs/promises";
 import { Readable } from "node:stream";
 import * as tarStream from "tar-stream";
+import { fileStream, READ_CHUNK } from "./file-stream.js";
 
 export interface FixedTarEntry {
   /** Path inside the tar; a directory's ends with `/`. */
@@ -52,7 +53,12 @@ export function fixedTar(
         const read = ahead.take(index);
         if (read !== undefined) await addEntry(pack, header, await read);
         else
-          await addFile(pack, { ...header, size: entry.size ?? 0 }, entry.source ?? "", entry.size);
+          await addFile(
+            pack,
+            { ...header, size: entry.size ?? 0 },
+            entry.source ?? "",
+            entry.size ?? 0,
+          );
       }
     }
     pack.finalize();
@@ -73,33 +79,40 @@ function addEntry(
   });
 }
 
-function addFile(
+async function addFile(
   pack: tarStream.Pack,
   header: Partial<tarStream.Header> & Pick<tarStream.Header, "name">,
   source: string,
-  size: number | undefined,
+  size: number,
 ): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const sink = pack.entry(header, (error) => (error ? reject(error) : resolve()));
-    const file = createReadStream(source, { highWaterMark: readSize(size) });
-    file.on("error", (error) => {
-      sink.destroy(error);
-      reject(error);
-    });
-    file.pipe(sink);
+  let settle: (error?: Error | null) => void = () => undefined;
+  const written = new Promise<void>((resolve, reject) => {
+    settle = (error) => (error ? reject(error) : resolve());
   });
+  // Seen only once the entry ends; a failure of the pack itself ends the whole tar anyway.
+  written.catch(() => undefined);
+  const sink = pack.entry(header, (error) => settle(error));
+  // The entry's failure is the pack's too, and reaches the tar's reader from there.
+  sink.on("error", () => undefined);
+  let read = 0;
+  for await (const chunk of fileStream(source, size)) {
+    read += (chunk as Buffer).length;
+    // Past the listed size: the file grew; the tar says `size` bytes, so stop here.
+    if (read > size) break;
+    if (!sink.write(chunk)) await once(sink, "drain");
+  }
+  if (read !== size) throw changedError(source, read, size);
+  // (The entry's callback above says when it is written.)
+  sink.end(() => undefined);
+  await written;
 }
 
-/**
- * Bytes per read of a file: the whole file up to 1 MiB, else 1 MiB. Fewer, larger reads keep
- * the thread pool (where a layer's gzip also runs) and the main thread free; a small file's
- * buffer is no larger than the file.
- */
-function readSize(size: number | undefined): number {
-  return Math.min(Math.max(size ?? READ_CHUNK, 1), READ_CHUNK);
+/** A file whose bytes are not the number listed: it changed between the listing and the read. */
+function changedError(path: string, read: number, size: number): Error {
+  return new Error(
+    `${path} changed while it was read: ${read > size ? "more" : read} bytes where ${size} were listed`,
+  );
 }
-
-const READ_CHUNK = 1024 * 1024;
 
 /** Files of at most this size are read whole, ahead of the tar; larger ones are streamed. */
 const SMALL_FILE = READ_CHUNK;
@@ -163,11 +176,7 @@ async function readWhole(path: string, size: number): Promise<Buffer> {
       filled += bytesRead;
       if (filled === buffer.length) break;
     }
-    if (filled !== size) {
-      throw new Error(
-        `${path} changed while it was read: ${filled === size + 1 ? "more" : filled} bytes where ${size} were listed`,
-      );
-    }
+    if (filled !== size) throw changedError(path, filled, size);
     return buffer.subarray(0, size);
   } finally {
     await file.close();

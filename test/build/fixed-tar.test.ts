@@ -72,6 +72,18 @@ describe("fixedTar on files", () => {
     );
   });
 
+  it("fails on a large (streamed) file that grew or shrank since it was listed", async () => {
+    const MiB = 1024 * 1024;
+    const grown = await fileEntry("big-grown", randomBytes(3 * MiB), 2 * MiB);
+    await expect(buffer(fixedTar([grown], 0))).rejects.toThrow(
+      `${grown.source} changed while it was read: more bytes where ${2 * MiB} were listed`,
+    );
+    const shrunk = await fileEntry("big-shrunk", randomBytes(2 * MiB), 3 * MiB);
+    await expect(buffer(fixedTar([shrunk], 0))).rejects.toThrow(
+      `${shrunk.source} changed while it was read: ${2 * MiB} bytes where ${3 * MiB} were listed`,
+    );
+  });
+
   it("fails naming a file that shrank since it was listed", async () => {
     const shrunk = await fileEntry("shrunk", Buffer.from("four"), 10);
     await expect(buffer(fixedTar([shrunk], 0))).rejects.toThrow(

@@ -15,7 +15,6 @@
  */
 import { fetchStageLine, installProgress, seconds } from "../install-progress.js";
 import { createHash } from "node:crypto";
-import { createReadStream } from "node:fs";
 import { mkdir, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
@@ -34,6 +33,7 @@ import {
 import type { Problem } from "../../errors/index.js";
 import type { BlobUploadResult, Registry, UploadBlobOptions } from "../../image/index.js";
 import { buildTarget } from "../build-target.js";
+import { fileStream } from "../file-stream.js";
 import { dockerPlatformOf } from "../../recipe/index.js";
 import type { PackageGroup, Recipe } from "../../recipe/index.js";
 import { BuildFailedError } from "../image-builder.js";
@@ -924,7 +924,7 @@ class BlobSender {
       // Written by this build, or HEADed as missing when its key was found: most likely new.
       await this.#upload(
         layer,
-        () => fileChunks(layer.path),
+        () => fileChunks(layer),
         mountFrom === undefined ? { likelyNew: true } : { mountFrom },
       );
     });
@@ -932,9 +932,7 @@ class BlobSender {
 
   config(config: LocalBlob): void {
     // It names this build's layers: new unless an earlier push of this image failed midway.
-    this.#start(config, () =>
-      this.#upload(config, () => fileChunks(config.path), { likelyNew: true }),
-    );
+    this.#start(config, () => this.#upload(config, () => fileChunks(config), { likelyNew: true }));
   }
 
   /** Every blob of the image not started yet; progress is reported against its size from now. */
@@ -1150,11 +1148,9 @@ function done(
   return { imageName, digest, cacheHit: false, pushedBlobs, durationMs };
 }
 
-/** A blob's bytes from disk, 1 MiB a read (64 KiB reads would cost four times the trips). */
-async function* fileChunks(path: string): AsyncIterable<Uint8Array> {
-  for await (const chunk of createReadStream(path, { highWaterMark: 1024 * 1024 })) {
-    yield chunk as Buffer;
-  }
+/** A blob's bytes from disk (file-stream.ts says how it is read). */
+async function* fileChunks(blob: LocalBlob): AsyncIterable<Uint8Array> {
+  for await (const chunk of fileStream(blob.path, blob.size)) yield chunk as Buffer;
 }
 
 /** A base layer the target repository lacks and cannot mount: read from where the base is. */
