@@ -25,9 +25,8 @@
  * A layer of one large package (torch's is 180 MiB) is then compressed on every core, where one
  * deflate stream keeps one busy.
  */
-import { constants, crc32, deflateRaw } from "node:zlib";
+import { constants, crc32, createDeflateRaw } from "node:zlib";
 import type { ZlibOptions } from "node:zlib";
-import { promisify } from "node:util";
 
 /** Uncompressed bytes per block: pigz's default is 128 KiB; larger blocks mean fewer trips. */
 export const GZIP_BLOCK = 1024 * 1024;
@@ -43,7 +42,21 @@ const WINDOW = 32 * 1024;
 /** Blocks being compressed at once: the thread pool has 4 threads unless told otherwise. */
 const IN_FLIGHT = 4;
 
-const deflate = promisify<Buffer, ZlibOptions, Buffer>(deflateRaw);
+/**
+ * One block's deflate data, in the pieces zlib gave it: the input's and the flush's output are
+ * two views of one buffer, which zlib's one-call form would copy into a third (a megabyte a
+ * block, and the garbage that comes with it).
+ */
+function deflate(block: Buffer, options: ZlibOptions): Promise<Buffer[]> {
+  return new Promise((resolve, reject) => {
+    const pieces: Buffer[] = [];
+    createDeflateRaw(options)
+      .on("data", (piece: Buffer) => pieces.push(piece))
+      .on("end", () => resolve(pieces))
+      .on("error", reject)
+      .end(block);
+  });
+}
 
 /**
  * The fixed gzip header: no name, no time, no extra field, "Unix" as the system (what zlib's own
@@ -130,7 +143,7 @@ export async function* blockGzip(
   let crc = 0;
   let length = 0;
   let previous: Buffer | undefined;
-  const pending: Promise<Buffer>[] = [];
+  const pending: Promise<Buffer[]>[] = [];
   const start = (block: Buffer, last: boolean): void => {
     const dictionary = previous?.subarray(Math.max(0, previous.length - WINDOW));
     const compressed = deflate(block, {
@@ -155,10 +168,10 @@ export async function* blockGzip(
       previous = held;
     }
     held = block;
-    while (pending.length >= IN_FLIGHT) yield await (pending.shift() as Promise<Buffer>);
+    while (pending.length >= IN_FLIGHT) yield* await (pending.shift() as Promise<Buffer[]>);
   }
   start(held ?? Buffer.alloc(0), true);
-  while (pending.length > 0) yield await (pending.shift() as Promise<Buffer>);
+  while (pending.length > 0) yield* await (pending.shift() as Promise<Buffer[]>);
   const trailer = Buffer.alloc(8);
   trailer.writeUInt32LE(crc >>> 0, 0);
   // ISIZE: the input's length modulo 2^32.
