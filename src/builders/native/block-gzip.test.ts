@@ -54,6 +54,13 @@ describe("blockGzip", () => {
     for (const chunk of [1000, BLOCK, BLOCK + 1, 3 * BLOCK, input.length]) {
       expect((await gzipOf(input, chunk)).equals(reference)).toBe(true);
     }
+    // Stored and deflated blocks alike: a block's pieces, samples and dictionary may each span
+    // several chunks of input.
+    const mixed = Buffer.concat([randomBytes(2 * BLOCK + 300), input, randomBytes(BLOCK)]);
+    const whole = await gzipOf(mixed, mixed.length);
+    for (const chunk of [777, 4096, 7777, BLOCK + 1]) {
+      expect((await gzipOf(mixed, chunk)).equals(whole), `chunks of ${chunk}`).toBe(true);
+    }
     // No name, no time, OS Unix; CRC-32 and length in the trailer.
     expect([...reference.subarray(0, 10)]).toEqual([0x1f, 0x8b, 8, 0, 0, 0, 0, 0, 0, 3]);
     expect(reference.readUInt32LE(reference.length - 4)).toBe(input.length);
