@@ -1,7 +1,7 @@
 import { parse } from "yaml";
 import { describe, expect, it } from "vitest";
 import type { CondaEnvironment } from "../definition/definition.js";
-import { condaSpecification } from "./conda-specification.js";
+import { condaSpecification, needsQuotes } from "./conda-specification.js";
 
 const NAME = "envforge_0123456789abcdef0123456789abcdef";
 
@@ -71,5 +71,40 @@ describe("condaSpecification", () => {
         variables: { OMP_NUM_THREADS: "1" },
       });
     }
+  });
+});
+
+describe("needsQuotes", () => {
+  // Every value the fast path answers must get the answer a YAML 1.2 and a 1.1 reader give.
+  const readBack = (value: string): boolean =>
+    parse(value) !== value || parse(value, { version: "1.1" }) !== value;
+  it.each([
+    "numpy",
+    "numpy>=1.26",
+    "seed-alpha=1.0.0",
+    "python=3.11.*",
+    "x!=1",
+    "_private",
+    "conda-forge",
+    "y",
+    "N",
+    "yes",
+    "No",
+    "ON",
+    "off",
+    "True",
+    "FALSE",
+    "null",
+    "NULL",
+    "nan",
+    "inf",
+    "Infinity",
+    "e5",
+    "E1_0",
+    "e-1",
+    "eel",
+    "a*b",
+  ])("%s: as a YAML reader takes it", (value) => {
+    expect(needsQuotes(value)).toBe(readBack(value));
   });
 });
