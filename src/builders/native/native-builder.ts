@@ -670,26 +670,29 @@ export class NativeBuilder implements ImageBuilder {
 
   /** Licenses the conda packages state (info/index.json in the package cache), by file name. */
   async #condaLicenses(request: BuildRequest, platform: string): Promise<Map<string, string>> {
-    const licenses = new Map<string, string>();
     const locked = request.lock?.platforms.find((p) => p.platform === platform);
-    for (const pkg of locked?.conda ?? []) {
-      try {
-        const index: unknown = JSON.parse(
-          await readFile(
-            join(this.#options.packageCache.extractedDirOf(pkg), "info", "index.json"),
-            "utf8",
-          ),
-        );
-        const license =
-          typeof index === "object" && index !== null && "license" in index
-            ? index.license
-            : undefined;
-        if (typeof license === "string") licenses.set(pkg.filename, license);
-      } catch {
-        // Not in the cache or no index.json: the SBOM lists the package without a license.
-      }
-    }
-    return licenses;
+    // Read side by side: one after another they waited on a thread pool busy writing layers.
+    const found = await Promise.all(
+      (locked?.conda ?? []).map(async (pkg) => {
+        try {
+          const index: unknown = JSON.parse(
+            await readFile(
+              join(this.#options.packageCache.extractedDirOf(pkg), "info", "index.json"),
+              "utf8",
+            ),
+          );
+          const license =
+            typeof index === "object" && index !== null && "license" in index
+              ? index.license
+              : undefined;
+          return typeof license === "string" ? ([[pkg.filename, license]] as const) : [];
+        } catch {
+          // Not in the cache or no index.json: the SBOM lists the package without a license.
+          return [];
+        }
+      }),
+    );
+    return new Map(found.flat());
   }
 
   /** Base layers fetched into the build's folder (for the outputs that hold every blob). */
