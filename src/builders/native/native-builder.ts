@@ -106,6 +106,8 @@ export interface NativeBuilderOptions {
 }
 
 const PARALLEL_UPLOADS = 4;
+/** Below this size a blob is sent beside the large ones (BlobSender's #smallLimit). */
+const SMALL_BLOB = 1024 * 1024;
 /** Layers compressed at once (zlib's work runs on libuv's pool of four threads). */
 const LAYER_WRITERS = 2;
 const OCI_EMPTY = "application/vnd.oci.empty.v1+json";
@@ -877,6 +879,11 @@ class BlobSender {
   readonly #target: ImageReference;
   readonly #to: { readonly registry?: string; readonly repository: string };
   readonly #limit = pLimit(PARALLEL_UPLOADS);
+  /**
+   * Blobs under SMALL_BLOB (small layers, the config) have slots of their own: queued behind
+   * the large layers, a 1 KiB config held the manifest back as long as a 4 MiB upload took.
+   */
+  readonly #smallLimit = pLimit(PARALLEL_UPLOADS);
   readonly #started = new Set<string>();
   readonly #pending: Promise<void>[] = [];
   readonly #errors: unknown[] = [];
@@ -977,8 +984,9 @@ class BlobSender {
   #start(blob: Descriptor, send: () => Promise<void>): void {
     if (this.#started.has(blob.digest)) return;
     this.#started.add(blob.digest);
+    const limit = blob.size < SMALL_BLOB ? this.#smallLimit : this.#limit;
     this.#pending.push(
-      this.#limit(async () => {
+      limit(async () => {
         this.#request.signal?.throwIfAborted();
         await send();
       }).catch((error: unknown) => {
