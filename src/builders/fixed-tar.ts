@@ -51,14 +51,12 @@ export function fixedTar(
         await addEntry(pack, header, entry.body);
       } else {
         const read = ahead.take(index);
-        if (read !== undefined) await addEntry(pack, header, await read);
-        else
-          await addFile(
-            pack,
-            { ...header, size: entry.size ?? 0 },
-            entry.source ?? "",
-            entry.size ?? 0,
-          );
+        const size = entry.size ?? 0;
+        if (read !== undefined) {
+          await addEntry(pack, header, await read);
+        } else {
+          await addFile(pack, { ...header, size }, entry.source ?? "", size);
+        }
       }
     }
     pack.finalize();

@@ -12,7 +12,7 @@
  * spread (order-0 entropy of 7.9 bits per byte or more) is taken for compressed or random data,
  * and the block is stored when at most one sample is below that (so a file's tar header before a
  * megabyte of random bytes does not make the whole block deflated, while a block with a text file
- * among random data is). Counting bytes costs a tenth of what deflating the samples did, on the
+ * among random data is). Counting bytes costs a seventh of what deflating the samples did, on the
  * thread that also hashes and tars. Calibrated on 4 KiB samples: random, gzip, wheel (zip) and
  * most PNG samples are above 7.9; text, Python, .pyc, shared libraries and float arrays are
  * below (float64 at 7.4); deflate at level 1 agreed with it on all but 1 % of the samples, and
