@@ -59,8 +59,8 @@ function generated(conda: CondaEnvironment): Document {
  * Plain words a YAML reader takes for a string in YAML 1.2 and 1.1 alike: a letter or `_` first,
  * then letters, digits and `_.-=<>!*`, and not one of the words either version reads as a
  * boolean, null or number. Checked against both readers for every such word of up to four
- * characters over the letters and signs that matter. Package specs and names are nearly all such words; parsing each value twice
- * cost a build a few milliseconds, so only the rest is parsed.
+ * characters over the letters and signs that matter. Package specs and names are nearly all such
+ * words; parsing each value twice cost a build a few milliseconds, so only the rest is parsed.
  */
 const PLAIN_WORD = /^[A-Za-z_][A-Za-z0-9_.=<>!*-]*$/;
 // `e5`, `E1_0`: the yaml library's YAML 1.1 reads an exponent with no digits before it as a number.
