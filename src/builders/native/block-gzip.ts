@@ -6,8 +6,10 @@
  * final block, and one gzip header and trailer (CRC-32 and length of the whole input) go around
  * them. The result is one ordinary gzip member that any reader takes.
  *
- * A block that will not compress is stored, not deflated (deflate's stored blocks, level 0):
- * deflating random bytes at level 6 costs as much as deflating text and saves nothing. The test
+ * A block that will not compress is stored, not deflated: deflating random bytes at level 6 costs
+ * as much as deflating text and saves nothing. Its stored blocks are written here, not by zlib:
+ * a 5-byte header per 64 KiB and the input itself, passed on as views of the buffers it came in,
+ * with no copy, no output buffer and no trip to the thread pool. The test
  * looks at sixteen 4 KiB samples spread over the block: a sample whose bytes are near-uniformly
  * spread (order-0 entropy of 7.9 bits per byte or more) is taken for compressed or random data,
  * and the block is stored when at most one sample is below that (so a file's tar header before a
@@ -20,8 +22,9 @@
  * matplotlib) it stores no block; on already-compressed or random data (archives, media,
  * encrypted files) it stores each block at a fiftieth of the cost of deflating it.
  *
- * The bytes depend only on the input, the level, the block size, this test and zlib's version:
- * not on how the input arrives in chunks, how many blocks are in flight or which finishes first.
+ * The bytes depend only on the input, the level, the block size, this test and zlib's version
+ * (stored blocks not even on that): not on how the input arrives in chunks, how many blocks are
+ * in flight or which finishes first.
  * A layer of one large package (torch's is 180 MiB) is then compressed on every core, where one
  * deflate stream keeps one busy.
  */
@@ -86,16 +89,18 @@ const C_LOG_C = Float64Array.from({ length: SAMPLE + 1 }, (_, c) =>
  * it, at most one has an order-0 entropy under RANDOM_BITS bits per byte. Blocks too short to
  * sample are never stored.
  */
-export function incompressible(block: Buffer): boolean {
-  if (block.length < SAMPLE * SAMPLES) return false;
-  const step = Math.floor((block.length - SAMPLE) / (SAMPLES - 1));
+export function incompressible(block: Buffer | Block): boolean {
+  const { pieces, length } = Buffer.isBuffer(block)
+    ? { pieces: [block], length: block.length }
+    : block;
+  if (length < SAMPLE * SAMPLES) return false;
+  const step = Math.floor((length - SAMPLE) / (SAMPLES - 1));
   const counts = new Uint32Array(256);
   let compressible = 0;
   for (let i = 0; i < SAMPLES; i += 1) {
     counts.fill(0);
-    for (let at = i * step, end = at + SAMPLE; at < end; at += 1) {
-      counts[block[at] as number] = (counts[block[at] as number] as number) + 1;
-    }
+    const sample = slice(pieces, i * step, i * step + SAMPLE);
+    for (const byte of sample) counts[byte] = (counts[byte] as number) + 1;
     // H = log2(n) − Σ c·log2(c) / n
     let sum = 0;
     for (const count of counts) sum += C_LOG_C[count] as number;
@@ -105,29 +110,90 @@ export function incompressible(block: Buffer): boolean {
   return true;
 }
 
-/** The input cut into blocks of exactly `size` bytes (the last may be shorter). */
+/**
+ * One block of input as the buffers it arrived in (views of them, in order), not joined: a
+ * stored block never needs them in one piece.
+ */
+export interface Block {
+  readonly pieces: readonly Buffer[];
+  readonly length: number;
+}
+
+/** Bytes `start` to `end` of `pieces`: a view when one piece holds them all, else a copy. */
+function slice(pieces: readonly Buffer[], start: number, end: number): Buffer {
+  const parts: Buffer[] = [];
+  let at = 0;
+  for (const piece of pieces) {
+    const from = Math.max(start - at, 0);
+    const to = Math.min(end - at, piece.length);
+    if (from < to) parts.push(piece.subarray(from, to));
+    at += piece.length;
+    if (at >= end) break;
+  }
+  return parts.length === 1 ? (parts[0] as Buffer) : Buffer.concat(parts, end - start);
+}
+
+/** deflate's stored blocks hold at most this many bytes (LEN is 16 bits). */
+const STORED_MAX = 65_535;
+
+/**
+ * `block` as deflate stored blocks (RFC 1951, 3.2.4): each a header byte (BFINAL, type 00, the
+ * rest of the byte empty), LEN and its complement NLEN, then LEN bytes of input as views of the
+ * block's pieces. It starts on a byte, as the sync flush before it leaves the stream, and ends
+ * on one, so the block after it starts on a byte as well; `last` marks the stream's final block.
+ */
+function storedBlocks(block: Block, last: boolean): Buffer[] {
+  const count = Math.max(1, Math.ceil(block.length / STORED_MAX));
+  const headers = Buffer.alloc(5 * count);
+  const out: Buffer[] = [];
+  let piece = 0;
+  let offset = 0;
+  for (let i = 0, left = block.length; i < count; i += 1) {
+    const size = Math.min(left, STORED_MAX);
+    left -= size;
+    const header = headers.subarray(5 * i, 5 * i + 5);
+    header[0] = last && i === count - 1 ? 1 : 0;
+    header.writeUInt16LE(size, 1);
+    header.writeUInt16LE(~size & 0xffff, 3);
+    out.push(header);
+    for (let want = size; want > 0;) {
+      const from = block.pieces[piece] as Buffer;
+      const take = Math.min(want, from.length - offset);
+      out.push(from.subarray(offset, offset + take));
+      want -= take;
+      offset += take;
+      if (offset === from.length) {
+        piece += 1;
+        offset = 0;
+      }
+    }
+  }
+  return out;
+}
+
+/** The input cut into blocks of exactly `size` bytes (the last may be shorter), not copied. */
 async function* cut(
   source: AsyncIterable<Buffer> | Iterable<Buffer>,
   size: number,
-): AsyncGenerator<Buffer> {
-  let parts: Buffer[] = [];
+): AsyncGenerator<Block> {
+  let pieces: Buffer[] = [];
   let held = 0;
   for await (const chunk of source) {
     let rest = chunk;
     while (held + rest.length >= size) {
       const take = size - held;
-      parts.push(rest.subarray(0, take));
-      yield Buffer.concat(parts, size);
+      pieces.push(rest.subarray(0, take));
+      yield { pieces, length: size };
       rest = rest.subarray(take);
-      parts = [];
+      pieces = [];
       held = 0;
     }
     if (rest.length > 0) {
-      parts.push(rest);
+      pieces.push(rest);
       held += rest.length;
     }
   }
-  if (held > 0) yield Buffer.concat(parts, held);
+  if (held > 0) yield { pieces, length: held };
 }
 
 /**
@@ -142,12 +208,21 @@ export async function* blockGzip(
   yield header(options.level);
   let crc = 0;
   let length = 0;
-  let previous: Buffer | undefined;
+  let previous: Block | undefined;
   const pending: Promise<Buffer[]>[] = [];
-  const start = (block: Buffer, last: boolean): void => {
-    const dictionary = previous?.subarray(Math.max(0, previous.length - WINDOW));
-    const compressed = deflate(block, {
-      level: incompressible(block) ? 0 : options.level,
+  const start = (block: Block, last: boolean): void => {
+    if (incompressible(block)) {
+      pending.push(Promise.resolve(storedBlocks(block, last)));
+      return;
+    }
+    const dictionary =
+      previous === undefined
+        ? undefined
+        : slice(previous.pieces, Math.max(0, previous.length - WINDOW), previous.length);
+    const input =
+      block.pieces.length === 1 ? (block.pieces[0] as Buffer) : Buffer.concat(block.pieces);
+    const compressed = deflate(input, {
+      level: options.level,
       // The whole block's output in one buffer: one trip to the thread pool per block, where
       // zlib's default 16 KiB would come back to the main thread some sixty times a MiB.
       chunkSize: outputBound(block.length),
@@ -159,9 +234,9 @@ export async function* blockGzip(
     pending.push(compressed);
   };
   // One block is held back until the next arrives: only then is it known not to be the last.
-  let held: Buffer | undefined;
+  let held: Block | undefined;
   for await (const block of cut(source, blockSize)) {
-    crc = crc32(block, crc);
+    for (const piece of block.pieces) crc = crc32(piece, crc);
     length += block.length;
     if (held !== undefined) {
       start(held, false);
@@ -170,7 +245,7 @@ export async function* blockGzip(
     held = block;
     while (pending.length >= IN_FLIGHT) yield* await (pending.shift() as Promise<Buffer[]>);
   }
-  start(held ?? Buffer.alloc(0), true);
+  start(held ?? { pieces: [], length: 0 }, true);
   while (pending.length > 0) yield* await (pending.shift() as Promise<Buffer[]>);
   const trailer = Buffer.alloc(8);
   trailer.writeUInt32LE(crc >>> 0, 0);

@@ -29,7 +29,7 @@ import type { LayerSource, WrittenLayer } from "./layer-tar.js";
  * layer-tar.ts), the conda linker or the wheel installer writing a file differently. Every
  * older key is then unknown and its layer is written anew (the golden digest test says when).
  */
-export const LAYER_CACHE_FORMAT = 5;
+export const LAYER_CACHE_FORMAT = 6;
 
 /** Default bound of the blobs kept. */
 export const DEFAULT_LAYER_CACHE_BYTES = 4 * 1024 ** 3;
