@@ -145,14 +145,24 @@ export class LayerCache {
   }
 
   /** Writes the layer's blob into the cache and records it under `key`. */
-  async write(key: string, source: LayerSource, sourceDateEpoch: number): Promise<WrittenLayer> {
+  async write(
+    key: string,
+    source: LayerSource,
+    sourceDateEpoch: number,
+    options: { readonly keepInMemory?: number } = {},
+  ): Promise<WrittenLayer> {
     const partial = join(this.dir, "tmp", `${key}.${randomBytes(6).toString("hex")}.part`);
     try {
       // The folders are made once per instance; again after any failure (gc may remove them).
       await (this.#folders ??= Promise.all(
         ["tmp", "blobs", "keys"].map((name) => mkdir(join(this.dir, name), { recursive: true })),
       ));
-      const written = await writeLayer({ ...source, sourceDateEpoch, destination: partial });
+      const written = await writeLayer({
+        ...source,
+        sourceDateEpoch,
+        destination: partial,
+        ...options,
+      });
       const path = this.blobPath(written.digest);
       await rename(partial, path);
       const record: LayerRecord = {

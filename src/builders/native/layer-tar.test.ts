@@ -1,4 +1,5 @@
-import { chmod, mkdir, mkdtemp, rm, symlink, writeFile } from "node:fs/promises";
+import { randomBytes } from "node:crypto";
+import { chmod, mkdir, mkdtemp, readFile, rm, symlink, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
@@ -46,5 +47,29 @@ describe("layer tar", () => {
     expect(two.digest).toBe(one.digest);
     expect(two.diffId).toBe(one.diffId);
     expect(one.digest).not.toBe(one.diffId);
+  });
+
+  it("keeps a blob in memory as well when it fits, the same bytes as on disk", async () => {
+    // Random bytes: stored blocks, whose pieces are views of the file's reads.
+    await mkdir(join(dir, "t"));
+    await writeFile(join(dir, "t", "data.bin"), randomBytes(3 * 1024 * 1024 + 5));
+    await writeFile(join(dir, "t", "notes.txt"), "text\n".repeat(50_000));
+    const write = (name: string, keepInMemory: number) =>
+      writeLayer({
+        trees: [{ dir: join(dir, "t"), at: "opt" }],
+        sourceDateEpoch: 0,
+        destination: join(dir, `${name}.tar.gz`),
+        keepInMemory,
+      });
+    const kept = await write("kept", 8 * 1024 * 1024);
+    expect(kept.bytes).toBeDefined();
+    const onDisk = await readFile(kept.path);
+    expect(Buffer.concat(kept.bytes ?? []).equals(onDisk)).toBe(true);
+    expect(onDisk.length).toBe(kept.size);
+    // Too large to keep: only on disk, the same blob.
+    const notKept = await write("not-kept", kept.size - 1);
+    expect(notKept.bytes).toBeUndefined();
+    expect(notKept.digest).toBe(kept.digest);
+    expect((await readFile(notKept.path)).equals(onDisk)).toBe(true);
   });
 });

@@ -40,6 +40,8 @@ export type LayerOptions = LayerSource & {
   readonly sourceDateEpoch: number;
   /** Where the compressed blob is written. */
   readonly destination: string;
+  /** A blob of at most this many bytes is kept in memory as well (`bytes`); default 0. */
+  readonly keepInMemory?: number;
 };
 
 export interface WrittenLayer {
@@ -49,6 +51,8 @@ export interface WrittenLayer {
   readonly diffId: string;
   readonly size: number;
   readonly path: string;
+  /** The blob's bytes, in the pieces written, when it fit `keepInMemory`. */
+  readonly bytes?: readonly Buffer[];
 }
 
 /** One entry of a layer; a folder's name ends with `/`. */
@@ -113,6 +117,8 @@ export async function writeLayer(options: LayerOptions): Promise<WrittenLayer> {
   const diff = createHash("sha256");
   const blob = createHash("sha256");
   let size = 0;
+  const keep = options.keepInMemory ?? 0;
+  let kept: Buffer[] | undefined = keep > 0 ? [] : undefined;
   await pipeline(
     tar,
     tap((chunk) => diff.update(chunk)),
@@ -120,6 +126,9 @@ export async function writeLayer(options: LayerOptions): Promise<WrittenLayer> {
     tap((chunk) => {
       blob.update(chunk);
       size += chunk.length;
+      // Nothing writes to a piece after this: each is made afresh, or is a view of a file read.
+      if (size > keep) kept = undefined;
+      kept?.push(chunk);
     }),
     createWriteStream(options.destination),
   );
@@ -128,6 +137,7 @@ export async function writeLayer(options: LayerOptions): Promise<WrittenLayer> {
     diffId: `sha256:${diff.digest("hex")}`,
     size,
     path: options.destination,
+    ...(kept === undefined ? {} : { bytes: kept }),
   };
 }
 

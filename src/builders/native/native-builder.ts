@@ -110,6 +110,14 @@ const PARALLEL_UPLOADS = 4;
 const SMALL_BLOB = 1024 * 1024;
 /** Layers compressed at once (zlib's work runs on libuv's pool of four threads). */
 const LAYER_WRITERS = 2;
+/**
+ * A pushed image's new layers are sent from memory, not read back from disk, up to
+ * KEPT_LAYER_MAX bytes each and KEPT_LAYER_BYTES in all (a build holds them until it ends):
+ * reading a just-written 4 MiB blob again cost the build 4 MiB of fresh buffers and their
+ * garbage collection.
+ */
+const KEPT_LAYER_MAX = 16 * 1024 * 1024;
+const KEPT_LAYER_BYTES = 64 * 1024 * 1024;
 const OCI_EMPTY = "application/vnd.oci.empty.v1+json";
 
 export class NativeBuilder implements ImageBuilder {
@@ -276,19 +284,25 @@ export class NativeBuilder implements ImageBuilder {
     // Layers are written LAYER_WRITERS at a time: gzip runs on the thread pool while the next
     // layer's tar is read, and each layer's bytes are its own (the same whatever the order).
     const writers = pLimit(LAYER_WRITERS);
+    // Bytes of this image's new layers that may still be held in memory for their upload.
+    let memoryLeft = target.pushTo === undefined ? 0 : KEPT_LAYER_BYTES;
     const write = async (layer: PlannedLayer, index: number): Promise<OurLayer> => {
       request.signal?.throwIfAborted();
       if (layer.source === undefined) {
         throw new InternalError(`layer ${layer.comment} has no files`);
       }
+      const keepInMemory = Math.min(memoryLeft, KEPT_LAYER_MAX);
+      memoryLeft -= keepInMemory;
       const blob =
         cache === undefined
           ? await writeLayer({
               ...layer.source,
               sourceDateEpoch: epoch,
               destination: join(workDir, "blobs", `layer-${index}.tar.gz`),
+              keepInMemory,
             })
-          : await cache.write(layer.key, layer.source, epoch);
+          : await cache.write(layer.key, layer.source, epoch, { keepInMemory });
+      memoryLeft += keepInMemory - (blob.bytes === undefined ? 0 : blob.size);
       const written: OurLayer = {
         mediaType: OCI_LAYER_GZIP,
         digest: blob.digest,
@@ -297,6 +311,7 @@ export class NativeBuilder implements ImageBuilder {
         diffId: blob.diffId,
         comment: layer.comment,
         inRegistry: false,
+        ...(blob.bytes === undefined ? {} : { bytes: blob.bytes }),
       };
       early?.layer(written);
       return written;
@@ -934,7 +949,7 @@ class BlobSender {
       // Written by this build, or HEADed as missing when its key was found: most likely new.
       await this.#upload(
         layer,
-        () => fileChunks(layer),
+        () => (layer.bytes === undefined ? fileChunks(layer) : memoryChunks(layer.bytes)),
         mountFrom === undefined ? { likelyNew: true } : { mountFrom },
       );
     });
@@ -1110,6 +1125,8 @@ type OurLayer = LocalBlob & {
   readonly comment: string;
   /** The registry had it when its key was found: `path` may not exist, nothing is sent. */
   readonly inRegistry: boolean;
+  /** Its bytes, when this build wrote it and kept them for the upload (KEPT_LAYER_BYTES). */
+  readonly bytes?: readonly Buffer[];
 };
 
 /** An SBOM document's blob and the empty config's digest, both in the target repository. */
@@ -1162,6 +1179,11 @@ function done(
 /** A blob's bytes from disk (file-stream.ts says how it is read). */
 async function* fileChunks(blob: LocalBlob): AsyncIterable<Uint8Array> {
   for await (const chunk of fileStream(blob.path, blob.size)) yield chunk as Buffer;
+}
+
+/** A blob's bytes held in memory. */
+async function* memoryChunks(pieces: readonly Buffer[]): AsyncIterable<Uint8Array> {
+  yield* pieces;
 }
 
 /** A base layer the target repository lacks and cannot mount: read from where the base is. */
