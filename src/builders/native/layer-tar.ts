@@ -22,6 +22,13 @@ import { blockGzip } from "./block-gzip.js";
 
 export const GZIP_LEVEL = 6;
 
+/**
+ * Bytes of the blob that may wait for the disk while one write is under way, then go in one
+ * writev. With the stream's default 16 KiB, each piece (a stored block's 64 KiB is two: header
+ * and data) waited for the write before it: 130 trips to the thread pool for a 4 MiB layer.
+ */
+const WRITE_BUFFER = 4 * 1024 * 1024;
+
 /** A folder placed at `at` in the image (no leading or trailing `/`; "" is the image's `/`). */
 export interface LayerTree {
   readonly dir: string;
@@ -130,7 +137,7 @@ export async function writeLayer(options: LayerOptions): Promise<WrittenLayer> {
       if (size > keep) kept = undefined;
       kept?.push(chunk);
     }),
-    createWriteStream(options.destination),
+    createWriteStream(options.destination, { highWaterMark: WRITE_BUFFER }),
   );
   return {
     digest: `sha256:${blob.digest("hex")}`,
