@@ -7,6 +7,11 @@
  * - rebuild after one package changed (a 4 MiB package's version), with the bytes it pushed;
  * - warm build: the same image again, and how many registry requests it took.
  *
+ * Each round builds every case with the native builder, then with Docker. A case's ratio is
+ * given twice: the Docker median over the native median, and "paired", the median of each
+ * round's own Docker/native ratio (the runs of a round are seconds apart, so a machine that
+ * gets faster or slower during the bench moves both builders' times alike).
+ *
  * Where the machine's local wheel mirror is (test/support/mirror-index.ts), the same comparison
  * runs once more, once, on the real torch 2.13.0+cpu + torchvision environment of the lock issue
  * (pins as bench/pip.bench.ts, wheels installed by envforge into one layer per distribution on
@@ -28,6 +33,8 @@ import { randomBytes } from "node:crypto";
 import { mkdtemp, rm } from "node:fs/promises";
 import { loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
+import { setFlagsFromString } from "node:v8";
+import { runInNewContext } from "node:vm";
 import { DockerEngineBuilder } from "../src/builders/docker-engine-builder.js";
 import type { BuildOutcome, ImageBuilder } from "../src/builders/image-builder.js";
 import { NativeBuilder } from "../src/builders/native/native-builder.js";
@@ -58,6 +65,16 @@ const runs = (() => {
 const asJson = args.includes("--json");
 const withTorch = !args.includes("--no-torch");
 const loadBefore = loadavg();
+
+/**
+ * Collects garbage before each timed build, for both builders. Each case's set-up (a new seed
+ * channel with 8 MiB of random package data, the package cache filled beforehand) runs in this
+ * process, and its garbage was collected inside the next timed build: a major collection in 8 of
+ * 10 native cold builds, none once collected before. The builds' own garbage is still theirs.
+ */
+setFlagsFromString("--expose-gc");
+const collectGarbage = runInNewContext("gc") as () => void;
+
 const MiB = 1024 * 1024;
 const docker = dockerClient();
 const proxy = await startCountingProxyProcess(PLAIN_REGISTRY);
@@ -130,6 +147,7 @@ async function measure(
   request: Parameters<ImageBuilder["build"]>[0],
 ): Promise<BuildOutcome> {
   await proxy.reset();
+  collectGarbage();
   const started = performance.now();
   const cpuBefore = process.cpuUsage();
   const outcome = await builder.build(request);
@@ -220,6 +238,7 @@ async function torchComparison(): Promise<TorchResult> {
           const request = locks.get(version);
           if (request === undefined) throw new Error(`no lock for ${version}`);
           await proxy.reset();
+          collectGarbage();
           const started = performance.now();
           const outcome = await builder.build({ ...request, registry });
           const ms = performance.now() - started;
@@ -320,6 +339,11 @@ const median = (values: readonly number[]): number => {
   return sorted[Math.floor(sorted.length / 2)] ?? Number.NaN;
 };
 const cases: Case[] = ["cold-warm-cache", "cold-empty-cache", "one-changed", "warm"];
+const paired = (name: Case): number[] => {
+  const nativeRuns = times.get(`native ${name}`) ?? [];
+  const dockerRuns = times.get(`docker ${name}`) ?? [];
+  return nativeRuns.map((ms, i) => (dockerRuns[i] ?? Number.NaN) / ms);
+};
 const rows = cases.map((name) => {
   const native = median(times.get(`native ${name}`) ?? []);
   const dockerMs = median(times.get(`docker ${name}`) ?? []);
@@ -328,11 +352,17 @@ const rows = cases.map((name) => {
     nativeMs: Math.round(native),
     dockerMs: Math.round(dockerMs),
     ratio: Number((dockerMs / native).toFixed(2)),
+    // The median of each round's own ratio: a round's two builds run seconds apart, so a
+    // machine that speeds up or slows down over the bench moves both.
+    pairedRatio: Number(median(paired(name)).toFixed(2)),
     nativeBytes: median(bytes.get(`native ${name}`) ?? []),
     dockerBytes: median(bytes.get(`docker ${name}`) ?? []),
     nativeRequests: median(requests.get(`native ${name}`) ?? []),
     nativeCpuMs: Math.round(median(cpu.get(`native ${name}`) ?? [])),
     dockerRequests: median(requests.get(`docker ${name}`) ?? []),
+    // Every run's time, in run order, for a reader who wants more than the median.
+    nativeRunsMs: (times.get(`native ${name}`) ?? []).map(Math.round),
+    dockerRunsMs: (times.get(`docker ${name}`) ?? []).map(Math.round),
   };
 });
 const load = { before: loadBefore.map(round2), after: loadavg().map(round2) };
@@ -342,7 +372,7 @@ if (asJson) {
   process.stdout.write(`native vs Docker-engine builder, medians of ${runs} runs\n`);
   for (const row of rows) {
     process.stdout.write(
-      `${row.case.padEnd(18)} native ${String(row.nativeMs).padStart(6)} ms  docker ${String(row.dockerMs).padStart(6)} ms  docker/native ${row.ratio.toFixed(2)}x  native CPU ${row.nativeCpuMs} ms  bytes pushed native ${row.nativeBytes} docker ${row.dockerBytes}  registry requests native ${row.nativeRequests} docker ${row.dockerRequests}\n`,
+      `${row.case.padEnd(18)} native ${String(row.nativeMs).padStart(6)} ms  docker ${String(row.dockerMs).padStart(6)} ms  docker/native ${row.ratio.toFixed(2)}x (paired ${row.pairedRatio.toFixed(2)}x)  native CPU ${row.nativeCpuMs} ms  bytes pushed native ${row.nativeBytes} docker ${row.dockerBytes}  registry requests native ${row.nativeRequests} docker ${row.dockerRequests}\n`,
     );
   }
   if (torch === undefined) {
