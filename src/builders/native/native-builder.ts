@@ -15,7 +15,7 @@
  */
 import { fetchStageLine, installProgress, seconds } from "../install-progress.js";
 import { createHash } from "node:crypto";
-import { mkdir, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
+import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import type { Readable } from "node:stream";
@@ -267,13 +267,17 @@ export class NativeBuilder implements ImageBuilder {
     basePromise.catch(() => undefined);
     const epoch = this.#options.sourceDateEpoch ?? 0;
     const cache = this.#layerCache();
-    const planned = await this.#trees(request, recipe, target, (key, comment) =>
-      cache === undefined ? Promise.resolve(undefined) : this.#reuse(cache, key, comment, target),
+    const { layers: planned, condaLicenses } = await this.#trees(
+      request,
+      recipe,
+      target,
+      (key, comment) =>
+        cache === undefined ? Promise.resolve(undefined) : this.#reuse(cache, key, comment, target),
     );
-    // The SBOM reads the licenses of the packages just linked; its blobs go beside the layers.
+    // The SBOM names the licenses the linking step read; its blobs go beside the layers.
     if (early !== undefined) {
       const to = repoOf(parseImageReference(early.repository));
-      early.sbomBlobs(() => this.#sendSbomBlobs(platform, to, request));
+      early.sbomBlobs(() => this.#sendSbomBlobs(platform, to, request, condaLicenses));
       for (const layer of planned) {
         if (layer.reused !== undefined) {
           early.layer({ mediaType: OCI_LAYER_GZIP, ...layer.reused, comment: layer.comment });
@@ -373,7 +377,16 @@ export class NativeBuilder implements ImageBuilder {
     const manifest = imageManifestBytes(config, [...base.manifest.layers, ...layers]);
     const manifestDigest = sha256(manifest);
     log(`manifest ${manifestDigest}`);
-    return { manifest, manifestDigest, config, ours: layers, base, platform, dockerPlatform };
+    return {
+      manifest,
+      manifestDigest,
+      config,
+      ours: layers,
+      base,
+      platform,
+      dockerPlatform,
+      condaLicenses,
+    };
   }
 
   async #existing(
@@ -446,11 +459,12 @@ export class NativeBuilder implements ImageBuilder {
     recipe: Recipe,
     target: PlatformTarget,
     reuse: (key: string, comment: string) => Promise<ReusedLayer | undefined>,
-  ): Promise<PlannedLayer[]> {
+  ): Promise<{ readonly layers: PlannedLayer[]; readonly condaLicenses: Licenses }> {
     const { platform, groups, workDir, log } = target;
     const epoch = this.#options.sourceDateEpoch ?? 0;
     const limit = pLimit(PARALLEL_UPLOADS);
     const planned: PlannedLayer[] = [];
+    let condaLicenses: Licenses = new Map();
     if (groups.length > 0 && request.lock !== undefined) {
       const [{ IMAGE_HISTORY }, { groupEntries }] = await Promise.all([
         import("../prefix-groups.js"),
@@ -475,6 +489,7 @@ export class NativeBuilder implements ImageBuilder {
               ),
             }),
       });
+      condaLicenses = linked.licenses;
       for (const warning of linked.install.warnings) log(`conda: ${warning}`);
       log(fetchStageLine(linked.install));
       log(
@@ -544,7 +559,7 @@ export class NativeBuilder implements ImageBuilder {
         }
       });
     }
-    return planned;
+    return { layers: planned, condaLicenses };
   }
 
   /**
@@ -593,6 +608,7 @@ export class NativeBuilder implements ImageBuilder {
     platform: string,
     to: { readonly registry?: string; readonly repository: string },
     request: BuildRequest,
+    condaLicenses: Licenses,
   ): Promise<SbomBlobs> {
     const { registry } = this.#options;
     const lock = request.lock;
@@ -608,7 +624,7 @@ export class NativeBuilder implements ImageBuilder {
       imageHash,
       imageName: `${to.registry ?? ""}/${to.repository}`,
       sourceDateEpoch: this.#options.sourceDateEpoch ?? 0,
-      condaLicenses: await this.#condaLicenses(request, platform),
+      condaLicenses,
     });
     const sbomDigest = sha256(sbom);
     const empty = new TextEncoder().encode("{}");
@@ -683,33 +699,6 @@ export class NativeBuilder implements ImageBuilder {
       this.#options.blobHomes ??
       fileBlobHomes(join(dirname(this.#options.packageCache.dir), "pushed-blobs"))
     );
-  }
-
-  /** Licenses the conda packages state (info/index.json in the package cache), by file name. */
-  async #condaLicenses(request: BuildRequest, platform: string): Promise<Map<string, string>> {
-    const locked = request.lock?.platforms.find((p) => p.platform === platform);
-    // Read side by side: one after another they waited on a thread pool busy writing layers.
-    const found = await Promise.all(
-      (locked?.conda ?? []).map(async (pkg) => {
-        try {
-          const index: unknown = JSON.parse(
-            await readFile(
-              join(this.#options.packageCache.extractedDirOf(pkg), "info", "index.json"),
-              "utf8",
-            ),
-          );
-          const license =
-            typeof index === "object" && index !== null && "license" in index
-              ? index.license
-              : undefined;
-          return typeof license === "string" ? ([[pkg.filename, license]] as const) : [];
-        } catch {
-          // Not in the cache or no index.json: the SBOM lists the package without a license.
-          return [];
-        }
-      }),
-    );
-    return new Map(found.flat());
   }
 
   /** Base layers fetched into the build's folder (for the outputs that hold every blob). */
@@ -790,7 +779,7 @@ export class NativeBuilder implements ImageBuilder {
     const [results, sbom] = await Promise.all([
       sender.settled(),
       sender
-        .sbomBlobs(() => this.#sendSbomBlobs(image.platform, to, request))
+        .sbomBlobs(() => this.#sendSbomBlobs(image.platform, to, request, image.condaLicenses))
         .then((blobs) => this.#attachSbom(subject, blobs, to)),
     ]);
     // Every blob is in: where they are is recorded while the manifest goes.
@@ -839,7 +828,8 @@ export class NativeBuilder implements ImageBuilder {
     const blobsFor = (platform: string): Promise<SbomBlobs> => {
       let blobs = sbomBlobs.get(platform);
       if (blobs === undefined) {
-        blobs = this.#sendSbomBlobs(platform, repoOf(target), request);
+        const licenses = images.find((image) => image.platform === platform)?.condaLicenses;
+        blobs = this.#sendSbomBlobs(platform, repoOf(target), request, licenses ?? new Map());
         sbomBlobs.set(platform, blobs);
       }
       return blobs;
@@ -1107,7 +1097,12 @@ interface NativeImage {
   /** The conda subdir (`linux-aarch64`) and Docker platform (`linux/arm64`) it is for. */
   readonly platform: string;
   readonly dockerPlatform: string;
+  /** License by conda package file name, as the linking step read them (for the SBOM). */
+  readonly condaLicenses: Licenses;
 }
+
+/** License by conda package file name. */
+type Licenses = ReadonlyMap<string, string>;
 
 /** What one platform's layers are made from. */
 interface PlatformTarget {

@@ -36,6 +36,8 @@ export interface GroupEntries {
   /** Group name → the entries of its layer (files and their folders), unsorted. */
   readonly entries: ReadonlyMap<string, readonly LayerEntry[]>;
   readonly install: InstallResult;
+  /** Package file name → the license its info/index.json states (for the SBOM). */
+  readonly licenses: ReadonlyMap<string, string>;
 }
 
 const FILE_MODE = 0o644;
@@ -122,7 +124,12 @@ export async function groupEntries(options: GroupEntriesOptions): Promise<GroupE
   for (const [name, list] of files) {
     entries.set(name, withFolders(options.prefix, list));
   }
-  return { entries, install: planned.result(targetPrefix) };
+  const licenses = new Map<string, string>();
+  for (const { item } of planned.plan.plans) {
+    const license = item.files.index.raw["license"];
+    if (typeof license === "string") licenses.set(item.pkg.filename, license);
+  }
+  return { entries, install: planned.result(targetPrefix), licenses };
 }
 
 /** 0755 for anything executable, else 0644: as the layer writer normalises files on disk. */
