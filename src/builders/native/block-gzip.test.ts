@@ -120,6 +120,36 @@ describe("blockGzip", () => {
     expect(incompressible(Buffer.concat([Buffer.alloc(3 * 512), randomBytes(BLOCK)]))).toBe(true);
   });
 
+  it("passes a stored block's input on as views, framed by 5-byte headers", async () => {
+    // Whole blocks only: a last block too short to sample is deflated.
+    const input = randomBytes(3 * BLOCK);
+    const pieces: Buffer[] = [];
+    for await (const piece of blockGzip([input], { level: 6, blockSize: BLOCK }))
+      pieces.push(piece);
+    // Every input byte goes out in a view of the input itself: nothing was copied.
+    const views = pieces.filter((piece) => piece.buffer === input.buffer);
+    expect(views.reduce((sum, view) => sum + view.length, 0)).toBe(input.length);
+    // Each view follows its stored block's header: BFINAL (only on the very last), LEN, NLEN.
+    const gzipped = Buffer.concat(pieces);
+    let at = 10;
+    let data = 0;
+    for (;;) {
+      const final = gzipped[at] === 1;
+      expect(gzipped[at] === 0 || final).toBe(true);
+      const length = gzipped.readUInt16LE(at + 1);
+      expect(gzipped.readUInt16LE(at + 3)).toBe(~length & 0xffff);
+      expect(
+        gzipped.subarray(at + 5, at + 5 + length).equals(input.subarray(data, data + length)),
+      ).toBe(true);
+      at += 5 + length;
+      data += length;
+      if (final) break;
+    }
+    expect(data).toBe(input.length);
+    // Then only the trailer.
+    expect(gzipped.length - at).toBe(8);
+  });
+
   it("pins the bytes of a layer with stored and deflated blocks (zlib 1.3.1-e00f703)", async (context) => {
     // Random bytes from a fixed seed: one block stored, one deflated, one stored.
     if (process.versions.zlib !== "1.3.1-e00f703") context.skip();
