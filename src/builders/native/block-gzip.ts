@@ -219,9 +219,7 @@ export async function* blockGzip(
       previous === undefined
         ? undefined
         : slice(previous.pieces, Math.max(0, previous.length - WINDOW), previous.length);
-    const input =
-      block.pieces.length === 1 ? (block.pieces[0] as Buffer) : Buffer.concat(block.pieces);
-    const compressed = deflate(input, {
+    const compressed = deflate(slice(block.pieces, 0, block.length), {
       level: options.level,
       // The whole block's output in one buffer: one trip to the thread pool per block, where
       // zlib's default 16 KiB would come back to the main thread some sixty times a MiB.
