@@ -112,7 +112,8 @@ const SMALL_BLOB = 1024 * 1024;
 const LAYER_WRITERS = 2;
 /**
  * A pushed image's new layers are sent from memory, not read back from disk, up to
- * KEPT_LAYER_MAX bytes each and KEPT_LAYER_BYTES in all (a build holds them until it ends):
+ * KEPT_LAYER_MAX bytes each and KEPT_LAYER_BYTES per image (each platform's, for an index; a
+ * build holds them until it ends):
  * reading a just-written 4 MiB blob again cost the build 4 MiB of fresh buffers and their
  * garbage collection.
  */
